@@ -1,0 +1,473 @@
+"""The one parameter table of the model, and the validated ``Params`` object built from it.
+
+Every number the model uses lives in :data:`TABLE`, with its default, allowed range, unit,
+kind and source. Code reads defaults from here, ``docs/ODD.md`` prints this table (a test
+fails when the two disagree), ``escalation params`` prints it, and the experiment machinery
+samples uncertainties within the ranges given here.
+
+Kinds follow the EMA Workbench vocabulary:
+
+* ``lever`` -- a policy we choose (sanctions, exercise policy, engagement stance, mediation);
+* ``uncertainty`` -- a behavioural parameter we do not know and should sweep or calibrate;
+* ``constant`` -- a structural choice or a quantity fixed by the record.
+
+Sources are a citation, ``record`` (the 2016-2018 monthly record in ``data/``), ``seed``
+(Rogin 2018, the source column) or ``assumption``. Where ``calibrated`` appears the default
+comes from the fit described in ``docs/ODD.md``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import difflib
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Kind = Literal["lever", "uncertainty", "constant"]
+
+EXERCISE_POLICIES: tuple[str, ...] = (
+    "as_scheduled",
+    "scaled_down",
+    "delayed",
+    "suspended_during_talks",
+    "suspended",
+)
+"""Exercise-policy lever values, in the order of their integer codes."""
+
+ENGAGEMENT_STANCES: tuple[str, ...] = ("pressure_first", "pressure_and_engagement")
+"""Engagement-stance lever values, in the order of their integer codes (0, 1)."""
+
+
+class ParameterError(ValueError):
+    """A parameter name or value that the table does not allow; the message is one line."""
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One row of the parameter table.
+
+    ``low``/``high`` bound numeric parameters (inclusive); ``choices`` lists the allowed
+    values of a categorical one. ``dtype`` is one of ``float``, ``int``, ``bool``, ``str``
+    or ``"date"``.
+    """
+
+    name: str
+    default: Any
+    kind: Kind
+    unit: str
+    meaning: str
+    source: str
+    dtype: Any = float
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[str, ...] | None = None
+
+    @property
+    def allowed(self) -> str:
+        """The allowed values in words, as error messages and the docs print them."""
+        if self.choices is not None:
+            return "one of " + ", ".join(self.choices)
+        if self.dtype is bool:
+            return "true or false"
+        if self.dtype == "date":
+            return "a date YYYY-MM-DD"
+        return f"{_fmt(self.low)} to {_fmt(self.high)}"
+
+    def coerce(self, value: Any) -> Any:
+        """Convert ``value`` (possibly a string from the command line) to this parameter's type
+        and check it is allowed; raise :class:`ParameterError` with a one-line message."""
+        try:
+            value = self._convert(value)
+        except (TypeError, ValueError):
+            raise ParameterError(
+                f"{self.name}={value!r} is not valid: allowed {self.allowed} ({self.unit})"
+            ) from None
+        if self.choices is not None and value not in self.choices:
+            hint = _closest(str(value), self.choices)
+            raise ParameterError(
+                f"{self.name}={value!r} is not allowed{hint}: allowed {self.allowed}"
+            )
+        if self.low is not None and not (self.low <= value <= self.high):
+            raise ParameterError(
+                f"{self.name}={_fmt(value)} is out of range: allowed {self.allowed} ({self.unit})"
+            )
+        return value
+
+    def _convert(self, value: Any) -> Any:
+        if self.dtype is bool:
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in {"true", "1", "yes", "on"}:
+                return True
+            if text in {"false", "0", "no", "off"}:
+                return False
+            raise ValueError(value)
+        if self.dtype is int:
+            if isinstance(value, bool):
+                raise ValueError(value)
+            number = float(value)
+            if not number.is_integer():
+                raise ValueError(value)
+            return int(number)
+        if self.dtype is float:
+            if isinstance(value, bool):
+                raise ValueError(value)
+            number = float(value)
+            if not math.isfinite(number):
+                raise ValueError(value)
+            return number
+        if self.dtype == "date":
+            if isinstance(value, _dt.date):
+                return value.isoformat()
+            return _dt.date.fromisoformat(str(value)).isoformat()
+        return str(value)
+
+
+def _fmt(x: Any) -> str:
+    if isinstance(x, float) and x.is_integer():
+        return str(int(x))
+    return str(x)
+
+
+def _closest(name: str, options: Any) -> str:
+    match = difflib.get_close_matches(name, list(options), n=1, cutoff=0.5)
+    return f" (did you mean {match[0]!r}?)" if match else ""
+
+
+def _p(name, default, kind, unit, meaning, source, low=None, high=None, dtype=float, choices=None):
+    return Parameter(name, default, kind, unit, meaning, source, dtype, low, high, choices)
+
+
+# fmt: off
+TABLE: dict[str, Parameter] = {p.name: p for p in [
+    # ---- levers: the policies users choose -------------------------------------------------
+    _p("sanctions_level", 0.95, "lever", "share of DPRK exports banned",
+       "Sanctions level at the start: share of DPRK exports under sanctions",
+       "DOMAIN anchors: about 0.95 after UNSCR 2397 (Dec 2017)", 0.0, 1.0),
+    _p("sanctions_escalation", 0.5, "lever", "share of remaining gap",
+       "Each new sanctions package closes this share of the gap between the level and 1",
+       "record: UNSCR 2270-2397 closed 0.28-0.71 of the gap (median about 0.5)", 0.0, 1.0),
+    _p("spoiler_week", 0, "lever", "week (0 = none)",
+       "Week in which a new 'toughest ever' sanctions package is announced; 0 means no announcement",
+       "seed (Pence in Tokyo, Feb 2018)", 0, 520, int),
+    _p("exercise_policy", "as_scheduled", "lever", "policy",
+       "US-ROK exercise policy", "seed; DOMAIN mechanism 5", dtype=str, choices=EXERCISE_POLICIES),
+    _p("exercise_delay_weeks", 4, "lever", "weeks",
+       "Delay of the next exercise season under the 'delayed' policy",
+       "record: spring 2018 exercises delayed about 4 weeks", 0, 26, int),
+    _p("exercise_scale", 0.5, "lever", "share of full intensity",
+       "Intensity of exercises held under the 'scaled_down' policy",
+       "record: Foal Eagle 2018 about 4 weeks instead of 8, no strategic assets", 0.0, 1.0),
+    _p("engagement_stance", "pressure_and_engagement", "lever", "stance",
+       "US stance: talks only after concessions, or talks without preconditions while pressure continues",
+       "seed (Pence: 'maximum pressure and engagement at the same time')",
+       dtype=str, choices=ENGAGEMENT_STANCES),
+    _p("rok_mediation", 0.8, "lever", "effort 0-1",
+       "South Korean mediation effort (Moon urging inter-Korean and US-DPRK contact)",
+       "seed; assumption for the level", 0.0, 1.0),
+
+    # ---- constants: structure and quantities fixed by the record --------------------------
+    _p("start_date", "2018-02-26", "constant", "date",
+       "Date of the first simulated week (default: the week after the 2018 Winter Olympics)",
+       "seed; record", dtype="date"),
+    _p("include_china", True, "constant", "switch",
+       "China is an agent whose sanctions enforcement responds to DPRK tests",
+       "DOMAIN actors", dtype=bool),
+    _p("include_japan", True, "constant", "switch",
+       "Japan is an agent that lobbies for new sanctions after tests",
+       "DOMAIN actors (optional)", dtype=bool),
+    _p("china_trade_share", 0.95, "constant", "share of DPRK trade",
+       "Share of DPRK trade that runs through China",
+       "DOMAIN anchors (about 95%)", 0.0, 1.0),
+    _p("sanctions_trigger_rung", 3, "constant", "rung",
+       "Lowest test rung that draws a new sanctions package",
+       "record (F2: each nuclear test or ICBM salvo drew a UNSC resolution)", 1, 4, int),
+    _p("initial_rung", 3, "constant", "rung",
+       "Rung of the DPRK's last test before the run starts (0 = none)",
+       "record: Hwasong-15 ICBM, 29 Nov 2017", 0, 4, int),
+
+    # ---- uncertainties: testing (Hawkes hazard, escalation ladder) ------------------------
+    _p("test_baseline_rate", 0.35, "uncertainty", "tests per week",
+       "Baseline test rate mu0 before threat, reactance, progress and talks modify it",
+       "record: 33 test events in 104 weeks of 2016-17; Hess (2018)", 0.0, 3.0),
+    _p("hawkes_alpha", 0.4, "uncertainty", "per week",
+       "Self-excitation: jump of the test hazard after a test (Hawkes alpha)",
+       "Hess (2018): a recent provocation is the best predictor of the next", 0.0, 5.0),
+    _p("hawkes_beta", 1.0, "uncertainty", "per week",
+       "Decay rate of the self-excitation (Hawkes beta); needs alpha < beta",
+       "record: median gap between launch days about 16 days", 0.05, 5.0),
+    _p("threat_hazard_weight", 1.0, "uncertainty", "log-rate per unit threat",
+       "How perceived threat raises the baseline test rate", "assumption", 0.0, 5.0),
+    _p("reactance_hazard_weight", 1.5, "uncertainty", "log-rate per unit reactance",
+       "How a new sanctions package raises the baseline test rate (spoiler)",
+       "seed ('may resume testing ... as after past Olympic detentes')", 0.0, 5.0),
+    _p("progress_hazard_weight", 2.5, "uncertainty", "log-rate per unit progress",
+       "How weapons-programme completion lowers the need to test",
+       "record (F3: no launches after the declared completion, Nov 2017)", 0.0, 10.0),
+    _p("talks_hazard_weight", 2.0, "uncertainty", "log-rate",
+       "How much talks in progress suppress testing",
+       "record (2018 moratorium during talks)", 0.0, 10.0),
+    _p("reactance_decay", 0.25, "uncertainty", "per week",
+       "Weekly decay of reactance to a sanctions package", "assumption", 0.0, 1.0),
+    _p("reactance_per_package", 1.0, "uncertainty", "reactance units",
+       "Reactance added by each new sanctions package", "assumption", 0.0, 5.0),
+    _p("ladder_up_prob", 0.2, "uncertainty", "probability",
+       "Probability that a test week moves one rung up the escalation ladder",
+       "Kahn (1965); record rung mix 2016-17", 0.0, 1.0),
+    _p("ladder_down_prob", 0.45, "uncertainty", "probability",
+       "Probability that a test week moves one rung down the ladder",
+       "Kahn (1965); record rung mix 2016-17", 0.0, 1.0),
+    _p("progress_per_test", 0.1, "uncertainty", "share of remaining gap",
+       "Programme progress gained by a test at rung 4 (scaled by rung/4)",
+       "record: about 33 tests from 2016 to the Nov 2017 completion", 0.0, 1.0),
+    _p("initial_progress", 0.9, "uncertainty", "share 0-1",
+       "Weapons-programme progress at the start", "record: completion declared Nov 2017", 0.0, 1.0),
+
+    # ---- uncertainties: stress and threat -------------------------------------------------
+    _p("stress_gain", 0.1, "uncertainty", "per week",
+       "Rate at which effective sanctions raise DPRK economic stress",
+       "record: exports $2.8bn (2016) -> $1.77bn (2017) -> $0.24bn (2018)", 0.0, 1.0),
+    _p("stress_recovery", 0.05, "uncertainty", "per week",
+       "Rate at which economic stress relaxes (adaptation, evasion)", "assumption", 0.0, 1.0),
+    _p("initial_stress", 0.5, "uncertainty", "share 0-1",
+       "DPRK economic stress at the start", "assumption", 0.0, 1.0),
+    _p("threat_gain", 0.5, "uncertainty", "per week at full intensity",
+       "Rate at which a held exercise raises threat perceived by the DPRK",
+       "DOMAIN mechanism 5; assumption for the level", 0.0, 2.0),
+    _p("threat_decay", 0.3, "uncertainty", "per week",
+       "Weekly decay of perceived threat", "assumption", 0.0, 1.0),
+    _p("initial_threat", 0.3, "uncertainty", "share 0-1",
+       "Threat perceived by the DPRK at the start", "assumption", 0.0, 1.0),
+
+    # ---- uncertainties: trust (Kydd 2005 Bayesian updating) -------------------------------
+    _p("signal_test_llr", 0.2, "uncertainty", "log likelihood ratio per rung",
+       "How strongly a test at rung r signals a greedy DPRK (log LR = value * r)",
+       "Kydd (2005): costly signals move trust", 0.0, 5.0),
+    _p("signal_quiet_llr", 0.02, "uncertainty", "log likelihood ratio per week",
+       "How strongly a week without tests signals a security seeker (cheap signal)",
+       "Kydd (2005): cheap signals barely move trust", 0.0, 1.0),
+    _p("signal_exercise_llr", 0.05, "uncertainty", "log likelihood ratio per week",
+       "How strongly a held exercise week signals a hostile alliance to the DPRK", "assumption", 0.0, 5.0),
+    _p("signal_suspension_llr", 0.15, "uncertainty", "log likelihood ratio per week",
+       "How strongly a scheduled exercise week forgone signals a benign alliance (costly signal)",
+       "Kydd (2005); Osgood (1962) GRIT", 0.0, 5.0),
+    _p("signal_sanctions_llr", 0.2, "uncertainty", "log likelihood ratio per package",
+       "How strongly a new sanctions package signals a hostile alliance", "assumption", 0.0, 5.0),
+    _p("trust_us_dprk", 0.2, "uncertainty", "probability",
+       "US belief that the DPRK is a security seeker, at the start", "assumption", 0.0, 1.0),
+    _p("trust_rok_dprk", 0.5, "uncertainty", "probability",
+       "ROK belief that the DPRK is a security seeker, at the start",
+       "seed (Moon's engagement); assumption", 0.0, 1.0),
+    _p("trust_china_dprk", 0.6, "uncertainty", "probability",
+       "Chinese belief that the DPRK is a security seeker, at the start", "assumption", 0.0, 1.0),
+    _p("trust_japan_dprk", 0.1, "uncertainty", "probability",
+       "Japanese belief that the DPRK is a security seeker, at the start", "assumption", 0.0, 1.0),
+    _p("trust_dprk_us", 0.2, "uncertainty", "probability",
+       "DPRK belief that the US is a security seeker, at the start", "assumption", 0.0, 1.0),
+    _p("trust_dprk_rok", 0.4, "uncertainty", "probability",
+       "DPRK belief that the ROK is a security seeker, at the start", "assumption", 0.0, 1.0),
+    _p("trust_allies", 0.85, "constant", "probability",
+       "Trust between the US, ROK, Japan and China toward each other (held fixed)",
+       "assumption", 0.0, 1.0),
+
+    # ---- uncertainties: willingness to talk (logit choice) --------------------------------
+    _p("logit_precision", 3.0, "uncertainty", "1/utility",
+       "Precision lambda of the logit (quantal-response) choice", "Signorino (1999)", 0.0, 20.0),
+    _p("dprk_talk_base", -0.5, "uncertainty", "utility",
+       "DPRK utility of talking, before stress, trust and threat", "assumption", -5.0, 5.0),
+    _p("dprk_talk_stress_weight", 1.5, "uncertainty", "utility per unit stress",
+       "How economic stress raises the DPRK's wish to talk", "DOMAIN mechanism 2; assumption", 0.0, 5.0),
+    _p("dprk_talk_trust_weight", 2.0, "uncertainty", "utility per unit trust",
+       "How trust toward the US raises the DPRK's wish to talk", "Kydd (2005)", 0.0, 5.0),
+    _p("dprk_talk_threat_weight", 1.0, "uncertainty", "utility per unit threat",
+       "How perceived threat lowers the DPRK's wish to talk (spiral)", "Jervis (1976)", 0.0, 5.0),
+    _p("precondition_cost", 1.0, "uncertainty", "utility",
+       "DPRK cost of talks that require concessions first (pressure_first)",
+       "seed ('a bridge too far for the Kim regime')", 0.0, 5.0),
+    _p("us_talk_base", 0.5, "uncertainty", "utility",
+       "US utility of preliminary talks, before trust and stance", "assumption", -5.0, 5.0),
+    _p("us_talk_trust_weight", 2.0, "uncertainty", "utility per unit trust",
+       "How US trust toward the DPRK raises its willingness to talk", "Kydd (2005)", 0.0, 5.0),
+    _p("pressure_first_penalty", 1.0, "uncertainty", "utility",
+       "US reluctance to talk before concessions under pressure_first",
+       "seed (the previous US position)", 0.0, 5.0),
+
+    # ---- uncertainties: talks process -----------------------------------------------------
+    _p("inter_korean_rate", 0.5, "uncertainty", "per week",
+       "Rate of inter-Korean contact at full mediation and willingness",
+       "record (F4: talks within a week of the exercise delay)", 0.0, 2.0),
+    _p("us_dprk_rate", 0.04, "uncertainty", "per week",
+       "Rate of US-DPRK preliminary talks after inter-Korean contact, at full willingness",
+       "record (F4: US-DPRK summit about 5 months after the delay)", 0.0, 2.0),
+    _p("direct_talks_rate", 0.02, "uncertainty", "per week",
+       "Rate of US-DPRK talks without prior inter-Korean contact", "assumption", 0.0, 1.0),
+    _p("negotiation_rate", 0.05, "uncertainty", "per week",
+       "Rate of moving from preliminary talks to substantive negotiations, at full mutual trust",
+       "seed ('moving ... to substantive negotiations would still be extremely difficult')", 0.0, 1.0),
+    _p("collapse_base", 0.005, "uncertainty", "per week",
+       "Baseline hazard that talks in progress collapse", "assumption", 0.0, 1.0),
+    _p("collapse_per_test", 1.0, "uncertainty", "hazard per test",
+       "Added collapse hazard per DPRK test in the week",
+       "seed ('that would halt the diplomatic progress in its tracks')", 0.0, 10.0),
+    _p("collapse_per_exercise", 0.05, "uncertainty", "hazard per week at full intensity",
+       "Added collapse hazard from an exercise held during talks",
+       "record (May 2018: DPRK cancels talks citing Max Thunder)", 0.0, 5.0),
+
+    # ---- uncertainties: alliance, sanctions response, China, Japan ------------------------
+    _p("initial_alignment", 0.6, "uncertainty", "share 0-1",
+       "US-ROK alliance alignment at the start", "seed ('were not aligned' before the meetings)", 0.0, 1.0),
+    _p("alignment_rate", 0.3, "uncertainty", "per week",
+       "Rate at which alignment moves toward its target", "assumption", 0.0, 1.0),
+    _p("alignment_gap", 0.5, "uncertainty", "share 0-1",
+       "Misalignment when the ROK mediates fully while the US insists on pressure_first",
+       "seed (Washington-Seoul dissonance before the meetings)", 0.0, 1.0),
+    _p("alignment_effect", 0.3, "uncertainty", "share 0-1",
+       "Loss of pressure and of engagement at zero alignment", "DOMAIN mechanism 4; assumption", 0.0, 1.0),
+    _p("sanctions_response_prob", 0.15, "uncertainty", "per week",
+       "Weekly probability that a pending sanctions package is adopted (mean lag 1/p)",
+       "record (F2: resolutions 1-12 weeks after a major test)", 0.0, 1.0),
+    _p("china_enforcement", 0.7, "uncertainty", "share 0-1",
+       "Share of sanctioned trade through China that China enforces, at its initial trust",
+       "DOMAIN anchors; assumption", 0.0, 1.0),
+    _p("china_trust_sensitivity", 0.5, "uncertainty", "enforcement per unit trust",
+       "How much China's enforcement rises as its trust toward the DPRK falls",
+       "record (China suspends coal imports after the Feb 2017 test)", 0.0, 2.0),
+    _p("japan_lobby_weight", 0.5, "uncertainty", "relative increase",
+       "Relative increase of the sanctions adoption probability when Japan lobbies",
+       "seed (new sanctions announced in Tokyo); assumption", 0.0, 2.0),
+]}
+# fmt: on
+
+NUMERIC_TYPES = (float, int, bool)
+
+
+def levers() -> list[str]:
+    """Names of the levers (policies users choose)."""
+    return [p.name for p in TABLE.values() if p.kind == "lever"]
+
+
+def uncertainties() -> list[str]:
+    """Names of the uncertain behavioural parameters (for sweeps, sensitivity and calibration)."""
+    return [p.name for p in TABLE.values() if p.kind == "uncertainty"]
+
+
+def lookup(name: str) -> Parameter:
+    """The table row called ``name``; an unknown name raises :class:`ParameterError`
+    suggesting the closest known one."""
+    try:
+        return TABLE[name]
+    except KeyError:
+        raise ParameterError(
+            f"unknown parameter {name!r}{_closest(name, TABLE)}; `escalation params` lists them all"
+        ) from None
+
+
+class Params(Mapping[str, Any]):
+    """A complete, validated set of parameter values.
+
+    ``Params()`` holds the defaults; ``Params(sanctions_level=0.5)`` overrides some. Values
+    are checked against the table when the object is built (unknown names, types, ranges and
+    the cross-parameter constraints), so a ``Params`` that exists is valid. Read values as
+    attributes (``p.sanctions_level``) or as a mapping (``p["sanctions_level"]``).
+    """
+
+    __slots__ = ("_values",)
+
+    def __init__(self, values: Mapping[str, Any] | None = None, /, **overrides: Any) -> None:
+        merged = {name: row.default for name, row in TABLE.items()}
+        for name, value in {**(values or {}), **overrides}.items():
+            merged[name] = lookup(name).coerce(value)
+        _check_constraints(merged)
+        object.__setattr__(self, "_values", merged)
+
+    @classmethod
+    def from_strings(cls, assignments: list[str] | Mapping[str, str]) -> "Params":
+        """Build from ``NAME=VALUE`` strings (the command line's ``--set``) or a mapping of strings."""
+        if isinstance(assignments, Mapping):
+            return cls(dict(assignments))
+        values: dict[str, str] = {}
+        for item in assignments:
+            name, sep, value = item.partition("=")
+            if not sep or not name.strip():
+                raise ParameterError(f"--set expects NAME=VALUE, got {item!r}")
+            values[name.strip()] = value.strip()
+        return cls(values)
+
+    def replace(self, **changes: Any) -> "Params":
+        """A copy with some values changed (validated again)."""
+        return Params(self._values, **changes)
+
+    def as_dict(self) -> dict[str, Any]:
+        """All values as a plain dict (JSON-serialisable)."""
+        return dict(self._values)
+
+    def changed(self) -> dict[str, Any]:
+        """Only the values that differ from the table's defaults."""
+        return {k: v for k, v in self._values.items() if v != TABLE[k].default}
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("Params is immutable; use .replace(...)")
+
+    def __getitem__(self, name: str) -> Any:
+        return self._values[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Params) and self._values == other._values
+
+    def __hash__(self) -> int:
+        return hash(tuple(sorted(self._values.items())))
+
+    def __repr__(self) -> str:
+        changed = ", ".join(f"{k}={v!r}" for k, v in self.changed().items())
+        return f"Params({changed})"
+
+    def __reduce__(self):
+        return (Params, (self._values,))
+
+
+def _check_constraints(values: Mapping[str, Any]) -> None:
+    """Constraints that involve more than one parameter."""
+    if values["hawkes_alpha"] >= values["hawkes_beta"]:
+        raise ParameterError(
+            f"hawkes_alpha={values['hawkes_alpha']} must be less than hawkes_beta="
+            f"{values['hawkes_beta']} (the test process would explode: branching ratio alpha/beta >= 1)"
+        )
+    if values["ladder_up_prob"] + values["ladder_down_prob"] > 1:
+        raise ParameterError(
+            f"ladder_up_prob + ladder_down_prob = "
+            f"{values['ladder_up_prob'] + values['ladder_down_prob']:g} must be at most 1"
+        )
+
+
+def check_constraints(values: Mapping[str, Any]) -> None:
+    """Public form of the cross-parameter checks, for code that validates arrays of values row by row."""
+    _check_constraints(values)
+
+
+def table_markdown() -> str:
+    """The parameter table as a Markdown table (used by ``docs/ODD.md`` and ``escalation params``)."""
+    lines = [
+        "| name | kind | default | allowed | unit | meaning | source |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for p in TABLE.values():
+        default = str(p.default).lower() if p.dtype is bool else _fmt(p.default)
+        lines.append(
+            f"| `{p.name}` | {p.kind} | {default} | {p.allowed} | {p.unit} | {p.meaning} | {p.source} |"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,122 @@
+"""The levers, as a schedule by week, and the rule that turns an exercise policy into the
+exercise actually held.
+
+A :class:`LeverSchedule` gives, for each week, what the policies set exogenously:
+
+* ``standard_exercise`` -- exercise intensity in the standard calendar (what the DPRK expects);
+* ``scheduled_exercise`` -- intensity as scheduled after a ``delayed`` policy's postponement;
+* ``exercise_policy`` -- integer code of the exercise policy (index in ``EXERCISE_POLICIES``);
+* ``exercise_scale`` -- intensity kept under ``scaled_down``;
+* ``pressure_first`` -- 1 under the ``pressure_first`` stance, 0 under ``pressure_and_engagement``;
+* ``announced_packages`` -- sanctions packages announced exogenously that week (the spoiler);
+* ``sanctions_floor`` -- a level the sanctions are raised to that week (NaN: none);
+* ``endogenous_sanctions`` -- 1 when the US answers tests with new packages, 0 when a
+  historical scenario dictates the sanctions;
+* ``forced_stage`` -- a talks stage forced that week (0: none), for historical scenarios.
+
+The policy sweep builds the schedule from the parameters (:meth:`LeverSchedule.from_params`);
+a historical scenario builds it by date (``experiments/history.py``). Both engines read the
+same arrays, so a schedule means the same in both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .calendar import ExerciseCalendar
+from .params import ENGAGEMENT_STANCES, EXERCISE_POLICIES, Params
+from .rules import PRELIMINARY
+
+AS_SCHEDULED, SCALED_DOWN, DELAYED, SUSPENDED_DURING_TALKS, SUSPENDED = range(len(EXERCISE_POLICIES))
+PRESSURE_FIRST, PRESSURE_AND_ENGAGEMENT = range(len(ENGAGEMENT_STANCES))
+
+SCHEDULE_FIELDS: tuple[str, ...] = (
+    "standard_exercise",
+    "scheduled_exercise",
+    "exercise_policy",
+    "exercise_scale",
+    "pressure_first",
+    "announced_packages",
+    "sanctions_floor",
+    "endogenous_sanctions",
+    "forced_stage",
+)
+
+
+def exercise_policy_code(name: str) -> int:
+    """Integer code of an exercise policy name."""
+    return EXERCISE_POLICIES.index(name)
+
+
+def held_exercise(scheduled, policy, stage, scale):
+    """Intensity of the exercise actually held this week under an exercise policy.
+
+    ``as_scheduled`` and ``delayed`` hold what is scheduled (a delay has already moved the
+    calendar); ``scaled_down`` holds ``scale * x``; ``suspended`` holds nothing;
+    ``suspended_during_talks`` holds nothing while US-DPRK talks are under way (stage >= 2 at
+    the start of the week) and the schedule otherwise (as UFG 2018 was suspended after the
+    Singapore summit).
+    """
+    held = np.where(policy == SCALED_DOWN, scheduled * scale, scheduled)
+    off = (policy == SUSPENDED) | ((policy == SUSPENDED_DURING_TALKS) & (stage >= PRELIMINARY))
+    return np.where(off, 0.0, held)
+
+
+def forgone_exercise(standard, held):
+    """Intensity of the standard calendar's exercise that was not held this week:
+    ``max(x_standard - x_held, 0)`` -- the costly signal a delay, scaling down or suspension sends."""
+    return np.maximum(standard - held, 0.0)
+
+
+def apply_sanctions_floor(level, floor):
+    """Sanctions level after a scheduled floor: ``max(s, floor)``, unchanged where the floor is NaN
+    (``np.fmax`` ignores NaN); pressure never comes off."""
+    return np.fmax(level, floor)
+
+
+@dataclass
+class LeverSchedule:
+    """Levers by week (index 0 is week 1). Arrays grow on demand through :meth:`arrays`."""
+
+    params: Params
+    calendar: ExerciseCalendar
+    overrides: Any = None  # a callable weeks -> dict of arrays, for historical scenarios
+    _cache: dict[str, np.ndarray] | None = None
+
+    @classmethod
+    def from_params(cls, params: Params) -> "LeverSchedule":
+        """The schedule a policy sweep uses: constant levers and the standard calendar."""
+        delay = params.exercise_delay_weeks if params.exercise_policy == "delayed" else 0
+        return cls(params, ExerciseCalendar(params.start_date, delay))
+
+    def arrays(self, weeks: int) -> dict[str, np.ndarray]:
+        """Every schedule field for weeks 1..weeks, as arrays of length ``weeks``."""
+        p = self.params
+        standard, scheduled = self.calendar.arrays(weeks)
+        announced = np.zeros(weeks, dtype=np.int64)
+        if 1 <= p.spoiler_week <= weeks:
+            announced[p.spoiler_week - 1] = 1
+        out = {
+            "standard_exercise": standard,
+            "scheduled_exercise": scheduled,
+            "exercise_policy": np.full(weeks, exercise_policy_code(p.exercise_policy), dtype=np.int64),
+            "exercise_scale": np.full(weeks, float(p.exercise_scale)),
+            "pressure_first": np.full(weeks, float(p.engagement_stance == "pressure_first")),
+            "announced_packages": announced,
+            "sanctions_floor": np.full(weeks, np.nan),
+            "endogenous_sanctions": np.ones(weeks),
+            "forced_stage": np.zeros(weeks, dtype=np.int64),
+        }
+        if self.overrides is not None:
+            out.update(self.overrides(weeks))
+        return out
+
+    def week(self, w: int) -> dict[str, Any]:
+        """The levers of week ``w`` (1-based) as a dict of scalars (arrays cached, grown by doubling)."""
+        if self._cache is None or len(self._cache["forced_stage"]) < w:
+            cached = 0 if self._cache is None else len(self._cache["forced_stage"])
+            self._cache = self.arrays(max(w, 2 * cached, 64))
+        return {k: v[w - 1] for k, v in self._cache.items()}

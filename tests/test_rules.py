@@ -1,0 +1,214 @@
+"""Each behaviour rule against values computed by hand (the arithmetic is in the comments),
+and each rule on arrays equal to the rule on scalars element by element."""
+
+import math
+
+import numpy as np
+import pytest
+
+from model import rules
+from model.policies import (
+    AS_SCHEDULED, DELAYED, SCALED_DOWN, SUSPENDED, SUSPENDED_DURING_TALKS,
+    apply_sanctions_floor, forgone_exercise, held_exercise,
+)
+
+
+def test_event_probability():
+    # 1 - exp(-0.5) = 0.3934693402873666
+    assert rules.event_probability(0.5) == pytest.approx(0.3934693402873666, abs=1e-15)
+    assert rules.event_probability(0.0) == 0.0
+
+
+def test_bounded_accumulation():
+    # 0.4 + 0.5*0.8*(1-0.4) - 0.1*0.4 = 0.4 + 0.24 - 0.04 = 0.6
+    assert rules.bounded_accumulation(0.4, 0.8, 0.5, 0.1) == pytest.approx(0.6, abs=1e-15)
+    # clipped at 1: 0.9 + 2*1*0.1 - 0 = 1.1 -> 1
+    assert rules.bounded_accumulation(0.9, 1.0, 2.0, 0.0) == 1.0
+
+
+def test_logit_choice():
+    # 1/(1+exp(-3*0.5)) = 1/(1+0.22313016) = 0.8175744762
+    assert rules.logit_choice(0.5, 3.0) == pytest.approx(0.8175744761936437, abs=1e-15)
+    assert rules.logit_choice(0.0, 7.0) == 0.5
+
+
+def test_effective_sanctions():
+    # reach = 0.95*0.7 + 0.05 = 0.715; factor = 1 - 0.3*(1-0.6) = 0.88; p = 0.9*0.715*0.88 = 0.56628
+    assert rules.effective_sanctions(0.9, 0.7, 0.95, 0.6, 0.3) == pytest.approx(0.56628, abs=1e-15)
+    # China enforcing nothing leaves only the 5% of trade outside China: 1*0.05*1
+    assert rules.effective_sanctions(1.0, 0.0, 0.95, 1.0, 0.3) == pytest.approx(0.05, abs=1e-15)
+
+
+def test_china_enforcement():
+    # 0.7 + 0.5*(0.6 - 0.2) = 0.9 ; clipped above: 0.7 + 2*(0.6-0) = 1.9 -> 1
+    assert rules.china_enforcement(0.7, 0.2, 0.6, 0.5) == pytest.approx(0.9, abs=1e-15)
+    assert rules.china_enforcement(0.7, 0.0, 0.6, 2.0) == 1.0
+
+
+def test_sanctions_adoption_and_escalation():
+    # 0.15 * (1 + 0.5) = 0.225 with Japan, 0.15 without; capped at 1
+    assert rules.sanctions_adoption_probability(0.15, 0.5, True) == pytest.approx(0.225)
+    assert rules.sanctions_adoption_probability(0.15, 0.5, False) == pytest.approx(0.15)
+    assert rules.sanctions_adoption_probability(0.8, 1.0, True) == 1.0
+    # 1 - (1-0.6)*(1-0.5)^2 = 1 - 0.4*0.25 = 0.9
+    assert rules.escalate_sanctions(0.6, 2, 0.5) == pytest.approx(0.9, abs=1e-15)
+    assert rules.escalate_sanctions(0.6, 0, 0.5) == pytest.approx(0.6, abs=1e-15)
+
+
+def test_package_adoption_and_pending():
+    assert rules.package_adopted(True, 0.1, 0.2, 1.0)
+    assert not rules.package_adopted(True, 0.3, 0.2, 1.0)
+    assert not rules.package_adopted(False, 0.1, 0.2, 1.0)
+    assert not rules.package_adopted(True, 0.1, 0.2, 0.0)  # scenario dictates sanctions
+    # an ICBM test (rung 3) starts a package; a short-range one (rung 1) does not
+    assert rules.package_pending(False, False, 1, 3, 3)
+    assert not rules.package_pending(False, False, 2, 1, 3)
+    assert not rules.package_pending(True, True, 0, 3, 3)  # adopted, nothing new
+    assert rules.package_pending(True, False, 0, 0, 3)  # still on its way
+
+
+def test_alliance_alignment():
+    # target = 1 - 0.5*0.8*1 = 0.6; a' = 0.9 + 0.3*(0.6 - 0.9) = 0.81
+    assert rules.alliance_alignment(0.9, 0.8, 1.0, 0.3, 0.5) == pytest.approx(0.81, abs=1e-15)
+    # pressure and engagement: target 1; 0.6 + 0.3*0.4 = 0.72
+    assert rules.alliance_alignment(0.6, 0.8, 0.0, 0.3, 0.5) == pytest.approx(0.72, abs=1e-15)
+    # 1 - 0.3*(1-0.5) = 0.85
+    assert rules.alignment_factor(0.5, 0.3) == pytest.approx(0.85)
+
+
+def test_stress_threat_reactance_progress():
+    # stress: 0.5 + 0.1*0.6*0.5 - 0.05*0.5 = 0.5 + 0.03 - 0.025 = 0.505
+    assert rules.accumulate_stress(0.5, 0.6, 0.1, 0.05) == pytest.approx(0.505, abs=1e-15)
+    # threat during a full exercise week: 0.3 + 0.5*1*0.7 - 0.3*0.3 = 0.3 + 0.35 - 0.09 = 0.56
+    assert rules.perceived_threat(0.3, 1.0, 0.5, 0.3) == pytest.approx(0.56, abs=1e-15)
+    # no exercise: 0.3 - 0.09 = 0.21
+    assert rules.perceived_threat(0.3, 0.0, 0.5, 0.3) == pytest.approx(0.21, abs=1e-15)
+    # reactance: 0.75*2 + 1*1 = 2.5
+    assert rules.reactance(2.0, 1, 0.25, 1.0) == pytest.approx(2.5)
+    # progress: 1 - (1-0.5)*(1 - 0.1*3/4)^2 = 1 - 0.5*0.925^2 = 1 - 0.4278125 = 0.5721875
+    assert rules.programme_progress(0.5, 2, 3, 0.1) == pytest.approx(0.5721875, abs=1e-15)
+    assert rules.programme_progress(0.5, 0, 3, 0.1) == pytest.approx(0.5)
+
+
+def test_baseline_test_rate():
+    # 0.3 * exp(1*0.5 + 1.5*1 - 2*0.9 - 2*1) = 0.3 * exp(-1.8) = 0.3 * 0.16529888822 = 0.04958966646
+    got = rules.baseline_test_rate(0.3, 0.5, 1.0, 0.9, True, 1.0, 1.5, 2.0, 2.0)
+    assert got == pytest.approx(0.3 * math.exp(-1.8), rel=1e-14)
+    assert got == pytest.approx(0.04958966646, rel=1e-9)
+
+
+def test_hawkes_kernel_sums_to_branching_ratio():
+    # alpha=0.4, beta=1: decay e^-1 = 0.36787944; jump 0.4*(1-0.36787944) = 0.25284822
+    decay, jump = rules.hawkes_decay_and_jump(0.4, 1.0)
+    assert decay == pytest.approx(0.36787944117144233)
+    assert jump == pytest.approx(0.25284822353142306)
+    # the jumps of one test summed over all later weeks: jump / (1 - decay) = alpha/beta
+    assert jump / (1 - decay) == pytest.approx(0.4, rel=1e-14)
+    # H' = e^-1 * 0.5 + 0.25284822*2 = 0.18393972 + 0.50569645 = 0.68963617
+    assert rules.self_excitation(0.5, 2, 0.4, 1.0) == pytest.approx(0.68963617, rel=1e-8)
+
+
+def test_poisson_count_inverse_cdf():
+    # rate 1: F(0)=e^-1=0.367879, F(1)=0.735759, F(2)=0.919699, F(3)=0.981012
+    u = np.array([0.1, 0.367, 0.368, 0.7, 0.8, 0.95, 0.99])
+    assert rules.poisson_count(1.0, u).tolist() == [0, 0, 1, 1, 2, 3, 4]
+    assert rules.poisson_count(0.0, 0.999) == 0
+    # the truncation: at most MAX_TESTS_PER_WEEK
+    assert rules.poisson_count(50.0, 1 - 1e-12) == rules.MAX_TESTS_PER_WEEK
+
+
+def test_next_rung_ladder():
+    up, down = 0.2, 0.45
+    assert rules.next_rung(3, 1, 0.1, up, down) == 2      # u < down: one rung down
+    assert rules.next_rung(3, 1, 0.5, up, down) == 3      # middle: same rung
+    assert rules.next_rung(3, 1, 0.9, up, down) == 4      # u > 1 - up: one rung up
+    assert rules.next_rung(4, 1, 0.9, up, down) == 4      # not above 4
+    assert rules.next_rung(1, 1, 0.1, up, down) == 1      # not below 1
+    assert rules.next_rung(0, 1, 0.9, up, down) == 1      # a first test ever is short-range
+    assert rules.next_rung(3, 0, 0.9, up, down) == 3      # no test, no move
+
+
+def test_bayes_trust_kydd():
+    # mu=0.5, q_S=0.2, q_G=0.6: 0.1 / (0.1 + 0.3) = 0.25
+    assert rules.bayes_trust(0.5, 0.2, 0.6) == pytest.approx(0.25, abs=1e-15)
+    # llr = log 3 is the same signal: 0.5 / (0.5 + 0.5*3) = 0.25
+    assert rules.update_trust(0.5, math.log(3)) == pytest.approx(0.25, abs=1e-15)
+    # a signal with llr 0 leaves trust unchanged
+    assert rules.update_trust(0.3, 0.0) == pytest.approx(0.3, abs=1e-15)
+
+
+def test_signals():
+    # 2 tests at rung 3: 0.2*3*2 = 1.2; quiet week: -0.02
+    assert rules.test_signal(2, 3, 0.2, 0.02) == pytest.approx(1.2)
+    assert rules.test_signal(0, 3, 0.2, 0.02) == pytest.approx(-0.02)
+    # 0.05*0.5 - 0.15*0.5 + 0.2*1 = 0.025 - 0.075 + 0.2 = 0.15
+    assert rules.alliance_signal(0.5, 0.5, 1, 0.05, 0.15, 0.2) == pytest.approx(0.15, abs=1e-15)
+
+
+def test_talk_utilities():
+    # -0.5 + 1.5*0.5 + 2*0.2 - 1*0.3 - 1*1 = -0.5 + 0.75 + 0.4 - 0.3 - 1 = -0.65
+    assert rules.dprk_talk_utility(-0.5, 0.5, 0.2, 0.3, 1, 1.5, 2.0, 1.0, 1.0) == pytest.approx(-0.65)
+    # 0.5 + 2*0.2 - 1*0 = 0.9
+    assert rules.us_talk_utility(0.5, 0.2, 0, 2.0, 1.0) == pytest.approx(0.9)
+
+
+def test_talks_rates_and_collapse_hazard():
+    r01, r02, r12, r23 = rules.talks_rates(0.8, 0.5, 0.4, 0.9, 0.3, 0.2, 0.5, 0.02, 0.04, 0.05)
+    assert r01 == pytest.approx(0.5 * 0.8 * 0.5)            # 0.2
+    assert r02 == pytest.approx(0.02 * 0.5 * 0.4 * 0.9)     # 0.0036
+    assert r12 == pytest.approx(0.04 * 0.5 * 0.4 * 0.9)     # 0.0072
+    assert r23 == pytest.approx(0.05 * 0.3 * 0.2 * 0.9)     # 0.0027
+    # 0.005 + 1*2 + 0.05*0.5 = 2.03
+    assert rules.collapse_hazard(0.005, 2, 0.5, 1.0, 0.05) == pytest.approx(2.03)
+
+
+def test_next_talks_stage():
+    # from 0 with r01=0.3, r02=0.1: P(advance) = 1 - e^-0.4 = 0.32968; share to 1 = 0.75 -> 0.24726
+    rates = dict(r01=0.3, r02=0.1, r12=0.2, r23=0.1)
+    stage, collapsed = rules.next_talks_stage(0, 0.0, 0.2, 5.0, **rates)
+    assert (stage, collapsed) == (1, False)                  # 0.2 < 0.24726: to inter-Korean
+    stage, _ = rules.next_talks_stage(0, 0.0, 0.3, 5.0, **rates)
+    assert stage == 2                                        # 0.24726 < 0.3 < 0.32968: direct talks
+    stage, _ = rules.next_talks_stage(0, 0.0, 0.4, 5.0, **rates)
+    assert stage == 0                                        # 0.4 > 0.32968: no change
+    # stage 0 never collapses, whatever the hazard
+    assert not rules.next_talks_stage(0, 0.0, 0.9, 50.0, **rates)[1]
+    # from 1: collapse when u_c < 1 - e^-h (h=0.5: 0.39347)
+    stage, collapsed = rules.next_talks_stage(1, 0.39, 0.0, 0.5, **rates)
+    assert (stage, collapsed) == (0, True)
+    stage, collapsed = rules.next_talks_stage(1, 0.40, 0.1, 0.5, **rates)
+    assert (stage, collapsed) == (2, False)                  # 0.1 < 1 - e^-0.2 = 0.18127
+    stage, _ = rules.next_talks_stage(3, 0.9, 0.0, 0.5, **rates)
+    assert stage == 3                                        # negotiations do not advance further
+
+
+def test_exercise_policies():
+    x, scale = 0.8, 0.5
+    assert held_exercise(x, AS_SCHEDULED, 0, scale) == pytest.approx(0.8)
+    assert held_exercise(x, DELAYED, 0, scale) == pytest.approx(0.8)   # the calendar was shifted
+    assert held_exercise(x, SCALED_DOWN, 0, scale) == pytest.approx(0.4)
+    assert held_exercise(x, SUSPENDED, 0, scale) == 0.0
+    assert held_exercise(x, SUSPENDED_DURING_TALKS, 1, scale) == pytest.approx(0.8)  # only inter-Korean
+    assert held_exercise(x, SUSPENDED_DURING_TALKS, 2, scale) == 0.0
+    assert forgone_exercise(1.0, 0.4) == pytest.approx(0.6)
+    assert forgone_exercise(0.0, 0.4) == 0.0  # a delayed exercise held later is not "forgone"
+    assert apply_sanctions_floor(0.5, np.nan) == 0.5
+    assert apply_sanctions_floor(0.5, 0.65) == 0.65
+    assert apply_sanctions_floor(0.7, 0.65) == 0.7   # pressure never comes off
+
+
+def test_rules_on_arrays_equal_rules_on_scalars():
+    rng = np.random.default_rng(3)
+    n = 50
+    stage = rng.integers(0, 4, n)
+    uc, ua, h = rng.random(n), rng.random(n), rng.random(n) * 2
+    r = [rng.random(n) * 0.5 for _ in range(4)]
+    arr_stage, arr_col = rules.next_talks_stage(stage, uc, ua, h, *r)
+    for i in range(n):
+        s, c = rules.next_talks_stage(int(stage[i]), uc[i], ua[i], h[i], *(x[i] for x in r))
+        assert s == arr_stage[i] and c == arr_col[i]
+    rate, u = rng.random(n) * 3, rng.random(n)
+    counts = rules.poisson_count(rate, u)
+    assert [int(rules.poisson_count(rate[i], u[i])) for i in range(n)] == counts.tolist()
+    rung = rules.next_rung(stage, counts, u, 0.2, 0.45)
+    assert [int(rules.next_rung(int(stage[i]), int(counts[i]), u[i], 0.2, 0.45)) for i in range(n)] == rung.tolist()
