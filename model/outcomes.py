@@ -1,0 +1,114 @@
+"""Outcomes of a run: what the experiments measure, tallied week by week.
+
+:class:`OutcomeTally` works on numpy scalars (one Mesa run) and on arrays (replicates in the
+batched engine) alike, so both engines define an outcome in one place. The columns and their
+types are fixed by :data:`OUTCOME_COLUMNS`; weeks of events that did not happen within the
+horizon are NaN, never a sentinel number.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .rules import INTER_KOREAN, NEGOTIATIONS, PRELIMINARY
+
+OUTCOME_COLUMNS: dict[str, str] = {
+    "talks": "bool",                    # US-DPRK preliminary talks began (stage >= 2 reached)
+    "talks_week": "float64",            # first week of US-DPRK talks (NaN if none)
+    "inter_korean_talks": "bool",       # inter-Korean contact happened (stage 1 reached)
+    "inter_korean_week": "float64",     # first week of inter-Korean contact (NaN if none)
+    "negotiations": "bool",             # substantive negotiations reached (stage 3)
+    "negotiations_week": "float64",     # first week of substantive negotiations (NaN if none)
+    "talks_collapsed": "bool",          # US-DPRK talks began and later collapsed
+    "collapses": "int64",               # collapses of talks at any stage >= 1
+    "tests": "int64",                   # all test events (launch days and nuclear tests)
+    "launches": "int64",                # missile and space launch events (rungs 1-3)
+    "tests_short_range": "int64",       # rung 1
+    "tests_intermediate": "int64",      # rung 2
+    "tests_icbm": "int64",              # rung 3 (ICBM, SLBM, space launch)
+    "nuclear_tests": "int64",           # rung 4
+    "highest_rung": "int64",            # highest rung tested within the horizon (0: no test)
+    "first_test_week": "float64",       # first week with a test (NaN if none)
+    "final_sanctions_level": "float64",
+    "final_dprk_stress": "float64",
+    "final_dprk_threat": "float64",
+    "final_alignment": "float64",
+    "final_trust_us_dprk": "float64",
+    "final_trust_dprk_us": "float64",
+    "final_trust_rok_dprk": "float64",
+    "final_trust_china_dprk": "float64",  # NaN when China is not in the model
+    "final_trust_japan_dprk": "float64",  # NaN when Japan is not in the model
+}
+"""Every outcome column and its dtype, identical for both engines."""
+
+FINAL_STATE_COLUMNS = [c for c in OUTCOME_COLUMNS if c.startswith("final_")]
+_RUNG_COLUMNS = ("tests_short_range", "tests_intermediate", "tests_icbm", "nuclear_tests")
+
+
+class OutcomeTally:
+    """Running tally of one run's (or many runs') events.
+
+    Call :meth:`record` once per week with the week's talks stage, whether talks collapsed, the
+    stage before the week, the number of tests and their rung; :meth:`result` returns the
+    outcomes given the final state.
+    """
+
+    def __init__(self, shape: tuple[int, ...] = ()) -> None:
+        self.weeks_of = {
+            "inter_korean_week": np.full(shape, np.nan),
+            "talks_week": np.full(shape, np.nan),
+            "negotiations_week": np.full(shape, np.nan),
+            "first_test_week": np.full(shape, np.nan),
+        }
+        self.talks_collapsed = np.zeros(shape, dtype=bool)
+        self.collapses = np.zeros(shape, dtype=np.int64)
+        self.by_rung = np.zeros((4, *shape), dtype=np.int64)
+        self.highest_rung = np.zeros(shape, dtype=np.int64)
+
+    def record(self, week: int, stage_before, stage_after, collapsed, tests, rung) -> None:
+        """Tally one week (``week`` is 1-based)."""
+        for column, reached in (
+            ("inter_korean_week", stage_after == INTER_KOREAN),
+            ("talks_week", stage_after >= PRELIMINARY),
+            ("negotiations_week", stage_after == NEGOTIATIONS),
+            ("first_test_week", tests > 0),
+        ):
+            first = self.weeks_of[column]
+            self.weeks_of[column] = np.where(np.isnan(first) & reached, float(week), first)
+        self.talks_collapsed = self.talks_collapsed | (collapsed & (stage_before >= PRELIMINARY))
+        self.collapses = self.collapses + collapsed
+        for index in range(4):
+            self.by_rung[index] = self.by_rung[index] + np.where(rung == index + 1, tests, 0)
+        self.highest_rung = np.where(tests > 0, np.maximum(self.highest_rung, rung), self.highest_rung)
+
+    def result(self, finals: dict[str, Any]) -> dict[str, np.ndarray]:
+        """Outcomes as a dict of arrays (0-d for one run), in :data:`OUTCOME_COLUMNS` order.
+
+        ``finals`` gives the ``final_*`` state values.
+        """
+        weeks = self.weeks_of
+        out: dict[str, Any] = {
+            "talks": ~np.isnan(weeks["talks_week"]),
+            "talks_week": weeks["talks_week"],
+            "inter_korean_talks": ~np.isnan(weeks["inter_korean_week"]),
+            "inter_korean_week": weeks["inter_korean_week"],
+            "negotiations": ~np.isnan(weeks["negotiations_week"]),
+            "negotiations_week": weeks["negotiations_week"],
+            "talks_collapsed": self.talks_collapsed,
+            "collapses": self.collapses,
+            "tests": self.by_rung.sum(axis=0),
+            "launches": self.by_rung[:3].sum(axis=0),
+            **{name: self.by_rung[i] for i, name in enumerate(_RUNG_COLUMNS)},
+            "highest_rung": self.highest_rung,
+            "first_test_week": weeks["first_test_week"],
+        }
+        for column in FINAL_STATE_COLUMNS:
+            out[column] = np.asarray(finals[column], dtype=float)
+        return {c: np.asarray(out[c]).astype(OUTCOME_COLUMNS[c], copy=False) for c in OUTCOME_COLUMNS}
+
+
+def as_python(outcomes: dict[str, np.ndarray]) -> dict[str, Any]:
+    """One run's outcomes as plain Python values (bool, int, float; NaN for weeks not reached)."""
+    return {k: np.asarray(v).item() for k, v in outcomes.items()}

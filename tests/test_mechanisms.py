@@ -1,0 +1,116 @@
+"""Mechanism properties of the model, each over many seeds with a tolerance from the sampling error.
+
+The runs use the batched engine for speed; ``tests/test_batched.py`` checks that it gives the
+Mesa model's numbers run by run, so these are properties of the Mesa model too.
+
+Tolerances: a property "X raises Y" is asserted as a one-sided z-test at z = 4 (false-alarm
+probability about 3e-5 per test at fixed seeds). Paired contrasts use common random numbers
+(the same seeds under both policies), so the standard error is that of the per-replicate
+differences: ``SE = sd(d) / sqrt(n)``.
+"""
+
+import numpy as np
+import pytest
+
+from model import Params
+from model.batched import simulate
+
+Z = 4.0
+N = 4000
+SEEDS = np.arange(10_000, 10_000 + N)
+
+
+def run(n=N, weeks=52, trajectories=False, seeds=None, **overrides):
+    seeds = SEEDS[:n] if seeds is None else seeds
+    return simulate([Params(**overrides)] * n, seeds, weeks, trajectories=trajectories)
+
+
+def assert_paired_increase(higher, lower, label):
+    """mean(higher - lower) > Z * SE of the paired differences."""
+    d = np.asarray(higher, dtype=float) - np.asarray(lower, dtype=float)
+    se = d.std(ddof=1) / np.sqrt(len(d))
+    assert d.mean() > Z * se, f"{label}: mean difference {d.mean():.4f} not above {Z} x SE {se:.4f}"
+    return d.mean(), se
+
+
+def test_an_exercise_held_raises_threat_and_test_hazard():
+    # Weeks 1-3 of the default start hold Foal Eagle; compare with the same seeds and no exercise.
+    held = run(2000, weeks=3, trajectories=True).trajectory
+    none = run(2000, weeks=3, trajectories=True, exercise_policy="suspended").trajectory
+    assert np.all(held["dprk_threat"] > none["dprk_threat"])  # threat is driven by exercises alone
+    assert_paired_increase(held["test_hazard"][1:].mean(axis=0), none["test_hazard"][1:].mean(axis=0), "test hazard")
+
+
+def _collapse_weeks(trajectory):
+    stage = trajectory["talks_stage"]
+    before = np.vstack([np.zeros((1, stage.shape[1]), dtype=stage.dtype), stage[:-1]])
+    in_talks = before >= 1
+    collapsed = in_talks & (stage == 0)
+    return in_talks, collapsed
+
+
+def test_a_test_lowers_trust_toward_the_dprk():
+    traj = run(1000, trajectories=True).trajectory
+    trust = traj["trust_us_dprk"]
+    previous = np.vstack([np.full((1, trust.shape[1]), Params().trust_us_dprk), trust[:-1]])
+    tested = traj["tests"] > 0
+    assert tested.sum() > 100
+    assert np.all(trust[tested] < previous[tested])
+    assert np.all(trust[~tested] > previous[~tested])  # a quiet week is a (cheap) reassuring signal
+
+
+def test_a_test_raises_the_chance_that_talks_collapse():
+    traj = run(N, trajectories=True, collapse_per_test=0.5).trajectory
+    in_talks, collapsed = _collapse_weeks(traj)
+    tested = traj["tests"] > 0
+    with_test, without = in_talks & tested, in_talks & ~tested
+    p1, n1 = collapsed[with_test].mean(), with_test.sum()
+    p0, n0 = collapsed[without].mean(), without.sum()
+    se = np.sqrt(p1 * (1 - p1) / n1 + p0 * (1 - p0) / n0)
+    assert n1 > 200 and p1 - p0 > Z * se, (p1, p0, se)
+    # and the collapse frequency in test weeks matches the hazard 1 - exp(-(h0 + h_N * N + h_x * x)):
+    p = Params(collapse_per_test=0.5)
+    hazard = p.collapse_base + p.collapse_per_test * traj["tests"] + p.collapse_per_exercise * traj["exercise_intensity"]
+    expected = 1 - np.exp(-hazard[with_test])
+    se_model = np.sqrt((expected * (1 - expected)).sum()) / n1
+    assert abs(p1 - expected.mean()) < Z * se_model
+
+
+def test_pressure_and_engagement_gives_talks_more_often_than_pressure_first():
+    engage = run(engagement_stance="pressure_and_engagement").outcomes["talks"]
+    first = run(engagement_stance="pressure_first").outcomes["talks"]
+    assert_paired_increase(engage, first, "P(talks) engagement - pressure first")
+
+
+def test_exercise_suspension_raises_p_talks_f4():
+    suspended = run(exercise_policy="suspended").outcomes["talks"]
+    scheduled = run(exercise_policy="as_scheduled").outcomes["talks"]
+    assert_paired_increase(suspended, scheduled, "P(talks) suspended - as scheduled")
+
+
+def test_mediator_moves_first_f5():
+    out = run(rok_mediation=0.8).outcomes
+    talks = out["talks"]
+    first = (out["inter_korean_week"] < out["talks_week"])[talks]
+    share, se = first.mean(), first.std(ddof=1) / np.sqrt(talks.sum())
+    assert share - Z * se >= 0.8, (share, se)
+    # without mediation there is no inter-Korean contact, so it never comes first
+    quiet = run(2000, rok_mediation=0.0).outcomes
+    assert not quiet["inter_korean_talks"].any()
+
+
+@pytest.mark.parametrize("mu, alpha, beta", [(0.2, 0.5, 1.0), (0.1, 0.3, 0.4)])
+def test_hawkes_long_run_rate_matches_mu_over_one_minus_branching_ratio(mu, alpha, beta):
+    constant_baseline = dict(
+        test_baseline_rate=mu, hawkes_alpha=alpha, hawkes_beta=beta, threat_hazard_weight=0.0,
+        reactance_hazard_weight=0.0, progress_hazard_weight=0.0, talks_hazard_weight=0.0,
+    )
+    n, burn_in, horizon = 2000, 40, 540
+    # Common random numbers: with the same seeds, a run of 540 weeks repeats the first 40 weeks of
+    # a run of 40 weeks exactly, so the difference of the totals counts weeks 41-540 alone.
+    long = run(n, weeks=horizon, **constant_baseline).outcomes["tests"]
+    short = run(n, weeks=burn_in, **constant_baseline).outcomes["tests"]
+    per_week = (long - short) / (horizon - burn_in)
+    expected = mu / (1 - alpha / beta)
+    se = per_week.std(ddof=1) / np.sqrt(n)
+    assert abs(per_week.mean() - expected) < Z * se, (per_week.mean(), expected, se)
