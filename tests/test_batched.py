@@ -1,0 +1,124 @@
+"""The batched engine is the Mesa model, run by run: identical outcomes and trajectories for
+parameter sets drawn across the parameter table's ranges and for many seeds."""
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from model import EscalationModel, Params
+from model.batched import BatchedEngine, simulate
+from model.model import TRAJECTORY_COLUMNS
+from model.outcomes import OUTCOME_COLUMNS
+from model.params import TABLE
+from model.policies import LeverSchedule
+
+FLOAT_TOLERANCE = 1e-12
+
+
+@st.composite
+def parameter_sets(draw):
+    """A valid parameter set with every value drawn from the table's allowed range."""
+    values = {}
+    for name, row in TABLE.items():
+        if row.choices is not None:
+            values[name] = draw(st.sampled_from(row.choices))
+        elif row.dtype is bool:
+            values[name] = draw(st.booleans())
+        elif row.dtype == "date":
+            values[name] = draw(st.dates(dt.date(2015, 1, 1), dt.date(2021, 12, 31))).isoformat()
+        elif row.dtype is int:
+            values[name] = draw(st.integers(int(row.low), int(row.high)))
+        else:
+            values[name] = draw(st.floats(row.low, row.high, allow_nan=False))
+    # cross-parameter constraints: alpha < beta, up + down <= 1
+    values["hawkes_alpha"] = values["hawkes_beta"] * draw(st.floats(0.0, 0.95))
+    values["ladder_down_prob"] = (1.0 - values["ladder_up_prob"]) * draw(st.floats(0.0, 1.0))
+    values["spoiler_week"] = draw(st.sampled_from([0, draw(st.integers(1, 60))]))
+    return Params(values)
+
+
+def assert_same_outcomes(mesa_rows: pd.DataFrame, batched_rows: pd.DataFrame) -> None:
+    assert list(mesa_rows.columns) == list(batched_rows.columns) == list(OUTCOME_COLUMNS)
+    assert (mesa_rows.dtypes == batched_rows.dtypes).all()
+    for column, dtype in OUTCOME_COLUMNS.items():
+        a, b = mesa_rows[column].to_numpy(), batched_rows[column].to_numpy()
+        if column.endswith("_week") or dtype != "float64":
+            np.testing.assert_array_equal(a, b, err_msg=column)  # integers, booleans, weeks: exact
+        else:
+            np.testing.assert_allclose(a, b, rtol=0, atol=FLOAT_TOLERANCE, err_msg=column)
+
+
+def assert_same_trajectory(mesa_traj: pd.DataFrame, batched_traj: pd.DataFrame) -> None:
+    assert list(mesa_traj.columns) == list(batched_traj.columns)
+    for column in mesa_traj.columns:
+        a, b = mesa_traj[column].to_numpy(), batched_traj[column].to_numpy()
+        if a.dtype.kind in "iub":
+            np.testing.assert_array_equal(a, b, err_msg=column)
+        else:
+            np.testing.assert_allclose(a, b, rtol=0, atol=FLOAT_TOLERANCE, err_msg=column)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    sets=st.lists(parameter_sets(), min_size=1, max_size=3),
+    seeds=st.lists(st.integers(0, 2**64 - 1), min_size=1, max_size=3, unique=True),
+    weeks=st.integers(1, 70),
+    order=st.randoms(use_true_random=False),
+)
+def test_batched_equals_mesa_run_by_run(sets, seeds, weeks, order):
+    runs = [(p, s) for p in sets for s in seeds]
+    order.shuffle(runs)  # a block mixes design points in any order
+    mesa_models = [EscalationModel(p, rng=s).run(weeks) for p, s in runs]
+    result = simulate([p for p, _ in runs], [s for _, s in runs], weeks, trajectories=True)
+
+    assert_same_outcomes(pd.DataFrame([m.outcomes() for m in mesa_models]), result.outcomes_frame())
+    batched_traj = result.trajectory_frame()
+    for i, m in enumerate(mesa_models):
+        one = batched_traj[batched_traj["run"] == i].drop(columns="run").reset_index(drop=True)
+        assert_same_trajectory(m.trajectory(), one)
+
+
+def test_many_seeds_at_default_and_policy_levers():
+    policies = [Params(exercise_policy=e, engagement_stance=s, spoiler_week=w)
+                for e in ("as_scheduled", "delayed", "suspended_during_talks", "scaled_down", "suspended")
+                for s in ("pressure_first", "pressure_and_engagement") for w in (0, 3)]
+    params = [p for p in policies for _ in range(10)]
+    seeds = np.arange(len(params), dtype=np.uint64) * 7919 + 12345
+    result = simulate(params, seeds, 52)
+    mesa_rows = pd.DataFrame([EscalationModel(p, rng=int(s)).run(52).outcomes() for p, s in zip(params, seeds)])
+    assert_same_outcomes(mesa_rows, result.outcomes_frame())
+
+
+def test_a_run_does_not_depend_on_its_block():
+    params = [Params(sanctions_level=x) for x in np.linspace(0, 1, 12)]
+    seeds = np.arange(12)
+    whole = simulate(params, seeds, 40).outcomes_frame()
+    halves = pd.concat([simulate(params[:5], seeds[:5], 40).outcomes_frame(),
+                        simulate(params[5:], seeds[5:], 40).outcomes_frame()], ignore_index=True)
+    pd.testing.assert_frame_equal(whole, halves)
+
+
+def test_trajectories_are_optional_and_do_not_change_outcomes():
+    params, seeds = [Params()] * 50, np.arange(50)
+    plain = simulate(params, seeds, 30)
+    traced = simulate(params, seeds, 30, trajectories=True)
+    assert plain.trajectory is None
+    pd.testing.assert_frame_equal(plain.outcomes_frame(), traced.outcomes_frame())
+    frame = traced.trajectory_frame()
+    assert list(frame.columns) == ["run", "week", *TRAJECTORY_COLUMNS] and len(frame) == 50 * 30
+
+
+def test_engine_can_be_stepped_like_the_model():
+    p, seeds = Params(), [3, 4]
+    levers = {k: np.stack([v, v], axis=1) for k, v in LeverSchedule.from_params(p).arrays(10).items()}
+    engine = BatchedEngine([p, p], seeds, levers)
+    models = [EscalationModel(p, rng=s) for s in seeds]
+    for _ in range(10):
+        engine.step()
+        for i, m in enumerate(models):
+            m.step()
+            assert engine.stage[i] == m.talks_stage
+            assert abs(engine.trust_dprk_us[i] - m.dprk.trust["US"]) < FLOAT_TOLERANCE
