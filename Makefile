@@ -1,0 +1,42 @@
+# Two commands do all the set-up on a fresh clone: `make run` and `make test`.
+# Both (re)create the virtual environment .venv when it is missing or stale (pyproject.toml
+# changed, or it was built with a Python older than 3.12), then run the job.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+CONFIG ?= experiments/configs/policy_grid.toml
+OUT    ?= results/policy_grid
+
+.PHONY: run test test-all bench venv clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "Python >= 3.12 is needed (found " + sys.version.split()[0] + "); .python-version pins 3.12")'
+	@if [ -x $(BIN)/python ] && ! $(BIN)/python -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
+		echo "removing stale $(VENV) (Python < 3.12)"; rm -rf $(VENV); fi
+	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,sensitivity]'
+	@touch $(STAMP)
+
+## run: the main job, the default policy sweep, then its report
+run: $(STAMP)
+	$(BIN)/escalation sweep $(CONFIG) --out $(OUT)
+	$(BIN)/escalation report $(OUT)
+
+## test: the whole default test suite (slow tests excluded; see test-all)
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+## test-all: every test, the slow ones included
+test-all: $(STAMP)
+	$(BIN)/python -m pytest -m "slow or not slow"
+
+## bench: engine and runner benchmarks (prints figures; never part of the tests)
+bench: $(STAMP)
+	$(BIN)/escalation bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis results

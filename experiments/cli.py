@@ -1,0 +1,186 @@
+"""The ``escalation`` command. Thin: parses arguments, calls the library, prints.
+
+Bad input of any kind (unknown parameter, value out of range, malformed config, missing file)
+ends with one line on standard error naming the problem and what is allowed, and exit
+status 2; nothing already written is touched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from model.params import ParameterError
+
+from .errors import UserError
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """ArgumentParser whose errors are one line (no usage dump) and exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _fail(message: str) -> NoReturn:
+    print(f"escalation: error: {message}", file=sys.stderr)
+    raise SystemExit(EXIT_USAGE)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    return value
+
+
+# ---------------------------------------------------------------------------------------------
+# escalation run
+# ---------------------------------------------------------------------------------------------
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from model import Params
+    from model.batched import simulate
+    from model.model import EscalationModel
+
+    from .store import atomic_write_text
+
+    params = Params.from_strings(args.set or [])
+    if args.engine == "mesa":
+        model = EscalationModel(params, rng=args.seed).run(args.weeks)
+        outcomes, trajectory = model.outcomes(), (model.trajectory() if args.trajectory else None)
+    else:
+        result = simulate([params], [args.seed], args.weeks, trajectories=bool(args.trajectory))
+        outcomes = {k: v[0].item() for k, v in result.outcomes.items()}
+        trajectory = result.trajectory_frame().drop(columns="run") if args.trajectory else None
+    if trajectory is not None:
+        atomic_write_text(Path(args.trajectory), trajectory.to_csv(index=False))
+    if args.json:
+        record = {"seed": args.seed, "weeks": args.weeks, "engine": args.engine,
+                  "overrides": params.changed(), "outcomes": outcomes}
+        print(json.dumps(_jsonable(record), indent=2))
+    else:
+        print(f"seed {args.seed}, {args.weeks} weeks, {args.engine} engine"
+              + (f", overrides {params.changed()}" if params.changed() else ""))
+        width = max(map(len, outcomes))
+        for name, value in outcomes.items():
+            text = "-" if isinstance(value, float) and math.isnan(value) else (f"{value:.4g}" if isinstance(value, float) else str(value))
+            print(f"  {name:<{width}}  {text}")
+        if args.trajectory:
+            print(f"weekly trajectory written to {args.trajectory}")
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# escalation params
+# ---------------------------------------------------------------------------------------------
+
+
+def cmd_params(args: argparse.Namespace) -> int:
+    from model.params import TABLE, table_markdown
+
+    if args.update_odd:
+        from .docs import ODD_PATH, update_odd
+
+        print(f"{ODD_PATH}: {'updated' if update_odd() else 'already up to date'}")
+        return 0
+    if args.markdown:
+        print(table_markdown())
+        return 0
+    rows = [p for p in TABLE.values() if args.kind is None or p.kind == args.kind]
+    name_w = max(len(p.name) for p in rows)
+    for p in rows:
+        default = str(p.default).lower() if p.dtype is bool else str(p.default)
+        print(f"{p.name:<{name_w}}  {p.kind:<11}  {default:<24}  {p.allowed:<18}  {p.unit}")
+        print(f"{'':<{name_w}}  {p.meaning}. Source: {p.source}")
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# parser
+# ---------------------------------------------------------------------------------------------
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer seed from 0 to 2**64-1, got {text!r}") from None
+    if not 0 <= value < 2**64:
+        raise argparse.ArgumentTypeError(f"expected an integer seed from 0 to 2**64-1, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``escalation`` argument parser (sub-commands added by each module's ``add_parser``)."""
+    parser = _Parser(
+        prog="escalation",
+        description=(
+            "Agent-based model of pressure, engagement and talks on the Korean peninsula: single runs, "
+            "policy sweeps, reports, historical replay and calibration."
+        ),
+        epilog="Run `escalation COMMAND --help` for the options of a command.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+
+    run = sub.add_parser("run", help="one run of the model; prints its outcomes",
+                         description="Run the model once and print the run's outcomes.")
+    run.add_argument("--seed", type=_seed, default=1, help="random seed, 0 to 2**64-1 (default 1)")
+    run.add_argument("--weeks", type=_positive_int, default=52, help="weeks to simulate (default 52)")
+    run.add_argument("--set", action="append", metavar="NAME=VALUE",
+                     help="override a parameter (repeatable); `escalation params` lists names and ranges")
+    run.add_argument("--engine", choices=("mesa", "batched"), default="mesa",
+                     help="mesa: the inspectable reference (default); batched: the array engine (same numbers)")
+    run.add_argument("--json", action="store_true", help="print the outcomes as one JSON object")
+    run.add_argument("--trajectory", metavar="FILE.csv", help="also write the weekly series to this CSV file")
+    run.set_defaults(func=cmd_run)
+
+    params = sub.add_parser("params", help="print the parameter table",
+                            description="Print every parameter: kind, default, allowed range, unit, meaning, source.")
+    params.add_argument("--kind", choices=("lever", "uncertainty", "constant"), help="only parameters of this kind")
+    params.add_argument("--markdown", action="store_true", help="print as a Markdown table")
+    params.add_argument("--update-odd", action="store_true", help="regenerate the parameter table in docs/ODD.md")
+    params.set_defaults(func=cmd_params)
+
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``escalation`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except (ParameterError, UserError) as error:
+        _fail(str(error))
+    except FileNotFoundError as error:
+        _fail(f"file not found: {error.filename or error}")
+    except BrokenPipeError:  # output piped into `head` and the like
+        sys.stderr.close()
+        return 0
+    except KeyboardInterrupt:
+        print("escalation: interrupted; finished chunks are kept and a rerun resumes", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

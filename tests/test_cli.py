@@ -1,0 +1,77 @@
+"""The `escalation run` and `escalation params` commands, bad input included."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from conftest import assert_one_line_error, run_cli
+from model import EscalationModel
+from model.params import TABLE
+
+
+def test_run_json_is_identical_twice_and_matches_the_model():
+    first = run_cli("run", "--seed", "7", "--json")
+    second = run_cli("run", "--seed", "7", "--json")
+    assert first.returncode == 0, first.stderr
+    assert first.stdout == second.stdout
+    record = json.loads(first.stdout)
+    expected = EscalationModel(rng=7).run(52).outcomes()
+    assert record["seed"] == 7 and record["weeks"] == 52
+    for key, value in expected.items():
+        got = record["outcomes"][key]
+        assert (got is None and value != value) or got == pytest.approx(value, abs=1e-12), key
+
+
+def test_run_engines_agree_and_trajectory_is_written(tmp_path):
+    mesa_csv, batched_csv = tmp_path / "m.csv", tmp_path / "b.csv"
+    mesa = run_cli("run", "--seed", "3", "--weeks", "30", "--set", "exercise_policy=delayed", "--json", "--trajectory", str(mesa_csv))
+    batched = run_cli("run", "--seed", "3", "--weeks", "30", "--set", "exercise_policy=delayed", "--json",
+                      "--engine", "batched", "--trajectory", str(batched_csv))
+    assert json.loads(mesa.stdout)["outcomes"] == json.loads(batched.stdout)["outcomes"]
+    a, b = pd.read_csv(mesa_csv), pd.read_csv(batched_csv)
+    assert len(a) == 30 and list(a.columns) == list(b.columns)
+    pd.testing.assert_frame_equal(a, b, atol=1e-12, rtol=0)
+
+
+def test_run_human_output_names_the_outcomes():
+    result = run_cli("run", "--seed", "2", "--weeks", "10")
+    assert result.returncode == 0
+    assert "talks_week" in result.stdout and "seed 2, 10 weeks" in result.stdout
+
+
+def test_value_out_of_range_exits_2_naming_the_range():
+    assert_one_line_error(run_cli("run", "--set", "sanctions_level=1.7"), "sanctions_level", "allowed 0 to 1")
+
+
+def test_misspelt_parameter_exits_2_naming_the_right_one():
+    assert_one_line_error(run_cli("run", "--set", "sanctions_levle=0.5"), "sanctions_levle", "sanctions_level'")
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["run", "--set", "exercise_policy=cancelled"], "as_scheduled"),
+    (["run", "--set", "sanctions_level"], "NAME=VALUE"),
+    (["run", "--weeks", "0"], "positive integer"),
+    (["run", "--seed", "-4"], "seed"),
+    (["run", "--engine", "gpu"], "mesa"),
+    (["run", "--set", "hawkes_alpha=3"], "hawkes_beta"),
+    (["frobnicate"], "invalid choice"),
+])
+def test_other_bad_input_exits_2_with_one_line(args, fragment):
+    assert_one_line_error(run_cli(*args), fragment)
+
+
+def test_bad_trajectory_path_leaves_nothing_behind(tmp_path):
+    target = tmp_path / "keep.csv"
+    target.write_text("precious\n")
+    assert_one_line_error(run_cli("run", "--set", "sanctions_level=2", "--trajectory", str(target)), "sanctions_level")
+    assert target.read_text() == "precious\n"
+
+
+def test_params_lists_every_parameter():
+    result = run_cli("params")
+    assert result.returncode == 0
+    for name in TABLE:
+        assert name in result.stdout
+    levers = run_cli("params", "--kind", "lever").stdout
+    assert "sanctions_level" in levers and "hawkes_alpha" not in levers
