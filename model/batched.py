@@ -28,17 +28,20 @@ _NUMERIC = [name for name, row in TABLE.items() if row.dtype in (float, int, boo
 
 
 class ParamArrays:
-    """Numeric parameters of ``n`` runs: each attribute is a Python scalar when all runs share
-    the value (cheaper) and a float/int array of shape ``(n,)`` otherwise."""
+    """Numeric parameters of ``n`` runs drawn from ``P`` design points.
 
-    def __init__(self, params: Sequence[Params]) -> None:
+    Each attribute is a Python scalar when every point shares the value (cheaper, and exactly
+    the same arithmetic) and an array of shape ``(n,)`` (the point's value for each run) otherwise.
+    """
+
+    def __init__(self, points: Sequence[Params], point_index: np.ndarray) -> None:
         for name in _NUMERIC:
-            values = [p[name] for p in params]
+            values = [p[name] for p in points]
             first = values[0]
             if all(v == first for v in values):
                 setattr(self, name, first)
             else:
-                setattr(self, name, np.asarray(values))
+                setattr(self, name, np.asarray(values)[point_index])
 
 
 @dataclass
@@ -69,16 +72,9 @@ class BatchResult:
         return pd.DataFrame(frame)
 
 
-def stack_levers(schedules: Sequence[LeverSchedule], weeks: int) -> dict[str, np.ndarray]:
-    """The lever schedules of ``n`` runs as arrays of shape (weeks, n); schedules that are the
-    same object are computed once."""
-    cache: dict[int, dict[str, np.ndarray]] = {}
-    columns = []
-    for schedule in schedules:
-        key = id(schedule)
-        if key not in cache:
-            cache[key] = schedule.arrays(weeks)
-        columns.append(cache[key])
+def point_levers(schedules: Sequence[LeverSchedule], weeks: int) -> dict[str, np.ndarray]:
+    """The lever schedules of ``P`` design points as arrays of shape (weeks, P)."""
+    columns = [schedule.arrays(weeks) for schedule in schedules]
     return {field: np.stack([c[field] for c in columns], axis=1) for field in SCHEDULE_FIELDS}
 
 
@@ -86,23 +82,28 @@ class BatchedEngine:
     """State of ``n`` runs as arrays, advanced week by week exactly as the Mesa model does.
 
     Args:
-        params: one :class:`Params` per run.
+        points: the distinct parameter sets (design points) of the block.
         seeds: one seed per run.
-        levers: arrays (weeks, n) per schedule field (see :func:`stack_levers`); built from the
-            parameters when omitted.
+        point_index: for each run, the index of its point in ``points`` (default: run ``i``
+            uses ``points[i]``).
+        levers: per design point, arrays (weeks, P) per schedule field (see
+            :func:`point_levers`); built from the points' parameters when omitted.
+        weeks: horizon for which to build ``levers`` when they are omitted.
     """
 
-    def __init__(self, params: Sequence[Params], seeds: Sequence[int] | np.ndarray,
+    def __init__(self, points: Sequence[Params], seeds: Sequence[int] | np.ndarray,
+                 point_index: Sequence[int] | np.ndarray | None = None,
                  levers: dict[str, np.ndarray] | None = None, weeks: int | None = None) -> None:
-        self.n = len(params)
         self.seeds = np.asarray(seeds, dtype=np.uint64)
-        if self.seeds.shape != (self.n,):
-            raise ValueError(f"need one seed per run: {self.n} parameter sets, {self.seeds.shape} seeds")
-        self.p = p = ParamArrays(params)
-        self.levers = levers
+        self.n = n = len(self.seeds)
+        self.point_index = np.arange(n) if point_index is None else np.asarray(point_index, dtype=np.intp)
+        if self.point_index.shape != (n,) or len(points) == 0 or self.point_index.max(initial=0) >= len(points):
+            raise ValueError(f"need one point index per seed ({n}) into {len(points)} parameter sets")
+        self.single_point = len(points) == 1
+        self.p = p = ParamArrays(points, self.point_index)
         if levers is None and weeks is not None:
-            self.levers = stack_levers([LeverSchedule.from_params(q) for q in params], weeks)
-        n = self.n
+            levers = point_levers([LeverSchedule.from_params(q) for q in points], weeks)
+        self.levers = levers
         full = lambda value: np.full(n, value, dtype=float)  # noqa: E731
         # United States
         self.sanctions = full(p.sanctions_level)
@@ -142,7 +143,7 @@ class BatchedEngine:
         week = self.steps
         p = self.p
         u = uniforms(self.seeds, week)
-        lv = {k: v[week - 1] for k, v in self.levers.items()}
+        lv = self.week_levers(week)
         stage_before = self.stage
         pressure_first = lv["pressure_first"]
 
@@ -213,6 +214,12 @@ class BatchedEngine:
         self.week_tests, self.week_rung, self.held = tests, np.where(tests > 0, rung, 0), held
         self.tally.record(week, stage_before, self.stage, collapsed, tests, rung)
 
+    def week_levers(self, week: int) -> dict[str, Any]:
+        """Each run's levers in ``week``: scalars when the block has one design point."""
+        if self.single_point:
+            return {k: v[week - 1, 0] for k, v in self.levers.items()}
+        return {k: v[week - 1][self.point_index] for k, v in self.levers.items()}
+
     def run(self, weeks: int, trajectories: bool = False) -> BatchResult:
         """Advance ``weeks`` weeks and return the outcomes (and trajectories if asked for)."""
         if self.levers is None:
@@ -266,14 +273,25 @@ def simulate(params: Sequence[Params], seeds: Sequence[int] | np.ndarray, weeks:
     """Run ``len(params)`` runs of ``weeks`` weeks together; run ``i`` uses ``params[i]``,
     ``seeds[i]`` and (optionally) ``levers[i]``.
 
-    Equivalent, run by run, to ``EscalationModel(params[i], rng=seeds[i]).run(weeks)``.
+    Equivalent, run by run, to ``EscalationModel(params[i], rng=seeds[i]).run(weeks)``. Runs
+    with equal parameters (and the same lever schedule object) share one design point.
     """
-    schedules = levers if levers is not None else _schedules(params)
-    engine = BatchedEngine(params, seeds, stack_levers(schedules, weeks))
+    keys = [(q, id(levers[i]) if levers is not None else None) for i, q in enumerate(params)]
+    index_of: dict[Any, int] = {}
+    point_index = np.fromiter((index_of.setdefault(k, len(index_of)) for k in keys), dtype=np.intp, count=len(keys))
+    first_run = {i: run for run, i in reversed(list(enumerate(point_index.tolist())))}
+    points = [params[first_run[i]] for i in range(len(index_of))]
+    schedules = [levers[first_run[i]] if levers is not None else LeverSchedule.from_params(points[i])
+                 for i in range(len(points))]
+    return simulate_points(points, point_index, seeds, weeks, schedules, trajectories)
+
+
+def simulate_points(points: Sequence[Params], point_index: Sequence[int] | np.ndarray,
+                    seeds: Sequence[int] | np.ndarray, weeks: int,
+                    schedules: Sequence[LeverSchedule] | None = None, trajectories: bool = False) -> BatchResult:
+    """Run one run per seed; run ``i`` uses design point ``points[point_index[i]]`` (and its
+    lever schedule). The efficient form for sweeps: parameters are stored per point, not per run."""
+    if schedules is None:
+        schedules = [LeverSchedule.from_params(q) for q in points]
+    engine = BatchedEngine(points, seeds, point_index, point_levers(schedules, weeks))
     return engine.run(weeks, trajectories=trajectories)
-
-
-def _schedules(params: Sequence[Params]) -> list[LeverSchedule]:
-    """One lever schedule per run, shared between runs with equal parameters."""
-    by_params: dict[Params, LeverSchedule] = {}
-    return [by_params.setdefault(q, LeverSchedule.from_params(q)) for q in params]

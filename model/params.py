@@ -374,7 +374,7 @@ class Params(Mapping[str, Any]):
     attributes (``p.sanctions_level``) or as a mapping (``p["sanctions_level"]``).
     """
 
-    __slots__ = ("_values",)
+    __slots__ = ("_values", "_hash")
 
     def __init__(self, values: Mapping[str, Any] | None = None, /, **overrides: Any) -> None:
         merged = {name: row.default for name, row in TABLE.items()}
@@ -382,6 +382,7 @@ class Params(Mapping[str, Any]):
             merged[name] = lookup(name).coerce(value)
         _check_constraints(merged)
         object.__setattr__(self, "_values", merged)
+        object.__setattr__(self, "_hash", hash(tuple(sorted(merged.items()))))
 
     @classmethod
     def from_strings(cls, assignments: list[str] | Mapping[str, str]) -> "Params":
@@ -430,7 +431,7 @@ class Params(Mapping[str, Any]):
         return isinstance(other, Params) and self._values == other._values
 
     def __hash__(self) -> int:
-        return hash(tuple(sorted(self._values.items())))
+        return self._hash
 
     def __repr__(self) -> str:
         changed = ", ".join(f"{k}={v!r}" for k, v in self.changed().items())

@@ -353,12 +353,13 @@ def next_talks_stage(stage, u_collapse, u_advance, collapse_rate, r01, r02, r12,
     """
     stage = np.asarray(stage)
     collapsed = (stage >= INTER_KOREAN) & (u_collapse < event_probability(collapse_rate))
+    from_none = r01 + r02
     out_rate = np.where(
-        stage == NO_TALKS, r01 + r02,
+        stage == NO_TALKS, from_none,
         np.where(stage == INTER_KOREAN, r12, np.where(stage == PRELIMINARY, r23, 0.0)),
     )
     p_advance = event_probability(out_rate)
-    share_01 = np.where(out_rate > 0, r01 / np.where(out_rate > 0, out_rate, 1.0), 0.0)
+    share_01 = np.where(from_none > 0, r01 / np.where(from_none > 0, from_none, 1.0), 0.0)
     first_step = np.where(u_advance < p_advance * share_01, INTER_KOREAN, PRELIMINARY)
     target = np.where(stage == NO_TALKS, first_step, np.minimum(stage + 1, NEGOTIATIONS))
     advanced = np.logical_not(collapsed) & (u_advance < p_advance)

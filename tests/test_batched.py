@@ -113,8 +113,8 @@ def test_trajectories_are_optional_and_do_not_change_outcomes():
 
 def test_engine_can_be_stepped_like_the_model():
     p, seeds = Params(), [3, 4]
-    levers = {k: np.stack([v, v], axis=1) for k, v in LeverSchedule.from_params(p).arrays(10).items()}
-    engine = BatchedEngine([p, p], seeds, levers)
+    levers = {k: v[:, None] for k, v in LeverSchedule.from_params(p).arrays(10).items()}
+    engine = BatchedEngine([p], seeds, point_index=[0, 0], levers=levers)
     models = [EscalationModel(p, rng=s) for s in seeds]
     for _ in range(10):
         engine.step()

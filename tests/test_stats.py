@@ -5,28 +5,18 @@ independent reference implementation, or a hand computation written out in the c
 published value was only available second-hand (quoted in somebody else's code), the comment
 says so.
 
-The module is loaded from its file path, so these tests neither need nor execute an
-``experiments/__init__.py`` (the rest of the package may import dependencies that are not
-installed in a minimal test environment).
 """
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats as sps
 
-_PATH = Path(__file__).resolve().parents[1] / "experiments" / "stats.py"
-_spec = importlib.util.spec_from_file_location("_experiments_stats_under_test", _PATH)
-st = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = st
-_spec.loader.exec_module(st)
+from experiments import stats as st
 
 Z95 = sps.norm.ppf(0.975)  # 1.959963984540054
 
