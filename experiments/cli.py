@@ -81,6 +81,38 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------------------------
+# escalation sweep
+# ---------------------------------------------------------------------------------------------
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from .config import load_experiment
+    from .results import SweepResult
+    from .runner import parse_shard, run_sweep
+
+    experiment = load_experiment(args.config).with_options(
+        replicates=args.replicates, engine=args.engine, chunk_size=args.chunk_size)
+    shard = parse_shard(args.shard)
+    out = Path(args.out) if args.out else Path("results") / experiment.name
+    done = run_sweep(experiment, out, workers=args.workers, dask=args.dask, shard=shard,
+                     overwrite=args.overwrite, progress=not args.quiet)
+    design = done.design
+    print(f"{experiment.name}: {design.n_runs} runs ({design.n_points} design points x {design.replicates} "
+          f"replicates, {design.weeks} weeks, {experiment.engine} engine); {done.chunks_run} chunks run, "
+          f"{done.chunks_skipped} already on disk; results in {out}")
+    if not done.complete:
+        missing = sum(not done.store.is_done(c) for c in design.chunks())
+        print(f"{missing} chunks are still missing (other shards); rerun without --shard, or run the "
+              "remaining shards, to finish and write the summary")
+        return 0
+    result = SweepResult.load(out)
+    print(result.table())
+    for path in result.write_summary():
+        print(f"wrote {path}")
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
 # escalation params
 # ---------------------------------------------------------------------------------------------
 
@@ -153,6 +185,25 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="print the outcomes as one JSON object")
     run.add_argument("--trajectory", metavar="FILE.csv", help="also write the weekly series to this CSV file")
     run.set_defaults(func=cmd_run)
+
+    sweep = sub.add_parser(
+        "sweep", help="run (or resume) a policy sweep from a TOML config",
+        description="Run every design point of a TOML experiment config for its replicates, writing Parquet "
+                    "chunks with provenance into the output directory, then print and save the summary "
+                    "(P(talks) with 95%% Wilson intervals, time to talks, testing) and the P(talks) heatmap. "
+                    "Rerunning the same config into the same directory resumes: finished chunks are kept.")
+    sweep.add_argument("config", help="experiment config (TOML), e.g. experiments/configs/policy_grid.toml")
+    sweep.add_argument("--out", help="results directory (default results/<experiment name>)")
+    sweep.add_argument("--replicates", type=_positive_int, help="replicates per design point (overrides the config)")
+    where = sweep.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=_positive_int, help="local worker processes (default: all cores)")
+    where.add_argument("--dask", metavar="ADDRESS", help="run on a Dask cluster, e.g. tcp://127.0.0.1:8786")
+    sweep.add_argument("--engine", choices=("batched", "mesa"), help="engine (default: the config's, else batched)")
+    sweep.add_argument("--chunk-size", type=_positive_int, help="runs per task and per file (default by engine)")
+    sweep.add_argument("--shard", metavar="i/N", help="run only shard i of N (job arrays); shards share --out")
+    sweep.add_argument("--overwrite", action="store_true", help="discard results of another experiment in --out")
+    sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+    sweep.set_defaults(func=cmd_sweep)
 
     params = sub.add_parser("params", help="print the parameter table",
                             description="Print every parameter: kind, default, allowed range, unit, meaning, source.")

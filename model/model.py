@@ -58,6 +58,8 @@ class EscalationModel(mesa.Model):
             ``self.seed``.
         levers: a :class:`~model.policies.LeverSchedule` (default: built from the parameters;
             historical scenarios pass their own).
+        collect: collect the weekly series with the DataCollector (default). Sweeps that only
+            need the outcomes pass ``False``; the outcomes are the same either way.
         **overrides: parameter values overriding ``params`` (``EscalationModel(sanctions_level=0.5)``).
 
     Example:
@@ -71,6 +73,7 @@ class EscalationModel(mesa.Model):
         params: Params | Mapping[str, Any] | None = None,
         rng: int | None = None,
         levers: LeverSchedule | None = None,
+        collect: bool = True,
         **overrides: Any,
     ) -> None:
         seed = new_seed() if rng is None else _check_seed(rng)
@@ -93,7 +96,7 @@ class EscalationModel(mesa.Model):
         self.week_rung = 0
         self.exercise_intensity = 0.0
         self._tally = OutcomeTally()
-        self.datacollector = mesa.DataCollector(model_reporters=_REPORTERS)
+        self.datacollector = mesa.DataCollector(model_reporters=_REPORTERS) if collect else None
 
     # -- the schedule -------------------------------------------------------------------------
 
@@ -140,7 +143,8 @@ class EscalationModel(mesa.Model):
         self.week_tests, self.week_rung, self.exercise_intensity = int(tests), int(np.where(tests > 0, rung, 0)), float(held)
         self._tally.record(week, stage_before, self.talks_stage, collapsed, tests, rung)
         self._update_pressures(enforcement)
-        self.datacollector.collect(self)
+        if self.datacollector is not None:
+            self.datacollector.collect(self)
 
     def enforcement(self):
         """China's enforcement this week (the constant parameter when China is not modelled)."""
@@ -205,6 +209,8 @@ class EscalationModel(mesa.Model):
     def trajectory(self) -> pd.DataFrame:
         """Weekly series as a tidy DataFrame: one row per week, ``week`` first, then
         :data:`TRAJECTORY_COLUMNS`."""
+        if self.datacollector is None:
+            raise ValueError("this model was built with collect=False: no weekly series were collected")
         df = self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
         df.insert(0, "week", np.arange(1, len(df) + 1, dtype=np.int64))
         return df.astype({"talks_stage": "int64", "tests": "int64", "test_rung": "int64"})

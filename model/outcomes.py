@@ -112,3 +112,31 @@ class OutcomeTally:
 def as_python(outcomes: dict[str, np.ndarray]) -> dict[str, Any]:
     """One run's outcomes as plain Python values (bool, int, float; NaN for weeks not reached)."""
     return {k: np.asarray(v).item() for k, v in outcomes.items()}
+
+
+FROM_TRAJECTORY = [c for c in OUTCOME_COLUMNS if c not in ("final_trust_rok_dprk", "final_trust_china_dprk", "final_trust_japan_dprk")]
+"""Outcomes that :func:`outcomes_from_trajectory` can rebuild from the weekly series alone
+(the ROK's, China's and Japan's final trust are not among the series)."""
+
+
+def outcomes_from_trajectory(trajectory) -> dict[str, Any]:
+    """Rebuild a run's outcomes from its weekly series (a DataFrame with ``week`` and the
+    trajectory columns, one row per week from week 1), by replaying them through
+    :class:`OutcomeTally`. An independent check on the outcome bookkeeping, and the way to
+    read outcomes out of tools that only keep the series (such as ``mesa.batch_run``)."""
+    frame = trajectory.sort_values("week")
+    tally = OutcomeTally()
+    stage_before = 0
+    for week, stage, tests, rung in frame[["week", "talks_stage", "tests", "test_rung"]].itertuples(index=False):
+        collapsed = stage_before >= INTER_KOREAN and stage == 0
+        tally.record(int(week), stage_before, int(stage), collapsed, int(tests), int(rung))
+        stage_before = int(stage)
+    last = frame.iloc[-1]
+    finals = {
+        "final_sanctions_level": last["sanctions_level"], "final_dprk_stress": last["dprk_stress"],
+        "final_dprk_threat": last["dprk_threat"], "final_alignment": last["alignment"],
+        "final_trust_us_dprk": last["trust_us_dprk"], "final_trust_dprk_us": last["trust_dprk_us"],
+        **{c: np.nan for c in ("final_trust_rok_dprk", "final_trust_china_dprk", "final_trust_japan_dprk")},
+    }
+    out = as_python(tally.result(finals))
+    return {c: out[c] for c in FROM_TRAJECTORY}

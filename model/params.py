@@ -85,7 +85,7 @@ class Parameter:
                 f"{self.name}={value!r} is not valid: allowed {self.allowed} ({self.unit})"
             ) from None
         if self.choices is not None and value not in self.choices:
-            hint = _closest(str(value), self.choices)
+            hint = closest_name(str(value), self.choices)
             raise ParameterError(
                 f"{self.name}={value!r} is not allowed{hint}: allowed {self.allowed}"
             )
@@ -132,7 +132,8 @@ def _fmt(x: Any) -> str:
     return str(x)
 
 
-def _closest(name: str, options: Any) -> str:
+def closest_name(name: str, options: Any) -> str:
+    """" (did you mean 'x'?)" for the option closest to ``name``, or "" when none is close."""
     match = difflib.get_close_matches(name, list(options), n=1, cutoff=0.5)
     return f" (did you mean {match[0]!r}?)" if match else ""
 
@@ -361,7 +362,7 @@ def lookup(name: str) -> Parameter:
         return TABLE[name]
     except KeyError:
         raise ParameterError(
-            f"unknown parameter {name!r}{_closest(name, TABLE)}; `escalation params` lists them all"
+            f"unknown parameter {name!r}{closest_name(name, TABLE)}; `escalation params` lists them all"
         ) from None
 
 

@@ -1,0 +1,228 @@
+"""Experiment configs (TOML) -> a validated :class:`Experiment`.
+
+A config has four tables::
+
+    [experiment]             # name, weeks, replicates, seed, engine, chunk_size, samples
+    [levers]                 # the policies to sweep: a list of values, or {start, stop, num}
+    [params]                 # fixed overrides of any parameter
+    [uncertainties]          # {low, high} ranges, sampled by a Latin hypercube of `samples` points
+
+Every problem is reported as a one-line :class:`~experiments.errors.UserError` naming the
+file, the entry and what is allowed; nothing runs until the whole config is valid.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import tomllib
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from model.params import TABLE, Params, ParameterError, closest_name, lookup
+
+from .errors import UserError
+
+ENGINES = ("batched", "mesa")
+DEFAULT_CHUNK_SIZE = {"batched": 5000, "mesa": 100}
+"""Runs per task. Part of the results' layout, so it depends on the engine only, never on the
+number of workers: a sweep resumed with other workers finds the same chunks."""
+
+_EXPERIMENT_KEYS = {
+    "name": str, "weeks": int, "replicates": int, "seed": int, "engine": str,
+    "chunk_size": int, "samples": int, "description": str,
+}
+_SECTIONS = ("experiment", "levers", "params", "uncertainties")
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A validated experiment: what to run, not how (workers, output directory) to run it."""
+
+    name: str
+    weeks: int = 52
+    replicates: int = 100
+    seed: int = 0
+    engine: str = "batched"
+    chunk_size: int | None = None
+    samples: int = 0
+    description: str = ""
+    levers: dict[str, list[Any]] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+    uncertainties: dict[str, tuple[float, float]] = field(default_factory=dict)
+    source: str = "<config>"
+
+    @property
+    def runs_per_chunk(self) -> int:
+        return self.chunk_size or DEFAULT_CHUNK_SIZE[self.engine]
+
+    def with_options(self, **changes: Any) -> "Experiment":
+        """A copy with command-line overrides (replicates, engine, chunk size) applied and checked."""
+        changes = {k: v for k, v in changes.items() if v is not None}
+        new = replace(self, **changes)
+        _check_experiment_numbers(new, f"{self.source}: command line")
+        return new
+
+    def design_dict(self) -> dict[str, Any]:
+        """Everything that determines the result rows (and nothing else: not the engine, which
+        gives identical rows, nor the workers or output directory)."""
+        d = asdict(self)
+        for key in ("engine", "source", "description", "chunk_size"):
+            d.pop(key)
+        return d
+
+    def config_hash(self) -> str:
+        """SHA-256 of the canonical JSON of :meth:`design_dict` (first 16 hex digits)."""
+        text = json.dumps(self.design_dict(), sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def as_dict(self) -> dict[str, Any]:
+        """The whole experiment as plain data (for provenance)."""
+        return asdict(self)
+
+
+def load_experiment(path: str | Path) -> Experiment:
+    """Read and validate a TOML experiment config."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"config file not found: {path}")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise UserError(f"{path}: malformed TOML: {error}") from None
+    except UnicodeDecodeError:
+        raise UserError(f"{path}: not a UTF-8 text file") from None
+    return parse_experiment(data, source=str(path))
+
+
+def parse_experiment(data: dict[str, Any], source: str = "<config>") -> Experiment:
+    """Validate the tables of a parsed config (see the module docstring)."""
+    for section in data:
+        if section not in _SECTIONS:
+            raise UserError(f"{source}: unknown table [{section}]{closest_name(section, _SECTIONS)}; "
+                            f"allowed: {', '.join('[' + s + ']' for s in _SECTIONS)}")
+        if not isinstance(data[section], dict):
+            raise UserError(f"{source}: [{section}] must be a table")
+    head = data.get("experiment", {})
+    for key, value in head.items():
+        if key not in _EXPERIMENT_KEYS:
+            raise UserError(f"{source}: unknown key '{key}' in [experiment]{closest_name(key, _EXPERIMENT_KEYS)}; "
+                            f"allowed: {', '.join(_EXPERIMENT_KEYS)}")
+        wanted = _EXPERIMENT_KEYS[key]
+        if wanted is int and (isinstance(value, bool) or not isinstance(value, int)):
+            raise UserError(f"{source}: [experiment] {key} must be an integer, got {value!r}")
+        if wanted is str and not isinstance(value, str):
+            raise UserError(f"{source}: [experiment] {key} must be a string, got {value!r}")
+    if "name" not in head:
+        raise UserError(f"{source}: [experiment] needs a name")
+
+    levers = {name: _lever_values(name, spec, source) for name, spec in data.get("levers", {}).items()}
+    params = {}
+    for name, value in data.get("params", {}).items():
+        _known(name, source, "[params]")
+        params[name] = _coerce(name, value, source, "[params]")
+    uncertainties = {name: _uncertainty_range(name, spec, source) for name, spec in data.get("uncertainties", {}).items()}
+    for name in set(levers) & set(params) | set(levers) & set(uncertainties) | set(params) & set(uncertainties):
+        raise UserError(f"{source}: '{name}' appears in more than one of [levers], [params], [uncertainties]")
+
+    experiment = Experiment(
+        levers=levers, params=params, uncertainties=uncertainties, source=source,
+        **{k: v for k, v in head.items()},
+    )
+    if uncertainties and "samples" not in head:
+        experiment = replace(experiment, samples=10)
+    _check_experiment_numbers(experiment, source)
+    try:  # the fixed overrides on their own must make a valid parameter set
+        Params(params)
+    except ParameterError as error:
+        raise UserError(f"{source}: [params] {error}") from None
+    return experiment
+
+
+def _check_experiment_numbers(e: Experiment, where: str) -> None:
+    if e.engine not in ENGINES:
+        raise UserError(f"{where}: engine '{e.engine}' is not allowed{closest_name(e.engine, ENGINES)}: allowed {', '.join(ENGINES)}")
+    for key, low, high in (("weeks", 1, 5200), ("replicates", 1, 10**8)):
+        value = getattr(e, key)
+        if not low <= value <= high:
+            raise UserError(f"{where}: {key} = {value} is out of range: allowed {low} to {high}")
+    if not 0 <= e.seed < 2**64:
+        raise UserError(f"{where}: seed = {e.seed} is out of range: allowed 0 to 2**64-1")
+    if e.chunk_size is not None and e.chunk_size < 1:
+        raise UserError(f"{where}: chunk_size = {e.chunk_size} must be a positive integer")
+    if e.uncertainties and e.samples < 1:
+        raise UserError(f"{where}: samples = {e.samples} must be at least 1 when [uncertainties] is given")
+
+
+def _known(name: str, source: str, table: str) -> None:
+    try:
+        lookup(name)
+    except ParameterError as error:
+        raise UserError(f"{source}: {table} {error}") from None
+
+
+def _coerce(name: str, value: Any, source: str, table: str) -> Any:
+    try:
+        return TABLE[name].coerce(value)
+    except ParameterError as error:
+        raise UserError(f"{source}: {table} {error}") from None
+
+
+def _lever_values(name: str, spec: Any, source: str) -> list[Any]:
+    _known(name, source, "[levers]")
+    row = TABLE[name]
+    if row.kind != "lever":
+        raise UserError(f"{source}: [levers] '{name}' is {'an' if row.kind == 'uncertainty' else 'a'} {row.kind}, "
+                        f"not a lever; put it under [params]{' or [uncertainties]' if row.kind == 'uncertainty' else ''}")
+    if isinstance(spec, dict):
+        values = _range_values(name, spec, source, "[levers]")
+    elif isinstance(spec, list):
+        values = list(spec)
+    else:
+        values = [spec]
+    if not values:
+        raise UserError(f"{source}: [levers] {name} has no values")
+    coerced = [_coerce(name, v, source, "[levers]") for v in values]
+    if len(set(map(repr, coerced))) != len(coerced):
+        raise UserError(f"{source}: [levers] {name} lists a value twice")
+    return coerced
+
+
+def _range_values(name: str, spec: dict[str, Any], source: str, table: str) -> list[Any]:
+    keys = {"start", "stop", "num"}
+    if set(spec) != keys:
+        raise UserError(f"{source}: {table} {name} range needs exactly the keys start, stop, num; got {', '.join(spec) or 'none'}")
+    num = spec["num"]
+    if isinstance(num, bool) or not isinstance(num, int) or num < 1:
+        raise UserError(f"{source}: {table} {name} num must be a positive integer, got {num!r}")
+    for key in ("start", "stop"):
+        if isinstance(spec[key], bool) or not isinstance(spec[key], (int, float)) or not math.isfinite(spec[key]):
+            raise UserError(f"{source}: {table} {name} {key} must be a number, got {spec[key]!r}")
+    values = np.linspace(spec["start"], spec["stop"], num)
+    if TABLE[name].dtype is int:
+        if not np.allclose(values, np.round(values)):
+            raise UserError(f"{source}: {table} {name} range does not fall on integers")
+        return [int(round(v)) for v in values]
+    return [float(round(v, 12)) for v in values]
+
+
+def _uncertainty_range(name: str, spec: Any, source: str) -> tuple[float, float]:
+    _known(name, source, "[uncertainties]")
+    row = TABLE[name]
+    if row.dtype is not float:
+        raise UserError(f"{source}: [uncertainties] '{name}' is not a real-valued parameter; sweep it under [levers] or fix it under [params]")
+    if isinstance(spec, list) and len(spec) == 2:
+        low, high = spec
+    elif isinstance(spec, dict) and set(spec) == {"low", "high"}:
+        low, high = spec["low"], spec["high"]
+    else:
+        raise UserError(f"{source}: [uncertainties] {name} must be {{low = ..., high = ...}} or [low, high]")
+    low = _coerce(name, low, source, "[uncertainties]")
+    high = _coerce(name, high, source, "[uncertainties]")
+    if not low < high:
+        raise UserError(f"{source}: [uncertainties] {name} needs low < high, got {low} and {high}")
+    return (low, high)

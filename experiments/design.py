@@ -1,0 +1,132 @@
+"""Experimental designs: full factorial over the levers, Latin hypercube over the uncertainties,
+replicate seeds shared by every design point (common random numbers), and chunks of runs.
+
+Run ``i`` of a design is replicate ``i % R`` of design point ``i // R``; its seed depends on
+the replicate only, so every design point sees the same random numbers in replicate ``r`` and
+policy contrasts are paired.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+from scipy.stats import qmc
+
+from model.params import Params, ParameterError
+
+from .config import Experiment
+from .errors import UserError
+
+LHS_STREAM = 0x1A7E5
+"""Mixed into the experiment seed for the Latin hypercube, so its draws never coincide with
+the replicate seeds."""
+
+
+def replicate_seeds(seed: int, replicates: int) -> np.ndarray:
+    """The 64-bit seed of each replicate: ``SeedSequence([seed, r]).generate_state(2)`` read as
+    one uint64. Stable across numpy versions (SeedSequence's hashing is specified) and
+    independent of the number of replicates (replicate ``r`` always gets the same seed)."""
+    out = np.empty(replicates, dtype=np.uint64)
+    for r in range(replicates):
+        lo, hi = np.random.SeedSequence([seed, r]).generate_state(2, dtype=np.uint32)
+        out[r] = (np.uint64(hi) << np.uint64(32)) | np.uint64(lo)
+    return out
+
+
+def latin_hypercube(uncertainties: dict[str, tuple[float, float]], samples: int, seed: int) -> pd.DataFrame:
+    """``samples`` points of a Latin hypercube (scipy.stats.qmc) scaled to the given ranges."""
+    if not uncertainties:
+        return pd.DataFrame(index=range(1))
+    names = list(uncertainties)
+    sampler = qmc.LatinHypercube(d=len(names), seed=np.random.default_rng([seed, LHS_STREAM]))
+    unit = sampler.random(samples)
+    low = np.array([uncertainties[n][0] for n in names])
+    high = np.array([uncertainties[n][1] for n in names])
+    return pd.DataFrame(qmc.scale(unit, low, high), columns=names)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A contiguous range of run ids ``[start, stop)``: the unit of work and of storage."""
+
+    start: int
+    stop: int
+
+    @property
+    def name(self) -> str:
+        return f"chunk-{self.start:010d}-{self.stop:010d}"
+
+    def __len__(self) -> int:
+        return self.stop - self.start
+
+
+class Design:
+    """The runs of an experiment.
+
+    ``points`` is a DataFrame with one row per design point and one column per lever value
+    and sampled uncertainty (plus ``scenario`` when uncertainties are sampled); ``params[d]``
+    is point ``d``'s complete, validated parameter set; ``seeds[r]`` replicate ``r``'s seed.
+    """
+
+    def __init__(self, experiment: Experiment) -> None:
+        self.experiment = experiment
+        lever_names = list(experiment.levers)
+        combos = list(itertools.product(*experiment.levers.values())) if lever_names else [()]
+        scenarios = latin_hypercube(experiment.uncertainties, experiment.samples, experiment.seed)
+        rows = []
+        for combo in combos:
+            for s, scenario in enumerate(scenarios.to_dict("records")):
+                row = dict(zip(lever_names, combo))
+                if experiment.uncertainties:
+                    row["scenario"] = s
+                    row.update(scenario)
+                rows.append(row)
+        self.points = pd.DataFrame(rows, index=pd.RangeIndex(len(rows), name="design_point"))
+        self.factor_columns = [c for c in self.points.columns if c != "scenario"]
+        self.params = [self._params(row) for row in rows]
+        self.replicates = experiment.replicates
+        self.weeks = experiment.weeks
+
+    def _params(self, row: dict) -> Params:
+        values = {**self.experiment.params, **{k: v for k, v in row.items() if k != "scenario"}}
+        try:
+            return Params(values)
+        except ParameterError as error:
+            where = ", ".join(f"{k}={v}" for k, v in row.items())
+            raise UserError(f"{self.experiment.source}: design point ({where}): {error}") from None
+
+    @cached_property
+    def seeds(self) -> np.ndarray:
+        return replicate_seeds(self.experiment.seed, self.replicates)
+
+    @property
+    def n_points(self) -> int:
+        return len(self.points)
+
+    @property
+    def n_runs(self) -> int:
+        return self.n_points * self.replicates
+
+    def chunks(self, shard: tuple[int, int] = (0, 1)) -> list[Chunk]:
+        """The design's chunks of ``runs_per_chunk`` runs; with ``shard=(i, N)`` only every
+        N-th chunk starting at ``i`` (for job arrays: shards together cover each chunk once)."""
+        size = self.experiment.runs_per_chunk
+        all_chunks = [Chunk(a, min(a + size, self.n_runs)) for a in range(0, self.n_runs, size)]
+        index, count = shard
+        return all_chunks[index::count]
+
+    def run_table(self, chunk: Chunk) -> pd.DataFrame:
+        """The runs of a chunk: ``run``, ``design_point``, the point's factor columns,
+        ``replicate`` and ``seed``."""
+        runs = np.arange(chunk.start, chunk.stop)
+        points, replicates = np.divmod(runs, self.replicates)
+        table = self.points.iloc[points].reset_index()
+        table.insert(0, "run", runs)
+        table["replicate"] = replicates
+        table["seed"] = self.seeds[replicates]
+        return table
+

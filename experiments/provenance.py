@@ -1,0 +1,61 @@
+"""Provenance stored with every result: config, seeds, package versions, git commit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import platform
+import subprocess
+import sys
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from .config import Experiment
+
+PACKAGES = ("mesa", "numpy", "pandas", "scipy", "pyarrow", "dask", "distributed", "matplotlib", "seaborn")
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def package_versions() -> dict[str, str]:
+    """Installed versions of the packages that shape the numbers and files."""
+    versions = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+@lru_cache(maxsize=1)
+def git_state() -> dict[str, Any]:
+    """The commit of the code that ran, and whether the working tree had uncommitted changes."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", str(REPO_ROOT), *args], capture_output=True, text=True,
+                              timeout=10, check=True).stdout.strip()
+    try:
+        commit = git("rev-parse", "HEAD")
+        dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
+    except (OSError, subprocess.SubprocessError):
+        return {"commit": "unknown", "dirty": None}
+    return {"commit": commit, "dirty": dirty}
+
+
+def provenance(experiment: Experiment, **extra: Any) -> dict[str, Any]:
+    """Everything needed to reproduce a result: the experiment (config and its hash), how the
+    seeds were derived, package versions, the git commit, the platform and the time."""
+    return {
+        "experiment": experiment.as_dict(),
+        "config_hash": experiment.config_hash(),
+        "seeds": {
+            "experiment_seed": experiment.seed,
+            "replicate_seed": "uint64 of numpy SeedSequence([experiment_seed, replicate]).generate_state(2, uint32) (hi << 32 | lo)",
+            "random_numbers": "Philox4x32-10 with key = run seed, counter = (slot block, week, stream, 0)",
+        },
+        "packages": package_versions(),
+        "git": git_state(),
+        "platform": {"system": platform.platform(), "machine": platform.machine(), "executable": sys.executable},
+        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        **extra,
+    }

@@ -1,0 +1,209 @@
+"""Run a design on any ``concurrent.futures.Executor``: in-process, a local process pool or a
+Dask cluster. Tasks are chunks of runs; results are written chunk by chunk as they arrive.
+
+The numbers never depend on how they were computed: a run's outcomes are a pure function of
+its parameters and seed, so 1 worker, 2 workers, other chunk sizes and Dask give identical rows.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from model.batched import simulate_points
+from model.model import EscalationModel
+from model.outcomes import OUTCOME_COLUMNS
+from model.params import Params
+
+from .config import Experiment
+from .design import Chunk, Design
+from .errors import UserError
+from .provenance import provenance
+from .store import ResultStore
+
+
+@dataclass(frozen=True)
+class ChunkTask:
+    """Everything a worker needs to run one chunk (small and picklable)."""
+
+    chunk: Chunk
+    runs: pd.DataFrame          # run, design_point, factor columns, replicate, seed
+    points: tuple[Params, ...]  # the chunk's distinct design points
+    point_index: np.ndarray     # for each run, its index in ``points``
+    weeks: int
+    engine: str
+
+
+def make_task(design: Design, chunk: Chunk, engine: str) -> ChunkTask:
+    """The task that runs ``chunk`` of ``design`` on ``engine``."""
+    runs = design.run_table(chunk)
+    unique, local = np.unique(runs["design_point"].to_numpy(), return_inverse=True)
+    points = tuple(design.params[d] for d in unique)
+    return ChunkTask(chunk, runs, points, local, design.weeks, engine)
+
+
+def run_chunk(task: ChunkTask) -> pd.DataFrame:
+    """Run a chunk and return its rows: the run table joined with every outcome."""
+    seeds = task.runs["seed"].to_numpy(dtype=np.uint64)
+    if task.engine == "batched":
+        outcomes = simulate_points(task.points, task.point_index, seeds, task.weeks).outcomes_frame()
+    else:
+        records = [
+            EscalationModel(task.points[i], rng=int(seed), collect=False).run(task.weeks).outcomes()
+            for i, seed in zip(task.point_index, seeds)
+        ]
+        outcomes = pd.DataFrame.from_records(records, columns=list(OUTCOME_COLUMNS)).astype(OUTCOME_COLUMNS)
+    return pd.concat([task.runs.reset_index(drop=True), outcomes], axis=1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Executors
+# ---------------------------------------------------------------------------------------------
+
+
+class InProcessExecutor(Executor):
+    """Runs each task at once in the calling process (no pickling, easiest to debug)."""
+
+    def submit(self, fn: Callable, /, *args: Any, **kwargs: Any) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as error:  # noqa: BLE001 - handed to the caller through the future
+            future.set_exception(error)
+        return future
+
+
+def default_workers() -> int:
+    """All cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+@contextmanager
+def make_executor(workers: int | None = None, dask: str | None = None) -> Iterator[tuple[Executor, int]]:
+    """An executor and its parallelism: Dask (``dask`` = scheduler address), a local process
+    pool (``workers`` > 1, default all cores) or in-process (``workers`` = 1)."""
+    if dask:
+        try:
+            from distributed import Client
+        except ImportError:  # pragma: no cover - a declared dependency
+            raise UserError("--dask needs the 'distributed' package") from None
+        try:
+            client = Client(dask, timeout="10s")
+        except (OSError, TimeoutError) as error:
+            raise UserError(f"cannot reach the Dask scheduler at {dask}: {error}") from None
+        try:
+            slots = max(1, sum(client.nthreads().values()))
+            yield client.get_executor(pure=False), slots
+        finally:
+            client.close()
+        return
+    workers = default_workers() if workers is None else workers
+    if workers < 1:
+        raise UserError(f"--workers must be at least 1, got {workers}")
+    if workers == 1:
+        yield InProcessExecutor(), 1
+        return
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["model.batched", "model.model", "experiments.runner"])
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        yield pool, workers
+
+
+def execute(tasks: Iterable[ChunkTask], executor: Executor, parallelism: int,
+            on_result: Callable[[ChunkTask, pd.DataFrame], None]) -> None:
+    """Submit ``tasks`` with at most ``2 * parallelism + 1`` in flight (bounded memory) and call
+    ``on_result`` in the calling process as each finishes, in completion order."""
+    pending: dict[Future, ChunkTask] = {}
+    queue = iter(tasks)
+    limit = 2 * parallelism + 1
+    try:
+        while True:
+            for task in queue:
+                pending[executor.submit(run_chunk, task)] = task
+                if len(pending) >= limit:
+                    break
+            if not pending:
+                return
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                task = pending.pop(future)
+                on_result(task, future.result())
+    finally:
+        for future in pending:
+            future.cancel()
+
+
+# ---------------------------------------------------------------------------------------------
+# Sweeps
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class SweepRun:
+    """What a call to :func:`run_sweep` did."""
+
+    store: ResultStore
+    design: Design
+    chunks_run: int
+    chunks_skipped: int
+    complete: bool
+
+
+def run_sweep(experiment: Experiment, out: str | Path, *, workers: int | None = None, dask: str | None = None,
+              shard: tuple[int, int] = (0, 1), overwrite: bool = False, progress: bool = True) -> SweepRun:
+    """Run (or resume) an experiment into ``out``: every chunk of this shard that is not yet on
+    disk is computed and written atomically. Returns what was done; the results are in ``out``."""
+    design = Design(experiment)
+    store = ResultStore(out)
+    prov = provenance(experiment)
+    store.prepare(design, prov, overwrite=overwrite)
+    mine = design.chunks(shard)
+    todo = [c for c in mine if not store.is_done(c)]
+    done_runs = sum(len(c) for c in mine) - sum(len(c) for c in todo)
+    meta = {**prov, "engine": experiment.engine}
+
+    bar = _progress_bar(sum(len(c) for c in mine), done_runs, experiment.name, enabled=progress)
+    try:
+        if todo:
+            with make_executor(workers, dask) as (executor, parallelism):
+                def write(task: ChunkTask, rows: pd.DataFrame) -> None:
+                    store.write_chunk(task.chunk, rows, meta)
+                    bar.update(len(task.chunk))
+
+                execute((make_task(design, c, experiment.engine) for c in todo), executor, parallelism, write)
+    finally:
+        bar.close()
+    complete = all(store.is_done(c) for c in design.chunks())
+    return SweepRun(store, design, len(todo), len(mine) - len(todo), complete)
+
+
+def _progress_bar(total: int, initial: int, name: str, enabled: bool):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, initial=initial, unit="run", desc=name, disable=not enabled,
+                smoothing=0.1, dynamic_ncols=True)
+
+
+def parse_shard(text: str | None) -> tuple[int, int]:
+    """``"i/N"`` -> ``(i, N)`` with ``0 <= i < N``."""
+    if not text:
+        return (0, 1)
+    try:
+        index, count = (int(x) for x in text.split("/"))
+    except ValueError:
+        raise UserError(f"--shard expects i/N (e.g. 0/4), got {text!r}") from None
+    if not (count >= 1 and 0 <= index < count):
+        raise UserError(f"--shard {text}: need 0 <= i < N")
+    return index, count
