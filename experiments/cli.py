@@ -49,12 +49,14 @@ def _jsonable(value: Any) -> Any:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from model import Params
+
+    params = Params.from_strings(args.set or [])  # validate before importing the heavy machinery
+
     from model.batched import simulate
     from model.model import EscalationModel
 
     from .store import atomic_write_text
 
-    params = Params.from_strings(args.set or [])
     if args.engine == "mesa":
         model = EscalationModel(params, rng=args.seed).run(args.weeks)
         outcomes, trajectory = model.outcomes(), (model.trajectory() if args.trajectory else None)
@@ -87,11 +89,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     from .config import load_experiment
-    from .results import SweepResult
-    from .runner import parse_shard, run_sweep
 
     experiment = load_experiment(args.config).with_options(
         replicates=args.replicates, engine=args.engine, chunk_size=args.chunk_size)
+
+    from .results import SweepResult
+    from .runner import parse_shard, run_sweep
+
     shard = parse_shard(args.shard)
     out = Path(args.out) if args.out else Path("results") / experiment.name
     done = run_sweep(experiment, out, workers=args.workers, dask=args.dask, shard=shard,

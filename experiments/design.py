@@ -14,7 +14,6 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
-from scipy.stats import qmc
 
 from model.params import Params, ParameterError
 
@@ -41,6 +40,8 @@ def latin_hypercube(uncertainties: dict[str, tuple[float, float]], samples: int,
     """``samples`` points of a Latin hypercube (scipy.stats.qmc) scaled to the given ranges."""
     if not uncertainties:
         return pd.DataFrame(index=range(1))
+    from scipy.stats import qmc  # imported here: scipy.stats is slow to import and rarely needed
+
     names = list(uncertainties)
     sampler = qmc.LatinHypercube(d=len(names), seed=np.random.default_rng([seed, LHS_STREAM]))
     unit = sampler.random(samples)

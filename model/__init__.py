@@ -7,7 +7,16 @@ The model knows nothing about experiments. Start with :class:`EscalationModel`::
     m.outcomes(); m.trajectory()
 """
 
-from .model import EscalationModel
 from .params import TABLE, Params, ParameterError
 
 __all__ = ["EscalationModel", "Params", "ParameterError", "TABLE"]
+
+
+def __getattr__(name: str):
+    # Imported on first use, so that reading the parameter table (the command line's
+    # validation and `escalation params`) does not pay for importing Mesa.
+    if name == "EscalationModel":
+        from .model import EscalationModel
+
+        return EscalationModel
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

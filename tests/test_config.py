@@ -1,0 +1,101 @@
+"""Experiment configs: what is accepted, and one-line errors (exit 2) for what is not."""
+
+import pytest
+
+from conftest import assert_one_line_error, run_cli
+from experiments.config import load_experiment, parse_experiment
+from experiments.design import Design, latin_hypercube
+from experiments.errors import UserError
+
+GOOD = """
+[experiment]
+name = "t"
+weeks = 10
+replicates = 3
+seed = 1
+
+[levers]
+sanctions_level = {start = 0.0, stop = 1.0, num = 3}
+exercise_policy = ["as_scheduled", "suspended"]
+
+[params]
+rok_mediation = 0.5
+"""
+
+
+def write(tmp_path, text, name="c.toml"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_a_good_config_builds_the_full_factorial(tmp_path):
+    e = load_experiment(write(tmp_path, GOOD))
+    assert e.levers["sanctions_level"] == [0.0, 0.5, 1.0]
+    design = Design(e)
+    assert design.n_points == 6 and design.n_runs == 18
+    assert all(p.rok_mediation == 0.5 for p in design.params)
+    assert design.points.iloc[5].to_dict() == {"sanctions_level": 1.0, "exercise_policy": "suspended"}
+
+
+def test_uncertainties_are_sampled_by_latin_hypercube(tmp_path):
+    text = GOOD.replace("seed = 1", "seed = 1\nsamples = 8") + (
+        "\n[uncertainties]\nhawkes_alpha = {low = 0.1, high = 0.5}\ntest_baseline_rate = [0.1, 0.6]\n")
+    e = load_experiment(write(tmp_path, text))
+    design = Design(e)
+    assert design.n_points == 6 * 8
+    sample = latin_hypercube(e.uncertainties, 8, e.seed)
+    # one point in each of the 8 equal strata of every range (the Latin property)
+    for name, (low, high) in e.uncertainties.items():
+        strata = ((sample[name] - low) / (high - low) * 8).astype(int)
+        assert sorted(strata) == list(range(8))
+    assert latin_hypercube(e.uncertainties, 8, e.seed).equals(sample)  # reproducible
+
+
+def test_config_hash_ignores_the_engine_but_not_the_design(tmp_path):
+    e = load_experiment(write(tmp_path, GOOD))
+    assert e.config_hash() == e.with_options(engine="mesa").config_hash()
+    assert e.config_hash() != e.with_options(replicates=4).config_hash()
+
+
+@pytest.mark.parametrize("change, fragments", [
+    (('sanctions_level = {', 'sanction_level = {'), ["unknown parameter 'sanction_level'", "sanctions_level"]),
+    (('rok_mediation = 0.5', 'rok_mediaton = 0.5'), ["[params]", "rok_mediation"]),
+    (('rok_mediation = 0.5', 'rok_mediation = 1.5'), ["rok_mediation=1.5 is out of range", "allowed 0 to 1"]),
+    (('"suspended"]', '"cancelled"]'), ["exercise_policy='cancelled'", "as_scheduled"]),
+    (('replicates = 3', 'replicates = 0'), ["replicates = 0", "allowed 1"]),
+    (('replicates = 3', 'replicates = -5'), ["replicates = -5"]),
+    (('weeks = 10', 'weeks = "ten"'), ["weeks must be an integer"]),
+    (('name = "t"', 'name = "t"\nworkers = 3'), ["unknown key 'workers'"]),
+    (('[params]', '[parms]'), ["unknown table [parms]", "[params]"]),
+    (('exercise_policy = [', 'hawkes_alpha = [0.1, 0.2]\nexercise_policy = ['), ["'hawkes_alpha' is an uncertainty, not a lever"]),
+    (('num = 3', 'num = 0'), ["num must be a positive integer"]),
+    (('seed = 1', 'seed = 1\nengine = "gpu"'), ["engine 'gpu'", "batched, mesa"]),
+])
+def test_config_errors_exit_2_with_one_line(tmp_path, change, fragments):
+    old, new = change
+    assert old in GOOD
+    path = write(tmp_path, GOOD.replace(old, new, 1))
+    with pytest.raises(UserError):
+        load_experiment(path)
+    assert_one_line_error(run_cli("sweep", str(path), "--out", str(tmp_path / "out")), str(path), *fragments)
+    assert not (tmp_path / "out").exists()
+
+
+def test_malformed_toml_and_missing_file(tmp_path):
+    bad = write(tmp_path, "[experiment\nname = 1\n")
+    assert_one_line_error(run_cli("sweep", str(bad)), "malformed TOML")
+    assert_one_line_error(run_cli("sweep", str(tmp_path / "nope.toml")), "config file not found", "nope.toml")
+
+
+def test_command_line_overrides_are_checked(tmp_path):
+    path = write(tmp_path, GOOD)
+    assert_one_line_error(run_cli("sweep", str(path), "--replicates", "0"), "positive integer")
+    assert_one_line_error(run_cli("sweep", str(path), "--shard", "3/2", "--out", str(tmp_path / "o")), "--shard")
+    assert_one_line_error(run_cli("sweep", str(path), "--workers", "2", "--dask", "tcp://x:1"), "not allowed with")
+
+
+def test_design_point_violating_a_constraint_is_refused(tmp_path):
+    text = GOOD.replace("rok_mediation = 0.5", "hawkes_beta = 0.2\nhawkes_alpha = 0.3")
+    with pytest.raises(UserError, match="hawkes_alpha"):
+        Design(parse_experiment(__import__("tomllib").loads(text)))
