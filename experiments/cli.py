@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,6 +21,14 @@ from model.params import ParameterError
 from .errors import UserError
 
 EXIT_USAGE = 2
+
+# The model does no linear algebra, and sweeps parallelise over processes: BLAS thread pools and
+# pyarrow's jemalloc background thread would only oversubscribe the cores and make this process
+# multi-threaded, which rules out forking workers (the fastest start). Set before numpy loads;
+# a user's explicit settings win.
+for _name, _value in (("OPENBLAS_NUM_THREADS", "1"), ("OMP_NUM_THREADS", "1"), ("MKL_NUM_THREADS", "1"),
+                      ("JE_ARROW_MALLOC_CONF", "background_thread:false")):
+    os.environ.setdefault(_name, _value)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -109,7 +118,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         print(f"{missing} chunks are still missing (other shards); rerun without --shard, or run the "
               "remaining shards, to finish and write the summary")
         return 0
-    result = SweepResult.load(out)
+    from .summary import NEEDED_COLUMNS
+
+    result = SweepResult.load(out, columns=NEEDED_COLUMNS)
     print(result.table())
     for path in result.write_summary():
         print(f"wrote {path}")
@@ -216,6 +227,24 @@ def build_parser() -> argparse.ArgumentParser:
     params.add_argument("--update-odd", action="store_true", help="regenerate the parameter table in docs/ODD.md")
     params.set_defaults(func=cmd_params)
 
+    report = sub.add_parser(
+        "report", help="figures and a Markdown report for a results directory",
+        description="Write every figure (PDF and PNG) and report.md (estimates with intervals, paired policy "
+                    "contrasts against a baseline, testing cost, provenance) into a results directory made by "
+                    "`escalation sweep`.")
+    report.add_argument("results", help="results directory written by `escalation sweep`")
+    report.add_argument("--baseline", metavar="POLICY",
+                        help="baseline policy for the contrasts, as lever=value pairs joined by commas, e.g. "
+                             "'exercise_policy=as_scheduled,engagement_stance=pressure_first' (default: the "
+                             "first value of each lever other than the sanctions level, at the highest level)")
+    report.set_defaults(func=lambda args: __import__("experiments.report", fromlist=["main"]).main(args))
+
+    bench = sub.add_parser("bench", help="measure engine speed and sweep memory (prints JSON)",
+                           description="Benchmark the Mesa engine, mesa.batch_run and the batched engine on the "
+                                       "policy_grid design, and the peak memory of a 10^6-run sweep; prints one "
+                                       "JSON object. Figures, not tests: nothing passes or fails.")
+    bench.add_argument("--quick", action="store_true", help="smaller samples (under a minute)")
+    bench.set_defaults(func=lambda args: __import__("experiments.bench", fromlist=["main"]).main(args.quick))
     return parser
 
 

@@ -28,7 +28,7 @@ from model.params import TABLE, Params, ParameterError, closest_name, lookup
 from .errors import UserError
 
 ENGINES = ("batched", "mesa")
-DEFAULT_CHUNK_SIZE = {"batched": 5000, "mesa": 100}
+DEFAULT_CHUNK_SIZE = {"batched": 10_000, "mesa": 50}
 """Runs per task. Part of the results' layout, so it depends on the engine only, never on the
 number of workers: a sweep resumed with other workers finds the same chunks."""
 

@@ -24,15 +24,18 @@ class SweepResult:
     manifest: dict[str, Any]
 
     @classmethod
-    def load(cls, directory: str | Path) -> "SweepResult":
-        """Read every chunk of a results directory written by ``escalation sweep``."""
+    def load(cls, directory: str | Path, columns: list[str] | None = None) -> "SweepResult":
+        """Read every chunk of a results directory written by ``escalation sweep`` (all columns,
+        or the design columns plus ``columns``)."""
         store = ResultStore(directory)
         manifest = store.manifest()
         if manifest is None:
             if not store.directory.exists():
                 raise UserError(f"results directory not found: {store.directory}")
             raise UserError(f"{store.directory} is not a results directory (no manifest.json)")
-        return cls(store.directory, store.load(), manifest)
+        if columns is not None:
+            columns = ["design_point", "replicate", "seed", *manifest["factor_columns"], *columns]
+        return cls(store.directory, store.load(columns), manifest)
 
     @property
     def factors(self) -> list[str]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
@@ -115,10 +117,28 @@ def make_executor(workers: int | None = None, dask: str | None = None) -> Iterat
     if workers == 1:
         yield InProcessExecutor(), 1
         return
+    with ProcessPoolExecutor(max_workers=workers, mp_context=_process_context()) as pool:
+        yield pool, workers
+
+
+def _single_threaded() -> bool:
+    """Whether this process has one thread, counting threads started by C libraries (pyarrow's
+    pool, for one) that the ``threading`` module does not see."""
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:
+        return threading.active_count() == 1 and sys.platform == "linux"
+
+
+def _process_context():
+    """``fork`` when this process runs a single thread (workers start at once and inherit the
+    imported model), else a ``forkserver`` with the model preloaded (forking a multi-threaded
+    process, such as a Jupyter kernel, can deadlock). Either way the numbers are the same."""
+    if _single_threaded() and "fork" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork")
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["model.batched", "model.model", "experiments.runner"])
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        yield pool, workers
+    return context
 
 
 def execute(tasks: Iterable[ChunkTask], executor: Executor, parallelism: int,
@@ -192,6 +212,7 @@ def run_sweep(experiment: Experiment, out: str | Path, *, workers: int | None = 
 def _progress_bar(total: int, initial: int, name: str, enabled: bool):
     from tqdm.auto import tqdm
 
+    tqdm.monitor_interval = 0  # no monitor thread: keeps this process single-threaded for fork
     return tqdm(total=total, initial=initial, unit="run", desc=name, disable=not enabled,
                 smoothing=0.1, dynamic_ncols=True)
 

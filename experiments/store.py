@@ -211,10 +211,13 @@ class ResultStore:
     def chunk_files(self) -> list[Path]:
         return sorted(self.chunk_dir.glob("chunk-*.parquet"))
 
-    def load(self) -> pd.DataFrame:
-        """Every finished run, one row each, sorted by run id."""
+    def load(self, columns: list[str] | None = None) -> pd.DataFrame:
+        """Every finished run, one row each, sorted by run id (only ``columns``, plus ``run``,
+        when given: a million runs' summary needs a handful of the columns)."""
         files = self.chunk_files()
         if not files:
             raise UserError(f"{self.directory} holds no result chunks")
-        frame = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+        if columns is not None:
+            columns = list(dict.fromkeys(["run", *columns]))
+        frame = pd.concat([pd.read_parquet(f, columns=columns) for f in files], ignore_index=True)
         return frame.sort_values("run", kind="stable").reset_index(drop=True)

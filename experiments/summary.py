@@ -18,6 +18,9 @@ PROPORTIONS = {
 }
 """Summary column -> boolean run column whose share it reports (with ``_low``/``_high`` Wilson bounds)."""
 
+NEEDED_COLUMNS = ["talks", "talks_week", "inter_korean_talks", "negotiations", "tests", "nuclear_tests"]
+"""Outcome columns :func:`summarise` reads."""
+
 
 def summarise(rows: pd.DataFrame, by: list[str], horizon: int, confidence: float = 0.95) -> pd.DataFrame:
     """One row per group of ``by`` (the design point's levers, say) with:

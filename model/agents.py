@@ -147,8 +147,8 @@ class NorthKorea(State):
             p.threat_hazard_weight, p.reactance_hazard_weight, p.progress_hazard_weight, p.talks_hazard_weight,
         )
         self.hazard = baseline + self.excitation
-        tests = rules.poisson_count(self.hazard, u_count)
-        rung = rules.next_rung(self.last_rung, tests, u_rung, p.ladder_up_prob, p.ladder_down_prob)
+        tests = int(rules.poisson_count(self.hazard, u_count))
+        rung = int(rules.next_rung(self.last_rung, tests, u_rung, p.ladder_up_prob, p.ladder_down_prob))
         self.excitation = rules.self_excitation(self.excitation, tests, p.hawkes_alpha, p.hawkes_beta)
         self.progress = rules.programme_progress(self.progress, tests, rung, p.progress_per_test)
         self.last_rung = rung

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 import numpy as np
 
@@ -102,28 +103,38 @@ def weekly_intensity(exercises: list[Exercise], start: dt.date, weeks: int) -> n
     return x
 
 
+@lru_cache(maxsize=256)
+def calendar_arrays(start: dt.date, delay_weeks: int, weeks: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(standard, scheduled)`` intensities for weeks 1..weeks: the standard calendar and the one
+    with the next season delayed by ``delay_weeks``. Cached (a pure function of its arguments;
+    a sweep asks for the same few calendars thousands of times); the arrays are read-only."""
+    standard = standard_exercises(start, weeks)
+    delayed = delay_next_season(standard, start, delay_weeks)
+    arrays = weekly_intensity(standard, start, weeks), weekly_intensity(delayed, start, weeks)
+    for a in arrays:
+        a.flags.writeable = False
+    return arrays
+
+
 class ExerciseCalendar:
     """Weekly exercise intensities from a start date, with an optional delay of the next season.
 
     ``calendar.week(w)`` returns ``(standard, scheduled)``: the intensity in the standard
-    calendar and after the delay. Arrays grow on demand, so a model need not know its horizon.
+    calendar and after the delay. A model need not know its horizon: arrays are computed for
+    at least 64 weeks, and for twice as many when a later week is asked for.
     """
 
     def __init__(self, start_date: str | dt.date, delay_weeks: int = 0) -> None:
         self.start = dt.date.fromisoformat(start_date) if isinstance(start_date, str) else start_date
         self.delay_weeks = int(delay_weeks)
-        self._standard = np.zeros(0)
-        self._scheduled = np.zeros(0)
+        self._horizon = 0
 
     def arrays(self, weeks: int) -> tuple[np.ndarray, np.ndarray]:
         """``(standard, scheduled)`` intensities for weeks 1..weeks."""
-        if len(self._standard) < weeks:
-            horizon = max(weeks, 2 * len(self._standard), 64)
-            standard = standard_exercises(self.start, horizon)
-            delayed = delay_next_season(standard, self.start, self.delay_weeks)
-            self._standard = weekly_intensity(standard, self.start, horizon)
-            self._scheduled = weekly_intensity(delayed, self.start, horizon)
-        return self._standard[:weeks], self._scheduled[:weeks]
+        if self._horizon < weeks:
+            self._horizon = max(weeks, 2 * self._horizon, 64)
+        standard, scheduled = calendar_arrays(self.start, self.delay_weeks, self._horizon)
+        return standard[:weeks], scheduled[:weeks]
 
     def week(self, w: int) -> tuple[float, float]:
         """``(standard, scheduled)`` intensity of week ``w`` (1-based)."""

@@ -138,9 +138,10 @@ class EscalationModel(mesa.Model):
         # 6. Talks advance, stall or collapse.
         stage, collapsed = self.advance_talks(u[SLOT_COLLAPSE], u[SLOT_ADVANCE], tests, held, pressure_first)
         self.talks_stage = int(max(stage, levers["forced_stage"]))
+        collapsed = bool(collapsed)
 
         # 7. Record.
-        self.week_tests, self.week_rung, self.exercise_intensity = int(tests), int(np.where(tests > 0, rung, 0)), float(held)
+        self.week_tests, self.week_rung, self.exercise_intensity = tests, (rung if tests > 0 else 0), float(held)
         self._tally.record(week, stage_before, self.talks_stage, collapsed, tests, rung)
         self._update_pressures(enforcement)
         if self.datacollector is not None:

@@ -55,32 +55,26 @@ class OutcomeTally:
     outcomes given the final state.
     """
 
+    _FIRST = ("inter_korean_week", "talks_week", "negotiations_week", "first_test_week")
+    _RUNG_NUMBERS = np.arange(1, 5)
+
     def __init__(self, shape: tuple[int, ...] = ()) -> None:
-        self.weeks_of = {
-            "inter_korean_week": np.full(shape, np.nan),
-            "talks_week": np.full(shape, np.nan),
-            "negotiations_week": np.full(shape, np.nan),
-            "first_test_week": np.full(shape, np.nan),
-        }
+        self.first_weeks = np.full((4, *shape), np.nan)  # rows in the order of _FIRST
         self.talks_collapsed = np.zeros(shape, dtype=bool)
         self.collapses = np.zeros(shape, dtype=np.int64)
         self.by_rung = np.zeros((4, *shape), dtype=np.int64)
         self.highest_rung = np.zeros(shape, dtype=np.int64)
+        self._rungs = self._RUNG_NUMBERS.reshape((4,) + (1,) * len(shape))
 
     def record(self, week: int, stage_before, stage_after, collapsed, tests, rung) -> None:
         """Tally one week (``week`` is 1-based)."""
-        for column, reached in (
-            ("inter_korean_week", stage_after == INTER_KOREAN),
-            ("talks_week", stage_after >= PRELIMINARY),
-            ("negotiations_week", stage_after == NEGOTIATIONS),
-            ("first_test_week", tests > 0),
-        ):
-            first = self.weeks_of[column]
-            self.weeks_of[column] = np.where(np.isnan(first) & reached, float(week), first)
+        reached = np.stack(np.broadcast_arrays(
+            stage_after == INTER_KOREAN, stage_after >= PRELIMINARY, stage_after == NEGOTIATIONS, tests > 0,
+        ))
+        self.first_weeks = np.where(np.isnan(self.first_weeks) & reached, float(week), self.first_weeks)
         self.talks_collapsed = self.talks_collapsed | (collapsed & (stage_before >= PRELIMINARY))
         self.collapses = self.collapses + collapsed
-        for index in range(4):
-            self.by_rung[index] = self.by_rung[index] + np.where(rung == index + 1, tests, 0)
+        self.by_rung = self.by_rung + (self._rungs == rung) * tests
         self.highest_rung = np.where(tests > 0, np.maximum(self.highest_rung, rung), self.highest_rung)
 
     def result(self, finals: dict[str, Any]) -> dict[str, np.ndarray]:
@@ -88,7 +82,7 @@ class OutcomeTally:
 
         ``finals`` gives the ``final_*`` state values.
         """
-        weeks = self.weeks_of
+        weeks = dict(zip(self._FIRST, self.first_weeks))
         out: dict[str, Any] = {
             "talks": ~np.isnan(weeks["talks_week"]),
             "talks_week": weeks["talks_week"],

@@ -28,7 +28,7 @@ import numpy as np
 
 from .calendar import ExerciseCalendar
 from .params import ENGAGEMENT_STANCES, EXERCISE_POLICIES, Params
-from .rules import PRELIMINARY
+from .rules import PRELIMINARY, where
 
 AS_SCHEDULED, SCALED_DOWN, DELAYED, SUSPENDED_DURING_TALKS, SUSPENDED = range(len(EXERCISE_POLICIES))
 PRESSURE_FIRST, PRESSURE_AND_ENGAGEMENT = range(len(ENGAGEMENT_STANCES))
@@ -60,9 +60,9 @@ def held_exercise(scheduled, policy, stage, scale):
     the start of the week) and the schedule otherwise (as UFG 2018 was suspended after the
     Singapore summit).
     """
-    held = np.where(policy == SCALED_DOWN, scheduled * scale, scheduled)
+    held = where(policy == SCALED_DOWN, scheduled * scale, scheduled)
     off = (policy == SUSPENDED) | ((policy == SUSPENDED_DURING_TALKS) & (stage >= PRELIMINARY))
-    return np.where(off, 0.0, held)
+    return where(off, 0.0, held)
 
 
 def forgone_exercise(standard, held):

@@ -2,7 +2,7 @@
 
 Every mechanism of the model lives in exactly one function here. The Mesa engine calls them
 with one run's scalars, the batched engine with arrays over replicates; neither computes a
-mechanism anywhere else. All conditionals are ``np.where`` so that a rule means the same for
+mechanism anywhere else. All conditionals are ``where`` (np.where) so that a rule means the same for
 a scalar and for every element of an array. Each docstring gives the equation and its source.
 
 Notation: ``s`` sanctions level, ``c`` Chinese enforcement, ``a`` alliance alignment,
@@ -31,6 +31,15 @@ NO_TALKS, INTER_KOREAN, PRELIMINARY, NEGOTIATIONS = 0, 1, 2, 3
 # ---------------------------------------------------------------------------------------------
 
 
+def where(condition, x, y):
+    """``np.where`` that returns a numpy scalar (not a 0-d array) for scalar inputs.
+
+    Arithmetic on 0-d arrays is about ten times slower than on numpy scalars, and the Mesa
+    engine calls every rule with scalars; for arrays this is ``np.where`` itself.
+    """
+    return np.where(condition, x, y)[()]
+
+
 def event_probability(rate):
     """Probability that an event with weekly hazard ``rate`` happens within one week:
     ``P = 1 - exp(-rate)`` (constant hazard over the week)."""
@@ -44,7 +53,7 @@ def bounded_accumulation(level, drive, gain, decay):
     (the gap closes in proportion to the drive) and first-order decay, the discrete form of
     Richardson's (1960) ``x' = k*y - a*x``.
     """
-    return np.clip(level + gain * drive * (1.0 - level) - decay * level, 0.0, 1.0)
+    return np.minimum(np.maximum(level + gain * drive * (1.0 - level) - decay * level, 0.0), 1.0)
 
 
 def logit_choice(utility, precision):
@@ -82,7 +91,7 @@ def china_enforcement(base, trust, initial_trust, sensitivity):
     falls below where it started (it suspended coal imports after the February 2017 test)
     and less as it rises. Assumption, anchored on the record's 2017 episode.
     """
-    return np.clip(base + sensitivity * (initial_trust - trust), 0.0, 1.0)
+    return np.minimum(np.maximum(base + sensitivity * (initial_trust - trust), 0.0), 1.0)
 
 
 def sanctions_adoption_probability(response_prob, japan_weight, japan_present):
@@ -236,13 +245,13 @@ def next_rung(last_rung, tests, u, up_prob, down_prob):
     uniform ``u``: ``u < down`` one rung down (not below 1); ``u > 1 - up`` one rung up (not
     above 4); else the same rung.
     """
-    moved = np.where(
+    moved = where(
         u < down_prob,
         np.maximum(last_rung - 1, 1),
-        np.where(u > 1.0 - up_prob, np.minimum(last_rung + 1, RUNGS), last_rung),
+        where(u > 1.0 - up_prob, np.minimum(last_rung + 1, RUNGS), last_rung),
     )
-    moved = np.where(last_rung == 0, 1, moved)
-    return np.where(tests > 0, moved, last_rung)
+    moved = where(last_rung == 0, 1, moved)
+    return where(tests > 0, moved, last_rung)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -272,7 +281,7 @@ def test_signal(tests, rung, test_llr, quiet_llr):
     costlier, more telling signals); ``-quiet_llr`` in a quiet week (a cheap signal that
     barely moves trust, Kydd 2005).
     """
-    return np.where(tests > 0, test_llr * rung * tests, -quiet_llr)
+    return where(tests > 0, test_llr * rung * tests, -quiet_llr)
 
 
 def alliance_signal(held, forgone, packages, exercise_llr, suspension_llr, sanctions_llr):
@@ -351,17 +360,16 @@ def next_talks_stage(stage, u_collapse, u_advance, collapse_rate, r01, r02, r12,
     destination is 1 or 2 in proportion to ``r01 : r02`` (competing risks, one uniform).
     Stage 3 does not advance further.
     """
-    stage = np.asarray(stage)
     collapsed = (stage >= INTER_KOREAN) & (u_collapse < event_probability(collapse_rate))
     from_none = r01 + r02
-    out_rate = np.where(
+    out_rate = where(
         stage == NO_TALKS, from_none,
-        np.where(stage == INTER_KOREAN, r12, np.where(stage == PRELIMINARY, r23, 0.0)),
+        where(stage == INTER_KOREAN, r12, where(stage == PRELIMINARY, r23, 0.0)),
     )
     p_advance = event_probability(out_rate)
-    share_01 = np.where(from_none > 0, r01 / np.where(from_none > 0, from_none, 1.0), 0.0)
-    first_step = np.where(u_advance < p_advance * share_01, INTER_KOREAN, PRELIMINARY)
-    target = np.where(stage == NO_TALKS, first_step, np.minimum(stage + 1, NEGOTIATIONS))
+    share_01 = where(from_none > 0, r01 / where(from_none > 0, from_none, 1.0), 0.0)
+    first_step = where(u_advance < p_advance * share_01, INTER_KOREAN, PRELIMINARY)
+    target = where(stage == NO_TALKS, first_step, np.minimum(stage + 1, NEGOTIATIONS))
     advanced = np.logical_not(collapsed) & (u_advance < p_advance)
-    new_stage = np.where(collapsed, NO_TALKS, np.where(advanced, target, stage))
+    new_stage = where(collapsed, NO_TALKS, where(advanced, target, stage))
     return new_stage, collapsed
