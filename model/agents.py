@@ -103,9 +103,11 @@ class SouthKorea(State):
         self.mediation = p.rok_mediation
         self.alignment = p.initial_alignment
 
-    def align(self, pressure_first) -> None:
-        """Move alliance alignment toward its target (:func:`rules.alliance_alignment`)."""
+    def align(self, pressure_first, mediation) -> None:
+        """Set this week's mediation effort (a lever) and move alliance alignment toward its
+        target (:func:`rules.alliance_alignment`)."""
         p = self.params
+        self.mediation = mediation
         self.alignment = rules.alliance_alignment(
             self.alignment, self.mediation, pressure_first, p.alignment_rate, p.alignment_gap
         )

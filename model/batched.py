@@ -20,7 +20,7 @@ import pandas as pd
 from . import rules
 from .model import SLOT_ADVANCE, SLOT_COLLAPSE, SLOT_RUNG, SLOT_SANCTIONS, SLOT_TESTS, TRAJECTORY_COLUMNS
 from .outcomes import OutcomeTally
-from .params import TABLE, Params
+from .params import TABLE, ParameterError, Params, lookup
 from .policies import SCHEDULE_FIELDS, LeverSchedule, apply_sanctions_floor, forgone_exercise, held_exercise
 from .rng import uniforms
 
@@ -28,20 +28,47 @@ _NUMERIC = [name for name, row in TABLE.items() if row.dtype in (float, int, boo
 
 
 class ParamArrays:
-    """Numeric parameters of ``n`` runs drawn from ``P`` design points.
+    """Numeric parameters of ``n`` runs.
 
-    Each attribute is a Python scalar when every point shares the value (cheaper, and exactly
-    the same arithmetic) and an array of shape ``(n,)`` (the point's value for each run) otherwise.
+    Each attribute is a Python scalar when every run shares the value (cheaper, and exactly
+    the same arithmetic) and an array of shape ``(n,)`` otherwise. Build it from design points
+    (:meth:`from_points`) or from a base parameter set and arrays of varying values
+    (:meth:`from_arrays`, for calibration's hundreds of thousands of draws).
     """
 
-    def __init__(self, points: Sequence[Params], point_index: np.ndarray) -> None:
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)
+
+    @classmethod
+    def from_points(cls, points: Sequence[Params], point_index: np.ndarray) -> "ParamArrays":
+        """Run ``i`` takes the values of ``points[point_index[i]]``."""
+        values = {}
         for name in _NUMERIC:
-            values = [p[name] for p in points]
-            first = values[0]
-            if all(v == first for v in values):
-                setattr(self, name, first)
-            else:
-                setattr(self, name, np.asarray(values)[point_index])
+            column = [p[name] for p in points]
+            first = column[0]
+            values[name] = first if all(v == first for v in column) else np.asarray(column)[point_index]
+        return cls(values)
+
+    @classmethod
+    def from_arrays(cls, base: Params, varying: dict[str, np.ndarray]) -> "ParamArrays":
+        """``base`` with some numeric parameters given per run, each checked against the
+        table's range and the cross-parameter constraints (all runs at once)."""
+        values = {name: base[name] for name in _NUMERIC}
+        for name, array in varying.items():
+            row = lookup(name)
+            if name not in values:
+                raise ParameterError(f"{name} is not numeric: it cannot vary per run")
+            array = np.asarray(array, dtype=float if row.dtype is float else np.int64)
+            outside = (array < row.low) | (array > row.high)
+            if outside.any():
+                raise ParameterError(f"{name}={array[outside][0]} is out of range: allowed {row.allowed} ({row.unit})")
+            values[name] = array
+        bad = np.asarray(values["hawkes_alpha"]) >= np.asarray(values["hawkes_beta"])
+        if bad.any():
+            raise ParameterError("hawkes_alpha must be less than hawkes_beta in every run")
+        if (np.asarray(values["ladder_up_prob"]) + np.asarray(values["ladder_down_prob"]) > 1).any():
+            raise ParameterError("ladder_up_prob + ladder_down_prob must be at most 1 in every run")
+        return cls(values)
 
 
 @dataclass
@@ -72,8 +99,8 @@ class BatchResult:
         return pd.DataFrame(frame)
 
 
-def point_levers(schedules: Sequence[LeverSchedule], weeks: int) -> dict[str, np.ndarray]:
-    """The lever schedules of ``P`` design points as arrays of shape (weeks, P)."""
+def stack_schedules(schedules: Sequence[LeverSchedule], weeks: int) -> dict[str, np.ndarray]:
+    """Lever schedules as arrays of shape (weeks, L), one column per schedule."""
     columns = [schedule.arrays(weeks) for schedule in schedules]
     return {field: np.stack([c[field] for c in columns], axis=1) for field in SCHEDULE_FIELDS}
 
@@ -82,27 +109,22 @@ class BatchedEngine:
     """State of ``n`` runs as arrays, advanced week by week exactly as the Mesa model does.
 
     Args:
-        points: the distinct parameter sets (design points) of the block.
+        params: the runs' parameters (:class:`ParamArrays`).
         seeds: one seed per run.
-        point_index: for each run, the index of its point in ``points`` (default: run ``i``
-            uses ``points[i]``).
-        levers: per design point, arrays (weeks, P) per schedule field (see
-            :func:`point_levers`); built from the points' parameters when omitted.
-        weeks: horizon for which to build ``levers`` when they are omitted.
+        levers: lever schedules as arrays (weeks, L) per schedule field (:func:`stack_schedules`).
+        lever_index: for each run, its column in ``levers`` (default: all runs use column 0).
     """
 
-    def __init__(self, points: Sequence[Params], seeds: Sequence[int] | np.ndarray,
-                 point_index: Sequence[int] | np.ndarray | None = None,
-                 levers: dict[str, np.ndarray] | None = None, weeks: int | None = None) -> None:
+    def __init__(self, params: ParamArrays, seeds: Sequence[int] | np.ndarray, levers: dict[str, np.ndarray],
+                 lever_index: Sequence[int] | np.ndarray | None = None) -> None:
         self.seeds = np.asarray(seeds, dtype=np.uint64)
         self.n = n = len(self.seeds)
-        self.point_index = np.arange(n) if point_index is None else np.asarray(point_index, dtype=np.intp)
-        if self.point_index.shape != (n,) or len(points) == 0 or self.point_index.max(initial=0) >= len(points):
-            raise ValueError(f"need one point index per seed ({n}) into {len(points)} parameter sets")
-        self.single_point = len(points) == 1
-        self.p = p = ParamArrays(points, self.point_index)
-        if levers is None and weeks is not None:
-            levers = point_levers([LeverSchedule.from_params(q) for q in points], weeks)
+        columns = levers["forced_stage"].shape[1]
+        self.lever_index = np.zeros(n, dtype=np.intp) if lever_index is None else np.asarray(lever_index, dtype=np.intp)
+        if self.lever_index.shape != (n,) or self.lever_index.max(initial=0) >= columns:
+            raise ValueError(f"need one lever column per seed ({n}) among {columns} schedules")
+        self.single_schedule = columns == 1
+        self.p = p = params
         self.levers = levers
         full = lambda value: np.full(n, value, dtype=float)  # noqa: E731
         # United States
@@ -164,7 +186,8 @@ class BatchedEngine:
             rules.china_enforcement(p.china_enforcement, self.trust_china_dprk, p.trust_china_dprk, p.china_trust_sensitivity),
             p.china_enforcement,
         )
-        self.alignment = rules.alliance_alignment(self.alignment, p.rok_mediation, pressure_first, p.alignment_rate, p.alignment_gap)
+        mediation = lv["rok_mediation"]
+        self.alignment = rules.alliance_alignment(self.alignment, mediation, pressure_first, p.alignment_rate, p.alignment_gap)
 
         # 4. DPRK pressure, stress, threat, reactance; tests.
         self.pressure = rules.effective_sanctions(self.sanctions, self.enforcement, p.china_trade_share, self.alignment, p.alignment_effect)
@@ -202,7 +225,7 @@ class BatchedEngine:
             p.us_talk_base, self.trust_us_dprk, pressure_first, p.us_talk_trust_weight, p.pressure_first_penalty,
         ), p.logit_precision)
         rates = rules.talks_rates(
-            p.rok_mediation, dprk_willing, us_willing, rules.alignment_factor(self.alignment, p.alignment_effect),
+            mediation, dprk_willing, us_willing, rules.alignment_factor(self.alignment, p.alignment_effect),
             self.trust_dprk_us, self.trust_us_dprk,
             p.inter_korean_rate, p.direct_talks_rate, p.us_dprk_rate, p.negotiation_rate,
         )
@@ -215,15 +238,15 @@ class BatchedEngine:
         self.tally.record(week, stage_before, self.stage, collapsed, tests, rung)
 
     def week_levers(self, week: int) -> dict[str, Any]:
-        """Each run's levers in ``week``: scalars when the block has one design point."""
-        if self.single_point:
+        """Each run's levers in ``week``: scalars when the block shares one schedule."""
+        if self.single_schedule:
             return {k: v[week - 1, 0] for k, v in self.levers.items()}
-        return {k: v[week - 1][self.point_index] for k, v in self.levers.items()}
+        return {k: v[week - 1][self.lever_index] for k, v in self.levers.items()}
 
     def run(self, weeks: int, trajectories: bool = False) -> BatchResult:
         """Advance ``weeks`` weeks and return the outcomes (and trajectories if asked for)."""
-        if self.levers is None:
-            raise ValueError("no lever schedule: pass levers= or weeks= to the constructor")
+        if self.levers["forced_stage"].shape[0] < weeks:
+            raise ValueError(f"the lever schedule covers {self.levers['forced_stage'].shape[0]} weeks, not {weeks}")
         trajectory = {c: np.empty((weeks, self.n)) for c in TRAJECTORY_COLUMNS} if trajectories else None
         for w in range(weeks):
             self.step()
@@ -290,8 +313,27 @@ def simulate_points(points: Sequence[Params], point_index: Sequence[int] | np.nd
                     seeds: Sequence[int] | np.ndarray, weeks: int,
                     schedules: Sequence[LeverSchedule] | None = None, trajectories: bool = False) -> BatchResult:
     """Run one run per seed; run ``i`` uses design point ``points[point_index[i]]`` (and its
-    lever schedule). The efficient form for sweeps: parameters are stored per point, not per run."""
+    lever schedule ``schedules[point_index[i]]``). The efficient form for sweeps: parameters
+    are stored per point, and schedules that are the same object are computed once."""
     if schedules is None:
         schedules = [LeverSchedule.from_params(q) for q in points]
-    engine = BatchedEngine(points, seeds, point_index, point_levers(schedules, weeks))
+    point_index = np.asarray(point_index, dtype=np.intp)
+    column_of: dict[int, int] = {}
+    unique: list[LeverSchedule] = []
+    for schedule in schedules:
+        if id(schedule) not in column_of:
+            column_of[id(schedule)] = len(unique)
+            unique.append(schedule)
+    point_column = np.array([column_of[id(s)] for s in schedules], dtype=np.intp)
+    engine = BatchedEngine(ParamArrays.from_points(points, point_index), seeds,
+                           stack_schedules(unique, weeks), point_column[point_index])
     return engine.run(weeks, trajectories=trajectories)
+
+
+def simulate_arrays(base: Params, varying: dict[str, np.ndarray], seeds: Sequence[int] | np.ndarray, weeks: int,
+                    schedule: LeverSchedule | None = None, trajectories: bool = False) -> BatchResult:
+    """Run one run per seed with parameters ``base`` except ``varying`` (one value per run)
+    and one shared lever schedule: the form calibration uses for many parameter draws."""
+    params = ParamArrays.from_arrays(base, varying)
+    schedule = schedule if schedule is not None else LeverSchedule.from_params(base)
+    return BatchedEngine(params, seeds, stack_schedules([schedule], weeks)).run(weeks, trajectories=trajectories)

@@ -117,7 +117,7 @@ class EscalationModel(mesa.Model):
 
         # 3. China sets its enforcement; the alliance (re)aligns.
         enforcement = self.enforcement()
-        self.rok.align(pressure_first)
+        self.rok.align(pressure_first, levers["rok_mediation"])
 
         # 4. The DPRK feels pressure and threat, then tests (or not).
         self.dprk.feel_pressure(self.us.sanctions_level, enforcement, self.rok.alignment, held, packages)

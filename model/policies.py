@@ -8,6 +8,7 @@ A :class:`LeverSchedule` gives, for each week, what the policies set exogenously
 * ``exercise_policy`` -- integer code of the exercise policy (index in ``EXERCISE_POLICIES``);
 * ``exercise_scale`` -- intensity kept under ``scaled_down``;
 * ``pressure_first`` -- 1 under the ``pressure_first`` stance, 0 under ``pressure_and_engagement``;
+* ``rok_mediation`` -- South Korea's mediation effort (0-1);
 * ``announced_packages`` -- sanctions packages announced exogenously that week (the spoiler);
 * ``sanctions_floor`` -- a level the sanctions are raised to that week (NaN: none);
 * ``endogenous_sanctions`` -- 1 when the US answers tests with new packages, 0 when a
@@ -39,6 +40,7 @@ SCHEDULE_FIELDS: tuple[str, ...] = (
     "exercise_policy",
     "exercise_scale",
     "pressure_first",
+    "rok_mediation",
     "announced_packages",
     "sanctions_floor",
     "endogenous_sanctions",
@@ -105,6 +107,7 @@ class LeverSchedule:
             "exercise_policy": np.full(weeks, exercise_policy_code(p.exercise_policy), dtype=np.int64),
             "exercise_scale": np.full(weeks, float(p.exercise_scale)),
             "pressure_first": np.full(weeks, float(p.engagement_stance == "pressure_first")),
+            "rok_mediation": np.full(weeks, float(p.rok_mediation)),
             "announced_packages": announced,
             "sanctions_floor": np.full(weeks, np.nan),
             "endogenous_sanctions": np.ones(weeks),

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from model import EscalationModel, Params
-from model.batched import BatchedEngine, simulate
+from model.batched import BatchedEngine, ParamArrays, simulate, simulate_arrays, stack_schedules
 from model.model import TRAJECTORY_COLUMNS
 from model.outcomes import OUTCOME_COLUMNS
 from model.params import TABLE
@@ -113,8 +113,8 @@ def test_trajectories_are_optional_and_do_not_change_outcomes():
 
 def test_engine_can_be_stepped_like_the_model():
     p, seeds = Params(), [3, 4]
-    levers = {k: v[:, None] for k, v in LeverSchedule.from_params(p).arrays(10).items()}
-    engine = BatchedEngine([p], seeds, point_index=[0, 0], levers=levers)
+    levers = stack_schedules([LeverSchedule.from_params(p)], 10)
+    engine = BatchedEngine(ParamArrays.from_points([p], np.zeros(2, dtype=int)), seeds, levers)
     models = [EscalationModel(p, rng=s) for s in seeds]
     for _ in range(10):
         engine.step()
@@ -122,3 +122,20 @@ def test_engine_can_be_stepped_like_the_model():
             m.step()
             assert engine.stage[i] == m.talks_stage
             assert abs(engine.trust_dprk_us[i] - m.dprk.trust["US"]) < FLOAT_TOLERANCE
+
+
+def test_varying_arrays_equal_separate_parameter_sets():
+    values = np.array([0.1, 0.5, 0.9, 0.3])
+    by_arrays = simulate_arrays(Params(), {"sanctions_level": values, "hawkes_alpha": values / 2}, np.arange(4), 30)
+    by_points = simulate([Params(sanctions_level=v, hawkes_alpha=v / 2) for v in values], np.arange(4), 30)
+    pd.testing.assert_frame_equal(by_arrays.outcomes_frame(), by_points.outcomes_frame())
+
+
+def test_varying_arrays_are_validated():
+    import pytest
+    from model.params import ParameterError
+
+    with pytest.raises(ParameterError, match="sanctions_level=1.5 is out of range"):
+        simulate_arrays(Params(), {"sanctions_level": np.array([0.5, 1.5])}, [1, 2], 5)
+    with pytest.raises(ParameterError, match="hawkes_alpha must be less than hawkes_beta"):
+        simulate_arrays(Params(), {"hawkes_alpha": np.array([0.5, 2.0])}, [1, 2], 5)
