@@ -160,8 +160,9 @@ class NorthKorea(State):
         """Logit probability that the DPRK wants to talk this week."""
         p = self.params
         utility = rules.dprk_talk_utility(
-            p.dprk_talk_base, self.stress, self.trust[US], self.threat, pressure_first,
-            p.dprk_talk_stress_weight, p.dprk_talk_trust_weight, p.dprk_talk_threat_weight, p.precondition_cost,
+            p.dprk_talk_base, self.stress, self.trust[US], self.threat, self.progress, pressure_first,
+            p.dprk_talk_stress_weight, p.dprk_talk_trust_weight, p.dprk_talk_threat_weight,
+            p.dprk_talk_progress_weight, p.precondition_cost,
         )
         return rules.logit_choice(utility, p.logit_precision)
 

@@ -218,8 +218,9 @@ class BatchedEngine:
 
         # 6. Talks.
         dprk_willing = rules.logit_choice(rules.dprk_talk_utility(
-            p.dprk_talk_base, self.stress, self.trust_dprk_us, self.threat, pressure_first,
-            p.dprk_talk_stress_weight, p.dprk_talk_trust_weight, p.dprk_talk_threat_weight, p.precondition_cost,
+            p.dprk_talk_base, self.stress, self.trust_dprk_us, self.threat, self.progress, pressure_first,
+            p.dprk_talk_stress_weight, p.dprk_talk_trust_weight, p.dprk_talk_threat_weight,
+            p.dprk_talk_progress_weight, p.precondition_cost,
         ), p.logit_precision)
         us_willing = rules.logit_choice(rules.us_talk_utility(
             p.us_talk_base, self.trust_us_dprk, pressure_first, p.us_talk_trust_weight, p.pressure_first_penalty,

@@ -21,8 +21,10 @@ from __future__ import annotations
 import datetime as _dt
 import difflib
 import math
+import tomllib
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any, Literal
 
 Kind = Literal["lever", "uncertainty", "constant"]
@@ -285,6 +287,9 @@ TABLE: dict[str, Parameter] = {p.name: p for p in [
        "How trust toward the US raises the DPRK's wish to talk", "Kydd (2005)", 0.0, 5.0),
     _p("dprk_talk_threat_weight", 1.0, "uncertainty", "utility per unit threat",
        "How perceived threat lowers the DPRK's wish to talk (spiral)", "Jervis (1976)", 0.0, 5.0),
+    _p("dprk_talk_progress_weight", 1.0, "uncertainty", "utility per unit progress",
+       "How a completed weapons programme raises the DPRK's wish to talk (bargaining from strength)",
+       "record (Kim's 2018 New Year offer after the declared completion, Nov 2017)", 0.0, 5.0),
     _p("precondition_cost", 1.0, "uncertainty", "utility",
        "DPRK cost of talks that require concessions first (pressure_first)",
        "seed ('a bridge too far for the Kim regime')", 0.0, 5.0),
@@ -342,7 +347,26 @@ TABLE: dict[str, Parameter] = {p.name: p for p in [
 ]}
 # fmt: on
 
-NUMERIC_TYPES = (float, int, bool)
+CALIBRATED_FILE = Path(__file__).with_name("calibrated.toml")
+"""Calibrated values (``escalation calibrate`` writes it): its ``[parameters]`` and
+``[initial_state]`` replace the defaults above, and the table's source says so."""
+_CALIBRATION_NOTES = {
+    "parameters": "calibrated to the 2016-2018 record (ABC, model/calibrated.toml)",
+    "initial_state": "replayed state on 2018-02-26 under the calibrated parameters (model/calibrated.toml)",
+}
+
+
+def _apply_calibration(table: dict[str, Parameter], path: Path = CALIBRATED_FILE) -> None:
+    if not path.is_file():
+        return
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    for section, note in _CALIBRATION_NOTES.items():
+        for name, value in data.get(section, {}).items():
+            row = table[name]
+            table[name] = replace(row, default=row.coerce(value), source=f"{note}; anchor: {row.source}")
+
+
+_apply_calibration(TABLE)
 
 
 def levers() -> list[str]:

@@ -299,17 +299,19 @@ def alliance_signal(held, forgone, packages, exercise_llr, suspension_llr, sanct
 # ---------------------------------------------------------------------------------------------
 
 
-def dprk_talk_utility(base, stress, trust_us, threat, pressure_first,
-                      stress_weight, trust_weight, threat_weight, precondition_cost):
+def dprk_talk_utility(base, stress, trust_us, threat, progress, pressure_first,
+                      stress_weight, trust_weight, threat_weight, progress_weight, precondition_cost):
     """DPRK utility of talking rather than not:
-    ``U = u0 + w_E * E + w_mu * mu_DPRK->US - w_T * T - c_pre * [pressure_first]``.
-    Stress pushes toward talks (pressure works), threat away (spiral, Jervis 1976); talks that
-    require concessions first cost more (seed: "a bridge too far")."""
+    ``U = u0 + w_E * E + w_mu * mu_DPRK->US - w_T * T + w_G * G - c_pre * [pressure_first]``.
+    Stress pushes toward talks (pressure works), threat away (spiral, Jervis 1976); a completed
+    programme makes talking safer (Kim's 2018 offer followed the declared completion); talks
+    that require concessions first cost more (seed: "a bridge too far")."""
     return (
         base
         + stress_weight * stress
         + trust_weight * trust_us
         - threat_weight * threat
+        + progress_weight * progress
         - precondition_cost * pressure_first
     )
 

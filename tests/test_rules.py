@@ -146,8 +146,8 @@ def test_signals():
 
 
 def test_talk_utilities():
-    # -0.5 + 1.5*0.5 + 2*0.2 - 1*0.3 - 1*1 = -0.5 + 0.75 + 0.4 - 0.3 - 1 = -0.65
-    assert rules.dprk_talk_utility(-0.5, 0.5, 0.2, 0.3, 1, 1.5, 2.0, 1.0, 1.0) == pytest.approx(-0.65)
+    # -0.5 + 1.5*0.5 + 2*0.2 - 1*0.3 + 0.5*0.8 - 1*1 = -0.5 + 0.75 + 0.4 - 0.3 + 0.4 - 1 = -0.25
+    assert rules.dprk_talk_utility(-0.5, 0.5, 0.2, 0.3, 0.8, 1, 1.5, 2.0, 1.0, 0.5, 1.0) == pytest.approx(-0.25)
     # 0.5 + 2*0.2 - 1*0 = 0.9
     assert rules.us_talk_utility(0.5, 0.2, 0, 2.0, 1.0) == pytest.approx(0.9)
 
