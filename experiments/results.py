@@ -3,6 +3,8 @@ DataFrames, tables and figures."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -10,6 +12,9 @@ from typing import Any
 
 import pandas as pd
 
+from model.params import TABLE
+
+from .config import Experiment, parse_experiment
 from .errors import UserError
 from .store import ResultStore, atomic_write_text
 from .summary import format_table, summarise
@@ -34,7 +39,8 @@ class SweepResult:
                 raise UserError(f"results directory not found: {store.directory}")
             raise UserError(f"{store.directory} is not a results directory (no manifest.json)")
         if columns is not None:
-            columns = ["design_point", "replicate", "seed", *manifest["factor_columns"], *columns]
+            scenario = ["scenario"] if manifest["provenance"]["experiment"].get("uncertainties") else []
+            columns = ["design_point", "replicate", "seed", *scenario, *manifest["factor_columns"], *columns]
         return cls(store.directory, store.load(columns), manifest)
 
     @property
@@ -43,12 +49,50 @@ class SweepResult:
         return list(self.manifest["factor_columns"])
 
     @property
+    def levers(self) -> dict[str, list[Any]]:
+        """Each lever of the design and its values, in the config's order (a policy is one
+        value of each)."""
+        return {name: list(values) for name, values in self.provenance["experiment"]["levers"].items()}
+
+    @property
+    def policy_columns(self) -> list[str]:
+        """The columns that identify a policy: the levers (or ``design_point`` when the design
+        has none)."""
+        return list(self.levers) or ["design_point"]
+
+    @property
+    def name(self) -> str:
+        """The experiment's name (from its config)."""
+        return str(self.manifest["name"])
+
+    @property
     def horizon(self) -> int:
         return int(self.manifest["weeks"])
 
     @property
+    def start_date(self) -> dt.date:
+        """The date of the first simulated week."""
+        value = self.provenance["experiment"]["params"].get("start_date", TABLE["start_date"].default)
+        return dt.date.fromisoformat(str(value))
+
+    @property
     def provenance(self) -> dict[str, Any]:
         return self.manifest["provenance"]
+
+    @cached_property
+    def experiment(self) -> Experiment:
+        """The experiment that produced these results, rebuilt from the manifest and checked
+        against its config hash (so its design and replicate seeds are the sweep's)."""
+        stored = self.provenance["experiment"]
+        head = {k: v for k, v in stored.items() if k not in ("levers", "params", "uncertainties", "source") and v is not None}
+        if not stored["uncertainties"]:
+            head.pop("samples", None)
+        experiment = parse_experiment({"experiment": head, "levers": stored["levers"], "params": stored["params"],
+                                       "uncertainties": stored["uncertainties"]}, source=stored["source"])
+        if experiment.config_hash() != self.manifest["config_hash"]:
+            raise UserError(f"{self.directory}: the experiment in manifest.json does not reproduce its config hash "
+                            f"{self.manifest['config_hash']}")
+        return experiment
 
     @property
     def complete(self) -> bool:
@@ -64,6 +108,48 @@ class SweepResult:
     def table(self) -> str:
         """The summary as a compact text table."""
         return format_table(self.summary, self.factors or ["design_point"])
+
+    def event_probabilities(self, events: Sequence[str] | None = None) -> pd.DataFrame:
+        """P(event) per policy with Wilson intervals (:func:`experiments.analysis.event_probabilities`)."""
+        from . import analysis
+
+        return analysis.event_probabilities(self.rows, self.policy_columns, events or tuple(analysis.EVENTS))
+
+    def contrasts(self, baseline: Mapping[str, Any] | None = None, outcome: str = "talks") -> pd.DataFrame:
+        """Every policy minus ``baseline`` (default :func:`experiments.analysis.default_baseline`)
+        on the same replicates (:func:`experiments.analysis.paired_contrasts`)."""
+        from . import analysis
+
+        if baseline is None:
+            baseline = analysis.default_baseline(self.levers)
+        return analysis.paired_contrasts(self.rows, baseline, self.policy_columns, outcome)
+
+    def survival(self, event: str = "talks") -> pd.DataFrame:
+        """Kaplan-Meier curves of the time to ``event`` per policy, censored at the horizon
+        (:func:`experiments.analysis.survival_curves`)."""
+        from . import analysis
+
+        return analysis.survival_curves(self.rows, self.policy_columns, self.horizon, event)
+
+    def testing_cost(self) -> pd.DataFrame:
+        """Tests, nuclear tests and highest rung per policy (:func:`experiments.analysis.testing_cost`)."""
+        from . import analysis
+
+        return analysis.testing_cost(self.rows, self.policy_columns)
+
+    def trajectories(self, policies: Sequence[Mapping[str, Any]], replicates: int | None = None) -> pd.DataFrame:
+        """Weekly series of ``policies`` re-run with the sweep's seeds
+        (:func:`experiments.analysis.trajectories`)."""
+        from . import analysis
+
+        return analysis.trajectories(self, policies, replicates)
+
+    def report(self, baseline: Mapping[str, Any] | str | None = None) -> list[Path]:
+        """Write every figure and ``report.md`` into the results directory
+        (:func:`experiments.report.write_report`); return the paths written."""
+        from .report import write_report
+
+        return write_report(self, baseline)
 
     def write_summary(self) -> list[Path]:
         """Write ``summary.csv`` and, when the design has the three policy levers, the P(talks)

@@ -1,0 +1,335 @@
+"""``escalation report RESULTS_DIR [--baseline POLICY]``: every figure (PDF and PNG) and
+``report.md`` for a results directory written by ``escalation sweep``.
+
+The report holds the estimates per policy with 95% intervals, the paired contrasts of every
+policy with a baseline policy (common random numbers), the figures (embedded by relative path)
+and the provenance of the results. Figures that show policies one by one show the exercise
+policies and engagement stances at one value of the other levers: the baseline's (for the
+sanctions level, its highest value unless the baseline names one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import math
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from . import analysis, plots
+from .errors import UserError
+from .results import SweepResult
+from .store import atomic_write_text
+from .summary import summarise
+
+REPORT = "report.md"
+DISPLAY_LEVERS = ("exercise_policy", "engagement_stance")
+"""Levers that figures of single policies show side by side; the others are held at one value."""
+FAN_SERIES = ("cumulative_tests", "test_hazard", "dprk_stress", "trust_dprk_us")
+"""Weekly series of the fan chart."""
+FAN_REPLICATES = 200
+"""Replicates re-run with trajectories for the fan chart (at most the sweep's)."""
+
+
+def main(args: argparse.Namespace) -> int:
+    """The ``report`` sub-command: write the report of ``args.results`` against
+    ``args.baseline`` (None: :func:`experiments.analysis.default_baseline`) and list the files."""
+    for path in write_report(args.results, args.baseline):
+        print(f"wrote {path}")
+    return 0
+
+
+def write_report(result: SweepResult | str | Path, baseline: Mapping[str, Any] | str | None = None) -> list[Path]:
+    """Write every figure and ``report.md`` into the results directory; return the paths written.
+
+    ``baseline`` is a policy as ``{lever: value}`` or ``"lever=value,..."``; levers it leaves
+    out are matched (each policy is compared with the baseline's values at its own value of
+    those levers). Default: :func:`experiments.analysis.default_baseline`.
+    Raises :class:`UserError` for a directory that is missing, not a results directory or
+    incomplete, and for a baseline with an unknown lever or a value not in the design.
+    """
+    if not isinstance(result, SweepResult):
+        result = analysis.load(result, columns=analysis.ANALYSIS_COLUMNS)
+    if not result.complete:
+        raise UserError(f"{result.directory} holds {len(result.rows)} of {result.manifest['n_runs']} runs; "
+                        "finish the sweep (rerun it, or run the missing shards) before the report")
+    levers = result.levers
+    if not levers:
+        raise UserError(f"{result.directory}: the design has no levers, so there are no policies to compare")
+    if isinstance(baseline, str):
+        baseline = analysis.parse_policy(baseline, levers)
+    baseline = dict(analysis.default_baseline(levers) if baseline is None else baseline)
+    by = list(levers)
+    rows, horizon = result.rows, result.horizon
+
+    contrasts = pd.concat([analysis.paired_contrasts(rows, baseline, by, outcome) for outcome in ("talks", "tests")],
+                          ignore_index=True)
+    summary = summarise(rows, by, horizon)
+    curves = analysis.survival_curves(rows, by, horizon)
+    cost = analysis.testing_cost(rows, by)
+    estimates = (summary.drop(columns=["mean_tests_low", "mean_tests_high"])
+                 .merge(analysis.median_weeks(curves, by), on=by)
+                 .merge(cost[[*by, "mean_tests_low", "mean_tests_high", "median_highest_rung", "share_rung_3",
+                              "share_rung_4"]], on=by))
+    focus = _focus(levers, baseline)
+    figures, notes = _figures(result, baseline, focus, summary, curves, contrasts, cost)
+    written = [path for paths in figures.values() for path in paths]
+
+    text = _markdown(result, baseline, focus, estimates, contrasts, figures, notes)
+    path = result.directory / REPORT
+    atomic_write_text(path, text)
+    return [*written, path]
+
+
+def _focus(levers: Mapping[str, list], baseline: Mapping[str, Any]) -> dict[str, Any]:
+    """The value at which figures of single policies hold each lever other than the displayed
+    ones: the baseline's, else the default baseline's (the highest sanctions level)."""
+    display = [name for name in DISPLAY_LEVERS if name in levers] or list(levers)[:1]
+    default = analysis.default_baseline(levers)
+    return {name: baseline.get(name, default[name]) for name in levers if name not in display}
+
+
+def _figures(result: SweepResult, baseline: dict[str, Any], focus: dict[str, Any], summary: pd.DataFrame,
+             curves: pd.DataFrame, contrasts: pd.DataFrame, cost: pd.DataFrame
+             ) -> tuple[dict[str, list[Path]], dict[str, str]]:
+    """Draw and save the figures; return {figure name: [pdf, png]} and notes to add to their
+    captions {figure name: text}."""
+    by, horizon, directory = list(result.levers), result.horizon, result.directory
+    figures: dict[str, list[Path]] = {}
+    notes: dict[str, str] = {}
+    has_grid = {"sanctions_level", "exercise_policy", "engagement_stance"} <= set(by)
+    if has_grid:
+        figures["p_talks_heatmap"] = plots.save(plots.p_talks_heatmap(summary, horizon=horizon), directory / "p_talks_heatmap")
+
+    shown_curves = curves[analysis.matches(curves, focus)]
+    hue = "exercise_policy" if "exercise_policy" in by else next(c for c in by if c not in focus)
+    facet = "engagement_stance" if "engagement_stance" in by else None
+    figures["time_to_talks"] = plots.save(
+        plots.survival_plot(shown_curves, horizon, result.start_date, hue=hue, facet=facet), directory / "time_to_talks")
+
+    shown = contrasts[analysis.matches(contrasts, focus) & ~analysis.matches(contrasts, baseline)]
+    if not shown.empty:
+        figures["contrasts_forest"] = plots.save(plots.forest_plot(shown, by, baseline, horizon), directory / "contrasts_forest")
+
+    figures["testing_cost"] = plots.save(plots.testing_cost_plot(cost[analysis.matches(cost, focus)], by, horizon),
+                                         directory / "testing_cost")
+    if has_grid:
+        figures["talks_testing_tradeoff"] = plots.save(plots.tradeoff_plot(summary, horizon), directory / "talks_testing_tradeoff")
+
+    reference = {**analysis.default_baseline(result.levers), **baseline}
+    talks = shown[shown["outcome"] == "talks"]
+    policies = [reference]
+    if not talks.empty:
+        contrast = talks.loc[talks["difference"].abs().idxmax()]
+        policies.append({name: contrast[name] for name in by})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", analysis.ModelChangedWarning)
+        fan = result.trajectories(policies, replicates=min(FAN_REPLICATES, result.manifest["replicates"]))
+    for warning in caught:
+        if issubclass(warning.category, analysis.ModelChangedWarning):
+            notes["trajectories_fan"] = f"**Warning:** {warning.message}."
+        else:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    figures["trajectories_fan"] = plots.save(plots.fan_chart(fan, FAN_SERIES, by, result.start_date),
+                                             directory / "trajectories_fan")
+    return figures, notes
+
+
+# ---------------------------------------------------------------------------------------------
+# Markdown
+# ---------------------------------------------------------------------------------------------
+
+
+def _number(value: float, digits: int) -> str:
+    return "–" if math.isnan(value) else f"{value:.{digits}f}"
+
+
+def _interval(estimate: float, low: float, high: float, digits: int = 2) -> str:
+    return f"{_number(estimate, digits)} [{_number(low, digits)}, {_number(high, digits)}]"
+
+
+def _weeks(estimate: float, low: float, high: float, horizon: int) -> str:
+    def week(value: float) -> str:
+        return f"> {horizon}" if math.isnan(value) else f"{value:.0f}"
+
+    return f"{week(estimate)} [{week(low)}, {week(high)}]"
+
+
+def _p_value(p: float) -> str:
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def _lever_cells(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({plots.lever_name(c): frame[c].map(plots.nice) for c in by})
+
+
+def _markdown_table(frame: pd.DataFrame) -> str:
+    def cell(value: Any) -> str:
+        return str(value).replace("|", "\\|")
+
+    lines = ["| " + " | ".join(map(cell, frame.columns)) + " |",
+             "|" + "|".join("---" for _ in frame.columns) + "|"]
+    lines += ["| " + " | ".join(map(cell, row)) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join(lines)
+
+
+def _estimates_table(estimates: pd.DataFrame, by: list[str], horizon: int) -> str:
+    e = estimates
+    table = _lever_cells(e, by)
+    table["P(talks) [95% CI]"] = [_interval(*v) for v in zip(e["p_talks"], e["p_talks_low"], e["p_talks_high"])]
+    table["median weeks to talks [95% CI]"] = [_weeks(*v, horizon) for v in
+                                               zip(e["median_weeks"], e["median_weeks_low"], e["median_weeks_high"])]
+    table["P(any test) [95% CI]"] = [_interval(*v) for v in zip(e["p_any_test"], e["p_any_test_low"], e["p_any_test_high"])]
+    table["mean tests [95% CI]"] = [_interval(*v) for v in zip(e["mean_tests"], e["mean_tests_low"], e["mean_tests_high"])]
+    table["P(nuclear test) [95% CI]"] = [_interval(*v) for v in
+                                         zip(e["p_nuclear_test"], e["p_nuclear_test_low"], e["p_nuclear_test_high"])]
+    table["highest rung (median)"] = e["median_highest_rung"].map(lambda rung: plots.RUNG_NAMES[int(rung)])
+    table["share ICBM-class or nuclear"] = (e["share_rung_3"] + e["share_rung_4"]).map("{:.2f}".format)
+    return _markdown_table(table)
+
+
+def _contrasts_table(contrasts: pd.DataFrame, by: list[str]) -> str:
+    talks = contrasts[contrasts["outcome"] == "talks"].set_index(by)
+    tests = contrasts[contrasts["outcome"] == "tests"].set_index(by).reindex(talks.index)
+    table = _lever_cells(talks.reset_index(), by)
+    table["Δ P(talks) [95% CI]"] = [_interval(*v, digits=3) for v in zip(talks["difference"], talks["ci_low"], talks["ci_high"])]
+    table["McNemar p"] = talks["p_value"].map(_p_value).to_numpy()
+    table["discordant pairs (policy only / baseline only)"] = [f"{f:.0f} / {g:.0f}" for f, g in zip(talks["policy_only"], talks["baseline_only"])]
+    table["Δ mean tests [95% CI]"] = [_interval(*v) for v in zip(tests["difference"], tests["ci_low"], tests["ci_high"])]
+    table["paired t p"] = tests["p_value"].map(_p_value).to_numpy()
+    return _markdown_table(table)
+
+
+def _headlines(estimates: pd.DataFrame, contrasts: pd.DataFrame, baseline: dict[str, Any], by: list[str]) -> list[str]:
+    talks = contrasts[contrasts["outcome"] == "talks"]
+    full_baseline = set(baseline) == set(by)
+    lines = []
+    if full_baseline:
+        row = estimates[analysis.matches(estimates, baseline)].iloc[0]
+        lines.append(f"Baseline ({plots.policy_label(baseline)}): P(talks) "
+                     f"{_interval(row['p_talks'], row['p_talks_low'], row['p_talks_high'])}, mean tests "
+                     f"{_interval(row['mean_tests'], row['mean_tests_low'], row['mean_tests_high'])}.")
+    best = estimates.loc[estimates["p_talks"].idxmax()]
+    best_policy = {c: best[c] for c in by}
+    contrast = talks[analysis.matches(talks, best_policy)].iloc[0]
+    tests = contrasts[(contrasts["outcome"] == "tests") & analysis.matches(contrasts, best_policy)].iloc[0]
+    lines.append(f"Highest P(talks): {plots.policy_label(best_policy)}, "
+                 f"{_interval(best['p_talks'], best['p_talks_low'], best['p_talks_high'])}; against the baseline "
+                 f"{_interval(contrast['difference'], contrast['ci_low'], contrast['ci_high'], 3)} "
+                 f"(McNemar p {_p_value(contrast['p_value'])}), mean tests "
+                 f"{_interval(tests['difference'], tests['ci_low'], tests['ci_high'])}.")
+    fewest = estimates.loc[estimates["mean_tests"].idxmin()]
+    lines.append(f"Fewest tests: {plots.policy_label({c: fewest[c] for c in by})}, mean "
+                 f"{_interval(fewest['mean_tests'], fewest['mean_tests_low'], fewest['mean_tests_high'])}, "
+                 f"P(talks) {_interval(fewest['p_talks'], fewest['p_talks_low'], fewest['p_talks_high'])}.")
+    return [f"* {line}" for line in lines]
+
+
+CAPTIONS = {
+    "p_talks_heatmap": "P(US–DPRK talks within {horizon} weeks) by sanctions level, exercise policy and engagement "
+                       "stance. Each cell: the estimate and ± half the width of its 95% Wilson interval.",
+    "time_to_talks": "Time to US–DPRK talks {focus}: Kaplan–Meier estimate of P(no talks yet) by week, runs "
+                     "without talks censored at week {horizon}; bands are pointwise 95% log(−log) intervals.",
+    "contrasts_forest": "Paired contrasts with the baseline ({baseline}) {focus}: difference in P(talks) with "
+                        "Newcombe's paired 95% interval, and in mean tests with a paired t interval; every policy "
+                        "ran the baseline's replicate seeds.",
+    "testing_cost": "What each policy costs in North Korean testing {focus}: share of runs by the highest rung "
+                    "tested within {horizon} weeks, and the mean number of tests with its 95% interval.",
+    "talks_testing_tradeoff": "Talks against testing over the whole design: each line runs through the sanctions "
+                              "levels of one exercise policy and stance (open marker: lowest level, filled: highest).",
+    "trajectories_fan": "Weekly trajectories of the baseline and of the policy that differs most from it in "
+                        "P(talks) {focus} ({replicates} replicates each, re-run with the sweep's seeds): median, "
+                        "central 50% and 90% of runs.",
+}
+
+
+def _markdown(result: SweepResult, baseline: dict[str, Any], focus: dict[str, Any], estimates: pd.DataFrame,
+              contrasts: pd.DataFrame, figures: dict[str, list[Path]], notes: dict[str, str]) -> str:
+    by, horizon, manifest, prov = list(result.levers), result.horizon, result.manifest, result.provenance
+    start = f"{result.start_date.day} {result.start_date:%B %Y}"
+    fields = {"horizon": horizon, "baseline": plots.policy_label(baseline),
+              "focus": f"at {plots.policy_label(focus)}" if focus else "for every policy",
+              "replicates": min(FAN_REPLICATES, manifest["replicates"])}
+    experiment = prov["experiment"]
+    lines = [
+        f"# Report: {result.name}",
+        "",
+        *([f"_{experiment['description']}_", ""] if experiment.get("description") else []),
+        f"**How to read this.** Each policy ran {manifest['replicates']} replicates of {horizon} weeks from {start}"
+        + (f" in each of {experiment['samples']} scenarios of the uncertainties" if experiment.get("uncertainties") else "")
+        + "; "
+        "every policy ran the same replicate seeds (common random numbers), so policies are compared pair by pair. "
+        "Brackets are 95% confidence intervals: Wilson for probabilities, Kaplan–Meier (runs without talks "
+        f"censored at week {horizon}) for median weeks, t for mean tests; Newcombe's paired interval with the "
+        "exact McNemar test for differences in P(talks), and the paired t interval and test for differences in "
+        "mean tests. \"Talks\" means US–DPRK talks (stage 2 or higher) began within the horizon.",
+        "",
+        f"**Baseline for the contrasts:** {plots.policy_label(baseline)}"
+        + ("" if set(baseline) == set(by) else
+           f", each policy compared with it at the same {' and '.join(plots.lever_name(c).lower() for c in by if c not in baseline)}")
+        + ".",
+        "",
+        "## At a glance",
+        "",
+        *_headlines(estimates, contrasts, baseline, by),
+        "",
+        "## Figures",
+        "",
+    ]
+    for name, paths in figures.items():
+        png = next(p for p in paths if p.suffix == ".png")
+        caption = CAPTIONS[name].format(**fields)
+        if name == "time_to_talks" and {"as_scheduled", "suspended_during_talks"} <= set(result.levers.get("exercise_policy", [])):
+            caption += (" \"Suspended in talks\" holds the exercises as scheduled until talks begin, so its curves "
+                        "coincide with \"as scheduled\".")
+        lines += [f"![{name}]({png.name})", "", " ".join(filter(None, [caption, notes.get(name)]))
+                  + f" (PDF: [{name}.pdf]({name}.pdf))", ""]
+    lines += [
+        "## Estimates per policy",
+        "",
+        _estimates_table(estimates, by, horizon),
+        "",
+        f"## Contrasts with the baseline ({plots.policy_label(baseline)})",
+        "",
+        "Δ is the policy minus the baseline on the same replicates; the baseline itself shows 0.",
+        "",
+        _contrasts_table(contrasts, by),
+        "",
+        "## Provenance",
+        "",
+        *_provenance(result),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _provenance(result: SweepResult) -> list[str]:
+    manifest, prov = result.manifest, result.provenance
+    experiment, git = prov["experiment"], prov.get("git", {})
+    dirty = {True: " (with uncommitted changes)", False: "", None: ""}.get(git.get("dirty"), "")
+    levers = "; ".join(f"{name} = {', '.join(map(plots.nice, values))}" for name, values in result.levers.items())
+    lines = [
+        f"* config: `{experiment.get('source', '?')}`, hash `{manifest['config_hash']}`",
+        f"* design: {manifest['n_points']} design points × {manifest['replicates']} replicates = {manifest['n_runs']} runs "
+        f"of {manifest['weeks']} weeks, {experiment.get('engine', '?')} engine",
+        f"* levers: {levers}",
+        f"* fixed parameters: {', '.join(f'{k} = {v}' for k, v in experiment['params'].items()) or 'all at their defaults'}",
+    ]
+    if experiment.get("uncertainties"):
+        ranges = ", ".join(f"{k} in [{lo}, {hi}]" for k, (lo, hi) in experiment["uncertainties"].items())
+        lines.append(f"* uncertainties ({experiment['samples']} Latin hypercube scenarios): {ranges}")
+    seeds = prov.get("seeds", {})
+    lines += [
+        f"* seeds: experiment seed {seeds.get('experiment_seed', experiment.get('seed'))}; replicate seed = "
+        f"{seeds.get('replicate_seed', '?')}; random numbers: {seeds.get('random_numbers', '?')}",
+        f"* git commit: `{git.get('commit', 'unknown')}`{dirty}",
+        f"* packages: {', '.join(f'{k} {v}' for k, v in prov.get('packages', {}).items())}",
+        f"* platform: {prov.get('platform', {}).get('system', '?')}",
+        f"* results created: {prov.get('created', '?')}; report written: "
+        f"{dt.datetime.now(dt.timezone.utc).isoformat(timespec='seconds')}",
+    ]
+    return lines

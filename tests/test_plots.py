@@ -1,0 +1,125 @@
+"""Tests for experiments/plots.py: every figure is drawn from a tiny results directory, has the
+panels it should, and saves as a real PNG and PDF."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import pytest
+
+from conftest import ROOT
+from experiments import analysis, plots
+from experiments.config import load_experiment
+from experiments.runner import run_sweep
+from experiments.summary import summarise
+from model import EscalationModel
+
+SMOKE = ROOT / "experiments" / "configs" / "smoke.toml"
+LEVERS = ["sanctions_level", "exercise_policy", "engagement_stance"]
+BASELINE = {"sanctions_level": 0.95, "exercise_policy": "as_scheduled", "engagement_stance": "pressure_first"}
+AT_TOP = {"sanctions_level": 0.95}
+
+
+@pytest.fixture(scope="module")
+def result(tmp_path_factory):
+    out = tmp_path_factory.mktemp("smoke")
+    run_sweep(load_experiment(SMOKE).with_options(replicates=20), out, workers=1, progress=False)
+    return analysis.load(out)
+
+
+def visible_axes(fig) -> list:
+    """The figure's panels (colour bars excluded)."""
+    return [ax for ax in fig.axes if ax.get_visible() and ax.get_label() != "<colorbar>"]
+
+
+def saved(fig, tmp_path, name: str) -> None:
+    """Save and check that both files are real, non-trivial images."""
+    paths = plots.save(fig, tmp_path / name)
+    assert [p.suffix for p in paths] == [".pdf", ".png"]
+    pdf, png = (p.read_bytes() for p in paths)
+    assert pdf.startswith(b"%PDF") and len(pdf) > 5_000
+    assert png.startswith(b"\x89PNG") and len(png) > 20_000
+    assert not plt.fignum_exists(fig.number)  # save closes the figure
+
+
+def test_heatmap_has_a_panel_per_stance_and_annotated_cells(result, tmp_path):
+    fig = plots.p_talks_heatmap(summarise(result.rows, LEVERS, result.horizon), horizon=result.horizon)
+    panels = visible_axes(fig)
+    assert len(panels) == 2
+    notes = [t.get_text() for t in panels[0].texts]
+    assert len(notes) == 4 and all("\n±" in n for n in notes)
+    assert "within 26 weeks" in fig.axes[-1].get_ylabel()
+    saved(fig, tmp_path, "heatmap")
+
+
+def test_survival_plot_draws_one_curve_per_exercise_policy_in_each_stance_panel(result, tmp_path):
+    curves = analysis.survival_curves(result.rows, LEVERS, result.horizon)
+    fig = plots.survival_plot(curves[analysis.matches(curves, AT_TOP)], result.horizon, result.start_date)
+    panels = visible_axes(fig)
+    assert [ax.get_title() for ax in panels] == ["pressure first", "pressure + engagement"]
+    assert all(len(ax.get_lines()) == 2 for ax in panels)
+    assert panels[0].get_xlabel() == "Weeks since 26 Feb 2018" and panels[0].get_ylabel() == "P(no US–DPRK talks yet)"
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["as scheduled", "suspended"]
+    saved(fig, tmp_path, "survival")
+
+
+def test_survival_plot_refuses_several_curves_per_colour(result):
+    curves = analysis.survival_curves(result.rows, LEVERS, result.horizon)
+    with pytest.raises(ValueError, match="select one value"):
+        plots.survival_plot(curves, result.horizon)
+
+
+def test_forest_plot_has_a_panel_per_outcome_and_a_row_per_policy(result, tmp_path):
+    contrasts = pd.concat([analysis.paired_contrasts(result.rows, BASELINE, LEVERS, o) for o in ("talks", "tests")])
+    shown = contrasts[analysis.matches(contrasts, AT_TOP) & ~analysis.matches(contrasts, BASELINE)]
+    fig = plots.forest_plot(shown, LEVERS, BASELINE, result.horizon)
+    panels = visible_axes(fig)
+    assert len(panels) == 2
+    assert [t.get_text() for t in panels[0].get_yticklabels()] == [
+        "suspended, pressure first", "as scheduled, pressure + engagement", "suspended, pressure + engagement"]
+    assert panels[0].get_xlabel() == "Difference in P(US–DPRK talks),\nwithin 26 weeks"
+    assert "as scheduled, pressure first" in fig.get_suptitle()
+    saved(fig, tmp_path, "forest")
+
+
+def test_fan_chart_has_a_row_per_series_and_a_column_per_policy(result, tmp_path):
+    policies = [BASELINE, {**BASELINE, "engagement_stance": "pressure_and_engagement"}]
+    trajectories = analysis.trajectories(result, policies, replicates=20)
+    fig = plots.fan_chart(trajectories, ["cumulative_tests", "dprk_stress", "trust_dprk_us"], LEVERS, result.start_date)
+    panels = visible_axes(fig)
+    assert len(panels) == 6
+    assert [ax.get_title() for ax in panels[:2]] == ["pressure first", "pressure + engagement"]
+    assert panels[0].get_ylabel() == "Tests so far (count)"
+    saved(fig, tmp_path, "fan")
+
+
+def test_testing_cost_plot_has_bars_and_intervals(result, tmp_path):
+    cost = analysis.testing_cost(result.rows, LEVERS)
+    fig = plots.testing_cost_plot(cost[analysis.matches(cost, AT_TOP)], LEVERS, result.horizon)
+    left, right = visible_axes(fig)
+    assert len(left.patches) % 4 == 0 and len(left.patches) >= 4
+    assert len(right.get_lines()) == 2 * 4
+    saved(fig, tmp_path, "cost")
+
+
+def test_tradeoff_plot_runs_a_line_per_exercise_policy_and_stance(result, tmp_path):
+    fig = plots.tradeoff_plot(summarise(result.rows, LEVERS, result.horizon), result.horizon)
+    (ax,) = visible_axes(fig)
+    assert len(ax.get_lines()) == 4 * 3  # a line and two end markers per exercise policy and stance
+    assert ax.get_xlabel() == "P(US–DPRK talks within 26 weeks)"
+    saved(fig, tmp_path, "tradeoff")
+
+
+def test_run_plot_shows_one_run(tmp_path):
+    model = EscalationModel(rng=7).run(30)
+    fig = plots.run_plot(model.trajectory(), model.params["start_date"])
+    panels = visible_axes(fig)
+    assert len(panels) == 5 and panels[-1].get_xlabel() == "Weeks since 26 Feb 2018"
+    saved(fig, tmp_path, "run")
+
+
+def test_labels_are_words():
+    assert plots.policy_label(BASELINE) == "sanctions 0.95, as scheduled, pressure first"
+    assert plots.nice("suspended_during_talks") == "suspended in talks" and plots.nice(0.5) == "0.5"
+    frame = pd.DataFrame({"sanctions_level": [1.0, 1.0], "exercise_policy": ["delayed", "suspended"]})
+    assert plots.policy_labels(frame, ["sanctions_level", "exercise_policy"]).tolist() == ["delayed", "suspended"]
