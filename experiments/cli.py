@@ -128,6 +128,85 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------------------------
+# escalation replay / calibrate
+# ---------------------------------------------------------------------------------------------
+
+
+def _scenario_and_record(args: argparse.Namespace):
+    """The scenario and the record to compare it with (``--record``, else the scenario's own),
+    both validated before any simulation."""
+    from .record import load_record_for
+    from .scenario import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    return scenario, load_record_for(scenario, args.record)
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    scenario, record = _scenario_and_record(args)
+
+    from .history import Replay, write_replay
+
+    replay = Replay(scenario, replicates=args.replicates, seed=args.seed, record=record)
+    summary = replay.summary()
+    written = write_replay(replay, Path(args.out)) if args.out else []
+    if args.json:
+        print(json.dumps(summary, indent=2))
+        return 0
+    print(f"{scenario.name}: {scenario.start} to {scenario.end} ({scenario.weeks} weeks), {args.replicates} replicates, "
+          f"compared over {summary['months_compared']} months of the record")
+    print(f"  coverage of observed monthly launches: 50% interval {summary['coverage_50']:.2f}, "
+          f"90% interval {summary['coverage_90']:.2f}")
+    print(f"  mean absolute error of the monthly launch rate: {summary['mae_monthly_launches']:.2f} launches/month")
+    for name, verdict in summary["facts"].items():
+        print(f"  {name} {verdict:>4}: {summary['fact_details'][name]}")
+    for path in written:
+        print(f"wrote {path}")
+    return 0
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    scenario, record = _scenario_and_record(args)
+
+    from .calibration import calibrate
+    from .store import atomic_write_text
+
+    result = calibrate(scenario, record, population=args.population, generations=args.generations,
+                       accept=args.accept, seed=args.seed, progress=not args.quiet)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out / "posterior.csv", result.posterior.to_csv(index=False))
+    atomic_write_text(out / "calibrated.toml", result.toml())
+    print(f"ABC-SMC on {scenario.name}: {result.simulations} simulations, {len(result.tolerances)} generations, "
+          f"tolerances {', '.join(f'{t:.3g}' for t in result.tolerances)}, effective sample size "
+          f"{result.effective_sample_size:.0f}")
+    if result.stopped:
+        print(f"stopped early: {result.stopped}")
+    print(result.intervals().round(4).to_string())
+    print(f"wrote {out / 'posterior.csv'} and {out / 'calibrated.toml'}")
+    if args.install:
+        from model.params import CALIBRATED_FILE
+
+
+        from .calibration import POSTERIOR_FILE
+
+        atomic_write_text(CALIBRATED_FILE, result.toml())
+        atomic_write_text(POSTERIOR_FILE, result.posterior.to_csv(index=False))
+        print(f"installed as {CALIBRATED_FILE} (posterior sample {POSTERIOR_FILE}): the parameter table's defaults now read it "
+              f"(docs/ODD.md {'updated' if update_odd_after_install() else 'unchanged'})")
+    return 0
+
+
+def update_odd_after_install() -> bool:
+    """Regenerate the ODD's parameter table in a fresh interpreter (the table is read at import)."""
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-m", "experiments.cli", "params", "--update-odd"],
+                          capture_output=True, text=True)
+    return "updated" in done.stdout
+
+
+# ---------------------------------------------------------------------------------------------
 # escalation params
 # ---------------------------------------------------------------------------------------------
 
@@ -224,8 +303,40 @@ def build_parser() -> argparse.ArgumentParser:
                             description="Print every parameter: kind, default, allowed range, unit, meaning, source.")
     params.add_argument("--kind", choices=("lever", "uncertainty", "constant"), help="only parameters of this kind")
     params.add_argument("--markdown", action="store_true", help="print as a Markdown table")
-    params.add_argument("--update-odd", action="store_true", help="regenerate the parameter table in docs/ODD.md")
+    params.add_argument("--update-odd", action="store_true",
+                        help="regenerate docs/ODD.md's parameter table and validation results")
     params.set_defaults(func=cmd_params)
+
+    replay = sub.add_parser(
+        "replay", help="replay a historical scenario beside the record; scores and stylised facts",
+        description="Run a scenario (levers by date, see the README) for many replicates on the batched engine and "
+                    "set it beside the record month by month: coverage of the observed monthly launch counts by "
+                    "the 50%% and 90%% predictive intervals, mean absolute error of the monthly launch rate, and "
+                    "the stylised facts F1-F5 as pass, fail or n/a (not covered by the scenario).")
+    replay.add_argument("scenario", help="scenario TOML, e.g. experiments/scenarios/history_2016_2018.toml")
+    replay.add_argument("--record", metavar="CSV", help="monthly record (default: the scenario's, else data/dprk_monthly_2016_2018.csv)")
+    replay.add_argument("--replicates", type=_positive_int, default=500, help="replicates (default 500)")
+    replay.add_argument("--seed", type=_seed, default=2016, help="experiment seed (default 2016)")
+    replay.add_argument("--out", help="also write replay_monthly.csv, replay_scores.json and the figure here")
+    replay.add_argument("--json", action="store_true", help="print the scores and facts as one JSON object")
+    replay.set_defaults(func=cmd_replay)
+
+    calibrate = sub.add_parser(
+        "calibrate", help="fit the record-informed parameters by ABC-SMC",
+        description="Fit the uncertain parameters the record can inform (test hazard, self-excitation, reactance, "
+                    "completion, talks rates, ...) to the record by approximate Bayesian computation with sequential "
+                    "Monte Carlo on the batched engine. Writes the posterior sample and a calibrated parameter file; "
+                    "--install makes it the parameter table's defaults (model/calibrated.toml).")
+    calibrate.add_argument("scenario", help="scenario TOML covering 2016-2018")
+    calibrate.add_argument("--record", metavar="CSV", help="monthly record (default: the scenario's)")
+    calibrate.add_argument("--population", type=_positive_int, default=1000, help="particles per generation (default 1000)")
+    calibrate.add_argument("--generations", type=_positive_int, default=9, help="SMC generations at most (default 9)")
+    calibrate.add_argument("--accept", type=float, default=0.02, help="share of prior draws kept in generation 0 (default 0.02)")
+    calibrate.add_argument("--seed", type=_seed, default=1, help="seed (default 1)")
+    calibrate.add_argument("--out", default="results/calibration", help="output directory (default results/calibration)")
+    calibrate.add_argument("--install", action="store_true", help="write the result to model/calibrated.toml")
+    calibrate.add_argument("--quiet", action="store_true", help="no progress bar")
+    calibrate.set_defaults(func=cmd_calibrate)
 
     report = sub.add_parser(
         "report", help="figures and a Markdown report for a results directory",
@@ -234,9 +345,13 @@ def build_parser() -> argparse.ArgumentParser:
                     "`escalation sweep`.")
     report.add_argument("results", help="results directory written by `escalation sweep`")
     report.add_argument("--baseline", metavar="POLICY",
-                        help="baseline policy for the contrasts, as lever=value pairs joined by commas, e.g. "
-                             "'exercise_policy=as_scheduled,engagement_stance=pressure_first' (default: the "
-                             "first value of each lever other than the sanctions level, at the highest level)")
+                        help="baseline policy for the paired contrasts, as lever=value pairs joined by commas, e.g. "
+                             "'exercise_policy=as_scheduled,engagement_stance=pressure_first,sanctions_level=1'. "
+                             "Levers left out are matched: each policy is compared with the baseline at its own value "
+                             "of them (e.g. 'exercise_policy=as_scheduled' gives the effect of each exercise policy at "
+                             "every sanctions level and stance). Default: the first value of each lever in the config, "
+                             "with the sanctions level at its highest (for policy_grid: as scheduled, pressure first, "
+                             "sanctions level 1)")
     report.set_defaults(func=lambda args: __import__("experiments.report", fromlist=["main"]).main(args))
 
     bench = sub.add_parser("bench", help="measure engine speed and sweep memory (prints JSON)",

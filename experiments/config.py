@@ -85,18 +85,23 @@ class Experiment:
         return asdict(self)
 
 
-def load_experiment(path: str | Path) -> Experiment:
-    """Read and validate a TOML experiment config."""
+def read_toml(path: str | Path, kind: str) -> dict[str, Any]:
+    """A user's TOML file (``kind``: "config", "scenario") as a dict; a missing, unreadable or
+    malformed file is a one-line :class:`UserError`."""
     path = Path(path)
     if not path.is_file():
-        raise UserError(f"config file not found: {path}")
+        raise UserError(f"{kind} file not found: {path}")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as error:
         raise UserError(f"{path}: malformed TOML: {error}") from None
     except UnicodeDecodeError:
         raise UserError(f"{path}: not a UTF-8 text file") from None
-    return parse_experiment(data, source=str(path))
+
+
+def load_experiment(path: str | Path) -> Experiment:
+    """Read and validate a TOML experiment config."""
+    return parse_experiment(read_toml(path, "config"), source=str(path))
 
 
 def parse_experiment(data: dict[str, Any], source: str = "<config>") -> Experiment:

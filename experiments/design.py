@@ -25,14 +25,14 @@ LHS_STREAM = 0x1A7E5
 the replicate seeds."""
 
 
-def replicate_seeds(seed: int, replicates: int) -> np.ndarray:
-    """The 64-bit seed of each replicate: ``SeedSequence([seed, r]).generate_state(2)`` read as
-    one uint64. Stable across numpy versions (SeedSequence's hashing is specified) and
-    independent of the number of replicates (replicate ``r`` always gets the same seed)."""
+def replicate_seeds(seed: int, replicates: int, first: int = 0) -> np.ndarray:
+    """The 64-bit seeds of replicates ``first .. first + replicates - 1``: replicate ``r`` gets
+    ``SeedSequence([seed, r]).generate_state(2)`` read as one uint64. Stable across numpy
+    versions (SeedSequence's hashing is specified) and independent of how many are asked for."""
     out = np.empty(replicates, dtype=np.uint64)
-    for r in range(replicates):
-        lo, hi = np.random.SeedSequence([seed, r]).generate_state(2, dtype=np.uint32)
-        out[r] = (np.uint64(hi) << np.uint64(32)) | np.uint64(lo)
+    for i in range(replicates):
+        lo, hi = np.random.SeedSequence([seed, first + i]).generate_state(2, dtype=np.uint32)
+        out[i] = (np.uint64(hi) << np.uint64(32)) | np.uint64(lo)
     return out
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import platform
 import subprocess
 import sys
@@ -42,12 +43,27 @@ def git_state() -> dict[str, Any]:
     return {"commit": commit, "dirty": dirty}
 
 
+MODEL_DIR = REPO_ROOT / "model"
+
+
+@lru_cache(maxsize=1)
+def model_fingerprint() -> str:
+    """SHA-256 (first 16 hex digits) of the model's source files and calibrated values: results
+    from different model code or defaults must never be mixed in one results directory."""
+    digest = hashlib.sha256()
+    for path in sorted([*MODEL_DIR.glob("*.py"), *MODEL_DIR.glob("*.toml")]):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def provenance(experiment: Experiment, **extra: Any) -> dict[str, Any]:
     """Everything needed to reproduce a result: the experiment (config and its hash), how the
     seeds were derived, package versions, the git commit, the platform and the time."""
     return {
         "experiment": experiment.as_dict(),
         "config_hash": experiment.config_hash(),
+        "model_fingerprint": model_fingerprint(),
         "seeds": {
             "experiment_seed": experiment.seed,
             "replicate_seed": "uint64 of numpy SeedSequence([experiment_seed, replicate]).generate_state(2, uint32) (hi << 32 | lo)",

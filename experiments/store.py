@@ -58,10 +58,17 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes owner-only files; results are meant to be shared
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -136,6 +143,12 @@ class ResultStore:
                     f"{existing.get('config_hash')}, this one {experiment.config_hash()}); "
                     "choose another --out or pass --overwrite"
                 )
+            if existing.get("model_fingerprint") != provenance.get("model_fingerprint"):
+                raise UserError(
+                    f"{self.directory} holds results of another version of the model (fingerprint "
+                    f"{existing.get('model_fingerprint')}, this one {provenance.get('model_fingerprint')}); "
+                    "choose another --out or pass --overwrite"
+                )
             if existing.get("chunk_size") != experiment.runs_per_chunk:
                 raise UserError(
                     f"{self.directory} was written in chunks of {existing.get('chunk_size')} runs, not "
@@ -154,6 +167,7 @@ class ResultStore:
                 "format": FORMAT_VERSION,
                 "name": experiment.name,
                 "config_hash": experiment.config_hash(),
+                "model_fingerprint": provenance.get("model_fingerprint"),
                 "chunk_size": experiment.runs_per_chunk,
                 "n_runs": design.n_runs,
                 "n_points": design.n_points,

@@ -83,9 +83,14 @@ def test_pressure_and_engagement_gives_talks_more_often_than_pressure_first():
 
 
 def test_exercise_suspension_raises_p_talks_f4():
-    suspended = run(exercise_policy="suspended").outcomes["talks"]
-    scheduled = run(exercise_policy="as_scheduled").outcomes["talks"]
-    assert_paired_increase(suspended, scheduled, "P(talks) suspended - as scheduled")
+    # Under pressure first, talks within the year are uncertain: suspension makes them likelier.
+    suspended = run(exercise_policy="suspended", engagement_stance="pressure_first").outcomes["talks"]
+    scheduled = run(exercise_policy="as_scheduled", engagement_stance="pressure_first").outcomes["talks"]
+    assert_paired_increase(suspended, scheduled, "P(talks) suspended - as scheduled, pressure first")
+    # Under pressure and engagement talks within the year are near certain at the calibrated
+    # defaults; suspension brings them sooner (F4: talks followed the delay within weeks).
+    soon = {policy: run(exercise_policy=policy).outcomes["talks_week"] <= 8 for policy in ("suspended", "as_scheduled")}
+    assert_paired_increase(soon["suspended"], soon["as_scheduled"], "P(talks within 8 weeks) suspended - as scheduled")
 
 
 def test_mediator_moves_first_f5():

@@ -152,11 +152,31 @@ def test_a_different_config_is_refused_and_nothing_is_touched(smoke, tmp_path):
     assert len(ResultStore(out).load()) == 8 * 41
 
 
+def test_results_of_another_model_version_are_refused(smoke, tmp_path, monkeypatch):
+    out = tmp_path / "old_model"
+    run_sweep(smoke, out, workers=1, progress=False)
+    import experiments.runner
+
+    real = experiments.runner.provenance
+    monkeypatch.setattr(experiments.runner, "provenance",
+                        lambda e, **kw: {**real(e, **kw), "model_fingerprint": "0123456789abcdef"})
+    with pytest.raises(UserError, match="another version of the model"):
+        run_sweep(smoke, out, workers=1, progress=False)
+
+
+def test_files_are_readable_by_others(smoke, tmp_path):
+    out = tmp_path / "perm"
+    run_sweep(smoke, out, workers=1, progress=False)
+    mode = ResultStore(out).chunk_files()[0].stat().st_mode & 0o777
+    assert mode & 0o044 == 0o044 or os.umask(os.umask(0)) & 0o044
+
+
 def test_chunks_carry_provenance(smoke, tmp_path):
     out = tmp_path / "prov"
     run_sweep(smoke, out, workers=1, progress=False)
     meta = read_metadata(ResultStore(out).chunk_files()[0])
     assert meta["config_hash"] == smoke.config_hash()
+    assert len(meta["model_fingerprint"]) == 16
     assert meta["experiment"]["seed"] == smoke.seed and meta["experiment"]["levers"] == smoke.levers
     assert {"numpy", "mesa", "pandas", "python"} <= set(meta["packages"])
     assert len(meta["git"]["commit"]) in (40, len("unknown"))

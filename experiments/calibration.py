@@ -1,0 +1,382 @@
+"""Calibration of the parameters the record can inform, by approximate Bayesian computation
+(ABC) with sequential Monte Carlo (ABC-SMC / population Monte Carlo: Toni et al. 2009,
+Beaumont et al. 2009), on the batched engine.
+
+1. Prior: independent uniforms over the parameter table's ranges (``hawkes_alpha`` below
+   0.95 ``hawkes_beta``, so that the test process stays stationary).
+2. Each proposal is replayed once through the historical scenario; the summary statistics
+   :data:`SUMMARIES` of its weekly series are compared with the same statistics of the record
+   by a Euclidean distance over statistics scaled by their median absolute deviation across
+   the prior draws (so that no statistic dominates by its units).
+3. Generation 0 draws ``population / accept`` parameter sets from the prior and keeps the
+   ``population`` closest (ABC rejection, Pritchard et al. 1999). Each later generation sets
+   its tolerance to the median distance of the previous one, proposes by resampling the
+   previous population by weight and perturbing with a Gaussian kernel of twice its weighted
+   covariance, and keeps proposals inside the prior and within the tolerance until it has
+   ``population`` of them; weights are prior / sum_j w_j K(theta | theta_j).
+4. The posterior sample is the last population with its weights. The calibrated values are
+   the posterior particle with the smallest expected squared distance to the record, over
+   ``check_replicates`` replays each, among the ``candidates`` particles closest to it: the
+   posterior is strongly correlated (a higher baseline test rate goes with a stronger
+   completion effect, say), so its marginal medians need not fit jointly; they are reported
+   beside the estimate. The default start state of the policy sweep (26 February 2018) is the
+   median replayed state on that date under the calibrated values.
+
+``model/calibrated.toml`` holds the result; the parameter table's defaults cite and read it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from model.batched import BatchedEngine, ParamArrays, simulate_arrays, stack_schedules
+from model.params import CALIBRATED_FILE, TABLE, Params
+from model.rules import INTER_KOREAN, PRELIMINARY
+
+from .design import replicate_seeds
+from .errors import UserError
+from .history import QUARTER_WEEKS
+from .scenario import Scenario
+
+CALIBRATED_PARAMETERS = (
+    "test_baseline_rate", "hawkes_alpha", "threat_hazard_weight", "reactance_hazard_weight",
+    "progress_hazard_weight", "talks_hazard_weight", "ladder_up_prob", "progress_per_test",
+    "dprk_talk_base", "dprk_talk_progress_weight", "inter_korean_rate", "us_dprk_rate",
+)
+"""The uncertainties the 2016-2018 record can inform: testing (baseline, self-excitation,
+reactance to new sanctions, threat, completion, talks), the ladder, and the talks process."""
+
+SUMMARIES = (
+    "launches_2016", "launches_2017", "launches_2018", "months_with_launch_2016_17",
+    "nuclear_tests_2016_17", "launch_change_after_resolutions", "first_inter_korean_month",
+    "first_us_dprk_month",
+)
+STATE_DATE = dt.date(2018, 2, 26)
+STATE_PARAMETERS = {  # parameter table name -> engine state attribute
+    "initial_stress": "stress", "initial_threat": "threat", "initial_progress": "progress",
+    "initial_alignment": "alignment", "trust_us_dprk": "trust_us_dprk", "trust_dprk_us": "trust_dprk_us",
+    "trust_rok_dprk": "trust_rok_dprk", "trust_china_dprk": "trust_china_dprk",
+    "trust_japan_dprk": "trust_japan_dprk", "trust_dprk_rok": "trust_dprk_rok",
+}
+MAX_ALPHA_SHARE = 0.95
+POSTERIOR_FILE = Path(__file__).resolve().parents[1] / "data" / "calibration_posterior.csv"
+"""The installed posterior sample (``escalation calibrate --install`` writes it beside the record)."""
+
+
+def _month_index(scenario: Scenario) -> tuple[pd.PeriodIndex, np.ndarray]:
+    months = pd.PeriodIndex([pd.Period(d, freq="M") for d in scenario.week_starts()])
+    starts = np.flatnonzero(np.r_[True, months[1:] != months[:-1]])
+    return months, starts
+
+
+def simulated_summaries(scenario: Scenario, trajectory: dict[str, np.ndarray]) -> pd.DataFrame:
+    """The summary statistics of each simulated run (one row per run)."""
+    months, starts = _month_index(scenario)
+    unique = months[starts]
+    launches_w = np.where(trajectory["test_rung"] <= 3, trajectory["tests"], 0)
+    nuclear_w = np.where(trajectory["test_rung"] == 4, trajectory["tests"], 0)
+    launches = np.add.reduceat(launches_w, starts, axis=0)
+    nuclear = np.add.reduceat(nuclear_w, starts, axis=0)
+    year = np.asarray(unique.year)
+    surge = (year == 2016) | (year == 2017)
+
+    def first_month(stage: int) -> np.ndarray:
+        reached = np.maximum.reduceat((trajectory["talks_stage"] >= stage).astype(np.int8), starts, axis=0).astype(bool)
+        first = reached.argmax(axis=0).astype(float)
+        first[~reached.any(axis=0)] = len(unique)
+        return first
+
+    change = np.zeros(launches_w.shape[1])
+    for w in _resolution_weeks(scenario):
+        change += launches_w[w - 1:w - 1 + QUARTER_WEEKS].sum(axis=0) - launches_w[w - 1 - QUARTER_WEEKS:w - 1].sum(axis=0)
+    return pd.DataFrame({
+        "launches_2016": launches[year == 2016].sum(axis=0),
+        "launches_2017": launches[year == 2017].sum(axis=0),
+        "launches_2018": launches[year == 2018].sum(axis=0),
+        "months_with_launch_2016_17": (launches[surge] > 0).sum(axis=0),
+        "nuclear_tests_2016_17": nuclear[surge].sum(axis=0),
+        "launch_change_after_resolutions": change,
+        "first_inter_korean_month": first_month(INTER_KOREAN),
+        "first_us_dprk_month": first_month(PRELIMINARY),
+    })
+
+
+def observed_summaries(scenario: Scenario, record: pd.DataFrame) -> pd.Series:
+    """The same statistics computed from the record."""
+    months, starts = _month_index(scenario)
+    unique = months[starts]
+    missing = [str(m) for m in unique if m not in record.index]
+    if missing:
+        raise UserError(f"the record lacks month(s) {', '.join(missing[:3])} of the scenario; calibration needs them all")
+    rec = record.loc[unique]
+    year = np.asarray(unique.year)
+    surge = (year == 2016) | (year == 2017)
+    if not (year == 2016).any() or not (year == 2018).any():
+        raise UserError("calibration targets 2016-2018: the scenario must cover those years")
+
+    def first(column: str) -> float:
+        hits = np.flatnonzero(rec[column].to_numpy())
+        return float(hits[0]) if len(hits) else float(len(unique))
+
+    change = 0.0
+    week_months = months
+    for w in _resolution_weeks(scenario):
+        month = week_months[w - 1]
+        after = record["launches"].reindex(pd.period_range(month, periods=3, freq="M")).sum()
+        before = record["launches"].reindex(pd.period_range(month - 3, periods=3, freq="M")).sum()
+        change += after - before
+    return pd.Series({
+        "launches_2016": rec.loc[year == 2016, "launches"].sum(),
+        "launches_2017": rec.loc[year == 2017, "launches"].sum(),
+        "launches_2018": rec.loc[year == 2018, "launches"].sum(),
+        "months_with_launch_2016_17": (rec.loc[surge, "launches"] > 0).sum(),
+        "nuclear_tests_2016_17": rec.loc[surge, "nuclear_tests"].sum(),
+        "launch_change_after_resolutions": change,
+        "first_inter_korean_month": first("inter_korean_talks"),
+        "first_us_dprk_month": first("us_dprk_talks"),
+    }, dtype=float)
+
+
+def _resolution_weeks(scenario: Scenario) -> list[int]:
+    weeks = [scenario.week_of(s.date) for s in scenario.sanctions if s.level is not None]
+    return [w for w in weeks if w > QUARTER_WEEKS and w + QUARTER_WEEKS <= scenario.weeks]
+
+
+@dataclass
+class Calibration:
+    """The result of :func:`calibrate`: the posterior sample and what produced it."""
+
+    posterior: pd.DataFrame     # last population: parameters, summaries, distance, weight
+    observed: pd.Series
+    scales: pd.Series
+    simulations: int
+    accept: float
+    seed: int
+    scenario: str
+    start_state: dict[str, float]
+    tolerances: list[float]
+    stopped: str = ""           # why SMC stopped before the requested generations, if it did
+
+    def quantile(self, name: str, q: float) -> float:
+        """Weighted posterior quantile of a parameter."""
+        order = np.argsort(self.posterior[name].to_numpy())
+        values = self.posterior[name].to_numpy()[order]
+        cumulative = np.cumsum(self.posterior["weight"].to_numpy()[order])
+        return float(values[np.searchsorted(cumulative, q * cumulative[-1])])
+
+    estimate_index: int = 0     # row of the posterior chosen as the calibrated values
+
+    @property
+    def estimates(self) -> dict[str, float]:
+        """The calibrated values: the chosen posterior particle (see the module docstring)."""
+        return {name: float(self.posterior.at[self.estimate_index, name]) for name in CALIBRATED_PARAMETERS}
+
+    @property
+    def medians(self) -> dict[str, float]:
+        """Weighted posterior medians of the calibrated parameters."""
+        return {name: self.quantile(name, 0.5) for name in CALIBRATED_PARAMETERS}
+
+    @property
+    def effective_sample_size(self) -> float:
+        w = self.posterior["weight"].to_numpy()
+        return float(w.sum() ** 2 / (w ** 2).sum())
+
+    def intervals(self, level: float = 0.9) -> pd.DataFrame:
+        """Calibrated value, posterior median and central credible interval of each parameter,
+        beside the prior range."""
+        q = (1 - level) / 2
+        rows = {name: {"calibrated": self.estimates[name], "median": self.quantile(name, 0.5), "low": self.quantile(name, q),
+                       "high": self.quantile(name, 1 - q), "prior_low": TABLE[name].low,
+                       "prior_high": TABLE[name].high} for name in CALIBRATED_PARAMETERS}
+        return pd.DataFrame(rows).T
+
+    def toml(self) -> str:
+        """The calibrated parameter file (``model/calibrated.toml``)."""
+        lines = [
+            "# Calibrated parameter values: written by `escalation calibrate`; read by model/params.py.",
+            "# Method: ABC-SMC (see experiments/calibration.py and docs/ODD.md, section 9).",
+            "",
+            "[method]",
+            'name = "ABC-SMC (population Monte Carlo), uniform priors over the parameter table ranges"',
+            f'scenario = "{self.scenario}"',
+            f"simulations = {self.simulations}",
+            f"population = {len(self.posterior)}",
+            f"generations = {len(self.tolerances)}",
+            f"first_generation_accept = {self.accept}",
+            f"tolerances = [{', '.join(f'{t:.4g}' for t in self.tolerances)}]",
+            f"effective_sample_size = {self.effective_sample_size:.1f}",
+            *([f'stopped = "{self.stopped}"'] if self.stopped else []),
+            f"seed = {self.seed}",
+            f'summaries = [{", ".join(repr(s) for s in SUMMARIES)}]'.replace("'", '"'),
+            "",
+            "[parameters]  # the posterior particle with the smallest expected distance to the record",
+            *[f"{name} = {value:.6g}" for name, value in self.estimates.items()],
+            "",
+            f"[initial_state]  # median replayed state on {STATE_DATE.isoformat()} under the calibrated values",
+            *[f"{name} = {value:.6g}" for name, value in self.start_state.items()],
+            "",
+        ]
+        return "\n".join(lines)
+
+
+def calibrate(scenario: Scenario, record: pd.DataFrame, population: int = 1000, generations: int = 4,
+              accept: float = 0.02, seed: int = 1, block: int = 20_000, progress: bool = True,
+              max_simulations_per_generation: int = 1_000_000, candidates: int = 100,
+              check_replicates: int = 200) -> Calibration:
+    """ABC-SMC (module docstring): up to ``generations`` generations of ``population`` particles;
+    the first keeps the ``accept`` share of its prior draws. A generation that cannot fill its
+    population within ``max_simulations_per_generation`` proposals ends the run, keeping the
+    previous one (its tolerance has reached the noise of a single replay)."""
+    if population < 10 or generations < 1 or not 0 < accept < 1:
+        raise UserError(f"need population >= 10, generations >= 1 and 0 < accept < 1; got {population}, {generations}, {accept}")
+    from tqdm.auto import tqdm
+
+    observed = observed_summaries(scenario, record)
+    base, schedule = scenario.params, scenario.schedule()
+    rng = np.random.default_rng([seed, 0x5AC])
+    low, high = _prior_bounds(base)
+    counter = [0]
+
+    def simulate(theta: np.ndarray) -> pd.DataFrame:
+        seeds = replicate_seeds(seed, len(theta), first=counter[0])
+        counter[0] += len(theta)
+        frames = []
+        for start in range(0, len(theta), block):
+            part = theta[start:start + block]
+            result = simulate_arrays(base, dict(zip(CALIBRATED_PARAMETERS, part.T)), seeds[start:start + block],
+                                     scenario.weeks, schedule, trajectories=True)
+            frames.append(simulated_summaries(scenario, result.trajectory))
+        return pd.concat(frames, ignore_index=True)
+
+    with tqdm(total=generations, unit="generation", desc="ABC-SMC", disable=not progress) as bar:
+        draws = int(np.ceil(population / accept))
+        theta = rng.uniform(low, high, size=(draws, len(low)))
+        stats = simulate(theta)
+        scales = (stats - stats.median()).abs().median().replace(0, 1.0)
+        distance = _distance(stats, observed, scales)
+        keep = np.argsort(distance, kind="stable")[:population]
+        theta, stats, distance = theta[keep], stats.iloc[keep].reset_index(drop=True), distance[keep]
+        weights = np.full(population, 1.0 / population)
+        stopped = ""
+        bar.update(1)
+        # Adapt the distance once (Prangle 2017): scale each statistic by its spread within the
+        # first population rather than across the whole prior, where counts range over orders
+        # of magnitude and would be drowned out by the talks timings. Tolerances are all
+        # reported on this scale.
+        scales = (stats - stats.median()).abs().median().replace(0, 1.0)
+        distance = _distance(stats, observed, scales)
+        tolerances = [float(distance.max())]
+        for _ in range(1, generations):
+            tolerance = float(np.median(distance))
+            spread = np.sqrt(2.0 * np.cov(theta.T, aweights=weights).diagonal())
+            accepted_theta, accepted_stats, accepted_distance = [], [], []
+            tried = 0
+            while sum(len(t) for t in accepted_theta) < population and tried < max_simulations_per_generation:
+                parents = theta[rng.choice(population, size=block, p=weights)]
+                proposal = _truncated_normal(rng, parents, spread, low, high)
+                new_stats = simulate(proposal)
+                tried += len(proposal)
+                d = _distance(new_stats, observed, scales)
+                ok = d <= tolerance
+                accepted_theta.append(proposal[ok])
+                accepted_stats.append(new_stats[ok])
+                accepted_distance.append(d[ok])
+            if sum(len(t) for t in accepted_theta) < population:
+                stopped = (f"generation {len(tolerances) + 1} accepted too few of {tried} proposals "
+                           f"(the tolerance {tolerance:.3g} is near the simulation noise); kept generation {len(tolerances)}")
+                break
+            new_theta = np.concatenate(accepted_theta)[:population]
+            new_stats = pd.concat(accepted_stats, ignore_index=True).iloc[:population]
+            new_distance = np.concatenate(accepted_distance)[:population]
+            weights = _smc_weights(new_theta, theta, weights, spread, low, high)
+            theta, stats, distance = new_theta, new_stats.reset_index(drop=True), new_distance
+            tolerances.append(tolerance)
+            bar.update(1)
+
+    posterior = pd.concat([pd.DataFrame(theta, columns=CALIBRATED_PARAMETERS), stats.add_prefix("sim_"),
+                           pd.Series(distance, name="distance"), pd.Series(weights, name="weight")], axis=1)
+    calibration = Calibration(posterior, observed, scales, counter[0], accept, seed, scenario.name, {}, tolerances, stopped)
+    calibration.estimate_index = _best_particle(scenario, observed, scales, posterior, candidates, check_replicates, seed)
+    calibration.start_state = start_state(scenario.with_params(base.replace(**calibration.estimates)))
+    return calibration
+
+
+def _best_particle(scenario: Scenario, observed: pd.Series, scales: pd.Series, posterior: pd.DataFrame,
+                   candidates: int, replicates: int, seed: int) -> int:
+    """Row of ``posterior``, among the ``candidates`` closest to the record, whose replays
+    (``replicates`` each, common random numbers across candidates) have the smallest mean
+    squared scaled distance to the record."""
+    rows = posterior["distance"].nsmallest(min(candidates, len(posterior))).index.to_numpy()
+    theta = posterior.loc[rows, list(CALIBRATED_PARAMETERS)].to_numpy()
+    varying = {name: np.repeat(theta[:, k], replicates) for k, name in enumerate(CALIBRATED_PARAMETERS)}
+    seeds = np.tile(replicate_seeds(seed + 1, replicates), len(rows))
+    result = simulate_arrays(scenario.params, varying, seeds, scenario.weeks, scenario.schedule(), trajectories=True)
+    squared = _distance(simulated_summaries(scenario, result.trajectory), observed, scales) ** 2
+    return int(rows[np.argmin(squared.reshape(len(rows), replicates).mean(axis=1))])
+
+
+def _prior_bounds(base: Params) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper bounds of the uniform prior of each calibrated parameter."""
+    low, high = [], []
+    for name in CALIBRATED_PARAMETERS:
+        row = TABLE[name]
+        lo, hi = row.low, row.high
+        if name == "hawkes_alpha":
+            lo, hi = 0.0, MAX_ALPHA_SHARE * base.hawkes_beta
+        if name == "ladder_up_prob":
+            hi = min(hi, 1.0 - base.ladder_down_prob)
+        low.append(lo)
+        high.append(hi)
+    return np.array(low, dtype=float), np.array(high, dtype=float)
+
+
+def _distance(stats: pd.DataFrame, observed: pd.Series, scales: pd.Series) -> np.ndarray:
+    return np.sqrt((((stats - observed) / scales) ** 2).sum(axis=1)).to_numpy()
+
+
+def _truncated_normal(rng: np.random.Generator, centre: np.ndarray, spread: np.ndarray,
+                      low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """Component-wise Gaussian perturbation truncated to the prior box (inverse-CDF sampling)."""
+    from scipy.stats import norm
+
+    a, b = norm.cdf((low - centre) / spread), norm.cdf((high - centre) / spread)
+    u = a + rng.random(centre.shape) * (b - a)
+    return np.clip(centre + spread * norm.ppf(u), low, high)
+
+
+def _smc_weights(theta: np.ndarray, previous: np.ndarray, previous_weights: np.ndarray, spread: np.ndarray,
+                 low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """Importance weights of a new population under a uniform prior:
+    ``w_i = 1 / sum_j w_j K(theta_i | theta_j)``, ``K`` the truncated component-wise Gaussian
+    kernel (each factor renormalised to the prior box), normalised to sum to 1."""
+    from scipy.stats import norm
+
+    z = (theta[:, None, :] - previous[None, :, :]) / spread
+    mass = norm.cdf((high - previous) / spread) - norm.cdf((low - previous) / spread)  # (j, k)
+    log_kernel = (-0.5 * z ** 2).sum(axis=2) - np.log(mass).sum(axis=1)[None, :]
+    kernel = np.exp(log_kernel - log_kernel.max())
+    weights = 1.0 / (kernel @ previous_weights)
+    return weights / weights.sum()
+
+
+def start_state(scenario: Scenario, replicates: int = 1000, seed: int = 2018, date: dt.date = STATE_DATE) -> dict[str, float]:
+    """Median state of the replay at the start of the week containing ``date``."""
+    weeks = scenario.week_of(date) - 1
+    if weeks < 1:
+        raise UserError(f"{date} is not after the scenario's start {scenario.start}")
+    params = ParamArrays.from_points([scenario.params], np.zeros(replicates, dtype=np.intp))
+    engine = BatchedEngine(params, replicate_seeds(seed, replicates), stack_schedules([scenario.schedule()], weeks))
+    engine.run(weeks)
+    return {name: float(np.median(getattr(engine, attribute))) for name, attribute in STATE_PARAMETERS.items()}
+
+
+def read_calibrated(path: Path = CALIBRATED_FILE) -> dict[str, Any]:
+    """The calibrated parameter file as a dict."""
+    return tomllib.loads(path.read_text(encoding="utf-8"))

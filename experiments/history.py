@@ -1,0 +1,338 @@
+"""Replay a historical scenario and set it beside the record, month by month; score it; check
+the stylised facts F1-F5 (pattern-oriented validation, Grimm et al. 2005).
+
+Weeks are assigned to the month of their first day. Simulated launch events are tests at rungs
+1-3, nuclear tests those at rung 4 (the record counts them separately).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from model.batched import simulate_points
+from model.rules import INTER_KOREAN, PRELIMINARY
+
+from .design import replicate_seeds
+from .errors import UserError
+
+from .scenario import Scenario
+from .stats import wilson_interval
+
+PI_LEVELS = {50: (0.25, 0.75), 90: (0.05, 0.95)}
+RESPONSE_WEEKS = 12   # F2: sanctions came 1-12 weeks after a major test
+QUARTER_WEEKS = 13    # F2: launches in the quarter after a resolution vs the quarter before
+
+
+def predictive_interval(samples: np.ndarray, level: int, axis: int = -1) -> tuple[np.ndarray, np.ndarray]:
+    """Central predictive interval of simulated counts: the ``(1-level)/2`` and ``(1+level)/2``
+    quantiles (inverted-CDF quantiles, so the bounds are attainable counts; for discrete counts
+    the interval covers at least ``level``)."""
+    low, high = PI_LEVELS[level]
+    return (np.quantile(samples, low, axis=axis, method="inverted_cdf"),
+            np.quantile(samples, high, axis=axis, method="inverted_cdf"))
+
+
+def within(observed: float, samples: np.ndarray, level: int = 90) -> bool:
+    low, high = predictive_interval(np.asarray(samples), level)
+    return bool(low <= observed <= high)
+
+
+@dataclass
+class Fact:
+    """One stylised fact's verdict: ``passed`` is None when the scenario does not cover it."""
+
+    name: str
+    claim: str
+    passed: bool | None
+    detail: str
+
+    @property
+    def verdict(self) -> str:
+        return "n/a" if self.passed is None else ("pass" if self.passed else "fail")
+
+
+class Replay:
+    """A scenario run for many replicates on the batched engine, with its weekly series."""
+
+    def __init__(self, scenario: Scenario, replicates: int = 500, seed: int = 2016,
+                 record: pd.DataFrame | None = None) -> None:
+        if replicates < 1:
+            raise UserError(f"replicates must be at least 1, got {replicates}")
+        self.scenario, self.replicates, self.seed, self.record = scenario, replicates, seed, record
+        seeds = replicate_seeds(seed, replicates)
+        result = simulate_points([scenario.params], np.zeros(replicates, dtype=np.intp), seeds, scenario.weeks,
+                                 [scenario.schedule()], trajectories=True)
+        self.weekly = result.trajectory
+        self.outcomes = result.outcomes
+        starts = scenario.week_starts()
+        self.week_months = pd.PeriodIndex([pd.Period(d, freq="M") for d in starts])
+        self.months = self.week_months.unique()
+
+    # -- monthly series -------------------------------------------------------------------------
+
+    def _by_month(self, weekly: np.ndarray, how: str = "sum") -> np.ndarray:
+        """(weeks, runs) -> (months, runs) by summing (or taking the max) over each month's weeks."""
+        starts = np.flatnonzero(np.r_[True, self.week_months[1:] != self.week_months[:-1]])
+        reduce = np.add if how == "sum" else np.maximum
+        return reduce.reduceat(weekly, starts, axis=0)
+
+    @cached_property
+    def launches(self) -> np.ndarray:
+        """Simulated launch events per month and run (tests at rungs 1-3)."""
+        w = self.weekly
+        return self._by_month(np.where(w["test_rung"] <= 3, w["tests"], 0))
+
+    @cached_property
+    def nuclear(self) -> np.ndarray:
+        """Simulated nuclear tests per month and run."""
+        w = self.weekly
+        return self._by_month(np.where(w["test_rung"] == 4, w["tests"], 0))
+
+    @cached_property
+    def talks_active(self) -> np.ndarray:
+        """Whether talks (stage >= 1) were under way in some week of the month, per run."""
+        return self._by_month((self.weekly["talks_stage"] >= INTER_KOREAN).astype(np.int64), how="max").astype(bool)
+
+    def first_month(self, stage: int) -> np.ndarray:
+        """Index (into ``months``) of the first month each run reached ``stage`` (NaN if never)."""
+        reached = self._by_month((self.weekly["talks_stage"] >= stage).astype(np.int64), how="max").astype(bool)
+        first = reached.argmax(axis=0).astype(float)
+        first[~reached.any(axis=0)] = np.nan
+        return first
+
+    def first_week(self, stage: int, exactly: bool = False) -> np.ndarray:
+        """First week (1-based) each run entered ``stage`` (or ``>= stage``), NaN if never."""
+        s = self.weekly["talks_stage"]
+        hit = (s == stage) if exactly else (s >= stage)
+        first = hit.argmax(axis=0).astype(float) + 1
+        first[~hit.any(axis=0)] = np.nan
+        return first
+
+    def comparison(self) -> pd.DataFrame:
+        """Month by month: observed launches, nuclear tests and talks events beside the simulated
+        mean, median, 50% and 90% predictive intervals, and P(talks under way)."""
+        frame = pd.DataFrame(index=pd.PeriodIndex(self.months, name="month"))
+        frame["sim_launches_mean"] = self.launches.mean(axis=1)
+        frame["sim_launches_median"] = np.median(self.launches, axis=1)
+        for level in PI_LEVELS:
+            frame[f"sim_launches_{level}_low"], frame[f"sim_launches_{level}_high"] = predictive_interval(self.launches, level, axis=1)
+        frame["sim_nuclear_mean"] = self.nuclear.mean(axis=1)
+        frame["sim_p_talks"] = self.talks_active.mean(axis=1)
+        if self.record is not None:
+            observed = self.record.reindex(frame.index)
+            frame["obs_launches"] = observed["launches"]
+            frame["obs_nuclear"] = observed["nuclear_tests"]
+            frame["obs_talks"] = observed["talks"]
+        return frame
+
+    # -- scores ---------------------------------------------------------------------------------
+
+    def _observed_months(self) -> pd.DataFrame:
+        if self.record is None:
+            raise UserError("no record to compare with: pass --record CSV or set `record` in the scenario")
+        frame = self.comparison().dropna(subset=["obs_launches"])
+        if frame.empty:
+            raise UserError(f"the record has no month inside the scenario ({self.scenario.start} to {self.scenario.end})")
+        return frame
+
+    def scores(self) -> dict[str, float]:
+        """Coverage of the observed monthly launch counts by the 50% and 90% predictive
+        intervals, and the mean absolute error of the simulated mean monthly launch count."""
+        frame = self._observed_months()
+        obs = frame["obs_launches"].to_numpy(dtype=float)
+        cover = {
+            f"coverage_{level}": float(np.mean((frame[f"sim_launches_{level}_low"] <= obs) & (obs <= frame[f"sim_launches_{level}_high"])))
+            for level in PI_LEVELS
+        }
+        return {**cover, "mae_monthly_launches": float(np.mean(np.abs(obs - frame["sim_launches_mean"]))),
+                "months_compared": int(len(frame))}
+
+    # -- stylised facts -------------------------------------------------------------------------
+
+    def _months_mask(self, first: str, last: str) -> np.ndarray | None:
+        """Mask over ``months`` for [first, last] if the scenario and the record cover all of it."""
+        wanted = pd.period_range(first, last, freq="M")
+        if not set(wanted) <= set(self.months) or self.record is None or not set(wanted) <= set(self.record.index):
+            return None
+        return np.isin(self.months, wanted)
+
+    def facts(self) -> list[Fact]:
+        """F1-F5 of the domain brief, each checked against the record and the simulation."""
+        return [self._f1(), self._f2(), self._f3(), self._f4(), self._f5()]
+
+    def _f1(self) -> Fact:
+        claim = "2016-17 surge: launches, months with a launch and nuclear tests as observed"
+        mask = self._months_mask("2016-01", "2017-12")
+        if mask is None:
+            return Fact("F1", claim, None, "the scenario or record does not cover 2016-17")
+        obs = self.record.loc[self.months[mask]]
+        checks = {
+            "launch events": (obs["launches"].sum(), self.launches[mask].sum(axis=0)),
+            "months with a launch": ((obs["launches"] > 0).sum(), (self.launches[mask] > 0).sum(axis=0)),
+            "nuclear tests": (obs["nuclear_tests"].sum(), self.nuclear[mask].sum(axis=0)),
+        }
+        return self._within_fact("F1", claim, checks)
+
+    def _within_fact(self, name: str, claim: str, checks: dict[str, tuple[float, np.ndarray]]) -> Fact:
+        parts, ok = [], True
+        for label, (observed, samples) in checks.items():
+            low, high = predictive_interval(samples, 90)
+            inside = low <= observed <= high
+            ok &= bool(inside)
+            parts.append(f"{label}: observed {observed:g}, simulated 90% PI [{low:g}, {high:g}]")
+        return Fact(name, claim, ok, "; ".join(parts))
+
+    def _f2(self) -> Fact:
+        claim = "sanctions follow major tests within about 12 weeks; launches after resolutions as observed"
+        p = self.scenario.params
+        factor = 1 + p.japan_lobby_weight * p.include_japan
+        respond = 1 - (1 - min(1.0, p.sanctions_response_prob * factor)) ** RESPONSE_WEEKS
+        resolutions = [s for s in self.scenario.sanctions if s.level is not None]
+        weeks = [self.scenario.week_of(s.date) for s in resolutions]
+        weeks = [w for w in weeks if w > QUARTER_WEEKS and w + QUARTER_WEEKS <= self.scenario.weeks]
+        if self.record is None or not weeks:
+            return Fact("F2", claim, None, "no resolution with a full quarter before and after in the scenario")
+        launches_w = np.where(self.weekly["test_rung"] <= 3, self.weekly["tests"], 0)
+        sim = sum(launches_w[w - 1:w - 1 + QUARTER_WEEKS].sum(axis=0) - launches_w[w - 1 - QUARTER_WEEKS:w - 1].sum(axis=0)
+                  for w in weeks)
+        observed = 0
+        for w in weeks:
+            month = self.week_months[w - 1]
+            after = self.record["launches"].reindex(pd.period_range(month, periods=3, freq="M")).sum()
+            before = self.record["launches"].reindex(pd.period_range(month - 3, periods=3, freq="M")).sum()
+            observed += after - before
+        low, high = predictive_interval(sim, 90)
+        ok = bool(respond >= 0.75 and low <= observed <= high)
+        return Fact("F2", claim, ok,
+                    f"P(package within {RESPONSE_WEEKS} weeks of a major test) = {respond:.2f} (needs >= 0.75); "
+                    f"launches in the quarter after minus before, summed over {len(weeks)} resolutions: observed "
+                    f"{observed:g}, simulated 90% PI [{low:g}, {high:g}]")
+
+    def _f3(self) -> Fact:
+        claim = "pause without relief: no launches in 2018, well below the 2016-17 rate"
+        pause, surge = self._months_mask("2018-01", "2018-12"), self._months_mask("2016-01", "2017-12")
+        if pause is None or surge is None:
+            return Fact("F3", claim, None, "the scenario or record does not cover 2016-18")
+        observed = self.record.loc[self.months[pause], "launches"].sum()
+        sim_2018 = self.launches[pause].sum(axis=0)
+        rate_2018, rate_surge = self.launches[pause].mean(), self.launches[surge].mean()
+        low, high = predictive_interval(sim_2018, 90)
+        ok = bool(low <= observed <= high and rate_2018 <= 0.5 * rate_surge)
+        return Fact("F3", claim, ok,
+                    f"2018 launches: observed {observed:g}, simulated 90% PI [{low:g}, {high:g}]; simulated monthly "
+                    f"rate 2018 {rate_2018:.2f} vs 2016-17 {rate_surge:.2f} (needs <= half)")
+
+    def _f4(self) -> Fact:
+        claim = "detente leads to talks: first inter-Korean and US-DPRK talks months as observed"
+        if self.record is None:
+            return Fact("F4", claim, None, "no record")
+        checks = {}
+        end = len(self.months)  # no talks within the scenario counts as "after the end"
+        for label, column, stage in (("first inter-Korean talks", "inter_korean_talks", INTER_KOREAN),
+                                     ("first US-DPRK talks", "us_dprk_talks", PRELIMINARY)):
+            observed_months = self.record.index[self.record[column]].intersection(self.months)
+            if len(observed_months) == 0:
+                continue
+            observed = float(self.months.get_loc(observed_months[0]))
+            checks[f"{label} (month index, {self.months[0]} = 0)"] = (observed, np.nan_to_num(self.first_month(stage), nan=end))
+        if not checks:
+            return Fact("F4", claim, None, "the record shows no talks within the scenario")
+        return self._within_fact("F4", claim, checks)
+
+    def _f5(self) -> Fact:
+        claim = "the mediator moves first: inter-Korean contact before US-DPRK talks in at least 80% of runs with talks"
+        talks = self.first_week(PRELIMINARY)
+        contact = self.first_week(INTER_KOREAN, exactly=True)
+        with_talks = ~np.isnan(talks)
+        if with_talks.sum() == 0:
+            return Fact("F5", claim, None, "no simulated run reached US-DPRK talks")
+        first = (contact < talks)[with_talks]
+        low, high = wilson_interval(first.sum(), first.size)
+        return Fact("F5", claim, bool(first.mean() >= 0.8),
+                    f"{first.mean():.2f} of {first.size} runs with talks (95% CI {low:.2f}-{high:.2f}; needs >= 0.80)")
+
+    # -- output ---------------------------------------------------------------------------------
+
+    def summary(self) -> dict[str, Any]:
+        """Scores and facts as one JSON-ready dict (the keys ``escalation replay --json`` prints)."""
+        facts = self.facts()
+        return {
+            "scenario": self.scenario.name,
+            "start": self.scenario.start.isoformat(),
+            "end": self.scenario.end.isoformat(),
+            "replicates": self.replicates,
+            "seed": self.seed,
+            **self.scores(),
+            "facts": {f.name: f.verdict for f in facts},
+            "fact_details": {f.name: f"{f.claim}. {f.detail}" for f in facts},
+        }
+
+    def figure(self):
+        """Observed vs simulated monthly launches (median, 50% and 90% bands), with nuclear
+        tests, talks events and exercises marked."""
+        return replay_figure(self)
+
+
+def replay_figure(replay: Replay):
+    """The replay's figure (see :meth:`Replay.figure`)."""
+    import matplotlib.pyplot as plt
+
+    from .plots import DOUBLE_COLUMN, paper_style
+
+    frame = replay.comparison()
+    x = frame.index.to_timestamp()
+    palette = plt.get_cmap("tab10")
+    with paper_style():
+        fig, (ax, talks_ax) = plt.subplots(2, 1, figsize=(DOUBLE_COLUMN, 3.6), sharex=True, height_ratios=[3, 1],
+                                           constrained_layout=True)
+        scheduled = replay.scenario.schedule().arrays(replay.scenario.weeks)["scheduled_exercise"]
+        starts = replay.scenario.week_starts()
+        for w, intensity in enumerate(scheduled):
+            if intensity > 0:
+                for a in (ax, talks_ax):
+                    a.axvspan(starts[w], starts[w] + dt.timedelta(days=7), color="0.85", lw=0, zorder=0)
+        ax.fill_between(x, frame["sim_launches_90_low"], frame["sim_launches_90_high"], step="mid",
+                        color=palette(0), alpha=0.2, lw=0, label="simulated 90% interval")
+        ax.fill_between(x, frame["sim_launches_50_low"], frame["sim_launches_50_high"], step="mid",
+                        color=palette(0), alpha=0.4, lw=0, label="simulated 50% interval")
+        ax.step(x, frame["sim_launches_median"], where="mid", color=palette(0), lw=1, label="simulated median")
+        if "obs_launches" in frame:
+            ax.plot(x, frame["obs_launches"], "o", color="black", ms=3, label="observed (CNS)")
+            nuclear = frame["obs_nuclear"].fillna(0) > 0
+            ax.plot(x[nuclear], frame.loc[nuclear, "obs_launches"] + 0.6, marker="*", ls="none", color=palette(3),
+                    ms=8, label="observed nuclear test")
+            observed_talks = frame["obs_talks"].fillna(False).astype(bool)
+            talks_ax.plot(x[observed_talks], np.ones(observed_talks.sum()), "|", color="black", ms=10,
+                          label="observed talks event")
+        ax.set_ylabel("Launch events per month")
+        ax.set_ylim(bottom=0)
+        ax.legend(loc="upper right", ncols=2, fontsize=6, frameon=False)
+        ax.set_title(f"{replay.scenario.name}: {replay.replicates} simulated runs (grey: exercises held)", fontsize=8)
+        talks_ax.step(x, frame["sim_p_talks"], where="mid", color=palette(2), label="simulated P(talks under way)")
+        talks_ax.set_ylim(0, 1.15)
+        talks_ax.set_ylabel("P(talks)")
+        talks_ax.set_xlabel("Month")
+        talks_ax.legend(loc="upper left", fontsize=6, frameon=False)
+    return fig
+
+
+def write_replay(replay: Replay, out: Path) -> list[Path]:
+    """Write the comparison table (CSV), the scores and facts (JSON) and the figure into ``out``."""
+    from .plots import save
+    from .store import atomic_write_text
+
+    out.mkdir(parents=True, exist_ok=True)
+    comparison = out / "replay_monthly.csv"
+    atomic_write_text(comparison, replay.comparison().to_csv())
+    scores = out / "replay_scores.json"
+    atomic_write_text(scores, json.dumps(replay.summary(), indent=2) + "\n")
+    return [comparison, scores, *save(replay.figure(), out / "replay_launches")]
+

@@ -1,0 +1,81 @@
+"""The public record, month by month (``data/dprk_monthly_2016_2018.csv`` or any CSV with the
+same columns).
+
+Required columns: ``month`` (YYYY-MM), ``missile_launch_events`` and ``nuclear_tests``
+(non-negative integers). Optional: ``talks_event`` (text; a non-empty cell is a talks event
+that month), ``unsc_sanctions_resolutions``, ``us_unilateral_sanctions_major``,
+``us_rok_major_exercise``, ``notes``. Talks events are classified by keywords: a cell naming
+a US–DPRK meeting ("US-DPRK", "Trump", "Pompeo") is a US–DPRK event; one naming inter-Korean
+contact ("Inter-Korean", "ROK envoys") an inter-Korean event.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import UserError
+
+REQUIRED = ("month", "missile_launch_events", "nuclear_tests")
+OPTIONAL = ("talks_event", "unsc_sanctions_resolutions", "us_unilateral_sanctions_major", "us_rok_major_exercise", "notes")
+US_DPRK = re.compile(r"US-DPRK|US–DPRK|Trump|Pompeo", re.I)
+INTER_KOREAN = re.compile(r"Inter-Korean|ROK envoys", re.I)
+DEFAULT_RECORD = Path(__file__).resolve().parents[1] / "data" / "dprk_monthly_2016_2018.csv"
+
+
+def read_record(path: str | Path) -> pd.DataFrame:
+    """The record indexed by month (a ``pandas.Period``), with columns ``launches``,
+    ``nuclear_tests``, ``talks`` (any talks event), ``us_dprk_talks``, ``inter_korean_talks``,
+    ``resolution`` (a UNSC sanctions resolution that month) and ``exercise`` (text)."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"record file not found: {path}")
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as error:
+        raise UserError(f"{path}: not a readable CSV file ({str(error).splitlines()[0]})") from None
+    missing = [c for c in REQUIRED if c not in raw.columns]
+    if missing:
+        raise UserError(f"{path}: missing column(s) {', '.join(missing)}; required: {', '.join(REQUIRED)}")
+    if raw.empty:
+        raise UserError(f"{path}: no rows")
+    try:
+        months = pd.PeriodIndex([_month(v) for v in raw["month"]], freq="M")
+    except ValueError as error:
+        raise UserError(f"{path}: column month: {error}") from None
+    if months.has_duplicates:
+        raise UserError(f"{path}: column month lists {months[months.duplicated()][0]} twice")
+    record = pd.DataFrame(index=months.rename("month"))
+    for column, name in (("missile_launch_events", "launches"), ("nuclear_tests", "nuclear_tests")):
+        record[name] = [_count(v, column, path) for v in raw[column]]
+    talks = raw["talks_event"] if "talks_event" in raw.columns else pd.Series([""] * len(raw))
+    record["talks"] = [bool(t.strip()) for t in talks]
+    record["us_dprk_talks"] = [bool(US_DPRK.search(t)) for t in talks]
+    record["inter_korean_talks"] = [bool(INTER_KOREAN.search(t)) for t in talks]
+    resolutions = raw["unsc_sanctions_resolutions"] if "unsc_sanctions_resolutions" in raw.columns else pd.Series([""] * len(raw))
+    record["resolution"] = [bool(r.strip()) for r in resolutions]
+    record["exercise"] = list(raw["us_rok_major_exercise"]) if "us_rok_major_exercise" in raw.columns else ""
+    return record.sort_index()
+
+
+def _month(value: str) -> pd.Period:
+    text = value.strip()
+    if not re.fullmatch(r"\d{4}-\d{2}", text):
+        raise ValueError(f"{value!r} is not a month YYYY-MM")
+    return pd.Period(text, freq="M")
+
+
+def _count(value: str, column: str, path: Path) -> int:
+    text = value.strip()
+    if not text.isdigit():
+        raise UserError(f"{path}: column {column}: {value!r} is not a non-negative integer")
+    return int(text)
+
+
+def load_record_for(scenario, record: str | Path | None) -> pd.DataFrame:
+    """The record to compare a scenario with: ``record`` if given, else the scenario's own,
+    else the shipped 2016-2018 record."""
+    path = Path(record) if record else (scenario.record or DEFAULT_RECORD)
+    return read_record(path)

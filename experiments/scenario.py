@@ -1,0 +1,329 @@
+"""Historical scenarios: the levers set by date over a date range (TOML).
+
+A scenario replays a period: the sanctions level as a schedule (e.g. the UNSC resolutions'
+dates), the exercise calendar as held, delayed, scaled down or suspended, changes of
+engagement stance and of South Korean mediation, and optional forced events::
+
+    [scenario]
+    name = "history_2016_2018"
+    start = 2016-01-04              # first simulated week starts here (any date)
+    end = 2018-12-31                # last day covered
+    record = "../../data/dprk_monthly_2016_2018.csv"   # optional default record, relative to this file
+    endogenous_sanctions = false    # the schedule below dictates sanctions (default false)
+
+    [params]                        # fixed parameter values for the replay (validated)
+    sanctions_level = 0.0
+
+    [[levers]]                      # from this date on (dates in order)
+    date = 2016-01-04
+    engagement_stance = "pressure_first"
+    rok_mediation = 0.1
+
+    [[sanctions]]                   # dates in order; level: raise sanctions to at least this
+    date = 2016-03-02
+    level = 0.1
+    label = "UNSCR 2270"            # announce = true (default): a new package (reactance, signal)
+
+    [[exercises]]                   # change a standard exercise of a year ...
+    name = "Foal Eagle"
+    year = 2018
+    status = "delayed"              # held | delayed | scaled_down | suspended
+    delay_weeks = 4
+    days = 28                       # optional new length; `scale` optional new intensity share
+
+    [[exercises]]                   # ... or add one
+    name = "Max Thunder"
+    start = 2018-05-11
+    days = 14
+    intensity = 0.5
+
+    [[events]]                      # force the talks to at least a stage in that week
+    date = 2018-06-12
+    kind = "us_dprk_talks"          # inter_korean_talks | us_dprk_talks | negotiations
+
+Every problem is a one-line :class:`~experiments.errors.UserError` naming the file, the entry
+and what is allowed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from model.calendar import Exercise, standard_exercises, weekly_intensity
+from model.params import TABLE, Params, ParameterError, closest_name
+from model.policies import LeverSchedule, exercise_policy_code
+from model.rules import INTER_KOREAN, NEGOTIATIONS, PRELIMINARY
+
+from .config import read_toml
+from .errors import UserError
+
+EXERCISE_STATUSES = ("held", "delayed", "scaled_down", "suspended")
+EVENT_KINDS = {"inter_korean_talks": INTER_KOREAN, "us_dprk_talks": PRELIMINARY, "negotiations": NEGOTIATIONS}
+DATED_LEVERS = ("engagement_stance", "rok_mediation", "exercise_policy", "exercise_scale", "endogenous_sanctions")
+STANDARD_EXERCISES = ("Foal Eagle", "Key Resolve", "Ulchi Freedom Guardian", "Vigilant Ace")
+_TABLES = ("scenario", "params", "levers", "sanctions", "exercises", "events")
+
+
+@dataclass(frozen=True)
+class SanctionsStep:
+    date: dt.date
+    level: float | None
+    announce: bool
+    label: str
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated scenario. ``weeks`` weeks from ``start`` cover the days up to ``end``."""
+
+    name: str
+    start: dt.date
+    end: dt.date
+    params: Params
+    levers: list[tuple[dt.date, dict[str, Any]]] = field(default_factory=list)
+    sanctions: list[SanctionsStep] = field(default_factory=list)
+    exercises: list[Exercise] = field(default_factory=list)
+    standard: list[Exercise] = field(default_factory=list)
+    events: list[tuple[dt.date, int]] = field(default_factory=list)
+    endogenous_sanctions: bool = False
+    record: Path | None = None
+    description: str = ""
+    source: str = "<scenario>"
+    overrides: dict[str, Any] = field(default_factory=dict)  # the scenario's own [params] (and start date)
+
+    @property
+    def weeks(self) -> int:
+        return (self.end - self.start).days // 7 + 1
+
+    def week_of(self, date: dt.date) -> int:
+        """The 1-based week that contains ``date``."""
+        return (date - self.start).days // 7 + 1
+
+    def week_starts(self) -> list[dt.date]:
+        return [self.start + dt.timedelta(days=7 * w) for w in range(self.weeks)]
+
+    def with_params(self, params: Params) -> "Scenario":
+        """The same scenario starting from other parameter values (its own [params] still apply on top)."""
+        return replace(self, params=params.replace(**self.overrides))
+
+    def schedule(self) -> LeverSchedule:
+        """The levers by week, for either engine."""
+        base = LeverSchedule.from_params(self.params)
+        return LeverSchedule(self.params, base.calendar, overrides=self.lever_arrays)
+
+    def lever_arrays(self, weeks: int) -> dict[str, np.ndarray]:
+        """Every schedule field for weeks 1..weeks (weeks past ``end`` keep the last values)."""
+        p = self.params
+        standard = weekly_intensity(self.standard, self.start, weeks)
+        scheduled = weekly_intensity(self.exercises, self.start, weeks)
+        values = {
+            "engagement_stance": p.engagement_stance, "rok_mediation": p.rok_mediation,
+            "exercise_policy": p.exercise_policy, "exercise_scale": p.exercise_scale,
+            "endogenous_sanctions": self.endogenous_sanctions,
+        }
+        per_week = {k: [] for k in values}
+        changes = list(self.levers)
+        for w in range(weeks):
+            week_end = self.start + dt.timedelta(days=7 * w + 6)
+            while changes and changes[0][0] <= week_end:
+                values.update(changes.pop(0)[1])
+            for k, v in values.items():
+                per_week[k].append(v)
+        announced = np.zeros(weeks, dtype=np.int64)
+        floor = np.full(weeks, np.nan)
+        for step in self.sanctions:
+            w = self.week_of(step.date) - 1
+            if w >= weeks:
+                continue
+            announced[w] += step.announce
+            if step.level is not None:
+                floor[w:] = np.fmax(floor[w:], step.level)
+        forced = np.zeros(weeks, dtype=np.int64)
+        for date, stage in self.events:
+            w = self.week_of(date) - 1
+            if w < weeks:
+                forced[w] = max(forced[w], stage)
+        return {
+            "standard_exercise": standard,
+            "scheduled_exercise": scheduled,
+            "exercise_policy": np.array([exercise_policy_code(v) for v in per_week["exercise_policy"]], dtype=np.int64),
+            "exercise_scale": np.array(per_week["exercise_scale"], dtype=float),
+            "pressure_first": np.array([float(v == "pressure_first") for v in per_week["engagement_stance"]]),
+            "rok_mediation": np.array(per_week["rok_mediation"], dtype=float),
+            "announced_packages": announced,
+            "sanctions_floor": floor,
+            "endogenous_sanctions": np.array(per_week["endogenous_sanctions"], dtype=float),
+            "forced_stage": forced,
+        }
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario TOML file."""
+    return parse_scenario(read_toml(path, "scenario"), source=str(path), base_dir=Path(path).parent)
+
+
+def parse_scenario(data: dict[str, Any], source: str = "<scenario>", base_dir: Path | None = None,
+                   params: Params | None = None) -> Scenario:
+    """Validate a parsed scenario (see the module docstring). ``params``: parameter values to
+    start from (default: the table's defaults); the scenario's [params] apply on top."""
+    def fail(message: str) -> UserError:
+        return UserError(f"{source}: {message}")
+
+    for table in data:
+        if table not in _TABLES:
+            raise fail(f"unknown table [{table}]{closest_name(table, _TABLES)}; allowed: "
+                       + ", ".join(f"[{t}]" for t in _TABLES))
+    head = data.get("scenario")
+    if not isinstance(head, dict) or "name" not in head:
+        raise fail("needs a [scenario] table with a name")
+    start, end = _date(head.get("start"), "[scenario] start", fail), _date(head.get("end"), "[scenario] end", fail)
+    if not start < end:
+        raise fail(f"dates out of order: start {start} is not before end {end}")
+    for key in head:
+        if key not in ("name", "description", "start", "end", "record", "endogenous_sanctions"):
+            raise fail(f"unknown key '{key}' in [scenario]")
+
+    overrides = dict(data.get("params", {}))
+    try:
+        merged = (params or Params()).replace(**overrides)
+    except ParameterError as error:
+        raise fail(f"[params] {error}") from None
+    merged = merged.replace(start_date=start.isoformat())
+
+    def in_range(date: dt.date, what: str) -> dt.date:
+        if not start <= date <= end:
+            raise fail(f"{what} date {date} is outside the scenario ({start} to {end})")
+        return date
+
+    def in_order(dates: list[dt.date], what: str) -> None:
+        for a, b in zip(dates, dates[1:]):
+            if b < a:
+                raise fail(f"dates out of order in {what}: {b} comes after {a}")
+
+    levers = []
+    for i, entry in enumerate(_entries(data, "levers", fail)):
+        date = in_range(_date(entry.get("date"), f"[[levers]] #{i + 1} date", fail), "[[levers]]")
+        changes = {}
+        for name, value in entry.items():
+            if name == "date":
+                continue
+            if name not in DATED_LEVERS:
+                raise fail(f"[[levers]] '{name}' cannot change by date{closest_name(name, DATED_LEVERS)}; "
+                           f"allowed: {', '.join(DATED_LEVERS)}")
+            if name == "endogenous_sanctions":
+                if not isinstance(value, bool):
+                    raise fail(f"[[levers]] endogenous_sanctions must be true or false, got {value!r}")
+                changes[name] = value
+                continue
+            try:
+                changes[name] = TABLE[name].coerce(value)
+            except ParameterError as error:
+                raise fail(f"[[levers]] {error}") from None
+        levers.append((date, changes))
+    in_order([d for d, _ in levers], "[[levers]]")
+
+    sanctions = []
+    for i, entry in enumerate(_entries(data, "sanctions", fail)):
+        date = in_range(_date(entry.get("date"), f"[[sanctions]] #{i + 1} date", fail), "[[sanctions]]")
+        level = entry.get("level")
+        if level is not None:
+            try:
+                level = TABLE["sanctions_level"].coerce(level)
+            except ParameterError as error:
+                raise fail(f"[[sanctions]] {date}: {error}") from None
+        unknown = set(entry) - {"date", "level", "announce", "label"}
+        if unknown:
+            raise fail(f"[[sanctions]] unknown key '{sorted(unknown)[0]}'; allowed: date, level, announce, label")
+        sanctions.append(SanctionsStep(date, level, bool(entry.get("announce", True)), str(entry.get("label", ""))))
+    in_order([s.date for s in sanctions], "[[sanctions]]")
+
+    weeks = (end - start).days // 7 + 1
+    standard = standard_exercises(start, weeks)
+    exercises = list(standard)
+    for i, entry in enumerate(_entries(data, "exercises", fail)):
+        exercises = _apply_exercise(exercises, entry, i, fail, in_range)
+
+    events = []
+    for i, entry in enumerate(_entries(data, "events", fail)):
+        date = in_range(_date(entry.get("date"), f"[[events]] #{i + 1} date", fail), "[[events]]")
+        kind = entry.get("kind")
+        if kind not in EVENT_KINDS:
+            raise fail(f"[[events]] kind {kind!r} is not allowed{closest_name(str(kind), EVENT_KINDS)}: "
+                       f"allowed {', '.join(EVENT_KINDS)}")
+        events.append((date, EVENT_KINDS[kind]))
+
+    record = head.get("record")
+    record_path = (base_dir / record) if (record and base_dir is not None) else (Path(record) if record else None)
+    endogenous = head.get("endogenous_sanctions", False)
+    if not isinstance(endogenous, bool):
+        raise fail(f"[scenario] endogenous_sanctions must be true or false, got {endogenous!r}")
+    scenario = Scenario(
+        name=str(head["name"]), start=start, end=end, params=merged, levers=levers, sanctions=sanctions,
+        exercises=exercises, standard=standard, events=events, endogenous_sanctions=endogenous,
+        record=record_path, description=str(head.get("description", "")), source=source,
+        overrides={**overrides, "start_date": start.isoformat()},
+    )
+    return scenario
+
+
+def _entries(data: dict[str, Any], table: str, fail) -> list[dict[str, Any]]:
+    entries = data.get(table, [])
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise fail(f"[[{table}]] must be an array of tables")
+    return entries
+
+
+def _date(value: Any, what: str, fail) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise fail(f"{what} must be a date YYYY-MM-DD, got {value!r}") from None
+
+
+def _apply_exercise(exercises: list[Exercise], entry: dict[str, Any], i: int, fail, in_range) -> list[Exercise]:
+    name = entry.get("name")
+    if not isinstance(name, str) or not name:
+        raise fail(f"[[exercises]] #{i + 1} needs a name")
+    days = entry.get("days")
+    if days is not None and (isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 365):
+        raise fail(f"[[exercises]] {name}: days must be an integer from 1 to 365, got {days!r}")
+    if "start" in entry:  # a new exercise
+        start = in_range(_date(entry["start"], f"[[exercises]] {name} start", fail), "[[exercises]]")
+        intensity = entry.get("intensity", 1.0)
+        if isinstance(intensity, bool) or not isinstance(intensity, (int, float)) or not 0 <= intensity <= 1:
+            raise fail(f"[[exercises]] {name}: intensity must be from 0 to 1, got {intensity!r}")
+        return sorted([*exercises, Exercise(name, "extra", start, days or 7, float(intensity))], key=lambda e: e.start)
+    if name not in STANDARD_EXERCISES:
+        raise fail(f"[[exercises]] unknown exercise {name!r}{closest_name(name, STANDARD_EXERCISES)}: allowed "
+                   f"{', '.join(STANDARD_EXERCISES)} (with a year), or a new one with a start date")
+    year = entry.get("year")
+    status = entry.get("status", "held")
+    if status not in EXERCISE_STATUSES:
+        raise fail(f"[[exercises]] {name} {year}: status {status!r} is not allowed"
+                   f"{closest_name(str(status), EXERCISE_STATUSES)}: allowed {', '.join(EXERCISE_STATUSES)}")
+    matches = [k for k, e in enumerate(exercises) if e.name == name and e.start.year == year]
+    if not matches:
+        raise fail(f"[[exercises]] {name} has no instance in year {year!r} within the scenario")
+    k = matches[0]
+    exercise = exercises[k]
+    if status == "suspended":
+        return exercises[:k] + exercises[k + 1:]
+    delay = entry.get("delay_weeks", 0)
+    if isinstance(delay, bool) or not isinstance(delay, int) or not 0 <= delay <= 52:
+        raise fail(f"[[exercises]] {name} {year}: delay_weeks must be an integer from 0 to 52, got {delay!r}")
+    scale = entry.get("scale", 0.5 if status == "scaled_down" else 1.0)
+    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not 0 <= scale <= 1:
+        raise fail(f"[[exercises]] {name} {year}: scale must be from 0 to 1, got {scale!r}")
+    changed = replace(exercise, start=exercise.start + dt.timedelta(weeks=delay if status == "delayed" else 0),
+                      days=days or exercise.days, weight=exercise.weight * scale)
+    return sorted([*exercises[:k], changed, *exercises[k + 1:]], key=lambda e: e.start)
+

@@ -1,0 +1,249 @@
+"""Historical scenarios, replay against the record, stylised facts and calibration."""
+
+import datetime as dt
+import json
+import textwrap
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import ROOT, assert_one_line_error, run_cli
+from experiments.calibration import CALIBRATED_PARAMETERS, calibrate, observed_summaries, read_calibrated
+from experiments.errors import UserError
+from experiments.history import Replay
+from experiments.record import load_record_for
+from experiments.record import read_record
+from experiments.scenario import load_scenario
+from model.params import CALIBRATED_FILE, TABLE
+
+HISTORY = ROOT / "experiments" / "scenarios" / "history_2016_2018.toml"
+RECORD = ROOT / "data" / "dprk_monthly_2016_2018.csv"
+
+SYNTHETIC = """
+[scenario]
+name = "synthetic"
+start = 2030-01-07
+end = 2031-12-29
+
+[params]
+test_baseline_rate = {rate}
+hawkes_alpha = 0.0
+threat_hazard_weight = 0.0
+reactance_hazard_weight = 0.0
+progress_hazard_weight = 0.0
+talks_hazard_weight = 0.0
+inter_korean_rate = 0.0
+direct_talks_rate = 0.0
+"""
+
+
+def write(tmp_path, text, name="s.toml"):
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def synthetic_record(tmp_path, launches, months=None, name="record.csv"):
+    months = months or [str(p) for p in pd.period_range("2030-01", "2031-12", freq="M")]
+    frame = pd.DataFrame({"month": months, "missile_launch_events": launches, "nuclear_tests": 0, "talks_event": ""})
+    path = tmp_path / name
+    frame.to_csv(path, index=False)
+    return path
+
+
+# ---- the scenario format --------------------------------------------------------------------
+
+
+def test_history_scenario_schedule_follows_the_record():
+    s = load_scenario(HISTORY)
+    assert s.start == dt.date(2016, 1, 4) and s.weeks == 157
+    arrays = s.lever_arrays(s.weeks)
+    floor = pd.Series(arrays["sanctions_floor"], index=s.week_starts())
+    assert np.isnan(floor[: dt.date(2016, 2, 22)]).all()                 # before UNSCR 2270
+    assert floor[dt.date(2016, 3, 7)] == 0.1 and floor[dt.date(2017, 12, 25)] == 0.95
+    assert arrays["announced_packages"].sum() == len(s.sanctions)
+    pressure_first = pd.Series(arrays["pressure_first"], index=s.week_starts())
+    assert pressure_first[dt.date(2018, 1, 29)] == 1 and pressure_first[dt.date(2018, 2, 19)] == 0
+    mediation = pd.Series(arrays["rok_mediation"], index=s.week_starts())
+    assert mediation[dt.date(2017, 1, 2)] == 0.0 and mediation[dt.date(2017, 6, 5)] == 0.8
+    held = pd.Series(arrays["scheduled_exercise"], index=s.week_starts())
+    standard = pd.Series(arrays["standard_exercise"], index=s.week_starts())
+    assert held[dt.date(2018, 3, 5)] == 0 < standard[dt.date(2018, 3, 5)]    # spring 2018 postponed
+    assert held[dt.date(2018, 4, 2)] > 0                                     # ... held from April
+    assert held[dt.date(2018, 8, 20)] == 0 < standard[dt.date(2018, 8, 20)]  # UFG 2018 suspended
+    assert held[dt.date(2017, 8, 21)] == 1.0                                 # UFG 2017 held
+    assert (arrays["endogenous_sanctions"] == 0).all() and (arrays["forced_stage"] == 0).all()
+
+
+def test_history_scenario_pins_the_whole_2016_state():
+    """The table's defaults for the initial state are the calibrated 2018 state; the replay that
+    produces that state must not start from it."""
+    from experiments.calibration import STATE_PARAMETERS
+
+    overrides = load_scenario(HISTORY).overrides
+    assert set(STATE_PARAMETERS) <= set(overrides)
+
+
+def test_mesa_and_batched_engines_replay_a_scenario_identically():
+    from model import EscalationModel
+
+    s = load_scenario(HISTORY)
+    replay = Replay(s, replicates=3, seed=5)
+    from experiments.design import replicate_seeds
+
+    for i, seed in enumerate(replicate_seeds(5, 3)):
+        m = EscalationModel(s.params, rng=int(seed), levers=s.schedule()).run(s.weeks)
+        assert np.array_equal(m.trajectory()["tests"].to_numpy(), replay.weekly["tests"][:, i])
+        assert np.array_equal(m.trajectory()["talks_stage"].to_numpy(), replay.weekly["talks_stage"][:, i])
+
+
+def test_forced_events_force_the_stage(tmp_path):
+    text = SYNTHETIC.format(rate=0.0) + '\n[[events]]\ndate = 2030-03-06\nkind = "us_dprk_talks"\n'
+    replay = Replay(load_scenario(write(tmp_path, text)), replicates=20)
+    week = (dt.date(2030, 3, 6) - dt.date(2030, 1, 7)).days // 7
+    assert (replay.weekly["talks_stage"][week] >= 2).all()
+    assert (replay.weekly["talks_stage"][:week] == 0).all()
+
+
+@pytest.mark.parametrize("change, fragments", [
+    (("end = 2031-12-29", "end = 2029-12-29"), ["dates out of order", "start 2030-01-07"]),
+    (("", '[[sanctions]]\ndate = 2030-06-01\nlevel = 0.5\n[[sanctions]]\ndate = 2030-03-01\nlevel = 0.6\n'),
+     ["dates out of order in [[sanctions]]", "2030-03-01 comes after 2030-06-01"]),
+    (("", '[[exercises]]\nname = "Foal Egle"\nyear = 2030\n'), ["unknown exercise 'Foal Egle'", "Foal Eagle"]),
+    (("", '[[exercises]]\nname = "Foal Eagle"\nyear = 2030\nstatus = "postponed"\n'), ["status 'postponed'", "delayed"]),
+    (("", '[[levers]]\ndate = 2030-02-01\nengagement_stance = "maximum_pressure"\n'), ["engagement_stance='maximum_pressure'", "pressure_first"]),
+    (("", '[[levers]]\ndate = 2030-02-01\nrok_mediation = 1.5\n'), ["rok_mediation=1.5 is out of range", "allowed 0 to 1"]),
+    (("", '[[sanctions]]\ndate = 2030-02-01\nlevel = 2.0\n'), ["sanctions_level=2 is out of range"]),
+    (("", '[[sanctions]]\ndate = 2035-02-01\nlevel = 0.2\n'), ["outside the scenario"]),
+    (("", '[[events]]\ndate = 2030-02-01\nkind = "summit"\n'), ["kind 'summit'", "us_dprk_talks"]),
+    (("test_baseline_rate = 0.0", "test_baseline_rat = 0.0"), ["unknown parameter 'test_baseline_rat'"]),
+])
+def test_scenario_errors_exit_2_with_one_line(tmp_path, change, fragments):
+    old, new = change
+    text = SYNTHETIC.format(rate=0.0)
+    text = text.replace(old, new, 1) if old else text + new
+    path = write(tmp_path, text)
+    with pytest.raises(UserError):
+        load_scenario(path)
+    assert_one_line_error(run_cli("replay", str(path), "--record", str(RECORD), "--replicates", "5"), *fragments)
+
+
+@pytest.mark.parametrize("csv, fragment", [
+    ("month,missile_launch_events\n2016-01,1\n", "missing column(s) nuclear_tests"),
+    ("month,missile_launch_events,nuclear_tests\n2016-1x,1,0\n", "is not a month YYYY-MM"),
+    ("month,missile_launch_events,nuclear_tests\n2016-01,one,0\n", "'one' is not a non-negative integer"),
+    ("month,missile_launch_events,nuclear_tests\n2016-01,1,0\n2016-01,2,0\n", "lists 2016-01 twice"),
+])
+def test_record_errors_exit_2_with_one_line(tmp_path, csv, fragment):
+    record = tmp_path / "bad.csv"
+    record.write_text(csv)
+    with pytest.raises(UserError, match="bad.csv"):
+        read_record(record)
+    assert_one_line_error(run_cli("replay", str(HISTORY), "--record", str(record)), "bad.csv", fragment)
+    assert_one_line_error(run_cli("replay", str(HISTORY), "--record", str(tmp_path / "none.csv")), "record file not found")
+
+
+# ---- replay against a synthetic record whose answer is known ------------------------------------
+
+
+def test_replay_with_no_testing_against_an_empty_record_is_perfect(tmp_path):
+    scenario = load_scenario(write(tmp_path, SYNTHETIC.format(rate=0.0)))
+    record = read_record(synthetic_record(tmp_path, [0] * 24))
+    scores = Replay(scenario, replicates=50, record=record).scores()
+    assert scores == {"coverage_50": 1.0, "coverage_90": 1.0, "mae_monthly_launches": 0.0, "months_compared": 24}
+    wrong = read_record(synthetic_record(tmp_path, [2] * 24, name="two.csv"))
+    scores = Replay(scenario, replicates=50, record=wrong).scores()
+    assert scores["coverage_90"] == 0.0 and scores["mae_monthly_launches"] == 2.0
+
+
+def test_replay_of_a_constant_rate_matches_poisson(tmp_path):
+    rate = 0.3  # tests per week, all at rung 1 (initial rung 0 and no ladder moves)
+    text = SYNTHETIC.format(rate=rate) + "initial_rung = 0\nladder_up_prob = 0.0\nladder_down_prob = 0.0\n"
+    scenario = load_scenario(write(tmp_path, text))
+    replay = Replay(scenario, replicates=2000, record=read_record(synthetic_record(tmp_path, [1] * 24)))
+    weeks_in_month = pd.Series(replay.week_months).value_counts().sort_index().to_numpy()
+    expected = rate * weeks_in_month
+    sd = np.sqrt(expected / 2000)  # Poisson: variance = mean; SE of a mean over 2000 runs
+    frame = replay.comparison()
+    assert np.all(np.abs(frame["sim_launches_mean"].to_numpy() - expected) < 4 * sd)
+    # MAE against a record of one launch a month is then known: mean |1 - rate * weeks|
+    assert replay.scores()["mae_monthly_launches"] == pytest.approx(np.mean(np.abs(1 - expected)), abs=4 * sd.max())
+    # and the 90% interval of a Poisson(1.2-1.5) count contains 1 every month
+    assert replay.scores()["coverage_90"] == 1.0
+
+
+def test_facts_are_not_applicable_outside_their_period(tmp_path):
+    scenario = load_scenario(write(tmp_path, SYNTHETIC.format(rate=0.1)))
+    facts = Replay(scenario, replicates=20, record=read_record(synthetic_record(tmp_path, [0] * 24))).summary()["facts"]
+    assert facts["F1"] == facts["F3"] == "n/a"
+
+
+# ---- the 2016-2018 replay with the calibrated parameters ------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def history_replay():
+    scenario = load_scenario(HISTORY)
+    return Replay(scenario, replicates=1000, seed=2016, record=load_record_for(scenario, None))
+
+
+def test_stylised_facts_pass_with_the_calibrated_parameters(history_replay):
+    facts = {f.name: f for f in history_replay.facts()}
+    for name in ("F1", "F2", "F3", "F4", "F5"):
+        assert facts[name].passed, f"{name}: {facts[name].detail}"
+
+
+def test_f5_share_is_above_80_percent_beyond_sampling_error(history_replay):
+    from model.rules import INTER_KOREAN, PRELIMINARY
+
+    talks = history_replay.first_week(PRELIMINARY)
+    first = (history_replay.first_week(INTER_KOREAN, exactly=True) < talks)[~np.isnan(talks)]
+    se = np.sqrt(0.8 * 0.2 / first.size)
+    assert first.size > 200 and first.mean() - 2 * se >= 0.8
+
+
+def test_replay_json_has_the_documented_keys(tmp_path):
+    result = run_cli("replay", str(HISTORY), "--replicates", "100", "--json", "--out", str(tmp_path / "out"))
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert {"coverage_50", "coverage_90", "mae_monthly_launches", "facts"} <= set(summary)
+    assert set(summary["facts"]) == {"F1", "F2", "F3", "F4", "F5"}
+    assert set(summary["facts"].values()) <= {"pass", "fail", "n/a"}
+    assert (tmp_path / "out" / "replay_launches.png").stat().st_size > 10_000
+    monthly = pd.read_csv(tmp_path / "out" / "replay_monthly.csv")
+    assert len(monthly) == 36 and monthly["obs_launches"].sum() == read_record(RECORD)["launches"].sum()
+
+
+# ---- calibration ----------------------------------------------------------------------------------
+
+
+def test_observed_summaries_are_computed_from_the_record():
+    scenario = load_scenario(HISTORY)
+    observed = observed_summaries(scenario, read_record(RECORD))
+    record = pd.read_csv(RECORD)
+    assert observed["launches_2016"] == record[record["month"].str.startswith("2016")]["missile_launch_events"].sum()
+    assert observed["nuclear_tests_2016_17"] == record[record["month"] < "2018"]["nuclear_tests"].sum()
+    assert observed["first_inter_korean_month"] == 24  # January 2018
+
+
+def test_small_calibration_runs_and_narrows_nothing_it_should_not(tmp_path):
+    scenario = load_scenario(HISTORY)
+    result = calibrate(scenario, read_record(RECORD), population=60, generations=2, accept=0.1, seed=3,
+                       block=2000, progress=False)
+    assert len(result.posterior) == 60 and set(CALIBRATED_PARAMETERS) <= set(result.posterior)
+    assert result.posterior["weight"].sum() == pytest.approx(1.0)
+    assert result.tolerances[1] <= result.tolerances[0]
+    for name in CALIBRATED_PARAMETERS:
+        assert TABLE[name].low <= result.estimates[name] <= TABLE[name].high
+    text = result.toml()
+    assert "[parameters]" in text and "[initial_state]" in text
+
+
+def test_parameter_table_defaults_are_the_calibrated_values():
+    calibrated = read_calibrated(CALIBRATED_FILE)
+    assert set(calibrated["parameters"]) == set(CALIBRATED_PARAMETERS)
+    for section in ("parameters", "initial_state"):
+        for name, value in calibrated[section].items():
+            assert TABLE[name].default == pytest.approx(value), name
+            assert "model/calibrated.toml" in TABLE[name].source, name
