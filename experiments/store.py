@@ -16,7 +16,7 @@ from __future__ import annotations
 import io
 import json
 import os
-import shutil
+import re
 import socket
 import tempfile
 import time
@@ -37,7 +37,12 @@ CHUNK_DIR = "chunks"
 METADATA_KEY = b"escalation"
 FORMAT_VERSION = 1
 STALE_TMP_SECONDS = 24 * 3600
-SUMMARY_FILES = ("summary.csv", "summary.md", "report.md")
+FIGURES = ("p_talks_heatmap", "time_to_talks", "contrasts_forest", "testing_cost", "talks_testing_tradeoff",
+           "trajectories_fan")
+GENERATED_FILES = ("summary.csv", "report.md", *(f"{stem}{suffix}" for stem in FIGURES for suffix in (".png", ".pdf")))
+"""Every file the sweep and the report write at the top of a results directory: ``--overwrite``
+removes these (and ``chunks/`` and the manifest), never anything else."""
+_TMP_NAME = re.compile(rf"^{re.escape(TMP_PREFIX)}(?P<host>.+)-(?P<pid>\d+)-[A-Za-z0-9_]+(\.\w+)?$")
 
 
 def _tmp_prefix() -> str:
@@ -86,21 +91,22 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def clean_temporary_files(directory: Path) -> list[Path]:
-    """Remove temporary files left by writers that died (same host, process gone) or that are
-    older than a day; return what was removed. Files of live writers are left alone."""
+def clean_temporary_files(*directories: Path) -> list[Path]:
+    """Remove, directly inside ``directories``, the temporary files this program wrote and whose
+    writer is gone (same host, process no longer running) or that are older than a day; return
+    what was removed. Live writers' files, and files of other names, are left alone."""
     removed = []
     host = socket.gethostname()
-    for path in Path(directory).rglob(f"{TMP_PREFIX}*"):
-        parts = path.name[len(TMP_PREFIX):].split("-")
-        stale = time.time() - path.stat().st_mtime > STALE_TMP_SECONDS
-        try:
-            dead = parts[0] == host and not _pid_alive(int(parts[1]))
-        except (IndexError, ValueError):
-            dead = True  # not a name we write: left by something else, treat as debris
-        if stale or dead:
-            path.unlink(missing_ok=True)
-            removed.append(path)
+    for directory in directories:
+        for path in Path(directory).glob(f"{TMP_PREFIX}*"):
+            match = _TMP_NAME.match(path.name)
+            if match is None or not path.is_file():
+                continue
+            stale = time.time() - path.stat().st_mtime > STALE_TMP_SECONDS
+            dead = match["host"] == host and not _pid_alive(int(match["pid"]))
+            if stale or dead:
+                path.unlink(missing_ok=True)
+                removed.append(path)
     return removed
 
 
@@ -136,6 +142,9 @@ class ResultStore:
         if self.directory.exists() and not self.directory.is_dir():
             raise UserError(f"{self.directory} exists and is not a directory")
         existing = self.manifest()
+        if existing is None and self.directory.is_dir() and any(self.directory.iterdir()):
+            raise UserError(f"{self.directory} is not empty and is not a results directory (no {MANIFEST}); "
+                            "choose a new or empty directory")
         if existing is not None and not overwrite:
             if existing.get("config_hash") != experiment.config_hash():
                 raise UserError(
@@ -154,14 +163,11 @@ class ResultStore:
                     f"{self.directory} was written in chunks of {existing.get('chunk_size')} runs, not "
                     f"{experiment.runs_per_chunk}; rerun with that chunk size or pass --overwrite"
                 )
-        if existing is None and self.chunk_dir.exists() and any(self.chunk_dir.glob("chunk-*.parquet")):
-            if not overwrite:
-                raise UserError(f"{self.directory} has result chunks but no {MANIFEST}; choose another --out or pass --overwrite")
-        if overwrite:
+        if overwrite and existing is not None:
             self.clear()
         self.directory.mkdir(parents=True, exist_ok=True)
         self.chunk_dir.mkdir(exist_ok=True)
-        clean_temporary_files(self.directory)
+        clean_temporary_files(self.directory, self.chunk_dir)
         if self.manifest() is None:
             manifest = {
                 "format": FORMAT_VERSION,
@@ -179,16 +185,15 @@ class ResultStore:
             atomic_write_text(self.manifest_path, json.dumps(manifest, indent=2, default=str) + "\n")
 
     def clear(self) -> None:
-        """Remove this store's own files (manifest, chunks, summary and figures), nothing else."""
-        if self.chunk_dir.is_dir():
-            shutil.rmtree(self.chunk_dir)
-        self.manifest_path.unlink(missing_ok=True)
-        for name in SUMMARY_FILES:
+        """Remove this store's own files (chunks, manifest and :data:`GENERATED_FILES`), nothing else."""
+        for chunk in self.chunk_files():
+            chunk.unlink()
+        clean_temporary_files(self.chunk_dir)
+        if self.chunk_dir.is_dir() and not any(self.chunk_dir.iterdir()):
+            self.chunk_dir.rmdir()
+        for name in GENERATED_FILES:
             (self.directory / name).unlink(missing_ok=True)
-        for figure in self.directory.glob("*.png"):
-            figure.unlink()
-        for figure in self.directory.glob("*.pdf"):
-            figure.unlink()
+        self.manifest_path.unlink(missing_ok=True)
 
     def manifest(self) -> dict[str, Any] | None:
         """The manifest, or None when the directory has none; a corrupt one is a UserError."""

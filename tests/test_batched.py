@@ -98,7 +98,7 @@ def test_a_run_does_not_depend_on_its_block():
     whole = simulate(params, seeds, 40).outcomes_frame()
     halves = pd.concat([simulate(params[:5], seeds[:5], 40).outcomes_frame(),
                         simulate(params[5:], seeds[5:], 40).outcomes_frame()], ignore_index=True)
-    pd.testing.assert_frame_equal(whole, halves)
+    pd.testing.assert_frame_equal(whole, halves, check_exact=True)
 
 
 def test_trajectories_are_optional_and_do_not_change_outcomes():
@@ -106,7 +106,7 @@ def test_trajectories_are_optional_and_do_not_change_outcomes():
     plain = simulate(params, seeds, 30)
     traced = simulate(params, seeds, 30, trajectories=True)
     assert plain.trajectory is None
-    pd.testing.assert_frame_equal(plain.outcomes_frame(), traced.outcomes_frame())
+    pd.testing.assert_frame_equal(plain.outcomes_frame(), traced.outcomes_frame(), check_exact=True)
     frame = traced.trajectory_frame()
     assert list(frame.columns) == ["run", "week", *TRAJECTORY_COLUMNS] and len(frame) == 50 * 30
 
@@ -128,7 +128,7 @@ def test_varying_arrays_equal_separate_parameter_sets():
     values = np.array([0.1, 0.5, 0.9, 0.3])
     by_arrays = simulate_arrays(Params(), {"sanctions_level": values, "hawkes_alpha": values / 2}, np.arange(4), 30)
     by_points = simulate([Params(sanctions_level=v, hawkes_alpha=v / 2) for v in values], np.arange(4), 30)
-    pd.testing.assert_frame_equal(by_arrays.outcomes_frame(), by_points.outcomes_frame())
+    pd.testing.assert_frame_equal(by_arrays.outcomes_frame(), by_points.outcomes_frame(), check_exact=True)
 
 
 def test_varying_arrays_are_validated():

@@ -121,3 +121,11 @@ def test_cli_writes_the_report_against_a_partial_baseline(smoke_dir, tmp_path):
 
 def test_cli_errors_are_one_line(tmp_path):
     assert_one_line_error(run_cli("report", str(tmp_path / "missing")), "results directory not found")
+
+
+def test_everything_the_report_writes_is_known_to_the_store(report, smoke_dir):
+    """`sweep --overwrite` may delete only files the program wrote: the report writes no other."""
+    from experiments.store import GENERATED_FILES
+
+    paths, _ = report
+    assert {p.name for p in paths} <= set(GENERATED_FILES)

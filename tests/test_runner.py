@@ -66,13 +66,15 @@ def test_a_row_is_the_model_run_with_its_parameters_and_seed(smoke, reference):
 
 
 def test_two_workers_and_other_chunk_sizes_give_identical_rows(smoke, reference, tmp_path):
-    pd.testing.assert_frame_equal(rows(smoke, tmp_path / "w2", workers=2), reference)
+    pd.testing.assert_frame_equal(rows(smoke, tmp_path / "w2", workers=2), reference, check_exact=True)
     for size in (7, 320):
-        pd.testing.assert_frame_equal(rows(smoke.with_options(chunk_size=size), tmp_path / f"c{size}", workers=1), reference)
+        pd.testing.assert_frame_equal(rows(smoke.with_options(chunk_size=size), tmp_path / f"c{size}", workers=1), reference,
+                                      check_exact=True)
 
 
 def test_mesa_engine_gives_identical_rows(smoke, reference, tmp_path):
-    pd.testing.assert_frame_equal(rows(smoke.with_options(engine="mesa"), tmp_path / "mesa", workers=2), reference)
+    pd.testing.assert_frame_equal(rows(smoke.with_options(engine="mesa"), tmp_path / "mesa", workers=2), reference,
+                                  check_exact=True)
 
 
 def test_dask_local_cluster_gives_identical_rows(smoke, reference, tmp_path):
@@ -80,7 +82,7 @@ def test_dask_local_cluster_gives_identical_rows(smoke, reference, tmp_path):
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                                   dashboard_address=None, silence_logs=40) as cluster:
         got = rows(smoke, tmp_path / "dask", dask=cluster.scheduler_address)
-    pd.testing.assert_frame_equal(got, reference)
+    pd.testing.assert_frame_equal(got, reference, check_exact=True)
 
 
 def test_shards_together_make_the_whole(smoke, reference, tmp_path):
@@ -90,7 +92,7 @@ def test_shards_together_make_the_whole(smoke, reference, tmp_path):
     for i in (1, 2):
         last = run_sweep(smoke, out, workers=1, shard=(i, 3), progress=False)
     assert last.complete
-    pd.testing.assert_frame_equal(ResultStore(out).load(), reference)
+    pd.testing.assert_frame_equal(ResultStore(out).load(), reference, check_exact=True)
 
 
 def test_interrupted_sweep_resumes_to_the_same_rows(smoke, reference, tmp_path, monkeypatch):
@@ -115,7 +117,7 @@ def test_interrupted_sweep_resumes_to_the_same_rows(smoke, reference, tmp_path, 
     again = run_sweep(smoke, out, workers=1, progress=False)
     assert again.chunks_skipped == 3 and again.complete
     assert not debris.exists()
-    pd.testing.assert_frame_equal(ResultStore(out).load(), reference)
+    pd.testing.assert_frame_equal(ResultStore(out).load(), reference, check_exact=True)
 
 
 def test_sweep_killed_with_sigkill_resumes_complete_and_duplicate_free(smoke, tmp_path):
@@ -137,7 +139,7 @@ def test_sweep_killed_with_sigkill_resumes_complete_and_duplicate_free(smoke, tm
     got = ResultStore(out).load()
     assert len(got) == Design(smoke).n_runs and not got["run"].duplicated().any()
     expected = rows(smoke, tmp_path / "clean", workers=1)
-    pd.testing.assert_frame_equal(got, expected)
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)
 
 
 def test_a_different_config_is_refused_and_nothing_is_touched(smoke, tmp_path):
@@ -150,6 +152,43 @@ def test_a_different_config_is_refused_and_nothing_is_touched(smoke, tmp_path):
     assert {p: p.stat().st_mtime_ns for p in out.rglob("*")} == before
     run_sweep(other, out, workers=1, overwrite=True, progress=False)
     assert len(ResultStore(out).load()) == 8 * 41
+
+
+def test_a_directory_that_is_not_ours_is_never_touched(smoke, tmp_path):
+    paper = tmp_path / "paper"
+    paper.mkdir()
+    (paper / "figure1.png").write_bytes(b"my figure")
+    (paper / "summary.csv").write_text("my precious data")
+    for overwrite in (False, True):
+        with pytest.raises(UserError, match="not empty and is not a results directory"):
+            run_sweep(smoke, paper, workers=1, progress=False, overwrite=overwrite)
+    assert sorted(p.name for p in paper.iterdir()) == ["figure1.png", "summary.csv"]
+    assert (paper / "summary.csv").read_text() == "my precious data"
+
+
+def test_overwrite_removes_only_what_the_program_wrote(smoke, tmp_path):
+    out = tmp_path / "ours"
+    run_sweep(smoke, out, workers=1, progress=False)
+    SweepResult.load(out).write_summary()
+    (out / "notes.txt").write_text("mine")
+    (out / "figure1.png").write_bytes(b"mine too")
+    run_sweep(smoke.with_options(replicates=41), out, workers=1, progress=False, overwrite=True)
+    assert (out / "notes.txt").read_text() == "mine" and (out / "figure1.png").read_bytes() == b"mine too"
+    assert not (out / "summary.csv").exists() and len(ResultStore(out).load()) == 8 * 41
+
+
+def test_temporary_file_cleaner_parses_hostnames_with_dashes(tmp_path, monkeypatch):
+    import experiments.store as store
+
+    monkeypatch.setattr(store.socket, "gethostname", lambda: "ip-10-0-0-1")
+    dead = tmp_path / ".tmp-ip-10-0-0-1-999999999-ab_c9.parquet"
+    live_elsewhere = tmp_path / f".tmp-ip-10-0-0-1-b-{os.getpid()}-xyz.parquet"  # host "ip-10-0-0-1-b"
+    mine_alive = tmp_path / f".tmp-ip-10-0-0-1-{os.getpid()}-xyz.json"
+    foreign = tmp_path / ".tmp-something-else"
+    for path in (dead, live_elsewhere, mine_alive, foreign):
+        path.write_bytes(b"x")
+    assert store.clean_temporary_files(tmp_path) == [dead]
+    assert live_elsewhere.exists() and mine_alive.exists() and foreign.exists()
 
 
 def test_results_of_another_model_version_are_refused(smoke, tmp_path, monkeypatch):
