@@ -423,7 +423,7 @@ def trajectories(result: "SweepResult", policies: Sequence[Mapping[str, Any]], r
         chosen.extend(points.tolist())
     chosen = list(dict.fromkeys(chosen))
     point_index = np.repeat(np.arange(len(chosen)), replicates)
-    seeds = np.tile(design.seeds[:replicates], len(chosen))
+    seeds = np.concatenate([design.point_seeds(d)[:replicates] for d in chosen])
     batch = simulate_points([design.params[d] for d in chosen], point_index, seeds, design.weeks, trajectories=True)
     _check_reproduced(result, np.asarray(chosen)[point_index], np.tile(np.arange(replicates), len(chosen)),
                       batch.outcomes_frame())

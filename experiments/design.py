@@ -1,9 +1,11 @@
 """Experimental designs: full factorial over the levers, Latin hypercube over the uncertainties,
 replicate seeds shared by every design point (common random numbers), and chunks of runs.
 
-Run ``i`` of a design is replicate ``i % R`` of design point ``i // R``; its seed depends on
-the replicate only, so every design point sees the same random numbers in replicate ``r`` and
-policy contrasts are paired.
+Run ``i`` of a design is replicate ``i % R`` of design point ``i // R``. Its seed depends on the
+replicate and, when uncertainties are sampled, on the scenario (the Latin-hypercube point):
+every policy sees the same random numbers in replicate ``r`` of a scenario, so policy contrasts
+are paired, while different scenarios get independent draws (pooling rows over scenarios with
+shared seeds would make them correlated and understate the uncertainty of pooled estimates).
 """
 
 from __future__ import annotations
@@ -25,13 +27,15 @@ LHS_STREAM = 0x1A7E5
 the replicate seeds."""
 
 
-def replicate_seeds(seed: int, replicates: int, first: int = 0) -> np.ndarray:
+def replicate_seeds(seed: int, replicates: int, first: int = 0, scenario: int | None = None) -> np.ndarray:
     """The 64-bit seeds of replicates ``first .. first + replicates - 1``: replicate ``r`` gets
-    ``SeedSequence([seed, r]).generate_state(2)`` read as one uint64. Stable across numpy
-    versions (SeedSequence's hashing is specified) and independent of how many are asked for."""
+    ``SeedSequence([seed, r])`` (``[seed, r, scenario]`` for a sampled scenario)
+    ``.generate_state(2)`` read as one uint64. Stable across numpy versions (SeedSequence's
+    hashing is specified) and independent of how many are asked for."""
     out = np.empty(replicates, dtype=np.uint64)
     for i in range(replicates):
-        lo, hi = np.random.SeedSequence([seed, first + i]).generate_state(2, dtype=np.uint32)
+        key = [seed, first + i] if scenario is None else [seed, first + i, scenario]
+        lo, hi = np.random.SeedSequence(key).generate_state(2, dtype=np.uint32)
         out[i] = (np.uint64(hi) << np.uint64(32)) | np.uint64(lo)
     return out
 
@@ -102,7 +106,22 @@ class Design:
 
     @cached_property
     def seeds(self) -> np.ndarray:
+        """Replicate seeds of a design without sampled scenarios (see :meth:`point_seeds`)."""
         return replicate_seeds(self.experiment.seed, self.replicates)
+
+    @cached_property
+    def _scenario_seeds(self) -> dict[int, np.ndarray]:
+        return {}
+
+    def point_seeds(self, point: int) -> np.ndarray:
+        """The replicate seeds of design point ``point``: the same for every policy, and, when
+        uncertainties are sampled, different for each scenario."""
+        if "scenario" not in self.points.columns:
+            return self.seeds
+        scenario = int(self.points.iloc[point]["scenario"])
+        if scenario not in self._scenario_seeds:
+            self._scenario_seeds[scenario] = replicate_seeds(self.experiment.seed, self.replicates, scenario=scenario)
+        return self._scenario_seeds[scenario]
 
     @property
     def n_points(self) -> int:
@@ -128,6 +147,10 @@ class Design:
         table = self.points.iloc[points].reset_index()
         table.insert(0, "run", runs)
         table["replicate"] = replicates
-        table["seed"] = self.seeds[replicates]
+        if "scenario" in self.points.columns:
+            table["seed"] = np.fromiter((self.point_seeds(p)[r] for p, r in zip(points, replicates)),
+                                        dtype=np.uint64, count=len(runs))
+        else:
+            table["seed"] = self.seeds[replicates]
         return table
 

@@ -44,17 +44,29 @@ def git_state() -> dict[str, Any]:
 
 
 MODEL_DIR = REPO_ROOT / "model"
+ROW_CODE = (Path(__file__).with_name("design.py"),)  # seed derivation: also decides the rows
 
 
 @lru_cache(maxsize=1)
 def model_fingerprint() -> str:
-    """SHA-256 (first 16 hex digits) of the model's source files and calibrated values: results
-    from different model code or defaults must never be mixed in one results directory."""
+    """SHA-256 (first 16 hex digits) of the model's source files, its calibrated values and the
+    seed derivation: results from different code or defaults must never be mixed in one
+    results directory."""
     digest = hashlib.sha256()
-    for path in sorted([*MODEL_DIR.glob("*.py"), *MODEL_DIR.glob("*.toml")]):
+    for path in sorted([*MODEL_DIR.glob("*.py"), *MODEL_DIR.glob("*.toml"), *ROW_CODE]):
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
+
+
+def cpu_features() -> list[str]:
+    """The SIMD features numpy uses on this machine: they can change the last bit of ``exp`` and
+    ``log`` (never, in our tests, a discrete outcome)."""
+    try:
+        from numpy._core._multiarray_umath import __cpu_features__ as features
+    except ImportError:  # pragma: no cover - a numpy that moved it
+        return ["unknown"]
+    return sorted(name for name, on in features.items() if on)
 
 
 def provenance(experiment: Experiment, **extra: Any) -> dict[str, Any]:
@@ -71,7 +83,8 @@ def provenance(experiment: Experiment, **extra: Any) -> dict[str, Any]:
         },
         "packages": package_versions(),
         "git": git_state(),
-        "platform": {"system": platform.platform(), "machine": platform.machine(), "executable": sys.executable},
+        "platform": {"system": platform.platform(), "machine": platform.machine(), "executable": sys.executable,
+                     "numpy_cpu_features": cpu_features()},
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         **extra,
     }

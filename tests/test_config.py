@@ -52,6 +52,18 @@ def test_uncertainties_are_sampled_by_latin_hypercube(tmp_path):
     assert latin_hypercube(e.uncertainties, 8, e.seed).equals(sample)  # reproducible
 
 
+def test_replicate_seeds_are_shared_across_policies_but_not_across_scenarios(tmp_path):
+    text = GOOD.replace("seed = 1", "seed = 1\nsamples = 3") + "\n[uncertainties]\nhawkes_alpha = [0.1, 0.5]\n"
+    design = Design(load_experiment(write(tmp_path, text)))
+    table = design.run_table(design.chunks()[0].__class__(0, design.n_runs))
+    per_scenario = table.groupby(["scenario", "replicate"])["seed"].nunique()
+    assert (per_scenario == 1).all()                   # every policy: the same seed (CRN)
+    by_replicate = table.groupby("replicate")["seed"].nunique()
+    assert (by_replicate == 3).all()                   # each scenario: its own draws
+    plain = Design(load_experiment(write(tmp_path, GOOD, "plain.toml")))
+    assert (plain.run_table(plain.chunks()[0]).groupby("replicate")["seed"].nunique() == 1).all()
+
+
 def test_config_hash_ignores_the_engine_but_not_the_design(tmp_path):
     e = load_experiment(write(tmp_path, GOOD))
     assert e.config_hash() == e.with_options(engine="mesa").config_hash()
