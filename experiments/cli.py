@@ -21,6 +21,7 @@ from model.params import ParameterError
 from .errors import UserError
 
 EXIT_USAGE = 2
+MAX_WEEKS = 5200
 
 # The model does no linear algebra, and sweeps parallelise over processes: BLAS thread pools and
 # pyarrow's jemalloc background thread would only oversubscribe the cores and make this process
@@ -60,6 +61,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from model import Params
 
     params = Params.from_strings(args.set or [])  # validate before importing the heavy machinery
+    if args.trajectory and Path(args.trajectory).is_dir():
+        raise UserError(f"--trajectory {args.trajectory} is a directory; give a file name such as run.csv")
 
     from model.batched import simulate
     from model.model import EscalationModel
@@ -143,6 +146,7 @@ def _scenario_and_record(args: argparse.Namespace):
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
+    _output_dir(args.out)
     scenario, record = _scenario_and_record(args)
 
     from .history import Replay, write_replay
@@ -166,6 +170,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
+    _output_dir(args.out)
     scenario, record = _scenario_and_record(args)
 
     from .calibration import calibrate
@@ -246,6 +251,29 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _weeks(text: str) -> int:
+    value = _positive_int(text)
+    if value > MAX_WEEKS:
+        raise argparse.ArgumentTypeError(f"expected at most {MAX_WEEKS} weeks (100 years), got {value}")
+    return value
+
+
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number strictly between 0 and 1, got {value}")
+    return value
+
+
+def _output_dir(path: str | None) -> None:
+    """Refuse, before any work, an output path that exists and is not a directory."""
+    if path and Path(path).exists() and not Path(path).is_dir():
+        raise UserError(f"--out {path} exists and is not a directory")
+
+
 def _seed(text: str) -> int:
     try:
         value = int(text)
@@ -271,7 +299,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="one run of the model; prints its outcomes",
                          description="Run the model once and print the run's outcomes.")
     run.add_argument("--seed", type=_seed, default=1, help="random seed, 0 to 2**64-1 (default 1)")
-    run.add_argument("--weeks", type=_positive_int, default=52, help="weeks to simulate (default 52)")
+    run.add_argument("--weeks", type=_weeks, default=52, help="weeks to simulate (default 52, at most 5200)")
     run.add_argument("--set", action="append", metavar="NAME=VALUE",
                      help="override a parameter (repeatable); `escalation params` lists names and ranges")
     run.add_argument("--engine", choices=("mesa", "batched"), default="mesa",
@@ -331,7 +359,7 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.add_argument("--record", metavar="CSV", help="monthly record (default: the scenario's)")
     calibrate.add_argument("--population", type=_positive_int, default=1000, help="particles per generation (default 1000)")
     calibrate.add_argument("--generations", type=_positive_int, default=9, help="SMC generations at most (default 9)")
-    calibrate.add_argument("--accept", type=float, default=0.02, help="share of prior draws kept in generation 0 (default 0.02)")
+    calibrate.add_argument("--accept", type=_share, default=0.02, help="share of prior draws kept in generation 0 (default 0.02)")
     calibrate.add_argument("--seed", type=_seed, default=1, help="seed (default 1)")
     calibrate.add_argument("--out", default="results/calibration", help="output directory (default results/calibration)")
     calibrate.add_argument("--install", action="store_true", help="write the result to model/calibrated.toml")

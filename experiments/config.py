@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 import tomllib
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -124,6 +125,9 @@ def parse_experiment(data: dict[str, Any], source: str = "<config>") -> Experime
             raise UserError(f"{source}: [experiment] {key} must be a string, got {value!r}")
     if "name" not in head:
         raise UserError(f"{source}: [experiment] needs a name")
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", head["name"]):
+        raise UserError(f"{source}: [experiment] name {head['name']!r} must be a plain name (letters, digits, _ . -): "
+                        "it names the default results directory")
 
     levers = {name: _lever_values(name, spec, source) for name, spec in data.get("levers", {}).items()}
     params = {}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,45 @@ from .stats import wilson_interval
 
 PI_LEVELS = {50: (0.25, 0.75), 90: (0.05, 0.95)}
 RESPONSE_WEEKS = 12   # F2: sanctions came 1-12 weeks after a major test
-QUARTER_WEEKS = 13    # F2: launches in the quarter after a resolution vs the quarter before
+QUARTER_MONTHS = 3    # F2: launches in the quarter from a resolution's month vs the quarter before
+
+
+def week_months(scenario: Scenario) -> pd.PeriodIndex:
+    """The month of each simulated week (the month of its first day)."""
+    return pd.PeriodIndex([pd.Period(d, freq="M") for d in scenario.week_starts()])
+
+
+def by_month(weekly: np.ndarray, months_of_weeks: pd.PeriodIndex, how: str = "sum") -> np.ndarray:
+    """(weeks, runs) -> (months, runs), summing (or taking the maximum) over each month's weeks."""
+    starts = np.flatnonzero(np.r_[True, months_of_weeks[1:] != months_of_weeks[:-1]])
+    return (np.add if how == "sum" else np.maximum).reduceat(weekly, starts, axis=0)
+
+
+def resolution_windows(scenario: Scenario, months: pd.PeriodIndex) -> list[tuple[np.ndarray, np.ndarray]]:
+    """For each sanctions step that sets a level (a resolution), the positions in ``months`` of
+    the quarter starting with its month and of the quarter before; resolutions whose six months
+    are not all in ``months`` are left out. The record is monthly, so both the record and the
+    simulation are compared on these calendar months."""
+    position = {m: i for i, m in enumerate(months)}
+    windows = []
+    for step in scenario.sanctions:
+        if step.level is None:
+            continue
+        month = pd.Period(step.date, freq="M")
+        after = [month + k for k in range(QUARTER_MONTHS)]
+        before = [month - QUARTER_MONTHS + k for k in range(QUARTER_MONTHS)]
+        if all(m in position for m in after + before):
+            windows.append((np.array([position[m] for m in after]), np.array([position[m] for m in before])))
+    return windows
+
+
+def launch_change(launches: np.ndarray, windows: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """Launches in the quarter after minus the quarter before, summed over resolutions
+    (``launches``: months first; works for one series or for (months, runs))."""
+    total = np.zeros(launches.shape[1:])
+    for after, before in windows:
+        total = total + launches[after].sum(axis=0) - launches[before].sum(axis=0)
+    return total
 
 
 def predictive_interval(samples: np.ndarray, level: int, axis: int = -1) -> tuple[np.ndarray, np.ndarray]:
@@ -67,22 +105,14 @@ class Replay:
         if replicates < 1:
             raise UserError(f"replicates must be at least 1, got {replicates}")
         self.scenario, self.replicates, self.seed, self.record = scenario, replicates, seed, record
-        seeds = replicate_seeds(seed, replicates)
-        result = simulate_points([scenario.params], np.zeros(replicates, dtype=np.intp), seeds, scenario.weeks,
-                                 [scenario.schedule()], trajectories=True)
-        self.weekly = result.trajectory
-        self.outcomes = result.outcomes
-        starts = scenario.week_starts()
-        self.week_months = pd.PeriodIndex([pd.Period(d, freq="M") for d in starts])
+        self.weekly = self._simulate(scenario)
+        self.week_months = week_months(scenario)
         self.months = self.week_months.unique()
 
     # -- monthly series -------------------------------------------------------------------------
 
     def _by_month(self, weekly: np.ndarray, how: str = "sum") -> np.ndarray:
-        """(weeks, runs) -> (months, runs) by summing (or taking the max) over each month's weeks."""
-        starts = np.flatnonzero(np.r_[True, self.week_months[1:] != self.week_months[:-1]])
-        reduce = np.add if how == "sum" else np.maximum
-        return reduce.reduceat(weekly, starts, axis=0)
+        return by_month(weekly, self.week_months, how)
 
     @cached_property
     def launches(self) -> np.ndarray:
@@ -190,31 +220,39 @@ class Replay:
             parts.append(f"{label}: observed {observed:g}, simulated 90% PI [{low:g}, {high:g}]")
         return Fact(name, claim, ok, "; ".join(parts))
 
+    def _simulate(self, scenario: Scenario) -> dict[str, np.ndarray]:
+        """Weekly series of ``scenario`` for this replay's replicate seeds (common random numbers)."""
+        seeds = replicate_seeds(self.seed, self.replicates)
+        return simulate_points([scenario.params], np.zeros(self.replicates, dtype=np.intp), seeds, scenario.weeks,
+                               [scenario.schedule()], trajectories=True).trajectory
+
     def _f2(self) -> Fact:
-        claim = "sanctions follow major tests within about 12 weeks; launches after resolutions as observed"
+        claim = ("sanctions follow major tests within about 12 weeks, without suppressing testing: the quarters "
+                 "from the resolutions' months see no fewer launches than without those resolutions")
         p = self.scenario.params
         factor = 1 + p.japan_lobby_weight * p.include_japan
         respond = 1 - (1 - min(1.0, p.sanctions_response_prob * factor)) ** RESPONSE_WEEKS
-        resolutions = [s for s in self.scenario.sanctions if s.level is not None]
-        weeks = [self.scenario.week_of(s.date) for s in resolutions]
-        weeks = [w for w in weeks if w > QUARTER_WEEKS and w + QUARTER_WEEKS <= self.scenario.weeks]
-        if self.record is None or not weeks:
+        windows = resolution_windows(self.scenario, self.months)
+        if not windows:
             return Fact("F2", claim, None, "no resolution with a full quarter before and after in the scenario")
-        launches_w = np.where(self.weekly["test_rung"] <= 3, self.weekly["tests"], 0)
-        sim = sum(launches_w[w - 1:w - 1 + QUARTER_WEEKS].sum(axis=0) - launches_w[w - 1 - QUARTER_WEEKS:w - 1].sum(axis=0)
-                  for w in weeks)
-        observed = 0
-        for w in weeks:
-            month = self.week_months[w - 1]
-            after = self.record["launches"].reindex(pd.period_range(month, periods=3, freq="M")).sum()
-            before = self.record["launches"].reindex(pd.period_range(month - 3, periods=3, freq="M")).sum()
-            observed += after - before
-        low, high = predictive_interval(sim, 90)
-        ok = bool(respond >= 0.75 and low <= observed <= high)
-        return Fact("F2", claim, ok,
-                    f"P(package within {RESPONSE_WEEKS} weeks of a major test) = {respond:.2f} (needs >= 0.75); "
-                    f"launches in the quarter after minus before, summed over {len(weeks)} resolutions: observed "
-                    f"{observed:g}, simulated 90% PI [{low:g}, {high:g}]")
+        # The counterfactual: the same runs (same seeds) without the resolutions.
+        without = replace(self.scenario, sanctions=[s for s in self.scenario.sanctions if s.level is None])
+        weekly = self._simulate(without)
+        counterfactual = self._by_month(np.where(weekly["test_rung"] <= 3, weekly["tests"], 0))
+        after = np.concatenate([a for a, _ in windows])
+        effect = self.launches[after].sum(axis=0) - counterfactual[after].sum(axis=0)
+        se = effect.std(ddof=1) / np.sqrt(effect.size) if effect.size > 1 else np.inf
+        ok = bool(respond >= 0.75 and effect.mean() >= -2 * se)
+        detail = (f"P(package within {RESPONSE_WEEKS} weeks of a major test) = {respond:.2f} (needs >= 0.75); "
+                  f"launches in the quarters from {len(windows)} resolutions' months, with minus without the "
+                  f"resolutions (paired runs): mean {effect.mean():+.2f} (SE {se:.2f}; needs >= -2 SE)")
+        if self.record is not None and set(self.months[np.r_[tuple(np.r_[a, b] for a, b in windows)]]) <= set(self.record.index):
+            sim = launch_change(self.launches, windows)
+            observed = float(launch_change(self.record["launches"].reindex(self.months).to_numpy(dtype=float), windows))
+            low, high = predictive_interval(sim, 90)
+            detail += (f". Reported, not judged: launches in those quarters minus the quarters before, observed "
+                       f"{observed:g}, simulated 90% PI [{low:g}, {high:g}]")
+        return Fact("F2", claim, ok, detail)
 
     def _f3(self) -> Fact:
         claim = "pause without relief: no launches in 2018, well below the 2016-17 rate"
@@ -256,8 +294,9 @@ class Replay:
             return Fact("F5", claim, None, "no simulated run reached US-DPRK talks")
         first = (contact < talks)[with_talks]
         low, high = wilson_interval(first.sum(), first.size)
-        return Fact("F5", claim, bool(first.mean() >= 0.8),
-                    f"{first.mean():.2f} of {first.size} runs with talks (95% CI {low:.2f}-{high:.2f}; needs >= 0.80)")
+        return Fact("F5", claim, bool(low >= 0.8),
+                    f"{first.mean():.2f} of {first.size} runs with talks (95% CI {low:.2f}-{high:.2f}; "
+                    "needs the lower bound >= 0.80)")
 
     # -- output ---------------------------------------------------------------------------------
 

@@ -69,7 +69,7 @@ def _month(value: str) -> pd.Period:
 
 def _count(value: str, column: str, path: Path) -> int:
     text = value.strip()
-    if not text.isdigit():
+    if not re.fullmatch(r"[0-9]+", text):
         raise UserError(f"{path}: column {column}: {value!r} is not a non-negative integer")
     return int(text)
 

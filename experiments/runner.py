@@ -103,8 +103,8 @@ def make_executor(workers: int | None = None, dask: str | None = None) -> Iterat
             raise UserError("--dask needs the 'distributed' package") from None
         try:
             client = Client(dask, timeout="10s")
-        except (OSError, TimeoutError) as error:
-            raise UserError(f"cannot reach the Dask scheduler at {dask}: {error}") from None
+        except (OSError, TimeoutError, ValueError) as error:
+            raise UserError(f"cannot reach the Dask scheduler at {dask}: {str(error).splitlines()[0]}") from None
         try:
             slots = max(1, sum(client.nthreads().values()))
             yield client.get_executor(pure=False), slots
@@ -188,23 +188,22 @@ def run_sweep(experiment: Experiment, out: str | Path, *, workers: int | None = 
     design = Design(experiment)
     store = ResultStore(out)
     prov = provenance(experiment)
-    store.prepare(design, prov, overwrite=overwrite)
-    mine = design.chunks(shard)
-    todo = [c for c in mine if not store.is_done(c)]
-    done_runs = sum(len(c) for c in mine) - sum(len(c) for c in todo)
     meta = {**prov, "engine": experiment.engine}
+    # The executor first: a cluster that cannot be reached is reported before the directory is touched.
+    with make_executor(workers, dask) as (executor, parallelism):
+        store.prepare(design, prov, overwrite=overwrite)
+        mine = design.chunks(shard)
+        todo = [c for c in mine if not store.is_done(c)]
+        done_runs = sum(len(c) for c in mine) - sum(len(c) for c in todo)
+        bar = _progress_bar(sum(len(c) for c in mine), done_runs, experiment.name, enabled=progress)
+        try:
+            def write(task: ChunkTask, rows: pd.DataFrame) -> None:
+                store.write_chunk(task.chunk, rows, meta)
+                bar.update(len(task.chunk))
 
-    bar = _progress_bar(sum(len(c) for c in mine), done_runs, experiment.name, enabled=progress)
-    try:
-        if todo:
-            with make_executor(workers, dask) as (executor, parallelism):
-                def write(task: ChunkTask, rows: pd.DataFrame) -> None:
-                    store.write_chunk(task.chunk, rows, meta)
-                    bar.update(len(task.chunk))
-
-                execute((make_task(design, c, experiment.engine) for c in todo), executor, parallelism, write)
-    finally:
-        bar.close()
+            execute((make_task(design, c, experiment.engine) for c in todo), executor, parallelism, write)
+        finally:
+            bar.close()
     complete = all(store.is_done(c) for c in design.chunks())
     return SweepRun(store, design, len(todo), len(mine) - len(todo), complete)
 

@@ -55,7 +55,7 @@ from typing import Any
 import numpy as np
 
 from model.calendar import Exercise, standard_exercises, weekly_intensity
-from model.params import TABLE, Params, ParameterError, closest_name
+from model.params import DATE_RANGE, TABLE, Params, ParameterError, closest_name
 from model.policies import LeverSchedule, exercise_policy_code
 from model.rules import INTER_KOREAN, NEGOTIATIONS, PRELIMINARY
 
@@ -178,6 +178,9 @@ def parse_scenario(data: dict[str, Any], source: str = "<scenario>", base_dir: P
         if table not in _TABLES:
             raise fail(f"unknown table [{table}]{closest_name(table, _TABLES)}; allowed: "
                        + ", ".join(f"[{t}]" for t in _TABLES))
+    for table in ("scenario", "params"):
+        if table in data and not isinstance(data[table], dict):
+            raise fail(f"[{table}] must be a table")
     head = data.get("scenario")
     if not isinstance(head, dict) or "name" not in head:
         raise fail("needs a [scenario] table with a name")
@@ -258,6 +261,8 @@ def parse_scenario(data: dict[str, Any], source: str = "<scenario>", base_dir: P
         events.append((date, EVENT_KINDS[kind]))
 
     record = head.get("record")
+    if record is not None and not isinstance(record, str):
+        raise fail(f"[scenario] record must be a file name (a string), got {record!r}")
     record_path = (base_dir / record) if (record and base_dir is not None) else (Path(record) if record else None)
     endogenous = head.get("endogenous_sanctions", False)
     if not isinstance(endogenous, bool):
@@ -280,13 +285,17 @@ def _entries(data: dict[str, Any], table: str, fail) -> list[dict[str, Any]]:
 
 def _date(value: Any, what: str, fail) -> dt.date:
     if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise fail(f"{what} must be a date YYYY-MM-DD, got {value!r}") from None
+        date = value.date()
+    elif isinstance(value, dt.date):
+        date = value
+    else:
+        try:
+            date = dt.date.fromisoformat(str(value))
+        except ValueError:
+            raise fail(f"{what} must be a date YYYY-MM-DD, got {value!r}") from None
+    if not DATE_RANGE[0] <= date <= DATE_RANGE[1]:
+        raise fail(f"{what} {date} is outside the dates the model handles ({DATE_RANGE[0]} to {DATE_RANGE[1]})")
+    return date
 
 
 def _apply_exercise(exercises: list[Exercise], entry: dict[str, Any], i: int, fail, in_range) -> list[Exercise]:

@@ -42,6 +42,10 @@ ENGAGEMENT_STANCES: tuple[str, ...] = ("pressure_first", "pressure_and_engagemen
 """Engagement-stance lever values, in the order of their integer codes (0, 1)."""
 
 
+DATE_RANGE = (_dt.date(1950, 1, 1), _dt.date(2100, 12, 31))
+"""Dates the model accepts (start dates, scenario dates): the calendar is computed within them."""
+
+
 class ParameterError(ValueError):
     """A parameter name or value that the table does not allow; the message is one line."""
 
@@ -74,7 +78,7 @@ class Parameter:
         if self.dtype is bool:
             return "true or false"
         if self.dtype == "date":
-            return "a date YYYY-MM-DD"
+            return f"a date YYYY-MM-DD from {DATE_RANGE[0]} to {DATE_RANGE[1]}"
         return f"{_fmt(self.low)} to {_fmt(self.high)}"
 
     def coerce(self, value: Any) -> Any:
@@ -122,9 +126,10 @@ class Parameter:
                 raise ValueError(value)
             return number
         if self.dtype == "date":
-            if isinstance(value, _dt.date):
-                return value.isoformat()
-            return _dt.date.fromisoformat(str(value)).isoformat()
+            date = value if isinstance(value, _dt.date) else _dt.date.fromisoformat(str(value))
+            if not DATE_RANGE[0] <= date <= DATE_RANGE[1]:
+                raise ValueError(value)
+            return date.isoformat()
         return str(value)
 
 

@@ -56,6 +56,9 @@ def test_misspelt_parameter_exits_2_naming_the_right_one():
     (["run", "--engine", "gpu"], "mesa"),
     (["run", "--set", "hawkes_alpha=3"], "hawkes_beta"),
     (["frobnicate"], "invalid choice"),
+    (["run", "--weeks", "600000"], "at most 5200"),
+    (["run", "--set", "start_date=0001-01-01"], "1950-01-01"),
+    (["sweep", "experiments/configs/smoke.toml", "--dask", "foo", "--out", "/nonexistent/never/made"], "Dask scheduler"),
 ])
 def test_other_bad_input_exits_2_with_one_line(args, fragment):
     assert_one_line_error(run_cli(*args), fragment)
@@ -66,6 +69,10 @@ def test_bad_trajectory_path_leaves_nothing_behind(tmp_path):
     target.write_text("precious\n")
     assert_one_line_error(run_cli("run", "--set", "sanctions_level=2", "--trajectory", str(target)), "sanctions_level")
     assert target.read_text() == "precious\n"
+
+
+def test_trajectory_into_a_directory_is_refused(tmp_path):
+    assert_one_line_error(run_cli("run", "--trajectory", str(tmp_path)), "is a directory")
 
 
 def test_params_lists_every_parameter():

@@ -83,6 +83,8 @@ def test_config_hash_ignores_the_engine_but_not_the_design(tmp_path):
     (('exercise_policy = [', 'hawkes_alpha = [0.1, 0.2]\nexercise_policy = ['), ["'hawkes_alpha' is an uncertainty, not a lever"]),
     (('num = 3', 'num = 0'), ["num must be a positive integer"]),
     (('seed = 1', 'seed = 1\nengine = "gpu"'), ["engine 'gpu'", "batched, mesa"]),
+    (('name = "t"', 'name = "../../escaped"'), ["must be a plain name"]),
+    (('[params]', '[params]\nstart_date = 9999-06-01'), ["start_date", "1950-01-01 to 2100-12-31"]),
 ])
 def test_config_errors_exit_2_with_one_line(tmp_path, change, fragments):
     old, new = change

@@ -113,3 +113,16 @@ def test_seed_none_draws_and_records_a_seed():
 def test_params_object_and_overrides_combine():
     m = EscalationModel(Params(sanctions_level=0.3), rng=1, rok_mediation=0.1)
     assert m.params.sanctions_level == 0.3 and m.params.rok_mediation == 0.1
+
+
+def test_talks_collapsed_means_us_dprk_talks_fell_back_to_nothing():
+    seen = 0
+    for seed in range(300):
+        m = EscalationModel(rng=seed, collapse_per_test=3.0).run(52)
+        stage = m.trajectory()["talks_stage"].to_numpy()
+        before = np.r_[0, stage[:-1]]
+        expected = bool(((before >= 2) & (stage == 0)).any())
+        assert m.outcomes()["talks_collapsed"] == expected, seed
+        assert m.outcomes()["collapses"] == int(((before >= 1) & (stage == 0)).sum()), seed
+        seen += expected
+    assert seen > 10  # the property was exercised

@@ -248,4 +248,16 @@ def test_summary_intervals_agree_with_the_raw_rows(smoke, reference, tmp_path):
         assert point["p_talks"] == pytest.approx(talks.mean(), abs=1e-12)
         assert point["p_talks_low"] == pytest.approx(low, abs=1e-12)
         assert point["p_talks_high"] == pytest.approx(high, abs=1e-12)
-        assert point["mean_tests"] == pytest.approx(reference.loc[mask, "tests"].mean(), abs=1e-12)
+        tests = reference.loc[mask, "tests"]
+        assert point["mean_tests"] == pytest.approx(tests.mean(), abs=1e-12)
+        half = 1.959963984540054 * tests.std(ddof=1) / np.sqrt(len(tests))
+        assert point["mean_tests_low"] == pytest.approx(tests.mean() - half, abs=1e-12)
+        assert point["mean_tests_high"] == pytest.approx(tests.mean() + half, abs=1e-12)
+        assert point["p_inter_korean"] == pytest.approx(reference.loc[mask, "inter_korean_talks"].mean(), abs=1e-12)
+        assert point["p_any_test"] == pytest.approx((tests > 0).mean(), abs=1e-12)
+        # censoring only at the horizon: the Kaplan-Meier median is the first week by which half
+        # the runs had talks, and undefined when fewer than half ever do
+        weeks = reference.loc[mask, "talks_week"].to_numpy()
+        reached = [t for t in range(1, smoke.weeks + 1) if np.mean(weeks <= t) >= 0.5]
+        expected = reached[0] if reached else np.nan
+        assert point["median_weeks_to_talks"] == pytest.approx(expected, nan_ok=True)
