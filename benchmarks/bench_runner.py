@@ -30,7 +30,7 @@ DEFAULT_CONFIG = ROOT / "experiments" / "configs" / "policy_grid.toml"
 
 def one(kind: str, processes: int, config: Path, replicates: int) -> float:
     """Seconds for one job (run in this process)."""
-    import experiments.cli  # noqa: F401  - the command line's process settings (single-threaded numerics)
+    import experiments.cli  # noqa: F401  (the command line's process settings: single-threaded numerics)
     from experiments.config import load_experiment
     from experiments.design import Design
     from experiments.peer import batch_run_design

@@ -27,7 +27,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .config import Experiment
 from .design import Chunk, Design
 from .errors import UserError
 

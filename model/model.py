@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from . import rules
-from .agents import CHINA, DPRK, JAPAN, ROK, US, China, Japan, NorthKorea, SouthKorea, UnitedStates
+from .agents import DPRK, ROK, US, China, Japan, NorthKorea, SouthKorea, UnitedStates
 from .outcomes import OutcomeTally, as_python
 from .params import Params
 from .policies import LeverSchedule, forgone_exercise, held_exercise

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+SMOKE = ROOT / "experiments" / "configs" / "smoke.toml"
 
 
 def run_cli(*args: str, cwd: Path | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
@@ -32,3 +33,15 @@ def assert_one_line_error(result: subprocess.CompletedProcess, *fragments: str) 
 @pytest.fixture
 def cli():
     return run_cli
+
+
+@pytest.fixture(scope="session")
+def smoke_results(tmp_path_factory) -> Path:
+    """A small finished sweep (the smoke config, 20 replicates), shared by the analysis, plot and
+    report tests."""
+    from experiments.config import load_experiment
+    from experiments.runner import run_sweep
+
+    out = tmp_path_factory.mktemp("smoke")
+    run_sweep(load_experiment(SMOKE).with_options(replicates=20), out, workers=1, progress=False)
+    return out

@@ -9,22 +9,18 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from conftest import ROOT
 from experiments import analysis, stats
-from experiments.config import load_experiment, parse_experiment
+from experiments.config import parse_experiment
 from experiments.errors import UserError
 from experiments.runner import run_sweep
 
-SMOKE = ROOT / "experiments" / "configs" / "smoke.toml"
 LEVERS = ["sanctions_level", "exercise_policy", "engagement_stance"]
 BASELINE = {"sanctions_level": 0.95, "exercise_policy": "as_scheduled", "engagement_stance": "pressure_first"}
 
 
 @pytest.fixture(scope="module")
-def result(tmp_path_factory):
-    out = tmp_path_factory.mktemp("smoke")
-    run_sweep(load_experiment(SMOKE).with_options(replicates=20), out, workers=1, progress=False)
-    return analysis.load(out)
+def result(smoke_results):
+    return analysis.load(smoke_results)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -7,24 +7,18 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 
-from conftest import ROOT
 from experiments import analysis, plots
-from experiments.config import load_experiment
-from experiments.runner import run_sweep
 from experiments.summary import summarise
 from model import EscalationModel
 
-SMOKE = ROOT / "experiments" / "configs" / "smoke.toml"
 LEVERS = ["sanctions_level", "exercise_policy", "engagement_stance"]
 BASELINE = {"sanctions_level": 0.95, "exercise_policy": "as_scheduled", "engagement_stance": "pressure_first"}
 AT_TOP = {"sanctions_level": 0.95}
 
 
 @pytest.fixture(scope="module")
-def result(tmp_path_factory):
-    out = tmp_path_factory.mktemp("smoke")
-    run_sweep(load_experiment(SMOKE).with_options(replicates=20), out, workers=1, progress=False)
-    return analysis.load(out)
+def result(smoke_results):
+    return analysis.load(smoke_results)
 
 
 def visible_axes(fig) -> list:

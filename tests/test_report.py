@@ -8,23 +8,18 @@ import shutil
 
 import pytest
 
-from conftest import ROOT, assert_one_line_error, run_cli
+from conftest import assert_one_line_error, run_cli
 from experiments import analysis
-from experiments.config import load_experiment
 from experiments.errors import UserError
 from experiments.report import write_report
-from experiments.runner import run_sweep
 
-SMOKE = ROOT / "experiments" / "configs" / "smoke.toml"
 FIGURES = ["p_talks_heatmap", "time_to_talks", "contrasts_forest", "testing_cost", "talks_testing_tradeoff",
            "trajectories_fan"]
 
 
 @pytest.fixture(scope="module")
-def smoke_dir(tmp_path_factory):
-    out = tmp_path_factory.mktemp("smoke")
-    run_sweep(load_experiment(SMOKE).with_options(replicates=20), out, workers=1, progress=False)
-    return out
+def smoke_dir(smoke_results):
+    return smoke_results
 
 
 @pytest.fixture(scope="module")

@@ -6,13 +6,12 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, SMOKE
 from experiments.config import load_experiment
 from experiments.design import Design, replicate_seeds
 from experiments.errors import UserError
@@ -24,7 +23,6 @@ from experiments.store import ResultStore, read_metadata
 from model import EscalationModel
 from model.outcomes import FROM_TRAJECTORY
 
-SMOKE = ROOT / "experiments" / "configs" / "smoke.toml"
 
 
 @pytest.fixture(scope="module")
