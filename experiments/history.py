@@ -78,11 +78,6 @@ def predictive_interval(samples: np.ndarray, level: int, axis: int = -1) -> tupl
             np.quantile(samples, high, axis=axis, method="inverted_cdf"))
 
 
-def within(observed: float, samples: np.ndarray, level: int = 90) -> bool:
-    low, high = predictive_interval(np.asarray(samples), level)
-    return bool(low <= observed <= high)
-
-
 @dataclass
 class Fact:
     """One stylised fact's verdict: ``passed`` is None when the scenario does not cover it."""

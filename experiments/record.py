@@ -19,7 +19,6 @@ import pandas as pd
 from .errors import UserError
 
 REQUIRED = ("month", "missile_launch_events", "nuclear_tests")
-OPTIONAL = ("talks_event", "unsc_sanctions_resolutions", "us_unilateral_sanctions_major", "us_rok_major_exercise", "notes")
 US_DPRK = re.compile(r"US-DPRK|US–DPRK|Trump|Pompeo", re.I)
 INTER_KOREAN = re.compile(r"Inter-Korean|ROK envoys", re.I)
 DEFAULT_RECORD = Path(__file__).resolve().parents[1] / "data" / "dprk_monthly_2016_2018.csv"

@@ -20,7 +20,7 @@ import pandas as pd
 from . import rules
 from .model import SLOT_ADVANCE, SLOT_COLLAPSE, SLOT_RUNG, SLOT_SANCTIONS, SLOT_TESTS, TRAJECTORY_COLUMNS
 from .outcomes import OutcomeTally
-from .params import TABLE, ParameterError, Params, lookup
+from .params import TABLE, ParameterError, Params, check_constraints, lookup
 from .policies import SCHEDULE_FIELDS, LeverSchedule, apply_sanctions_floor, forgone_exercise, held_exercise
 from .rng import uniforms
 
@@ -63,11 +63,7 @@ class ParamArrays:
             if outside.any():
                 raise ParameterError(f"{name}={array[outside][0]} is out of range: allowed {row.allowed} ({row.unit})")
             values[name] = array
-        bad = np.asarray(values["hawkes_alpha"]) >= np.asarray(values["hawkes_beta"])
-        if bad.any():
-            raise ParameterError("hawkes_alpha must be less than hawkes_beta in every run")
-        if (np.asarray(values["ladder_up_prob"]) + np.asarray(values["ladder_down_prob"]) > 1).any():
-            raise ParameterError("ladder_up_prob + ladder_down_prob must be at most 1 in every run")
+        check_constraints(values)
         return cls(values)
 
 

@@ -27,6 +27,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
+
 Kind = Literal["lever", "uncertainty", "constant"]
 
 EXERCISE_POLICIES: tuple[str, ...] = (
@@ -410,7 +412,7 @@ class Params(Mapping[str, Any]):
         merged = {name: row.default for name, row in TABLE.items()}
         for name, value in {**(values or {}), **overrides}.items():
             merged[name] = lookup(name).coerce(value)
-        _check_constraints(merged)
+        check_constraints(merged)
         object.__setattr__(self, "_values", merged)
         object.__setattr__(self, "_hash", hash(tuple(sorted(merged.items()))))
 
@@ -471,23 +473,24 @@ class Params(Mapping[str, Any]):
         return (Params, (self._values,))
 
 
-def _check_constraints(values: Mapping[str, Any]) -> None:
-    """Constraints that involve more than one parameter."""
-    if values["hawkes_alpha"] >= values["hawkes_beta"]:
+def check_constraints(values: Mapping[str, Any]) -> None:
+    """Constraints that involve more than one parameter, for one parameter set (scalars) or for
+    many runs at once (arrays, as the batched engine's per-run parameters are); the first
+    violation is a :class:`ParameterError`."""
+    alpha, beta = np.asarray(values["hawkes_alpha"]), np.asarray(values["hawkes_beta"])
+    up, down = np.asarray(values["ladder_up_prob"]), np.asarray(values["ladder_down_prob"])
+    per_run = max(alpha.ndim, beta.ndim, up.ndim, down.ndim) > 0
+    if np.any(alpha >= beta):
         raise ParameterError(
+            "hawkes_alpha must be less than hawkes_beta in every run" if per_run else
             f"hawkes_alpha={values['hawkes_alpha']} must be less than hawkes_beta="
             f"{values['hawkes_beta']} (the test process would explode: branching ratio alpha/beta >= 1)"
         )
-    if values["ladder_up_prob"] + values["ladder_down_prob"] > 1:
+    if np.any(up + down > 1):
         raise ParameterError(
-            f"ladder_up_prob + ladder_down_prob = "
-            f"{values['ladder_up_prob'] + values['ladder_down_prob']:g} must be at most 1"
+            "ladder_up_prob + ladder_down_prob must be at most 1 in every run" if per_run else
+            f"ladder_up_prob + ladder_down_prob = {float(up + down):g} must be at most 1"
         )
-
-
-def check_constraints(values: Mapping[str, Any]) -> None:
-    """Public form of the cross-parameter checks, for code that validates arrays of values row by row."""
-    _check_constraints(values)
 
 
 def table_markdown() -> str:
