@@ -42,14 +42,15 @@ from model.rules import INTER_KOREAN, PRELIMINARY
 
 from .design import replicate_seeds
 from .errors import UserError
-from .history import by_month, week_months
+from .history import by_month, launches_by_month, resolution_windows, week_months, without_resolutions
 from .provenance import git_state
 from .scenario import Scenario
 
 CALIBRATED_PARAMETERS = (
     "test_baseline_rate", "hawkes_alpha", "threat_hazard_weight", "reactance_hazard_weight",
     "progress_hazard_weight", "talks_hazard_weight", "ladder_up_prob", "progress_per_test",
-    "dprk_talk_base", "dprk_talk_progress_weight", "inter_korean_rate", "us_dprk_rate",
+    "dprk_talk_base", "dprk_talk_progress_weight", "dprk_talk_stress_weight", "stress_gain",
+    "inter_korean_rate", "us_dprk_rate",
 )
 """The uncertainties the 2016-2018 record can inform: testing (baseline, self-excitation,
 reactance to new sanctions, threat, completion, talks), the ladder, and the talks process."""
@@ -57,7 +58,7 @@ reactance to new sanctions, threat, completion, talks), the ladder, and the talk
 # Not a target: the change in launches around UNSC resolutions (fact F2), kept out of sample.
 SUMMARIES = (
     "launches_2016", "launches_2017", "launches_2018", "months_with_launch_2016_17",
-    "nuclear_tests_2016_17", "first_inter_korean_month",
+    "nuclear_tests_2016_17", "talks_months_2016_17", "first_inter_korean_month",
     "first_us_dprk_month",
 )
 STATE_DATE = dt.date(2018, 2, 26)
@@ -77,10 +78,11 @@ def simulated_summaries(scenario: Scenario, trajectory: dict[str, np.ndarray]) -
     """The summary statistics of each simulated run (one row per run)."""
     weeks = week_months(scenario)
     unique = weeks.unique()
-    launches = by_month(np.where(trajectory["test_rung"] <= 3, trajectory["tests"], 0), weeks)
+    launches = launches_by_month(trajectory, weeks)
     nuclear = by_month(np.where(trajectory["test_rung"] == 4, trajectory["tests"], 0), weeks)
     year = np.asarray(unique.year)
     surge = (year == 2016) | (year == 2017)
+    talks = by_month((trajectory["talks_stage"] >= INTER_KOREAN).astype(np.int8), weeks, how="max")
 
     def first_month(stage: int) -> np.ndarray:
         reached = by_month((trajectory["talks_stage"] >= stage).astype(np.int8), weeks, how="max").astype(bool)
@@ -94,6 +96,7 @@ def simulated_summaries(scenario: Scenario, trajectory: dict[str, np.ndarray]) -
         "launches_2018": launches[year == 2018].sum(axis=0),
         "months_with_launch_2016_17": (launches[surge] > 0).sum(axis=0),
         "nuclear_tests_2016_17": nuclear[surge].sum(axis=0),
+        "talks_months_2016_17": talks[surge].sum(axis=0),
         "first_inter_korean_month": first_month(INTER_KOREAN),
         "first_us_dprk_month": first_month(PRELIMINARY),
     })
@@ -121,6 +124,7 @@ def observed_summaries(scenario: Scenario, record: pd.DataFrame) -> pd.Series:
         "launches_2018": rec.loc[year == 2018, "launches"].sum(),
         "months_with_launch_2016_17": (rec.loc[surge, "launches"] > 0).sum(),
         "nuclear_tests_2016_17": rec.loc[surge, "nuclear_tests"].sum(),
+        "talks_months_2016_17": rec.loc[surge, "talks"].sum(),
         "first_inter_korean_month": first("inter_korean_talks"),
         "first_us_dprk_month": first("us_dprk_talks"),
     }, dtype=float)
@@ -178,6 +182,8 @@ class Calibration:
 
     def toml(self) -> str:
         """The calibrated parameter file (``model/calibrated.toml``)."""
+        code = git_state()
+        dirty = {True: "true", False: "false"}.get(code["dirty"], '"unknown"')
         lines = [
             "# Calibrated parameter values: written by `escalation calibrate`; read by model/params.py.",
             "# Method: ABC-SMC (see experiments/calibration.py and docs/ODD.md, section 9).",
@@ -194,7 +200,8 @@ class Calibration:
             *([f'stopped = "{self.stopped}"'] if self.stopped else []),
             f"seed = {self.seed}",
             *[f"{key} = {value}" for key, value in self.settings.items()],
-            f'code_commit = "{git_state()["commit"]}"',
+            f'code_commit = "{code["commit"]}"',
+            f"code_dirty = {dirty}",
             "distance_scales = { "
             + ", ".join(f"{name} = {value:.6g}" for name, value in self.scales.items()) + " }",
             f'summaries = [{", ".join(repr(s) for s in SUMMARIES)}]'.replace("'", '"'),
@@ -356,6 +363,36 @@ def _smc_weights(theta: np.ndarray, previous: np.ndarray, previous_weights: np.n
     kernel = np.exp(log_kernel - log_kernel.max())
     weights = 1.0 / (kernel @ previous_weights)
     return weights / weights.sum()
+
+
+def resolution_effect_over_posterior(scenario: Scenario, posterior: pd.DataFrame, particles: int = 200,
+                                     replicates: int = 100, seed: int = 9) -> np.ndarray:
+    """Fact F2 over the posterior rather than at the calibrated point.
+
+    Draws ``particles`` particles from ``posterior`` by weight and, for each, replays
+    ``scenario`` ``replicates`` times with and without its UNSC resolutions on the same seeds
+    (common random numbers); returns, per drawn particle, the mean paired difference in launch
+    events over the quarters from the resolutions' months (the statistic F2 judges at the
+    calibrated point, :meth:`experiments.history.Replay.facts`). Negative means that, under
+    that particle, the resolutions suppress testing.
+    """
+    names = [c for c in posterior.columns if c in TABLE]
+    windows = resolution_windows(scenario, week_months(scenario).unique())
+    if not windows:
+        raise UserError(f"scenario {scenario.name} has no resolution with a full quarter before and after")
+    if particles < 1 or replicates < 1:
+        raise UserError(f"need particles >= 1 and replicates >= 1; got {particles}, {replicates}")
+    weights = posterior["weight"].to_numpy(dtype=float)
+    drawn = np.random.default_rng([seed, 0xF2]).choice(len(posterior), size=particles, p=weights / weights.sum())
+    theta = posterior.iloc[drawn][names].to_numpy(dtype=float).repeat(replicates, axis=0)
+    seeds = replicate_seeds(seed, particles * replicates)
+    after = np.concatenate([a for a, _ in windows])
+    totals = []
+    for variant in (scenario, without_resolutions(scenario)):
+        result = simulate_arrays(scenario.params, dict(zip(names, theta.T)), seeds, scenario.weeks,
+                                 variant.schedule(), trajectories=True)
+        totals.append(launches_by_month(result.trajectory, week_months(scenario))[after].sum(axis=0))
+    return (totals[0] - totals[1]).reshape(particles, replicates).mean(axis=1)
 
 
 def start_state(scenario: Scenario, replicates: int = 1000, seed: int = 2018, date: dt.date = STATE_DATE) -> dict[str, float]:

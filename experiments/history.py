@@ -42,6 +42,17 @@ def by_month(weekly: np.ndarray, months_of_weeks: pd.PeriodIndex, how: str = "su
     return (np.add if how == "sum" else np.maximum).reduceat(weekly, starts, axis=0)
 
 
+def launches_by_month(trajectory: dict[str, np.ndarray], months_of_weeks: pd.PeriodIndex) -> np.ndarray:
+    """Simulated launch events (tests at rungs 1-3) per month and run."""
+    return by_month(np.where(trajectory["test_rung"] <= 3, trajectory["tests"], 0), months_of_weeks)
+
+
+def without_resolutions(scenario: Scenario) -> Scenario:
+    """The counterfactual of fact F2: ``scenario`` without the sanctions steps that set a level
+    (the UNSC resolutions); unilateral packages stay."""
+    return replace(scenario, sanctions=[s for s in scenario.sanctions if s.level is None])
+
+
 def resolution_windows(scenario: Scenario, months: pd.PeriodIndex) -> list[tuple[np.ndarray, np.ndarray]]:
     """For each sanctions step that sets a level (a resolution), the positions in ``months`` of
     the quarter starting with its month and of the quarter before; resolutions whose six months
@@ -112,8 +123,7 @@ class Replay:
     @cached_property
     def launches(self) -> np.ndarray:
         """Simulated launch events per month and run (tests at rungs 1-3)."""
-        w = self.weekly
-        return self._by_month(np.where(w["test_rung"] <= 3, w["tests"], 0))
+        return launches_by_month(self.weekly, self.week_months)
 
     @cached_property
     def nuclear(self) -> np.ndarray:
@@ -231,9 +241,7 @@ class Replay:
         if not windows:
             return Fact("F2", claim, None, "no resolution with a full quarter before and after in the scenario")
         # The counterfactual: the same runs (same seeds) without the resolutions.
-        without = replace(self.scenario, sanctions=[s for s in self.scenario.sanctions if s.level is None])
-        weekly = self._simulate(without)
-        counterfactual = self._by_month(np.where(weekly["test_rung"] <= 3, weekly["tests"], 0))
+        counterfactual = launches_by_month(self._simulate(without_resolutions(self.scenario)), self.week_months)
         after = np.concatenate([a for a, _ in windows])
         effect = self.launches[after].sum(axis=0) - counterfactual[after].sum(axis=0)
         se = effect.std(ddof=1) / np.sqrt(effect.size) if effect.size > 1 else np.inf
