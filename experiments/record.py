@@ -5,8 +5,9 @@ Required columns: ``month`` (YYYY-MM), ``missile_launch_events`` and ``nuclear_t
 (non-negative integers). Optional: ``talks_event`` (text; a non-empty cell is a talks event
 that month), ``unsc_sanctions_resolutions``, ``us_unilateral_sanctions_major``,
 ``us_rok_major_exercise``, ``notes``. Talks events are classified by keywords: a cell naming
-a US–DPRK meeting ("US-DPRK", "Trump", "Pompeo") is a US–DPRK event; one naming inter-Korean
-contact ("Inter-Korean", "ROK envoys") an inter-Korean event.
+a US–DPRK meeting ("US-DPRK", "U.S.-North Korea", "Trump", "Pompeo", "Biegun") is a US–DPRK
+event; one naming inter-Korean contact ("inter-Korean", "ROK envoys", "North-South") an
+inter-Korean event (case-insensitive; a cell may be both).
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ import pandas as pd
 from .errors import UserError
 
 REQUIRED = ("month", "missile_launch_events", "nuclear_tests")
-US_DPRK = re.compile(r"US-DPRK|US–DPRK|Trump|Pompeo", re.I)
-INTER_KOREAN = re.compile(r"Inter-Korean|ROK envoys", re.I)
+US_DPRK = re.compile(r"U\.?S\.?\s*[-–]\s*(DPRK|North Korea)|(DPRK|North Korea)\s*[-–]\s*U\.?S\.?\b|Trump|Pompeo|Biegun", re.I)
+INTER_KOREAN = re.compile(r"inter[- ]?Korean|ROK envoys|North[- ]South|South[- ]North", re.I)
 DEFAULT_RECORD = Path(__file__).resolve().parents[1] / "data" / "dprk_monthly_2016_2018.csv"
 
 

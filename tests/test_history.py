@@ -370,3 +370,24 @@ def test_parameter_table_defaults_are_the_calibrated_values():
         for name, value in calibrated[section].items():
             assert TABLE[name].default == pytest.approx(value), name
             assert "model/calibrated.toml" in TABLE[name].source, name
+
+
+@pytest.mark.parametrize("text, us_dprk, inter_korean", [
+    ("US-DPRK summit, Singapore 12 Jun", True, False),
+    ("U.S.-North Korea working-level talks, Stockholm", True, False),
+    ("DPRK-US talks resume", True, False),
+    ("Hanoi summit (Trump-Kim)", True, False),
+    ("Biegun visits Pyongyang", True, False),
+    ("inter-Korean summit #3, Pyongyang", False, True),
+    ("Inter Korean military talks", False, True),
+    ("North-South high-level talks", False, True),
+    ("ROK envoys in Pyongyang; Trump accepts a summit", True, True),
+    ("Kim-Xi Beijing", False, False),
+    ("USS Carl Vinson deployment", False, False),
+])
+def test_talks_events_are_classified_by_keywords(tmp_path, text, us_dprk, inter_korean):
+    path = tmp_path / "record.csv"
+    pd.DataFrame({"month": ["2019-02"], "missile_launch_events": [0], "nuclear_tests": [0],
+                  "talks_event": [text]}).to_csv(path, index=False)
+    row = read_record(path).iloc[0]
+    assert (row["us_dprk_talks"], row["inter_korean_talks"], row["talks"]) == (us_dprk, inter_korean, True)
