@@ -397,13 +397,24 @@ def resolution_effect_over_posterior(scenario: Scenario, posterior: pd.DataFrame
 
 def start_state(scenario: Scenario, replicates: int = 1000, seed: int = 2018, date: dt.date = STATE_DATE) -> dict[str, float]:
     """Median state of the replay at the start of the week containing ``date``."""
+    return start_states(scenario, [scenario.params], replicates, seed, date).iloc[0].to_dict()
+
+
+def start_states(scenario: Scenario, points: list[Params], replicates: int = 1000, seed: int = 2018,
+                 date: dt.date = STATE_DATE) -> pd.DataFrame:
+    """For each parameter set of ``points`` (with ``scenario``'s lever schedule), the median state
+    of ``replicates`` replays at the start of the week containing ``date``: one row per point,
+    one column per :data:`STATE_PARAMETERS` name. Every point replays the same seeds."""
     weeks = scenario.week_of(date) - 1
     if weeks < 1:
         raise UserError(f"{date} is not after the scenario's start {scenario.start}")
-    params = ParamArrays.from_points([scenario.params], np.zeros(replicates, dtype=np.intp))
-    engine = BatchedEngine(params, replicate_seeds(seed, replicates), stack_schedules([scenario.schedule()], weeks))
+    point_index = np.repeat(np.arange(len(points), dtype=np.intp), replicates)
+    seeds = np.tile(replicate_seeds(seed, replicates), len(points))
+    engine = BatchedEngine(ParamArrays.from_points(points, point_index), seeds,
+                           stack_schedules([scenario.schedule()], weeks))
     engine.run(weeks)
-    return {name: float(np.median(getattr(engine, attribute))) for name, attribute in STATE_PARAMETERS.items()}
+    return pd.DataFrame({name: np.median(np.broadcast_to(getattr(engine, attribute), len(seeds)).reshape(len(points), replicates), axis=1)
+                         for name, attribute in STATE_PARAMETERS.items()})
 
 
 def read_calibrated(path: Path = CALIBRATED_FILE) -> dict[str, Any]:

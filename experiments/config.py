@@ -1,11 +1,12 @@
 """Experiment configs (TOML) -> a validated :class:`Experiment`.
 
-A config has four tables::
+A config has up to five tables::
 
     [experiment]             # name, weeks, replicates, seed, engine, chunk_size, samples
     [levers]                 # the policies to sweep: a list of values, or {start, stop, num}
     [params]                 # fixed overrides of any parameter
     [uncertainties]          # {low, high} ranges, sampled by a Latin hypercube of `samples` points
+    [posterior]              # or: samples = N draws from the calibration posterior (file = CSV)
 
 Every problem is reported as a one-line :class:`~experiments.errors.UserError` naming the
 file, the entry and what is allowed; nothing runs until the whole config is valid.
@@ -37,7 +38,7 @@ _EXPERIMENT_KEYS = {
     "name": str, "weeks": int, "replicates": int, "seed": int, "engine": str,
     "chunk_size": int, "samples": int, "description": str,
 }
-_SECTIONS = ("experiment", "levers", "params", "uncertainties")
+_SECTIONS = ("experiment", "levers", "params", "uncertainties", "posterior")
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,23 @@ class Experiment:
     levers: dict[str, list[Any]] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
     uncertainties: dict[str, tuple[float, float]] = field(default_factory=dict)
+    posterior: dict[str, Any] = field(default_factory=dict)
     source: str = "<config>"
+
+    @property
+    def scenario_sampled(self) -> bool:
+        """Whether design points come in scenarios (a Latin hypercube or posterior draws)."""
+        return bool(self.uncertainties or self.posterior)
+
+    def posterior_path(self) -> Path:
+        """The posterior sample file of ``[posterior]`` (relative paths: to the config's directory)."""
+        from .posterior import default_posterior_file
+
+        given = self.posterior.get("file")
+        if given is None:
+            return default_posterior_file()
+        path = Path(given)
+        return path if path.is_absolute() or self.source.startswith("<") else Path(self.source).parent / path
 
     @property
     def runs_per_chunk(self) -> int:
@@ -137,11 +154,16 @@ def parse_experiment(data: dict[str, Any], source: str = "<config>") -> Experime
     uncertainties = {name: _uncertainty_range(name, spec, source) for name, spec in data.get("uncertainties", {}).items()}
     for name in set(levers) & set(params) | set(levers) & set(uncertainties) | set(params) & set(uncertainties):
         raise UserError(f"{source}: '{name}' appears in more than one of [levers], [params], [uncertainties]")
+    posterior = _posterior_spec(data.get("posterior"), source)
+    if posterior and uncertainties:
+        raise UserError(f"{source}: [posterior] and [uncertainties] cannot be combined; sample one or the other")
 
     experiment = Experiment(
-        levers=levers, params=params, uncertainties=uncertainties, source=source,
+        levers=levers, params=params, uncertainties=uncertainties, posterior=posterior, source=source,
         **{k: v for k, v in head.items()},
     )
+    if posterior:
+        experiment = _with_posterior_digest(experiment)
     if uncertainties and "samples" not in head:
         experiment = replace(experiment, samples=10)
     _check_experiment_numbers(experiment, source)
@@ -165,6 +187,37 @@ def _check_experiment_numbers(e: Experiment, where: str) -> None:
         raise UserError(f"{where}: chunk_size = {e.chunk_size} must be a positive integer")
     if e.uncertainties and e.samples < 1:
         raise UserError(f"{where}: samples = {e.samples} must be at least 1 when [uncertainties] is given")
+
+
+def _posterior_spec(spec: dict[str, Any] | None, source: str) -> dict[str, Any]:
+    if spec is None:
+        return {}
+    unknown = set(spec) - {"samples", "file"}
+    if unknown:
+        name = sorted(unknown)[0]
+        raise UserError(f"{source}: unknown key '{name}' in [posterior]{closest_name(name, ('samples', 'file'))}; "
+                        "allowed: samples, file")
+    samples = spec.get("samples")
+    if isinstance(samples, bool) or not isinstance(samples, int) or not 1 <= samples <= 10**6:
+        raise UserError(f"{source}: [posterior] samples must be an integer from 1 to 1000000 (draws from the posterior), "
+                        f"got {samples!r}")
+    if "file" in spec and not isinstance(spec["file"], str):
+        raise UserError(f"{source}: [posterior] file must be a path (a string), got {spec['file']!r}")
+    return {"samples": samples, "file": spec.get("file")}
+
+
+def _with_posterior_digest(experiment: Experiment) -> Experiment:
+    """Check the posterior sample (readable, known parameters in range, none fixed in [params]
+    or swept as a lever) and record its digest, so results from another sample never mix."""
+    from .posterior import file_digest, read_posterior
+
+    path = experiment.posterior_path()
+    posterior = read_posterior(path)
+    clash = [c for c in posterior.columns if c in experiment.params or c in experiment.levers]
+    if clash:
+        raise UserError(f"{experiment.source}: '{clash[0]}' is drawn from the posterior ({path.name}) and cannot also be "
+                        "fixed in [params] or swept in [levers]")
+    return replace(experiment, posterior={**experiment.posterior, "sha256": file_digest(path)})
 
 
 def _known(name: str, source: str, table: str) -> None:

@@ -1,5 +1,7 @@
-"""Experimental designs: full factorial over the levers, Latin hypercube over the uncertainties,
-replicate seeds shared by every design point (common random numbers), and chunks of runs.
+"""Experimental designs: full factorial over the levers, crossed with scenarios of the
+uncertainties (a Latin hypercube over ranges, or draws from the calibration posterior:
+:mod:`experiments.posterior`), replicate seeds shared by every design point (common random
+numbers), and chunks of runs.
 
 Run ``i`` of a design is replicate ``i % R`` of design point ``i // R``. Its seed depends on the
 replicate and, when uncertainties are sampled, on the scenario (the Latin-hypercube point):
@@ -75,29 +77,49 @@ class Design:
     ``points`` is a DataFrame with one row per design point and one column per lever value
     and sampled uncertainty (plus ``scenario`` when uncertainties are sampled); ``params[d]``
     is point ``d``'s complete, validated parameter set; ``seeds[r]`` replicate ``r``'s seed.
+    With ``[posterior]``, ``points`` holds the levers, ``scenario`` and ``particle`` (the row of
+    the posterior sample), and :attr:`scenarios` each draw's parameter values and start state.
     """
 
     def __init__(self, experiment: Experiment) -> None:
         self.experiment = experiment
         lever_names = list(experiment.levers)
         combos = list(itertools.product(*experiment.levers.values())) if lever_names else [()]
-        scenarios = latin_hypercube(experiment.uncertainties, experiment.samples, experiment.seed)
-        rows = []
+        self.scenarios = self._scenarios()
+        drawn = self.scenarios.to_dict("records")
+        rows, values = [], []
         for combo in combos:
-            for s, scenario in enumerate(scenarios.to_dict("records")):
+            for s, scenario in enumerate(drawn):
                 row = dict(zip(lever_names, combo))
-                if experiment.uncertainties:
-                    row["scenario"] = s
-                    row.update(scenario)
+                if experiment.posterior:
+                    row.update(scenario=s, particle=int(scenario["particle"]))
+                    values.append({**{k: v for k, v in scenario.items() if k != "particle"}, **row})
+                else:
+                    if experiment.uncertainties:
+                        row["scenario"] = s
+                        row.update(scenario)
+                    values.append(row)
                 rows.append(row)
         self.points = pd.DataFrame(rows, index=pd.RangeIndex(len(rows), name="design_point"))
-        self.factor_columns = [c for c in self.points.columns if c != "scenario"]
-        self.params = [self._params(row) for row in rows]
+        self.factor_columns = [c for c in self.points.columns if c not in ("scenario", "particle")]
+        self.params = [self._params(row, value) for row, value in zip(rows, values)]
         self.replicates = experiment.replicates
         self.weeks = experiment.weeks
 
-    def _params(self, row: dict) -> Params:
-        values = {**self.experiment.params, **{k: v for k, v in row.items() if k != "scenario"}}
+    def _scenarios(self) -> pd.DataFrame:
+        """One row per scenario: Latin-hypercube points, posterior draws, or one empty row."""
+        e = self.experiment
+        if e.posterior:
+            from .posterior import posterior_scenarios, read_posterior
+
+            return posterior_scenarios(read_posterior(e.posterior_path()), e.posterior["samples"], e.seed)
+        return latin_hypercube(e.uncertainties, e.samples, e.seed)
+
+    def _params(self, row: dict, values: dict) -> Params:
+        """A point's parameters: the scenario's values, then the config's fixed [params] (which
+        win over a draw's start state), then the levers."""
+        levers = {k: v for k, v in row.items() if k not in ("scenario", "particle")}
+        values = {**{k: v for k, v in values.items() if k not in ("scenario", "particle")}, **self.experiment.params, **levers}
         try:
             return Params(values)
         except ParameterError as error:

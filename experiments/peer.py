@@ -22,8 +22,8 @@ def batch_run_design(design: Design, processes: int = 1, data_collection_period:
     """Call ``mesa.batch_run`` on a design's factorial (levers and fixed parameters) with its
     replicate seeds; returns batch_run's own rows."""
     experiment = design.experiment
-    if experiment.uncertainties:
-        raise UserError("mesa.batch_run takes a factorial only: remove [uncertainties] to compare")
+    if experiment.scenario_sampled:
+        raise UserError("mesa.batch_run takes a factorial only: remove [uncertainties] or [posterior] to compare")
     parameters = {**experiment.params, **experiment.levers}
     return batch_run(
         EscalationModel, parameters=parameters, rng=[int(s) for s in design.seeds],

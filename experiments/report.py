@@ -35,6 +35,17 @@ FAN_REPLICATES = 200
 """Replicates re-run with trajectories for the fan chart (at most the sweep's)."""
 
 
+def posterior_reading(posterior: dict, replicates: int) -> str:
+    """How to read intervals pooled over posterior draws (for the report's first paragraph)."""
+    draws = posterior["samples"]
+    if replicates == 1:
+        return (f" under each of {draws} draws from the calibration posterior, one run per draw, so each run is an "
+                "independent draw from the posterior predictive distribution and the intervals include the "
+                "uncertainty of the calibrated parameters")
+    return (f" under each of {draws} draws from the calibration posterior; with {replicates} runs per draw the "
+            "pooled intervals are conditional on these draws (set replicates = 1 for posterior predictive intervals)")
+
+
 def main(args: argparse.Namespace) -> int:
     """The ``report`` sub-command: write the report of ``args.results`` against
     ``args.baseline`` (None: :func:`experiments.analysis.default_baseline`) and list the files."""
@@ -259,8 +270,10 @@ def _markdown(result: SweepResult, baseline: dict[str, Any], focus: dict[str, An
         f"# Report: {result.name}",
         "",
         *([f"_{experiment['description']}_", ""] if experiment.get("description") else []),
-        f"**How to read this.** Each policy ran {manifest['replicates']} replicates of {horizon} weeks from {start}"
+        f"**How to read this.** Each policy ran {manifest['replicates']} replicate{'s' if manifest['replicates'] != 1 else ''} "
+        f"of {horizon} weeks from {start}"
         + (f" in each of {experiment['samples']} scenarios of the uncertainties" if experiment.get("uncertainties") else "")
+        + (posterior_reading(experiment["posterior"], manifest["replicates"]) if experiment.get("posterior") else "")
         + "; "
         "every policy ran the same replicate seeds (common random numbers), so policies are compared pair by pair. "
         "Brackets are 95% confidence intervals: Wilson for probabilities, Kaplan–Meier (runs without talks "
@@ -322,6 +335,10 @@ def _provenance(result: SweepResult) -> list[str]:
     if experiment.get("uncertainties"):
         ranges = ", ".join(f"{k} in [{lo}, {hi}]" for k, (lo, hi) in experiment["uncertainties"].items())
         lines.append(f"* uncertainties ({experiment['samples']} Latin hypercube scenarios): {ranges}")
+    if experiment.get("posterior"):
+        post = experiment["posterior"]
+        lines.append(f"* posterior: {post['samples']} draws by weight from `{post.get('file') or 'the installed posterior'}` "
+                     f"(SHA-256 `{post.get('sha256', '?')}`), each with its own replayed start state")
     seeds = prov.get("seeds", {})
     lines += [
         f"* seeds: experiment seed {seeds.get('experiment_seed', experiment.get('seed'))}; replicate seed = "

@@ -39,7 +39,9 @@ class SweepResult:
                 raise UserError(f"results directory not found: {store.directory}")
             raise UserError(f"{store.directory} is not a results directory (no manifest.json)")
         if columns is not None:
-            scenario = ["scenario"] if manifest["provenance"]["experiment"].get("uncertainties") else []
+            stored = manifest["provenance"]["experiment"]
+            scenario = (["scenario"] if stored.get("uncertainties") or stored.get("posterior") else []) + (
+                ["particle"] if stored.get("posterior") else [])
             columns = ["design_point", "replicate", "seed", *scenario, *manifest["factor_columns"], *columns]
         return cls(store.directory, store.load(columns), manifest)
 
@@ -84,11 +86,15 @@ class SweepResult:
         """The experiment that produced these results, rebuilt from the manifest and checked
         against its config hash (so its design and replicate seeds are the sweep's)."""
         stored = self.provenance["experiment"]
-        head = {k: v for k, v in stored.items() if k not in ("levers", "params", "uncertainties", "source") and v is not None}
+        tables = ("levers", "params", "uncertainties", "posterior", "source")
+        head = {k: v for k, v in stored.items() if k not in tables and v is not None}
         if not stored["uncertainties"]:
             head.pop("samples", None)
-        experiment = parse_experiment({"experiment": head, "levers": stored["levers"], "params": stored["params"],
-                                       "uncertainties": stored["uncertainties"]}, source=stored["source"])
+        data = {"experiment": head, "levers": stored["levers"], "params": stored["params"],
+                "uncertainties": stored["uncertainties"]}
+        if stored.get("posterior"):
+            data["posterior"] = {k: v for k, v in stored["posterior"].items() if k != "sha256" and v is not None}
+        experiment = parse_experiment(data, source=stored["source"])
         if experiment.config_hash() != self.manifest["config_hash"]:
             raise UserError(f"{self.directory}: the experiment in manifest.json does not reproduce its config hash "
                             f"{self.manifest['config_hash']}")

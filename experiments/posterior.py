@@ -1,0 +1,105 @@
+"""Propagating the calibration posterior into policy experiments.
+
+A policy sweep at the calibrated point answers "what if the calibrated values were true?"; its
+intervals are Monte Carlo error only. A config's ``[posterior]`` table asks instead "what does
+the record, through the calibration, let us say?": each *scenario* of the design is one draw
+from the posterior sample (``data/calibration_posterior.csv``, written by
+``escalation calibrate --install``), drawn by weight, and it carries
+
+* the drawn particle's values of the calibrated uncertainties, and
+* the start state (stress, threat, progress, alignment, trust) that the particle's own replay
+  of the calibration scenario reaches on 26 February 2018 (the median of
+  :data:`STATE_REPLICATES` replays, as for the calibrated point), so that each draw starts
+  where its own history leaves off.
+
+Every policy runs the same draws with the same seeds (common random numbers), so contrasts stay
+paired. With ``replicates = 1`` each run is an independent draw from the posterior predictive
+distribution and the pooled Wilson intervals of the analysis are intervals for the posterior
+predictive probability; with more replicates per draw the pooled intervals are conditional on
+the drawn particles (narrower than the posterior uncertainty warrants).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from model.batched import ParamArrays
+from model.params import TABLE, Params, ParameterError
+
+from .errors import UserError
+
+POSTERIOR_STREAM = 0x9057
+"""Mixed into the experiment seed for the posterior draws (never coincides with the replicate seeds)."""
+STATE_REPLICATES = 100
+"""Replays per draw whose median state on 26 February 2018 is the draw's start state."""
+HISTORY_SCENARIO = Path(__file__).resolve().parent / "scenarios" / "history_2016_2018.toml"
+"""The scenario the shipped calibration fitted, replayed for each draw's start state."""
+
+
+def default_posterior_file() -> Path:
+    """The installed posterior sample."""
+    from .calibration import POSTERIOR_FILE
+
+    return POSTERIOR_FILE
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of a file's bytes (first 16 hex digits): part of the config hash, so results from
+    another posterior are never mixed with these."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+
+
+def read_posterior(path: str | Path) -> pd.DataFrame:
+    """A posterior sample as written by ``escalation calibrate``: one row per particle, a
+    ``weight`` column and one column per calibrated uncertainty (other columns, such as the
+    simulated summaries, are dropped). Any problem is a one-line :class:`UserError`."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"posterior file not found: {path}")
+    try:
+        raw = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+        raise UserError(f"{path}: not a readable CSV file ({str(error).splitlines()[0]})") from None
+    names = [c for c in raw.columns if c in TABLE and TABLE[c].kind == "uncertainty" and TABLE[c].dtype is float]
+    if "weight" not in raw.columns or not names:
+        raise UserError(f"{path}: a posterior sample needs a 'weight' column and at least one column named after a "
+                        "real-valued uncertainty (`escalation params` lists them)")
+    frame = raw[[*names, "weight"]]
+    if frame.isna().any().any() or not all(pd.api.types.is_numeric_dtype(frame[c]) for c in frame):
+        raise UserError(f"{path}: the weight and parameter columns must hold numbers in every row")
+    weights = frame["weight"].to_numpy(dtype=float)
+    if (weights < 0).any() or weights.sum() <= 0:
+        raise UserError(f"{path}: weights must be non-negative with a positive sum")
+    try:  # ranges and cross-parameter constraints, all particles at once
+        ParamArrays.from_arrays(Params(), {name: frame[name].to_numpy(dtype=float) for name in names})
+    except ParameterError as error:
+        raise UserError(f"{path}: {error}") from None
+    return frame.reset_index(drop=True)
+
+
+def draw_particles(posterior: pd.DataFrame, samples: int, seed: int) -> np.ndarray:
+    """Row numbers of ``samples`` particles drawn with replacement, in proportion to their weights."""
+    weights = posterior["weight"].to_numpy(dtype=float)
+    rng = np.random.default_rng([seed, POSTERIOR_STREAM])
+    return rng.choice(len(posterior), size=samples, p=weights / weights.sum())
+
+
+def posterior_scenarios(posterior: pd.DataFrame, samples: int, seed: int) -> pd.DataFrame:
+    """The design's scenarios: one row per draw with ``particle`` (the row of the posterior
+    sample), the particle's parameter values and its own start state on 26 February 2018."""
+    from .calibration import STATE_PARAMETERS, start_states
+    from .scenario import load_scenario
+
+    drawn = draw_particles(posterior, samples, seed)
+    names = [c for c in posterior.columns if c != "weight"]
+    values = posterior.iloc[drawn][names].reset_index(drop=True)
+    history = load_scenario(HISTORY_SCENARIO)
+    unique, inverse = np.unique(drawn, return_inverse=True)
+    points = [history.params.replace(**posterior.iloc[i][names].to_dict()) for i in unique]
+    states = start_states(history, points, replicates=STATE_REPLICATES).iloc[inverse].reset_index(drop=True)
+    frame = pd.concat([pd.Series(drawn, name="particle"), values, states[list(STATE_PARAMETERS)]], axis=1)
+    return frame

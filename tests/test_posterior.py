@@ -1,0 +1,145 @@
+"""Sweeps over the calibration posterior ([posterior]): what each draw carries, common random
+numbers across policies, identical rows from either engine and any chunking, refusal of another
+posterior sample, and one-line errors."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import assert_one_line_error, run_cli
+from experiments.calibration import CALIBRATED_PARAMETERS, POSTERIOR_FILE, STATE_PARAMETERS, start_state
+from experiments.config import load_experiment
+from experiments.design import Design
+from experiments.errors import UserError
+from experiments.posterior import HISTORY_SCENARIO, STATE_REPLICATES, draw_particles, read_posterior
+from experiments.results import SweepResult
+from experiments.runner import run_sweep
+from experiments.scenario import load_scenario
+from experiments.store import ResultStore
+
+CONFIG = """
+[experiment]
+name = "post"
+weeks = 20
+replicates = {replicates}
+seed = 5
+
+[levers]
+exercise_policy = ["as_scheduled", "suspended"]
+engagement_stance = ["pressure_first", "pressure_and_engagement"]
+
+[posterior]
+samples = {samples}
+file = "posterior.csv"
+{extra}
+"""
+
+# Three particles: the first has no weight and must never be drawn.
+PARTICLES = pd.DataFrame({
+    "test_baseline_rate": [2.9, 0.4, 1.2],
+    "dprk_talk_stress_weight": [0.0, 4.0, 1.0],
+    "sim_launches_2016": [1, 2, 3],        # other columns of a calibration's output are ignored
+    "weight": [0.0, 1.0, 3.0],
+})
+
+
+def write(tmp_path, samples=6, replicates=2, extra="", particles=PARTICLES):
+    particles.to_csv(tmp_path / "posterior.csv", index=False)
+    path = tmp_path / "c.toml"
+    path.write_text(CONFIG.format(samples=samples, replicates=replicates, extra=extra))
+    return path
+
+
+def test_each_point_carries_its_draw_and_the_draws_own_start_state(tmp_path):
+    design = Design(load_experiment(write(tmp_path)))
+    assert design.n_points == 4 * 6 and design.n_runs == 4 * 6 * 2
+    history = load_scenario(HISTORY_SCENARIO)
+    for d in range(design.n_points):
+        point = design.points.iloc[d]
+        particle = PARTICLES.iloc[int(point["particle"])]
+        params = design.params[d]
+        assert params.test_baseline_rate == particle["test_baseline_rate"]
+        assert params.dprk_talk_stress_weight == particle["dprk_talk_stress_weight"]
+        assert params.exercise_policy == point["exercise_policy"]
+    # the start state is the median of the particle's own replays of 2016-2018
+    d = int(np.flatnonzero(design.points["particle"] == 1)[0])
+    own = start_state(history.with_params(history.params.replace(test_baseline_rate=0.4, dprk_talk_stress_weight=4.0)),
+                      replicates=STATE_REPLICATES)
+    assert {name: design.params[d][name] for name in STATE_PARAMETERS} == own
+    assert 0 not in set(design.points["particle"])          # weight 0: never drawn
+
+
+def test_particles_are_drawn_in_proportion_to_their_weights():
+    drawn = draw_particles(PARTICLES, 4000, seed=3)
+    share = np.mean(drawn == 2)
+    assert (drawn != 0).all()
+    assert abs(share - 0.75) < 4 * np.sqrt(0.75 * 0.25 / 4000)  # binomial sampling error
+    assert np.array_equal(drawn, draw_particles(PARTICLES, 4000, seed=3))
+
+
+def test_policies_share_draws_and_seeds_but_draws_do_not(tmp_path):
+    design = Design(load_experiment(write(tmp_path)))
+    table = design.run_table(design.chunks()[0].__class__(0, design.n_runs))
+    per_pair = table.groupby(["scenario", "replicate"]).agg(seeds=("seed", "nunique"), particles=("particle", "nunique"))
+    assert (per_pair["seeds"] == 1).all() and (per_pair["particles"] == 1).all()  # common random numbers
+    assert table.drop_duplicates(["scenario", "replicate"])["seed"].is_unique       # independent across draws
+
+
+def test_fixed_state_parameters_win_over_the_drawn_start_state(tmp_path):
+    design = Design(load_experiment(write(tmp_path, extra="[params]\ninitial_stress = 0.3\n")))
+    assert all(p.initial_stress == 0.3 for p in design.params)
+
+
+def test_rows_are_identical_across_engines_workers_and_chunks(tmp_path):
+    experiment = load_experiment(write(tmp_path, samples=5, replicates=3))
+    frames = []
+    for name, options in (("a", {"workers": 1}), ("b", {"workers": 2}), ("c", {"workers": 1})):
+        exp = experiment.with_options(chunk_size=7) if name == "c" else experiment
+        run_sweep(exp.with_options(engine="mesa") if name == "b" else exp, tmp_path / name, progress=False, **options)
+        frames.append(ResultStore(tmp_path / name).load())
+    for other in frames[1:]:
+        pd.testing.assert_frame_equal(other, frames[0], check_exact=True)
+    assert {"scenario", "particle"} <= set(frames[0].columns)
+    result = SweepResult.load(tmp_path / "a")
+    assert result.experiment.config_hash() == result.manifest["config_hash"]
+    assert result.factors == ["exercise_policy", "engagement_stance"]   # pooled over the draws
+
+
+def test_a_changed_posterior_sample_is_refused_on_resume(tmp_path):
+    path = write(tmp_path, samples=3, replicates=1)
+    run_sweep(load_experiment(path), tmp_path / "out", progress=False)
+    changed = PARTICLES.assign(weight=[0.0, 3.0, 1.0])
+    changed.to_csv(tmp_path / "posterior.csv", index=False)
+    with pytest.raises(UserError, match="different"):
+        run_sweep(load_experiment(path), tmp_path / "out", progress=False)
+
+
+@pytest.mark.parametrize("extra, particles, fragments", [
+    ("[uncertainties]\nhawkes_alpha = [0.1, 0.5]\n", PARTICLES, ("cannot be combined",)),
+    ("[params]\ntest_baseline_rate = 1.0\n", PARTICLES, ("test_baseline_rate", "drawn from the posterior")),
+    ("", PARTICLES.drop(columns="weight"), ("weight",)),
+    ("", PARTICLES.assign(test_baseline_rate=[2.9, 0.4, 7.0]), ("test_baseline_rate=7.0", "out of range")),
+    ("", PARTICLES.assign(weight=[0.0, -1.0, 3.0]), ("non-negative",)),
+])
+def test_bad_posteriors_and_clashes_are_one_line_errors(tmp_path, extra, particles, fragments):
+    path = write(tmp_path, extra=extra, particles=particles)
+    result = run_cli("sweep", str(path), "--out", str(tmp_path / "out"), "--quiet")
+    assert_one_line_error(result, *fragments)
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("posterior, fragment", [
+    ("samples = 0", "samples must be an integer"),
+    ("samples = 2\nfiles = 'x.csv'", "unknown key 'files' in [posterior]"),
+    ("samples = 2\nfile = 'missing.csv'", "posterior file not found"),
+])
+def test_malformed_posterior_tables_are_one_line_errors(tmp_path, posterior, fragment):
+    path = write(tmp_path)
+    path.write_text(path.read_text().replace("samples = 6\nfile = \"posterior.csv\"", posterior))
+    assert_one_line_error(run_cli("sweep", str(path), "--out", str(tmp_path / "out"), "--quiet"), fragment)
+
+
+def test_the_installed_posterior_is_a_valid_sample_of_the_calibrated_parameters():
+    posterior = read_posterior(POSTERIOR_FILE)
+    assert set(posterior.columns) == {*CALIBRATED_PARAMETERS, "weight"}
+    assert len(posterior) == 1000 and posterior["weight"].gt(0).all()
