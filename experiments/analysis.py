@@ -39,6 +39,7 @@ from .stats import (
     mcnemar_exact_p,
     newcombe_paired_interval,
     proportion_table,
+    t_interval,
     wilson_interval,
 )
 
@@ -285,11 +286,10 @@ def _paired_means(pairs: pd.DataFrame, by: list[str], outcome: str, confidence: 
     mean, sd = stats["difference"].to_numpy(), np.nan_to_num(stats["sd"].to_numpy())
     se = sd / np.sqrt(n)
     dof = np.maximum(n - 1, 1)
-    half = sps.t.ppf(0.5 + confidence / 2, dof) * se
     with np.errstate(divide="ignore", invalid="ignore"):
         p = np.where(se > 0, 2 * sps.t.sf(np.abs(mean) / np.where(se > 0, se, 1.0), dof), np.where(mean == 0, 1.0, 0.0))
     out = stats.drop(columns="sd").reset_index()
-    out["ci_low"], out["ci_high"] = mean - half, mean + half
+    out["ci_low"], out["ci_high"] = t_interval(mean, sd, n, confidence)
     out["p_value"] = p
     out["method"] = "paired t interval and test"
     return out
@@ -365,9 +365,9 @@ def testing_cost(rows: pd.DataFrame, by: Sequence[str], confidence: float = 0.95
     grouped = data.groupby(by, sort=False, dropna=False)
     out = grouped.size().rename("n").to_frame()
     n = out["n"].to_numpy()
-    mean, sd = grouped["tests"].mean(), grouped["tests"].std(ddof=1).fillna(0.0)
-    half = sps.t.ppf(0.5 + confidence / 2, np.maximum(n - 1, 1)) * sd.to_numpy() / np.sqrt(n)
-    out["mean_tests"], out["mean_tests_low"], out["mean_tests_high"] = mean, mean - half, mean + half
+    mean = grouped["tests"].mean()
+    low, high = t_interval(mean, grouped["tests"].std(ddof=1).fillna(0.0), n, confidence)
+    out["mean_tests"], out["mean_tests_low"], out["mean_tests_high"] = mean, low, high
     out["mean_icbm_tests"] = grouped["tests_icbm"].mean()
     out["mean_nuclear_tests"] = grouped["nuclear_tests"].mean()
     for column, event in (("p_any_test", "any_test"), ("p_nuclear_test", "nuclear_test")):

@@ -5,6 +5,8 @@ state, no I/O, no randomness except where a seed is passed in explicitly.
 
 Contents
 --------
+Means
+    :func:`t_interval`           Student t interval for a mean, vectorised.
 Proportions
     :func:`wilson_interval`      Wilson (1927) score interval, vectorised.
     :func:`proportion_table`     per-group n, successes, p and Wilson interval.
@@ -22,7 +24,7 @@ Time to event with right censoring
 Conventions
 -----------
 * ``confidence`` is the two-sided level (0.95 -> z = Phi^{-1}(0.975) = 1.959964). All quantiles
-  come from ``scipy.stats.norm.ppf``; nothing is hard-coded to 1.96.
+  come from ``scipy.stats`` (``norm.ppf``, ``t.ppf``); nothing is hard-coded to 1.96.
 * In paired data the four cells are named as in Newcombe (1998b):
   ``e`` = both outcomes true, ``f`` = A true / B false, ``g`` = A false / B true,
   ``h`` = both false, ``n = e + f + g + h``.
@@ -35,6 +37,7 @@ import pandas as pd
 from scipy import stats as _st
 
 __all__ = [
+    "t_interval",
     "wilson_interval",
     "proportion_table",
     "newcombe_paired_interval",
@@ -91,6 +94,17 @@ def _as_bool_array(x, name: str) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 # single proportions
 # --------------------------------------------------------------------------------------------
+
+def t_interval(mean, sd, n, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Student t interval for a mean, ``mean -/+ t_{n-1, (1+c)/2} * sd / sqrt(n)`` (at least one
+    degree of freedom), vectorised over groups. A NaN ``sd`` (one run) gives a NaN interval.
+
+    Source: Student (1908); the replicates of a design point are independent runs.
+    """
+    mean, sd, n = (np.asarray(x, dtype=float) for x in (mean, sd, n))
+    half = _st.t.ppf(0.5 + confidence / 2, np.maximum(n - 1, 1)) * sd / np.sqrt(n)
+    return mean - half, mean + half
+
 
 def wilson_interval(successes, n, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     """Wilson score interval for a binomial proportion, vectorised (no continuity correction).

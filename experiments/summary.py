@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
-
-from .stats import event_time_with_censoring, kaplan_meier, median_survival, wilson_interval
+from .stats import event_time_with_censoring, kaplan_meier, median_survival, t_interval, wilson_interval
 
 PROPORTIONS = {
     "p_talks": "talks",
@@ -28,7 +26,7 @@ def summarise(rows: pd.DataFrame, by: list[str], horizon: int, confidence: float
     ``n``; for each of :data:`PROPORTIONS` the share and its Wilson interval; ``median_weeks_to_talks``
     (Kaplan-Meier median with runs without talks censored at the horizon: NaN when fewer than
     half the runs reach talks); ``median_weeks_given_talks`` (among runs with talks);
-    ``mean_tests`` with a normal-approximation interval; ``mean_nuclear_tests``.
+    ``mean_tests`` with a t interval; ``mean_nuclear_tests``.
     """
     data = rows.assign(any_test=rows["tests"] > 0, any_nuclear_test=rows["nuclear_tests"] > 0)
     grouped = data.groupby(by, sort=False, dropna=False)
@@ -40,9 +38,9 @@ def summarise(rows: pd.DataFrame, by: list[str], horizon: int, confidence: float
         out[f"{column}_low"], out[f"{column}_high"] = low, high
     out["median_weeks_to_talks"] = grouped["talks_week"].apply(lambda w: _km_median(w, horizon))
     out["median_weeks_given_talks"] = grouped["talks_week"].median()
-    mean, sd = grouped["tests"].mean(), grouped["tests"].std(ddof=1)
-    half = norm.ppf(0.5 + confidence / 2) * sd / np.sqrt(out["n"])
-    out["mean_tests"], out["mean_tests_low"], out["mean_tests_high"] = mean, mean - half, mean + half
+    mean = grouped["tests"].mean()
+    low, high = t_interval(mean, grouped["tests"].std(ddof=1), out["n"], confidence)
+    out["mean_tests"], out["mean_tests_low"], out["mean_tests_high"] = mean, low, high
     out["mean_nuclear_tests"] = grouped["nuclear_tests"].mean()
     return out.reset_index()
 

@@ -10,6 +10,7 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats as sps
 
 from conftest import ROOT, SMOKE
 from experiments.config import load_experiment
@@ -248,7 +249,7 @@ def test_summary_intervals_agree_with_the_raw_rows(smoke, reference, tmp_path):
         assert point["p_talks_high"] == pytest.approx(high, abs=1e-12)
         tests = reference.loc[mask, "tests"]
         assert point["mean_tests"] == pytest.approx(tests.mean(), abs=1e-12)
-        half = 1.959963984540054 * tests.std(ddof=1) / np.sqrt(len(tests))
+        half = sps.t.ppf(0.975, len(tests) - 1) * tests.std(ddof=1) / np.sqrt(len(tests))  # t interval
         assert point["mean_tests_low"] == pytest.approx(tests.mean() - half, abs=1e-12)
         assert point["mean_tests_high"] == pytest.approx(tests.mean() + half, abs=1e-12)
         assert point["p_inter_korean"] == pytest.approx(reference.loc[mask, "inter_korean_talks"].mean(), abs=1e-12)

@@ -50,6 +50,14 @@ NEWCOMBE_1998A_TABLE_I = [
 ]
 
 
+
+def test_t_interval_uses_student_quantiles():
+    # t_{0.975, 9} = 2.2621571627982053 (tables); mean 10, sd 3, n 10
+    low, high = st.t_interval([10.0, 1.0], [3.0, np.nan], [10, 1])
+    half = 2.2621571627982053 * 3 / np.sqrt(10)
+    assert low[0] == pytest.approx(10 - half, abs=1e-12) and high[0] == pytest.approx(10 + half, abs=1e-12)
+    assert np.isnan(low[1]) and np.isnan(high[1])  # one run: no interval
+
 @pytest.mark.parametrize("x,n,lo,hi", NEWCOMBE_1998A_TABLE_I)
 def test_wilson_matches_newcombe_1998a_table_i(x, n, lo, hi):
     low, high = st.wilson_interval(x, n)
