@@ -11,6 +11,8 @@ returns a tidy DataFrame; the statistics themselves live in :mod:`experiments.st
   interval for counts;
 * :func:`survival_curves`: Kaplan-Meier curves of time to talks, censored at the horizon;
 * :func:`testing_cost`: what each policy costs in North Korean testing;
+* :func:`posterior_spread`: the posterior-averaged outcome over a ``[posterior]`` sweep's draws,
+  and how far it moves across them;
 * :func:`trajectories`: weekly series of chosen policies, re-run with the sweep's seeds.
 
 A *policy* is a combination of lever values (a design point, or several when uncertainties
@@ -344,6 +346,32 @@ def median_weeks(curves: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
 # ---------------------------------------------------------------------------------------------
 # testing cost
 # ---------------------------------------------------------------------------------------------
+
+
+def posterior_spread(rows: pd.DataFrame, by: Sequence[str], outcome: str = "talks", level: float = 0.9,
+                     confidence: float = 0.95) -> pd.DataFrame:
+    """How an outcome varies across the draws of a ``[posterior]`` sweep, per policy.
+
+    Each draw (``scenario``) gives its own estimate, the mean of ``outcome`` over its runs
+    (P(event) for a boolean column). Per group of ``by``: ``draws``; ``runs_per_draw``;
+    ``mean``, the posterior-averaged estimate, with a t interval over the draws (``ci_low``,
+    ``ci_high``; the draws are independent, so this interval counts both the spread across the
+    posterior and the runs' chance); and ``range_low``, ``range_high``, the central ``level``
+    range of the per-draw estimates: how far the outcome moves across parameter values the
+    record allows. Each per-draw estimate carries the Monte Carlo error of its own runs, so
+    with few runs per draw the range is wider than the posterior's alone.
+    """
+    if "scenario" not in rows.columns:
+        raise UserError("posterior_spread needs the rows of a sweep over scenarios ([posterior] or [uncertainties])")
+    by = list(by)
+    per_draw = rows.groupby([*by, "scenario"], sort=False)[outcome].agg(["mean", "size"]).reset_index()
+    grouped = per_draw.groupby(by, sort=False)["mean"]
+    out = grouped.agg(draws="size", mean="mean", sd="std").reset_index()
+    out["runs_per_draw"] = per_draw.groupby(by, sort=False)["size"].mean().to_numpy()
+    out["ci_low"], out["ci_high"] = t_interval(out["mean"], out["sd"], out["draws"], confidence)
+    out["range_low"] = grouped.quantile((1 - level) / 2).to_numpy()
+    out["range_high"] = grouped.quantile((1 + level) / 2).to_numpy()
+    return out.drop(columns="sd")[[*by, "draws", "runs_per_draw", "mean", "ci_low", "ci_high", "range_low", "range_high"]]
 
 
 def testing_cost(rows: pd.DataFrame, by: Sequence[str], confidence: float = 0.95) -> pd.DataFrame:

@@ -366,15 +366,17 @@ def _smc_weights(theta: np.ndarray, previous: np.ndarray, previous_weights: np.n
 
 
 def resolution_effect_over_posterior(scenario: Scenario, posterior: pd.DataFrame, particles: int = 200,
-                                     replicates: int = 100, seed: int = 9) -> np.ndarray:
+                                     replicates: int = 100, seed: int = 9) -> pd.DataFrame:
     """Fact F2 over the posterior rather than at the calibrated point.
 
     Draws ``particles`` particles from ``posterior`` by weight and, for each, replays
     ``scenario`` ``replicates`` times with and without its UNSC resolutions on the same seeds
-    (common random numbers); returns, per drawn particle, the mean paired difference in launch
-    events over the quarters from the resolutions' months (the statistic F2 judges at the
-    calibrated point, :meth:`experiments.history.Replay.facts`). Negative means that, under
-    that particle, the resolutions suppress testing.
+    (common random numbers). Returns one row per drawn particle: ``particle`` (its row in
+    ``posterior``), ``effect``, the mean paired difference in launch events over the quarters
+    from the resolutions' months (the statistic F2 judges at the calibrated point,
+    :meth:`experiments.history.Replay.facts`), and ``se``, its standard error over the
+    replicates. A negative effect means that, under that particle, the resolutions suppress
+    testing; F2's own criterion is ``effect < -2 se``.
     """
     names = [c for c in posterior.columns if c in TABLE]
     windows = resolution_windows(scenario, week_months(scenario).unique())
@@ -392,7 +394,9 @@ def resolution_effect_over_posterior(scenario: Scenario, posterior: pd.DataFrame
         result = simulate_arrays(scenario.params, dict(zip(names, theta.T)), seeds, scenario.weeks,
                                  variant.schedule(), trajectories=True)
         totals.append(launches_by_month(result.trajectory, week_months(scenario))[after].sum(axis=0))
-    return (totals[0] - totals[1]).reshape(particles, replicates).mean(axis=1)
+    differences = (totals[0] - totals[1]).reshape(particles, replicates)
+    se = differences.std(axis=1, ddof=1) / np.sqrt(replicates) if replicates > 1 else np.full(particles, np.nan)
+    return pd.DataFrame({"particle": drawn, "effect": differences.mean(axis=1), "se": se})
 
 
 def start_state(scenario: Scenario, replicates: int = 1000, seed: int = 2018, date: dt.date = STATE_DATE) -> dict[str, float]:

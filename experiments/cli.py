@@ -190,10 +190,16 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     if result.stopped:
         print(f"stopped early: {result.stopped}")
     print(result.intervals().round(4).to_string())
-    effect = resolution_effect_over_posterior(scenario, result.posterior)
-    print(f"F2 over the posterior ({effect.size} particles drawn by weight, 100 paired replays each): the resolutions "
-          f"suppress testing under {np.mean(effect < 0):.0%} of them; launch change in their quarters, median "
-          f"{np.median(effect):+.2f}, 90% interval [{np.quantile(effect, 0.05):+.2f}, {np.quantile(effect, 0.95):+.2f}]")
+    try:
+        effects = resolution_effect_over_posterior(scenario, result.posterior)
+    except UserError as error:  # a scenario without resolutions: nothing to report, keep the calibration
+        print(f"F2 over the posterior: n/a ({error})")
+    else:
+        effect, suppress = effects["effect"], effects["effect"] < -2 * effects["se"]
+        print(f"F2 over the posterior ({len(effects)} particles drawn by weight, 100 paired replays each): launch "
+              f"change in the resolutions' quarters, with minus without them, median {effect.median():+.2f}, 90% "
+              f"interval [{effect.quantile(0.05):+.2f}, {effect.quantile(0.95):+.2f}]; below 0 under "
+              f"{np.mean(effect < 0):.0%} of the particles, below -2 SE (F2's criterion) under {suppress.mean():.0%}")
     print(f"wrote {out / 'posterior.csv'} and {out / 'calibrated.toml'}")
     if args.install:
         from model.params import CALIBRATED_FILE

@@ -68,6 +68,8 @@ class Experiment:
         """The posterior sample file of ``[posterior]`` (relative paths: to the config's directory)."""
         from .posterior import default_posterior_file
 
+        if self.posterior.get("path"):
+            return Path(self.posterior["path"])
         given = self.posterior.get("file")
         if given is None:
             return default_posterior_file()
@@ -91,6 +93,8 @@ class Experiment:
         d = asdict(self)
         for key in ("engine", "source", "description", "chunk_size"):
             d.pop(key)
+        if self.posterior:  # the sample's content, not where it was read from
+            d["posterior"] = {"samples": self.posterior["samples"], "sha256": self.posterior["sha256"]}
         return d
 
     def config_hash(self) -> str:
@@ -157,6 +161,12 @@ def parse_experiment(data: dict[str, Any], source: str = "<config>") -> Experime
     posterior = _posterior_spec(data.get("posterior"), source)
     if posterior and uncertainties:
         raise UserError(f"{source}: [posterior] and [uncertainties] cannot be combined; sample one or the other")
+    if posterior and not levers:
+        raise UserError(f"{source}: a [posterior] sweep pools its draws by policy: give at least one lever in [levers] "
+                        "(a single value will do, e.g. exercise_policy = [\"as_scheduled\"])")
+    if "samples" in head and not uncertainties:
+        raise UserError(f"{source}: [experiment] samples sets the size of the [uncertainties] Latin hypercube, and "
+                        "there is no [uncertainties] table" + ("; [posterior] has its own samples" if posterior else ""))
 
     experiment = Experiment(
         levers=levers, params=params, uncertainties=uncertainties, posterior=posterior, source=source,
@@ -217,7 +227,7 @@ def _with_posterior_digest(experiment: Experiment) -> Experiment:
     if clash:
         raise UserError(f"{experiment.source}: '{clash[0]}' is drawn from the posterior ({path.name}) and cannot also be "
                         "fixed in [params] or swept in [levers]")
-    return replace(experiment, posterior={**experiment.posterior, "sha256": file_digest(path)})
+    return replace(experiment, posterior={**experiment.posterior, "path": str(path.resolve()), "sha256": file_digest(path)})
 
 
 def _known(name: str, source: str, table: str) -> None:

@@ -140,7 +140,9 @@ class Design:
         uncertainties are sampled, different for each scenario."""
         if "scenario" not in self.points.columns:
             return self.seeds
-        scenario = int(self.points.iloc[point]["scenario"])
+        return self._seeds_of_scenario(int(self.points["scenario"].iat[point]))
+
+    def _seeds_of_scenario(self, scenario: int) -> np.ndarray:
         if scenario not in self._scenario_seeds:
             self._scenario_seeds[scenario] = replicate_seeds(self.experiment.seed, self.replicates, scenario=scenario)
         return self._scenario_seeds[scenario]
@@ -170,8 +172,12 @@ class Design:
         table.insert(0, "run", runs)
         table["replicate"] = replicates
         if "scenario" in self.points.columns:
-            table["seed"] = np.fromiter((self.point_seeds(p)[r] for p, r in zip(points, replicates)),
-                                        dtype=np.uint64, count=len(runs))
+            scenario_of = self.points["scenario"].to_numpy()[points]
+            seeds = np.empty(len(runs), dtype=np.uint64)
+            for scenario in np.unique(scenario_of):
+                mask = scenario_of == scenario
+                seeds[mask] = self._seeds_of_scenario(int(scenario))[replicates[mask]]
+            table["seed"] = seeds
         else:
             table["seed"] = self.seeds[replicates]
         return table

@@ -55,8 +55,10 @@ def file_digest(path: Path) -> str:
 
 def read_posterior(path: str | Path) -> pd.DataFrame:
     """A posterior sample as written by ``escalation calibrate``: one row per particle, a
-    ``weight`` column and one column per calibrated uncertainty (other columns, such as the
-    simulated summaries, are dropped). Any problem is a one-line :class:`UserError`."""
+    ``weight`` column and one column per calibrated uncertainty. Columns not named after a
+    parameter (the simulated summaries, the distance) are ignored; one naming a lever, a
+    constant or a start-state parameter (which each draw replays) is an error, as is any other
+    problem: a one-line :class:`UserError`."""
     path = Path(path)
     if not path.is_file():
         raise UserError(f"posterior file not found: {path}")
@@ -64,7 +66,18 @@ def read_posterior(path: str | Path) -> pd.DataFrame:
         raw = pd.read_csv(path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
         raise UserError(f"{path}: not a readable CSV file ({str(error).splitlines()[0]})") from None
-    names = [c for c in raw.columns if c in TABLE and TABLE[c].kind == "uncertainty" and TABLE[c].dtype is float]
+    from .calibration import STATE_PARAMETERS
+
+    for column in raw.columns:
+        if column in STATE_PARAMETERS:
+            raise UserError(f"{path}: column '{column}' is part of the start state, which each draw replays rather "
+                            "than samples; remove the column")
+        if column in TABLE and (TABLE[column].kind != "uncertainty" or TABLE[column].dtype is not float):
+            kind = TABLE[column].kind
+            what = "a lever" if kind == "lever" else "a constant" if kind == "constant" else "an integer-valued uncertainty"
+            raise UserError(f"{path}: column '{column}' names {what}; a posterior sample holds real-valued "
+                            "uncertainties only (`escalation params` lists them)")
+    names = [c for c in raw.columns if c in TABLE]
     if "weight" not in raw.columns or not names:
         raise UserError(f"{path}: a posterior sample needs a 'weight' column and at least one column named after a "
                         "real-valued uncertainty (`escalation params` lists them)")
@@ -72,8 +85,10 @@ def read_posterior(path: str | Path) -> pd.DataFrame:
     if frame.isna().any().any() or not all(pd.api.types.is_numeric_dtype(frame[c]) for c in frame):
         raise UserError(f"{path}: the weight and parameter columns must hold numbers in every row")
     weights = frame["weight"].to_numpy(dtype=float)
-    if (weights < 0).any() or weights.sum() <= 0:
-        raise UserError(f"{path}: weights must be non-negative with a positive sum")
+    with np.errstate(over="ignore"):
+        total = weights.sum()
+    if (weights < 0).any() or not np.isfinite(total) or total <= 0:
+        raise UserError(f"{path}: weights must be finite and non-negative with a positive (finite) sum")
     try:  # ranges and cross-parameter constraints, all particles at once
         ParamArrays.from_arrays(Params(), {name: frame[name].to_numpy(dtype=float) for name in names})
     except ParameterError as error:

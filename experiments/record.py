@@ -20,7 +20,7 @@ import pandas as pd
 from .errors import UserError
 
 REQUIRED = ("month", "missile_launch_events", "nuclear_tests")
-US_DPRK = re.compile(r"U\.?S\.?\s*[-–]\s*(DPRK|North Korea)|(DPRK|North Korea)\s*[-–]\s*U\.?S\.?\b|Trump|Pompeo|Biegun", re.I)
+US_DPRK = re.compile(r"U\.?S\.?\s*[-–—]\s*(DPRK|North Korea)|(DPRK|North Korea)\s*[-–—]\s*U\.?S\.?\b|Trump|Pompeo|Biegun", re.I)
 INTER_KOREAN = re.compile(r"inter[- ]?Korean|ROK envoys|North[- ]South|South[- ]North", re.I)
 DEFAULT_RECORD = Path(__file__).resolve().parents[1] / "data" / "dprk_monthly_2016_2018.csv"
 

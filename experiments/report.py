@@ -36,14 +36,45 @@ FAN_REPLICATES = 200
 
 
 def posterior_reading(posterior: dict, replicates: int) -> str:
-    """How to read intervals pooled over posterior draws (for the report's first paragraph)."""
+    """How to read estimates pooled over posterior draws (for the report's first paragraph)."""
     draws = posterior["samples"]
     if replicates == 1:
-        return (f" under each of {draws} draws from the calibration posterior, one run per draw, so each run is an "
-                "independent draw from the posterior predictive distribution and the intervals include the "
-                "uncertainty of the calibrated parameters")
-    return (f" under each of {draws} draws from the calibration posterior; with {replicates} runs per draw the "
-            "pooled intervals are conditional on these draws (set replicates = 1 for posterior predictive intervals)")
+        return (f" under each of {draws} draws from the calibration posterior, one run per draw, so each estimate "
+                "is averaged over the posterior and its interval is the Monte Carlo error of that average (how far "
+                "an outcome moves across the posterior needs more than one run per draw)")
+    return (f" under each of {draws} draws from the calibration posterior; the pooled intervals below treat the "
+            "runs as independent, so they are conditional on these draws: the section \"Across the posterior\" "
+            "gives intervals over the draws and the spread across them")
+
+
+def _posterior_section(result: SweepResult, by: list[str]) -> list[str]:
+    """For a ``[posterior]`` sweep: per policy, the posterior-averaged P(talks) and mean tests with
+    intervals over the draws, and the central 90% range of the per-draw estimates."""
+    experiment = result.provenance["experiment"]
+    if not experiment.get("posterior"):
+        return []
+    lines = ["## Across the posterior", ""]
+    if result.manifest["replicates"] < 2:
+        return lines + ["With one run per draw, how far an outcome moves across the posterior cannot be told apart "
+                        "from the runs' chance; rerun with `replicates` of 20 or more to see it.", ""]
+    talks = analysis.posterior_spread(result.rows, by, "talks")
+    tests = analysis.posterior_spread(result.rows, by, "tests")
+    table = _lever_cells(talks, by)
+    table["P(talks): posterior mean [95% CI]"] = [_interval(*v) for v in zip(talks["mean"], talks["ci_low"], talks["ci_high"])]
+    table["P(talks): 90% of draws"] = [f"{lo:.2f} to {hi:.2f}" for lo, hi in zip(talks["range_low"], talks["range_high"])]
+    table["mean tests: posterior mean [95% CI]"] = [_interval(*v) for v in zip(tests["mean"], tests["ci_low"], tests["ci_high"])]
+    table["mean tests: 90% of draws"] = [f"{lo:.2f} to {hi:.2f}" for lo, hi in zip(tests["range_low"], tests["range_high"])]
+    runs = int(talks["runs_per_draw"].iloc[0])
+    return lines + [
+        f"Each of the {int(talks['draws'].iloc[0])} draws gives its own estimate from its {runs} runs. The posterior "
+        "mean's interval is a t interval over the draws (it counts the spread across the posterior as well as the "
+        "runs' chance); \"90% of draws\" is the central range of the per-draw estimates, how far the outcome moves "
+        f"across parameter values the record allows (each per-draw estimate also carries the chance of {runs} runs, "
+        "so this range is somewhat wider than the posterior's alone).",
+        "",
+        _markdown_table(table),
+        "",
+    ]
 
 
 def main(args: argparse.Namespace) -> int:
@@ -68,6 +99,7 @@ def write_report(result: SweepResult | str | Path, baseline: Mapping[str, Any] |
     if not result.complete:
         raise UserError(f"{result.directory} holds {len(result.rows)} of {result.manifest['n_runs']} runs; "
                         "finish the sweep (rerun it, or run the missing shards) before the report")
+    result.experiment  # rebuilds (and checks) the design before anything is written
     levers = result.levers
     if not levers:
         raise UserError(f"{result.directory}: the design has no levers, so there are no policies to compare")
@@ -306,6 +338,7 @@ def _markdown(result: SweepResult, baseline: dict[str, Any], focus: dict[str, An
         "",
         _estimates_table(estimates, by, horizon),
         "",
+        *_posterior_section(result, by),
         f"## Contrasts with the baseline ({plots.policy_label(baseline)})",
         "",
         "Δ is the policy minus the baseline on the same replicates; the baseline itself shows 0.",

@@ -93,8 +93,12 @@ class SweepResult:
         data = {"experiment": head, "levers": stored["levers"], "params": stored["params"],
                 "uncertainties": stored["uncertainties"]}
         if stored.get("posterior"):
-            data["posterior"] = {k: v for k, v in stored["posterior"].items() if k != "sha256" and v is not None}
+            data["posterior"] = {"samples": stored["posterior"]["samples"], "file": stored["posterior"]["path"]}
         experiment = parse_experiment(data, source=stored["source"])
+        if stored.get("posterior") and experiment.posterior["sha256"] != stored["posterior"]["sha256"]:
+            raise UserError(f"{self.directory}: the posterior sample {stored['posterior']['path']} has changed since this "
+                            f"sweep drew from it (SHA-256 {stored['posterior']['sha256']}, now "
+                            f"{experiment.posterior['sha256']}); restore it to rebuild the design")
         if experiment.config_hash() != self.manifest["config_hash"]:
             raise UserError(f"{self.directory}: the experiment in manifest.json does not reproduce its config hash "
                             f"{self.manifest['config_hash']}")

@@ -309,3 +309,21 @@ def test_a_design_with_uncertainties_loads_its_scenarios_and_rebuilds_its_experi
     assert result.experiment.config_hash() == experiment.config_hash()
     table = result.contrasts({"exercise_policy": "as_scheduled"}, outcome="tests")
     assert table["n_pairs"].tolist() == [10, 10]  # 2 scenarios x 5 replicates, paired within scenario
+
+
+def test_posterior_spread_of_a_hand_computed_example():
+    # two policies x three draws x two runs: per-draw P(talks) for policy a = 1, 0.5, 0; for b = 1, 1, 0.5
+    rows = pd.DataFrame({
+        "policy": ["a"] * 6 + ["b"] * 6,
+        "scenario": [0, 0, 1, 1, 2, 2] * 2,
+        "talks": [1, 1, 1, 0, 0, 0] + [1, 1, 1, 1, 1, 0],
+    })
+    out = analysis.posterior_spread(rows, ["policy"], "talks", level=0.5).set_index("policy")
+    a = out.loc["a"]
+    assert (a["draws"], a["runs_per_draw"], a["mean"]) == (3, 2, 0.5)
+    half = sps.t.ppf(0.975, 2) * 0.5 / np.sqrt(3)  # sd of (1, 0.5, 0) is 0.5
+    assert a["ci_low"] == pytest.approx(0.5 - half) and a["ci_high"] == pytest.approx(0.5 + half)
+    assert (a["range_low"], a["range_high"]) == (0.25, 0.75)  # quartiles of (0, 0.5, 1)
+    assert out.loc["b", "mean"] == pytest.approx(2.5 / 3)
+    with pytest.raises(UserError, match="scenarios"):
+        analysis.posterior_spread(rows.drop(columns="scenario"), ["policy"])

@@ -252,13 +252,15 @@ def test_f2_over_the_posterior_matches_the_replay_for_a_one_particle_posterior()
     scenario = load_scenario(HISTORY)
     point = {name: scenario.params[name] for name in CALIBRATED_PARAMETERS}
     posterior = pd.DataFrame([{**point, "weight": 1.0}, {**point, "hawkes_alpha": 0.0, "weight": 0.0}])
-    effect = resolution_effect_over_posterior(scenario, posterior, particles=1, replicates=150, seed=11)
+    effects = resolution_effect_over_posterior(scenario, posterior, particles=1, replicates=150, seed=11)
     with_, without = (Replay(s, replicates=150, seed=11) for s in (scenario, without_resolutions(scenario)))
     after = np.concatenate([a for a, _ in resolution_windows(scenario, with_.months)])
-    assert effect.shape == (1,)
-    assert effect[0] == (with_.launches[after].sum(axis=0) - without.launches[after].sum(axis=0)).mean()
-    # the zero-weight particle is never drawn, and the draw is reproducible
-    assert np.array_equal(effect, resolution_effect_over_posterior(scenario, posterior, particles=1, replicates=150, seed=11))
+    differences = with_.launches[after].sum(axis=0) - without.launches[after].sum(axis=0)
+    assert len(effects) == 1 and effects["particle"].iloc[0] == 0  # the zero-weight particle is never drawn
+    assert effects["effect"].iloc[0] == differences.mean()
+    assert effects["se"].iloc[0] == pytest.approx(differences.std(ddof=1) / np.sqrt(150), rel=1e-12)
+    pd.testing.assert_frame_equal(effects, resolution_effect_over_posterior(scenario, posterior, particles=1,
+                                                                            replicates=150, seed=11))
 
 
 def test_f2_windows_are_the_resolutions_calendar_quarters():

@@ -143,3 +143,42 @@ def test_the_installed_posterior_is_a_valid_sample_of_the_calibrated_parameters(
     posterior = read_posterior(POSTERIOR_FILE)
     assert set(posterior.columns) == {*CALIBRATED_PARAMETERS, "weight"}
     assert len(posterior) == 1000 and posterior["weight"].gt(0).all()
+
+
+@pytest.mark.parametrize("particles, fragment", [
+    (PARTICLES.assign(weight=[0.0, np.inf, 3.0]), "finite"),
+    (PARTICLES.assign(initial_stress=0.5), "'initial_stress' is part of the start state"),
+    (PARTICLES.assign(sanctions_level=0.5), "'sanctions_level' names a lever"),
+])
+def test_unusable_posterior_columns_are_one_line_errors(tmp_path, particles, fragment):
+    path = write(tmp_path, particles=particles)
+    assert_one_line_error(run_cli("sweep", str(path), "--out", str(tmp_path / "out"), "--quiet"), fragment)
+
+
+@pytest.mark.parametrize("change, fragment", [
+    (lambda t: t.replace('exercise_policy = ["as_scheduled", "suspended"]\nengagement_stance = ["pressure_first", '
+                         '"pressure_and_engagement"]', ""), "at least one lever"),
+    (lambda t: t.replace("seed = 5", "seed = 5\nsamples = 4"), "[experiment] samples"),
+])
+def test_posterior_configs_that_would_not_pool_are_refused(tmp_path, change, fragment):
+    path = write(tmp_path)
+    path.write_text(change(path.read_text()))
+    assert_one_line_error(run_cli("sweep", str(path), "--out", str(tmp_path / "out"), "--quiet"), fragment)
+
+
+def test_results_reload_from_another_directory_and_report_across_the_posterior(tmp_path):
+    (tmp_path / "cfg").mkdir()
+    path = write(tmp_path / "cfg", samples=4, replicates=3)
+    relative = path.relative_to(tmp_path)
+    assert run_cli("sweep", str(relative), "--out", "out", "--quiet", cwd=tmp_path).returncode == 0
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    report = run_cli("report", str(tmp_path / "out"), cwd=elsewhere)
+    assert report.returncode == 0, report.stderr
+    text = (tmp_path / "out" / "report.md").read_text()
+    assert "## Across the posterior" in text and "under each of 4 draws from the calibration posterior" in text
+    # a changed sample: the report says so, and writes nothing
+    PARTICLES.assign(weight=[0.0, 2.0, 1.0]).to_csv(tmp_path / "cfg" / "posterior.csv", index=False)
+    (tmp_path / "out" / "report.md").unlink()
+    assert_one_line_error(run_cli("report", str(tmp_path / "out"), cwd=elsewhere), "posterior sample", "has changed")
+    assert not (tmp_path / "out" / "report.md").exists()
