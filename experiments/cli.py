@@ -324,8 +324,10 @@ def build_parser() -> argparse.ArgumentParser:
         "sweep", help="run (or resume) a policy sweep from a TOML config",
         description="Run every design point of a TOML experiment config for its replicates, writing Parquet "
                     "chunks with provenance into the output directory, then print and save the summary "
-                    "(P(talks) with 95%% Wilson intervals, time to talks, testing) and the P(talks) heatmap. "
-                    "Rerunning the same config into the same directory resumes: finished chunks are kept.")
+                    "(P(talks) with 95% Wilson intervals, time to talks, testing) and the P(talks) heatmap. "
+                    "Rerunning the same config into the same directory resumes: finished chunks are kept. A config "
+                    "may sample uncertainties over ranges ([uncertainties]) or draw them from the calibration "
+                    "posterior ([posterior]); see the README.")
     sweep.add_argument("config", help="experiment config (TOML), e.g. experiments/configs/policy_grid.toml")
     sweep.add_argument("--out", help="results directory (default results/<experiment name>)")
     sweep.add_argument("--replicates", type=_positive_int, help="replicates per design point (overrides the config)")
@@ -351,7 +353,7 @@ def build_parser() -> argparse.ArgumentParser:
         "replay", help="replay a historical scenario beside the record; scores and stylised facts",
         description="Run a scenario (levers by date, see the README) for many replicates on the batched engine and "
                     "set it beside the record month by month: coverage of the observed monthly launch counts by "
-                    "the 50%% and 90%% predictive intervals, mean absolute error of the monthly launch rate, and "
+                    "the 50% and 90% predictive intervals, mean absolute error of the monthly launch rate, and "
                     "the stylised facts F1-F5 as pass, fail or n/a (not covered by the scenario).")
     replay.add_argument("scenario", help="scenario TOML, e.g. experiments/scenarios/history_2016_2018.toml")
     replay.add_argument("--record", metavar="CSV", help="monthly record (default: the scenario's, else data/dprk_monthly_2016_2018.csv)")

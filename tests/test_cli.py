@@ -82,3 +82,15 @@ def test_params_lists_every_parameter():
         assert name in result.stdout
     levers = run_cli("params", "--kind", "lever").stdout
     assert "sanctions_level" in levers and "hawkes_alpha" not in levers
+
+
+def test_every_command_has_help_that_reads_cleanly():
+    from experiments.cli import build_parser
+
+    parser = build_parser()
+    commands = parser._subparsers._group_actions[0].choices
+    assert {"run", "params", "sweep", "replay", "calibrate", "report", "bench"} <= set(commands)
+    for name, sub in commands.items():
+        text = sub.format_help()
+        assert sub.description, name                 # says what the command does
+        assert "%%" not in text and "%(" not in text, name  # no unformatted escapes
