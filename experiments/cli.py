@@ -142,6 +142,8 @@ def _scenario_and_record(args: argparse.Namespace):
     from .scenario import load_scenario
 
     scenario = load_scenario(args.scenario)
+    for note in scenario.notes:
+        print(f"note: {note}", file=sys.stderr)
     return scenario, load_record_for(scenario, args.record)
 
 

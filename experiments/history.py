@@ -48,9 +48,10 @@ def launches_by_month(trajectory: dict[str, np.ndarray], months_of_weeks: pd.Per
 
 
 def without_resolutions(scenario: Scenario) -> Scenario:
-    """The counterfactual of fact F2: ``scenario`` without the sanctions steps that set a level
-    (the UNSC resolutions); unilateral packages stay."""
-    return replace(scenario, sanctions=[s for s in scenario.sanctions if s.level is None])
+    """The counterfactual of fact F2: ``scenario`` without the sanctions steps within it that set
+    a level (the UNSC resolutions); unilateral packages stay, and so does the level reached
+    before the scenario starts."""
+    return replace(scenario, sanctions=[s for s in scenario.sanctions if s.level is None or s.date < scenario.start])
 
 
 def resolution_windows(scenario: Scenario, months: pd.PeriodIndex) -> list[tuple[np.ndarray, np.ndarray]]:

@@ -41,13 +41,18 @@ engagement stance and of South Korean mediation, and optional forced events::
     date = 2018-06-12
     kind = "us_dprk_talks"          # inter_korean_talks | us_dprk_talks | negotiations
 
-Every problem is a one-line :class:`~experiments.errors.UserError` naming the file, the entry
-and what is allowed.
+Entries dated outside ``start``..``end`` are allowed, so a scenario can be cut to a sub-period
+by changing its dates: those before the start set the state it starts from (the last lever
+settings, the highest sanctions level reached); their announcements, events and exercises are
+ignored, as is everything after the end. :attr:`Scenario.notes` says what was carried or
+ignored (the command line prints it). Every problem is a one-line
+:class:`~experiments.errors.UserError` naming the file, the entry and what is allowed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -95,6 +100,7 @@ class Scenario:
     description: str = ""
     source: str = "<scenario>"
     overrides: dict[str, Any] = field(default_factory=dict)  # the scenario's own [params] (and start date)
+    notes: tuple[str, ...] = ()  # entries outside the scenario's dates, and what was done with them
 
     @property
     def weeks(self) -> int:
@@ -140,9 +146,10 @@ class Scenario:
             w = self.week_of(step.date) - 1
             if w >= weeks:
                 continue
-            announced[w] += step.announce
+            if w >= 0:  # a step before the start only sets the level the scenario starts from
+                announced[w] += step.announce
             if step.level is not None:
-                floor[w:] = np.fmax(floor[w:], step.level)
+                floor[max(w, 0):] = np.fmax(floor[max(w, 0):], step.level)
         forced = np.zeros(weeks, dtype=np.int64)
         for date, stage in self.events:
             w = self.week_of(date) - 1
@@ -198,10 +205,19 @@ def parse_scenario(data: dict[str, Any], source: str = "<scenario>", base_dir: P
         raise fail(f"[params] {error}") from None
     merged = merged.replace(start_date=start.isoformat())
 
-    def in_range(date: dt.date, what: str) -> dt.date:
-        if not start <= date <= end:
-            raise fail(f"{what} date {date} is outside the scenario ({start} to {end})")
-        return date
+    before: Counter[str] = Counter()   # entries dated before the start: they set the starting state
+    after: Counter[str] = Counter()    # entries dated after the end: ignored
+
+    def within(date: dt.date, what: str, carried: bool) -> bool:
+        """Whether an entry dated ``date`` is kept: always inside the scenario; before the start
+        when it ``carried`` state into it (a lever setting, a sanctions level); never after the end."""
+        if date > end:
+            after[what] += 1
+            return False
+        if date < start:
+            before[what] += 1
+            return carried
+        return True
 
     def in_order(dates: list[dt.date], what: str) -> None:
         for a, b in zip(dates, dates[1:]):
@@ -210,7 +226,7 @@ def parse_scenario(data: dict[str, Any], source: str = "<scenario>", base_dir: P
 
     levers = []
     for i, entry in enumerate(_entries(data, "levers", fail)):
-        date = in_range(_date(entry.get("date"), f"[[levers]] #{i + 1} date", fail), "[[levers]]")
+        date = _date(entry.get("date"), f"[[levers]] #{i + 1} date", fail)
         changes = {}
         for name, value in entry.items():
             if name == "date":
@@ -229,10 +245,11 @@ def parse_scenario(data: dict[str, Any], source: str = "<scenario>", base_dir: P
                 raise fail(f"[[levers]] {error}") from None
         levers.append((date, changes))
     in_order([d for d, _ in levers], "[[levers]]")
+    levers = [(d, c) for d, c in levers if within(d, "[[levers]]", carried=True)]
 
     sanctions = []
     for i, entry in enumerate(_entries(data, "sanctions", fail)):
-        date = in_range(_date(entry.get("date"), f"[[sanctions]] #{i + 1} date", fail), "[[sanctions]]")
+        date = _date(entry.get("date"), f"[[sanctions]] #{i + 1} date", fail)
         level = entry.get("level")
         if level is not None:
             try:
@@ -244,21 +261,23 @@ def parse_scenario(data: dict[str, Any], source: str = "<scenario>", base_dir: P
             raise fail(f"[[sanctions]] unknown key '{sorted(unknown)[0]}'; allowed: date, level, announce, label")
         sanctions.append(SanctionsStep(date, level, bool(entry.get("announce", True)), str(entry.get("label", ""))))
     in_order([s.date for s in sanctions], "[[sanctions]]")
+    sanctions = [s for s in sanctions if within(s.date, "[[sanctions]]", carried=s.level is not None)]
 
     weeks = (end - start).days // 7 + 1
     standard = standard_exercises(start, weeks)
     exercises = list(standard)
     for i, entry in enumerate(_entries(data, "exercises", fail)):
-        exercises = _apply_exercise(exercises, entry, i, fail, in_range)
+        exercises = _apply_exercise(exercises, entry, i, fail, start, end, before, after)
 
     events = []
     for i, entry in enumerate(_entries(data, "events", fail)):
-        date = in_range(_date(entry.get("date"), f"[[events]] #{i + 1} date", fail), "[[events]]")
+        date = _date(entry.get("date"), f"[[events]] #{i + 1} date", fail)
         kind = entry.get("kind")
         if kind not in EVENT_KINDS:
             raise fail(f"[[events]] kind {kind!r} is not allowed{closest_name(str(kind), EVENT_KINDS)}: "
                        f"allowed {', '.join(EVENT_KINDS)}")
-        events.append((date, EVENT_KINDS[kind]))
+        if within(date, "[[events]]", carried=False):
+            events.append((date, EVENT_KINDS[kind]))
 
     record = head.get("record")
     if record is not None and not isinstance(record, str):
@@ -272,8 +291,23 @@ def parse_scenario(data: dict[str, Any], source: str = "<scenario>", base_dir: P
         exercises=exercises, standard=standard, events=events, endogenous_sanctions=endogenous,
         record=record_path, description=str(head.get("description", "")), source=source,
         overrides={**overrides, "start_date": start.isoformat()},
+        notes=_outside_notes(before, after, start, end),
     )
     return scenario
+
+
+def _outside_notes(before: Counter, after: Counter, start: dt.date, end: dt.date) -> tuple[str, ...]:
+    """One line each for the entries dated before the start and after the end."""
+    def listing(counts: Counter) -> str:
+        return ", ".join(f"{n} {table}" for table, n in counts.items())
+
+    notes = []
+    if before:
+        notes.append(f"entries dated before the start {start} ({listing(before)}): lever settings and sanctions "
+                     "levels set the state the scenario starts from; announcements, events and exercises are ignored")
+    if after:
+        notes.append(f"entries dated after the end {end} are ignored ({listing(after)})")
+    return tuple(notes)
 
 
 def _entries(data: dict[str, Any], table: str, fail) -> list[dict[str, Any]]:
@@ -298,7 +332,8 @@ def _date(value: Any, what: str, fail) -> dt.date:
     return date
 
 
-def _apply_exercise(exercises: list[Exercise], entry: dict[str, Any], i: int, fail, in_range) -> list[Exercise]:
+def _apply_exercise(exercises: list[Exercise], entry: dict[str, Any], i: int, fail, first: dt.date, last: dt.date,
+                    before: Counter, after: Counter) -> list[Exercise]:
     name = entry.get("name")
     if not isinstance(name, str) or not name:
         raise fail(f"[[exercises]] #{i + 1} needs a name")
@@ -306,11 +341,15 @@ def _apply_exercise(exercises: list[Exercise], entry: dict[str, Any], i: int, fa
     if days is not None and (isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 365):
         raise fail(f"[[exercises]] {name}: days must be an integer from 1 to 365, got {days!r}")
     if "start" in entry:  # a new exercise
-        start = in_range(_date(entry["start"], f"[[exercises]] {name} start", fail), "[[exercises]]")
+        start = _date(entry["start"], f"[[exercises]] {name} start", fail)
         intensity = entry.get("intensity", 1.0)
         if isinstance(intensity, bool) or not isinstance(intensity, (int, float)) or not 0 <= intensity <= 1:
             raise fail(f"[[exercises]] {name}: intensity must be from 0 to 1, got {intensity!r}")
-        return sorted([*exercises, Exercise(name, "extra", start, days or 7, float(intensity))], key=lambda e: e.start)
+        added = Exercise(name, "extra", start, days or 7, float(intensity))
+        if added.start > last or added.end <= first:  # entirely outside the scenario
+            (after if added.start > last else before)["[[exercises]]"] += 1
+            return exercises
+        return sorted([*exercises, added], key=lambda e: e.start)
     if name not in STANDARD_EXERCISES:
         raise fail(f"[[exercises]] unknown exercise {name!r}{closest_name(name, STANDARD_EXERCISES)}: allowed "
                    f"{', '.join(STANDARD_EXERCISES)} (with a year), or a new one with a start date")
@@ -319,7 +358,12 @@ def _apply_exercise(exercises: list[Exercise], entry: dict[str, Any], i: int, fa
     if status not in EXERCISE_STATUSES:
         raise fail(f"[[exercises]] {name} {year}: status {status!r} is not allowed"
                    f"{closest_name(str(status), EXERCISE_STATUSES)}: allowed {', '.join(EXERCISE_STATUSES)}")
+    if isinstance(year, bool) or not isinstance(year, int):
+        raise fail(f"[[exercises]] {name}: year must be an integer (the year of the instance to change), got {year!r}")
     matches = [k for k, e in enumerate(exercises) if e.name == name and e.start.year == year]
+    if not matches and not first.year <= year <= last.year:  # a change to an instance outside the scenario
+        (after if year > last.year else before)["[[exercises]]"] += 1
+        return exercises
     if not matches:
         raise fail(f"[[exercises]] {name} has no instance in year {year!r} within the scenario")
     k = matches[0]

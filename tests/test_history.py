@@ -115,7 +115,7 @@ def test_forced_events_force_the_stage(tmp_path):
     (("", '[[levers]]\ndate = 2030-02-01\nengagement_stance = "maximum_pressure"\n'), ["engagement_stance='maximum_pressure'", "pressure_first"]),
     (("", '[[levers]]\ndate = 2030-02-01\nrok_mediation = 1.5\n'), ["rok_mediation=1.5 is out of range", "allowed 0 to 1"]),
     (("", '[[sanctions]]\ndate = 2030-02-01\nlevel = 2.0\n'), ["sanctions_level=2 is out of range"]),
-    (("", '[[sanctions]]\ndate = 2035-02-01\nlevel = 0.2\n'), ["outside the scenario"]),
+    (("", '[[exercises]]\nname = "Foal Eagle"\nyear = "2030"\n'), ["year must be an integer"]),
     (("", '[[events]]\ndate = 2030-02-01\nkind = "summit"\n'), ["kind 'summit'", "us_dprk_talks"]),
     (("test_baseline_rate = 0.0", "test_baseline_rat = 0.0"), ["unknown parameter 'test_baseline_rat'"]),
     (("end = 2031-12-29", "end = 9999-12-31"), ["outside the dates the model handles"]),
@@ -393,3 +393,27 @@ def test_talks_events_are_classified_by_keywords(tmp_path, text, us_dprk, inter_
                   "talks_event": [text]}).to_csv(path, index=False)
     row = read_record(path).iloc[0]
     assert (row["us_dprk_talks"], row["inter_korean_talks"], row["talks"]) == (us_dprk, inter_korean, True)
+
+
+def test_a_sub_period_of_a_scenario_starts_from_the_state_its_earlier_entries_set(tmp_path):
+    text = HISTORY.read_text(encoding="utf-8")
+    text = text.replace("start = 2016-01-04", "start = 2017-01-02").replace("end = 2018-12-31", "end = 2018-06-30")
+    text = text.replace('record = "../../data/dprk_monthly_2016_2018.csv"', f'record = "{RECORD}"')
+    text += '\n[[sanctions]]\ndate = 2019-01-07\nlevel = 1.0\n'   # after the end: ignored
+    path = write(tmp_path, text)
+    scenario = load_scenario(path)
+    levers = scenario.schedule().week(1)
+    assert levers["sanctions_floor"] == 0.35               # UNSCR 2321 (Nov 2016) is in force from the start
+    assert levers["announced_packages"] == 0               # but it is not announced again
+    assert levers["rok_mediation"] == 0.0 and levers["pressure_first"] == 1.0  # Park, pressure first
+    assert scenario.schedule().week(scenario.week_of(dt.date(2017, 5, 15)))["rok_mediation"] == 0.8  # Moon from 10 May 2017
+    assert any("before the start 2017-01-02" in n for n in scenario.notes)
+    assert any("after the end 2018-06-30 are ignored (1 [[sanctions]])" in n for n in scenario.notes)
+    assert scenario.schedule().week(scenario.weeks)["sanctions_floor"] == 0.95
+    result = run_cli("replay", str(path), "--replicates", "50", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["months_compared"] == 18
+    assert result.stderr.count("note: ") == 2
+    # F2's counterfactual removes the resolutions within the period, not the level it starts from
+    from experiments.history import without_resolutions
+    assert without_resolutions(scenario).schedule().week(1)["sanctions_floor"] == 0.35
