@@ -359,7 +359,8 @@ def posterior_spread(rows: pd.DataFrame, by: Sequence[str], outcome: str = "talk
     posterior and the runs' chance); and ``range_low``, ``range_high``, the central ``level``
     range of the per-draw estimates: how far the outcome moves across parameter values the
     record allows. Each per-draw estimate carries the Monte Carlo error of its own runs, so
-    with few runs per draw the range is wider than the posterior's alone.
+    with few runs per draw the range is wider than the posterior's alone. For a boolean outcome
+    the interval is clipped to [0, 1]; with few draws (under about 20) it is rough.
     """
     if "scenario" not in rows.columns:
         raise UserError("posterior_spread needs the rows of a sweep over scenarios ([posterior] or [uncertainties])")
@@ -369,6 +370,8 @@ def posterior_spread(rows: pd.DataFrame, by: Sequence[str], outcome: str = "talk
     out = grouped.agg(draws="size", mean="mean", sd="std").reset_index()
     out["runs_per_draw"] = per_draw.groupby(by, sort=False)["size"].mean().to_numpy()
     out["ci_low"], out["ci_high"] = t_interval(out["mean"], out["sd"], out["draws"], confidence)
+    if pd.api.types.is_bool_dtype(rows[outcome]):
+        out["ci_low"], out["ci_high"] = out["ci_low"].clip(0, 1), out["ci_high"].clip(0, 1)
     out["range_low"] = grouped.quantile((1 - level) / 2).to_numpy()
     out["range_high"] = grouped.quantile((1 + level) / 2).to_numpy()
     return out.drop(columns="sd")[[*by, "draws", "runs_per_draw", "mean", "ci_low", "ci_high", "range_low", "range_high"]]

@@ -95,6 +95,8 @@ class Experiment:
             d.pop(key)
         if self.posterior:  # the sample's content, not where it was read from
             d["posterior"] = {"samples": self.posterior["samples"], "sha256": self.posterior["sha256"]}
+        else:  # absent, as in configs written before [posterior] existed: their hashes still hold
+            d.pop("posterior")
         return d
 
     def config_hash(self) -> str:

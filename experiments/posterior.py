@@ -15,8 +15,10 @@ from the posterior sample (``data/calibration_posterior.csv``, written by
 Every policy runs the same draws with the same seeds (common random numbers), so contrasts stay
 paired. With ``replicates = 1`` each run is an independent draw from the posterior predictive
 distribution and the pooled Wilson intervals of the analysis are intervals for the posterior
-predictive probability; with more replicates per draw the pooled intervals are conditional on
-the drawn particles (narrower than the posterior uncertainty warrants).
+predictive (posterior-averaged) probability; with more replicates per draw the pooled intervals
+are conditional on the drawn particles (narrower than the posterior uncertainty warrants), and
+:func:`experiments.analysis.posterior_spread` gives the posterior average with a t interval over
+the draws and the spread of the per-draw estimates (the report's "Across the posterior").
 """
 
 from __future__ import annotations

@@ -64,9 +64,10 @@ def _posterior_section(result: SweepResult, by: list[str]) -> list[str]:
     table["P(talks): 90% of draws"] = [f"{lo:.2f} to {hi:.2f}" for lo, hi in zip(talks["range_low"], talks["range_high"])]
     table["mean tests: posterior mean [95% CI]"] = [_interval(*v) for v in zip(tests["mean"], tests["ci_low"], tests["ci_high"])]
     table["mean tests: 90% of draws"] = [f"{lo:.2f} to {hi:.2f}" for lo, hi in zip(tests["range_low"], tests["range_high"])]
-    runs = int(talks["runs_per_draw"].iloc[0])
+    runs, draws = int(talks["runs_per_draw"].iloc[0]), int(talks["draws"].iloc[0])
     return lines + [
-        f"Each of the {int(talks['draws'].iloc[0])} draws gives its own estimate from its {runs} runs. The posterior "
+        f"Each of the {draws} draw{'s' if draws != 1 else ''} gives its own estimate from its {runs} runs"
+        + (" (with so few draws the intervals below are rough)" if draws < 20 else "") + ". The posterior "
         "mean's interval is a t interval over the draws (it counts the spread across the posterior as well as the "
         "runs' chance); \"90% of draws\" is the central range of the per-draw estimates, how far the outcome moves "
         f"across parameter values the record allows (each per-draw estimate also carries the chance of {runs} runs, "

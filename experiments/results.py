@@ -94,7 +94,13 @@ class SweepResult:
                 "uncertainties": stored["uncertainties"]}
         if stored.get("posterior"):
             data["posterior"] = {"samples": stored["posterior"]["samples"], "file": stored["posterior"]["path"]}
-        experiment = parse_experiment(data, source=stored["source"])
+        try:
+            experiment = parse_experiment(data, source=stored["source"])
+        except UserError as error:
+            if not stored.get("posterior"):
+                raise
+            raise UserError(f"{self.directory}: cannot rebuild the design from the posterior sample it drew from: "
+                            f"{error}") from None
         if stored.get("posterior") and experiment.posterior["sha256"] != stored["posterior"]["sha256"]:
             raise UserError(f"{self.directory}: the posterior sample {stored['posterior']['path']} has changed since this "
                             f"sweep drew from it (SHA-256 {stored['posterior']['sha256']}, now "

@@ -316,14 +316,19 @@ def test_posterior_spread_of_a_hand_computed_example():
     rows = pd.DataFrame({
         "policy": ["a"] * 6 + ["b"] * 6,
         "scenario": [0, 0, 1, 1, 2, 2] * 2,
-        "talks": [1, 1, 1, 0, 0, 0] + [1, 1, 1, 1, 1, 0],
+        "talks": np.array([1, 1, 1, 0, 0, 0] + [1, 1, 1, 1, 1, 0], dtype=bool),
     })
-    out = analysis.posterior_spread(rows, ["policy"], "talks", level=0.5).set_index("policy")
+    rows["tests"] = rows["talks"].astype(int)  # the same numbers as a count
+    out = analysis.posterior_spread(rows, ["policy"], "tests", level=0.5).set_index("policy")
     a = out.loc["a"]
     assert (a["draws"], a["runs_per_draw"], a["mean"]) == (3, 2, 0.5)
     half = sps.t.ppf(0.975, 2) * 0.5 / np.sqrt(3)  # sd of (1, 0.5, 0) is 0.5
     assert a["ci_low"] == pytest.approx(0.5 - half) and a["ci_high"] == pytest.approx(0.5 + half)
     assert (a["range_low"], a["range_high"]) == (0.25, 0.75)  # quartiles of (0, 0.5, 1)
     assert out.loc["b", "mean"] == pytest.approx(2.5 / 3)
+    # a probability's interval stays within [0, 1]
+    talks = analysis.posterior_spread(rows, ["policy"], "talks", level=0.5).set_index("policy")
+    assert (talks.loc["a", "ci_low"], talks.loc["a", "ci_high"]) == (0.0, 1.0)
+    assert talks.loc["a", "mean"] == 0.5
     with pytest.raises(UserError, match="scenarios"):
         analysis.posterior_spread(rows.drop(columns="scenario"), ["policy"])

@@ -113,3 +113,9 @@ def test_design_point_violating_a_constraint_is_refused(tmp_path):
     text = GOOD.replace("rok_mediation = 0.5", "hawkes_beta = 0.2\nhawkes_alpha = 0.3")
     with pytest.raises(UserError, match="hawkes_alpha"):
         Design(parse_experiment(__import__("tomllib").loads(text)))
+
+
+def test_the_config_hash_of_a_plain_config_has_no_posterior_entry(tmp_path):
+    # configs without [posterior] hash as they did before it existed, so older results still load
+    e = load_experiment(write(tmp_path, GOOD))
+    assert "posterior" not in e.design_dict() and "uncertainties" in e.design_dict()
