@@ -311,6 +311,37 @@ def forest_plot(contrasts: pd.DataFrame, columns: Sequence[str], baseline: Mappi
     return fig
 
 
+def posterior_range_plot(spread: pd.DataFrame, columns: Sequence[str], horizon: int | None = None,
+                         point: pd.DataFrame | None = None):
+    """P(talks) across the calibration posterior (from :func:`experiments.analysis.posterior_spread`):
+    one row per policy; the posterior-averaged estimate as a point with its 95% interval over the
+    draws (thick bar) and the central range of the per-draw estimates (thin bar). ``point``
+    (optional, the same policies' estimates at the calibrated point, column ``p``) adds an open
+    marker. Points are coloured by exercise policy."""
+    frame = _sort_policies(spread, columns)
+    labels = policy_labels(frame, columns).tolist()
+    colours = exercise_colours()
+    point_colours = [colours.get(v, "black") for v in frame["exercise_policy"]] if "exercise_policy" in frame \
+        else ["black"] * len(frame)
+    with paper_style():
+        fig, ax = plt.subplots(figsize=(SINGLE_COLUMN + 1.2, 0.2 * len(labels) + 1.3), constrained_layout=True)
+        y = np.arange(len(labels))
+        for yi, (_, row), colour in zip(y, frame.iterrows(), point_colours):
+            ax.plot([row["range_low"], row["range_high"]], [yi, yi], color=colour, lw=0.8, alpha=0.7)
+            ax.plot([row["ci_low"], row["ci_high"]], [yi, yi], color=colour, lw=2.6, solid_capstyle="butt")
+            ax.plot(row["mean"], yi, "o", color=colour, ms=3.5, mec="white", mew=0.4)
+        if point is not None:
+            at_point = frame[list(columns)].merge(point[[*columns, "p"]], on=list(columns), how="left")["p"]
+            ax.plot(at_point, y, "D", mfc="none", mec="black", ms=3.2, mew=0.6, label="at the calibrated point")
+            ax.legend(loc="lower right", fontsize="x-small", frameon=False)
+        ax.set_yticks(y, labels)
+        ax.set_ylim(len(labels) - 0.5, -0.5)
+        ax.set_xlim(-0.02, 1.02)
+        ax.set_xlabel(p_talks_label(horizon) + "\nposterior average (dot), 95% interval (thick), 90% of draws (thin)")
+        ax.grid(axis="x", color="0.9", lw=0.5)
+    return fig
+
+
 def fan_chart(trajectories: pd.DataFrame, series: Sequence[str], columns: Sequence[str],
               start_date: dt.date | None = None, quantiles: tuple[float, float, float, float, float] = (0.05, 0.25, 0.5, 0.75, 0.95)):
     """Weekly trajectories of chosen policies (from :func:`experiments.analysis.trajectories`) as

@@ -163,6 +163,11 @@ def _figures(result: SweepResult, baseline: dict[str, Any], focus: dict[str, Any
                                          directory / "testing_cost")
     if has_grid:
         figures["talks_testing_tradeoff"] = plots.save(plots.tradeoff_plot(summary, horizon), directory / "talks_testing_tradeoff")
+    if result.provenance["experiment"].get("posterior") and result.manifest["replicates"] > 1:
+        spread = analysis.posterior_spread(result.rows, by, "talks")
+        figures["p_talks_across_posterior"] = plots.save(
+            plots.posterior_range_plot(spread[analysis.matches(spread, focus)], by, horizon),
+            directory / "p_talks_across_posterior")
 
     reference = {**analysis.default_baseline(result.levers), **baseline}
     talks = shown[shown["outcome"] == "talks"]
@@ -285,6 +290,10 @@ CAPTIONS = {
                     "tested within {horizon} weeks, and the mean number of tests with its 95% interval.",
     "talks_testing_tradeoff": "Talks against testing over the whole design: each line runs through the sanctions "
                               "levels of one exercise policy and stance (open marker: lowest level, filled: highest).",
+    "p_talks_across_posterior": "P(US–DPRK talks within {horizon} weeks) across the calibration posterior {focus}: "
+                                "the posterior average (dot) with its 95% t interval over the draws (thick bar), "
+                                "and the central 90% of the per-draw estimates (thin bar): how far P(talks) moves "
+                                "across parameter values the record allows.",
     "trajectories_fan": "Weekly trajectories of the baseline and of the policy that differs most from it in "
                         "P(talks) {focus} ({replicates} replicates each, re-run with the sweep's seeds): median, "
                         "central 50% and 90% of runs.",

@@ -37,7 +37,7 @@ METADATA_KEY = b"escalation"
 FORMAT_VERSION = 1
 STALE_TMP_SECONDS = 24 * 3600
 FIGURES = ("p_talks_heatmap", "time_to_talks", "contrasts_forest", "testing_cost", "talks_testing_tradeoff",
-           "trajectories_fan")
+           "p_talks_across_posterior", "trajectories_fan")
 GENERATED_FILES = ("summary.csv", "report.md", *(f"{stem}{suffix}" for stem in FIGURES for suffix in (".png", ".pdf")))
 """Every file the sweep and the report write at the top of a results directory: ``--overwrite``
 removes these (and ``chunks/`` and the manifest), never anything else."""

@@ -117,3 +117,19 @@ def test_labels_are_words():
     assert plots.nice("suspended_during_talks") == "suspended in talks" and plots.nice(0.5) == "0.5"
     frame = pd.DataFrame({"sanctions_level": [1.0, 1.0], "exercise_policy": ["delayed", "suspended"]})
     assert plots.policy_labels(frame, ["sanctions_level", "exercise_policy"]).tolist() == ["delayed", "suspended"]
+
+
+def test_posterior_range_plot_has_a_row_per_policy_with_its_three_marks(tmp_path):
+    spread = pd.DataFrame({
+        "exercise_policy": ["as_scheduled", "suspended"], "engagement_stance": ["pressure_first"] * 2,
+        "mean": [0.2, 0.5], "ci_low": [0.15, 0.45], "ci_high": [0.25, 0.55], "range_low": [0.0, 0.1],
+        "range_high": [0.8, 0.9],
+    })
+    point = spread[["exercise_policy", "engagement_stance"]].assign(p=[0.1, 0.6])
+    fig = plots.posterior_range_plot(spread, ["exercise_policy", "engagement_stance"], horizon=52, point=point)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["as scheduled", "suspended"]
+    segments = sorted(tuple(line.get_xdata()) for line in ax.lines[:-1] if len(line.get_xdata()) == 2)
+    assert segments == [(0.0, 0.8), (0.1, 0.9), (0.15, 0.25), (0.45, 0.55)]  # ranges and intervals
+    assert list(ax.lines[-1].get_xdata()) == [0.1, 0.6]                     # the calibrated point
+    assert plots.save(fig, tmp_path / "posterior")[0].stat().st_size > 1000

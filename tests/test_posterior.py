@@ -177,6 +177,8 @@ def test_results_reload_from_another_directory_and_report_across_the_posterior(t
     assert report.returncode == 0, report.stderr
     text = (tmp_path / "out" / "report.md").read_text()
     assert "## Across the posterior" in text and "under each of 4 draws from the calibration posterior" in text
+    assert "![p_talks_across_posterior](p_talks_across_posterior.png)" in text
+    assert (tmp_path / "out" / "p_talks_across_posterior.png").stat().st_size > 10_000
     # a changed sample: the report says so, and writes nothing
     PARTICLES.assign(weight=[0.0, 2.0, 1.0]).to_csv(tmp_path / "cfg" / "posterior.csv", index=False)
     (tmp_path / "out" / "report.md").unlink()
