@@ -276,18 +276,23 @@ class Replay:
         claim = "detente leads to talks: first inter-Korean and US-DPRK talks months as observed"
         if self.record is None:
             return Fact("F4", claim, None, "no record")
-        checks = {}
+        checks, already = {}, []
         end = len(self.months)  # no talks within the scenario counts as "after the end"
         for label, column, stage in (("first inter-Korean talks", "inter_korean_talks", INTER_KOREAN),
                                      ("first US-DPRK talks", "us_dprk_talks", PRELIMINARY)):
+            if (self.record.index[self.record[column]] < self.months[0]).any():
+                already.append(label.removeprefix("first "))  # under way before the start: no "first" to judge
+                continue
             observed_months = self.record.index[self.record[column]].intersection(self.months)
             if len(observed_months) == 0:
                 continue
             observed = float(self.months.get_loc(observed_months[0]))
             checks[f"{label} (month index, {self.months[0]} = 0)"] = (observed, np.nan_to_num(self.first_month(stage), nan=end))
+        before = f"the record shows {' and '.join(already)} before the scenario starts" if already else ""
         if not checks:
-            return Fact("F4", claim, None, "the record shows no talks within the scenario")
-        return self._within_fact("F4", claim, checks)
+            return Fact("F4", claim, None, before or "the record shows no talks within the scenario")
+        fact = self._within_fact("F4", claim, checks)
+        return replace(fact, detail=f"{fact.detail}; not judged: {before}") if before else fact
 
     def _f5(self) -> Fact:
         claim = "the mediator moves first: inter-Korean contact before US-DPRK talks in at least 80% of runs with talks"
@@ -313,6 +318,7 @@ class Replay:
             "end": self.scenario.end.isoformat(),
             "replicates": self.replicates,
             "seed": self.seed,
+            "notes": list(self.scenario.notes),
             **self.scores(),
             "facts": {f.name: f.verdict for f in facts},
             "fact_details": {f.name: f"{f.claim}. {f.detail}" for f in facts},

@@ -42,10 +42,13 @@ engagement stance and of South Korean mediation, and optional forced events::
     kind = "us_dprk_talks"          # inter_korean_talks | us_dprk_talks | negotiations
 
 Entries dated outside ``start``..``end`` are allowed, so a scenario can be cut to a sub-period
-by changing its dates: those before the start set the state it starts from (the last lever
+by changing its dates: those before the start set the levers it starts with (the last lever
 settings, the highest sanctions level reached); their announcements, events and exercises are
-ignored, as is everything after the end. :attr:`Scenario.notes` says what was carried or
-ignored (the command line prints it). Every problem is a one-line
+ignored, as is everything after the end. An exercise change counts when the exercise as
+planned or as changed overlaps the period; one entry per exercise and year. The state in
+``[params]`` (stress, threat, progress, alignment, trust) is not carried: set it for the new
+start (:func:`experiments.calibration.start_state` gives a replay's median state on a date).
+:attr:`Scenario.notes` says what was carried or ignored (the command line prints it). Every problem is a one-line
 :class:`~experiments.errors.UserError` naming the file, the entry and what is allowed.
 """
 
@@ -59,7 +62,7 @@ from typing import Any
 
 import numpy as np
 
-from model.calendar import Exercise, standard_exercises, weekly_intensity
+from model.calendar import Exercise, exercises_in_year, standard_exercises, weekly_intensity
 from model.params import DATE_RANGE, TABLE, Params, ParameterError, closest_name
 from model.policies import LeverSchedule, exercise_policy_code
 from model.rules import INTER_KOREAN, NEGOTIATIONS, PRELIMINARY
@@ -205,18 +208,19 @@ def parse_scenario(data: dict[str, Any], source: str = "<scenario>", base_dir: P
         raise fail(f"[params] {error}") from None
     merged = merged.replace(start_date=start.isoformat())
 
-    before: Counter[str] = Counter()   # entries dated before the start: they set the starting state
+    carried: Counter[str] = Counter()  # entries dated before the start that set the starting levers
+    before: Counter[str] = Counter()   # other entries dated before the start: ignored
     after: Counter[str] = Counter()    # entries dated after the end: ignored
 
-    def within(date: dt.date, what: str, carried: bool) -> bool:
+    def within(date: dt.date, what: str, carries: bool) -> bool:
         """Whether an entry dated ``date`` is kept: always inside the scenario; before the start
-        when it ``carried`` state into it (a lever setting, a sanctions level); never after the end."""
+        when it ``carries`` state into it (a lever setting, a sanctions level); never after the end."""
         if date > end:
             after[what] += 1
             return False
         if date < start:
-            before[what] += 1
-            return carried
+            (carried if carries else before)[what] += 1
+            return carries
         return True
 
     def in_order(dates: list[dt.date], what: str) -> None:
@@ -245,7 +249,7 @@ def parse_scenario(data: dict[str, Any], source: str = "<scenario>", base_dir: P
                 raise fail(f"[[levers]] {error}") from None
         levers.append((date, changes))
     in_order([d for d, _ in levers], "[[levers]]")
-    levers = [(d, c) for d, c in levers if within(d, "[[levers]]", carried=True)]
+    levers = [(d, c) for d, c in levers if within(d, "[[levers]]", carries=True)]
 
     sanctions = []
     for i, entry in enumerate(_entries(data, "sanctions", fail)):
@@ -261,13 +265,28 @@ def parse_scenario(data: dict[str, Any], source: str = "<scenario>", base_dir: P
             raise fail(f"[[sanctions]] unknown key '{sorted(unknown)[0]}'; allowed: date, level, announce, label")
         sanctions.append(SanctionsStep(date, level, bool(entry.get("announce", True)), str(entry.get("label", ""))))
     in_order([s.date for s in sanctions], "[[sanctions]]")
-    sanctions = [s for s in sanctions if within(s.date, "[[sanctions]]", carried=s.level is not None)]
+    sanctions = [s for s in sanctions if within(s.date, "[[sanctions]]", carries=s.level is not None)]
 
     weeks = (end - start).days // 7 + 1
     standard = standard_exercises(start, weeks)
-    exercises = list(standard)
+    added, changed = [], {}
     for i, entry in enumerate(_entries(data, "exercises", fail)):
-        exercises = _apply_exercise(exercises, entry, i, fail, start, end, before, after)
+        kind, exercise, held = _exercise_entry(entry, i, fail)
+        if kind == "added":
+            if exercise.start <= end and exercise.end > start:
+                added.append(exercise)
+            else:
+                (after if exercise.start > end else before)["[[exercises]]"] += 1
+            continue
+        key = (exercise.name, exercise.start.year)
+        if key in changed:
+            raise fail(f"[[exercises]] {key[0]} {key[1]} is changed twice; give one entry per exercise and year")
+        changed[key] = held
+        # a change counts inside the scenario if the exercise as planned or as changed overlaps it
+        if not any(e is not None and e.start <= end and e.end > start for e in (exercise, held)):
+            (after if exercise.start > end else before)["[[exercises]]"] += 1
+    exercises = sorted([*(e for e in standard if (e.name, e.start.year) not in changed),
+                        *(e for e in changed.values() if e is not None), *added], key=lambda e: e.start)
 
     events = []
     for i, entry in enumerate(_entries(data, "events", fail)):
@@ -276,7 +295,7 @@ def parse_scenario(data: dict[str, Any], source: str = "<scenario>", base_dir: P
         if kind not in EVENT_KINDS:
             raise fail(f"[[events]] kind {kind!r} is not allowed{closest_name(str(kind), EVENT_KINDS)}: "
                        f"allowed {', '.join(EVENT_KINDS)}")
-        if within(date, "[[events]]", carried=False):
+        if within(date, "[[events]]", carries=False):
             events.append((date, EVENT_KINDS[kind]))
 
     record = head.get("record")
@@ -291,20 +310,25 @@ def parse_scenario(data: dict[str, Any], source: str = "<scenario>", base_dir: P
         exercises=exercises, standard=standard, events=events, endogenous_sanctions=endogenous,
         record=record_path, description=str(head.get("description", "")), source=source,
         overrides={**overrides, "start_date": start.isoformat()},
-        notes=_outside_notes(before, after, start, end),
+        notes=_outside_notes(carried, before, after, start, end),
     )
     return scenario
 
 
-def _outside_notes(before: Counter, after: Counter, start: dt.date, end: dt.date) -> tuple[str, ...]:
-    """One line each for the entries dated before the start and after the end."""
+def _outside_notes(carried: Counter, before: Counter, after: Counter, start: dt.date, end: dt.date) -> tuple[str, ...]:
+    """One line each for the entries that carry in from before the start, those before the start
+    that are ignored, and those after the end."""
     def listing(counts: Counter) -> str:
         return ", ".join(f"{n} {table}" for table, n in counts.items())
 
     notes = []
+    if carried:
+        notes.append(f"entries dated before the start {start} set the levers it starts with ({listing(carried)}: the "
+                     "last lever settings, the highest sanctions level); the state in [params] (stress, threat, "
+                     "progress, alignment, trust) still applies at the start, so set it there for that date")
     if before:
-        notes.append(f"entries dated before the start {start} ({listing(before)}): lever settings and sanctions "
-                     "levels set the state the scenario starts from; announcements, events and exercises are ignored")
+        notes.append(f"entries dated before the start {start} are ignored ({listing(before)}: announcements, "
+                     "events, exercises)")
     if after:
         notes.append(f"entries dated after the end {end} are ignored ({listing(after)})")
     return tuple(notes)
@@ -332,8 +356,10 @@ def _date(value: Any, what: str, fail) -> dt.date:
     return date
 
 
-def _apply_exercise(exercises: list[Exercise], entry: dict[str, Any], i: int, fail, first: dt.date, last: dt.date,
-                    before: Counter, after: Counter) -> list[Exercise]:
+def _exercise_entry(entry: dict[str, Any], i: int, fail) -> tuple[str, Exercise, Exercise | None]:
+    """One validated [[exercises]] entry: ``("added", exercise, exercise)`` for a new exercise, or
+    ``("changed", instance, held)`` for a change to a standard exercise of a year: ``instance`` as
+    the calendar plans it, ``held`` as changed (None when suspended)."""
     name = entry.get("name")
     if not isinstance(name, str) or not name:
         raise fail(f"[[exercises]] #{i + 1} needs a name")
@@ -345,11 +371,8 @@ def _apply_exercise(exercises: list[Exercise], entry: dict[str, Any], i: int, fa
         intensity = entry.get("intensity", 1.0)
         if isinstance(intensity, bool) or not isinstance(intensity, (int, float)) or not 0 <= intensity <= 1:
             raise fail(f"[[exercises]] {name}: intensity must be from 0 to 1, got {intensity!r}")
-        added = Exercise(name, "extra", start, days or 7, float(intensity))
-        if added.start > last or added.end <= first:  # entirely outside the scenario
-            (after if added.start > last else before)["[[exercises]]"] += 1
-            return exercises
-        return sorted([*exercises, added], key=lambda e: e.start)
+        exercise = Exercise(name, "extra", start, days or 7, float(intensity))
+        return "added", exercise, exercise
     if name not in STANDARD_EXERCISES:
         raise fail(f"[[exercises]] unknown exercise {name!r}{closest_name(name, STANDARD_EXERCISES)}: allowed "
                    f"{', '.join(STANDARD_EXERCISES)} (with a year), or a new one with a start date")
@@ -358,25 +381,17 @@ def _apply_exercise(exercises: list[Exercise], entry: dict[str, Any], i: int, fa
     if status not in EXERCISE_STATUSES:
         raise fail(f"[[exercises]] {name} {year}: status {status!r} is not allowed"
                    f"{closest_name(str(status), EXERCISE_STATUSES)}: allowed {', '.join(EXERCISE_STATUSES)}")
-    if isinstance(year, bool) or not isinstance(year, int):
-        raise fail(f"[[exercises]] {name}: year must be an integer (the year of the instance to change), got {year!r}")
-    matches = [k for k, e in enumerate(exercises) if e.name == name and e.start.year == year]
-    if not matches and not first.year <= year <= last.year:  # a change to an instance outside the scenario
-        (after if year > last.year else before)["[[exercises]]"] += 1
-        return exercises
-    if not matches:
-        raise fail(f"[[exercises]] {name} has no instance in year {year!r} within the scenario")
-    k = matches[0]
-    exercise = exercises[k]
-    if status == "suspended":
-        return exercises[:k] + exercises[k + 1:]
+    if isinstance(year, bool) or not isinstance(year, int) or not DATE_RANGE[0].year <= year <= DATE_RANGE[1].year:
+        raise fail(f"[[exercises]] {name}: year must be an integer from {DATE_RANGE[0].year} to {DATE_RANGE[1].year} "
+                   f"(the year of the instance to change), got {year!r}")
     delay = entry.get("delay_weeks", 0)
     if isinstance(delay, bool) or not isinstance(delay, int) or not 0 <= delay <= 52:
         raise fail(f"[[exercises]] {name} {year}: delay_weeks must be an integer from 0 to 52, got {delay!r}")
     scale = entry.get("scale", 0.5 if status == "scaled_down" else 1.0)
     if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not 0 <= scale <= 1:
         raise fail(f"[[exercises]] {name} {year}: scale must be from 0 to 1, got {scale!r}")
-    changed = replace(exercise, start=exercise.start + dt.timedelta(weeks=delay if status == "delayed" else 0),
-                      days=days or exercise.days, weight=exercise.weight * scale)
-    return sorted([*exercises[:k], changed, *exercises[k + 1:]], key=lambda e: e.start)
-
+    instance = next(e for e in exercises_in_year(year) if e.name == name)
+    held = None if status == "suspended" else replace(
+        instance, start=instance.start + dt.timedelta(weeks=delay if status == "delayed" else 0),
+        days=days or instance.days, weight=instance.weight * scale)
+    return "changed", instance, held

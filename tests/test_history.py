@@ -408,12 +408,33 @@ def test_a_sub_period_of_a_scenario_starts_from_the_state_its_earlier_entries_se
     assert levers["rok_mediation"] == 0.0 and levers["pressure_first"] == 1.0  # Park, pressure first
     assert scenario.schedule().week(scenario.week_of(dt.date(2017, 5, 15)))["rok_mediation"] == 0.8  # Moon from 10 May 2017
     assert any("before the start 2017-01-02" in n for n in scenario.notes)
-    assert any("after the end 2018-06-30 are ignored (1 [[sanctions]])" in n for n in scenario.notes)
+    assert "entries dated after the end 2018-06-30 are ignored (1 [[sanctions]], 2 [[exercises]])" in scenario.notes  # UFG, VA 2018
     assert scenario.schedule().week(scenario.weeks)["sanctions_floor"] == 0.95
     result = run_cli("replay", str(path), "--replicates", "50", "--json")
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["months_compared"] == 18
-    assert result.stderr.count("note: ") == 2
+    summary = json.loads(result.stdout)
+    assert summary["months_compared"] == 18 and summary["notes"] == list(scenario.notes)
+    assert result.stderr.count("note: ") == len(scenario.notes) == 3  # carried, ignored before, after
     # F2's counterfactual removes the resolutions within the period, not the level it starts from
     from experiments.history import without_resolutions
     assert without_resolutions(scenario).schedule().week(1)["sanctions_floor"] == 0.35
+
+
+def test_a_cut_after_the_spring_delay_keeps_the_delayed_exercises_and_does_not_judge_earlier_talks(tmp_path):
+    text = HISTORY.read_text(encoding="utf-8").replace("start = 2016-01-04", "start = 2018-04-02")
+    text = text.replace('record = "../../data/dprk_monthly_2016_2018.csv"', f'record = "{RECORD}"')
+    scenario = load_scenario(write(tmp_path, text))
+    spring = {e.name: e for e in scenario.exercises if e.start.year == 2018 and e.name in ("Foal Eagle", "Key Resolve")}
+    assert spring["Foal Eagle"].start == dt.date(2018, 3, 29) and spring["Foal Eagle"].days == 28  # delayed 4 weeks
+    assert spring["Key Resolve"].start == dt.date(2018, 4, 23)                                      # delayed 6 weeks
+    assert scenario.schedule().week(1)["scheduled_exercise"] == pytest.approx(0.7)  # Foal Eagle under way, scaled
+    f4 = {f.name: f for f in Replay(scenario, replicates=20, record=load_record_for(scenario, None)).facts()}["F4"]
+    assert f4.passed is None and "before the scenario starts" in f4.detail
+
+
+def test_an_exercise_changed_twice_is_a_one_line_error(tmp_path):
+    text = SYNTHETIC.format(rate=0.0) + ('[[exercises]]\nname = "Foal Eagle"\nyear = 2030\nstatus = "suspended"\n'
+                                         '[[exercises]]\nname = "Foal Eagle"\nyear = 2030\nstatus = "delayed"\n')
+    path = write(tmp_path, text)
+    assert_one_line_error(run_cli("replay", str(path), "--record", str(RECORD), "--replicates", "5"),
+                          "Foal Eagle 2030 is changed twice")
