@@ -87,22 +87,20 @@ class Design:
         combos = list(itertools.product(*experiment.levers.values())) if lever_names else [()]
         self.scenarios = self._scenarios()
         drawn = self.scenarios.to_dict("records")
-        rows, values = [], []
+        rows, self.params = [], []
         for combo in combos:
+            levers = dict(zip(lever_names, combo))
             for s, scenario in enumerate(drawn):
-                row = dict(zip(lever_names, combo))
+                draw = dict(scenario)  # the scenario's parameter values
+                row = dict(levers)
                 if experiment.posterior:
-                    row.update(scenario=s, particle=int(scenario["particle"]))
-                    values.append({**{k: v for k, v in scenario.items() if k != "particle"}, **row})
-                else:
-                    if experiment.uncertainties:
-                        row["scenario"] = s
-                        row.update(scenario)
-                    values.append(row)
+                    row.update(scenario=s, particle=int(draw.pop("particle")))
+                elif experiment.uncertainties:
+                    row.update(scenario=s, **draw)
                 rows.append(row)
+                self.params.append(self._params(row, draw, levers))
         self.points = pd.DataFrame(rows, index=pd.RangeIndex(len(rows), name="design_point"))
         self.factor_columns = [c for c in self.points.columns if c not in ("scenario", "particle")]
-        self.params = [self._params(row, value) for row, value in zip(rows, values)]
         self.replicates = experiment.replicates
         self.weeks = experiment.weeks
 
@@ -115,11 +113,10 @@ class Design:
             return posterior_scenarios(read_posterior(e.posterior_path()), e.posterior["samples"], e.seed)
         return latin_hypercube(e.uncertainties, e.samples, e.seed)
 
-    def _params(self, row: dict, values: dict) -> Params:
+    def _params(self, row: dict, draw: dict, levers: dict) -> Params:
         """A point's parameters: the scenario's values, then the config's fixed [params] (which
         win over a draw's start state), then the levers."""
-        levers = {k: v for k, v in row.items() if k not in ("scenario", "particle")}
-        values = {**{k: v for k, v in values.items() if k not in ("scenario", "particle")}, **self.experiment.params, **levers}
+        values = {**draw, **self.experiment.params, **levers}
         try:
             return Params(values)
         except ParameterError as error:
