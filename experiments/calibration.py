@@ -42,7 +42,9 @@ from model.rules import INTER_KOREAN, PRELIMINARY
 
 from .design import replicate_seeds
 from .errors import UserError
-from .history import by_month, launches_by_month, resolution_windows, week_months, without_resolutions
+from .history import (by_month, launches_after_resolutions, launches_by_month, resolution_windows, week_months,
+                      without_resolutions)
+from .posterior import draw_particles
 from .provenance import git_state
 from .scenario import Scenario
 
@@ -68,6 +70,8 @@ STATE_PARAMETERS = {  # parameter table name -> engine state attribute
     "trust_rok_dprk": "trust_rok_dprk", "trust_china_dprk": "trust_china_dprk",
     "trust_japan_dprk": "trust_japan_dprk", "trust_dprk_rok": "trust_dprk_rok",
 }
+F2_STREAM = 0xF2
+"""Mixed into the seed for the particles :func:`resolution_effect_over_posterior` draws."""
 MAX_ALPHA_SHARE = 0.95
 MAX_FIRST_DRAWS = 5_000_000
 POSTERIOR_FILE = Path(__file__).resolve().parents[1] / "data" / "calibration_posterior.csv"
@@ -384,16 +388,14 @@ def resolution_effect_over_posterior(scenario: Scenario, posterior: pd.DataFrame
         raise UserError(f"scenario {scenario.name} has no resolution with a full quarter before and after")
     if particles < 1 or replicates < 1:
         raise UserError(f"need particles >= 1 and replicates >= 1; got {particles}, {replicates}")
-    weights = posterior["weight"].to_numpy(dtype=float)
-    drawn = np.random.default_rng([seed, 0xF2]).choice(len(posterior), size=particles, p=weights / weights.sum())
+    drawn = draw_particles(posterior, particles, seed, stream=F2_STREAM)
     theta = posterior.iloc[drawn][names].to_numpy(dtype=float).repeat(replicates, axis=0)
     seeds = replicate_seeds(seed, particles * replicates)
-    after = np.concatenate([a for a, _ in windows])
     totals = []
     for variant in (scenario, without_resolutions(scenario)):
         result = simulate_arrays(scenario.params, dict(zip(names, theta.T)), seeds, scenario.weeks,
                                  variant.schedule(), trajectories=True)
-        totals.append(launches_by_month(result.trajectory, week_months(scenario))[after].sum(axis=0))
+        totals.append(launches_after_resolutions(launches_by_month(result.trajectory, week_months(scenario)), windows))
     differences = (totals[0] - totals[1]).reshape(particles, replicates)
     se = differences.std(axis=1, ddof=1) / np.sqrt(replicates) if replicates > 1 else np.full(particles, np.nan)
     return pd.DataFrame({"particle": drawn, "effect": differences.mean(axis=1), "se": se})

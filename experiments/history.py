@@ -72,6 +72,12 @@ def resolution_windows(scenario: Scenario, months: pd.PeriodIndex) -> list[tuple
     return windows
 
 
+def launches_after_resolutions(launches: np.ndarray, windows: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """Launch events in the quarters from the resolutions' months, summed (F2's statistic;
+    ``launches``: months first, one series or (months, runs))."""
+    return launches[np.concatenate([after for after, _ in windows])].sum(axis=0)
+
+
 def launch_change(launches: np.ndarray, windows: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
     """Launches in the quarter after minus the quarter before, summed over resolutions
     (``launches``: months first; works for one series or for (months, runs))."""
@@ -243,8 +249,7 @@ class Replay:
             return Fact("F2", claim, None, "no resolution with a full quarter before and after in the scenario")
         # The counterfactual: the same runs (same seeds) without the resolutions.
         counterfactual = launches_by_month(self._simulate(without_resolutions(self.scenario)), self.week_months)
-        after = np.concatenate([a for a, _ in windows])
-        effect = self.launches[after].sum(axis=0) - counterfactual[after].sum(axis=0)
+        effect = launches_after_resolutions(self.launches, windows) - launches_after_resolutions(counterfactual, windows)
         se = effect.std(ddof=1) / np.sqrt(effect.size) if effect.size > 1 else np.inf
         ok = bool(respond >= 0.75 and effect.mean() >= -2 * se)
         detail = (f"P(package within {RESPONSE_WEEKS} weeks of a major test) = {respond:.2f} (needs >= 0.75); "

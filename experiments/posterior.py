@@ -98,10 +98,11 @@ def read_posterior(path: str | Path) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
-def draw_particles(posterior: pd.DataFrame, samples: int, seed: int) -> np.ndarray:
-    """Row numbers of ``samples`` particles drawn with replacement, in proportion to their weights."""
+def draw_particles(posterior: pd.DataFrame, samples: int, seed: int, stream: int = POSTERIOR_STREAM) -> np.ndarray:
+    """Row numbers of ``samples`` particles drawn with replacement, in proportion to their weights
+    (random numbers from ``[seed, stream]``)."""
     weights = posterior["weight"].to_numpy(dtype=float)
-    rng = np.random.default_rng([seed, POSTERIOR_STREAM])
+    rng = np.random.default_rng([seed, stream])
     return rng.choice(len(posterior), size=samples, p=weights / weights.sum())
 
 
