@@ -47,23 +47,35 @@ def posterior_reading(posterior: dict, replicates: int) -> str:
             "gives intervals over the draws and the spread across them")
 
 
-def _posterior_section(result: SweepResult, by: list[str]) -> list[str]:
+POSTERIOR_OUTCOMES = {"talks": "P(talks)", "tests": "mean tests"}
+"""Outcomes of the section "Across the posterior" -> their column label."""
+
+
+def _posterior_spreads(result: SweepResult, by: list[str]) -> dict[str, pd.DataFrame]:
+    """For a ``[posterior]`` sweep with several runs per draw, :func:`analysis.posterior_spread`
+    of each of :data:`POSTERIOR_OUTCOMES` (used by a figure and by the section); else empty."""
+    if not result.provenance["experiment"].get("posterior") or result.manifest["replicates"] < 2:
+        return {}
+    return {outcome: analysis.posterior_spread(result.rows, by, outcome) for outcome in POSTERIOR_OUTCOMES}
+
+
+def _posterior_section(result: SweepResult, by: list[str], spreads: dict[str, pd.DataFrame]) -> list[str]:
     """For a ``[posterior]`` sweep: per policy, the posterior-averaged P(talks) and mean tests with
     intervals over the draws, and the central 90% range of the per-draw estimates."""
-    experiment = result.provenance["experiment"]
-    if not experiment.get("posterior"):
+    if not result.provenance["experiment"].get("posterior"):
         return []
     lines = ["## Across the posterior", ""]
-    if result.manifest["replicates"] < 2:
+    if not spreads:
         return lines + ["With one run per draw, how far an outcome moves across the posterior cannot be told apart "
                         "from the runs' chance; rerun with `replicates` of 20 or more to see it.", ""]
-    talks = analysis.posterior_spread(result.rows, by, "talks")
-    tests = analysis.posterior_spread(result.rows, by, "tests")
+    talks = spreads["talks"]
     table = _lever_cells(talks, by)
-    table["P(talks): posterior mean [95% CI]"] = [_interval(*v) for v in zip(talks["mean"], talks["ci_low"], talks["ci_high"])]
-    table["P(talks): 90% of draws"] = [f"{lo:.2f} to {hi:.2f}" for lo, hi in zip(talks["range_low"], talks["range_high"])]
-    table["mean tests: posterior mean [95% CI]"] = [_interval(*v) for v in zip(tests["mean"], tests["ci_low"], tests["ci_high"])]
-    table["mean tests: 90% of draws"] = [f"{lo:.2f} to {hi:.2f}" for lo, hi in zip(tests["range_low"], tests["range_high"])]
+    for outcome, label in POSTERIOR_OUTCOMES.items():
+        spread = spreads[outcome]
+        table[f"{label}: posterior mean [95% CI]"] = [_interval(*v) for v in zip(spread["mean"], spread["ci_low"],
+                                                                                 spread["ci_high"])]
+        table[f"{label}: 90% of draws"] = [f"{lo:.2f} to {hi:.2f}" for lo, hi in zip(spread["range_low"],
+                                                                                     spread["range_high"])]
     runs, draws = int(talks["runs_per_draw"].iloc[0]), int(talks["draws"].iloc[0])
     return lines + [
         f"Each of the {draws} draw{'s' if draws != 1 else ''} gives its own estimate from its {runs} runs"
@@ -120,10 +132,11 @@ def write_report(result: SweepResult | str | Path, baseline: Mapping[str, Any] |
                  .merge(cost[[*by, "mean_tests_low", "mean_tests_high", "median_highest_rung", "share_rung_3",
                               "share_rung_4"]], on=by))
     focus = _focus(levers, baseline)
-    figures, notes = _figures(result, baseline, focus, summary, curves, contrasts, cost)
+    spreads = _posterior_spreads(result, by)
+    figures, notes = _figures(result, baseline, focus, summary, curves, contrasts, cost, spreads)
     written = [path for paths in figures.values() for path in paths]
 
-    text = _markdown(result, baseline, focus, estimates, contrasts, figures, notes)
+    text = _markdown(result, baseline, focus, estimates, contrasts, figures, notes, spreads)
     path = result.directory / REPORT
     atomic_write_text(path, text)
     return [*written, path]
@@ -138,7 +151,7 @@ def _focus(levers: Mapping[str, list], baseline: Mapping[str, Any]) -> dict[str,
 
 
 def _figures(result: SweepResult, baseline: dict[str, Any], focus: dict[str, Any], summary: pd.DataFrame,
-             curves: pd.DataFrame, contrasts: pd.DataFrame, cost: pd.DataFrame
+             curves: pd.DataFrame, contrasts: pd.DataFrame, cost: pd.DataFrame, spreads: dict[str, pd.DataFrame]
              ) -> tuple[dict[str, list[Path]], dict[str, str]]:
     """Draw and save the figures; return {figure name: [pdf, png]} and notes to add to their
     captions {figure name: text}."""
@@ -163,10 +176,10 @@ def _figures(result: SweepResult, baseline: dict[str, Any], focus: dict[str, Any
                                          directory / "testing_cost")
     if has_grid:
         figures["talks_testing_tradeoff"] = plots.save(plots.tradeoff_plot(summary, horizon), directory / "talks_testing_tradeoff")
-    if result.provenance["experiment"].get("posterior") and result.manifest["replicates"] > 1:
-        spread = analysis.posterior_spread(result.rows, by, "talks")
+    if spreads:
+        talks = spreads["talks"]
         figures["p_talks_across_posterior"] = plots.save(
-            plots.posterior_range_plot(spread[analysis.matches(spread, focus)], by, horizon),
+            plots.posterior_range_plot(talks[analysis.matches(talks, focus)], by, horizon),
             directory / "p_talks_across_posterior")
 
     reference = {**analysis.default_baseline(result.levers), **baseline}
@@ -301,7 +314,8 @@ CAPTIONS = {
 
 
 def _markdown(result: SweepResult, baseline: dict[str, Any], focus: dict[str, Any], estimates: pd.DataFrame,
-              contrasts: pd.DataFrame, figures: dict[str, list[Path]], notes: dict[str, str]) -> str:
+              contrasts: pd.DataFrame, figures: dict[str, list[Path]], notes: dict[str, str],
+              spreads: dict[str, pd.DataFrame]) -> str:
     by, horizon, manifest, prov = list(result.levers), result.horizon, result.manifest, result.provenance
     start = f"{result.start_date.day} {result.start_date:%B %Y}"
     fields = {"horizon": horizon, "baseline": plots.policy_label(baseline),
@@ -348,7 +362,7 @@ def _markdown(result: SweepResult, baseline: dict[str, Any], focus: dict[str, An
         "",
         _estimates_table(estimates, by, horizon),
         "",
-        *_posterior_section(result, by),
+        *_posterior_section(result, by, spreads),
         f"## Contrasts with the baseline ({plots.policy_label(baseline)})",
         "",
         "Δ is the policy minus the baseline on the same replicates; the baseline itself shows 0.",
