@@ -269,22 +269,26 @@ def parse_scenario(data: dict[str, Any], source: str = "<scenario>", base_dir: P
 
     weeks = (end - start).days // 7 + 1
     standard = standard_exercises(start, weeks)
+    def overlaps(planned: Exercise, held: Exercise | None) -> bool:
+        """Whether an exercise entry counts inside the scenario (the exercise as planned or as held
+        overlaps it); if not, it is noted as before the start or after the end."""
+        if any(e is not None and e.start <= end and e.end > start for e in (planned, held)):
+            return True
+        (after if planned.start > end else before)["[[exercises]]"] += 1
+        return False
+
     added, changed = [], {}
     for i, entry in enumerate(_entries(data, "exercises", fail)):
         kind, exercise, held = _exercise_entry(entry, i, fail)
         if kind == "added":
-            if exercise.start <= end and exercise.end > start:
+            if overlaps(exercise, held):
                 added.append(exercise)
-            else:
-                (after if exercise.start > end else before)["[[exercises]]"] += 1
             continue
         key = (exercise.name, exercise.start.year)
         if key in changed:
             raise fail(f"[[exercises]] {key[0]} {key[1]} is changed twice; give one entry per exercise and year")
         changed[key] = held
-        # a change counts inside the scenario if the exercise as planned or as changed overlaps it
-        if not any(e is not None and e.start <= end and e.end > start for e in (exercise, held)):
-            (after if exercise.start > end else before)["[[exercises]]"] += 1
+        overlaps(exercise, held)  # kept either way: the change replaces the planned instance
     exercises = sorted([*(e for e in standard if (e.name, e.start.year) not in changed),
                         *(e for e in changed.values() if e is not None), *added], key=lambda e: e.start)
 
