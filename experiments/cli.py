@@ -1,5 +1,9 @@
 """The ``escalation`` command. Thin: parses arguments, calls the library, prints.
 
+The top of the import graph (``cli -> analysis -> sweep -> history -> leaves -> model``). Its
+imports of the library sit inside the commands on purpose, for start-up speed only (``--help``
+and a bad argument answer before numpy, pandas and matplotlib load); each points down the graph.
+
 Bad input of any kind (unknown parameter, value out of range, malformed config, missing file)
 ends with one line on standard error naming the problem and what is allowed, and exit
 status 2; nothing already written is touched.
@@ -67,7 +71,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from model.batched import simulate
     from model.model import EscalationModel
 
-    from .store import atomic_write_text
+    from .io import atomic_write_text
 
     if args.engine == "mesa":
         model = EscalationModel(params, rng=args.seed).run(args.weeks)
@@ -100,18 +104,20 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from .config import load_experiment
+    from .sweep.config import load_experiment
 
     experiment = load_experiment(args.config).with_options(
         replicates=args.replicates, engine=args.engine, chunk_size=args.chunk_size)
 
-    from .results import SweepResult
-    from .runner import parse_shard, run_sweep
+    from .analysis.estimates import format_table, summary, write_summary
+    from .analysis.report import DERIVED_FILES
+    from .sweep.results import SweepResult
+    from .sweep.runner import parse_shard, run_sweep
 
     shard = parse_shard(args.shard)
     out = Path(args.out) if args.out else Path("results") / experiment.name
     done = run_sweep(experiment, out, workers=args.workers, dask=args.dask, shard=shard,
-                     overwrite=args.overwrite, progress=not args.quiet)
+                     overwrite=args.overwrite, progress=not args.quiet, derived=DERIVED_FILES)
     design = done.design
     print(f"{experiment.name}: {design.n_runs} runs ({design.n_points} design points x {design.replicates} "
           f"replicates, {design.weeks} weeks, {experiment.engine} engine); {done.chunks_run} chunks run, "
@@ -121,11 +127,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         print(f"{missing} chunks are still missing (other shards); rerun without --shard, or run the "
               "remaining shards, to finish and write the summary")
         return 0
-    from .summary import NEEDED_COLUMNS
+    from .analysis.estimates import NEEDED_COLUMNS
 
     result = SweepResult.load(out, columns=NEEDED_COLUMNS)
-    print(result.table())
-    for path in result.write_summary():
+    table = summary(result)
+    print(format_table(table, result.factors or ["design_point"]))
+    for path in write_summary(result, table):
         print(f"wrote {path}")
     return 0
 
@@ -138,8 +145,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 def _scenario_and_record(args: argparse.Namespace):
     """The scenario and the record to compare it with (``--record``, else the scenario's own),
     both validated before any simulation."""
-    from .record import load_record_for
-    from .scenario import load_scenario
+    from .history.record import load_record_for
+    from .history.scenario import load_scenario
 
     scenario = load_scenario(args.scenario)
     for note in scenario.notes:
@@ -151,7 +158,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
     _output_dir(args.out)
     scenario, record = _scenario_and_record(args)
 
-    from .history import Replay, write_replay
+    from .analysis.report import write_replay
+    from .history.replay import Replay
 
     replay = Replay(scenario, replicates=args.replicates, seed=args.seed, record=record)
     summary = replay.summary()
@@ -177,8 +185,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
     import numpy as np
 
-    from .calibration import calibrate, resolution_effect_over_posterior
-    from .store import atomic_write_text
+    from .history.calibration import calibrate, resolution_effect_over_posterior
+    from .io import atomic_write_text
 
     result = calibrate(scenario, record, population=args.population, generations=args.generations,
                        accept=args.accept, seed=args.seed, progress=not args.quiet)
@@ -206,8 +214,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     if args.install:
         from model.params import CALIBRATED_FILE
 
-
-        from .calibration import POSTERIOR_FILE
+        from .history.posterior import POSTERIOR_FILE
 
         atomic_write_text(CALIBRATED_FILE, result.toml())
         atomic_write_text(POSTERIOR_FILE, result.posterior.to_csv(index=False))
@@ -396,7 +403,7 @@ def build_parser() -> argparse.ArgumentParser:
                              "every sanctions level and stance). Default: the first value of each lever in the config, "
                              "with the sanctions level at its highest (for policy_grid: as scheduled, pressure first, "
                              "sanctions level 1)")
-    report.set_defaults(func=lambda args: __import__("experiments.report", fromlist=["main"]).main(args))
+    report.set_defaults(func=lambda args: __import__("experiments.analysis.report", fromlist=["main"]).main(args))
 
     bench = sub.add_parser("bench", help="measure engine speed and sweep memory (prints JSON)",
                            description="Benchmark the Mesa engine, mesa.batch_run and the batched engine on the "

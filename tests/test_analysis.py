@@ -10,9 +10,9 @@ import pytest
 from scipy import stats as sps
 
 from experiments import analysis, stats
-from experiments.config import parse_experiment
 from experiments.errors import UserError
-from experiments.runner import run_sweep
+from experiments.sweep.config import parse_experiment
+from experiments.sweep.runner import run_sweep
 
 LEVERS = ["sanctions_level", "exercise_policy", "engagement_stance"]
 BASELINE = {"sanctions_level": 0.95, "exercise_policy": "as_scheduled", "engagement_stance": "pressure_first"}
@@ -307,7 +307,7 @@ def test_a_design_with_uncertainties_loads_its_scenarios_and_rebuilds_its_experi
     result = analysis.load(tmp_path, columns=analysis.ANALYSIS_COLUMNS)
     assert "scenario" in result.rows.columns and str(result.start_date) == "2018-03-05"
     assert result.experiment.config_hash() == experiment.config_hash()
-    table = result.contrasts({"exercise_policy": "as_scheduled"}, outcome="tests")
+    table = analysis.policy_contrasts(result, {"exercise_policy": "as_scheduled"}, outcome="tests")
     assert table["n_pairs"].tolist() == [10, 10]  # 2 scenarios x 5 replicates, paired within scenario
 
 

@@ -4,8 +4,8 @@ import json
 
 import pandas as pd
 import pytest
-
 from conftest import assert_one_line_error, run_cli
+
 from model import EscalationModel
 from model.params import TABLE
 

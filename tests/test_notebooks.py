@@ -8,10 +8,9 @@ import sys
 
 import nbformat
 import pytest
+from conftest import ROOT
 from jupyter_client import KernelManager
 from nbclient import NotebookClient
-
-from conftest import ROOT
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 HANG_GUARD = 600  # seconds per cell before the kernel is considered stuck (not a speed target:

@@ -7,8 +7,9 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 
-from experiments import analysis, plots
-from experiments.summary import summarise
+from experiments import analysis
+from experiments.analysis import plots
+from experiments.analysis.estimates import summarise
 from model import EscalationModel
 
 LEVERS = ["sanctions_level", "exercise_policy", "engagement_stance"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import math
 import warnings
 from collections.abc import Mapping
@@ -20,13 +21,22 @@ from typing import Any
 
 import pandas as pd
 
-from . import analysis, plots
-from .errors import UserError
-from .results import SweepResult
-from .store import atomic_write_text
-from .summary import summarise
+from ..errors import UserError
+from ..history.replay import Replay
+from ..io import atomic_write_text
+from ..sweep.results import SweepResult
+from . import contrasts as analysis
+from . import plots
+from .estimates import summarise
 
 REPORT = "report.md"
+SUMMARY = "summary.csv"
+FIGURES = ("p_talks_heatmap", "time_to_talks", "contrasts_forest", "testing_cost", "talks_testing_tradeoff",
+           "p_talks_across_posterior", "trajectories_fan")
+"""Every figure the sweep and the report may draw at the top of a results directory (PDF and PNG)."""
+DERIVED_FILES = (SUMMARY, REPORT, *(f"{stem}{suffix}" for stem in FIGURES for suffix in (".png", ".pdf")))
+"""Every file the analysis writes into a results directory: ``escalation sweep --overwrite``
+removes these (with ``chunks/`` and the manifest), never anything else."""
 DISPLAY_LEVERS = ("exercise_policy", "engagement_stance")
 """Levers that figures of single policies show side by side; the others are held at one value."""
 FAN_SERIES = ("cumulative_tests", "test_hazard", "dprk_stress", "trust_dprk_us")
@@ -190,7 +200,7 @@ def _figures(result: SweepResult, baseline: dict[str, Any], focus: dict[str, Any
         policies.append({name: contrast[name] for name in by})
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", analysis.ModelChangedWarning)
-        fan = result.trajectories(policies, replicates=min(FAN_REPLICATES, result.manifest["replicates"]))
+        fan = analysis.trajectories(result, policies, replicates=min(FAN_REPLICATES, result.manifest["replicates"]))
     for warning in caught:
         if issubclass(warning.category, analysis.ModelChangedWarning):
             notes["trajectories_fan"] = f"**Warning:** {warning.message}."
@@ -407,3 +417,13 @@ def _provenance(result: SweepResult) -> list[str]:
         f"{dt.datetime.now(dt.timezone.utc).isoformat(timespec='seconds')}",
     ]
     return lines
+
+
+def write_replay(replay: Replay, out: Path) -> list[Path]:
+    """Write the comparison table (CSV), the scores and facts (JSON) and the figure into ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    comparison = out / "replay_monthly.csv"
+    atomic_write_text(comparison, replay.comparison().to_csv())
+    scores = out / "replay_scores.json"
+    atomic_write_text(scores, json.dumps(replay.summary(), indent=2) + "\n")
+    return [comparison, scores, *plots.save(plots.replay_figure(replay), out / "replay_launches")]

@@ -62,13 +62,18 @@ from typing import Any
 
 import numpy as np
 
-from model.calendar import Exercise, exercises_in_year, standard_exercises, weekly_intensity
-from model.params import DATE_RANGE, TABLE, Params, ParameterError, closest_name
+from model.calendar import (
+    Exercise,
+    exercises_in_year,
+    standard_exercises,
+    weekly_intensity,
+)
+from model.params import DATE_RANGE, TABLE, ParameterError, Params, closest_name
 from model.policies import LeverSchedule, exercise_policy_code
 from model.rules import INTER_KOREAN, NEGOTIATIONS, PRELIMINARY
 
-from .config import read_toml
-from .errors import UserError
+from ..errors import UserError
+from ..io import read_toml
 
 EXERCISE_STATUSES = ("held", "delayed", "scaled_down", "suspended")
 EVENT_KINDS = {"inter_korean_talks": INTER_KOREAN, "us_dprk_talks": PRELIMINARY, "negotiations": NEGOTIATIONS}

@@ -25,17 +25,18 @@ import math
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
 from model import rules as ladder
+from model.batched import simulate_points
 from model.params import closest_name
 
-from .errors import UserError
-from .stats import (
+from ..errors import UserError
+from ..stats import (
     event_time_with_censoring,
     kaplan_meier_by,
     mcnemar_exact_p,
@@ -44,9 +45,8 @@ from .stats import (
     t_interval,
     wilson_interval,
 )
-
-if TYPE_CHECKING:
-    from .results import SweepResult
+from ..sweep.design import Design
+from ..sweep.results import SweepResult
 
 EVENTS: dict[str, str] = {
     "talks": "US–DPRK talks",
@@ -78,13 +78,11 @@ ANALYSIS_COLUMNS = [
 """Outcome columns the functions of this module read (load only these for speed)."""
 
 
-def load(directory: str | Path, columns: Sequence[str] | None = None) -> "SweepResult":
+def load(directory: str | Path, columns: Sequence[str] | None = None) -> SweepResult:
     """A results directory written by ``escalation sweep`` as a :class:`SweepResult`: ``.rows``
     (one row per run), ``.levers`` (lever -> values in the design), ``.horizon`` (weeks) and
     ``.provenance`` (config and its hash, seeds, package versions, git commit). ``columns``
     limits the outcome columns read (the design columns always come along)."""
-    from .results import SweepResult
-
     return SweepResult.load(directory, columns=None if columns is None else list(columns))
 
 
@@ -191,6 +189,15 @@ def event_probabilities(rows: pd.DataFrame, by: Sequence[str], events: Sequence[
 # ---------------------------------------------------------------------------------------------
 # paired contrasts
 # ---------------------------------------------------------------------------------------------
+
+
+def policy_contrasts(result: SweepResult, baseline: Mapping[str, Any] | None = None, outcome: str = "talks",
+                     confidence: float = 0.95) -> pd.DataFrame:
+    """Every policy of a sweep minus ``baseline`` (default :func:`default_baseline`) on the same
+    replicates: :func:`paired_contrasts` of its rows over its policy columns."""
+    if baseline is None:
+        baseline = default_baseline(result.levers)
+    return paired_contrasts(result.rows, baseline, result.policy_columns, outcome, confidence)
 
 
 def paired_contrasts(rows: pd.DataFrame, baseline: Mapping[str, Any], by: Sequence[str], outcome: str = "talks",
@@ -300,6 +307,12 @@ def _paired_means(pairs: pd.DataFrame, by: list[str], outcome: str, confidence: 
 # ---------------------------------------------------------------------------------------------
 # time to talks
 # ---------------------------------------------------------------------------------------------
+
+
+def time_to_event(result: SweepResult, event: str = "talks", confidence: float = 0.95) -> pd.DataFrame:
+    """Kaplan-Meier curves of the time to ``event`` per policy of a sweep, censored at its
+    horizon: :func:`survival_curves` of its rows."""
+    return survival_curves(result.rows, result.policy_columns, result.horizon, event, confidence)
 
 
 def survival_curves(rows: pd.DataFrame, by: Sequence[str], horizon: int, event: str = "talks",
@@ -420,7 +433,7 @@ class ModelChangedWarning(UserWarning):
     changed since the sweep."""
 
 
-def trajectories(result: "SweepResult", policies: Sequence[Mapping[str, Any]], replicates: int | None = None) -> pd.DataFrame:
+def trajectories(result: SweepResult, policies: Sequence[Mapping[str, Any]], replicates: int | None = None) -> pd.DataFrame:
     """Weekly series of the chosen policies, re-run with trajectories on the batched engine.
 
     Each policy (lever -> value; every design point that matches is included, so a policy
@@ -434,10 +447,6 @@ def trajectories(result: "SweepResult", policies: Sequence[Mapping[str, Any]], r
     lever gets the prefix ``current_`` (``current_sanctions_level`` is the level in force that
     week; ``sanctions_level`` the policy's starting level).
     """
-    from model.batched import simulate_points
-
-    from .design import Design
-
     design = Design(result.experiment)
     if replicates is None:
         replicates = min(design.replicates, 200)
@@ -469,7 +478,7 @@ def trajectories(result: "SweepResult", policies: Sequence[Mapping[str, Any]], r
 
 
 
-def _check_reproduced(result: "SweepResult", design_points: np.ndarray, replicates: np.ndarray,
+def _check_reproduced(result: SweepResult, design_points: np.ndarray, replicates: np.ndarray,
                       outcomes: pd.DataFrame) -> None:
     """Warn (:class:`ModelChangedWarning`) when re-run outcomes differ from the stored rows of
     the same design points and replicates (compared on ``talks`` and ``tests`` when loaded)."""

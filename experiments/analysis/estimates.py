@@ -3,9 +3,21 @@ and what each policy costs in testing."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
-from .stats import event_time_with_censoring, kaplan_meier, median_survival, t_interval, wilson_interval
+
+from ..io import atomic_write_text
+from ..stats import (
+    event_time_with_censoring,
+    kaplan_meier,
+    median_survival,
+    t_interval,
+    wilson_interval,
+)
+from ..sweep.results import SweepResult
+from . import plots
 
 PROPORTIONS = {
     "p_talks": "talks",
@@ -62,3 +74,25 @@ def format_table(summary: pd.DataFrame, factors: list[str]) -> str:
     table["mean tests"] = summary["mean_tests"].map("{:.2f}".format)
     table["P(nuclear)"] = summary["p_nuclear_test"].map("{:.2f}".format)
     return table.to_string(index=False)
+
+
+def summary(result: SweepResult, by: list[str] | None = None) -> pd.DataFrame:
+    """The summary of a sweep per design point (``by``: default its factors): :func:`summarise`
+    of its rows."""
+    return summarise(result.rows, by or result.factors or ["design_point"], result.horizon)
+
+
+def write_summary(result: SweepResult, table: pd.DataFrame | None = None) -> list[Path]:
+    """Write ``summary.csv`` and, when the design has the three policy levers, the P(talks)
+    heatmap (PNG and PDF) into the results directory; return the paths written. ``table``:
+    the sweep's :func:`summary`, when already computed."""
+    table = summary(result) if table is None else table
+    path = result.directory / "summary.csv"
+    atomic_write_text(path, table.to_csv(index=False))
+    written = [path]
+    try:
+        fig = plots.p_talks_heatmap(table, horizon=result.horizon)
+    except ValueError:
+        return written
+    written += plots.save(fig, result.directory / "p_talks_heatmap")
+    return written
