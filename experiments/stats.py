@@ -275,7 +275,8 @@ def mcnemar_exact_p(f, g) -> np.ndarray:
     and ``p = 1`` when there are no discordant pairs (or f == g). This is the *exact* (not
     mid-p) version: it never exceeds the nominal level, at the price of being conservative.
     (The mid-p value would be ``p - P(X = min(f, g))``.) For p = 1/2 doubling the smaller tail
-    equals scipy's ``binomtest(f, m, 0.5).pvalue``.
+    is scipy's two-sided ``binomtest(f, m, 0.5).pvalue``, which computes it (once per distinct
+    pair of counts).
 
     Sources: McNemar Q (1947) "Note on the sampling error of the difference between correlated
     proportions or percentages", Psychometrika 12:153-157; the exact conditional form as
@@ -288,10 +289,11 @@ def mcnemar_exact_p(f, g) -> np.ndarray:
     f, g = np.broadcast_arrays(f, g)
     if np.isnan(f).any() or np.isnan(g).any() or (f < 0).any() or (g < 0).any():
         raise ValueError("discordant counts must be non-negative numbers")
-    m = f + g
-    k = np.minimum(f, g)
-    p = np.where(m > 0, 2.0 * _st.binom.cdf(k, np.where(m > 0, m, 1.0), 0.5), 1.0)
-    return np.minimum(p, 1.0)
+    if f.size == 0:
+        return np.ones(f.shape)
+    unique, inverse = np.unique(np.stack([f.ravel(), g.ravel()], axis=1), axis=0, return_inverse=True)
+    p = np.array([_st.binomtest(int(a), int(a + b), 0.5).pvalue if a + b > 0 else 1.0 for a, b in unique])
+    return np.minimum(p[inverse.ravel()].reshape(f.shape), 1.0)
 
 
 def _paired_cells(a, b) -> tuple[np.ndarray, np.ndarray, int, int, int, int]:

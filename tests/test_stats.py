@@ -300,13 +300,14 @@ def test_mcnemar_edge_cases_and_scipy_cross_check():
     assert st.paired_difference(*_pairs(5, 4, 4, 5))["mcnemar_p"] == 1.0
     # all discordant pairs one way, m = 5: p = 2 * (1/2)^5 = 0.0625 (hand)
     assert st.paired_difference(*_pairs(3, 5, 0, 3))["mcnemar_p"] == pytest.approx(0.0625, abs=1e-15)
-    # For p0 = 1/2 the doubled smaller tail equals scipy's two-sided binomtest p-value.
-    f = np.arange(0, 31)
-    for m in (1, 2, 7, 30):
+    # The p-value comes from scipy's binomtest; it must be the doubled smaller tail of
+    # Binomial(m, 1/2), the former hand-written formula, for every split of m discordant pairs.
+    f = np.arange(0, 301)
+    for m in (1, 2, 7, 30, 300):
         ff = f[f <= m]
         ours = st.mcnemar_exact_p(ff, m - ff)
-        ref = [sps.binomtest(int(k), m, 0.5).pvalue for k in ff]
-        np.testing.assert_allclose(ours, ref, rtol=1e-12, atol=1e-15)
+        doubled_tail = np.minimum(1.0, 2.0 * sps.binom.cdf(np.minimum(ff, m - ff), m, 0.5))
+        np.testing.assert_allclose(ours, doubled_tail, rtol=1e-12, atol=1e-300)
 
 
 # =============================================================================================
