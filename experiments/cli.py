@@ -67,6 +67,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     params = Params.from_strings(args.set or [])  # validate before importing the heavy machinery
     if args.trajectory and Path(args.trajectory).is_dir():
         raise UserError(f"--trajectory {args.trajectory} is a directory; give a file name such as run.csv")
+    if args.trajectory and not Path(args.trajectory).parent.is_dir():
+        raise UserError(f"--trajectory {args.trajectory}: the directory {Path(args.trajectory).parent} does not exist; "
+                        "create it, or give a file in an existing directory")
 
     from model.batched import simulate
     from model.model import EscalationModel
@@ -109,9 +112,16 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     experiment = load_experiment(args.config).with_options(
         replicates=args.replicates, engine=args.engine, chunk_size=args.chunk_size)
 
-    from .analysis.estimates import format_table, summary, write_summary
+    from .analysis.estimates import (
+        SUMMARY_FILE,
+        format_table,
+        has_heatmap,
+        load,
+        summary,
+        summary_is_current,
+        write_summary,
+    )
     from .analysis.report import DERIVED_FILES
-    from .sweep.results import SweepResult
     from .sweep.runner import parse_shard, run_sweep
 
     shard = parse_shard(args.shard)
@@ -127,11 +137,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         print(f"{missing} chunks are still missing (other shards); rerun without --shard, or run the "
               "remaining shards, to finish and write the summary")
         return 0
-    from .analysis.estimates import NEEDED_COLUMNS
-
-    result = SweepResult.load(out, columns=NEEDED_COLUMNS)
+    result = load(out)
     table = summary(result)
     print(format_table(table, result.factors or ["design_point"]))
+    if done.chunks_run == 0 and summary_is_current(result):
+        print(f"{out / SUMMARY_FILE}{' and the heatmap' if has_heatmap(result) else ''}: up to date")
+        return 0
     for path in write_summary(result, table):
         print(f"wrote {path}")
     return 0
@@ -183,17 +194,17 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     _output_dir(args.out)
     scenario, record = _scenario_and_record(args)
 
-    import numpy as np
-
-    from .history.calibration import calibrate, resolution_effect_over_posterior
-    from .io import atomic_write_text
+    from .history.calibration import (
+        calibrate,
+        install_calibration,
+        resolution_effect_over_posterior,
+        resolution_effect_summary,
+        write_calibration,
+    )
 
     result = calibrate(scenario, record, population=args.population, generations=args.generations,
                        accept=args.accept, seed=args.seed, progress=not args.quiet)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out / "posterior.csv", result.posterior.to_csv(index=False))
-    atomic_write_text(out / "calibrated.toml", result.toml())
+    written = write_calibration(result, Path(args.out))
     print(f"ABC-SMC on {scenario.name}: {result.simulations} simulations, {len(result.tolerances)} generations, "
           f"tolerances {', '.join(f'{t:.3g}' for t in result.tolerances)}, effective sample size "
           f"{result.effective_sample_size:.0f}")
@@ -201,24 +212,18 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         print(f"stopped early: {result.stopped}")
     print(result.intervals().round(4).to_string())
     try:
-        effects = resolution_effect_over_posterior(scenario, result.posterior)
+        f2 = resolution_effect_summary(resolution_effect_over_posterior(scenario, result.posterior))
     except UserError as error:  # a scenario without resolutions: nothing to report, keep the calibration
         print(f"F2 over the posterior: n/a ({error})")
     else:
-        effect, suppress = effects["effect"], effects["effect"] < -2 * effects["se"]
-        print(f"F2 over the posterior ({len(effects)} particles drawn by weight, 100 paired replays each): launch "
-              f"change in the resolutions' quarters, with minus without them, median {effect.median():+.2f}, 90% "
-              f"interval [{effect.quantile(0.05):+.2f}, {effect.quantile(0.95):+.2f}]; below 0 under "
-              f"{np.mean(effect < 0):.0%} of the particles, below -2 SE (F2's criterion) under {suppress.mean():.0%}")
-    print(f"wrote {out / 'posterior.csv'} and {out / 'calibrated.toml'}")
+        print(f"F2 over the posterior ({f2['particles']} particles drawn by weight, 100 paired replays each): launch "
+              f"change in the resolutions' quarters, with minus without them, median {f2['median']:+.2f}, 90% "
+              f"interval [{f2['low']:+.2f}, {f2['high']:+.2f}]; below 0 under {f2['share_below_zero']:.0%} of the "
+              f"particles, below -2 SE (F2's criterion) under {f2['share_suppressed']:.0%}")
+    print(f"wrote {' and '.join(map(str, written))}")
     if args.install:
-        from model.params import CALIBRATED_FILE
-
-        from .history.posterior import POSTERIOR_FILE
-
-        atomic_write_text(CALIBRATED_FILE, result.toml())
-        atomic_write_text(POSTERIOR_FILE, result.posterior.to_csv(index=False))
-        print(f"installed as {CALIBRATED_FILE} (posterior sample {POSTERIOR_FILE}): the parameter table's defaults now read it "
+        calibrated, posterior = install_calibration(result)
+        print(f"installed as {calibrated} (posterior sample {posterior}): the parameter table's defaults now read it "
               f"(docs/ODD.md {'updated' if update_odd_after_install() else 'unchanged'})")
     return 0
 

@@ -1,4 +1,4 @@
-"""Tests for experiments/analysis.py: what it adds on top of experiments/stats.py (tested in
+"""Tests for experiments/analysis/ (estimates, contrasts, trajectories): what it adds on top of experiments/stats.py (tested in
 test_stats.py): loading, policies and baselines, pairing by replicate (and scenario), survival
 curves from run rows, testing cost, and trajectories that reproduce the sweep's runs."""
 
@@ -332,3 +332,37 @@ def test_posterior_spread_of_a_hand_computed_example():
     assert talks.loc["a", "mean"] == 0.5
     with pytest.raises(UserError, match="scenarios"):
         analysis.posterior_spread(rows.drop(columns="scenario"), ["policy"])
+
+
+def test_one_table_every_view_reads_the_same_numbers(result, tmp_path):
+    """The table of estimates is the one place they are computed: summary.csv is the table, and
+    the long P(event) table, the testing cost and the Kaplan-Meier medians are views of it, with
+    exactly the same numbers under the same names (p_<event> for every event, no synonyms)."""
+    import shutil
+
+    from experiments.analysis.estimates import write_summary
+
+    levers = result.policy_columns
+    table = analysis.summary(result, levers)
+    assert [c for c in table.columns if c.startswith("p_") and not c.endswith(("_low", "_high"))] == \
+        [f"p_{event}" for event in analysis.EVENTS]
+    long = analysis.event_probabilities(result.rows, levers).merge(table, on=levers)
+    for event in analysis.EVENTS:
+        rows = long[long["event"] == event]
+        for suffix, column in (("", "p"), ("_low", "ci_low"), ("_high", "ci_high")):
+            assert (rows[f"p_{event}{suffix}"] == rows[column]).all()
+    cost = analysis.testing_cost(result.rows, levers).merge(table, on=[*levers, "n"], suffixes=("", "_table"))
+    for column in ("mean_tests", "mean_tests_low", "mean_tests_high", "p_nuclear_test", "share_rung_4",
+                   "median_highest_rung"):
+        assert (cost[column] == cost[f"{column}_table"]).all()
+    medians = analysis.median_weeks(analysis.time_to_event(result), levers).merge(table, on=levers)
+    for suffix in ("", "_low", "_high"):
+        pd.testing.assert_series_equal(medians[f"median_weeks{suffix}"], medians[f"median_weeks_to_talks{suffix}"],
+                                       check_names=False, check_exact=True)
+    copy = tmp_path / "smoke"
+    shutil.copytree(result.directory, copy)
+    write_summary(analysis.load(copy))
+    written = pd.read_csv(copy / "summary.csv")
+    assert list(written.columns) == list(table.columns)
+    pd.testing.assert_frame_equal(written[table.columns[len(levers):]], table[table.columns[len(levers):]],
+                                  check_dtype=False, check_exact=True)

@@ -302,6 +302,22 @@ def test_small_calibration_runs_end_to_end(tmp_path):
     assert parsed["parameters"] == pytest.approx(result.estimates)
     assert set(parsed["initial_state"]) == set(result.start_state)
     assert parsed["method"]["candidates"] == 10 and set(parsed["method"]["distance_scales"]) == set(result.observed.index)
+    from experiments.history.calibration import write_calibration
+    from experiments.history.posterior import read_posterior
+
+    posterior, calibrated = write_calibration(result, tmp_path / "out")
+    assert calibrated.read_text() == result.toml()
+    assert read_posterior(posterior)["weight"].to_numpy() == pytest.approx(result.posterior["weight"].to_numpy())
+
+
+def test_resolution_effect_summary_counts_particles_below_zero_and_below_two_se():
+    from experiments.history.calibration import resolution_effect_summary
+
+    effects = pd.DataFrame({"particle": range(4), "effect": [-3.0, -1.0, 0.5, 2.0], "se": [1.0, 1.0, 0.1, 1.0]})
+    summary = resolution_effect_summary(effects)
+    assert summary["particles"] == 4 and summary["median"] == -0.25
+    assert summary["share_below_zero"] == 0.5 and summary["share_suppressed"] == 0.25
+    assert summary["low"] == pytest.approx(np.quantile(effects["effect"], 0.05))
 
 
 def test_smc_weights_equal_a_brute_force_computation():

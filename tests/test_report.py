@@ -1,4 +1,4 @@
-"""Tests for experiments/report.py and `escalation report`: every figure and report.md from a
+"""Tests for experiments/analysis/report.py and `escalation report`: every figure and report.md from a
 tiny results directory, with the right content, and one-line errors for bad input."""
 
 from __future__ import annotations

@@ -40,9 +40,10 @@ from model.params import CALIBRATED_FILE, TABLE, Params
 from model.rules import INTER_KOREAN, PRELIMINARY
 
 from ..errors import UserError
+from ..io import atomic_write_text
 from ..provenance import git_state
 from ..seeds import replicate_seeds
-from .posterior import STATE_DATE, draw_particles, start_state
+from .posterior import POSTERIOR_FILE, STATE_DATE, draw_particles, start_state
 from .replay import (
     by_month,
     launches_after_resolutions,
@@ -186,7 +187,7 @@ class Calibration:
         dirty = {True: "true", False: "false"}.get(code["dirty"], '"unknown"')
         lines = [
             "# Calibrated parameter values: written by `escalation calibrate`; read by model/params.py.",
-            "# Method: ABC-SMC (see experiments/calibration.py and docs/ODD.md, section 9).",
+            "# Method: ABC-SMC (see experiments/history/calibration.py and docs/ODD.md, section 9).",
             "",
             "[method]",
             'name = "ABC-SMC (population Monte Carlo), uniform priors over the parameter table ranges"',
@@ -395,6 +396,38 @@ def resolution_effect_over_posterior(scenario: Scenario, posterior: pd.DataFrame
     differences = (totals[0] - totals[1]).reshape(particles, replicates)
     se = differences.std(axis=1, ddof=1) / np.sqrt(replicates) if replicates > 1 else np.full(particles, np.nan)
     return pd.DataFrame({"particle": drawn, "effect": differences.mean(axis=1), "se": se})
+
+
+def resolution_effect_summary(effects: pd.DataFrame) -> dict[str, float]:
+    """F2 over the posterior (a frame of :func:`resolution_effect_over_posterior`) in a few
+    numbers: ``particles``; the ``median`` effect with its central 90% range ``low``, ``high``;
+    ``share_below_zero``, the share of particles under which the resolutions suppress testing;
+    and ``share_suppressed``, the share that meet F2's criterion (effect below -2 SE)."""
+    effect = effects["effect"]
+    return {"particles": len(effects), "median": float(effect.median()), "low": float(effect.quantile(0.05)),
+            "high": float(effect.quantile(0.95)), "share_below_zero": float(np.mean(effect < 0)),
+            "share_suppressed": float(np.mean(effect < -2 * effects["se"]))}
+
+
+def write_calibration(result: Calibration, out: Path) -> list[Path]:
+    """Write the posterior sample (``posterior.csv``) and the calibrated parameter file
+    (``calibrated.toml``) into ``out``; return their paths."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    posterior, calibrated = out / "posterior.csv", out / "calibrated.toml"
+    atomic_write_text(posterior, result.posterior.to_csv(index=False))
+    atomic_write_text(calibrated, result.toml())
+    return [posterior, calibrated]
+
+
+def install_calibration(result: Calibration) -> list[Path]:
+    """Make ``result`` the parameter table's defaults (:data:`model.params.CALIBRATED_FILE`) and
+    its posterior sample the one ``[posterior]`` sweeps draw from (:data:`POSTERIOR_FILE`);
+    return both paths. The parameter table reads its file at import: a running process keeps
+    the old defaults."""
+    atomic_write_text(CALIBRATED_FILE, result.toml())
+    atomic_write_text(POSTERIOR_FILE, result.posterior.to_csv(index=False))
+    return [CALIBRATED_FILE, POSTERIOR_FILE]
 
 
 def read_calibrated(path: Path = CALIBRATED_FILE) -> dict[str, Any]:

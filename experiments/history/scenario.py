@@ -47,7 +47,7 @@ settings, the highest sanctions level reached); their announcements, events and 
 ignored, as is everything after the end. An exercise change counts when the exercise as
 planned or as changed overlaps the period; one entry per exercise and year. The state in
 ``[params]`` (stress, threat, progress, alignment, trust) is not carried: set it for the new
-start (:func:`experiments.calibration.start_state` gives a replay's median state on a date).
+start (:func:`experiments.history.posterior.start_state` gives a replay's median state on a date).
 :attr:`Scenario.notes` says what was carried or ignored (the command line prints it). Every problem is a one-line
 :class:`~experiments.errors.UserError` naming the file, the entry and what is allowed.
 """

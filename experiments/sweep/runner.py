@@ -206,7 +206,7 @@ def run_sweep(experiment: Experiment, out: str | Path, *, workers: int | None = 
         mine = design.chunks(shard)
         todo = [c for c in mine if not store.is_done(c)]
         done_runs = sum(len(c) for c in mine) - sum(len(c) for c in todo)
-        bar = _progress_bar(sum(len(c) for c in mine), done_runs, experiment.name, enabled=progress)
+        bar = _progress_bar(sum(len(c) for c in mine), done_runs, experiment.name, enabled=progress and bool(todo))
         try:
             def write(task: ChunkTask, rows: pd.DataFrame) -> None:
                 store.write_chunk(task.chunk, rows, meta)
