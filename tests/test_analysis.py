@@ -10,6 +10,7 @@ import pytest
 from scipy import stats as sps
 
 from experiments import analysis, stats
+from experiments.analysis import survival
 from experiments.errors import UserError
 from experiments.sweep.config import parse_experiment
 from experiments.sweep.runner import run_sweep
@@ -243,7 +244,7 @@ def test_survival_curves_are_the_kaplan_meier_curves_of_each_policy(result):
     curves = analysis.survival_curves(rows, LEVERS, result.horizon)
     for policy in (BASELINE, {**BASELINE, "engagement_stance": "pressure_and_engagement"}):
         durations, observed = stats.event_time_with_censoring(rows[analysis.matches(rows, policy)]["talks_week"], 26)
-        expected = stats.kaplan_meier(durations, observed)
+        expected = survival.kaplan_meier(durations, observed)
         mine = curves[analysis.matches(curves, policy)].reset_index(drop=True)
         pd.testing.assert_frame_equal(mine[expected.columns], expected)
 

@@ -161,3 +161,13 @@ def test_median_survival_is_nan_when_curve_stays_above_half():
     # exactly 0.5 counts ("<= 0.5")
     km2 = survival.kaplan_meier([1, 2, 3, 4], [True, True, False, False])
     assert median(km2) == 2.0
+
+
+def test_a_curve_that_reaches_exactly_one_half_has_its_median_there():
+    """200 runs, 40 with talks in week 1, 2 in week 2 and 58 in week 3: exactly 100 have talks by
+    week 3, so S(3) = 1/2 and the median is week 3, although the product (1 - 40/200)(1 - 2/160)
+    (1 - 58/158) comes out of floating point as 0.5000000000000001."""
+    weeks = np.r_[np.full(40, 1.0), np.full(2, 2.0), np.full(58, 3.0), np.full(100, np.nan)]
+    assert np.prod([1 - 40 / 200, 1 - 2 / 160, 1 - 58 / 158]) > 0.5
+    curves = survival.survival_curves(pd.DataFrame({"talks_week": weeks, "g": 0}), ["g"], horizon=10)
+    assert survival.median_weeks(curves, ["g"])["median_weeks"].iloc[0] == 3.0

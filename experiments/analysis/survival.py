@@ -29,6 +29,11 @@ EVENT_WEEKS: dict[str, str] = {
 """Events with a recorded first week -> that column (NaN when the event did not happen)."""
 
 CURVE_COLUMNS = ["time", "at_risk", "events", "censored", "survival", "ci_low", "ci_high"]
+HALF = 0.5 + 1e-12
+"""A curve "reaches 1/2" at or below this: a product of fractions that is exactly 1/2 (100 of
+200 runs without talks, say) can come out of floating point a few ulps above it, and the median
+must not move a week for that (the rounding error of the product is below 1e-14; the smallest
+step of a curve, one run in 10^6, is far above 1e-12)."""
 
 
 def kaplan_meier(durations, observed, confidence: float = 0.95) -> pd.DataFrame:
@@ -98,7 +103,7 @@ def time_to_event(result: SweepResult, event: str = "talks", confidence: float =
 def median_weeks(curves: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
     """The median time to the event of each curve of :func:`survival_curves` with its interval.
 
-    ``median_weeks`` is the first week with survival <= 1/2; its interval runs from the first
+    ``median_weeks`` is the first week with survival <= 1/2 (:data:`HALF`); its interval runs from the first
     week at which the lower limit of the survival interval reaches 1/2 (``median_weeks_low``)
     to the first week at which its upper limit does (``median_weeks_high``), i.e. the weeks
     whose survival interval contains 1/2 (Brookmeyer & Crowley 1982; R's ``survfit`` does the
@@ -107,7 +112,7 @@ def median_weeks(curves: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
     by = list(by)
 
     def first_week(column: str) -> pd.Series:
-        below = curves[curves[column] <= 0.5]
+        below = curves[curves[column] <= HALF]
         return below.groupby(by, sort=False, dropna=False)["time"].min()
 
     groups = curves.groupby(by, sort=False, dropna=False).size().index
