@@ -18,10 +18,11 @@ $(STAMP): pyproject.toml
 	@if [ -x $(BIN)/python ] && ! $(BIN)/python -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
 		echo "removing stale $(VENV) (Python < 3.12)"; rm -rf $(VENV); fi
 	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@echo "installing the project and its dependencies into $(VENV) (a few minutes on a fresh clone; pip lists each package as it goes)"
+	$(BIN)/python -m pip install --disable-pip-version-check -e '.[dev]'
 	@touch $(STAMP)
 
-## run: the main job, the default policy sweep, then its report
+## run: the main job, the default policy sweep, then its report (which reuses the sweep's heatmap)
 run: $(STAMP)
 	$(BIN)/escalation sweep $(CONFIG) --out $(OUT)
 	$(BIN)/escalation report $(OUT)

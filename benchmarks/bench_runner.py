@@ -31,10 +31,10 @@ DEFAULT_CONFIG = ROOT / "experiments" / "configs" / "policy_grid.toml"
 def one(kind: str, processes: int, config: Path, replicates: int) -> float:
     """Seconds for one job (run in this process)."""
     import experiments.cli  # noqa: F401  (the command line's process settings: single-threaded numerics)
-    from experiments.config import load_experiment
-    from experiments.design import Design
-    from experiments.peer import batch_run_design
-    from experiments.runner import run_sweep
+    from experiments.sweep.config import load_experiment
+    from experiments.sweep.design import Design
+    from experiments.sweep.peer import batch_run_design
+    from experiments.sweep.runner import run_sweep
 
     experiment = load_experiment(config).with_options(replicates=replicates, engine="mesa")
     design = Design(experiment)
@@ -57,8 +57,8 @@ def fresh(kind: str, processes: int, config: Path, replicates: int) -> float:
 
 
 def measure(config: Path, replicates: int, repeats: int) -> dict:
-    from experiments.config import load_experiment
-    from experiments.design import Design
+    from experiments.sweep.config import load_experiment
+    from experiments.sweep.design import Design
 
     design = Design(load_experiment(config).with_options(replicates=replicates))
     n = design.n_runs

@@ -27,9 +27,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .config import load_experiment
-from .design import Design
-from .runner import make_task, run_chunk
+from .sweep.config import load_experiment
+from .sweep.design import Design
+from .sweep.peer import batch_run_design
+from .sweep.runner import make_task, run_chunk, run_sweep
 
 CONFIG = Path(__file__).resolve().parent / "configs" / "policy_grid.toml"
 
@@ -52,8 +53,6 @@ def _in_process(engine: str, replicates: int, repeats: int) -> float:
 
 
 def _batch_run(replicates: int, repeats: int) -> float:
-    from .peer import batch_run_design
-
     design = Design(load_experiment(CONFIG).with_options(replicates=replicates))
     return design.n_runs / _best(lambda: batch_run_design(design, 1, data_collection_period=-1), repeats)
 
@@ -65,8 +64,6 @@ def _sweep_command(replicates: int, out: str, workers: int) -> list[str]:
 
 def timed_sweep(replicates: int, workers: int) -> float:
     """Seconds for ``run_sweep`` of the policy grid (the chunks only: no summary), in this process."""
-    from .runner import run_sweep
-
     experiment = load_experiment(CONFIG).with_options(replicates=replicates)
     with tempfile.TemporaryDirectory() as out:
         start = time.perf_counter()

@@ -1,5 +1,9 @@
 """The ``escalation`` command. Thin: parses arguments, calls the library, prints.
 
+The top of the import graph (``cli -> analysis -> sweep -> history -> leaves -> model``). Its
+imports of the library sit inside the commands on purpose, for start-up speed only (``--help``
+and a bad argument answer before numpy, pandas and matplotlib load); each points down the graph.
+
 Bad input of any kind (unknown parameter, value out of range, malformed config, missing file)
 ends with one line on standard error naming the problem and what is allowed, and exit
 status 2; nothing already written is touched.
@@ -63,11 +67,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     params = Params.from_strings(args.set or [])  # validate before importing the heavy machinery
     if args.trajectory and Path(args.trajectory).is_dir():
         raise UserError(f"--trajectory {args.trajectory} is a directory; give a file name such as run.csv")
+    if args.trajectory and not Path(args.trajectory).parent.is_dir():
+        raise UserError(f"--trajectory {args.trajectory}: the directory {Path(args.trajectory).parent} does not exist; "
+                        "create it, or give a file in an existing directory")
 
     from model.batched import simulate
     from model.model import EscalationModel
 
-    from .store import atomic_write_text
+    from .io import atomic_write_text
 
     if args.engine == "mesa":
         model = EscalationModel(params, rng=args.seed).run(args.weeks)
@@ -100,18 +107,27 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from .config import load_experiment
+    from .sweep.config import load_experiment
 
     experiment = load_experiment(args.config).with_options(
         replicates=args.replicates, engine=args.engine, chunk_size=args.chunk_size)
 
-    from .results import SweepResult
-    from .runner import parse_shard, run_sweep
+    from .analysis.estimates import (
+        SUMMARY_FILE,
+        format_table,
+        has_heatmap,
+        load,
+        summary,
+        summary_is_current,
+        write_summary,
+    )
+    from .analysis.report import DERIVED_FILES
+    from .sweep.runner import parse_shard, run_sweep
 
     shard = parse_shard(args.shard)
     out = Path(args.out) if args.out else Path("results") / experiment.name
     done = run_sweep(experiment, out, workers=args.workers, dask=args.dask, shard=shard,
-                     overwrite=args.overwrite, progress=not args.quiet)
+                     overwrite=args.overwrite, progress=not args.quiet, derived=DERIVED_FILES)
     design = done.design
     print(f"{experiment.name}: {design.n_runs} runs ({design.n_points} design points x {design.replicates} "
           f"replicates, {design.weeks} weeks, {experiment.engine} engine); {done.chunks_run} chunks run, "
@@ -121,11 +137,13 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         print(f"{missing} chunks are still missing (other shards); rerun without --shard, or run the "
               "remaining shards, to finish and write the summary")
         return 0
-    from .summary import NEEDED_COLUMNS
-
-    result = SweepResult.load(out, columns=NEEDED_COLUMNS)
-    print(result.table())
-    for path in result.write_summary():
+    result = load(out)
+    table = summary(result)
+    print(format_table(table, result.factors or ["design_point"]))
+    if done.chunks_run == 0 and summary_is_current(result):
+        print(f"{out / SUMMARY_FILE}{' and the heatmap' if has_heatmap(result) else ''}: up to date")
+        return 0
+    for path in write_summary(result, table):
         print(f"wrote {path}")
     return 0
 
@@ -138,8 +156,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 def _scenario_and_record(args: argparse.Namespace):
     """The scenario and the record to compare it with (``--record``, else the scenario's own),
     both validated before any simulation."""
-    from .record import load_record_for
-    from .scenario import load_scenario
+    from .history.record import load_record_for
+    from .history.scenario import load_scenario
 
     scenario = load_scenario(args.scenario)
     for note in scenario.notes:
@@ -151,7 +169,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
     _output_dir(args.out)
     scenario, record = _scenario_and_record(args)
 
-    from .history import Replay, write_replay
+    from .analysis.report import write_replay
+    from .history.replay import Replay
 
     replay = Replay(scenario, replicates=args.replicates, seed=args.seed, record=record)
     summary = replay.summary()
@@ -175,17 +194,17 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     _output_dir(args.out)
     scenario, record = _scenario_and_record(args)
 
-    import numpy as np
-
-    from .calibration import calibrate, resolution_effect_over_posterior
-    from .store import atomic_write_text
+    from .history.calibration import (
+        calibrate,
+        install_calibration,
+        resolution_effect_over_posterior,
+        resolution_effect_summary,
+        write_calibration,
+    )
 
     result = calibrate(scenario, record, population=args.population, generations=args.generations,
                        accept=args.accept, seed=args.seed, progress=not args.quiet)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out / "posterior.csv", result.posterior.to_csv(index=False))
-    atomic_write_text(out / "calibrated.toml", result.toml())
+    written = write_calibration(result, Path(args.out))
     print(f"ABC-SMC on {scenario.name}: {result.simulations} simulations, {len(result.tolerances)} generations, "
           f"tolerances {', '.join(f'{t:.3g}' for t in result.tolerances)}, effective sample size "
           f"{result.effective_sample_size:.0f}")
@@ -193,25 +212,18 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         print(f"stopped early: {result.stopped}")
     print(result.intervals().round(4).to_string())
     try:
-        effects = resolution_effect_over_posterior(scenario, result.posterior)
+        f2 = resolution_effect_summary(resolution_effect_over_posterior(scenario, result.posterior))
     except UserError as error:  # a scenario without resolutions: nothing to report, keep the calibration
         print(f"F2 over the posterior: n/a ({error})")
     else:
-        effect, suppress = effects["effect"], effects["effect"] < -2 * effects["se"]
-        print(f"F2 over the posterior ({len(effects)} particles drawn by weight, 100 paired replays each): launch "
-              f"change in the resolutions' quarters, with minus without them, median {effect.median():+.2f}, 90% "
-              f"interval [{effect.quantile(0.05):+.2f}, {effect.quantile(0.95):+.2f}]; below 0 under "
-              f"{np.mean(effect < 0):.0%} of the particles, below -2 SE (F2's criterion) under {suppress.mean():.0%}")
-    print(f"wrote {out / 'posterior.csv'} and {out / 'calibrated.toml'}")
+        print(f"F2 over the posterior ({f2['particles']} particles drawn by weight, 100 paired replays each): launch "
+              f"change in the resolutions' quarters, with minus without them, median {f2['median']:+.2f}, 90% "
+              f"interval [{f2['low']:+.2f}, {f2['high']:+.2f}]; below 0 under {f2['share_below_zero']:.0%} of the "
+              f"particles, below -2 SE (F2's criterion) under {f2['share_suppressed']:.0%}")
+    print(f"wrote {' and '.join(map(str, written))}")
     if args.install:
-        from model.params import CALIBRATED_FILE
-
-
-        from .calibration import POSTERIOR_FILE
-
-        atomic_write_text(CALIBRATED_FILE, result.toml())
-        atomic_write_text(POSTERIOR_FILE, result.posterior.to_csv(index=False))
-        print(f"installed as {CALIBRATED_FILE} (posterior sample {POSTERIOR_FILE}): the parameter table's defaults now read it "
+        calibrated, posterior = install_calibration(result)
+        print(f"installed as {calibrated} (posterior sample {posterior}): the parameter table's defaults now read it "
               f"(docs/ODD.md {'updated' if update_odd_after_install() else 'unchanged'})")
     return 0
 
@@ -396,7 +408,7 @@ def build_parser() -> argparse.ArgumentParser:
                              "every sanctions level and stance). Default: the first value of each lever in the config, "
                              "with the sanctions level at its highest (for policy_grid: as scheduled, pressure first, "
                              "sanctions level 1)")
-    report.set_defaults(func=lambda args: __import__("experiments.report", fromlist=["main"]).main(args))
+    report.set_defaults(func=lambda args: __import__("experiments.analysis.report", fromlist=["main"]).main(args))
 
     bench = sub.add_parser("bench", help="measure engine speed and sweep memory (prints JSON)",
                            description="Benchmark the Mesa engine, mesa.batch_run and the batched engine on the "

@@ -10,6 +10,11 @@ from pathlib import Path
 
 from model.params import table_markdown
 
+from .history.record import load_record_for
+from .history.replay import Replay
+from .history.scenario import load_scenario
+from .io import atomic_write_text
+
 ODD_PATH = Path(__file__).resolve().parents[1] / "docs" / "ODD.md"
 HISTORY_SCENARIO = Path(__file__).resolve().parent / "scenarios" / "history_2016_2018.toml"
 VALIDATION_REPLICATES, VALIDATION_SEED = 1000, 2016
@@ -33,10 +38,6 @@ def with_parameter_table(text: str) -> str:
 
 def validation_markdown() -> str:
     """The replay of the 2016-2018 scenario under the current defaults, as Markdown."""
-    from .history import Replay
-    from .record import load_record_for
-    from .scenario import load_scenario
-
     scenario = load_scenario(HISTORY_SCENARIO)
     replay = Replay(scenario, VALIDATION_REPLICATES, VALIDATION_SEED, load_record_for(scenario, None))
     s = replay.summary()
@@ -63,8 +64,6 @@ def with_generated_blocks(text: str) -> str:
 
 def update_odd(path: Path = ODD_PATH) -> bool:
     """Rewrite the ODD's generated blocks in place; return whether anything changed."""
-    from .store import atomic_write_text
-
     old = path.read_text(encoding="utf-8")
     new = with_generated_blocks(old)
     if new != old:

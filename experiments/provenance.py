@@ -12,8 +12,6 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from .config import Experiment
-
 PACKAGES = ("mesa", "numpy", "pandas", "scipy", "pyarrow", "dask", "distributed", "matplotlib", "seaborn")
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -44,7 +42,7 @@ def git_state() -> dict[str, Any]:
 
 
 MODEL_DIR = REPO_ROOT / "model"
-ROW_CODE = (Path(__file__).with_name("design.py"),)  # seed derivation: also decides the rows
+ROW_CODE = (Path(__file__).with_name("seeds.py"),)  # seed derivation: also decides the rows
 
 
 @lru_cache(maxsize=1)
@@ -69,9 +67,11 @@ def cpu_features() -> list[str]:
     return sorted(name for name, on in features.items() if on)
 
 
-def provenance(experiment: Experiment, **extra: Any) -> dict[str, Any]:
-    """Everything needed to reproduce a result: the experiment (config and its hash), how the
-    seeds were derived, package versions, the git commit, the platform and the time."""
+def provenance(experiment: Any, **extra: Any) -> dict[str, Any]:
+    """Everything needed to reproduce a result: the experiment (an
+    :class:`experiments.sweep.config.Experiment`, read through its ``as_dict``, ``config_hash``
+    and ``seed``: this leaf imports nothing above it), its config hash, how the seeds were
+    derived, package versions, the git commit, the platform and the time."""
     return {
         "experiment": experiment.as_dict(),
         "config_hash": experiment.config_hash(),

@@ -9,17 +9,15 @@ Means
     :func:`t_interval`           Student t interval for a mean, vectorised.
 Proportions
     :func:`wilson_interval`      Wilson (1927) score interval, vectorised.
-    :func:`proportion_table`     per-group n, successes, p and Wilson interval.
 Paired comparisons (common random numbers: the same replicate seeds run under two policies)
     :func:`newcombe_paired_interval`  Newcombe (1998) method 10 from the 2x2 cell counts, vectorised.
     :func:`mcnemar_exact_p`           exact conditional McNemar test from the discordant counts, vectorised.
     :func:`paired_difference`         both of the above from two boolean outcome arrays.
     :func:`paired_bootstrap_difference`  percentile bootstrap over replicate pairs.
 Time to event with right censoring
-    :func:`event_time_with_censoring`  NaN event week -> censored at the horizon.
-    :func:`kaplan_meier`, :func:`kaplan_meier_by`  product-limit estimate, Greenwood variance,
-                                                    log(-log) interval.
-    :func:`median_survival`
+    :func:`event_time_with_censoring`  NaN event week -> censored at the horizon; the
+                                       Kaplan-Meier curves themselves come from
+                                       ``scipy.stats.ecdf`` (:mod:`experiments.analysis.survival`).
 
 Conventions
 -----------
@@ -39,15 +37,11 @@ from scipy import stats as _st
 __all__ = [
     "t_interval",
     "wilson_interval",
-    "proportion_table",
     "newcombe_paired_interval",
     "mcnemar_exact_p",
     "paired_difference",
     "paired_bootstrap_difference",
     "event_time_with_censoring",
-    "kaplan_meier",
-    "kaplan_meier_by",
-    "median_survival",
 ]
 
 
@@ -156,48 +150,6 @@ def wilson_interval(successes, n, confidence: float = 0.95) -> tuple[np.ndarray,
     return low, high
 
 
-def proportion_table(df: pd.DataFrame, by: list[str], event: str,
-                     confidence: float = 0.95) -> pd.DataFrame:
-    """Per-group event proportion with its Wilson interval.
-
-    For each group of ``df.groupby(by)``: ``n`` (rows), ``successes`` (rows where ``event`` is
-    true), ``p = successes / n`` and ``ci_low``/``ci_high`` from :func:`wilson_interval`.
-    Groups appear in sorted order of ``by``; an empty ``by`` gives a single overall row.
-
-    The interval treats the rows of a group as independent Bernoulli trials, which is right for
-    independent replicates of a stochastic simulation (one row per replicate).
-
-    Parameters
-    ----------
-    df : DataFrame
-    by : list of column names (may be empty)
-    event : name of a boolean (or 0/1) column without missing values
-    confidence : two-sided level
-    """
-    by = list(by)
-    if event not in df.columns:
-        raise KeyError(event)
-    ev = _as_bool_array(df[event], event)
-    work = df[by].copy() if by else pd.DataFrame(index=df.index)
-    work["_event"] = ev
-    if by:
-        agg = (work.groupby(by, sort=True, dropna=False, observed=True)["_event"]
-               .agg(n="size", successes="sum")
-               .reset_index())
-    else:
-        agg = pd.DataFrame({"n": [len(work)], "successes": [int(ev.sum())]})
-    agg["n"] = agg["n"].astype(np.int64)
-    agg["successes"] = agg["successes"].astype(np.int64)
-    n = agg["n"].to_numpy(dtype=float)
-    s = agg["successes"].to_numpy(dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        agg["p"] = np.where(n > 0, s / np.where(n > 0, n, 1.0), np.nan)
-    lo, hi = wilson_interval(s, n, confidence)
-    agg["ci_low"] = lo
-    agg["ci_high"] = hi
-    return agg[by + ["n", "successes", "p", "ci_low", "ci_high"]]
-
-
 # --------------------------------------------------------------------------------------------
 # paired proportions
 # --------------------------------------------------------------------------------------------
@@ -275,7 +227,8 @@ def mcnemar_exact_p(f, g) -> np.ndarray:
     and ``p = 1`` when there are no discordant pairs (or f == g). This is the *exact* (not
     mid-p) version: it never exceeds the nominal level, at the price of being conservative.
     (The mid-p value would be ``p - P(X = min(f, g))``.) For p = 1/2 doubling the smaller tail
-    equals scipy's ``binomtest(f, m, 0.5).pvalue``.
+    is scipy's two-sided ``binomtest(f, m, 0.5).pvalue``, which computes it (once per distinct
+    pair of counts).
 
     Sources: McNemar Q (1947) "Note on the sampling error of the difference between correlated
     proportions or percentages", Psychometrika 12:153-157; the exact conditional form as
@@ -288,10 +241,11 @@ def mcnemar_exact_p(f, g) -> np.ndarray:
     f, g = np.broadcast_arrays(f, g)
     if np.isnan(f).any() or np.isnan(g).any() or (f < 0).any() or (g < 0).any():
         raise ValueError("discordant counts must be non-negative numbers")
-    m = f + g
-    k = np.minimum(f, g)
-    p = np.where(m > 0, 2.0 * _st.binom.cdf(k, np.where(m > 0, m, 1.0), 0.5), 1.0)
-    return np.minimum(p, 1.0)
+    if f.size == 0:
+        return np.ones(f.shape)
+    unique, inverse = np.unique(np.stack([f.ravel(), g.ravel()], axis=1), axis=0, return_inverse=True)
+    p = np.array([_st.binomtest(int(a), int(a + b), 0.5).pvalue if a + b > 0 else 1.0 for a, b in unique])
+    return np.minimum(p[inverse.ravel()].reshape(f.shape), 1.0)
 
 
 def _paired_cells(a, b) -> tuple[np.ndarray, np.ndarray, int, int, int, int]:
@@ -426,125 +380,3 @@ def event_time_with_censoring(week_series, horizon: float) -> tuple[np.ndarray, 
         raise ValueError(f"event week(s) beyond the horizon {horizon}: {np.unique(known[known > horizon])}")
     durations = np.where(observed, weeks, horizon)
     return durations, observed
-
-
-_KM_COLUMNS = ["time", "at_risk", "events", "censored", "survival", "ci_low", "ci_high"]
-
-
-def kaplan_meier(durations, observed, confidence: float = 0.95) -> pd.DataFrame:
-    """Kaplan-Meier (product-limit) survival curve with a Greenwood / log(-log) interval.
-
-    Let ``t_1 < ... < t_J`` be the distinct times at which an event was observed, ``n_j`` the
-    number at risk just before ``t_j`` (durations >= t_j) and ``d_j`` the events at ``t_j``.
-    Ties: at a shared time, events are taken to precede censorings, so a subject censored at
-    ``t_j`` is still at risk at ``t_j``. Then::
-
-        S(t_j)     = prod_{i <= j} (1 - d_i / n_i)                          (Kaplan & Meier)
-        V_j        = sum_{i <= j} d_i / (n_i (n_i - d_i))     = Var[log S] (Greenwood)
-        s_j        = sqrt(V_j) / |log S(t_j)|                 = se of log(-log S)
-        (L_j, U_j) = ( S^{exp(+z s_j)},  S^{exp(-z s_j)} )
-
-    i.e. the symmetric normal interval on the log(-log) scale transformed back, which always
-    lies inside [0, 1] (we clip anyway). The interval is (1, 1) at the origin row and NaN where
-    S = 0 (the Greenwood sum is infinite there).
-
-    Sources: Kaplan EL, Meier P (1958) "Nonparametric estimation from incomplete observations",
-    JASA 53:457-481; Greenwood M (1926) "The natural duration of cancer", Reports on Public
-    Health and Medical Subjects 33, HMSO; Kalbfleisch JD, Prentice RL (1980, 2nd ed. 2002)
-    "The Statistical Analysis of Failure Time Data", Wiley, sec. 1.3 / 4.3 (log(-log) limits).
-    This is R ``survival::survfit(..., conf.type = "log-log")``.
-
-    Returns
-    -------
-    DataFrame with one row for time 0 (survival 1, ``at_risk = n``, ``events = 0``) and one
-    row per distinct event time, columns ``time, at_risk, events, censored, survival, ci_low,
-    ci_high``. ``censored`` on a row counts the censorings in ``[time, next event time)`` (for
-    the time-0 row: censorings before the first event; for the last row: all later
-    censorings), so ``at_risk`` of the next row = ``at_risk - events - censored``.
-    """
-    z = _z(confidence)
-    if isinstance(durations, (pd.Series, pd.Index)):
-        durations = durations.to_numpy(dtype=float, na_value=np.nan)
-    t = np.asarray(durations, dtype=float)
-    obs = _as_bool_array(observed, "observed")
-    if t.ndim != 1:
-        raise ValueError("durations must be one-dimensional")
-    if t.shape != obs.shape:
-        raise ValueError(f"durations and observed differ in length: {t.shape[0]} vs {obs.shape[0]}")
-    if t.size == 0:
-        raise ValueError("kaplan_meier needs at least one observation")
-    if not np.isfinite(t).all():
-        raise ValueError("durations must be finite (censor open-ended runs at the horizon)")
-    if (t < 0).any():
-        raise ValueError("durations must be non-negative")
-
-    n = t.size
-    all_sorted = np.sort(t)
-    cens_sorted = np.sort(t[~obs])
-    ev_times, ev_counts = np.unique(t[obs], return_counts=True)
-
-    at_risk = n - np.searchsorted(all_sorted, ev_times, side="left")
-    events = ev_counts
-    nxt = np.append(ev_times[1:], np.inf)
-    censored = (np.searchsorted(cens_sorted, nxt, side="left")
-                - np.searchsorted(cens_sorted, ev_times, side="left"))
-    first = ev_times[0] if ev_times.size else np.inf
-    censored0 = int(np.searchsorted(cens_sorted, first, side="left"))
-
-    with np.errstate(divide="ignore", invalid="ignore"):
-        surv = np.cumprod(1.0 - events / at_risk)
-        gw_terms = np.where(at_risk > events, events / (at_risk * (at_risk - events)), np.inf)
-        greenwood = np.cumsum(gw_terms)
-        log_s = np.log(surv)
-        s_loglog = np.sqrt(greenwood) / np.abs(log_s)
-        lo = np.exp(log_s * np.exp(z * s_loglog))
-        hi = np.exp(log_s * np.exp(-z * s_loglog))
-    inside = (surv > 0) & (surv < 1)
-    lo = np.where(inside, np.clip(lo, 0.0, 1.0), np.where(surv >= 1, 1.0, np.nan))
-    hi = np.where(inside, np.clip(hi, 0.0, 1.0), np.where(surv >= 1, 1.0, np.nan))
-
-    table = pd.DataFrame({
-        "time": np.concatenate([[0.0], ev_times]).astype(float),
-        "at_risk": np.concatenate([[n], at_risk]).astype(np.int64),
-        "events": np.concatenate([[0], events]).astype(np.int64),
-        "censored": np.concatenate([[censored0], censored]).astype(np.int64),
-        "survival": np.concatenate([[1.0], surv]),
-        "ci_low": np.concatenate([[1.0], lo]),
-        "ci_high": np.concatenate([[1.0], hi]),
-    })
-    return table[_KM_COLUMNS]
-
-
-def kaplan_meier_by(df: pd.DataFrame, by: list[str], duration: str, observed: str,
-                    confidence: float = 0.95) -> pd.DataFrame:
-    """:func:`kaplan_meier` for each group of ``df.groupby(by)``, stacked.
-
-    The result has the ``by`` columns first (constant within a curve), then the Kaplan-Meier
-    columns; groups appear in sorted order and each curve starts with its own time-0 row.
-    An empty ``by`` gives the single pooled curve.
-    """
-    by = list(by)
-    if not by:
-        return kaplan_meier(df[duration], df[observed], confidence)
-    pieces = []
-    for key, sub in df.groupby(by, sort=True, dropna=False, observed=True):
-        key = key if isinstance(key, tuple) else (key,)
-        km = kaplan_meier(sub[duration], sub[observed], confidence)
-        for col, val in zip(by, key):
-            km.insert(len(km.columns) - len(_KM_COLUMNS), col, val)
-        pieces.append(km)
-    if not pieces:
-        return pd.DataFrame(columns=by + _KM_COLUMNS)
-    return pd.concat(pieces, ignore_index=True)[by + _KM_COLUMNS]
-
-
-def median_survival(km: pd.DataFrame) -> float:
-    """Median time to event of ONE Kaplan-Meier curve: the first ``time`` with survival <= 0.5.
-
-    ``NaN`` when the curve never drops to 0.5 (too few events within the horizon: the median is
-    then only known to exceed the last follow-up time). Pass a single curve (e.g. one group of
-    :func:`kaplan_meier_by`), not a stacked table.
-    """
-    km = km.sort_values("time", kind="stable")
-    hit = km.loc[km["survival"] <= 0.5, "time"]
-    return float(hit.iloc[0]) if len(hit) else float("nan")

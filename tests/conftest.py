@@ -39,8 +39,8 @@ def cli():
 def smoke_results(tmp_path_factory) -> Path:
     """A small finished sweep (the smoke config, 20 replicates), shared by the analysis, plot and
     report tests."""
-    from experiments.config import load_experiment
-    from experiments.runner import run_sweep
+    from experiments.sweep.config import load_experiment
+    from experiments.sweep.runner import run_sweep
 
     out = tmp_path_factory.mktemp("smoke")
     run_sweep(load_experiment(SMOKE).with_options(replicates=20), out, workers=1, progress=False)

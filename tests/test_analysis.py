@@ -1,4 +1,4 @@
-"""Tests for experiments/analysis.py: what it adds on top of experiments/stats.py (tested in
+"""Tests for experiments/analysis/ (estimates, contrasts, trajectories): what it adds on top of experiments/stats.py (tested in
 test_stats.py): loading, policies and baselines, pairing by replicate (and scenario), survival
 curves from run rows, testing cost, and trajectories that reproduce the sweep's runs."""
 
@@ -10,9 +10,10 @@ import pytest
 from scipy import stats as sps
 
 from experiments import analysis, stats
-from experiments.config import parse_experiment
+from experiments.analysis import survival
 from experiments.errors import UserError
-from experiments.runner import run_sweep
+from experiments.sweep.config import parse_experiment
+from experiments.sweep.runner import run_sweep
 
 LEVERS = ["sanctions_level", "exercise_policy", "engagement_stance"]
 BASELINE = {"sanctions_level": 0.95, "exercise_policy": "as_scheduled", "engagement_stance": "pressure_first"}
@@ -243,7 +244,7 @@ def test_survival_curves_are_the_kaplan_meier_curves_of_each_policy(result):
     curves = analysis.survival_curves(rows, LEVERS, result.horizon)
     for policy in (BASELINE, {**BASELINE, "engagement_stance": "pressure_and_engagement"}):
         durations, observed = stats.event_time_with_censoring(rows[analysis.matches(rows, policy)]["talks_week"], 26)
-        expected = stats.kaplan_meier(durations, observed)
+        expected = survival.kaplan_meier(durations, observed)
         mine = curves[analysis.matches(curves, policy)].reset_index(drop=True)
         pd.testing.assert_frame_equal(mine[expected.columns], expected)
 
@@ -307,7 +308,7 @@ def test_a_design_with_uncertainties_loads_its_scenarios_and_rebuilds_its_experi
     result = analysis.load(tmp_path, columns=analysis.ANALYSIS_COLUMNS)
     assert "scenario" in result.rows.columns and str(result.start_date) == "2018-03-05"
     assert result.experiment.config_hash() == experiment.config_hash()
-    table = result.contrasts({"exercise_policy": "as_scheduled"}, outcome="tests")
+    table = analysis.policy_contrasts(result, {"exercise_policy": "as_scheduled"}, outcome="tests")
     assert table["n_pairs"].tolist() == [10, 10]  # 2 scenarios x 5 replicates, paired within scenario
 
 
@@ -332,3 +333,37 @@ def test_posterior_spread_of_a_hand_computed_example():
     assert talks.loc["a", "mean"] == 0.5
     with pytest.raises(UserError, match="scenarios"):
         analysis.posterior_spread(rows.drop(columns="scenario"), ["policy"])
+
+
+def test_one_table_every_view_reads_the_same_numbers(result, tmp_path):
+    """The table of estimates is the one place they are computed: summary.csv is the table, and
+    the long P(event) table, the testing cost and the Kaplan-Meier medians are views of it, with
+    exactly the same numbers under the same names (p_<event> for every event, no synonyms)."""
+    import shutil
+
+    from experiments.analysis.estimates import write_summary
+
+    levers = result.policy_columns
+    table = analysis.summary(result, levers)
+    assert [c for c in table.columns if c.startswith("p_") and not c.endswith(("_low", "_high"))] == \
+        [f"p_{event}" for event in analysis.EVENTS]
+    long = analysis.event_probabilities(result.rows, levers).merge(table, on=levers)
+    for event in analysis.EVENTS:
+        rows = long[long["event"] == event]
+        for suffix, column in (("", "p"), ("_low", "ci_low"), ("_high", "ci_high")):
+            assert (rows[f"p_{event}{suffix}"] == rows[column]).all()
+    cost = analysis.testing_cost(result.rows, levers).merge(table, on=[*levers, "n"], suffixes=("", "_table"))
+    for column in ("mean_tests", "mean_tests_low", "mean_tests_high", "p_nuclear_test", "share_rung_4",
+                   "median_highest_rung"):
+        assert (cost[column] == cost[f"{column}_table"]).all()
+    medians = analysis.median_weeks(analysis.time_to_event(result), levers).merge(table, on=levers)
+    for suffix in ("", "_low", "_high"):
+        pd.testing.assert_series_equal(medians[f"median_weeks{suffix}"], medians[f"median_weeks_to_talks{suffix}"],
+                                       check_names=False, check_exact=True)
+    copy = tmp_path / "smoke"
+    shutil.copytree(result.directory, copy)
+    write_summary(analysis.load(copy))
+    written = pd.read_csv(copy / "summary.csv")
+    assert list(written.columns) == list(table.columns)
+    pd.testing.assert_frame_equal(written[table.columns[len(levers):]], table[table.columns[len(levers):]],
+                                  check_dtype=False, check_exact=True)

@@ -9,7 +9,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from model import EscalationModel, Params
-from model.batched import BatchedEngine, ParamArrays, simulate, simulate_arrays, stack_schedules
+from model.batched import (
+    BatchedEngine,
+    ParamArrays,
+    simulate,
+    simulate_arrays,
+    stack_schedules,
+)
 from model.model import TRAJECTORY_COLUMNS
 from model.outcomes import OUTCOME_COLUMNS
 from model.params import TABLE
@@ -133,6 +139,7 @@ def test_varying_arrays_equal_separate_parameter_sets():
 
 def test_varying_arrays_are_validated():
     import pytest
+
     from model.params import ParameterError
 
     with pytest.raises(ParameterError, match="sanctions_level=1.5 is out of range"):

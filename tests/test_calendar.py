@@ -4,7 +4,13 @@ import datetime as dt
 
 import numpy as np
 
-from model.calendar import ExerciseCalendar, delay_next_season, exercises_in_year, standard_exercises, weekly_intensity
+from model.calendar import (
+    ExerciseCalendar,
+    delay_next_season,
+    exercises_in_year,
+    standard_exercises,
+    weekly_intensity,
+)
 
 
 def test_2017_dates_match_the_record():

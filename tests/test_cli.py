@@ -4,8 +4,8 @@ import json
 
 import pandas as pd
 import pytest
-
 from conftest import assert_one_line_error, run_cli
+
 from model import EscalationModel
 from model.params import TABLE
 
@@ -73,6 +73,12 @@ def test_bad_trajectory_path_leaves_nothing_behind(tmp_path):
 
 def test_trajectory_into_a_directory_is_refused(tmp_path):
     assert_one_line_error(run_cli("run", "--trajectory", str(tmp_path)), "is a directory")
+
+
+def test_trajectory_in_a_missing_directory_is_refused_and_nothing_is_created(tmp_path):
+    target = tmp_path / "no" / "such" / "dir" / "x.csv"
+    assert_one_line_error(run_cli("run", "--trajectory", str(target)), "does not exist")
+    assert not (tmp_path / "no").exists()
 
 
 def test_params_lists_every_parameter():

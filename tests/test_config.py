@@ -1,11 +1,11 @@
 """Experiment configs: what is accepted, and one-line errors (exit 2) for what is not."""
 
 import pytest
-
 from conftest import assert_one_line_error, run_cli
-from experiments.config import load_experiment, parse_experiment
-from experiments.design import Design, latin_hypercube
+
 from experiments.errors import UserError
+from experiments.sweep.config import load_experiment, parse_experiment
+from experiments.sweep.design import Design, latin_hypercube
 
 GOOD = """
 [experiment]

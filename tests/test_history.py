@@ -7,14 +7,19 @@ import textwrap
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import ROOT, assert_one_line_error, run_cli
-from experiments.calibration import CALIBRATED_PARAMETERS, SUMMARIES, calibrate, observed_summaries, read_calibrated
+
 from experiments.errors import UserError
-from experiments.history import Replay
-from experiments.record import load_record_for
-from experiments.record import read_record
-from experiments.scenario import load_scenario
+from experiments.history.calibration import (
+    CALIBRATED_PARAMETERS,
+    SUMMARIES,
+    calibrate,
+    observed_summaries,
+    read_calibrated,
+)
+from experiments.history.record import load_record_for, read_record
+from experiments.history.replay import Replay
+from experiments.history.scenario import load_scenario
 from model.params import CALIBRATED_FILE, TABLE
 
 HISTORY = ROOT / "experiments" / "scenarios" / "history_2016_2018.toml"
@@ -79,7 +84,7 @@ def test_history_scenario_schedule_follows_the_record():
 def test_history_scenario_pins_the_whole_2016_state():
     """The table's defaults for the initial state are the calibrated 2018 state; the replay that
     produces that state must not start from it."""
-    from experiments.calibration import STATE_PARAMETERS
+    from experiments.history.posterior import STATE_PARAMETERS
 
     overrides = load_scenario(HISTORY).overrides
     assert set(STATE_PARAMETERS) <= set(overrides)
@@ -90,7 +95,7 @@ def test_mesa_and_batched_engines_replay_a_scenario_identically():
 
     s = load_scenario(HISTORY)
     replay = Replay(s, replicates=3, seed=5)
-    from experiments.design import replicate_seeds
+    from experiments.seeds import replicate_seeds
 
     for i, seed in enumerate(replicate_seeds(5, 3)):
         m = EscalationModel(s.params, rng=int(seed), levers=s.schedule()).run(s.weeks)
@@ -246,8 +251,8 @@ def test_observed_summaries_are_computed_from_the_record():
 
 
 def test_f2_over_the_posterior_matches_the_replay_for_a_one_particle_posterior():
-    from experiments.calibration import resolution_effect_over_posterior
-    from experiments.history import resolution_windows, without_resolutions
+    from experiments.history.calibration import resolution_effect_over_posterior
+    from experiments.history.replay import resolution_windows, without_resolutions
 
     scenario = load_scenario(HISTORY)
     point = {name: scenario.params[name] for name in CALIBRATED_PARAMETERS}
@@ -264,7 +269,11 @@ def test_f2_over_the_posterior_matches_the_replay_for_a_one_particle_posterior()
 
 
 def test_f2_windows_are_the_resolutions_calendar_quarters():
-    from experiments.history import launch_change, resolution_windows, week_months
+    from experiments.history.replay import (
+        launch_change,
+        resolution_windows,
+        week_months,
+    )
 
     scenario = load_scenario(HISTORY)
     months = week_months(scenario).unique()
@@ -293,12 +302,28 @@ def test_small_calibration_runs_end_to_end(tmp_path):
     assert parsed["parameters"] == pytest.approx(result.estimates)
     assert set(parsed["initial_state"]) == set(result.start_state)
     assert parsed["method"]["candidates"] == 10 and set(parsed["method"]["distance_scales"]) == set(result.observed.index)
+    from experiments.history.calibration import write_calibration
+    from experiments.history.posterior import read_posterior
+
+    posterior, calibrated = write_calibration(result, tmp_path / "out")
+    assert calibrated.read_text() == result.toml()
+    assert read_posterior(posterior)["weight"].to_numpy() == pytest.approx(result.posterior["weight"].to_numpy())
+
+
+def test_resolution_effect_summary_counts_particles_below_zero_and_below_two_se():
+    from experiments.history.calibration import resolution_effect_summary
+
+    effects = pd.DataFrame({"particle": range(4), "effect": [-3.0, -1.0, 0.5, 2.0], "se": [1.0, 1.0, 0.1, 1.0]})
+    summary = resolution_effect_summary(effects)
+    assert summary["particles"] == 4 and summary["median"] == -0.25
+    assert summary["share_below_zero"] == 0.5 and summary["share_suppressed"] == 0.25
+    assert summary["low"] == pytest.approx(np.quantile(effects["effect"], 0.05))
 
 
 def test_smc_weights_equal_a_brute_force_computation():
     from scipy.stats import norm
 
-    from experiments.calibration import _smc_weights
+    from experiments.history.calibration import _smc_weights
 
     rng = np.random.default_rng(1)
     previous, theta = rng.uniform(0, 1, (7, 1)), rng.uniform(0, 1, (5, 1))
@@ -316,7 +341,7 @@ def test_smc_weights_equal_a_brute_force_computation():
 def test_truncated_kernel_samples_the_truncated_normal():
     from scipy.stats import kstest, truncnorm
 
-    from experiments.calibration import _truncated_normal
+    from experiments.history.calibration import _truncated_normal
 
     rng = np.random.default_rng(2)
     centre = np.full((20_000, 2), [0.9, 0.1])
@@ -332,7 +357,7 @@ def test_calibration_recovers_a_known_parameter(tmp_path):
     over that parameter alone puts the truth inside its 90% credible interval, and that interval
     is at most half as wide as the prior's (0.9 of the range): the record identifies it. One
     simulated record is noisy (Hawkes counts are over-dispersed), so no tighter bound is due."""
-    from experiments.design import replicate_seeds
+    from experiments.seeds import replicate_seeds
     from model.batched import simulate_points
     from model.rules import INTER_KOREAN, PRELIMINARY
 
@@ -416,7 +441,7 @@ def test_a_sub_period_of_a_scenario_starts_from_the_state_its_earlier_entries_se
     assert summary["months_compared"] == 18 and summary["notes"] == list(scenario.notes)
     assert result.stderr.count("note: ") == len(scenario.notes) == 3  # carried, ignored before, after
     # F2's counterfactual removes the resolutions within the period, not the level it starts from
-    from experiments.history import without_resolutions
+    from experiments.history.replay import without_resolutions
     assert without_resolutions(scenario).schedule().week(1)["sanctions_floor"] == 0.35
 
 

@@ -8,10 +8,9 @@ import sys
 
 import nbformat
 import pytest
+from conftest import ROOT
 from jupyter_client import KernelManager
 from nbclient import NotebookClient
-
-from conftest import ROOT
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 HANG_GUARD = 600  # seconds per cell before the kernel is considered stuck (not a speed target:
@@ -39,10 +38,14 @@ def test_python3_kernel_is_this_interpreter():
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_runs_top_to_bottom(path, monkeypatch):
+def test_notebook_runs_top_to_bottom(path, monkeypatch, tmp_path):
+    """Every cell runs, the figures show, and the notebook leaves no results folder behind in
+    the temporary directory (the kernel's TMPDIR is a fresh folder here)."""
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(nb, kernel_name="python3", timeout=HANG_GUARD, resources={"metadata": {"path": str(path.parent)}})
     client.execute()  # raises CellExecutionError, with the cell and traceback, on any error
     figures = sum("image/png" in o.get("data", {}) for cell in nb.cells if cell.cell_type == "code" for o in cell.outputs)
     assert figures >= 1, "the notebook should show its figures"
+    assert not list(tmp_path.glob("policy_grid-*")), "the notebook left its temporary results folder behind"

@@ -4,7 +4,15 @@ import pickle
 
 import pytest
 
-from model.params import TABLE, Params, ParameterError, levers, lookup, table_markdown, uncertainties
+from model.params import (
+    TABLE,
+    ParameterError,
+    Params,
+    levers,
+    lookup,
+    table_markdown,
+    uncertainties,
+)
 
 
 def test_every_row_is_complete_and_its_default_allowed():

@@ -1,4 +1,4 @@
-"""Tests for experiments/plots.py: every figure is drawn from a tiny results directory, has the
+"""Tests for experiments/analysis/plots.py: every figure is drawn from a tiny results directory, has the
 panels it should, and saves as a real PNG and PDF."""
 
 from __future__ import annotations
@@ -7,8 +7,9 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 
-from experiments import analysis, plots
-from experiments.summary import summarise
+from experiments import analysis
+from experiments.analysis import plots
+from experiments.analysis.estimates import summarise
 from model import EscalationModel
 
 LEVERS = ["sanctions_level", "exercise_policy", "engagement_stance"]

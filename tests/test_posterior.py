@@ -5,17 +5,25 @@ posterior sample, and one-line errors."""
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import assert_one_line_error, run_cli
-from experiments.calibration import CALIBRATED_PARAMETERS, POSTERIOR_FILE, STATE_PARAMETERS, start_state
-from experiments.config import load_experiment
-from experiments.design import Design
+
 from experiments.errors import UserError
-from experiments.posterior import HISTORY_SCENARIO, STATE_REPLICATES, draw_particles, read_posterior
-from experiments.results import SweepResult
-from experiments.runner import run_sweep
-from experiments.scenario import load_scenario
-from experiments.store import ResultStore
+from experiments.history.calibration import CALIBRATED_PARAMETERS
+from experiments.history.posterior import (
+    HISTORY_SCENARIO,
+    POSTERIOR_FILE,
+    STATE_PARAMETERS,
+    STATE_REPLICATES,
+    draw_particles,
+    read_posterior,
+    start_state,
+)
+from experiments.history.scenario import load_scenario
+from experiments.sweep.config import load_experiment
+from experiments.sweep.design import Design
+from experiments.sweep.results import SweepResult
+from experiments.sweep.runner import run_sweep
+from experiments.sweep.store import ResultStore
 
 CONFIG = """
 [experiment]

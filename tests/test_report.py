@@ -1,4 +1,4 @@
-"""Tests for experiments/report.py and `escalation report`: every figure and report.md from a
+"""Tests for experiments/analysis/report.py and `escalation report`: every figure and report.md from a
 tiny results directory, with the right content, and one-line errors for bad input."""
 
 from __future__ import annotations
@@ -7,11 +7,11 @@ import re
 import shutil
 
 import pytest
-
 from conftest import assert_one_line_error, run_cli
+
 from experiments import analysis
+from experiments.analysis.report import write_report
 from experiments.errors import UserError
-from experiments.report import write_report
 
 FIGURES = ["p_talks_heatmap", "time_to_talks", "contrasts_forest", "testing_cost", "talks_testing_tradeoff",
            "trajectories_fan"]
@@ -53,7 +53,7 @@ def test_report_tables_have_a_row_per_policy_with_intervals(report, smoke_dir):
     result = analysis.load(smoke_dir)
     estimates = text.split("## Estimates per policy")[1].split("## Contrasts")[0]
     contrasts = text.split("## Contrasts with the baseline")[1].split("## Provenance")[0]
-    summary = result.summary
+    summary = analysis.summary(result)
     for _, point in summary.iterrows():
         cells = f"| {point['sanctions_level']:g} | {point['exercise_policy'].replace('_', ' ')} | "
         row = next(line for line in estimates.splitlines() if line.startswith(cells) and
@@ -118,9 +118,10 @@ def test_cli_errors_are_one_line(tmp_path):
     assert_one_line_error(run_cli("report", str(tmp_path / "missing")), "results directory not found")
 
 
-def test_everything_the_report_writes_is_known_to_the_store(report, smoke_dir):
-    """`sweep --overwrite` may delete only files the program wrote: the report writes no other."""
-    from experiments.store import GENERATED_FILES
+def test_everything_the_report_writes_is_a_declared_derived_file(report, smoke_dir):
+    """`sweep --overwrite` deletes only files the program wrote (DERIVED_FILES, which the CLI
+    hands to the sweep): the report and the summary write no other."""
+    from experiments.analysis.report import DERIVED_FILES
 
     paths, _ = report
-    assert {p.name for p in paths} <= set(GENERATED_FILES)
+    assert {p.name for p in paths} | {"summary.csv"} <= set(DERIVED_FILES)

@@ -8,8 +8,14 @@ import pytest
 
 from model import rules
 from model.policies import (
-    AS_SCHEDULED, DELAYED, SCALED_DOWN, SUSPENDED, SUSPENDED_DURING_TALKS,
-    apply_sanctions_floor, forgone_exercise, held_exercise,
+    AS_SCHEDULED,
+    DELAYED,
+    SCALED_DOWN,
+    SUSPENDED,
+    SUSPENDED_DURING_TALKS,
+    apply_sanctions_floor,
+    forgone_exercise,
+    held_exercise,
 )
 
 

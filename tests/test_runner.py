@@ -10,20 +10,22 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import ROOT, SMOKE, run_cli
 from scipy import stats as sps
 
-from conftest import ROOT, SMOKE
-from experiments.config import load_experiment
-from experiments.design import Design, replicate_seeds
+from experiments.analysis.estimates import write_summary
+from experiments.analysis.report import DERIVED_FILES
 from experiments.errors import UserError
-from experiments.peer import outcomes_via_batch_run
-from experiments.results import SweepResult
-from experiments.runner import run_sweep
+from experiments.seeds import replicate_seeds
 from experiments.stats import wilson_interval
-from experiments.store import ResultStore, read_metadata
+from experiments.sweep.config import load_experiment
+from experiments.sweep.design import Design
+from experiments.sweep.peer import outcomes_via_batch_run
+from experiments.sweep.results import SweepResult
+from experiments.sweep.runner import run_sweep
+from experiments.sweep.store import ResultStore, read_metadata
 from model import EscalationModel
 from model.outcomes import FROM_TRAJECTORY
-
 
 
 @pytest.fixture(scope="module")
@@ -168,16 +170,16 @@ def test_a_directory_that_is_not_ours_is_never_touched(smoke, tmp_path):
 def test_overwrite_removes_only_what_the_program_wrote(smoke, tmp_path):
     out = tmp_path / "ours"
     run_sweep(smoke, out, workers=1, progress=False)
-    SweepResult.load(out).write_summary()
+    write_summary(SweepResult.load(out))
     (out / "notes.txt").write_text("mine")
     (out / "figure1.png").write_bytes(b"mine too")
-    run_sweep(smoke.with_options(replicates=41), out, workers=1, progress=False, overwrite=True)
+    run_sweep(smoke.with_options(replicates=41), out, workers=1, progress=False, overwrite=True, derived=DERIVED_FILES)
     assert (out / "notes.txt").read_text() == "mine" and (out / "figure1.png").read_bytes() == b"mine too"
     assert not (out / "summary.csv").exists() and len(ResultStore(out).load()) == 8 * 41
 
 
 def test_temporary_file_cleaner_parses_hostnames_with_dashes(tmp_path, monkeypatch):
-    import experiments.store as store
+    import experiments.io as store
 
     monkeypatch.setattr(store.socket, "gethostname", lambda: "ip-10-0-0-1")
     dead = tmp_path / ".tmp-ip-10-0-0-1-999999999-ab_c9.parquet"
@@ -193,10 +195,10 @@ def test_temporary_file_cleaner_parses_hostnames_with_dashes(tmp_path, monkeypat
 def test_results_of_another_model_version_are_refused(smoke, tmp_path, monkeypatch):
     out = tmp_path / "old_model"
     run_sweep(smoke, out, workers=1, progress=False)
-    import experiments.runner
+    import experiments.sweep.runner
 
-    real = experiments.runner.provenance
-    monkeypatch.setattr(experiments.runner, "provenance",
+    real = experiments.sweep.runner.provenance
+    monkeypatch.setattr(experiments.sweep.runner, "provenance",
                         lambda e, **kw: {**real(e, **kw), "model_fingerprint": "0123456789abcdef"})
     with pytest.raises(UserError, match="another version of the model"):
         run_sweep(smoke, out, workers=1, progress=False)
@@ -233,7 +235,7 @@ def test_summary_intervals_agree_with_the_raw_rows(smoke, reference, tmp_path):
     out = tmp_path / "summary"
     run_sweep(smoke, out, workers=1, progress=False)
     result = SweepResult.load(out)
-    paths = result.write_summary()
+    paths = write_summary(result)
     assert (out / "summary.csv").is_file() and (out / "p_talks_heatmap.png").stat().st_size > 10_000
     assert len(paths) == 3
     summary = pd.read_csv(out / "summary.csv")
@@ -252,7 +254,7 @@ def test_summary_intervals_agree_with_the_raw_rows(smoke, reference, tmp_path):
         half = sps.t.ppf(0.975, len(tests) - 1) * tests.std(ddof=1) / np.sqrt(len(tests))  # t interval
         assert point["mean_tests_low"] == pytest.approx(tests.mean() - half, abs=1e-12)
         assert point["mean_tests_high"] == pytest.approx(tests.mean() + half, abs=1e-12)
-        assert point["p_inter_korean"] == pytest.approx(reference.loc[mask, "inter_korean_talks"].mean(), abs=1e-12)
+        assert point["p_inter_korean_talks"] == pytest.approx(reference.loc[mask, "inter_korean_talks"].mean(), abs=1e-12)
         assert point["p_any_test"] == pytest.approx((tests > 0).mean(), abs=1e-12)
         # censoring only at the horizon: the Kaplan-Meier median is the first week by which half
         # the runs had talks, and undefined when fewer than half ever do
@@ -260,3 +262,26 @@ def test_summary_intervals_agree_with_the_raw_rows(smoke, reference, tmp_path):
         reached = [t for t in range(1, smoke.weeks + 1) if np.mean(weeks <= t) >= 0.5]
         expected = reached[0] if reached else np.nan
         assert point["median_weeks_to_talks"] == pytest.approx(expected, nan_ok=True)
+
+
+def test_a_fully_resumed_sweep_redraws_nothing_and_the_report_reuses_its_heatmap(tmp_path):
+    """Rerunning a finished sweep shows no progress bar and rewrites neither summary.csv nor
+    the heatmap; the heatmap counts as current, so the report (as `make run` calls it next)
+    embeds it without drawing it again; results newer than the heatmap make it drawn afresh."""
+    from experiments.analysis.estimates import HEATMAP_FILES, is_current, load
+
+    out = tmp_path / "smoke"
+    assert run_cli("sweep", str(SMOKE), "--out", str(out)).returncode == 0
+    files = [out / "summary.csv", out / "p_talks_heatmap.png", out / "p_talks_heatmap.pdf"]
+    stamps = [path.stat().st_mtime_ns for path in files]
+    again = run_cli("sweep", str(SMOKE), "--out", str(out))
+    assert again.returncode == 0 and "up to date" in again.stdout and "wrote" not in again.stdout
+    assert again.stderr == "", "no progress bar when every chunk is on disk"
+    assert [path.stat().st_mtime_ns for path in files] == stamps
+    assert is_current(load(out), HEATMAP_FILES)
+    chunk = sorted((out / "chunks").glob("*.parquet"))[0]
+    later = stamps[1] + 10**9
+    os.utime(chunk, ns=(later, later))
+    assert not is_current(load(out), HEATMAP_FILES)
+    redrawn = run_cli("sweep", str(SMOKE), "--out", str(out))
+    assert f"wrote {out / 'p_talks_heatmap.png'}" in redrawn.stdout

@@ -14,8 +14,8 @@ from mesa.batchrunner import batch_run
 from model.model import EscalationModel
 from model.outcomes import FROM_TRAJECTORY, OUTCOME_COLUMNS, outcomes_from_trajectory
 
+from ..errors import UserError
 from .design import Design
-from .errors import UserError
 
 
 def batch_run_design(design: Design, processes: int = 1, data_collection_period: int = 1) -> list[dict]:

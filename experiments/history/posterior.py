@@ -19,33 +19,51 @@ predictive (posterior-averaged) probability; with more replicates per draw the p
 are conditional on the drawn particles (narrower than the posterior uncertainty warrants), and
 :func:`experiments.analysis.posterior_spread` gives the posterior average with a t interval over
 the draws and the spread of the per-draw estimates (the report's "Across the posterior").
+
+Where this module sits: it holds everything a ``[posterior]`` sweep needs from the calibration
+(the installed sample's path and reader, the draws, the start-state parameters and the replay
+that gives each draw its start state), and nothing of the ABC-SMC itself
+(:mod:`experiments.history.calibration` imports it, not the reverse). The sweep's config and
+design import it: a posterior sweep is a sweep over what the history taught, so
+:mod:`experiments.sweep` sits above :mod:`experiments.history`, which needs from below only the
+replicate seeds (:mod:`experiments.seeds`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from model.batched import ParamArrays
-from model.params import TABLE, Params, ParameterError
+from model.batched import BatchedEngine, ParamArrays, stack_schedules
+from model.params import TABLE, ParameterError, Params
 
-from .errors import UserError
+from ..errors import UserError
+from ..seeds import replicate_seeds
+from .scenario import Scenario, load_scenario
 
 POSTERIOR_STREAM = 0x9057
 """Mixed into the experiment seed for the posterior draws (never coincides with the replicate seeds)."""
 STATE_REPLICATES = 100
 """Replays per draw whose median state on 26 February 2018 is the draw's start state."""
-HISTORY_SCENARIO = Path(__file__).resolve().parent / "scenarios" / "history_2016_2018.toml"
+HISTORY_SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "history_2016_2018.toml"
 """The scenario the shipped calibration fitted, replayed for each draw's start state."""
+STATE_DATE = dt.date(2018, 2, 26)
+STATE_PARAMETERS = {  # parameter table name -> engine state attribute
+    "initial_stress": "stress", "initial_threat": "threat", "initial_progress": "progress",
+    "initial_alignment": "alignment", "trust_us_dprk": "trust_us_dprk", "trust_dprk_us": "trust_dprk_us",
+    "trust_rok_dprk": "trust_rok_dprk", "trust_china_dprk": "trust_china_dprk",
+    "trust_japan_dprk": "trust_japan_dprk", "trust_dprk_rok": "trust_dprk_rok",
+}
+POSTERIOR_FILE = Path(__file__).resolve().parents[2] / "data" / "calibration_posterior.csv"
+"""The installed posterior sample (``escalation calibrate --install`` writes it beside the record)."""
 
 
 def default_posterior_file() -> Path:
     """The installed posterior sample."""
-    from .calibration import POSTERIOR_FILE
-
     return POSTERIOR_FILE
 
 
@@ -68,8 +86,6 @@ def read_posterior(path: str | Path) -> pd.DataFrame:
         raw = pd.read_csv(path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
         raise UserError(f"{path}: not a readable CSV file ({str(error).splitlines()[0]})") from None
-    from .calibration import STATE_PARAMETERS
-
     for column in raw.columns:
         if column in STATE_PARAMETERS:
             raise UserError(f"{path}: column '{column}' is part of the start state, which each draw replays rather "
@@ -109,9 +125,6 @@ def draw_particles(posterior: pd.DataFrame, samples: int, seed: int, stream: int
 def posterior_scenarios(posterior: pd.DataFrame, samples: int, seed: int) -> pd.DataFrame:
     """The design's scenarios: one row per draw with ``particle`` (the row of the posterior
     sample), the particle's parameter values and its own start state on 26 February 2018."""
-    from .calibration import STATE_PARAMETERS, start_states
-    from .scenario import load_scenario
-
     drawn = draw_particles(posterior, samples, seed)
     names = [c for c in posterior.columns if c != "weight"]
     values = posterior.iloc[drawn][names].reset_index(drop=True)
@@ -121,3 +134,25 @@ def posterior_scenarios(posterior: pd.DataFrame, samples: int, seed: int) -> pd.
     states = start_states(history, points, replicates=STATE_REPLICATES).iloc[inverse].reset_index(drop=True)
     frame = pd.concat([pd.Series(drawn, name="particle"), values, states[list(STATE_PARAMETERS)]], axis=1)
     return frame
+
+
+def start_state(scenario: Scenario, replicates: int = 1000, seed: int = 2018, date: dt.date = STATE_DATE) -> dict[str, float]:
+    """Median state of the replay at the start of the week containing ``date``."""
+    return start_states(scenario, [scenario.params], replicates, seed, date).iloc[0].to_dict()
+
+
+def start_states(scenario: Scenario, points: list[Params], replicates: int = 1000, seed: int = 2018,
+                 date: dt.date = STATE_DATE) -> pd.DataFrame:
+    """For each parameter set of ``points`` (with ``scenario``'s lever schedule), the median state
+    of ``replicates`` replays at the start of the week containing ``date``: one row per point,
+    one column per :data:`STATE_PARAMETERS` name. Every point replays the same seeds."""
+    weeks = scenario.week_of(date) - 1
+    if weeks < 1:
+        raise UserError(f"{date} is not after the scenario's start {scenario.start}")
+    point_index = np.repeat(np.arange(len(points), dtype=np.intp), replicates)
+    seeds = np.tile(replicate_seeds(seed, replicates), len(points))
+    engine = BatchedEngine(ParamArrays.from_points(points, point_index), seeds,
+                           stack_schedules([scenario.schedule()], weeks))
+    engine.run(weeks)
+    return pd.DataFrame({name: np.median(np.broadcast_to(getattr(engine, attribute), len(seeds)).reshape(len(points), replicates), axis=1)
+                         for name, attribute in STATE_PARAMETERS.items()})

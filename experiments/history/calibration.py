@@ -27,7 +27,6 @@ Beaumont et al. 2009), on the batched engine.
 
 from __future__ import annotations
 
-import datetime as dt
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,16 +35,23 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model.batched import BatchedEngine, ParamArrays, simulate_arrays, stack_schedules
+from model.batched import simulate_arrays
 from model.params import CALIBRATED_FILE, TABLE, Params
 from model.rules import INTER_KOREAN, PRELIMINARY
 
-from .design import replicate_seeds
-from .errors import UserError
-from .history import (by_month, launches_after_resolutions, launches_by_month, resolution_windows, week_months,
-                      without_resolutions)
-from .posterior import draw_particles
-from .provenance import git_state
+from ..errors import UserError
+from ..io import atomic_write_text
+from ..provenance import git_state
+from ..seeds import replicate_seeds
+from .posterior import POSTERIOR_FILE, STATE_DATE, draw_particles, start_state
+from .replay import (
+    by_month,
+    launches_after_resolutions,
+    launches_by_month,
+    resolution_windows,
+    week_months,
+    without_resolutions,
+)
 from .scenario import Scenario
 
 CALIBRATED_PARAMETERS = (
@@ -63,19 +69,10 @@ SUMMARIES = (
     "nuclear_tests_2016_17", "talks_months_2016_17", "first_inter_korean_month",
     "first_us_dprk_month",
 )
-STATE_DATE = dt.date(2018, 2, 26)
-STATE_PARAMETERS = {  # parameter table name -> engine state attribute
-    "initial_stress": "stress", "initial_threat": "threat", "initial_progress": "progress",
-    "initial_alignment": "alignment", "trust_us_dprk": "trust_us_dprk", "trust_dprk_us": "trust_dprk_us",
-    "trust_rok_dprk": "trust_rok_dprk", "trust_china_dprk": "trust_china_dprk",
-    "trust_japan_dprk": "trust_japan_dprk", "trust_dprk_rok": "trust_dprk_rok",
-}
 F2_STREAM = 0xF2
 """Mixed into the seed for the particles :func:`resolution_effect_over_posterior` draws."""
 MAX_ALPHA_SHARE = 0.95
 MAX_FIRST_DRAWS = 5_000_000
-POSTERIOR_FILE = Path(__file__).resolve().parents[1] / "data" / "calibration_posterior.csv"
-"""The installed posterior sample (``escalation calibrate --install`` writes it beside the record)."""
 
 
 def simulated_summaries(scenario: Scenario, trajectory: dict[str, np.ndarray]) -> pd.DataFrame:
@@ -190,7 +187,7 @@ class Calibration:
         dirty = {True: "true", False: "false"}.get(code["dirty"], '"unknown"')
         lines = [
             "# Calibrated parameter values: written by `escalation calibrate`; read by model/params.py.",
-            "# Method: ABC-SMC (see experiments/calibration.py and docs/ODD.md, section 9).",
+            "# Method: ABC-SMC (see experiments/history/calibration.py and docs/ODD.md, section 9).",
             "",
             "[method]",
             'name = "ABC-SMC (population Monte Carlo), uniform priors over the parameter table ranges"',
@@ -401,26 +398,36 @@ def resolution_effect_over_posterior(scenario: Scenario, posterior: pd.DataFrame
     return pd.DataFrame({"particle": drawn, "effect": differences.mean(axis=1), "se": se})
 
 
-def start_state(scenario: Scenario, replicates: int = 1000, seed: int = 2018, date: dt.date = STATE_DATE) -> dict[str, float]:
-    """Median state of the replay at the start of the week containing ``date``."""
-    return start_states(scenario, [scenario.params], replicates, seed, date).iloc[0].to_dict()
+def resolution_effect_summary(effects: pd.DataFrame) -> dict[str, float]:
+    """F2 over the posterior (a frame of :func:`resolution_effect_over_posterior`) in a few
+    numbers: ``particles``; the ``median`` effect with its central 90% range ``low``, ``high``;
+    ``share_below_zero``, the share of particles under which the resolutions suppress testing;
+    and ``share_suppressed``, the share that meet F2's criterion (effect below -2 SE)."""
+    effect = effects["effect"]
+    return {"particles": len(effects), "median": float(effect.median()), "low": float(effect.quantile(0.05)),
+            "high": float(effect.quantile(0.95)), "share_below_zero": float(np.mean(effect < 0)),
+            "share_suppressed": float(np.mean(effect < -2 * effects["se"]))}
 
 
-def start_states(scenario: Scenario, points: list[Params], replicates: int = 1000, seed: int = 2018,
-                 date: dt.date = STATE_DATE) -> pd.DataFrame:
-    """For each parameter set of ``points`` (with ``scenario``'s lever schedule), the median state
-    of ``replicates`` replays at the start of the week containing ``date``: one row per point,
-    one column per :data:`STATE_PARAMETERS` name. Every point replays the same seeds."""
-    weeks = scenario.week_of(date) - 1
-    if weeks < 1:
-        raise UserError(f"{date} is not after the scenario's start {scenario.start}")
-    point_index = np.repeat(np.arange(len(points), dtype=np.intp), replicates)
-    seeds = np.tile(replicate_seeds(seed, replicates), len(points))
-    engine = BatchedEngine(ParamArrays.from_points(points, point_index), seeds,
-                           stack_schedules([scenario.schedule()], weeks))
-    engine.run(weeks)
-    return pd.DataFrame({name: np.median(np.broadcast_to(getattr(engine, attribute), len(seeds)).reshape(len(points), replicates), axis=1)
-                         for name, attribute in STATE_PARAMETERS.items()})
+def write_calibration(result: Calibration, out: Path) -> list[Path]:
+    """Write the posterior sample (``posterior.csv``) and the calibrated parameter file
+    (``calibrated.toml``) into ``out``; return their paths."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    posterior, calibrated = out / "posterior.csv", out / "calibrated.toml"
+    atomic_write_text(posterior, result.posterior.to_csv(index=False))
+    atomic_write_text(calibrated, result.toml())
+    return [posterior, calibrated]
+
+
+def install_calibration(result: Calibration) -> list[Path]:
+    """Make ``result`` the parameter table's defaults (:data:`model.params.CALIBRATED_FILE`) and
+    its posterior sample the one ``[posterior]`` sweeps draw from (:data:`POSTERIOR_FILE`);
+    return both paths. The parameter table reads its file at import: a running process keeps
+    the old defaults."""
+    atomic_write_text(CALIBRATED_FILE, result.toml())
+    atomic_write_text(POSTERIOR_FILE, result.posterior.to_csv(index=False))
+    return [CALIBRATED_FILE, POSTERIOR_FILE]
 
 
 def read_calibrated(path: Path = CALIBRATED_FILE) -> dict[str, Any]:

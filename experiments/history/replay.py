@@ -7,11 +7,8 @@ Weeks are assigned to the month of their first day. Simulated launch events are 
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 from dataclasses import dataclass, replace
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,11 +17,10 @@ import pandas as pd
 from model.batched import simulate_points
 from model.rules import INTER_KOREAN, PRELIMINARY
 
-from .design import replicate_seeds
-from .errors import UserError
-
+from ..errors import UserError
+from ..seeds import replicate_seeds
+from ..stats import wilson_interval
 from .scenario import Scenario
-from .stats import wilson_interval
 
 PI_LEVELS = {50: (0.25, 0.75), 90: (0.05, 0.95)}
 RESPONSE_WEEKS = 12   # F2: sanctions came 1-12 weeks after a major test
@@ -328,65 +324,3 @@ class Replay:
             "facts": {f.name: f.verdict for f in facts},
             "fact_details": {f.name: f"{f.claim}. {f.detail}" for f in facts},
         }
-
-    def figure(self):
-        """Observed vs simulated monthly launches (median, 50% and 90% bands), with nuclear
-        tests, talks events and exercises marked."""
-        return replay_figure(self)
-
-
-def replay_figure(replay: Replay):
-    """The replay's figure (see :meth:`Replay.figure`)."""
-    import matplotlib.pyplot as plt
-
-    from .plots import DOUBLE_COLUMN, paper_style
-
-    frame = replay.comparison()
-    x = frame.index.to_timestamp()
-    palette = plt.get_cmap("tab10")
-    with paper_style():
-        fig, (ax, talks_ax) = plt.subplots(2, 1, figsize=(DOUBLE_COLUMN, 3.6), sharex=True, height_ratios=[3, 1],
-                                           constrained_layout=True)
-        scheduled = replay.scenario.schedule().arrays(replay.scenario.weeks)["scheduled_exercise"]
-        starts = replay.scenario.week_starts()
-        for w, intensity in enumerate(scheduled):
-            if intensity > 0:
-                for a in (ax, talks_ax):
-                    a.axvspan(starts[w], starts[w] + dt.timedelta(days=7), color="0.85", lw=0, zorder=0)
-        ax.fill_between(x, frame["sim_launches_90_low"], frame["sim_launches_90_high"], step="mid",
-                        color=palette(0), alpha=0.2, lw=0, label="simulated 90% interval")
-        ax.fill_between(x, frame["sim_launches_50_low"], frame["sim_launches_50_high"], step="mid",
-                        color=palette(0), alpha=0.4, lw=0, label="simulated 50% interval")
-        ax.step(x, frame["sim_launches_median"], where="mid", color=palette(0), lw=1, label="simulated median")
-        if "obs_launches" in frame:
-            ax.plot(x, frame["obs_launches"], "o", color="black", ms=3, label="observed (CNS)")
-            nuclear = frame["obs_nuclear"].fillna(0) > 0
-            ax.plot(x[nuclear], frame.loc[nuclear, "obs_launches"] + 0.6, marker="*", ls="none", color=palette(3),
-                    ms=8, label="observed nuclear test")
-            observed_talks = frame["obs_talks"].fillna(False).astype(bool)
-            talks_ax.plot(x[observed_talks], np.ones(observed_talks.sum()), "|", color="black", ms=10,
-                          label="observed talks event")
-        ax.set_ylabel("Launch events per month")
-        ax.set_ylim(bottom=0)
-        ax.legend(loc="upper right", ncols=2, fontsize=6, frameon=False)
-        ax.set_title(f"{replay.scenario.name}: {replay.replicates} simulated runs (grey: exercises held)", fontsize=8)
-        talks_ax.step(x, frame["sim_p_talks"], where="mid", color=palette(2), label="simulated P(talks under way)")
-        talks_ax.set_ylim(0, 1.15)
-        talks_ax.set_ylabel("P(talks)")
-        talks_ax.set_xlabel("Month")
-        talks_ax.legend(loc="upper left", fontsize=6, frameon=False)
-    return fig
-
-
-def write_replay(replay: Replay, out: Path) -> list[Path]:
-    """Write the comparison table (CSV), the scores and facts (JSON) and the figure into ``out``."""
-    from .plots import save
-    from .store import atomic_write_text
-
-    out.mkdir(parents=True, exist_ok=True)
-    comparison = out / "replay_monthly.csv"
-    atomic_write_text(comparison, replay.comparison().to_csv())
-    scores = out / "replay_scores.json"
-    atomic_write_text(scores, json.dumps(replay.summary(), indent=2) + "\n")
-    return [comparison, scores, *save(replay.figure(), out / "replay_launches")]
-

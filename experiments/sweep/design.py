@@ -1,6 +1,6 @@
 """Experimental designs: full factorial over the levers, crossed with scenarios of the
 uncertainties (a Latin hypercube over ranges, or draws from the calibration posterior:
-:mod:`experiments.posterior`), replicate seeds shared by every design point (common random
+:mod:`experiments.history.posterior`), replicate seeds shared by every design point (common random
 numbers), and chunks of runs.
 
 Run ``i`` of a design is replicate ``i % R`` of design point ``i // R``. Its seed depends on the
@@ -19,34 +19,25 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from model.params import Params, ParameterError
+from model.params import ParameterError, Params
 
+from ..errors import UserError
+from ..history.posterior import posterior_scenarios, read_posterior
+from ..seeds import replicate_seeds
 from .config import Experiment
-from .errors import UserError
 
 LHS_STREAM = 0x1A7E5
 """Mixed into the experiment seed for the Latin hypercube, so its draws never coincide with
 the replicate seeds."""
 
 
-def replicate_seeds(seed: int, replicates: int, first: int = 0, scenario: int | None = None) -> np.ndarray:
-    """The 64-bit seeds of replicates ``first .. first + replicates - 1``: replicate ``r`` gets
-    ``SeedSequence([seed, r])`` (``[seed, r, scenario]`` for a sampled scenario)
-    ``.generate_state(2)`` read as one uint64. Stable across numpy versions (SeedSequence's
-    hashing is specified) and independent of how many are asked for."""
-    out = np.empty(replicates, dtype=np.uint64)
-    for i in range(replicates):
-        key = [seed, first + i] if scenario is None else [seed, first + i, scenario]
-        lo, hi = np.random.SeedSequence(key).generate_state(2, dtype=np.uint32)
-        out[i] = (np.uint64(hi) << np.uint64(32)) | np.uint64(lo)
-    return out
-
-
 def latin_hypercube(uncertainties: dict[str, tuple[float, float]], samples: int, seed: int) -> pd.DataFrame:
     """``samples`` points of a Latin hypercube (scipy.stats.qmc) scaled to the given ranges."""
     if not uncertainties:
         return pd.DataFrame(index=range(1))
-    from scipy.stats import qmc  # imported here: scipy.stats is slow to import and rarely needed
+    from scipy.stats import (
+        qmc,  # imported here: scipy.stats is slow to import and rarely needed
+    )
 
     names = list(uncertainties)
     sampler = qmc.LatinHypercube(d=len(names), seed=np.random.default_rng([seed, LHS_STREAM]))
@@ -108,8 +99,6 @@ class Design:
         """One row per scenario: Latin-hypercube points, posterior draws, or one empty row."""
         e = self.experiment
         if e.posterior:
-            from .posterior import posterior_scenarios, read_posterior
-
             return posterior_scenarios(read_posterior(e.posterior_path()), e.posterior["samples"], e.seed)
         return latin_hypercube(e.uncertainties, e.samples, e.seed)
 

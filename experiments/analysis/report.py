@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import math
 import warnings
 from collections.abc import Mapping
@@ -20,13 +21,33 @@ from typing import Any
 
 import pandas as pd
 
-from . import analysis, plots
-from .errors import UserError
-from .results import SweepResult
-from .store import atomic_write_text
-from .summary import summarise
+from ..errors import UserError
+from ..history.replay import Replay
+from ..io import atomic_write_text
+from ..sweep.results import SweepResult
+from . import plots
+from .contrasts import default_baseline, matches, paired_contrasts, parse_policy
+from .estimates import (
+    HEATMAP,
+    HEATMAP_FILES,
+    SUMMARY_FILE,
+    draw_heatmap,
+    has_heatmap,
+    is_current,
+    load,
+    posterior_spread,
+    summarise,
+)
+from .survival import survival_curves
+from .trajectories import ModelChangedWarning, trajectories
 
 REPORT = "report.md"
+FIGURES = ("p_talks_heatmap", "time_to_talks", "contrasts_forest", "testing_cost", "talks_testing_tradeoff",
+           "p_talks_across_posterior", "trajectories_fan")
+"""Every figure the sweep and the report may draw at the top of a results directory (PDF and PNG)."""
+DERIVED_FILES = (SUMMARY_FILE, REPORT, *(f"{stem}{suffix}" for stem in FIGURES for suffix in (".png", ".pdf")))
+"""Every file the analysis writes into a results directory: ``escalation sweep --overwrite``
+removes these (with ``chunks/`` and the manifest), never anything else."""
 DISPLAY_LEVERS = ("exercise_policy", "engagement_stance")
 """Levers that figures of single policies show side by side; the others are held at one value."""
 FAN_SERIES = ("cumulative_tests", "test_hazard", "dprk_stress", "trust_dprk_us")
@@ -52,11 +73,11 @@ POSTERIOR_OUTCOMES = {"talks": "P(talks)", "tests": "mean tests"}
 
 
 def _posterior_spreads(result: SweepResult, by: list[str]) -> dict[str, pd.DataFrame]:
-    """For a ``[posterior]`` sweep with several runs per draw, :func:`analysis.posterior_spread`
+    """For a ``[posterior]`` sweep with several runs per draw, :func:`~experiments.analysis.estimates.posterior_spread`
     of each of :data:`POSTERIOR_OUTCOMES` (used by a figure and by the section); else empty."""
     if not result.provenance["experiment"].get("posterior") or result.manifest["replicates"] < 2:
         return {}
-    return {outcome: analysis.posterior_spread(result.rows, by, outcome) for outcome in POSTERIOR_OUTCOMES}
+    return {outcome: posterior_spread(result.rows, by, outcome) for outcome in POSTERIOR_OUTCOMES}
 
 
 def _posterior_section(result: SweepResult, by: list[str], spreads: dict[str, pd.DataFrame]) -> list[str]:
@@ -92,7 +113,7 @@ def _posterior_section(result: SweepResult, by: list[str], spreads: dict[str, pd
 
 def main(args: argparse.Namespace) -> int:
     """The ``report`` sub-command: write the report of ``args.results`` against
-    ``args.baseline`` (None: :func:`experiments.analysis.default_baseline`) and list the files."""
+    ``args.baseline`` (None: :func:`~experiments.analysis.contrasts.default_baseline`) and list the files."""
     for path in write_report(args.results, args.baseline):
         print(f"wrote {path}")
     return 0
@@ -103,12 +124,12 @@ def write_report(result: SweepResult | str | Path, baseline: Mapping[str, Any] |
 
     ``baseline`` is a policy as ``{lever: value}`` or ``"lever=value,..."``; levers it leaves
     out are matched (each policy is compared with the baseline's values at its own value of
-    those levers). Default: :func:`experiments.analysis.default_baseline`.
+    those levers). Default: :func:`~experiments.analysis.contrasts.default_baseline`.
     Raises :class:`UserError` for a directory that is missing, not a results directory or
     incomplete, and for a baseline with an unknown lever or a value not in the design.
     """
     if not isinstance(result, SweepResult):
-        result = analysis.load(result, columns=analysis.ANALYSIS_COLUMNS)
+        result = load(result)
     if not result.complete:
         raise UserError(f"{result.directory} holds {len(result.rows)} of {result.manifest['n_runs']} runs; "
                         "finish the sweep (rerun it, or run the missing shards) before the report")
@@ -117,23 +138,18 @@ def write_report(result: SweepResult | str | Path, baseline: Mapping[str, Any] |
     if not levers:
         raise UserError(f"{result.directory}: the design has no levers, so there are no policies to compare")
     if isinstance(baseline, str):
-        baseline = analysis.parse_policy(baseline, levers)
-    baseline = dict(analysis.default_baseline(levers) if baseline is None else baseline)
+        baseline = parse_policy(baseline, levers)
+    baseline = dict(default_baseline(levers) if baseline is None else baseline)
     by = list(levers)
     rows, horizon = result.rows, result.horizon
 
-    contrasts = pd.concat([analysis.paired_contrasts(rows, baseline, by, outcome) for outcome in ("talks", "tests")],
+    contrasts = pd.concat([paired_contrasts(rows, baseline, by, outcome) for outcome in ("talks", "tests")],
                           ignore_index=True)
-    summary = summarise(rows, by, horizon)
-    curves = analysis.survival_curves(rows, by, horizon)
-    cost = analysis.testing_cost(rows, by)
-    estimates = (summary.drop(columns=["mean_tests_low", "mean_tests_high"])
-                 .merge(analysis.median_weeks(curves, by), on=by)
-                 .merge(cost[[*by, "mean_tests_low", "mean_tests_high", "median_highest_rung", "share_rung_3",
-                              "share_rung_4"]], on=by))
+    estimates = summarise(rows, by, horizon)
+    curves = survival_curves(rows, by, horizon)
     focus = _focus(levers, baseline)
     spreads = _posterior_spreads(result, by)
-    figures, notes = _figures(result, baseline, focus, summary, curves, contrasts, cost, spreads)
+    figures, notes = _figures(result, baseline, focus, estimates, curves, contrasts, spreads)
     written = [path for paths in figures.values() for path in paths]
 
     text = _markdown(result, baseline, focus, estimates, contrasts, figures, notes, spreads)
@@ -146,53 +162,55 @@ def _focus(levers: Mapping[str, list], baseline: Mapping[str, Any]) -> dict[str,
     """The value at which figures of single policies hold each lever other than the displayed
     ones: the baseline's, else the default baseline's (the highest sanctions level)."""
     display = [name for name in DISPLAY_LEVERS if name in levers] or list(levers)[:1]
-    default = analysis.default_baseline(levers)
+    default = default_baseline(levers)
     return {name: baseline.get(name, default[name]) for name in levers if name not in display}
 
 
-def _figures(result: SweepResult, baseline: dict[str, Any], focus: dict[str, Any], summary: pd.DataFrame,
-             curves: pd.DataFrame, contrasts: pd.DataFrame, cost: pd.DataFrame, spreads: dict[str, pd.DataFrame]
+def _figures(result: SweepResult, baseline: dict[str, Any], focus: dict[str, Any], estimates: pd.DataFrame,
+             curves: pd.DataFrame, contrasts: pd.DataFrame, spreads: dict[str, pd.DataFrame]
              ) -> tuple[dict[str, list[Path]], dict[str, str]]:
     """Draw and save the figures; return {figure name: [pdf, png]} and notes to add to their
     captions {figure name: text}."""
     by, horizon, directory = list(result.levers), result.horizon, result.directory
     figures: dict[str, list[Path]] = {}
     notes: dict[str, str] = {}
-    has_grid = {"sanctions_level", "exercise_policy", "engagement_stance"} <= set(by)
-    if has_grid:
-        figures["p_talks_heatmap"] = plots.save(plots.p_talks_heatmap(summary, horizon=horizon), directory / "p_talks_heatmap")
+    has_grid = has_heatmap(result)
+    if has_grid:  # the sweep drew it from the same table; `make run` need not draw it twice
+        current = is_current(result, HEATMAP_FILES)
+        figures[HEATMAP] = ([directory / name for name in HEATMAP_FILES] if current
+                            else draw_heatmap(result, estimates))
 
-    shown_curves = curves[analysis.matches(curves, focus)]
+    shown_curves = curves[matches(curves, focus)]
     hue = "exercise_policy" if "exercise_policy" in by else next(c for c in by if c not in focus)
     facet = "engagement_stance" if "engagement_stance" in by else None
     figures["time_to_talks"] = plots.save(
         plots.survival_plot(shown_curves, horizon, result.start_date, hue=hue, facet=facet), directory / "time_to_talks")
 
-    shown = contrasts[analysis.matches(contrasts, focus) & ~analysis.matches(contrasts, baseline)]
+    shown = contrasts[matches(contrasts, focus) & ~matches(contrasts, baseline)]
     if not shown.empty:
         figures["contrasts_forest"] = plots.save(plots.forest_plot(shown, by, baseline, horizon), directory / "contrasts_forest")
 
-    figures["testing_cost"] = plots.save(plots.testing_cost_plot(cost[analysis.matches(cost, focus)], by, horizon),
+    figures["testing_cost"] = plots.save(plots.testing_cost_plot(estimates[matches(estimates, focus)], by, horizon),
                                          directory / "testing_cost")
     if has_grid:
-        figures["talks_testing_tradeoff"] = plots.save(plots.tradeoff_plot(summary, horizon), directory / "talks_testing_tradeoff")
+        figures["talks_testing_tradeoff"] = plots.save(plots.tradeoff_plot(estimates, horizon), directory / "talks_testing_tradeoff")
     if spreads:
         talks = spreads["talks"]
         figures["p_talks_across_posterior"] = plots.save(
-            plots.posterior_range_plot(talks[analysis.matches(talks, focus)], by, horizon),
+            plots.posterior_range_plot(talks[matches(talks, focus)], by, horizon),
             directory / "p_talks_across_posterior")
 
-    reference = {**analysis.default_baseline(result.levers), **baseline}
+    reference = {**default_baseline(result.levers), **baseline}
     talks = shown[shown["outcome"] == "talks"]
     policies = [reference]
     if not talks.empty:
         contrast = talks.loc[talks["difference"].abs().idxmax()]
         policies.append({name: contrast[name] for name in by})
     with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", analysis.ModelChangedWarning)
-        fan = result.trajectories(policies, replicates=min(FAN_REPLICATES, result.manifest["replicates"]))
+        warnings.simplefilter("always", ModelChangedWarning)
+        fan = trajectories(result, policies, replicates=min(FAN_REPLICATES, result.manifest["replicates"]))
     for warning in caught:
-        if issubclass(warning.category, analysis.ModelChangedWarning):
+        if issubclass(warning.category, ModelChangedWarning):
             notes["trajectories_fan"] = f"**Warning:** {warning.message}."
         else:
             warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
@@ -244,7 +262,8 @@ def _estimates_table(estimates: pd.DataFrame, by: list[str], horizon: int) -> st
     table = _lever_cells(e, by)
     table["P(talks) [95% CI]"] = [_interval(*v) for v in zip(e["p_talks"], e["p_talks_low"], e["p_talks_high"])]
     table["median weeks to talks [95% CI]"] = [_weeks(*v, horizon) for v in
-                                               zip(e["median_weeks"], e["median_weeks_low"], e["median_weeks_high"])]
+                                               zip(e["median_weeks_to_talks"], e["median_weeks_to_talks_low"],
+                                                                   e["median_weeks_to_talks_high"])]
     table["P(any test) [95% CI]"] = [_interval(*v) for v in zip(e["p_any_test"], e["p_any_test_low"], e["p_any_test_high"])]
     table["mean tests [95% CI]"] = [_interval(*v) for v in zip(e["mean_tests"], e["mean_tests_low"], e["mean_tests_high"])]
     table["P(nuclear test) [95% CI]"] = [_interval(*v) for v in
@@ -271,14 +290,14 @@ def _headlines(estimates: pd.DataFrame, contrasts: pd.DataFrame, baseline: dict[
     full_baseline = set(baseline) == set(by)
     lines = []
     if full_baseline:
-        row = estimates[analysis.matches(estimates, baseline)].iloc[0]
+        row = estimates[matches(estimates, baseline)].iloc[0]
         lines.append(f"Baseline ({plots.policy_label(baseline)}): P(talks) "
                      f"{_interval(row['p_talks'], row['p_talks_low'], row['p_talks_high'])}, mean tests "
                      f"{_interval(row['mean_tests'], row['mean_tests_low'], row['mean_tests_high'])}.")
     best = estimates.loc[estimates["p_talks"].idxmax()]
     best_policy = {c: best[c] for c in by}
-    contrast = talks[analysis.matches(talks, best_policy)].iloc[0]
-    tests = contrasts[(contrasts["outcome"] == "tests") & analysis.matches(contrasts, best_policy)].iloc[0]
+    contrast = talks[matches(talks, best_policy)].iloc[0]
+    tests = contrasts[(contrasts["outcome"] == "tests") & matches(contrasts, best_policy)].iloc[0]
     lines.append(f"Highest P(talks): {plots.policy_label(best_policy)}, "
                  f"{_interval(best['p_talks'], best['p_talks_low'], best['p_talks_high'])}; against the baseline "
                  f"{_interval(contrast['difference'], contrast['ci_low'], contrast['ci_high'], 3)} "
@@ -407,3 +426,13 @@ def _provenance(result: SweepResult) -> list[str]:
         f"{dt.datetime.now(dt.timezone.utc).isoformat(timespec='seconds')}",
     ]
     return lines
+
+
+def write_replay(replay: Replay, out: Path) -> list[Path]:
+    """Write the comparison table (CSV), the scores and facts (JSON) and the figure into ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    comparison = out / "replay_monthly.csv"
+    atomic_write_text(comparison, replay.comparison().to_csv())
+    scores = out / "replay_scores.json"
+    atomic_write_text(scores, json.dumps(replay.summary(), indent=2) + "\n")
+    return [comparison, scores, *plots.save(plots.replay_figure(replay), out / "replay_launches")]

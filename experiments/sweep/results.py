@@ -1,10 +1,13 @@
-"""A finished (or partly finished) sweep on disk, as an object that knows how to become
-DataFrames, tables and figures."""
+"""A finished (or partly finished) sweep on disk, as data: its rows (one per run), its manifest
+and what they imply (levers, horizon, the experiment that produced them).
+
+Pure data on purpose: the estimates, contrasts, figures and the report are functions of a
+:class:`SweepResult` in :mod:`experiments.analysis`, which sits above the sweep in the import
+graph (the sweep never imports the analysis)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -14,10 +17,9 @@ import pandas as pd
 
 from model.params import TABLE
 
+from ..errors import UserError
 from .config import Experiment, parse_experiment
-from .errors import UserError
-from .store import ResultStore, atomic_write_text
-from .summary import format_table, summarise
+from .store import ResultStore
 
 
 @dataclass
@@ -113,71 +115,3 @@ class SweepResult:
     @property
     def complete(self) -> bool:
         return len(self.rows) == self.manifest["n_runs"]
-
-    @cached_property
-    def summary(self) -> pd.DataFrame:
-        """Per design point: P(talks) and other event probabilities with Wilson intervals,
-        median weeks to talks, testing cost (see :func:`experiments.summary.summarise`)."""
-        by = self.factors or ["design_point"]
-        return summarise(self.rows, by, self.horizon)
-
-    def table(self) -> str:
-        """The summary as a compact text table."""
-        return format_table(self.summary, self.factors or ["design_point"])
-
-    def event_probabilities(self, events: Sequence[str] | None = None) -> pd.DataFrame:
-        """P(event) per policy with Wilson intervals (:func:`experiments.analysis.event_probabilities`)."""
-        from . import analysis
-
-        return analysis.event_probabilities(self.rows, self.policy_columns, events or tuple(analysis.EVENTS))
-
-    def contrasts(self, baseline: Mapping[str, Any] | None = None, outcome: str = "talks") -> pd.DataFrame:
-        """Every policy minus ``baseline`` (default :func:`experiments.analysis.default_baseline`)
-        on the same replicates (:func:`experiments.analysis.paired_contrasts`)."""
-        from . import analysis
-
-        if baseline is None:
-            baseline = analysis.default_baseline(self.levers)
-        return analysis.paired_contrasts(self.rows, baseline, self.policy_columns, outcome)
-
-    def survival(self, event: str = "talks") -> pd.DataFrame:
-        """Kaplan-Meier curves of the time to ``event`` per policy, censored at the horizon
-        (:func:`experiments.analysis.survival_curves`)."""
-        from . import analysis
-
-        return analysis.survival_curves(self.rows, self.policy_columns, self.horizon, event)
-
-    def testing_cost(self) -> pd.DataFrame:
-        """Tests, nuclear tests and highest rung per policy (:func:`experiments.analysis.testing_cost`)."""
-        from . import analysis
-
-        return analysis.testing_cost(self.rows, self.policy_columns)
-
-    def trajectories(self, policies: Sequence[Mapping[str, Any]], replicates: int | None = None) -> pd.DataFrame:
-        """Weekly series of ``policies`` re-run with the sweep's seeds
-        (:func:`experiments.analysis.trajectories`)."""
-        from . import analysis
-
-        return analysis.trajectories(self, policies, replicates)
-
-    def report(self, baseline: Mapping[str, Any] | str | None = None) -> list[Path]:
-        """Write every figure and ``report.md`` into the results directory
-        (:func:`experiments.report.write_report`); return the paths written."""
-        from .report import write_report
-
-        return write_report(self, baseline)
-
-    def write_summary(self) -> list[Path]:
-        """Write ``summary.csv`` and, when the design has the three policy levers, the P(talks)
-        heatmap (PNG and PDF); return the paths written."""
-        from . import plots
-
-        path = self.directory / "summary.csv"
-        atomic_write_text(path, self.summary.to_csv(index=False))
-        written = [path]
-        try:
-            fig = plots.p_talks_heatmap(self.summary, horizon=self.horizon)
-        except ValueError:
-            return written
-        written += plots.save(fig, self.directory / "p_talks_heatmap")
-        return written

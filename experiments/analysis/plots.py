@@ -34,7 +34,8 @@ import seaborn as sns  # noqa: E402
 
 from model.params import ENGAGEMENT_STANCES, EXERCISE_POLICIES  # noqa: E402
 
-from .store import atomic_write_bytes  # noqa: E402
+from ..history.replay import Replay  # noqa: E402
+from ..io import atomic_write_bytes  # noqa: E402
 
 SINGLE_COLUMN = 3.5   # inches
 DOUBLE_COLUMN = 7.2
@@ -494,4 +495,44 @@ def run_plot(trajectory: pd.DataFrame, start_date: dt.date | str | None = None):
         axes[-1].set_xlabel(weeks_label(start_date))
         axes[-1].set_xlim(weeks.min() - 0.5, weeks.max() + 0.5)
         fig.align_ylabels(axes)
+    return fig
+
+
+def replay_figure(replay: Replay):
+    """Observed vs simulated monthly launches of a :class:`~experiments.history.replay.Replay`
+    (median, 50% and 90% bands), with nuclear tests, talks events and exercises marked."""
+    frame = replay.comparison()
+    x = frame.index.to_timestamp()
+    palette = plt.get_cmap("tab10")
+    with paper_style():
+        fig, (ax, talks_ax) = plt.subplots(2, 1, figsize=(DOUBLE_COLUMN, 3.6), sharex=True, height_ratios=[3, 1],
+                                           constrained_layout=True)
+        scheduled = replay.scenario.schedule().arrays(replay.scenario.weeks)["scheduled_exercise"]
+        starts = replay.scenario.week_starts()
+        for w, intensity in enumerate(scheduled):
+            if intensity > 0:
+                for a in (ax, talks_ax):
+                    a.axvspan(starts[w], starts[w] + dt.timedelta(days=7), color="0.85", lw=0, zorder=0)
+        ax.fill_between(x, frame["sim_launches_90_low"], frame["sim_launches_90_high"], step="mid",
+                        color=palette(0), alpha=0.2, lw=0, label="simulated 90% interval")
+        ax.fill_between(x, frame["sim_launches_50_low"], frame["sim_launches_50_high"], step="mid",
+                        color=palette(0), alpha=0.4, lw=0, label="simulated 50% interval")
+        ax.step(x, frame["sim_launches_median"], where="mid", color=palette(0), lw=1, label="simulated median")
+        if "obs_launches" in frame:
+            ax.plot(x, frame["obs_launches"], "o", color="black", ms=3, label="observed (CNS)")
+            nuclear = frame["obs_nuclear"].fillna(0) > 0
+            ax.plot(x[nuclear], frame.loc[nuclear, "obs_launches"] + 0.6, marker="*", ls="none", color=palette(3),
+                    ms=8, label="observed nuclear test")
+            observed_talks = frame["obs_talks"].fillna(False).astype(bool)
+            talks_ax.plot(x[observed_talks], np.ones(observed_talks.sum()), "|", color="black", ms=10,
+                          label="observed talks event")
+        ax.set_ylabel("Launch events per month")
+        ax.set_ylim(bottom=0)
+        ax.legend(loc="upper right", ncols=2, fontsize=6, frameon=False)
+        ax.set_title(f"{replay.scenario.name}: {replay.replicates} simulated runs (grey: exercises held)", fontsize=8)
+        talks_ax.step(x, frame["sim_p_talks"], where="mid", color=palette(2), label="simulated P(talks under way)")
+        talks_ax.set_ylim(0, 1.15)
+        talks_ax.set_ylabel("P(talks)")
+        talks_ax.set_xlabel("Month")
+        talks_ax.legend(loc="upper left", fontsize=6, frameon=False)
     return fig

@@ -12,7 +12,13 @@ import os
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    wait,
+)
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,10 +32,10 @@ from model.model import EscalationModel
 from model.outcomes import OUTCOME_COLUMNS
 from model.params import Params
 
+from ..errors import UserError
+from ..provenance import provenance
 from .config import Experiment
 from .design import Chunk, Design
-from .errors import UserError
-from .provenance import provenance
 from .store import ResultStore
 
 
@@ -182,20 +188,25 @@ class SweepRun:
 
 
 def run_sweep(experiment: Experiment, out: str | Path, *, workers: int | None = None, dask: str | None = None,
-              shard: tuple[int, int] = (0, 1), overwrite: bool = False, progress: bool = True) -> SweepRun:
+              shard: tuple[int, int] = (0, 1), overwrite: bool = False, progress: bool = True,
+              derived: Iterable[str] = ()) -> SweepRun:
     """Run (or resume) an experiment into ``out``: every chunk of this shard that is not yet on
-    disk is computed and written atomically. Returns what was done; the results are in ``out``."""
+    disk is computed and written atomically. Returns what was done; the results are in ``out``.
+
+    ``overwrite`` discards the results of another experiment in ``out``: its chunks, manifest and
+    the files named in ``derived`` (the analysis's outputs, e.g.
+    :data:`experiments.analysis.report.DERIVED_FILES`; the sweep does not know their names)."""
     design = Design(experiment)
     store = ResultStore(out)
     prov = provenance(experiment)
     meta = {**prov, "engine": experiment.engine}
     # The executor first: a cluster that cannot be reached is reported before the directory is touched.
     with make_executor(workers, dask) as (executor, parallelism):
-        store.prepare(design, prov, overwrite=overwrite)
+        store.prepare(design, prov, overwrite=overwrite, derived=derived)
         mine = design.chunks(shard)
         todo = [c for c in mine if not store.is_done(c)]
         done_runs = sum(len(c) for c in mine) - sum(len(c) for c in todo)
-        bar = _progress_bar(sum(len(c) for c in mine), done_runs, experiment.name, enabled=progress)
+        bar = _progress_bar(sum(len(c) for c in mine), done_runs, experiment.name, enabled=progress and bool(todo))
         try:
             def write(task: ChunkTask, rows: pd.DataFrame) -> None:
                 store.write_chunk(task.chunk, rows, meta)

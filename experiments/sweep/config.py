@@ -18,16 +18,17 @@ import hashlib
 import json
 import math
 import re
-import tomllib
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from model.params import TABLE, Params, ParameterError, closest_name, lookup
+from model.params import TABLE, ParameterError, Params, closest_name, lookup
 
-from .errors import UserError
+from ..errors import UserError
+from ..history.posterior import default_posterior_file, file_digest, read_posterior
+from ..io import read_toml
 
 ENGINES = ("batched", "mesa")
 DEFAULT_CHUNK_SIZE = {"batched": 10_000, "mesa": 50}
@@ -66,8 +67,6 @@ class Experiment:
 
     def posterior_path(self) -> Path:
         """The posterior sample file of ``[posterior]`` (relative paths: to the config's directory)."""
-        from .posterior import default_posterior_file
-
         if self.posterior.get("path"):
             return Path(self.posterior["path"])
         given = self.posterior.get("file")
@@ -107,20 +106,6 @@ class Experiment:
     def as_dict(self) -> dict[str, Any]:
         """The whole experiment as plain data (for provenance)."""
         return asdict(self)
-
-
-def read_toml(path: str | Path, kind: str) -> dict[str, Any]:
-    """A user's TOML file (``kind``: "config", "scenario") as a dict; a missing, unreadable or
-    malformed file is a one-line :class:`UserError`."""
-    path = Path(path)
-    if not path.is_file():
-        raise UserError(f"{kind} file not found: {path}")
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as error:
-        raise UserError(f"{path}: malformed TOML: {error}") from None
-    except UnicodeDecodeError:
-        raise UserError(f"{path}: not a UTF-8 text file") from None
 
 
 def load_experiment(path: str | Path) -> Experiment:
@@ -221,8 +206,6 @@ def _posterior_spec(spec: dict[str, Any] | None, source: str) -> dict[str, Any]:
 def _with_posterior_digest(experiment: Experiment) -> Experiment:
     """Check the posterior sample (readable, known parameters in range, none fixed in [params]
     or swept as a lever) and record its digest, so results from another sample never mix."""
-    from .posterior import file_digest, read_posterior
-
     path = experiment.posterior_path()
     posterior = read_posterior(path)
     clash = [c for c in posterior.columns if c in experiment.params or c in experiment.levers]

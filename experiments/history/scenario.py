@@ -47,7 +47,7 @@ settings, the highest sanctions level reached); their announcements, events and 
 ignored, as is everything after the end. An exercise change counts when the exercise as
 planned or as changed overlaps the period; one entry per exercise and year. The state in
 ``[params]`` (stress, threat, progress, alignment, trust) is not carried: set it for the new
-start (:func:`experiments.calibration.start_state` gives a replay's median state on a date).
+start (:func:`experiments.history.posterior.start_state` gives a replay's median state on a date).
 :attr:`Scenario.notes` says what was carried or ignored (the command line prints it). Every problem is a one-line
 :class:`~experiments.errors.UserError` naming the file, the entry and what is allowed.
 """
@@ -62,13 +62,18 @@ from typing import Any
 
 import numpy as np
 
-from model.calendar import Exercise, exercises_in_year, standard_exercises, weekly_intensity
-from model.params import DATE_RANGE, TABLE, Params, ParameterError, closest_name
+from model.calendar import (
+    Exercise,
+    exercises_in_year,
+    standard_exercises,
+    weekly_intensity,
+)
+from model.params import DATE_RANGE, TABLE, ParameterError, Params, closest_name
 from model.policies import LeverSchedule, exercise_policy_code
 from model.rules import INTER_KOREAN, NEGOTIATIONS, PRELIMINARY
 
-from .config import read_toml
-from .errors import UserError
+from ..errors import UserError
+from ..io import read_toml
 
 EXERCISE_STATUSES = ("held", "delayed", "scaled_down", "suspended")
 EVENT_KINDS = {"inter_korean_talks": INTER_KOREAN, "us_dprk_talks": PRELIMINARY, "negotiations": NEGOTIATIONS}

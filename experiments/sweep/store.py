@@ -1,4 +1,4 @@
-"""Results on disk: atomic writes, Parquet chunks with provenance, the manifest, resume.
+"""Results on disk: Parquet chunks with provenance, the manifest, resume.
 
 A results directory holds::
 
@@ -15,11 +15,7 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import re
-import socket
-import tempfile
-import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -27,86 +23,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ..errors import UserError
+from ..io import atomic_write_bytes, atomic_write_text, clean_temporary_files
 from .design import Chunk, Design
-from .errors import UserError
 
-TMP_PREFIX = ".tmp-"
 MANIFEST = "manifest.json"
 CHUNK_DIR = "chunks"
 METADATA_KEY = b"escalation"
 FORMAT_VERSION = 1
-STALE_TMP_SECONDS = 24 * 3600
-FIGURES = ("p_talks_heatmap", "time_to_talks", "contrasts_forest", "testing_cost", "talks_testing_tradeoff",
-           "p_talks_across_posterior", "trajectories_fan")
-GENERATED_FILES = ("summary.csv", "report.md", *(f"{stem}{suffix}" for stem in FIGURES for suffix in (".png", ".pdf")))
-"""Every file the sweep and the report write at the top of a results directory: ``--overwrite``
-removes these (and ``chunks/`` and the manifest), never anything else."""
-_TMP_NAME = re.compile(rf"^{re.escape(TMP_PREFIX)}(?P<host>.+)-(?P<pid>\d+)-[A-Za-z0-9_]+(\.\w+)?$")
-
-
-def _tmp_prefix() -> str:
-    """Temporary files carry the writer's host and pid, so a cleaner can tell a dead writer's
-    leftovers from a live writer's file in progress."""
-    return f"{TMP_PREFIX}{socket.gethostname()}-{os.getpid()}-"
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically: a temporary file in the same directory, fsync,
-    then rename over the target, so a reader (or a crash) sees the old file or the new one,
-    never a part of either."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=_tmp_prefix(), suffix=path.suffix, dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes owner-only files; results are meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """:func:`atomic_write_bytes` for UTF-8 text."""
-    atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def clean_temporary_files(*directories: Path) -> list[Path]:
-    """Remove, directly inside ``directories``, the temporary files this program wrote and whose
-    writer is gone (same host, process no longer running) or that are older than a day; return
-    what was removed. Live writers' files, and files of other names, are left alone."""
-    removed = []
-    host = socket.gethostname()
-    for directory in directories:
-        for path in Path(directory).glob(f"{TMP_PREFIX}*"):
-            match = _TMP_NAME.match(path.name)
-            if match is None or not path.is_file():
-                continue
-            stale = time.time() - path.stat().st_mtime > STALE_TMP_SECONDS
-            dead = match["host"] == host and not _pid_alive(int(match["pid"]))
-            if stale or dead:
-                path.unlink(missing_ok=True)
-                removed.append(path)
-    return removed
 
 
 def table_bytes(frame: pd.DataFrame, metadata: dict[str, Any]) -> bytes:
@@ -134,9 +58,11 @@ class ResultStore:
 
     # -- set-up ---------------------------------------------------------------------------------
 
-    def prepare(self, design: Design, provenance: dict[str, Any], overwrite: bool = False) -> None:
+    def prepare(self, design: Design, provenance: dict[str, Any], overwrite: bool = False,
+                derived: Iterable[str] = ()) -> None:
         """Make the directory ready for ``design``: refuse a different experiment (unless
-        ``overwrite``), write the manifest if new, and remove dead writers' temporary files."""
+        ``overwrite``: then :meth:`clear` it, ``derived`` included), write the manifest if new,
+        and remove dead writers' temporary files."""
         experiment = design.experiment
         if self.directory.exists() and not self.directory.is_dir():
             raise UserError(f"{self.directory} exists and is not a directory")
@@ -163,7 +89,7 @@ class ResultStore:
                     f"{experiment.runs_per_chunk}; rerun with that chunk size or pass --overwrite"
                 )
         if overwrite and existing is not None:
-            self.clear()
+            self.clear(derived)
         self.directory.mkdir(parents=True, exist_ok=True)
         self.chunk_dir.mkdir(exist_ok=True)
         clean_temporary_files(self.directory, self.chunk_dir)
@@ -183,14 +109,19 @@ class ResultStore:
             }
             atomic_write_text(self.manifest_path, json.dumps(manifest, indent=2, default=str) + "\n")
 
-    def clear(self) -> None:
-        """Remove this store's own files (chunks, manifest and :data:`GENERATED_FILES`), nothing else."""
+    def clear(self, derived: Iterable[str] = ()) -> None:
+        """Remove this store's own files (chunks and manifest) and the files named ``derived`` at
+        the top of the directory (the outputs an analysis wrote from the chunks, e.g.
+        :data:`experiments.analysis.report.DERIVED_FILES`), nothing else. The store does not
+        know the analysis's file names: the sweep sits below the analysis."""
         for chunk in self.chunk_files():
             chunk.unlink()
         clean_temporary_files(self.chunk_dir)
         if self.chunk_dir.is_dir() and not any(self.chunk_dir.iterdir()):
             self.chunk_dir.rmdir()
-        for name in GENERATED_FILES:
+        for name in derived:
+            if Path(name).name != name:
+                raise ValueError(f"derived file names are plain names inside the results directory, not {name!r}")
             (self.directory / name).unlink(missing_ok=True)
         self.manifest_path.unlink(missing_ok=True)
 
