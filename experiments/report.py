@@ -29,7 +29,7 @@ from .summary import summarise
 REPORT = "report.md"
 DISPLAY_LEVERS = ("exercise_policy", "engagement_stance")
 """Levers that figures of single policies show side by side; the others are held at one value."""
-FAN_SERIES = ("cumulative_tests", "test_hazard", "dprk_stress", "trust_dprk_us")
+FAN_SERIES = ("cumulative_tests", "test_hazard", "dprk_stress", "trust_dprk_in_us")
 """Weekly series of the fan chart."""
 FAN_REPLICATES = 200
 """Replicates re-run with trajectories for the fan chart (at most the sweep's)."""
