@@ -9,7 +9,7 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from model import EscalationModel, Params
+from model import EscalationModel, Params, rules
 from model.batched import BatchedEngine, ParamArrays, simulate, simulate_arrays, stack_schedules
 from model.outcomes import OUTCOME_COLUMNS
 from model.params import TABLE
@@ -118,8 +118,6 @@ def test_the_rounding_case_that_a_tolerance_once_hid():
     # Programme progress after two rung-2 tests: (1 - g*2/4)**2 is rounded one way by Python's
     # float power and numpy's scalar pow and another by numpy's array kernel; the engines once
     # differed here by 1 ULP (and the test hazard by up to 25 ULP a few weeks later).
-    from model import rules
-
     args = (0.1042526927113564, 2, 2, 0.06634459587733577)
     array = rules.programme_progress(*(np.array([a]) for a in args))
     assert rules.programme_progress(*args) == array[0]
