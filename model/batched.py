@@ -1,11 +1,12 @@
 """The batched engine: the same model as :class:`model.model.EscalationModel`, with every run
 of a block advanced together as numpy arrays.
 
-It holds the state of ``n`` runs as arrays (one element per run), calls the same functions of
-:mod:`model.rules` and :mod:`model.policies` in the same order as ``EscalationModel.step()``,
-and draws the same counter-based random numbers per (seed, week, slot). Each run may have its
-own parameter values, levers and seed, so a block can mix design points; a run's results do
-not depend on which block it is in. Tests check run-by-run identity with the Mesa engine.
+Its actors are the classes of :mod:`model.actors` holding arrays over the runs (one element per
+run) instead of one run's scalars; each week it runs :func:`model.week.run_week`, the schedule
+``EscalationModel.step()`` runs, on the same counter-based random numbers per (seed, week,
+slot). Each run may have its own parameter values, levers and seed, so a block can mix design
+points; a run's results do not depend on which block it is in. Tests check run-by-run
+identity with the Mesa engine, bit for bit.
 """
 
 from __future__ import annotations
@@ -17,11 +18,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import rules
-from .model import SLOT_ADVANCE, SLOT_COLLAPSE, SLOT_RUNG, SLOT_SANCTIONS, SLOT_TESTS, TRAJECTORY_COLUMNS
+from . import week
+from .actors import ChinaSteps, DPRKSteps, JapanSteps, ROKSteps, USSteps
 from .outcomes import OutcomeTally
 from .params import TABLE, ParameterError, Params, check_constraints, lookup
-from .policies import SCHEDULE_FIELDS, LeverSchedule, apply_sanctions_floor, forgone_exercise, held_exercise
+from .policies import SCHEDULE_FIELDS, LeverSchedule
 from .rng import uniforms
 
 _NUMERIC = [name for name, row in TABLE.items() if row.dtype in (float, int, bool)]
@@ -72,7 +73,7 @@ class BatchResult:
     """Outcomes (and optionally weekly trajectories) of a block of runs.
 
     ``outcomes`` maps each outcome column to an array over runs; ``trajectory`` (when asked
-    for) maps each :data:`~model.model.TRAJECTORY_COLUMNS` name to an array (weeks, runs).
+    for) maps each series of :data:`model.week.SERIES` to an array (weeks, runs).
     """
 
     outcomes: dict[str, np.ndarray]
@@ -90,7 +91,7 @@ class BatchResult:
         weeks, n = self.trajectory["talks_stage"].shape
         ids = np.arange(n) if run_ids is None else np.asarray(run_ids)
         frame = {"run": np.repeat(ids, weeks), "week": np.tile(np.arange(1, weeks + 1, dtype=np.int64), n)}
-        for column in TRAJECTORY_COLUMNS:
+        for column in week.SERIES:
             frame[column] = self.trajectory[column].T.reshape(-1)
         return pd.DataFrame(frame)
 
@@ -101,8 +102,38 @@ def stack_schedules(schedules: Sequence[LeverSchedule], weeks: int) -> dict[str,
     return {field: np.stack([c[field] for c in columns], axis=1) for field in SCHEDULE_FIELDS}
 
 
+class Replicates:
+    """An actor's state over the runs of a block: the actor's class from :mod:`model.actors`,
+    holding arrays of shape ``(n,)`` where a Mesa agent holds scalars."""
+
+    def __init__(self, params: ParamArrays, full, present=True) -> None:
+        self.params = params
+        self.present = present
+        self.start(params, full)
+
+
+class USReplicates(Replicates, USSteps):
+    """The United States in every run."""
+
+
+class ROKReplicates(Replicates, ROKSteps):
+    """South Korea in every run."""
+
+
+class DPRKReplicates(Replicates, DPRKSteps):
+    """North Korea in every run."""
+
+
+class ChinaReplicates(Replicates, ChinaSteps):
+    """China, tracked in every run and present where ``include_china``."""
+
+
+class JapanReplicates(Replicates, JapanSteps):
+    """Japan, tracked in every run and present where ``include_japan``."""
+
+
 class BatchedEngine:
-    """State of ``n`` runs as arrays, advanced week by week exactly as the Mesa model does.
+    """State of ``n`` runs as arrays, advanced week by week by the Mesa model's schedule.
 
     Args:
         params: the runs' parameters (:class:`ParamArrays`).
@@ -120,172 +151,47 @@ class BatchedEngine:
         if self.lever_index.shape != (n,) or self.lever_index.max(initial=0) >= columns:
             raise ValueError(f"need one lever column per seed ({n}) among {columns} schedules")
         self.single_schedule = columns == 1
-        self.p = p = params
+        self.params = p = params
         self.levers = levers
-        full = lambda value: np.full(n, value, dtype=float)  # noqa: E731
-        # United States
-        self.sanctions = full(p.sanctions_level)
-        self.pending = np.zeros(n, dtype=bool)
-        self.trust_us_dprk = full(p.trust_us_dprk)
-        # South Korea
-        self.alignment = full(p.initial_alignment)
-        self.trust_rok_dprk = full(p.trust_rok_dprk)
-        # North Korea
-        self.pressure = np.zeros(n)
-        self.stress = full(p.initial_stress)
-        self.threat = full(p.initial_threat)
-        self.reactance = np.zeros(n)
-        self.progress = full(p.initial_progress)
-        self.excitation = np.zeros(n)
-        self.hazard = np.zeros(n)
-        self.last_rung = np.full(n, p.initial_rung, dtype=np.int64)
-        self.trust_dprk_us = full(p.trust_dprk_us)
-        self.trust_dprk_rok = full(p.trust_dprk_rok)
-        # China and Japan (tracked for every run, used where present)
-        self.china_present = np.broadcast_to(np.asarray(p.include_china, dtype=bool), (n,))
-        self.japan_present = np.broadcast_to(np.asarray(p.include_japan, dtype=bool), (n,))
-        self.enforcement = full(p.china_enforcement)
-        self.trust_china_dprk = full(p.trust_china_dprk)
-        self.trust_japan_dprk = full(p.trust_japan_dprk)
-        # Talks and records
-        self.stage = np.zeros(n, dtype=np.int64)
-        self.week_tests = np.zeros(n, dtype=np.int64)
-        self.week_rung = np.zeros(n, dtype=np.int64)
-        self.held = np.zeros(n)
+
+        def full(value, dtype=np.float64):
+            return np.full(n, value, dtype=dtype)
+
+        self.us = USReplicates(p, full)
+        self.rok = ROKReplicates(p, full)
+        self.dprk = DPRKReplicates(p, full)
+        self.china = ChinaReplicates(p, full, present=full(p.include_china, np.bool_))
+        self.japan = JapanReplicates(p, full, present=full(p.include_japan, np.bool_))
+        week.begin(self, full)
         self.tally = OutcomeTally((n,))
         self.steps = 0
 
     def step(self) -> None:
-        """One week for every run, in the order of ``EscalationModel.step()``."""
+        """One week for every run (:func:`model.week.run_week`)."""
         self.steps += 1
-        week = self.steps
-        p = self.p
-        u = uniforms(self.seeds, week)
-        lv = self.week_levers(week)
-        stage_before = self.stage
-        pressure_first = lv["pressure_first"]
+        week.run_week(self, uniforms(self.seeds, self.steps).T, self.week_levers(self.steps))
 
-        # 1. Exercise held or forgone.
-        held = held_exercise(lv["scheduled_exercise"], lv["exercise_policy"], stage_before, lv["exercise_scale"])
-        forgone = forgone_exercise(lv["standard_exercise"], held)
-
-        # 2. Sanctions packages.
-        adopt_p = rules.sanctions_adoption_probability(p.sanctions_response_prob, p.japan_lobby_weight, self.japan_present)
-        adopted = rules.package_adopted(self.pending, u[:, SLOT_SANCTIONS], adopt_p, lv["endogenous_sanctions"])
-        packages = adopted + lv["announced_packages"]
-        level = rules.escalate_sanctions(self.sanctions, packages, p.sanctions_escalation)
-        self.sanctions = apply_sanctions_floor(level, lv["sanctions_floor"])
-
-        # 3. China's enforcement; alliance alignment.
-        self.enforcement = np.where(
-            self.china_present,
-            rules.china_enforcement(p.china_enforcement, self.trust_china_dprk, p.trust_china_dprk, p.china_trust_sensitivity),
-            p.china_enforcement,
-        )
-        mediation = lv["rok_mediation"]
-        self.alignment = rules.alliance_alignment(self.alignment, mediation, pressure_first, p.alignment_rate, p.alignment_gap)
-
-        # 4. DPRK pressure, stress, threat, reactance; tests.
-        self.pressure = rules.effective_sanctions(self.sanctions, self.enforcement, p.china_trade_share, self.alignment, p.alignment_effect)
-        self.stress = rules.accumulate_stress(self.stress, self.pressure, p.stress_gain, p.stress_recovery)
-        self.threat = rules.perceived_threat(self.threat, held, p.threat_gain, p.threat_decay)
-        self.reactance = rules.reactance(self.reactance, packages, p.reactance_decay, p.reactance_per_package)
-        baseline = rules.baseline_test_rate(
-            p.test_baseline_rate, self.threat, self.reactance, self.progress, stage_before >= rules.INTER_KOREAN,
-            p.threat_hazard_weight, p.reactance_hazard_weight, p.progress_hazard_weight, p.talks_hazard_weight,
-        )
-        self.hazard = baseline + self.excitation
-        tests = rules.poisson_count(self.hazard, u[:, SLOT_TESTS])
-        rung = rules.next_rung(self.last_rung, tests, u[:, SLOT_RUNG], p.ladder_up_prob, p.ladder_down_prob)
-        self.excitation = rules.self_excitation(self.excitation, tests, p.hawkes_alpha, p.hawkes_beta)
-        self.progress = rules.programme_progress(self.progress, tests, rung, p.progress_per_test)
-        self.last_rung = rung
-        self.pending = rules.package_pending(self.pending, adopted, tests, rung, p.sanctions_trigger_rung)
-
-        # 5. Trust.
-        test_llr = rules.test_signal(tests, rung, p.signal_test_llr, p.signal_quiet_llr)
-        self.trust_us_dprk = rules.update_trust(self.trust_us_dprk, test_llr)
-        self.trust_rok_dprk = rules.update_trust(self.trust_rok_dprk, test_llr)
-        self.trust_china_dprk = rules.update_trust(self.trust_china_dprk, test_llr)
-        self.trust_japan_dprk = rules.update_trust(self.trust_japan_dprk, test_llr)
-        alliance_llr = rules.alliance_signal(held, forgone, packages, p.signal_exercise_llr, p.signal_suspension_llr, p.signal_sanctions_llr)
-        self.trust_dprk_us = rules.update_trust(self.trust_dprk_us, alliance_llr)
-        self.trust_dprk_rok = rules.update_trust(self.trust_dprk_rok, alliance_llr)
-
-        # 6. Talks.
-        dprk_willing = rules.logit_choice(rules.dprk_talk_utility(
-            p.dprk_talk_base, self.stress, self.trust_dprk_us, self.threat, self.progress, pressure_first,
-            p.dprk_talk_stress_weight, p.dprk_talk_trust_weight, p.dprk_talk_threat_weight,
-            p.dprk_talk_progress_weight, p.precondition_cost,
-        ), p.logit_precision)
-        us_willing = rules.logit_choice(rules.us_talk_utility(
-            p.us_talk_base, self.trust_us_dprk, pressure_first, p.us_talk_trust_weight, p.pressure_first_penalty,
-        ), p.logit_precision)
-        rates = rules.talks_rates(
-            mediation, dprk_willing, us_willing, rules.alignment_factor(self.alignment, p.alignment_effect),
-            self.trust_dprk_us, self.trust_us_dprk,
-            p.inter_korean_rate, p.direct_talks_rate, p.us_dprk_rate, p.negotiation_rate,
-        )
-        collapse = rules.collapse_hazard(p.collapse_base, tests, held, p.collapse_per_test, p.collapse_per_exercise)
-        stage, collapsed = rules.next_talks_stage(stage_before, u[:, SLOT_COLLAPSE], u[:, SLOT_ADVANCE], collapse, *rates)
-        self.stage = np.maximum(stage, lv["forced_stage"])
-
-        # 7. Record.
-        self.week_tests, self.week_rung, self.held = tests, np.where(tests > 0, rung, 0), held
-        self.tally.record(week, stage_before, self.stage, collapsed, tests, rung)
-
-    def week_levers(self, week: int) -> dict[str, Any]:
-        """Each run's levers in ``week``: scalars when the block shares one schedule."""
+    def week_levers(self, w: int) -> dict[str, Any]:
+        """Each run's levers in week ``w``: scalars when the block shares one schedule."""
         if self.single_schedule:
-            return {k: v[week - 1, 0] for k, v in self.levers.items()}
-        return {k: v[week - 1][self.lever_index] for k, v in self.levers.items()}
+            return {k: v[w - 1, 0] for k, v in self.levers.items()}
+        return {k: v[w - 1][self.lever_index] for k, v in self.levers.items()}
 
     def run(self, weeks: int, trajectories: bool = False) -> BatchResult:
         """Advance ``weeks`` weeks and return the outcomes (and trajectories if asked for)."""
         if self.levers["forced_stage"].shape[0] < weeks:
             raise ValueError(f"the lever schedule covers {self.levers['forced_stage'].shape[0]} weeks, not {weeks}")
-        trajectory = {c: np.empty((weeks, self.n)) for c in TRAJECTORY_COLUMNS} if trajectories else None
+        trajectory = {c: np.empty((weeks, self.n), dtype=dtype) for c, dtype in week.SERIES.items()} if trajectories else None
         for w in range(weeks):
             self.step()
             if trajectory is not None:
-                for column, values in self.series().items():
+                for column, values in week.series(self).items():
                     trajectory[column][w] = values
-        if trajectory is not None:
-            for column in ("talks_stage", "tests", "test_rung"):
-                trajectory[column] = trajectory[column].astype(np.int64)
-        return BatchResult(self.tally.result(self.final_state()), trajectory)
+        return BatchResult(self.tally.result(week.final_state(self)), trajectory)
 
-    def series(self) -> dict[str, np.ndarray]:
-        """This week's values of the trajectory columns."""
-        return {
-            "talks_stage": self.stage,
-            "tests": self.week_tests,
-            "test_rung": self.week_rung,
-            "exercise_intensity": self.held,
-            "sanctions_level": self.sanctions,
-            "effective_pressure": self.pressure,
-            "china_enforcement": self.enforcement,
-            "dprk_stress": self.stress,
-            "dprk_threat": self.threat,
-            "test_hazard": self.hazard,
-            "trust_us_dprk": self.trust_us_dprk,
-            "trust_dprk_us": self.trust_dprk_us,
-            "alignment": self.alignment,
-        }
-
-    def final_state(self) -> dict[str, np.ndarray]:
-        """The ``final_*`` outcome values of every run."""
-        return {
-            "final_sanctions_level": self.sanctions,
-            "final_dprk_stress": self.stress,
-            "final_dprk_threat": self.threat,
-            "final_alignment": self.alignment,
-            "final_trust_us_dprk": self.trust_us_dprk,
-            "final_trust_dprk_us": self.trust_dprk_us,
-            "final_trust_rok_dprk": self.trust_rok_dprk,
-            "final_trust_china_dprk": np.where(self.china_present, self.trust_china_dprk, np.nan),
-            "final_trust_japan_dprk": np.where(self.japan_present, self.trust_japan_dprk, np.nan),
-        }
+    def quantity(self, name: str) -> np.ndarray:
+        """The current value of a quantity of :data:`model.week.QUANTITIES` in every run."""
+        return np.broadcast_to(week.QUANTITIES[name](self), (self.n,))
 
 
 def simulate(params: Sequence[Params], seeds: Sequence[int] | np.ndarray, weeks: int,

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from .rules import INTER_KOREAN, NEGOTIATIONS, PRELIMINARY
+from .week import FINAL_STATE, SERIES
 
 OUTCOME_COLUMNS: dict[str, str] = {
     "talks": "bool",                    # US-DPRK preliminary talks began (stage >= 2 reached)
@@ -31,19 +32,11 @@ OUTCOME_COLUMNS: dict[str, str] = {
     "nuclear_tests": "int64",           # rung 4
     "highest_rung": "int64",            # highest rung tested within the horizon (0: no test)
     "first_test_week": "float64",       # first week with a test (NaN if none)
-    "final_sanctions_level": "float64",
-    "final_dprk_stress": "float64",
-    "final_dprk_threat": "float64",
-    "final_alignment": "float64",
-    "final_trust_us_dprk": "float64",
-    "final_trust_dprk_us": "float64",
-    "final_trust_rok_dprk": "float64",
-    "final_trust_china_dprk": "float64",  # NaN when China is not in the model
-    "final_trust_japan_dprk": "float64",  # NaN when Japan is not in the model
+    **{name: "float64" for name in FINAL_STATE},  # the state after the last week (model/week.py)
 }
 """Every outcome column and its dtype, identical for both engines."""
 
-FINAL_STATE_COLUMNS = [c for c in OUTCOME_COLUMNS if c.startswith("final_")]
+FINAL_STATE_COLUMNS = list(FINAL_STATE)
 _RUNG_COLUMNS = ("tests_short_range", "tests_intermediate", "tests_icbm", "nuclear_tests")
 
 
@@ -108,16 +101,17 @@ def as_python(outcomes: dict[str, np.ndarray]) -> dict[str, Any]:
     return {k: np.asarray(v).item() for k, v in outcomes.items()}
 
 
-FROM_TRAJECTORY = [c for c in OUTCOME_COLUMNS if c not in ("final_trust_rok_dprk", "final_trust_china_dprk", "final_trust_japan_dprk")]
+FROM_TRAJECTORY = [c for c in OUTCOME_COLUMNS if c not in FINAL_STATE or FINAL_STATE[c] in SERIES]
 """Outcomes that :func:`outcomes_from_trajectory` can rebuild from the weekly series alone
-(the ROK's, China's and Japan's final trust are not among the series)."""
+(the ``final_*`` values whose quantity is not a weekly series, such as the ROK's, China's and
+Japan's final trust, are not)."""
 
 
 def outcomes_from_trajectory(trajectory) -> dict[str, Any]:
     """Rebuild a run's outcomes from its weekly series (a DataFrame with ``week`` and the
-    trajectory columns, one row per week from week 1), by replaying them through
-    :class:`OutcomeTally`. An independent check on the outcome bookkeeping, and the way to
-    read outcomes out of tools that only keep the series (such as ``mesa.batch_run``)."""
+    series of :data:`model.week.SERIES`, one row per week from week 1), by replaying them
+    through :class:`OutcomeTally`. An independent check on the outcome bookkeeping, and the
+    way to read outcomes out of tools that only keep the series (such as ``mesa.batch_run``)."""
     frame = trajectory.sort_values("week")
     tally = OutcomeTally()
     stage_before = 0
@@ -126,11 +120,6 @@ def outcomes_from_trajectory(trajectory) -> dict[str, Any]:
         tally.record(int(week), stage_before, int(stage), collapsed, int(tests), int(rung))
         stage_before = int(stage)
     last = frame.iloc[-1]
-    finals = {
-        "final_sanctions_level": last["sanctions_level"], "final_dprk_stress": last["dprk_stress"],
-        "final_dprk_threat": last["dprk_threat"], "final_alignment": last["alignment"],
-        "final_trust_us_dprk": last["trust_us_dprk"], "final_trust_dprk_us": last["trust_dprk_us"],
-        **{c: np.nan for c in ("final_trust_rok_dprk", "final_trust_china_dprk", "final_trust_japan_dprk")},
-    }
+    finals = {name: (last[quantity] if quantity in SERIES else np.nan) for name, quantity in FINAL_STATE.items()}
     out = as_python(tally.result(finals))
     return {c: out[c] for c in FROM_TRAJECTORY}

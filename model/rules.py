@@ -3,7 +3,10 @@
 Every mechanism of the model lives in exactly one function here. The Mesa engine calls them
 with one run's scalars, the batched engine with arrays over replicates; neither computes a
 mechanism anywhere else. All conditionals are ``where`` (np.where) so that a rule means the same for
-a scalar and for every element of an array. Each docstring gives the equation and its source.
+a scalar and for every element of an array, and a rule gives the same bits on a scalar as on
+that element of an array (the engines are compared with ``==``): no ``**``, ``math`` or Python
+``if`` on values here; powers go through :func:`power`. Each docstring gives the equation and
+its source.
 
 Notation: ``s`` sanctions level, ``c`` Chinese enforcement, ``a`` alliance alignment,
 ``E`` DPRK economic stress, ``T`` perceived threat, ``R`` reactance to new sanctions,
@@ -38,6 +41,24 @@ def where(condition, x, y):
     engine calls every rule with scalars; for arrays this is ``np.where`` itself.
     """
     return np.where(condition, x, y)[()]
+
+
+def power(base, exponent):
+    """``base ** exponent`` elementwise, rounded the same whatever the shapes of its arguments.
+
+    numpy's power has several kernels that round differently in the last bit (about one
+    argument in 200): its vectorised (SIMD) kernel for arrays, the C library's ``pow`` for
+    scalars and 0-d arrays, and a special path for an array raised to one scalar exponent;
+    Python's ``float ** int`` is a fourth. Here both arguments are always made contiguous
+    arrays of the broadcast shape (one element for scalars), so the Mesa engine (scalars) and
+    the batched engine (arrays, with parameters shared as scalars or given per run) get the
+    same bits.
+    """
+    if not (getattr(base, "ndim", 0) or getattr(exponent, "ndim", 0)):
+        return np.power([base], [exponent])[0]  # one run's scalars
+    shape = np.broadcast_shapes(np.shape(base), np.shape(exponent))
+    return np.power(np.ascontiguousarray(np.broadcast_to(base, shape)),
+                    np.ascontiguousarray(np.broadcast_to(exponent, shape)))
 
 
 def event_probability(rate):
@@ -124,7 +145,7 @@ def escalate_sanctions(level, packages, escalation):
     full sanctions (record: UNSCR 2270-2397 closed 0.28-0.71 of it). Pressure never comes
     off (seed: "no pressure comes off until ... a meaningful step toward denuclearization").
     """
-    return 1.0 - (1.0 - level) * (1.0 - escalation) ** packages
+    return 1.0 - (1.0 - level) * power(1.0 - escalation, packages)
 
 
 def alliance_alignment(alignment, mediation, pressure_first, rate, gap):
@@ -170,7 +191,7 @@ def programme_progress(progress, tests, rung, per_test):
     """Weapons-programme progress after ``N`` tests at rung ``r``:
     ``G' = 1 - (1 - G) * (1 - g * r / 4)^N``: each test closes a share of the gap to a
     completed programme, more for higher rungs (the DPRK declared completion in Nov 2017)."""
-    return 1.0 - (1.0 - progress) * (1.0 - per_test * rung / RUNGS) ** tests
+    return 1.0 - (1.0 - progress) * power(1.0 - per_test * rung / RUNGS, tests)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -235,7 +256,7 @@ def poisson_count(rate, u, max_count: int = MAX_TESTS_PER_WEEK):
         count += above
         pmf = pmf * rate / k
         cdf = cdf + pmf
-    return count
+    return count[()]
 
 
 def next_rung(last_rung, tests, u, up_prob, down_prob):

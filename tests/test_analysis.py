@@ -274,7 +274,7 @@ def test_trajectories_are_the_sweeps_runs_week_by_week(result):
                            "sanctions_level": 0.5}]
     frame = analysis.trajectories(result, policies, replicates=20)
     assert len(frame) == 2 * 20 * result.horizon
-    assert {"current_sanctions_level", "cumulative_tests", "dprk_stress"} <= set(frame.columns)
+    assert {"sanctions", "cumulative_tests", "dprk_stress"} <= set(frame.columns)
     last = frame[frame["week"] == result.horizon]
     for policy in policies:
         runs = result.rows[analysis.matches(result.rows, policy)].sort_values("replicate")

@@ -51,7 +51,7 @@ def _collapse_weeks(trajectory):
 
 def test_a_test_lowers_trust_toward_the_dprk():
     traj = run(1000, trajectories=True).trajectory
-    trust = traj["trust_us_dprk"]
+    trust = traj["trust_us_in_dprk"]
     previous = np.vstack([np.full((1, trust.shape[1]), Params().trust_us_dprk), trust[:-1]])
     tested = traj["tests"] > 0
     assert tested.sum() > 100

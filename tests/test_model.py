@@ -9,7 +9,7 @@ import pytest
 
 from model import EscalationModel, Params
 from model.agents import China, Japan, NorthKorea, SouthKorea, State, UnitedStates
-from model.model import TRAJECTORY_COLUMNS
+from model.week import SERIES
 from model.outcomes import OUTCOME_COLUMNS
 
 
@@ -28,7 +28,7 @@ def test_china_and_japan_can_be_switched_off():
     assert {type(a) for a in m.agents} == {UnitedStates, SouthKorea, NorthKorea}
     out = m.outcomes()
     assert math.isnan(out["final_trust_china_dprk"]) and math.isnan(out["final_trust_japan_dprk"])
-    assert set(m.trajectory()["china_enforcement"]) == {Params().china_enforcement}
+    assert set(m.trajectory()["enforcement"]) == {Params().china_enforcement}
 
 
 def test_run_returns_the_model_and_steps_weekly():
@@ -70,14 +70,14 @@ def test_outcomes_are_flat_and_typed_weeks_nan_when_not_reached():
 def test_trajectory_columns_and_consistency_with_outcomes():
     m = EscalationModel(rng=11).run(52)
     traj = m.trajectory()
-    assert list(traj.columns) == ["week", *TRAJECTORY_COLUMNS]
+    assert list(traj.columns) == ["week", *SERIES]
     assert traj["week"].tolist() == list(range(1, 53))
     out = m.outcomes()
     assert traj["tests"].sum() == out["tests"]
     reached = traj.loc[traj["talks_stage"] >= 2, "week"]
     assert (reached.min() if len(reached) else float("nan")) == pytest.approx(out["talks_week"], nan_ok=True)
-    assert traj["sanctions_level"].iloc[-1] == out["final_sanctions_level"]
-    assert traj["trust_us_dprk"].iloc[-1] == out["final_trust_us_dprk"]
+    assert traj["sanctions"].iloc[-1] == out["final_sanctions_level"]
+    assert traj["trust_us_in_dprk"].iloc[-1] == out["final_trust_us_dprk"]
     assert (traj.loc[traj["tests"] == 0, "test_rung"] == 0).all()
 
 
@@ -85,8 +85,8 @@ def test_spoiler_week_raises_sanctions_that_week():
     base = EscalationModel(rng=5, sanctions_level=0.5).run(6).trajectory()
     spoiled = EscalationModel(rng=5, sanctions_level=0.5, spoiler_week=3).run(6).trajectory()
     # 1 - (1 - 0.5) * (1 - 0.5) = 0.75 in week 3 (unless a package was already adopted)
-    assert spoiled["sanctions_level"].iloc[2] > base["sanctions_level"].iloc[2]
-    assert spoiled["sanctions_level"].iloc[1] == base["sanctions_level"].iloc[1]
+    assert spoiled["sanctions"].iloc[2] > base["sanctions"].iloc[2]
+    assert spoiled["sanctions"].iloc[1] == base["sanctions"].iloc[1]
 
 
 def test_exercise_policy_suspended_holds_no_exercise():

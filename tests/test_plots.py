@@ -80,7 +80,7 @@ def test_forest_plot_has_a_panel_per_outcome_and_a_row_per_policy(result, tmp_pa
 def test_fan_chart_has_a_row_per_series_and_a_column_per_policy(result, tmp_path):
     policies = [BASELINE, {**BASELINE, "engagement_stance": "pressure_and_engagement"}]
     trajectories = analysis.trajectories(result, policies, replicates=20)
-    fig = plots.fan_chart(trajectories, ["cumulative_tests", "dprk_stress", "trust_dprk_us"], LEVERS, result.start_date)
+    fig = plots.fan_chart(trajectories, ["cumulative_tests", "dprk_stress", "trust_dprk_in_us"], LEVERS, result.start_date)
     panels = visible_axes(fig)
     assert len(panels) == 6
     assert [ax.get_title() for ax in panels[:2]] == ["pressure first", "pressure + engagement"]

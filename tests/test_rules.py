@@ -218,3 +218,74 @@ def test_rules_on_arrays_equal_rules_on_scalars():
     assert [int(rules.poisson_count(rate[i], u[i])) for i in range(n)] == counts.tolist()
     rung = rules.next_rung(stage, counts, u, 0.2, 0.45)
     assert [int(rules.next_rung(int(stage[i]), int(counts[i]), u[i], 0.2, 0.45)) for i in range(n)] == rung.tolist()
+
+
+def _rule_arguments(rng, n):
+    """Arguments for every rule over wide ranges: (rule, list of argument arrays)."""
+    share = lambda: rng.random(n)  # noqa: E731
+    pos = lambda scale=3.0: rng.random(n) * scale  # noqa: E731
+    count = lambda: rng.integers(0, 11, n)  # noqa: E731
+    rung = lambda: rng.integers(0, rules.RUNGS + 1, n)  # noqa: E731
+    flag = lambda: rng.integers(0, 2, n).astype(float)  # noqa: E731
+    signed = lambda: rng.normal(0, 3, n)  # noqa: E731
+    return [
+        (rules.power, [share(), count()]),
+        (rules.event_probability, [pos()]),
+        (rules.bounded_accumulation, [share(), pos(), share(), share()]),
+        (rules.logit_choice, [signed(), pos(20)]),
+        (rules.alignment_factor, [share(), share()]),
+        (rules.effective_sanctions, [share(), share(), share(), share(), share()]),
+        (rules.china_enforcement, [share(), share(), share(), pos()]),
+        (rules.sanctions_adoption_probability, [share(), pos(), flag() > 0]),
+        (rules.package_adopted, [flag() > 0, share(), share(), flag()]),
+        (rules.package_pending, [flag() > 0, flag() > 0, count(), rung(), rung()]),
+        (rules.escalate_sanctions, [share(), count(), share()]),
+        (rules.alliance_alignment, [share(), share(), flag(), share(), share()]),
+        (rules.accumulate_stress, [share(), share(), share(), share()]),
+        (rules.perceived_threat, [share(), share(), share(), share()]),
+        (rules.reactance, [pos(), count(), share(), share()]),
+        (rules.programme_progress, [share(), count(), rung(), share()]),
+        (rules.baseline_test_rate, [pos(0.5), share(), pos(), share(), flag() > 0, pos(), pos(), pos(), pos(10)]),
+        (rules.self_excitation, [pos(), count(), pos(1), 1 + pos(1)]),
+        (rules.poisson_count, [pos(), share()]),
+        (rules.next_rung, [rung(), count(), share(), share() / 2, share() / 2]),
+        (rules.update_trust, [share(), signed()]),
+        (rules.test_signal, [count(), rung(), pos(), pos()]),
+        (rules.alliance_signal, [share(), share(), count(), pos(), pos(), pos()]),
+        (rules.dprk_talk_utility, [signed(), share(), share(), share(), share(), flag(), pos(), pos(), pos(), pos(), pos()]),
+        (rules.us_talk_utility, [signed(), share(), flag(), pos(), pos()]),
+        (rules.collapse_hazard, [share(), count(), share(), pos(), pos()]),
+        (rules.talks_rates, [share(), share(), share(), share(), share(), share(), pos(), pos(), pos(), pos()]),
+        (rules.next_talks_stage, [rng.integers(0, 4, n), share(), share(), pos(), pos(), pos(), pos(), pos()]),
+    ]
+
+
+def test_every_rule_gives_the_same_bits_on_scalars_as_on_arrays():
+    # The Mesa engine calls the rules with one run's scalars, the batched engine with arrays;
+    # the engines are compared with ==, so every rule must round identically both ways.
+    n = 3000
+    for rule, args in _rule_arguments(np.random.default_rng(11), n):
+        on_arrays = rule(*args)
+        results = on_arrays if isinstance(on_arrays, tuple) else (on_arrays,)
+        for i in range(n):
+            for scalars in ([a[i].item() for a in args], [a[i] for a in args]):  # Python and numpy scalars
+                one = rule(*scalars)
+                one = one if isinstance(one, tuple) else (one,)
+                for whole, single in zip(results, one, strict=True):
+                    assert np.array_equal(np.asarray(whole)[i], single), (rule.__name__, i, scalars)
+
+
+def test_power_rounds_the_same_whatever_the_shapes():
+    # numpy's power kernels differ in the last bit: scalars vs arrays, and an array raised to a
+    # scalar exponent vs to an array; rules.power gives one rounding for all of them.
+    rng = np.random.default_rng(5)
+    base, exponent = rng.uniform(0.3, 1.0, 20_000), rng.integers(0, 11, 20_000)
+    reference = rules.power(base, exponent)
+    assert np.array_equal(reference, [rules.power(b, e) for b, e in zip(base, exponent, strict=True)])
+    assert np.array_equal(reference, [rules.power(float(b), int(e)) for b, e in zip(base, exponent, strict=True)])
+    for e in range(11):  # a shared exponent (a parameter the block's runs share)
+        chosen = exponent == e
+        assert np.array_equal(reference[chosen], rules.power(base[chosen], e))
+        assert np.array_equal(reference[chosen], rules.power(base[chosen], np.int64(e)))
+    b = base[0]  # a shared base
+    assert np.array_equal(rules.power(b, exponent), [rules.power(b, e) for e in exponent])

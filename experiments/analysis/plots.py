@@ -55,10 +55,10 @@ LABELS = {
     "test_hazard": "DPRK test hazard (tests per week)",
     "dprk_stress": "DPRK economic stress (0–1)",
     "dprk_threat": "DPRK perceived threat (0–1)",
-    "trust_dprk_us": "DPRK trust in the US (0–1)",
-    "trust_us_dprk": "US trust in the DPRK (0–1)",
+    "trust_dprk_in_us": "DPRK trust in the US (0–1)",
+    "trust_us_in_dprk": "US trust in the DPRK (0–1)",
     "effective_pressure": "Effective sanctions pressure (0–1)",
-    "current_sanctions_level": "Sanctions level in force (share of exports banned)",
+    "sanctions": "Sanctions level in force (share of exports banned)",
     "exercise_intensity": "Exercise intensity (share of full)",
     "alignment": "US–ROK alignment (0–1)",
     "talks_stage": "Talks stage",
@@ -463,10 +463,10 @@ def run_plot(trajectory: pd.DataFrame, start_date: dt.date | str | None = None):
     rung_short = {1: "short-range", 2: "intermediate", 3: "ICBM-class", 4: "nuclear"}
     palette = sns.color_palette(PALETTE, 3)
     panels = [
-        ("Pressure (0–1)", {"sanctions_level": "sanctions", "effective_pressure": "pressure felt",
+        ("Pressure (0–1)", {"sanctions": "sanctions", "effective_pressure": "pressure felt",
                             "exercise_intensity": "exercises"}),
         ("DPRK (0–1)", {"dprk_stress": "economic stress", "dprk_threat": "perceived threat"}),
-        ("Trust (0–1)", {"trust_dprk_us": "DPRK in US", "trust_us_dprk": "US in DPRK", "alignment": "US–ROK alignment"}),
+        ("Trust (0–1)", {"trust_dprk_in_us": "DPRK in US", "trust_us_in_dprk": "US in DPRK", "alignment": "US–ROK alignment"}),
     ]
     legend = {"frameon": False, "fontsize": "x-small", "loc": "lower left", "bbox_to_anchor": (0, 1),
               "borderaxespad": 0.1, "handlelength": 1.0, "columnspacing": 0.8, "handletextpad": 0.4}

@@ -50,7 +50,7 @@ DERIVED_FILES = (SUMMARY_FILE, REPORT, *(f"{stem}{suffix}" for stem in FIGURES f
 removes these (with ``chunks/`` and the manifest), never anything else."""
 DISPLAY_LEVERS = ("exercise_policy", "engagement_stance")
 """Levers that figures of single policies show side by side; the others are held at one value."""
-FAN_SERIES = ("cumulative_tests", "test_hazard", "dprk_stress", "trust_dprk_us")
+FAN_SERIES = ("cumulative_tests", "test_hazard", "dprk_stress", "trust_dprk_in_us")
 """Weekly series of the fan chart."""
 FAN_REPLICATES = 200
 """Replicates re-run with trajectories for the fan chart (at most the sweep's)."""

@@ -33,9 +33,8 @@ def trajectories(result: SweepResult, policies: Sequence[Mapping[str, Any]], rep
     runs' outcomes are checked against the stored rows, and a :class:`ModelChangedWarning` says
     when they differ. Long format: the policy's lever columns, ``design_point``,
     ``replicate``, ``week`` (1 = the first simulated week), every series of
-    :data:`model.model.TRAJECTORY_COLUMNS` and ``cumulative_tests``. A series named like a
-    lever gets the prefix ``current_`` (``current_sanctions_level`` is the level in force that
-    week; ``sanctions_level`` the policy's starting level).
+    :data:`model.week.SERIES` and ``cumulative_tests`` (no series is named like a lever:
+    ``sanctions`` is the level in force that week, ``sanctions_level`` the policy's starting level).
     """
     design = Design(result.experiment)
     if replicates is None:
@@ -58,7 +57,6 @@ def trajectories(result: SweepResult, policies: Sequence[Mapping[str, Any]], rep
     _check_reproduced(result, np.asarray(chosen)[point_index], np.tile(np.arange(replicates), len(chosen)),
                       batch.outcomes_frame())
     frame = batch.trajectory_frame()
-    frame = frame.rename(columns={c: f"current_{c}" for c in frame.columns if c in design.points.columns})
     run = frame.pop("run").to_numpy()
     runs = design.points.iloc[np.asarray(chosen)[run // replicates]].reset_index()
     runs["replicate"] = run % replicates

@@ -52,11 +52,11 @@ STATE_REPLICATES = 100
 HISTORY_SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "history_2016_2018.toml"
 """The scenario the shipped calibration fitted, replayed for each draw's start state."""
 STATE_DATE = dt.date(2018, 2, 26)
-STATE_PARAMETERS = {  # parameter table name -> engine state attribute
-    "initial_stress": "stress", "initial_threat": "threat", "initial_progress": "progress",
-    "initial_alignment": "alignment", "trust_us_dprk": "trust_us_dprk", "trust_dprk_us": "trust_dprk_us",
-    "trust_rok_dprk": "trust_rok_dprk", "trust_china_dprk": "trust_china_dprk",
-    "trust_japan_dprk": "trust_japan_dprk", "trust_dprk_rok": "trust_dprk_rok",
+STATE_PARAMETERS = {  # parameter table name -> the quantity it starts (model.week.QUANTITIES)
+    "initial_stress": "dprk_stress", "initial_threat": "dprk_threat", "initial_progress": "dprk_progress",
+    "initial_alignment": "alignment", "trust_us_dprk": "trust_us_in_dprk", "trust_dprk_us": "trust_dprk_in_us",
+    "trust_rok_dprk": "trust_rok_in_dprk", "trust_china_dprk": "trust_china_in_dprk",
+    "trust_japan_dprk": "trust_japan_in_dprk", "trust_dprk_rok": "trust_dprk_in_rok",
 }
 POSTERIOR_FILE = Path(__file__).resolve().parents[2] / "data" / "calibration_posterior.csv"
 """The installed posterior sample (``escalation calibrate --install`` writes it beside the record)."""
@@ -154,5 +154,5 @@ def start_states(scenario: Scenario, points: list[Params], replicates: int = 100
     engine = BatchedEngine(ParamArrays.from_points(points, point_index), seeds,
                            stack_schedules([scenario.schedule()], weeks))
     engine.run(weeks)
-    return pd.DataFrame({name: np.median(np.broadcast_to(getattr(engine, attribute), len(seeds)).reshape(len(points), replicates), axis=1)
-                         for name, attribute in STATE_PARAMETERS.items()})
+    return pd.DataFrame({name: np.median(engine.quantity(quantity).reshape(len(points), replicates), axis=1)
+                         for name, quantity in STATE_PARAMETERS.items()})
