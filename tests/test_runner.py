@@ -228,7 +228,7 @@ def test_same_outcomes_through_mesa_batch_run(smoke, tmp_path):
     peer = outcomes_via_batch_run(Design(small))
     ours = rows(small, tmp_path / "ours", workers=1)
     ours = ours[["design_point", "replicate", *FROM_TRAJECTORY]].sort_values(["design_point", "replicate"])
-    pd.testing.assert_frame_equal(peer, ours.reset_index(drop=True), check_exact=False, atol=1e-12, rtol=0)
+    pd.testing.assert_frame_equal(peer, ours.reset_index(drop=True), check_exact=True)
 
 
 def test_summary_intervals_agree_with_the_raw_rows(smoke, reference, tmp_path):
