@@ -326,7 +326,8 @@ def run_sweep(experiment: Experiment, out: str | Path, *, workers: int | None = 
             expected = store.expected()
             mine = design.chunks(shard)
             counts = {"run": 0, "skipped": 0}
-            bar = _progress_bar(sum(len(c) for c in mine), 0, experiment.name, enabled=progress)
+            missing = any(not store.chunk_path(c).is_file() for c in mine)  # nothing to compute: no bar
+            bar = _progress_bar(sum(len(c) for c in mine), 0, experiment.name, enabled=progress and missing)
 
             def todo() -> Iterator[ChunkTask]:
                 """The tasks of the chunks not yet sound on disk, checked lazily (a huge design
