@@ -15,9 +15,9 @@ case, and rerunning the same command resumes.
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import math
-import errno
 import os
 import signal
 import sys
@@ -61,10 +61,10 @@ def _os_error(error: OSError) -> str:
     """One line for an operating-system error while reading or writing files."""
     where = f" ({error.filename})" if error.filename else ""
     if error.errno in (errno.ENOSPC, errno.EDQUOT):
-        return (f"the disk is full{where}: free some space and rerun the same command; finished chunks are kept "
-                "and nothing half-written is used")
+        return (f"the disk is full{where}: free some space and rerun the same command (nothing half-written is kept "
+                "or used; a sweep resumes from its finished chunks)")
     reason = error.strerror or (str(error).splitlines() or [type(error).__name__])[0]
-    return f"{reason}{where}; finished chunks are kept: fix the cause and rerun the same command"
+    return f"{reason}{where}: fix the cause and rerun the same command (a sweep resumes from its finished chunks)"
 
 
 def _terminate(signum: int, frame: Any) -> None:
@@ -344,7 +344,10 @@ def build_parser() -> argparse.ArgumentParser:
             "Agent-based model of pressure, engagement and talks on the Korean peninsula: single runs, "
             "policy sweeps, reports, historical replay and calibration."
         ),
-        epilog="Run `escalation COMMAND --help` for the options of a command.",
+        epilog="Run `escalation COMMAND --help` for the options of a command. Exit status: 0 done; 2 bad input "
+               "(one line says what and what is allowed); 3 a fault that is not the input (a worker or the Dask "
+               "scheduler died, the disk is full, a results file is damaged: rerun the same command to resume); "
+               "130 Ctrl-C; 143 SIGTERM.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 

@@ -474,6 +474,18 @@ def test_shards_of_one_array_share_a_directory_but_other_shardings_do_not(tmp_pa
                     DirectoryLock(tmp_path, other).acquire()
 
 
+def test_the_lock_works_on_file_systems_without_hard_links(tmp_path, monkeypatch):
+    def no_links(source, target):
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    with DirectoryLock(tmp_path):
+        assert json.loads((tmp_path / ".lock-0-of-1").read_text())["pid"] == os.getpid()
+        with pytest.raises(UserError, match=f"process {os.getpid()}"):
+            DirectoryLock(tmp_path).acquire()
+    assert not list(tmp_path.iterdir())
+
+
 # ---- strict readers and small things --------------------------------------------------------------
 
 

@@ -16,6 +16,7 @@ naming that process, and takes over a lock whose holder is gone. Shards of one j
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import json
@@ -251,6 +252,22 @@ def lock_files(directory: Path) -> list[Path]:
     return sorted(p for p in Path(directory).glob(f"{LOCK_PREFIX}*") if _LOCK_NAME.match(p.name))
 
 
+def _create_exclusively(tmp: Path, path: Path, content: dict[str, Any]) -> None:
+    """Create ``path`` holding ``content``, failing with FileExistsError if it exists: a hard link
+    of the written ``tmp`` (atomic, never half a lock), or, on file systems without hard links,
+    an exclusive create."""
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise
+    except OSError as error:
+        if error.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK, errno.EXDEV):
+            raise
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(json.dumps(content))
+
+
 class DirectoryLock:
     """The right to write into a results directory, for one shard ``(i, N)`` of a sweep (``(0, 1)``
     for a whole sweep). Held by a lock file ``.lock-<i>-of-<N>`` holding the host, pid and process
@@ -280,7 +297,7 @@ class DirectoryLock:
         try:
             for _ in range(3):
                 try:
-                    os.link(tmp, self.path)  # atomic: fails if the lock exists, never leaves half a lock
+                    _create_exclusively(tmp, self.path, me)
                     self.held = True
                     break
                 except FileExistsError:
