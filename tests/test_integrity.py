@@ -217,6 +217,13 @@ def test_a_manifest_of_the_wrong_shape_is_one_line_and_overwrite_starts_again(sm
     pd.testing.assert_frame_equal(ResultStore(copy).load(), finished[1], check_exact=True)
 
 
+def test_a_manifest_edited_to_another_layout_is_refused(copy, capsys):
+    manifest = json.loads((copy / "manifest.json").read_text())
+    (copy / "manifest.json").write_text(json.dumps({**manifest, "n_runs": manifest["n_runs"] + 50}))
+    assert_one_line(call(capsys, "sweep", str(SMOKE), "--out", str(copy), "--workers", "1", "--quiet"), EXIT_FAULT,
+                    "manifest.json is damaged", "'n_runs' is 370")
+
+
 def test_a_directory_of_the_older_format_gets_one_line(copy, capsys):
     manifest = json.loads((copy / "manifest.json").read_text())
     (copy / "manifest.json").write_text(json.dumps({**manifest, "format": 1}))

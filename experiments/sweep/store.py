@@ -99,6 +99,12 @@ class ResultStore:
                     f"{self.directory} was written in chunks of {existing.get('chunk_size')} runs, not "
                     f"{experiment.runs_per_chunk}; rerun with that chunk size or pass --overwrite"
                 )
+            layout = {"n_runs": design.n_runs, "n_points": design.n_points, "replicates": design.replicates,
+                      "weeks": design.weeks}
+            wrong = [k for k, v in layout.items() if existing.get(k) != v]
+            if wrong:  # same config hash, other layout: the manifest was edited or damaged
+                raise Fault(f"{self.manifest_path} is damaged ('{wrong[0]}' is {existing.get(wrong[0])!r}, but its own "
+                            f"config gives {layout[wrong[0]]}); it cannot be trusted: rerun the sweep with --overwrite")
         if overwrite and existing is not None:
             self.clear(derived)
         self.make_directory()
