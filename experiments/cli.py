@@ -6,15 +6,20 @@ and a bad argument answer before numpy, pandas and matplotlib load); each points
 
 Bad input of any kind (unknown parameter, value out of range, malformed config, missing file)
 ends with one line on standard error naming the problem and what is allowed, and exit
-status 2; nothing already written is touched.
+status 2; nothing already written is touched. A fault that is not the input (a worker or the
+Dask scheduler died, the disk is full, a results file is damaged) ends with one line and exit
+status 3; SIGTERM with one line and 143, Ctrl-C with 130. Finished chunks are kept in every
+case, and rerunning the same command resumes.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import math
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,9 +27,10 @@ from typing import Any, NoReturn
 
 from model.params import ParameterError
 
-from .errors import UserError
+from .errors import EXIT_FAULT, Fault, Terminated, UserError
 
 EXIT_USAGE = 2
+EXIT_TERMINATED = 128 + signal.SIGTERM
 MAX_WEEKS = 5200
 
 # The model does no linear algebra, and sweeps parallelise over processes: BLAS thread pools and
@@ -34,6 +40,9 @@ MAX_WEEKS = 5200
 for _name, _value in (("OPENBLAS_NUM_THREADS", "1"), ("OMP_NUM_THREADS", "1"), ("MKL_NUM_THREADS", "1"),
                       ("JE_ARROW_MALLOC_CONF", "background_thread:false")):
     os.environ.setdefault(_name, _value)
+# After a SIGKILL of the sweep, multiprocessing's resource tracker cleans up the pool's semaphores
+# and would warn about each "leak" on our stderr; the cleaning is its job, the warning noise.
+sys.warnoptions.append("ignore::UserWarning:multiprocessing.resource_tracker")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -43,9 +52,23 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
 
 
-def _fail(message: str) -> NoReturn:
-    print(f"escalation: error: {message}", file=sys.stderr)
-    raise SystemExit(EXIT_USAGE)
+def _fail(message: str, status: int = EXIT_USAGE) -> NoReturn:
+    print(f"escalation: error: {' '.join(message.split())}", file=sys.stderr)
+    raise SystemExit(status)
+
+
+def _os_error(error: OSError) -> str:
+    """One line for an operating-system error while reading or writing files."""
+    where = f" ({error.filename})" if error.filename else ""
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return (f"the disk is full{where}: free some space and rerun the same command (nothing half-written is kept "
+                "or used; a sweep resumes from its finished chunks)")
+    reason = error.strerror or (str(error).splitlines() or [type(error).__name__])[0]
+    return f"{reason}{where}: fix the cause and rerun the same command (a sweep resumes from its finished chunks)"
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise Terminated()
 
 
 def _jsonable(value: Any) -> Any:
@@ -109,6 +132,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_sweep(args: argparse.Namespace) -> int:
     from .sweep.config import load_experiment
 
+    _output_dir(args.out)
     experiment = load_experiment(args.config).with_options(
         replicates=args.replicates, engine=args.engine, chunk_size=args.chunk_size)
 
@@ -125,7 +149,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from .sweep.runner import parse_shard, run_sweep
 
     shard = parse_shard(args.shard)
-    out = Path(args.out) if args.out else Path("results") / experiment.name
+    out = Path(args.out) if args.out is not None else Path("results") / experiment.name
     done = run_sweep(experiment, out, workers=args.workers, dask=args.dask, shard=shard,
                      overwrite=args.overwrite, progress=not args.quiet, derived=DERIVED_FILES)
     design = done.design
@@ -133,7 +157,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
           f"replicates, {design.weeks} weeks, {experiment.engine} engine); {done.chunks_run} chunks run, "
           f"{done.chunks_skipped} already on disk; results in {out}")
     if not done.complete:
-        missing = sum(not done.store.is_done(c) for c in design.chunks())
+        missing = sum(not done.store.chunk_path(c).is_file() for c in design.chunks())
         print(f"{missing} chunks are still missing (other shards); rerun without --shard, or run the "
               "remaining shards, to finish and write the summary")
         return 0
@@ -295,7 +319,9 @@ def _share(text: str) -> float:
 
 
 def _output_dir(path: str | None) -> None:
-    """Refuse, before any work, an output path that exists and is not a directory."""
+    """Refuse, before any work, an empty output path or one that exists and is not a directory."""
+    if path is not None and not path.strip():
+        raise UserError("--out is empty; give a directory, e.g. --out results/mine")
     if path and Path(path).exists() and not Path(path).is_dir():
         raise UserError(f"--out {path} exists and is not a directory")
 
@@ -318,7 +344,10 @@ def build_parser() -> argparse.ArgumentParser:
             "Agent-based model of pressure, engagement and talks on the Korean peninsula: single runs, "
             "policy sweeps, reports, historical replay and calibration."
         ),
-        epilog="Run `escalation COMMAND --help` for the options of a command.",
+        epilog="Run `escalation COMMAND --help` for the options of a command. Exit status: 0 done; 2 bad input "
+               "(one line says what and what is allowed); 3 a fault that is not the input (a worker or the Dask "
+               "scheduler died, the disk is full, a results file is damaged: rerun the same command to resume); "
+               "130 Ctrl-C; 143 SIGTERM.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
@@ -424,17 +453,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        previous = signal.signal(signal.SIGTERM, _terminate)
+    except ValueError:  # not the main thread (embedded use): leave SIGTERM alone
+        previous = None
+    try:
         return int(args.func(args) or 0)
     except (ParameterError, UserError) as error:
         _fail(str(error))
+    except Fault as error:
+        _fail(str(error), EXIT_FAULT)
     except FileNotFoundError as error:
         _fail(f"file not found: {error.filename or error}")
     except BrokenPipeError:  # output piped into `head` and the like
         sys.stderr.close()
         return 0
+    except OSError as error:  # a full disk, an I/O error, a file we may not write
+        _fail(_os_error(error), EXIT_FAULT)
+    except Terminated:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        print("escalation: terminated (SIGTERM); finished chunks are kept and a rerun resumes", file=sys.stderr)
+        return EXIT_TERMINATED
     except KeyboardInterrupt:
         print("escalation: interrupted; finished chunks are kept and a rerun resumes", file=sys.stderr)
         return 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -44,6 +44,11 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             os.fsync(handle.fileno())
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes owner-only files; results are meant to be shared
         os.replace(tmp, path)
+    except OSError as error:
+        Path(tmp).unlink(missing_ok=True)
+        if error.filename is None:  # name the file in the one-line message (a full disk says nothing)
+            raise type(error)(error.errno, error.strerror, str(path)) from None
+        raise
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -94,6 +99,8 @@ def read_toml(path: str | Path, kind: str) -> dict[str, Any]:
     """A user's TOML file (``kind``: "config", "scenario") as a dict; a missing, unreadable or
     malformed file is a one-line :class:`UserError`."""
     path = Path(path)
+    if path.is_dir():
+        raise UserError(f"{path} is a directory, not a {kind} file; give the {kind} file itself (TOML)")
     if not path.is_file():
         raise UserError(f"{kind} file not found: {path}")
     try:

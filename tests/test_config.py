@@ -81,7 +81,7 @@ def test_config_hash_ignores_the_engine_but_not_the_design(tmp_path):
     (('name = "t"', 'name = "t"\nworkers = 3'), ["unknown key 'workers'"]),
     (('[params]', '[parms]'), ["unknown table [parms]", "[params]"]),
     (('exercise_policy = [', 'hawkes_alpha = [0.1, 0.2]\nexercise_policy = ['), ["'hawkes_alpha' is an uncertainty, not a lever"]),
-    (('num = 3', 'num = 0'), ["num must be a positive integer"]),
+    (('num = 3', 'num = 0'), ["num must be an integer from 1 to 100000"]),
     (('seed = 1', 'seed = 1\nengine = "gpu"'), ["engine 'gpu'", "batched, mesa"]),
     (('name = "t"', 'name = "../../escaped"'), ["must be a plain name"]),
     (('[params]', '[params]\nstart_date = 9999-06-01'), ["start_date", "1950-01-01 to 2100-12-31"]),

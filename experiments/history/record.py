@@ -8,10 +8,17 @@ that month), ``unsc_sanctions_resolutions``, ``us_unilateral_sanctions_major``,
 a US–DPRK meeting ("US-DPRK", "U.S.-North Korea", "Trump", "Pompeo", "Biegun") is a US–DPRK
 event; one naming inter-Korean contact ("inter-Korean", "ROK envoys", "North-South") an
 inter-Korean event (case-insensitive; a cell may be both).
+
+The file is read strictly with the ``csv`` module: every row must have as many fields as the
+header and sit on one line (a quote left open, which would swallow the months after it, is
+refused with its line number), and counts must be physically possible (at most
+:data:`MAX_COUNT` launch events or nuclear tests in a month).
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from pathlib import Path
 
@@ -22,6 +29,9 @@ from ..errors import UserError
 REQUIRED = ("month", "missile_launch_events", "nuclear_tests")
 US_DPRK = re.compile(r"U\.?S\.?\s*[-–—]\s*(DPRK|North Korea)|(DPRK|North Korea)\s*[-–—]\s*U\.?S\.?\b|Trump|Pompeo|Biegun", re.I)
 INTER_KOREAN = re.compile(r"inter[- ]?Korean|ROK envoys|North[- ]South|South[- ]North", re.I)
+MAX_COUNT = {"missile_launch_events": 300, "nuclear_tests": 31}
+"""The most of each a month can hold: a few hundred launch events (the busiest month on record
+had well under twenty) and one nuclear test a day. Anything above is a typing error."""
 DEFAULT_RECORD = Path(__file__).resolve().parents[1] / "data" / "dprk_monthly_2016_2018.csv"
 
 
@@ -32,10 +42,7 @@ def read_record(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise UserError(f"record file not found: {path}")
-    try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as error:
-        raise UserError(f"{path}: not a readable CSV file ({str(error).splitlines()[0]})") from None
+    raw = _read_csv_strictly(path)
     missing = [c for c in REQUIRED if c not in raw.columns]
     if missing:
         raise UserError(f"{path}: missing column(s) {', '.join(missing)}; required: {', '.join(REQUIRED)}")
@@ -60,6 +67,44 @@ def read_record(path: str | Path) -> pd.DataFrame:
     return record.sort_index()
 
 
+def _read_csv_strictly(path: Path) -> pd.DataFrame:
+    """The CSV file's cells as text, one row per line; a malformed row is a :class:`UserError`
+    naming its line."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise UserError(f"{path}: not a UTF-8 text file") from None
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise UserError(f"{path}: empty file; a header line with {', '.join(REQUIRED)} is needed") from None
+    except csv.Error as error:
+        raise UserError(f"{path}: line 1: malformed CSV ({error})") from None
+    header = [name.strip() for name in header]
+    if len(set(header)) != len(header):
+        raise UserError(f"{path}: line 1: a column name appears twice")
+    rows = []
+    while True:
+        line = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as error:
+            raise UserError(f"{path}: line {line}: malformed CSV ({error}); check its quotes") from None
+        if reader.line_num != line:
+            raise UserError(f"{path}: line {line}: a quoted field runs on over {reader.line_num - line + 1} lines (a quote "
+                            "left open?); each month must be one line")
+        if not row or not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            raise UserError(f"{path}: line {line}: {len(row)} fields, but the header has {len(header)}; quote cells "
+                            "that contain commas")
+        rows.append(row)
+    return pd.DataFrame(rows, columns=header, dtype=str)
+
+
 def _month(value: str) -> pd.Period:
     text = value.strip()
     if not re.fullmatch(r"\d{4}-\d{2}", text):
@@ -71,7 +116,11 @@ def _count(value: str, column: str, path: Path) -> int:
     text = value.strip()
     if not re.fullmatch(r"[0-9]+", text):
         raise UserError(f"{path}: column {column}: {value!r} is not a non-negative integer")
-    return int(text)
+    count = int(text)
+    if count > MAX_COUNT[column]:
+        raise UserError(f"{path}: column {column}: {count} in one month is not physically plausible (at most "
+                        f"{MAX_COUNT[column]}); check the file")
+    return count
 
 
 def load_record_for(scenario, record: str | Path | None) -> pd.DataFrame:

@@ -205,6 +205,9 @@ def parse_scenario(data: dict[str, Any], source: str = "<scenario>", base_dir: P
     for key in head:
         if key not in ("name", "description", "start", "end", "record", "endogenous_sanctions"):
             raise fail(f"unknown key '{key}' in [scenario]")
+    for key in ("name", "description"):
+        if key in head and not isinstance(head[key], str):
+            raise fail(f"[scenario] {key} must be a string, got {head[key]!r}")
 
     overrides = dict(data.get("params", {}))
     try:
@@ -268,7 +271,12 @@ def parse_scenario(data: dict[str, Any], source: str = "<scenario>", base_dir: P
         unknown = set(entry) - {"date", "level", "announce", "label"}
         if unknown:
             raise fail(f"[[sanctions]] unknown key '{sorted(unknown)[0]}'; allowed: date, level, announce, label")
-        sanctions.append(SanctionsStep(date, level, bool(entry.get("announce", True)), str(entry.get("label", ""))))
+        announce, label = entry.get("announce", True), entry.get("label", "")
+        if not isinstance(announce, bool):  # "false" (a string) must not read as true
+            raise fail(f"[[sanctions]] {date}: announce must be true or false (a TOML boolean, no quotes), got {announce!r}")
+        if not isinstance(label, str):
+            raise fail(f"[[sanctions]] {date}: label must be a string, got {label!r}")
+        sanctions.append(SanctionsStep(date, level, announce, label))
     in_order([s.date for s in sanctions], "[[sanctions]]")
     sanctions = [s for s in sanctions if within(s.date, "[[sanctions]]", carries=s.level is not None)]
 

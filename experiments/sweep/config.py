@@ -40,6 +40,13 @@ _EXPERIMENT_KEYS = {
     "chunk_size": int, "samples": int, "description": str,
 }
 _SECTIONS = ("experiment", "levers", "params", "uncertainties", "posterior")
+MAX_POINTS = 100_000
+"""Design points (lever combinations x scenarios) at most: each is a validated parameter set built
+before the first run (about 60 microseconds each), so 10^5 start in seconds; more would keep a
+sweep from starting for minutes. Split a larger design into several experiments."""
+MAX_CHUNKS = 1_000_000
+"""Chunk files per results directory at most (runs / chunk_size): a directory of more files is
+slow to list on most file systems. Raise chunk_size for a larger sweep."""
 
 
 @dataclass(frozen=True)
@@ -184,6 +191,16 @@ def _check_experiment_numbers(e: Experiment, where: str) -> None:
         raise UserError(f"{where}: chunk_size = {e.chunk_size} must be a positive integer")
     if e.uncertainties and e.samples < 1:
         raise UserError(f"{where}: samples = {e.samples} must be at least 1 when [uncertainties] is given")
+    points = math.prod(len(v) for v in e.levers.values()) * (
+        e.samples if e.uncertainties else e.posterior["samples"] if e.posterior else 1)
+    if points > MAX_POINTS:
+        raise UserError(f"{where}: the design has {points} design points (levers x scenarios); at most {MAX_POINTS} "
+                        "are allowed, since each is built before the first run: split it into several experiments")
+    chunks = -(-points * e.replicates // e.runs_per_chunk)
+    if chunks > MAX_CHUNKS:
+        raise UserError(f"{where}: {points * e.replicates} runs in chunks of {e.runs_per_chunk} make {chunks} chunk files; "
+                        f"at most {MAX_CHUNKS} are allowed (one file each): raise chunk_size to at least "
+                        f"{-(-points * e.replicates // MAX_CHUNKS)}")
 
 
 def _posterior_spec(spec: dict[str, Any] | None, source: str) -> dict[str, Any]:
@@ -254,8 +271,9 @@ def _range_values(name: str, spec: dict[str, Any], source: str, table: str) -> l
     if set(spec) != keys:
         raise UserError(f"{source}: {table} {name} range needs exactly the keys start, stop, num; got {', '.join(spec) or 'none'}")
     num = spec["num"]
-    if isinstance(num, bool) or not isinstance(num, int) or num < 1:
-        raise UserError(f"{source}: {table} {name} num must be a positive integer, got {num!r}")
+    if isinstance(num, bool) or not isinstance(num, int) or not 1 <= num <= MAX_POINTS:
+        raise UserError(f"{source}: {table} {name} num must be an integer from 1 to {MAX_POINTS} (the most design "
+                        f"points a sweep may have), got {num!r}")
     for key in ("start", "stop"):
         if isinstance(spec[key], bool) or not isinstance(spec[key], (int, float)) or not math.isfinite(spec[key]):
             raise UserError(f"{source}: {table} {name} {key} must be a number, got {spec[key]!r}")

@@ -23,7 +23,7 @@ from model.params import ParameterError, Params
 
 from ..errors import UserError
 from ..history.posterior import posterior_scenarios, read_posterior
-from ..seeds import replicate_seeds
+from ..seeds import replicate_seeds, replicate_seeds_of
 from .config import Experiment
 
 LHS_STREAM = 0x1A7E5
@@ -117,21 +117,14 @@ class Design:
         """Replicate seeds of a design without sampled scenarios (see :meth:`point_seeds`)."""
         return replicate_seeds(self.experiment.seed, self.replicates)
 
-    @cached_property
-    def _scenario_seeds(self) -> dict[int, np.ndarray]:
-        return {}
-
-    def point_seeds(self, point: int) -> np.ndarray:
-        """The replicate seeds of design point ``point``: the same for every policy, and, when
-        uncertainties are sampled, different for each scenario."""
+    def point_seeds(self, point: int, count: int | None = None) -> np.ndarray:
+        """The replicate seeds of design point ``point`` (its first ``count`` replicates, default
+        all): the same for every policy, and, when uncertainties are sampled, different for
+        each scenario."""
+        count = self.replicates if count is None else min(count, self.replicates)
         if "scenario" not in self.points.columns:
-            return self.seeds
-        return self._seeds_of_scenario(int(self.points["scenario"].iat[point]))
-
-    def _seeds_of_scenario(self, scenario: int) -> np.ndarray:
-        if scenario not in self._scenario_seeds:
-            self._scenario_seeds[scenario] = replicate_seeds(self.experiment.seed, self.replicates, scenario=scenario)
-        return self._scenario_seeds[scenario]
+            return replicate_seeds(self.experiment.seed, count)
+        return replicate_seeds(self.experiment.seed, count, scenario=int(self.points["scenario"].iat[point]))
 
     @property
     def n_points(self) -> int:
@@ -157,14 +150,8 @@ class Design:
         table = self.points.iloc[points].reset_index()
         table.insert(0, "run", runs)
         table["replicate"] = replicates
-        if "scenario" in self.points.columns:
-            scenario_of = self.points["scenario"].to_numpy()[points]
-            seeds = np.empty(len(runs), dtype=np.uint64)
-            for scenario in np.unique(scenario_of):
-                mask = scenario_of == scenario
-                seeds[mask] = self._seeds_of_scenario(int(scenario))[replicates[mask]]
-            table["seed"] = seeds
-        else:
-            table["seed"] = self.seeds[replicates]
+        # Only this chunk's seeds, computed on the spot: a 10^8-replicate design starts at once.
+        scenario_of = self.points["scenario"].to_numpy()[points] if "scenario" in self.points.columns else None
+        table["seed"] = replicate_seeds_of(self.experiment.seed, replicates, scenario_of)
         return table
 

@@ -7,8 +7,10 @@ its parameters and seed, so 1 worker, 2 workers, other chunk sizes and Dask give
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
+import signal
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -19,6 +21,7 @@ from concurrent.futures import (
     ProcessPoolExecutor,
     wait,
 )
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,10 +35,12 @@ from model.model import EscalationModel
 from model.outcomes import OUTCOME_COLUMNS
 from model.params import Params
 
-from ..errors import UserError
+from ..errors import Fault, Terminated, UserError
 from ..provenance import provenance
 from .config import Experiment
 from .design import Chunk, Design
+from .integrity import ChunkProblem, DirectoryLock
+from .orphans import guard_worker
 from .store import ResultStore
 
 
@@ -111,11 +116,22 @@ def make_executor(workers: int | None = None, dask: str | None = None) -> Iterat
             client = Client(dask, timeout="10s")
         except (OSError, TimeoutError, ValueError) as error:
             raise UserError(f"cannot reach the Dask scheduler at {dask}: {str(error).splitlines()[0]}") from None
+        quiet = _quiet_dask_logs()  # a lost scheduler is reported once, by us, not as pages of tornado tracebacks
         try:
             slots = max(1, sum(client.nthreads().values()))
             yield client.get_executor(pure=False), slots
+            _close_quietly(client)
+            for logger, level in quiet.items():  # restored after a sweep that went well; after a failure
+                logger.setLevel(level)           # the client's threads may still log the lost connection
+        except (UserError, Fault):
+            raise
+        except Exception as error:  # the scheduler went away (CancelledError, CommClosedError, ...)?
+            if _scheduler_alive(client) and not _is_dask_failure(error):
+                raise
+            raise Fault(f"lost the Dask scheduler at {dask} ({type(error).__name__}: {_first_line(error)}); finished "
+                        "chunks are kept: restart the cluster and rerun the same command to resume") from None
         finally:
-            client.close()
+            _close_quietly(client)
         return
     workers = default_workers() if workers is None else workers
     if workers < 1:
@@ -123,8 +139,66 @@ def make_executor(workers: int | None = None, dask: str | None = None) -> Iterat
     if workers == 1:
         yield InProcessExecutor(), 1
         return
-    with ProcessPoolExecutor(max_workers=workers, mp_context=_process_context()) as pool:
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_process_context(),
+                               initializer=guard_worker, initargs=(os.getpid(),))
+    try:
         yield pool, workers
+    except BrokenProcessPool:
+        raise Fault("a worker process died (killed, or out of memory); finished chunks are kept: rerun the same "
+                    "command to resume (fewer --workers if memory is short)") from None
+    except BaseException:
+        _stop_workers(pool)  # Ctrl-C, SIGTERM, a full disk: do not wait for the chunks in flight
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Terminate a pool's workers now (ProcessPoolExecutor has no public way to)."""
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        try:
+            process.terminate()
+        except (OSError, ValueError, AttributeError):  # already gone
+            pass
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return text[0][:200] if text else "no message"
+
+
+def _is_dask_failure(error: BaseException) -> bool:
+    """Whether ``error`` is distributed's way of saying the cluster went away."""
+    module = type(error).__module__ or ""
+    return module.startswith(("distributed", "tornado")) or type(error).__name__ in (
+        "CancelledError", "FutureCancelledError", "CommClosedError", "StreamClosedError", "TimeoutError")
+
+
+def _scheduler_alive(client: Any) -> bool:
+    try:
+        return client.status == "running" and client.scheduler_comm is not None and not client.scheduler_comm.closed()
+    except Exception:  # noqa: BLE001 - any failure to ask means it is gone
+        return False
+
+
+def _quiet_dask_logs() -> dict[logging.Logger, int]:
+    """Silence distributed's and tornado's loggers (they log a lost connection as tracebacks);
+    returns the levels to restore."""
+    names = [n for n in logging.root.manager.loggerDict if n.split(".")[0] in ("distributed", "tornado", "asyncio")]
+    previous = {}
+    for name in {"distributed", "tornado", "asyncio", *names}:
+        logger = logging.getLogger(name)
+        previous[logger] = logger.level
+        logger.setLevel(logging.CRITICAL + 1)
+    return previous
+
+
+def _close_quietly(client: Any) -> None:
+    """Close a Dask client; after the scheduler died, closing can itself fail: ignore that."""
+    try:
+        client.close(timeout=5)
+    except Exception:  # noqa: BLE001 - best effort; the sweep's own outcome is already decided
+        pass
 
 
 def _single_threaded() -> bool:
@@ -154,21 +228,62 @@ def execute(tasks: Iterable[ChunkTask], executor: Executor, parallelism: int,
     pending: dict[Future, ChunkTask] = {}
     queue = iter(tasks)
     limit = 2 * parallelism + 1
+    with _signals_at_safe_points() as stop:
+        try:
+            while True:
+                for task in queue:
+                    pending[executor.submit(run_chunk, task)] = task
+                    if len(pending) >= limit:
+                        break
+                if not pending:
+                    return
+                done: set[Future] = set()
+                while not done:
+                    done, _ = wait(pending, timeout=SIGNAL_POLL_SECONDS, return_when=FIRST_COMPLETED)
+                    stop.check()
+                for future in done:
+                    task = pending.pop(future)
+                    on_result(task, future.result())
+                    stop.check()
+        finally:
+            for future in pending:
+                future.cancel()
+
+
+SIGNAL_POLL_SECONDS = 0.25
+
+
+class _Stop:
+    """Signals received while a sweep runs, acted on between chunks (see :func:`_signals_at_safe_points`)."""
+
+    def __init__(self) -> None:
+        self.received: list[int] = []
+
+    def __call__(self, signum: int, frame: Any) -> None:
+        self.received.append(signum)
+
+    def check(self) -> None:
+        if self.received:
+            raise (Terminated() if self.received[0] == signal.SIGTERM else KeyboardInterrupt())
+
+
+@contextmanager
+def _signals_at_safe_points() -> Iterator[_Stop]:
+    """While chunks are computed, SIGINT and SIGTERM are noted and raised at the next safe point
+    (between waits and writes) rather than wherever the main thread happens to be: raised inside
+    the pool's own locking, they can break it and print tracebacks from its threads. Only when a
+    Python handler is installed (the command line's, or Ctrl-C's default) and in the main thread."""
+    stop = _Stop()
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            if callable(signal.getsignal(signum)):
+                previous[signum] = signal.signal(signum, stop)
     try:
-        while True:
-            for task in queue:
-                pending[executor.submit(run_chunk, task)] = task
-                if len(pending) >= limit:
-                    break
-            if not pending:
-                return
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                task = pending.pop(future)
-                on_result(task, future.result())
+        yield stop
     finally:
-        for future in pending:
-            future.cancel()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -200,23 +315,48 @@ def run_sweep(experiment: Experiment, out: str | Path, *, workers: int | None = 
     store = ResultStore(out)
     prov = provenance(experiment)
     meta = {**prov, "engine": experiment.engine}
+    if store.directory.exists() and not store.directory.is_dir():
+        raise UserError(f"{store.directory} exists and is not a directory")
     # The executor first: a cluster that cannot be reached is reported before the directory is touched.
     with make_executor(workers, dask) as (executor, parallelism):
-        store.prepare(design, prov, overwrite=overwrite, derived=derived)
-        mine = design.chunks(shard)
-        todo = [c for c in mine if not store.is_done(c)]
-        done_runs = sum(len(c) for c in mine) - sum(len(c) for c in todo)
-        bar = _progress_bar(sum(len(c) for c in mine), done_runs, experiment.name, enabled=progress and bool(todo))
-        try:
+        store.make_directory()
+        with DirectoryLock(store.directory, shard):
+            store.prepare(design, prov, overwrite=overwrite, derived=derived)
+            store.refuse_strays()
+            expected = store.expected()
+            mine = design.chunks(shard)
+            counts = {"run": 0, "skipped": 0}
+            missing = any(not store.chunk_path(c).is_file() for c in mine)  # nothing to compute: no bar
+            bar = _progress_bar(sum(len(c) for c in mine), 0, experiment.name, enabled=progress and missing)
+
+            def todo() -> Iterator[ChunkTask]:
+                """The tasks of the chunks not yet sound on disk, checked lazily (a huge design
+                starts at once; a resumed one verifies each chunk as the sweep reaches it)."""
+                for chunk in mine:
+                    try:
+                        if store.check(chunk, expected):
+                            counts["skipped"] += 1
+                            bar.update(len(chunk))
+                            continue
+                    except ChunkProblem as problem:
+                        if problem.foreign:
+                            raise store.problem(problem) from None
+                        bar.write(f"escalation: note: {problem.path} is damaged ({problem.reason}); recomputing it",
+                                  file=sys.stderr)
+                    yield make_task(design, chunk, experiment.engine)
+
             def write(task: ChunkTask, rows: pd.DataFrame) -> None:
                 store.write_chunk(task.chunk, rows, meta)
+                counts["run"] += 1
                 bar.update(len(task.chunk))
 
-            execute((make_task(design, c, experiment.engine) for c in todo), executor, parallelism, write)
-        finally:
-            bar.close()
-    complete = all(store.is_done(c) for c in design.chunks())
-    return SweepRun(store, design, len(todo), len(mine) - len(todo), complete)
+            try:
+                execute(todo(), executor, parallelism, write)
+            finally:
+                bar.close()
+    mine_set = set(mine)  # verified above; the other shards' chunks are verified when the results are read
+    complete = all(store.chunk_path(c).is_file() for c in design.chunks() if c not in mine_set)
+    return SweepRun(store, design, counts["run"], counts["skipped"], complete)
 
 
 def _progress_bar(total: int, initial: int, name: str, enabled: bool):

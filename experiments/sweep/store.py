@@ -8,11 +8,14 @@ A results directory holds::
 
 Every file is written to a temporary file in the same directory and renamed into place, so a
 killed sweep leaves complete chunks and, at worst, temporary files that the next run removes.
-A chunk that exists is complete; rerunning the same experiment skips it (resume).
+A chunk that exists is complete; rerunning the same experiment skips it (resume) once it has
+checked the chunk's checksums, experiment and run range (:mod:`experiments.integrity`): a
+damaged chunk is recomputed, a file the sweep did not write is refused and never read.
 """
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 from collections.abc import Iterable
@@ -23,14 +26,17 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..errors import UserError
-from ..io import atomic_write_bytes, atomic_write_text, clean_temporary_files
+from ..errors import Fault, UserError
+from ..io import TMP_PREFIX, atomic_write_bytes, atomic_write_text, clean_temporary_files
 from .design import Chunk, Design
+from .integrity import (CHECKSUM_SUFFIX, LOCK_PREFIX, METADATA_KEY, ChunkProblem, Expected, check_manifest, checksum_line,
+                        checksum_path, chunk_name, chunk_ranges, column_digests, read_chunk)
 
 MANIFEST = "manifest.json"
 CHUNK_DIR = "chunks"
-METADATA_KEY = b"escalation"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""Results format: 2 adds checksums to every chunk (format-1 directories are refused with a line
+saying so: their chunks cannot be verified)."""
 
 
 def table_bytes(frame: pd.DataFrame, metadata: dict[str, Any]) -> bytes:
@@ -66,11 +72,16 @@ class ResultStore:
         experiment = design.experiment
         if self.directory.exists() and not self.directory.is_dir():
             raise UserError(f"{self.directory} exists and is not a directory")
-        existing = self.manifest()
-        if existing is None and self.directory.is_dir() and any(self.directory.iterdir()):
+        try:
+            existing = self.manifest()
+        except (Fault, UserError):
+            if not overwrite:
+                raise
+            existing = {}  # damaged or of an older format: --overwrite starts again
+        if existing is None and self.directory.is_dir() and not self.only_own_leftovers():
             raise UserError(f"{self.directory} is not empty and is not a results directory (no {MANIFEST}); "
                             "choose a new or empty directory")
-        if existing is not None and not overwrite:
+        if existing and not overwrite:
             if existing.get("config_hash") != experiment.config_hash():
                 raise UserError(
                     f"{self.directory} holds results of a different experiment (config hash "
@@ -88,12 +99,17 @@ class ResultStore:
                     f"{self.directory} was written in chunks of {existing.get('chunk_size')} runs, not "
                     f"{experiment.runs_per_chunk}; rerun with that chunk size or pass --overwrite"
                 )
+            layout = {"n_runs": design.n_runs, "n_points": design.n_points, "replicates": design.replicates,
+                      "weeks": design.weeks}
+            wrong = [k for k, v in layout.items() if existing.get(k) != v]
+            if wrong:  # same config hash, other layout: the manifest was edited or damaged
+                raise Fault(f"{self.manifest_path} is damaged ('{wrong[0]}' is {existing.get(wrong[0])!r}, but its own "
+                            f"config gives {layout[wrong[0]]}); it cannot be trusted: rerun the sweep with --overwrite")
         if overwrite and existing is not None:
             self.clear(derived)
-        self.directory.mkdir(parents=True, exist_ok=True)
-        self.chunk_dir.mkdir(exist_ok=True)
+        self.make_directory()
         clean_temporary_files(self.directory, self.chunk_dir)
-        if self.manifest() is None:
+        if not self.manifest_path.is_file():  # the manifest first: a failed first write leaves only our own leftovers
             manifest = {
                 "format": FORMAT_VERSION,
                 "name": experiment.name,
@@ -108,14 +124,45 @@ class ResultStore:
                 "provenance": provenance,
             }
             atomic_write_text(self.manifest_path, json.dumps(manifest, indent=2, default=str) + "\n")
+        self.chunk_dir.mkdir(exist_ok=True)
+
+    def make_directory(self) -> None:
+        """Create the results directory (and its parents); a path that cannot hold one is a
+        one-line :class:`UserError` (a full disk stays an ``OSError``: a fault, not bad input)."""
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:
+            raise UserError(f"{self.directory} exists and is not a directory") from None
+        except OSError as error:
+            if error.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            parent = next((p for p in self.directory.absolute().parents if p.exists()), None)
+            inside = f" inside {parent}" if parent is not None and parent != self.directory.parent.absolute() else ""
+            raise UserError(f"cannot create the results directory {self.directory}{inside}: {error.strerror} (the "
+                            f"file system refuses it); choose another --out") from None
+
+    def only_own_leftovers(self) -> bool:
+        """Whether the directory holds nothing but what a sweep leaves before its manifest is
+        written (lock files, temporary files, an empty ``chunks/``): a first write that failed,
+        say on a full disk, leaves a directory the next sweep may use."""
+        for entry in self.directory.iterdir():
+            if entry.name.startswith((LOCK_PREFIX, TMP_PREFIX)) and entry.is_file():
+                continue
+            if entry == self.chunk_dir and entry.is_dir() and all(
+                    p.name.startswith(TMP_PREFIX) and p.is_file() for p in entry.iterdir()):
+                continue
+            return False
+        return True
 
     def clear(self, derived: Iterable[str] = ()) -> None:
         """Remove this store's own files (chunks and manifest) and the files named ``derived`` at
         the top of the directory (the outputs an analysis wrote from the chunks, e.g.
         :data:`experiments.analysis.report.DERIVED_FILES`), nothing else. The store does not
         know the analysis's file names: the sweep sits below the analysis."""
+        self.manifest_path.unlink(missing_ok=True)  # first: a damaged manifest must not stop the clearing
         for chunk in self.chunk_files():
             chunk.unlink()
+            checksum_path(chunk).unlink(missing_ok=True)
         clean_temporary_files(self.chunk_dir)
         if self.chunk_dir.is_dir() and not any(self.chunk_dir.iterdir()):
             self.chunk_dir.rmdir()
@@ -123,30 +170,56 @@ class ResultStore:
             if Path(name).name != name:
                 raise ValueError(f"derived file names are plain names inside the results directory, not {name!r}")
             (self.directory / name).unlink(missing_ok=True)
-        self.manifest_path.unlink(missing_ok=True)
 
     def manifest(self) -> dict[str, Any] | None:
-        """The manifest, or None when the directory has none; a corrupt one is a UserError."""
+        """The manifest, or None when the directory has none. A damaged one (not JSON, or not
+        the shape a sweep writes) is a :class:`Fault`; one of an older format a :class:`UserError`."""
         if not self.manifest_path.is_file():
             return None
         try:
-            return json.loads(self.manifest_path.read_text(encoding="utf-8"))
+            data = json.loads(self.manifest_path.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError):
-            raise UserError(f"{self.manifest_path} is not valid JSON; pass --overwrite to start again") from None
+            raise Fault(f"{self.manifest_path} is damaged (not valid JSON); it cannot be trusted: rerun the sweep "
+                        "with --overwrite to start again (or restore the file)") from None
+        return check_manifest(data, self.manifest_path, FORMAT_VERSION)
+
+    def expected(self) -> Expected:
+        """What every chunk of this directory must be (from the manifest)."""
+        manifest = self.manifest()
+        if manifest is None:
+            raise UserError(f"{self.directory} is not a results directory (no {MANIFEST})")
+        return Expected(manifest["config_hash"], manifest.get("model_fingerprint"))
+
+    def problem(self, problem: ChunkProblem) -> Exception:
+        """The one-line error for a chunk that must not be used: a foreign file is the user's to
+        move (:class:`UserError`), a damaged one is recomputed by rerunning the sweep (:class:`Fault`)."""
+        if problem.foreign:
+            return UserError(f"{problem.path} {problem.reason}: it was not written by this sweep and is never read; "
+                             f"move it out of {self.chunk_dir}")
+        source = ((self.manifest() or {}).get("provenance", {}).get("experiment", {}) or {}).get("source", "CONFIG")
+        return Fault(f"{problem.path} is damaged ({problem.reason}); rerun `escalation sweep {source} --out "
+                     f"{self.directory}` to recompute it")
 
     # -- chunks ---------------------------------------------------------------------------------
 
     def chunk_path(self, chunk: Chunk) -> Path:
         return self.chunk_dir / f"{chunk.name}.parquet"
 
-    def is_done(self, chunk: Chunk) -> bool:
-        """Whether a complete file for ``chunk`` exists (checked by its row count)."""
+    def check(self, chunk: Chunk, expected: Expected | None = None) -> bool:
+        """Whether ``chunk``'s file exists and is sound (every checksum, the experiment and the
+        run range verified). False when there is no file; :class:`ChunkProblem` when there is a
+        file that must not be used."""
         path = self.chunk_path(chunk)
         if not path.is_file():
             return False
+        read_chunk(path, chunk.start, chunk.stop, expected or self.expected())
+        return True
+
+    def is_done(self, chunk: Chunk) -> bool:
+        """Whether a sound file for ``chunk`` exists (see :meth:`check`)."""
         try:
-            return pq.read_metadata(path).num_rows == len(chunk)
-        except (OSError, pa.ArrowInvalid):
+            return self.check(chunk)
+        except ChunkProblem:
             return False
 
     def write_chunk(self, chunk: Chunk, rows: pd.DataFrame, metadata: dict[str, Any]) -> Path:
@@ -154,19 +227,63 @@ class ResultStore:
         if len(rows) != len(chunk):
             raise ValueError(f"chunk {chunk.name} has {len(rows)} rows, expected {len(chunk)}")
         path = self.chunk_path(chunk)
-        atomic_write_bytes(path, table_bytes(rows, {**metadata, "chunk": [chunk.start, chunk.stop]}))
+        meta = {**metadata, "chunk": [chunk.start, chunk.stop], "digests": column_digests(rows)}
+        data = table_bytes(rows, meta)
+        atomic_write_bytes(path, data)  # then its checksum: a chunk without one is recomputed, never used
+        atomic_write_text(checksum_path(path), checksum_line(data, path.name))
         return path
 
+    def chunk_ranges(self) -> list[tuple[int, int]]:
+        """The ``[start, stop)`` of every chunk the manifest's design has."""
+        manifest = self.manifest()
+        if manifest is None:
+            raise UserError(f"{self.directory} is not a results directory (no {MANIFEST})")
+        return chunk_ranges(manifest["n_runs"], manifest["chunk_size"])
+
     def chunk_files(self) -> list[Path]:
-        return sorted(self.chunk_dir.glob("chunk-*.parquet"))
+        """The chunk files on disk that belong to the design (by name; see :meth:`stray_files`)."""
+        if not self.manifest_path.is_file():
+            return sorted(self.chunk_dir.glob("chunk-*.parquet"))
+        return [p for p in (self.chunk_dir / chunk_name(a, b) for a, b in self.chunk_ranges()) if p.is_file()]
+
+    def stray_files(self) -> list[Path]:
+        """Files in ``chunks/`` that no sweep of this design writes (copies, other names), apart
+        from temporary files being written."""
+        if not self.chunk_dir.is_dir():
+            return []
+        own = ({chunk_name(a, b) for a, b in self.chunk_ranges()} if self.manifest_path.is_file()
+               else {p.name for p in self.chunk_dir.glob("chunk-*.parquet")})
+        own |= {name + CHECKSUM_SUFFIX for name in own}
+        return sorted(p for p in self.chunk_dir.iterdir() if p.name not in own and not p.name.startswith(TMP_PREFIX))
+
+    def refuse_strays(self) -> None:
+        """A one-line :class:`UserError` naming the first file in ``chunks/`` the sweep did not write."""
+        stray = self.stray_files()
+        if stray:
+            raise UserError(f"{stray[0]} was not written by this sweep (no chunk of its design has that name) and is "
+                            f"never read; move it out of {self.chunk_dir}" + (f" (and {len(stray) - 1} more)" if len(stray) > 1 else ""))
 
     def load(self, columns: list[str] | None = None) -> pd.DataFrame:
         """Every finished run, one row each, sorted by run id (only ``columns``, plus ``run``,
-        when given: a million runs' summary needs a handful of the columns)."""
-        files = self.chunk_files()
-        if not files:
-            raise UserError(f"{self.directory} holds no result chunks")
+        when given: a million runs' summary needs a handful of the columns). Every chunk read
+        is verified first (:func:`experiments.integrity.read_chunk`): a damaged one is a
+        :class:`Fault`, a file the sweep did not write a :class:`UserError`."""
+        expected = self.expected()
+        self.refuse_strays()
         if columns is not None:
             columns = list(dict.fromkeys(["run", *columns]))
-        frame = pd.concat([pd.read_parquet(f, columns=columns) for f in files], ignore_index=True)
+        frames = []
+        for start, stop in self.chunk_ranges():
+            path = self.chunk_dir / chunk_name(start, stop)
+            if not path.is_file():
+                continue
+            try:
+                frames.append(read_chunk(path, start, stop, expected, columns))
+            except ChunkProblem as problem:
+                raise self.problem(problem) from None
+        if not frames:
+            raise UserError(f"{self.directory} holds no result chunks")
+        frame = pd.concat(frames, ignore_index=True)
+        if not frame["run"].is_unique:  # each chunk holds its own range once: a broken invariant, not input
+            raise Fault(f"{self.directory}: run {frame['run'][frame['run'].duplicated()].iloc[0]} appears twice")
         return frame.sort_values("run", kind="stable").reset_index(drop=True)
