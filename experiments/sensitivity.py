@@ -293,6 +293,36 @@ def repair(varying: dict[str, np.ndarray], base: Params) -> tuple[dict[str, np.n
     return out, repaired
 
 
+def feasible_ranges(ranges: dict[str, tuple[float, float]], base: Params) -> dict[str, tuple[float, float]]:
+    """Narrow a range whose constraint partner is fixed (not sampled) to the values that satisfy
+    the constraint with the partner's fixed value, so no point needs a repair: ``hawkes_alpha`` to
+    at most :data:`HAWKES_CAP` times the fixed ``hawkes_beta``, ``ladder_down_prob`` to at most
+    ``1 - ladder_up_prob`` (and the reverse). Pairs that are both sampled are left to :func:`repair`."""
+    out = dict(ranges)
+
+    def cap(name: str, partner: str, limit: float) -> None:
+        if name in out and partner not in out:
+            low, high = out[name]
+            if high > limit:
+                if low >= limit:
+                    raise UserError(f"{name}'s range {low:g} to {high:g} breaks its constraint with the fixed "
+                                    f"{partner} = {base[partner]:g}; narrow it or sample {partner} too")
+                out[name] = (low, limit)
+
+    cap("hawkes_alpha", "hawkes_beta", HAWKES_CAP * base["hawkes_beta"])
+    cap("ladder_down_prob", "ladder_up_prob", 1.0 - base["ladder_up_prob"])
+    cap("ladder_up_prob", "ladder_down_prob", 1.0 - base["ladder_down_prob"])
+    if "hawkes_beta" in out and "hawkes_alpha" not in out:
+        low, high = out["hawkes_beta"]
+        floor = base["hawkes_alpha"] / HAWKES_CAP
+        if low < floor:
+            if high <= floor:
+                raise UserError(f"hawkes_beta's range {low:g} to {high:g} breaks its constraint with the fixed "
+                                f"hawkes_alpha = {base['hawkes_alpha']:g}; narrow it or sample hawkes_alpha too")
+            out["hawkes_beta"] = (floor, high)
+    return out
+
+
 def run_block(base: Params, names: Sequence[str], X: np.ndarray, seeds: np.ndarray, weeks: int,
               outcomes: Sequence[str]) -> dict[str, np.ndarray]:
     """Run every point (row of ``X``) with every seed; returns, for each outcome, an array of
@@ -515,8 +545,11 @@ def run_plan(plan: SensitivityPlan, *, workers: int | None = None, progress: boo
                             "fixed": plan.base.changed()}
     screening = result = None
     sample_frames: dict[str, pd.DataFrame] = {}
+    narrowed = {n: r for n, r in feasible_ranges(plan.ranges, plan.base).items() if r != plan.ranges[n]}
+    if narrowed:
+        meta["narrowed"] = {n: list(r) for n, r in narrowed.items()}
     if s.method in ("both", "morris"):
-        screening = morris(plan.ranges, evaluator_for(list(plan.ranges), "morris"), plan.outcomes,
+        screening = morris(feasible_ranges(plan.ranges, plan.base), evaluator_for(list(plan.ranges), "morris"), plan.outcomes,
                            trajectories=s.trajectories, levels=s.levels, seed=e.seed, bootstrap=s.bootstrap,
                            tolerance=s.morris_tolerance)
         sample_frames["morris"] = screening["samples"]
@@ -529,11 +562,12 @@ def run_plan(plan: SensitivityPlan, *, workers: int | None = None, progress: boo
             names = top_parameters(screening["indices"], s.top) or names[: s.top]
             if len(names) < 2:
                 names = list(plan.ranges)[:2]
-        ranges = {n: plan.ranges[n] for n in names}
+        ranges = feasible_ranges({n: plan.ranges[n] for n in names}, plan.base)
         result = sobol(ranges, evaluator_for(names, "sobol"), plan.outcomes, samples=s.samples, seed=e.seed,
                        bootstrap=s.bootstrap, tolerance=s.tolerance)
         sample_frames["sobol"] = result["samples"]
         meta["sobol"] = {"samples": s.samples, "parameters": names, "points": len(result["samples"]),
+                         "narrowed": {n: list(r) for n, r in ranges.items() if r != plan.ranges[n]},
                          "tolerance": s.tolerance, "repaired_share": _repaired_share(result["samples"], plan)}
     main = result if result is not None else screening
     split = pd.DataFrame([{"outcome": o, **main["split"][o],
@@ -591,10 +625,16 @@ def markdown(result: SensitivityResult) -> str:
         m = meta["morris"]
         lines.append(f"Morris: {m['trajectories']} trajectories over {m['parameters']} parameters ({m['points']} points, "
                      f"{m['levels']} levels); {100 * m['repaired_share']:.1f}% of points repaired to satisfy a constraint.")
+    for name, (low, high) in meta.get("narrowed", {}).items():
+        lines.append(f"`{name}` sampled over {low:.4g} to {high:.4g} only, the part of its range that satisfies the "
+                     "constraint with its fixed partner.")
     if "sobol" in meta:
         m = meta["sobol"]
         lines.append(f"Sobol': N = {m['samples']} ({m['points']} points) over {', '.join(m['parameters'])}; "
                      f"{100 * m['repaired_share']:.1f}% of points repaired.")
+        for name, (low, high) in m.get("narrowed", {}).items():
+            lines.append(f"Sobol': `{name}` sampled over {low:.4g} to {high:.4g} only, the part of its range that "
+                         "satisfies the constraint with its fixed partner.")
     lines += ["", "## Parameters or dice?", "",
               "Share of the variance of one run's outcome due to the seeds (the rest is due to the parameters), and the "
               "share of the variance of the per-point estimates that the finite replicates still carry.", "",
