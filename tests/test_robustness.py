@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.robustness import pairwise, per_draw, regret_table, section
+from experiments.analysis.robustness import pairwise, per_draw, regret_table, section
 
 
 def _rows():

@@ -25,7 +25,7 @@ from ..errors import UserError
 from ..history.replay import Replay
 from ..io import atomic_write_text
 from ..sweep.results import SweepResult
-from . import plots
+from . import plots, robustness
 from .contrasts import default_baseline, matches, paired_contrasts, parse_policy
 from .estimates import (
     HEATMAP,
@@ -279,9 +279,11 @@ def _contrasts_table(contrasts: pd.DataFrame, by: list[str]) -> str:
     table = _lever_cells(talks.reset_index(), by)
     table["Δ P(talks) [95% CI]"] = [_interval(*v, digits=3) for v in zip(talks["difference"], talks["ci_low"], talks["ci_high"])]
     table["McNemar p"] = talks["p_value"].map(_p_value).to_numpy()
+    table["Holm p"] = talks["p_holm"].map(_p_value).to_numpy()
     table["discordant pairs (policy only / baseline only)"] = [f"{f:.0f} / {g:.0f}" for f, g in zip(talks["policy_only"], talks["baseline_only"])]
     table["Δ mean tests [95% CI]"] = [_interval(*v) for v in zip(tests["difference"], tests["ci_low"], tests["ci_high"])]
     table["paired t p"] = tests["p_value"].map(_p_value).to_numpy()
+    table["Holm p (tests)"] = tests["p_holm"].map(_p_value).to_numpy()
     return _markdown_table(table)
 
 
@@ -352,7 +354,8 @@ def _markdown(result: SweepResult, baseline: dict[str, Any], focus: dict[str, An
         + "; "
         "every policy ran the same replicate seeds (common random numbers), so policies are compared pair by pair. "
         "Brackets are 95% confidence intervals: Wilson for probabilities, Kaplan–Meier (runs without talks "
-        f"censored at week {horizon}) for median weeks, t for mean tests; Newcombe's paired interval with the "
+        f"censored at week {horizon}) for median weeks, quasi-Poisson (overdispersion-scaled exact Poisson) for mean "
+        "tests, which are skewed low counts where a t interval undercovers; Newcombe's paired interval with the "
         "exact McNemar test for differences in P(talks), and the paired t interval and test for differences in "
         "mean tests. \"Talks\" means US–DPRK talks (stage 2 or higher) began within the horizon.",
         "",
@@ -382,9 +385,13 @@ def _markdown(result: SweepResult, baseline: dict[str, Any], focus: dict[str, An
         _estimates_table(estimates, by, horizon),
         "",
         *_posterior_section(result, by, spreads),
+        *_robustness_section(result, by),
         f"## Contrasts with the baseline ({plots.policy_label(baseline)})",
         "",
-        "Δ is the policy minus the baseline on the same replicates; the baseline itself shows 0.",
+        "Δ is the policy minus the baseline on the same replicates; the baseline itself shows 0. With "
+        f"{int((contrasts['outcome'] == 'talks').sum()) - 1} contrasts per outcome some unadjusted p-values fall "
+        "below 0.05 by chance alone: the Holm columns adjust them over the contrasts of each outcome (family-wise "
+        "error rate; reject where Holm p < 0.05).",
         "",
         _contrasts_table(contrasts, by),
         "",
@@ -394,6 +401,20 @@ def _markdown(result: SweepResult, baseline: dict[str, Any], focus: dict[str, An
         "",
     ]
     return "\n".join(lines)
+
+
+def _robustness_section(result: SweepResult, by: list[str]) -> list[str]:
+    """For a sweep over scenarios with several policies: the robust ranking by P(talks) and by
+    mean tests (regret per draw, share best, paired comparisons with the most robust policy);
+    the full tables go to robust_<outcome>.csv."""
+    if "scenario" not in result.rows.columns or len(result.rows[by].drop_duplicates()) < 2:
+        return []
+    lines = []
+    for outcome, larger in (("talks", True), ("tests", False)):
+        text, tables = robustness.section(result.rows, by, outcome, larger_is_better=larger, horizon=result.horizon)
+        atomic_write_text(result.directory / f"robust_{outcome}.csv", tables["regret"].to_csv(index=False))
+        lines += [text, ""]
+    return lines
 
 
 def _provenance(result: SweepResult) -> list[str]:

@@ -31,8 +31,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
-from .errors import UserError
-from .stats import holm_adjust, t_interval
+from ..errors import UserError
+from ..stats import holm_adjust, t_interval
 
 TIE_TOLERANCE = 1e-12
 
