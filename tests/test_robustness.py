@@ -55,3 +55,26 @@ def test_no_scenarios_is_a_clear_error():
 
     with pytest.raises(UserError, match="scenarios"):
         per_draw(_rows().drop(columns="scenario"), ["stance"], "talks")
+
+
+def test_shipped_uncertainty_config_report_shows_spread_and_robust_ranking(tmp_path):
+    """The shipped [uncertainties] example, cut down: the report has the across-scenarios
+    section, the robust ranking and the Holm-adjusted contrasts."""
+    from conftest import ROOT
+    from experiments.sweep.config import load_experiment
+    from experiments.analysis.report import write_report
+    from experiments.sweep.runner import run_sweep
+
+    config = ROOT / "experiments" / "configs" / "policy_uncertain.toml"
+    experiment = load_experiment(config).with_options(replicates=4)
+    experiment = type(experiment)(**{**experiment.__dict__, "samples": 5,
+                                     "levers": {**experiment.levers, "sanctions_level": [1.0]}})
+    run_sweep(experiment, tmp_path, workers=1, progress=False)
+    write_report(tmp_path)
+    text = (tmp_path / "report.md").read_text()
+    assert "## Across the scenarios" in text and "90% of scenarios" in text
+    assert "## Robust policy ranking: talks (higher is better) over 5 draws" in text
+    assert "## Robust policy ranking: tests (lower is better)" in text
+    assert "Holm p" in text
+    regret = pd.read_csv(tmp_path / "robust_talks.csv")
+    assert len(regret) == 10 and regret["mean_regret"].is_monotonic_increasing

@@ -73,38 +73,46 @@ POSTERIOR_OUTCOMES = {"talks": "P(talks)", "tests": "mean tests"}
 
 
 def _posterior_spreads(result: SweepResult, by: list[str]) -> dict[str, pd.DataFrame]:
-    """For a ``[posterior]`` sweep with several runs per draw, :func:`~experiments.analysis.estimates.posterior_spread`
-    of each of :data:`POSTERIOR_OUTCOMES` (used by a figure and by the section); else empty."""
-    if not result.provenance["experiment"].get("posterior") or result.manifest["replicates"] < 2:
+    """For a sweep over scenarios (``[posterior]`` draws or ``[uncertainties]``) with several runs per
+    scenario, :func:`~experiments.analysis.estimates.posterior_spread` of each of :data:`POSTERIOR_OUTCOMES` (used by a
+    figure and by the section); else empty."""
+    experiment = result.provenance["experiment"]
+    if not (experiment.get("posterior") or experiment.get("uncertainties")) or result.manifest["replicates"] < 2:
         return {}
     return {outcome: posterior_spread(result.rows, by, outcome) for outcome in POSTERIOR_OUTCOMES}
 
 
 def _posterior_section(result: SweepResult, by: list[str], spreads: dict[str, pd.DataFrame]) -> list[str]:
-    """For a ``[posterior]`` sweep: per policy, the posterior-averaged P(talks) and mean tests with
-    intervals over the draws, and the central 90% range of the per-draw estimates."""
-    if not result.provenance["experiment"].get("posterior"):
+    """For a sweep over scenarios: per policy, the P(talks) and mean tests averaged over the
+    posterior draws (or the [uncertainties] scenarios) with intervals over them, and the central
+    90% range of the per-scenario estimates."""
+    experiment = result.provenance["experiment"]
+    if not (experiment.get("posterior") or experiment.get("uncertainties")):
         return []
-    lines = ["## Across the posterior", ""]
+    posterior = bool(experiment.get("posterior"))
+    where, draw = ("the posterior", "draw") if posterior else ("the scenarios", "scenario")
+    lines = [f"## Across {where}", ""]
     if not spreads:
-        return lines + ["With one run per draw, how far an outcome moves across the posterior cannot be told apart "
+        return lines + [f"With one run per {draw}, how far an outcome moves across {where} cannot be told apart "
                         "from the runs' chance; rerun with `replicates` of 20 or more to see it.", ""]
     talks = spreads["talks"]
     table = _lever_cells(talks, by)
     for outcome, label in POSTERIOR_OUTCOMES.items():
         spread = spreads[outcome]
-        table[f"{label}: posterior mean [95% CI]"] = [_interval(*v) for v in zip(spread["mean"], spread["ci_low"],
-                                                                                 spread["ci_high"])]
-        table[f"{label}: 90% of draws"] = [f"{lo:.2f} to {hi:.2f}" for lo, hi in zip(spread["range_low"],
-                                                                                     spread["range_high"])]
+        mean_label = "posterior mean" if posterior else "mean over scenarios"
+        table[f"{label}: {mean_label} [95% CI]"] = [_interval(*v) for v in zip(spread["mean"], spread["ci_low"],
+                                                                                spread["ci_high"])]
+        table[f"{label}: 90% of {draw}s"] = [f"{lo:.2f} to {hi:.2f}" for lo, hi in zip(spread["range_low"],
+                                                                                       spread["range_high"])]
     runs, draws = int(talks["runs_per_draw"].iloc[0]), int(talks["draws"].iloc[0])
+    allowed = "parameter values the record allows" if posterior else "the ranges of the config's [uncertainties]"
     return lines + [
-        f"Each of the {draws} draw{'s' if draws != 1 else ''} gives its own estimate from its {runs} runs"
-        + (" (with so few draws the intervals below are rough)" if draws < 20 else "") + ". The posterior "
-        "mean's interval is a t interval over the draws (it counts the spread across the posterior as well as the "
-        "runs' chance); \"90% of draws\" is the central range of the per-draw estimates, how far the outcome moves "
-        f"across parameter values the record allows (each per-draw estimate also carries the chance of {runs} runs, "
-        "so this range is somewhat wider than the posterior's alone).",
+        f"Each of the {draws} {draw}{'s' if draws != 1 else ''} gives its own estimate from its {runs} runs"
+        + (f" (with so few {draw}s the intervals below are rough)" if draws < 20 else "") + f". The {mean_label}'s "
+        f"interval is a t interval over the {draw}s (it counts the spread across {where} as well as the "
+        f"runs' chance); \"90% of {draw}s\" is the central range of the per-{draw} estimates, how far the outcome moves "
+        f"across {allowed} (each per-{draw} estimate also carries the chance of {runs} runs, "
+        f"so this range is somewhat wider than {where}' alone).",
         "",
         _markdown_table(table),
         "",
@@ -324,10 +332,10 @@ CAPTIONS = {
                     "tested within {horizon} weeks, and the mean number of tests with its 95% interval.",
     "talks_testing_tradeoff": "Talks against testing over the whole design: each line runs through the sanctions "
                               "levels of one exercise policy and stance (open marker: lowest level, filled: highest).",
-    "p_talks_across_posterior": "P(US–DPRK talks within {horizon} weeks) across the calibration posterior {focus}: "
-                                "the posterior average (dot) with its 95% t interval over the draws (thick bar), "
-                                "and the central 90% of the per-draw estimates (thin bar): how far P(talks) moves "
-                                "across parameter values the record allows.",
+    "p_talks_across_posterior": "P(US–DPRK talks within {horizon} weeks) across {across} {focus}: "
+                                "the average (dot) with its 95% t interval over the {draw}s (thick bar), "
+                                "and the central 90% of the per-{draw} estimates (thin bar): how far P(talks) moves "
+                                "across {allowed}.",
     "trajectories_fan": "Weekly trajectories of the baseline and of the policy that differs most from it in "
                         "P(talks) {focus} ({replicates} replicates each, re-run with the sweep's seeds): median, "
                         "central 50% and 90% of runs.",
@@ -341,7 +349,11 @@ def _markdown(result: SweepResult, baseline: dict[str, Any], focus: dict[str, An
     start = f"{result.start_date.day} {result.start_date:%B %Y}"
     fields = {"horizon": horizon, "baseline": plots.policy_label(baseline),
               "focus": f"at {plots.policy_label(focus)}" if focus else "for every policy",
-              "replicates": min(FAN_REPLICATES, manifest["replicates"])}
+              "replicates": min(FAN_REPLICATES, manifest["replicates"]),
+              **({"across": "the calibration posterior", "draw": "draw", "allowed": "parameter values the record allows"}
+                 if prov["experiment"].get("posterior") else
+                 {"across": "the scenarios of the uncertainties", "draw": "scenario",
+                  "allowed": "the ranges of the config's [uncertainties]"})}
     experiment = prov["experiment"]
     lines = [
         f"# Report: {result.name}",
