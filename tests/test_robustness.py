@@ -73,7 +73,7 @@ def test_shipped_uncertainty_config_report_shows_spread_and_robust_ranking(tmp_p
     write_report(tmp_path)
     text = (tmp_path / "report.md").read_text()
     assert "## Across the scenarios" in text and "90% of scenarios" in text
-    assert "## Robust policy ranking: talks (higher is better) over 5 draws" in text
+    assert "## Robust policy ranking: talks (higher is better) over 5 scenarios" in text
     assert "## Robust policy ranking: tests (lower is better)" in text
     assert "Holm p" in text
     regret = pd.read_csv(tmp_path / "robust_talks.csv")

@@ -423,7 +423,9 @@ def _robustness_section(result: SweepResult, by: list[str]) -> list[str]:
         return []
     lines = []
     for outcome, larger in (("talks", True), ("tests", False)):
-        text, tables = robustness.section(result.rows, by, outcome, larger_is_better=larger, horizon=result.horizon)
+        unit = "draw" if result.provenance["experiment"].get("posterior") else "scenario"
+        text, tables = robustness.section(result.rows, by, outcome, larger_is_better=larger, horizon=result.horizon,
+                                          unit=unit)
         atomic_write_text(result.directory / f"robust_{outcome}.csv", tables["regret"].to_csv(index=False))
         lines += [text, ""]
     return lines

@@ -123,7 +123,7 @@ def label(policy: tuple, policy_columns: Sequence[str]) -> str:
 
 
 def section(rows: pd.DataFrame, policy_columns: Sequence[str], outcome: str = "talks", *, larger_is_better: bool = True,
-            horizon: int | None = None, top: int = 10) -> tuple[str, dict[str, pd.DataFrame]]:
+            horizon: int | None = None, top: int = 10, unit: str = "draw") -> tuple[str, dict[str, pd.DataFrame]]:
     """A Markdown section for the report (the ``top`` policies by mean regret, and each compared
     with the most robust one) and the full tables (``regret``, ``pairwise`` against the most
     robust policy)."""
@@ -133,10 +133,10 @@ def section(rows: pd.DataFrame, policy_columns: Sequence[str], outcome: str = "t
     versus = pairwise(estimates, policy_columns, reference=best)
     sense = "higher" if larger_is_better else "lower"
     n = len(estimates)
-    lines = [f"## Robust policy ranking: {outcome} ({sense} is better) over {n} draws", "",
-             f"Regret: how far a policy falls short, in a draw, of the best policy of that draw. Mean regret with a 95% t "
-             f"interval over the draws; share of the draws in which the policy is best (ties split) and best or tied. "
-             f"Comparisons with the most robust policy ({label(best, policy_columns)}) pair each draw's parameters and "
+    lines = [f"## Robust policy ranking: {outcome} ({sense} is better) over {n} {unit}s", "",
+             f"Regret: how far a policy falls short, in a {unit}, of the best policy of that {unit}. Mean regret with a "
+             f"95% t interval over the {unit}s; share of the {unit}s in which the policy is best (ties split) and best or "
+             f"tied. Comparisons with the most robust policy ({label(best, policy_columns)}) pair each {unit}'s parameters and "
              f"replicate seeds (common random numbers); p-values Holm-adjusted over the {len(versus)} comparisons.", "",
              "| policy | mean | mean regret [95% CI] | 90% / max regret | best | best or tied | difference vs most robust [95% CI] | Holm p |",
              "|---|---|---|---|---|---|---|---|"]
