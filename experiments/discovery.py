@@ -233,6 +233,7 @@ def figure(d: Discovery, stem: Path) -> list[Path]:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     t = d.trajectory
     fig, ax = plt.subplots(figsize=(5.5, 4.2))
@@ -244,7 +245,9 @@ def figure(d: Discovery, stem: Path) -> list[Path]:
     ax.set_ylabel("density (share of the box's cases of interest)")
     ax.set_xlim(0, 1.02)
     ax.set_ylim(0, 1.02)
-    fig.colorbar(points, ax=ax, label="restricted dimensions")
+    bar = fig.colorbar(points, ax=ax, label="restricted dimensions")
+    bar.locator = matplotlib.ticker.MaxNLocator(integer=True)
+    bar.update_ticks()
     ax.legend(fontsize=8, loc="lower left")
     ax.set_title(f"PRIM peeling trajectory: {d.rule}\n{d.source}", fontsize=9)
     fig.tight_layout()

@@ -188,17 +188,20 @@ def _figures(result: SweepResult, baseline: dict[str, Any], focus: dict[str, Any
         figures[HEATMAP] = ([directory / name for name in HEATMAP_FILES] if current
                             else draw_heatmap(result, estimates))
 
+    where = f"at {plots.policy_label(focus)}" if focus else None
     shown_curves = curves[matches(curves, focus)]
     hue = "exercise_policy" if "exercise_policy" in by else next(c for c in by if c not in focus)
     facet = "engagement_stance" if "engagement_stance" in by else None
     figures["time_to_talks"] = plots.save(
-        plots.survival_plot(shown_curves, horizon, result.start_date, hue=hue, facet=facet), directory / "time_to_talks")
+        plots.survival_plot(shown_curves, horizon, result.start_date, hue=hue, facet=facet, where=where),
+        directory / "time_to_talks")
 
     shown = contrasts[matches(contrasts, focus) & ~matches(contrasts, baseline)]
     if not shown.empty:
-        figures["contrasts_forest"] = plots.save(plots.forest_plot(shown, by, baseline, horizon), directory / "contrasts_forest")
+        figures["contrasts_forest"] = plots.save(plots.forest_plot(shown, by, baseline, horizon, where=where), directory / "contrasts_forest")
 
-    figures["testing_cost"] = plots.save(plots.testing_cost_plot(estimates[matches(estimates, focus)], by, horizon),
+    figures["testing_cost"] = plots.save(plots.testing_cost_plot(estimates[matches(estimates, focus)], by, horizon,
+                                                                 where=where),
                                          directory / "testing_cost")
     if has_grid:
         figures["talks_testing_tradeoff"] = plots.save(plots.tradeoff_plot(estimates, horizon), directory / "talks_testing_tradeoff")
@@ -331,14 +334,16 @@ CAPTIONS = {
     "testing_cost": "What each policy costs in North Korean testing {focus}: share of runs by the highest rung "
                     "tested within {horizon} weeks, and the mean number of tests with its 95% interval.",
     "talks_testing_tradeoff": "Talks against testing over the whole design: each line runs through the sanctions "
-                              "levels of one exercise policy and stance (open marker: lowest level, filled: highest).",
+                              "levels of one exercise policy and stance (open marker: lowest level, filled: highest); "
+                              "thin bars are the 95% intervals of both estimates.",
     "p_talks_across_posterior": "P(US–DPRK talks within {horizon} weeks) across {across} {focus}: "
                                 "the average (dot) with its 95% t interval over the {draw}s (thick bar), "
                                 "and the central 90% of the per-{draw} estimates (thin bar): how far P(talks) moves "
                                 "across {allowed}.",
     "trajectories_fan": "Weekly trajectories of the baseline and of the policy that differs most from it in "
-                        "P(talks) {focus} ({replicates} replicates each, re-run with the sweep's seeds): median, "
-                        "central 50% and 90% of runs.",
+                        "P(talks) {focus} ({replicates} replicates each, re-run with the sweep's seeds): the share of "
+                        "runs with US–DPRK talks under way (top row), then the median, central 50% and 90% of runs "
+                        "of each series (a log axis where the values span decades).",
 }
 
 
