@@ -191,3 +191,23 @@ def test_shipped_config_reads_its_ranges_from_the_parameter_table():
     assert plan.ranges == table_ranges()
     assert all(o in OUTCOME_COLUMNS for o in plan.outcomes)
     assert plan.settings.trajectories >= 20 and plan.settings.samples == 1024 and plan.settings.top == 10
+
+
+def test_posterior_config_samples_the_posterior_support(tmp_path):
+    from experiments.posterior import default_posterior_file, read_posterior
+    from experiments.sensitivity import posterior_support
+
+    path = tmp_path / "post.toml"
+    path.write_text("""
+[experiment]
+name = "post"
+replicates = 2
+[levers]
+exercise_policy = ["suspended_during_talks"]
+[posterior]
+samples = 1
+""")
+    plan = load_plan(path)
+    support = posterior_support(read_posterior(default_posterior_file()))
+    assert plan.ranges == support and len(support) >= 2
+    assert plan.base["exercise_policy"] == "suspended_during_talks"
