@@ -478,7 +478,9 @@ def _add_sensitivity(sub) -> None:
                    help="Morris trajectories (with --method morris; even) or the Sobol' base sample N (a power of 2)")
     p.add_argument("--replicates", type=_positive_int, metavar="R", help="replicate seeds per point (overrides the config)")
     p.add_argument("--out", metavar="DIR", help="output directory (default results/<experiment name>)")
-    p.add_argument("--workers", type=_positive_int, help="worker processes (default: all cores)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=_positive_int, help="local worker processes (default: all cores)")
+    where.add_argument("--dask", metavar="ADDRESS", help="run on a Dask cluster, e.g. tcp://127.0.0.1:8786")
     p.add_argument("--json", action="store_true",
                    help="print one JSON object: indices (outcome, parameter, S1, S1_conf, ST, ST_conf or mu_star, "
                         "sigma), noise_share and converged per outcome")

@@ -341,18 +341,18 @@ def _run_task(args: tuple) -> tuple[int, dict[str, np.ndarray]]:
 
 
 def evaluate(base: Params, names: Sequence[str], X: np.ndarray, seeds: np.ndarray, weeks: int,
-             outcomes: Sequence[str], *, workers: int | None = None, block_runs: int = 20_000,
-             progress: Callable[[int], None] | None = None) -> dict[str, np.ndarray]:
+             outcomes: Sequence[str], *, workers: int | None = None, dask: str | None = None,
+             block_runs: int = 20_000, progress: Callable[[int], None] | None = None) -> dict[str, np.ndarray]:
     """:func:`run_block` over all rows of ``X``, split into blocks of about ``block_runs`` runs
-    on ``workers`` processes (the numbers do not depend on either); ``progress(points_done)``
-    is called as blocks finish."""
+    on ``workers`` local processes or a Dask cluster (scheduler address ``dask``); the numbers
+    depend on neither. ``progress(points_done)`` is called as blocks finish."""
     from .runner import make_executor
 
     per_block = max(1, block_runs // len(seeds))
     out = {name: np.empty((len(X), len(seeds))) for name in outcomes}
     tasks = [(a, base, list(names), X[a:a + per_block], seeds, weeks, list(outcomes))
              for a in range(0, len(X), per_block)]
-    with make_executor(workers) as (executor, _):
+    with make_executor(workers, dask) as (executor, _):
         for start, block in executor.map(_run_task, tasks):
             for name in outcomes:
                 out[name][start:start + len(block[name])] = block[name]
@@ -523,7 +523,8 @@ class SensitivityResult:
                 "converged": self.converged, "meta": self.meta}
 
 
-def run_plan(plan: SensitivityPlan, *, workers: int | None = None, progress: bool = False) -> SensitivityResult:
+def run_plan(plan: SensitivityPlan, *, workers: int | None = None, dask: str | None = None,
+             progress: bool = False) -> SensitivityResult:
     """Run a sensitivity plan on the batched engine (Morris, Sobol', or Morris then Sobol' on the
     top parameters) and collect indices, variance split and convergence."""
     s, e = plan.settings, plan.experiment
@@ -534,7 +535,7 @@ def run_plan(plan: SensitivityPlan, *, workers: int | None = None, progress: boo
         def evaluator(X: np.ndarray) -> dict[str, np.ndarray]:
             bar = _progress(len(X) * len(seeds), f"{label}: {len(X)} points x {len(seeds)} replicates", progress)
             try:
-                return evaluate(plan.base, names, X, seeds, e.weeks, plan.outcomes, workers=workers,
+                return evaluate(plan.base, names, X, seeds, e.weeks, plan.outcomes, workers=workers, dask=dask,
                                 block_runs=s.block_runs, progress=lambda k: bar.update(k * len(seeds)))
             finally:
                 bar.close()
@@ -775,7 +776,7 @@ def main(args: argparse.Namespace) -> int:
     if args.out and Path(args.out).exists() and not Path(args.out).is_dir():
         raise UserError(f"--out {args.out} exists and is not a directory")
     plan = load_plan(args.config, method=args.method, samples=args.samples, replicates=args.replicates)
-    result = run_plan(plan, workers=args.workers, progress=not args.quiet and not args.json)
+    result = run_plan(plan, workers=args.workers, dask=args.dask, progress=not args.quiet and not args.json)
     out = Path(args.out) if args.out else Path("results") / plan.experiment.name
     written = write(result, out, plan)
     if args.json:
