@@ -158,29 +158,27 @@ def test_cli_json_has_the_published_shape(tmp_path):
     assert {r["parameter"] for r in rows} == {"direct_talks_rate", "logit_precision", "us_talk_base", "test_baseline_rate"}
 
 
-@pytest.mark.parametrize("extra, fragment", [
-    ("samples_typo = 3", "unknown key 'samples_typo' in [sensitivity]"),
-    ("method = \"fast\"", "method 'fast' is not allowed"),
+@pytest.mark.parametrize("edit, fragment", [
+    (("[sensitivity]\n", "[sensitivity]\nsamples_typo = 3\n"), "unknown key 'samples_typo' in [sensitivity]"),
+    (("[sensitivity]\n", "[sensitivity]\nmethod = \"fast\"\n"), "method 'fast' is not allowed"),
+    (("samples = 16", "samples = 12"), "power of 2"),
+    (("[params]\n", "[levers]\nexercise_policy = [\"as_scheduled\", \"suspended\"]\n[params]\n"), "one value per lever"),
+    (('"tests"]', '"testz"]'), "unknown outcome 'testz'"),
+    (("[sensitivity]\n", "[sensitivity]\nparameters = [\"logit_precision\", \"hawkes_beta\"]\n"),
+     "'hawkes_beta' is not among the sampled uncertainties"),
 ])
-def test_bad_sensitivity_table_is_one_line(tmp_path, extra, fragment):
-    text = _small_config(tmp_path).read_text()
-    for key in ("samples_typo", "method"):
-        if extra.startswith(key):
-            text = text.replace("[sensitivity]\n", f"[sensitivity]\n{extra}\n")
+def test_bad_config_is_a_one_line_user_error(tmp_path, edit, fragment):
+    from experiments.errors import UserError
+
     path = tmp_path / "bad.toml"
-    path.write_text(text)
-    assert_one_line_error(run_cli("sensitivity", str(path)), fragment)
+    path.write_text(_small_config(tmp_path).read_text().replace(*edit))
+    with pytest.raises(UserError) as error:
+        load_plan(path)
+    assert fragment in str(error.value) and "\n" not in str(error.value)
 
 
-def test_bad_input_is_one_line(tmp_path):
-    path = _small_config(tmp_path)
-    assert_one_line_error(run_cli("sensitivity", str(path), "--samples", "12"), "power of 2")
-    levers = tmp_path / "levers.toml"
-    levers.write_text(path.read_text().replace("[params]\n", "[levers]\nexercise_policy = [\"as_scheduled\", \"suspended\"]\n[params]\n"))
-    assert_one_line_error(run_cli("sensitivity", str(levers)), "one value per lever")
-    outcome = tmp_path / "outcome.toml"
-    outcome.write_text(path.read_text().replace('"tests"]', '"testz"]'))
-    assert_one_line_error(run_cli("sensitivity", str(outcome)), "unknown outcome 'testz'")
+def test_bad_input_on_the_command_line_is_one_line(tmp_path):
+    assert_one_line_error(run_cli("sensitivity", str(_small_config(tmp_path)), "--samples", "12"), "power of 2")
     assert_one_line_error(run_cli("sensitivity", str(tmp_path / "missing.toml")), "not found")
 
 
