@@ -78,3 +78,17 @@ def test_shipped_uncertainty_config_report_shows_spread_and_robust_ranking(tmp_p
     assert "Holm p" in text
     regret = pd.read_csv(tmp_path / "robust_talks.csv")
     assert len(regret) == 10 and regret["mean_regret"].is_monotonic_increasing
+
+
+def test_contrasts_over_draws_match_the_per_draw_differences():
+    from experiments.robustness import contrasts_over_draws
+
+    table = contrasts_over_draws(_rows(), ["stance"], {"stance": "A"}).set_index("stance")
+    d = np.array([0.0, 0.0, 0.5, 0.0]) - np.array([1.0, 0.5, 0.5, 1.0])  # C - A per draw
+    assert table.at["C", "difference"] == pytest.approx(d.mean())
+    half = 3.182446305284263 * d.std(ddof=1) / 2
+    assert (table.at["C", "ci_low"], table.at["C", "ci_high"]) == pytest.approx((d.mean() - half, d.mean() + half))
+    assert table.at["A", "difference"] == 0 and table.at["A", "p_holm"] == 1
+    assert table.at["C", "p_holm"] == pytest.approx(min(1.0, 2 * min(table.at["B", "p_value"], table.at["C", "p_value"]))
+                                                    if table.at["C", "p_value"] <= table.at["B", "p_value"]
+                                                    else max(2 * table.at["B", "p_value"], table.at["C", "p_value"]))
