@@ -453,7 +453,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _lazy(module: str):
     """The ``main(args)`` of a module, imported when the command runs (keeps `--help` fast)."""
-    return lambda args: __import__(f"experiments.{module}", fromlist=["main"]).main(args)
+    return lambda args: __import__(f"experiments.analysis.{module}", fromlist=["main"]).main(args)
 
 
 def _add_sensitivity(sub) -> None:

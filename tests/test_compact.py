@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from experiments import compact
+from experiments.analysis import compact
 
 
 def _table():

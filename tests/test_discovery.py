@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from conftest import assert_one_line_error, run_cli
-from experiments.discovery import Cases, discover
+from experiments.analysis.discovery import Cases, discover
 
 
 def test_prim_finds_a_planted_box():

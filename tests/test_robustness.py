@@ -81,7 +81,7 @@ def test_shipped_uncertainty_config_report_shows_spread_and_robust_ranking(tmp_p
 
 
 def test_contrasts_over_draws_match_the_per_draw_differences():
-    from experiments.robustness import contrasts_over_draws
+    from experiments.analysis.robustness import contrasts_over_draws
 
     table = contrasts_over_draws(_rows(), ["stance"], {"stance": "A"}).set_index("stance")
     d = np.array([0.0, 0.0, 0.5, 0.0]) - np.array([1.0, 0.5, 0.5, 1.0])  # C - A per draw

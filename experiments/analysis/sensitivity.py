@@ -67,9 +67,13 @@ from model.batched import simulate_arrays
 from model.outcomes import OUTCOME_COLUMNS
 from model.params import TABLE, Params, ParameterError, closest_name
 
-from .config import Experiment, parse_experiment, read_toml
-from .design import replicate_seeds
-from .errors import UserError
+from ..errors import UserError
+from ..history.posterior import read_posterior
+from ..io import atomic_write_bytes, atomic_write_text, read_toml
+from ..provenance import provenance
+from ..seeds import replicate_seeds
+from ..sweep.config import Experiment, parse_experiment
+from ..sweep.runner import make_executor
 
 METHODS = ("both", "morris", "sobol")
 HAWKES_CAP = 0.95
@@ -207,8 +211,6 @@ def _ranges(experiment: Experiment, settings: Settings, source: str) -> tuple[di
     if experiment.uncertainties:
         ranges, where = dict(experiment.uncertainties), "the config's [uncertainties]"
     elif experiment.posterior:
-        from .posterior import read_posterior
-
         ranges = posterior_support(read_posterior(experiment.posterior_path()))
         where = f"the support of the posterior sample {Path(experiment.posterior_path()).name}"
         fixed = [n for n in ranges if n in experiment.params]
@@ -346,8 +348,6 @@ def evaluate(base: Params, names: Sequence[str], X: np.ndarray, seeds: np.ndarra
     """:func:`run_block` over all rows of ``X``, split into blocks of about ``block_runs`` runs
     on ``workers`` local processes or a Dask cluster (scheduler address ``dask``); the numbers
     depend on neither. ``progress(points_done)`` is called as blocks finish."""
-    from .runner import make_executor
-
     per_block = max(1, block_runs // len(seeds))
     out = {name: np.empty((len(X), len(seeds))) for name in outcomes}
     tasks = [(a, base, list(names), X[a:a + per_block], seeds, weeks, list(outcomes))
@@ -744,9 +744,6 @@ def write(result: SensitivityResult, out: Path, plan: SensitivityPlan) -> list[P
     """Write indices.csv, screening.csv (Morris then Sobol'), variance_split.csv, sensitivity.md,
     sensitivity.json (with provenance), the sample points with their per-point estimates
     (points_<method>.parquet) and the figures into ``out``."""
-    from .provenance import provenance
-    from .store import atomic_write_bytes, atomic_write_text
-
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for name, frame in (("indices.csv", result.indices), ("screening.csv", result.screening), ("variance_split.csv", result.split)):

@@ -47,7 +47,11 @@ import pandas as pd
 from model.outcomes import OUTCOME_COLUMNS
 from model.params import TABLE, closest_name
 
-from .errors import UserError
+from ..errors import UserError
+from ..history.posterior import file_digest, read_posterior
+from ..io import atomic_write_text
+from ..sweep.results import SweepResult
+from .contrasts import matches
 
 
 @dataclass
@@ -80,9 +84,6 @@ def cases_from_results(directory: str | Path, outcome: str, policy: dict[str, An
     directory = Path(directory)
     if (directory / "sensitivity.json").is_file():
         return _sensitivity_cases(directory, outcome, policy)
-    from .analysis import matches, parse_policy
-    from .results import SweepResult
-
     _check_outcome(outcome, list(OUTCOME_COLUMNS))
     result = SweepResult.load(directory, columns=[outcome])
     experiment = result.experiment
@@ -100,8 +101,6 @@ def cases_from_results(directory: str | Path, outcome: str, policy: dict[str, An
     runs = grouped.size()
     first = grouped.first()
     if experiment.posterior:
-        from .posterior import file_digest, read_posterior
-
         path = experiment.posterior_path()
         if not Path(path).is_file() or file_digest(Path(path)) != experiment.posterior.get("sha256"):
             raise UserError(f"{directory}: the posterior sample {path} is missing or has changed since the sweep; "
@@ -261,8 +260,6 @@ def figure(d: Discovery, stem: Path) -> list[Path]:
 
 def write(d: Discovery, out: Path) -> list[Path]:
     """discovery_<outcome>.md, .json, _trajectory.csv and the figure."""
-    from .store import atomic_write_text
-
     out.mkdir(parents=True, exist_ok=True)
     stem = out / f"discovery_{d.outcome}"
     atomic_write_text(stem.with_suffix(".md"), markdown(d))
