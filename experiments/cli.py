@@ -145,6 +145,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         summary_is_current,
         write_summary,
     )
+    from .analysis.compact import text as compact_text
     from .analysis.report import DERIVED_FILES
     from .sweep.runner import parse_shard, run_sweep
 
@@ -163,7 +164,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         return 0
     result = load(out)
     table = summary(result)
-    print(format_table(table, result.factors or ["design_point"]))
+    if result.levers:  # the answer on one screen; the full table is summary.csv
+        print(compact_text(summary(result, result.policy_columns), result.policy_columns, result.horizon))
+        print(f"(one row per design point, with 95% intervals: {out / SUMMARY_FILE})")
+    else:
+        print(format_table(table, result.factors or ["design_point"]))
     if done.chunks_run == 0 and summary_is_current(result):
         print(f"{out / SUMMARY_FILE}{' and the heatmap' if has_heatmap(result) else ''}: up to date")
         return 0
