@@ -88,7 +88,7 @@ def test_fan_chart_has_a_row_per_series_and_a_column_per_policy(result, tmp_path
     share = panels[0].get_lines()[0].get_ydata()
     assert ((share >= 0) & (share <= 1)).all()
     assert panels[2].get_ylabel() == "Tests so far (count)"
-    trust = trajectories["trust_dprk_us"]
+    trust = trajectories["trust_dprk_in_us"]
     spans_decades = trust[trust > 0].max() / trust[trust > 0].min() > 100
     assert (panels[6].get_yscale() == "log") == bool(spans_decades and (trust >= 0).all())
     saved(fig, tmp_path, "fan")
