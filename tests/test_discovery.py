@@ -80,3 +80,55 @@ def test_discover_bad_input_is_one_line(sampled_sweep, tmp_path):
     assert_one_line_error(run_cli("discover", str(sampled_sweep), "--outcome", "talks", "--policy", "stance=x"),
                           "not a lever")
     assert_one_line_error(run_cli("discover", str(tmp_path / "none"), "--outcome", "talks"), "not found")
+
+
+def test_discover_reads_posterior_draws_and_sensitivity_samples(tmp_path):
+    """The other two kinds of cases: a [posterior] sweep (each draw's parameter values come from
+    the posterior sample) and the points of `escalation sensitivity`."""
+    from experiments.analysis.discovery import cases_from_results
+    from experiments.analysis.sensitivity import load_plan, run_plan, write
+    from experiments.history.posterior import read_posterior
+    from experiments.sweep.config import load_experiment
+    from experiments.sweep.runner import run_sweep
+
+    particles = pd.DataFrame({"test_baseline_rate": [0.4, 1.2, 2.0], "dprk_talk_stress_weight": [4.0, 1.0, 2.5],
+                              "weight": [1.0, 3.0, 2.0]})
+    particles.to_csv(tmp_path / "posterior.csv", index=False)
+    (tmp_path / "post.toml").write_text("""
+[experiment]
+name = "post"
+weeks = 20
+replicates = 3
+seed = 5
+[levers]
+engagement_stance = ["pressure_first", "pressure_and_engagement"]
+[posterior]
+samples = 4
+file = "posterior.csv"
+""")
+    run_sweep(load_experiment(tmp_path / "post.toml"), tmp_path / "post", workers=1, progress=False)
+    cases = cases_from_results(tmp_path / "post", "tests")
+    assert len(cases.x) == 8 and set(cases.x.columns) == {"test_baseline_rate", "dprk_talk_stress_weight",
+                                                          "engagement_stance"}
+    posterior = read_posterior(tmp_path / "posterior.csv")
+    merged = cases.x.merge(posterior, on=["test_baseline_rate", "dprk_talk_stress_weight"], how="left")
+    assert merged["weight"].notna().all()  # every case's values are a particle's
+
+    (tmp_path / "sens.toml").write_text("""
+[experiment]
+name = "s"
+weeks = 20
+replicates = 3
+[uncertainties]
+us_talk_base = [-3.0, 3.0]
+test_baseline_rate = [0.1, 2.0]
+[sensitivity]
+method = "morris"
+trajectories = 4
+outcomes = ["talks", "tests"]
+""")
+    plan = load_plan(tmp_path / "sens.toml")
+    write(run_plan(plan, workers=1), tmp_path / "sens", plan)
+    cases = cases_from_results(tmp_path / "sens", "talks")
+    assert list(cases.x.columns) == ["us_talk_base", "test_baseline_rate"] and len(cases.x) == 4 * 3
+    assert ((cases.value >= 0) & (cases.value <= 1)).all()
