@@ -63,9 +63,8 @@ def posterior_reading(posterior: dict, replicates: int) -> str:
         return (f" under each of {draws} draws from the calibration posterior, one run per draw, so each estimate "
                 "is averaged over the posterior and its interval is the Monte Carlo error of that average (how far "
                 "an outcome moves across the posterior needs more than one run per draw)")
-    return (f" under each of {draws} draws from the calibration posterior; the pooled intervals below treat the "
-            "runs as independent, so they are conditional on these draws: the section \"Across the posterior\" "
-            "gives intervals over the draws and the spread across them")
+    return (f" under each of {draws} draws from the calibration posterior (the section \"Across the posterior\" "
+            "gives the spread across the draws)")
 
 
 POSTERIOR_OUTCOMES = {"talks": "P(talks)", "tests": "mean tests"}

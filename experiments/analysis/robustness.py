@@ -33,6 +33,7 @@ from scipy import stats as _st
 
 from ..errors import UserError
 from ..stats import holm_adjust, t_interval
+from .plots import policy_label
 
 TIE_TOLERANCE = 1e-12
 
@@ -119,7 +120,8 @@ def pairwise(estimates: pd.DataFrame, policy_columns: Sequence[str], reference: 
 
 
 def label(policy: tuple, policy_columns: Sequence[str]) -> str:
-    return ", ".join(f"{c}={v:g}" if isinstance(v, float) else f"{c}={v}" for c, v in zip(policy_columns, policy))
+    """A policy in words, as the figures name it."""
+    return policy_label(dict(zip(policy_columns, policy)))
 
 
 def section(rows: pd.DataFrame, policy_columns: Sequence[str], outcome: str = "talks", *, larger_is_better: bool = True,
