@@ -10,7 +10,11 @@ Keys:
 * ``batched_vs_mesa`` -- ``batched_runs_per_s / mesa_runs_per_s``;
 * ``peak_rss_mib_1e6_runs`` -- peak resident memory, summed over the sweep's processes, of an
   ``escalation sweep`` of 10^6 runs of the policy grid with 2 workers (summary and heatmap
-  included), sampled every 20 ms from outside.
+  included), sampled every 20 ms from outside;
+* ``sensitivity_s`` -- ``escalation sensitivity`` on experiments/configs/sensitivity.toml (a
+  Morris screen of every uncertainty, 20 trajectories, then Sobol' N = 1024 for the ten most
+  influential, 200 replicates per point) with 2 workers, in a fresh process, tables and figures
+  included (target: 900 s); ``--quick`` runs it with 10 replicates.
 
 Speed targets live here, never in the tests. Timings on a shared machine are noisy: each figure
 is the best of a few repeats.
@@ -99,6 +103,17 @@ def peak_rss_mib(command: list[str], interval: float = 0.02) -> float:
     return peak / 2**20
 
 
+def sensitivity_seconds(replicates: int | None = None) -> float:
+    """Wall-clock seconds of ``escalation sensitivity`` on the shipped config with 2 workers."""
+    config = CONFIG.parent / "sensitivity.toml"
+    with tempfile.TemporaryDirectory() as out:
+        command = [sys.executable, "-m", "experiments.cli", "sensitivity", str(config), "--out", out, "--workers", "2",
+                   "--quiet", *(["--replicates", str(replicates)] if replicates else [])]
+        start = time.perf_counter()
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+        return time.perf_counter() - start
+
+
 def run_benchmarks(quick: bool = False) -> dict[str, Any]:
     """Measure every figure (``quick``: smaller samples, under a minute here)."""
     repeats = 2 if quick else 3
@@ -120,6 +135,7 @@ def run_benchmarks(quick: bool = False) -> dict[str, Any]:
         "peak_rss_mib_1e6_runs": round(rss, 1),
         "design": f"policy_grid ({n_points} design points, 52 weeks)",
         "runs_in_rss_sweep": n_points * million,
+        "sensitivity_s": round(sensitivity_seconds(10 if quick else None), 1),
         "quick": quick,
     }
 

@@ -145,6 +145,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         summary_is_current,
         write_summary,
     )
+    from .analysis.compact import text as compact_text
     from .analysis.report import DERIVED_FILES
     from .sweep.runner import parse_shard, run_sweep
 
@@ -163,7 +164,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         return 0
     result = load(out)
     table = summary(result)
-    print(format_table(table, result.factors or ["design_point"]))
+    if result.levers:  # the answer on one screen; the full table is summary.csv
+        print(compact_text(summary(result, result.policy_columns), result.policy_columns, result.horizon))
+        print(f"(one row per design point, with 95% intervals: {out / SUMMARY_FILE})")
+    else:
+        print(format_table(table, result.factors or ["design_point"]))
     if done.chunks_run == 0 and summary_is_current(result):
         print(f"{out / SUMMARY_FILE}{' and the heatmap' if has_heatmap(result) else ''}: up to date")
         return 0
@@ -445,7 +450,75 @@ def build_parser() -> argparse.ArgumentParser:
                                        "JSON object. Figures, not tests: nothing passes or fails.")
     bench.add_argument("--quick", action="store_true", help="smaller samples (under a minute)")
     bench.set_defaults(func=lambda args: __import__("experiments.bench", fromlist=["main"]).main(args.quick))
+
+    _add_sensitivity(sub)
+    _add_discover(sub)
     return parser
+
+
+def _lazy(module: str):
+    """The ``main(args)`` of a module, imported when the command runs (keeps `--help` fast)."""
+    return lambda args: __import__(f"experiments.analysis.{module}", fromlist=["main"]).main(args)
+
+
+def _add_sensitivity(sub) -> None:
+    p = sub.add_parser(
+        "sensitivity", help="global sensitivity analysis: Morris screen, Sobol' indices, parameters vs noise",
+        description="Which uncertain parameters drive the outcomes, and how much of their variance is the simulation's "
+                    "own noise. A Morris screen over every uncertainty (the config's [uncertainties], the support of "
+                    "its [posterior], or else every uncertainty of the parameter table over its allowed range), then "
+                    "Sobol' first-order (S1) and total (ST) indices with 95% bootstrap intervals for the most "
+                    "influential ([sensitivity] top, default 10), on the batched engine with the same replicate seeds "
+                    "at every point (common random numbers). Reports, per outcome, the share of one run's variance due "
+                    "to the seeds and whether the indices computed from half the sample agree (converged). Writes "
+                    "tables (CSV, Markdown), the sample points and figures to --out. Example config: "
+                    "experiments/configs/sensitivity.toml.")
+    p.add_argument("config", help="config TOML: [experiment] (weeks, replicates, seed), the policy fixed in [params], "
+                                  "optional [uncertainties] or [posterior], and [sensitivity] (method, trajectories, "
+                                  "samples, top, outcomes, bootstrap)")
+    p.add_argument("--method", choices=("morris", "sobol"),
+                   help="only a Morris screen, or only Sobol' indices, of every parameter (default: the config's "
+                        "method, else a Morris screen then Sobol' on the top parameters)")
+    p.add_argument("--samples", type=_positive_int, metavar="N",
+                   help="Morris trajectories (with --method morris; even) or the Sobol' base sample N (a power of 2)")
+    p.add_argument("--replicates", type=_positive_int, metavar="R", help="replicate seeds per point (overrides the config)")
+    p.add_argument("--out", metavar="DIR", help="output directory (default results/<experiment name>)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=_positive_int, help="local worker processes (default: all cores)")
+    where.add_argument("--dask", metavar="ADDRESS", help="run on a Dask cluster, e.g. tcp://127.0.0.1:8786")
+    p.add_argument("--json", action="store_true",
+                   help="print one JSON object: indices (outcome, parameter, S1, S1_conf, ST, ST_conf or mu_star, "
+                        "sigma), noise_share and converged per outcome")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_lazy("sensitivity"))
+
+
+def _add_discover(sub) -> None:
+    p = sub.add_parser(
+        "discover", help="scenario discovery (PRIM): where in parameter space a policy fails",
+        description="Find boxes of the uncertain parameters (a sweep's [uncertainties] scenarios or [posterior] draws, "
+                    "or the points of `escalation sensitivity`) in which an outcome is bad, with the Patient Rule "
+                    "Induction Method (EMA Workbench's prim). A case is one scenario under one policy; it is "
+                    "'of interest' when the scenario's estimate of the outcome is below (or above) a threshold. "
+                    "Prints the chosen box's limits, coverage and density; writes the peeling trajectory "
+                    "(coverage-density trade-off figure) and the box to --out.")
+    p.add_argument("results", help="results directory of `escalation sweep` (sampled scenarios) or of "
+                                   "`escalation sensitivity`")
+    p.add_argument("--outcome", required=True, metavar="NAME",
+                   help="outcome column, e.g. talks (a yes/no outcome is estimated per scenario as a probability)")
+    p.add_argument("--below", type=float, metavar="X",
+                   help="a case is of interest when the scenario's estimate is below X (default: below 0.5 for a "
+                        "probability, else below the median)")
+    p.add_argument("--above", type=float, metavar="X", help="... or above X instead")
+    p.add_argument("--policy", action="append", metavar="LEVER=VALUE",
+                   help="only the design points with this lever value (repeatable), e.g. "
+                        "engagement_stance=pressure_and_engagement")
+    p.add_argument("--threshold", type=_share, default=0.8,
+                   help="PRIM's minimum density of the chosen box (default 0.8)")
+    p.add_argument("--mass-min", type=_share, default=0.05, help="PRIM's minimum share of cases in a box (default 0.05)")
+    p.add_argument("--out", metavar="DIR", help="where to write discovery_<outcome>.* (default: the results directory)")
+    p.add_argument("--json", action="store_true", help="print the box and its statistics as one JSON object")
+    p.set_defaults(func=_lazy("discovery"))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

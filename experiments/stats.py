@@ -7,6 +7,9 @@ Contents
 --------
 Means
     :func:`t_interval`           Student t interval for a mean, vectorised.
+    :func:`count_mean_interval`  quasi-Poisson (scaled Garwood) interval for the mean of a skewed count.
+Multiplicity
+    :func:`holm_adjust`, :func:`bh_adjust`  Holm (FWER) and Benjamini-Hochberg (FDR) adjusted p-values.
 Proportions
     :func:`wilson_interval`      Wilson (1927) score interval, vectorised.
 Paired comparisons (common random numbers: the same replicate seeds run under two policies)
@@ -42,6 +45,9 @@ __all__ = [
     "paired_difference",
     "paired_bootstrap_difference",
     "event_time_with_censoring",
+    "count_mean_interval",
+    "holm_adjust",
+    "bh_adjust",
 ]
 
 
@@ -380,3 +386,70 @@ def event_time_with_censoring(week_series, horizon: float) -> tuple[np.ndarray, 
         raise ValueError(f"event week(s) beyond the horizon {horizon}: {np.unique(known[known > horizon])}")
     durations = np.where(observed, weeks, horizon)
     return durations, observed
+
+
+# --------------------------------------------------------------------------------------------
+# means of skewed counts; multiplicity
+# --------------------------------------------------------------------------------------------
+
+def count_mean_interval(total, sd, n, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Interval for the mean of a non-negative count (tests per run) that holds on skewed,
+    low-count, overdispersed data, where the t interval does not: the exact Poisson (Garwood
+    1936) interval for the total, scaled for overdispersion (quasi-Poisson): with dispersion
+    ``phi = max(1, s^2 / mean)`` the total behaves as ``phi`` times a Poisson count of
+    ``total / phi``, so the interval is ``phi / n`` times the Garwood limits
+    ``chi2_{a/2}(2k) / 2`` and ``chi2_{1-a/2}(2k + 2) / 2`` at ``k = total / phi`` (gamma
+    quantiles at a non-integer k). Vectorised over groups; ``sd`` is the runs' standard deviation
+    (ddof = 1). A zero total gives ``[0, upper]``.
+
+    Coverage by simulation (tests/test_stats.py, fixed seeds), negative binomial counts with mean
+    0.94 and skewness 3.3 (like the policy where the issue measured the t interval): 0.941 at
+    n = 50 and 0.951 at n = 200, against 0.912 and 0.938 for the t interval.
+    """
+    total, sd, n = (np.asarray(x, dtype=float) for x in (total, sd, n))
+    mean = total / n
+    with np.errstate(divide="ignore", invalid="ignore"):
+        phi = np.where(mean > 0, np.maximum(1.0, np.nan_to_num(sd, nan=0.0) ** 2 / mean), 1.0)
+    k = total / phi
+    alpha = 1 - confidence
+    low = np.where(k > 0, _st.gamma.ppf(alpha / 2, np.where(k > 0, k, 1.0)), 0.0) * phi / n
+    high = _st.gamma.ppf(1 - alpha / 2, k + 1) * phi / n
+    return low, high
+
+
+def holm_adjust(p) -> np.ndarray:
+    """Holm (1979) step-down adjusted p-values: control the family-wise error rate over the
+    comparisons given (reject where the adjusted p is below the level). NaN p-values are left
+    NaN and not counted."""
+    p = np.asarray(p, dtype=float)
+    out = np.full(p.shape, np.nan)
+    ok = ~np.isnan(p)
+    values = p[ok]
+    m = len(values)
+    if m == 0:
+        return out
+    order = np.argsort(values, kind="stable")
+    adjusted = np.maximum.accumulate((m - np.arange(m)) * values[order])
+    result = np.empty(m)
+    result[order] = np.minimum(adjusted, 1.0)
+    out[ok] = result
+    return out
+
+
+def bh_adjust(p) -> np.ndarray:
+    """Benjamini-Hochberg (1995) adjusted p-values (q-values): control the false discovery rate
+    over the comparisons given. NaN p-values are left NaN and not counted."""
+    p = np.asarray(p, dtype=float)
+    out = np.full(p.shape, np.nan)
+    ok = ~np.isnan(p)
+    values = p[ok]
+    m = len(values)
+    if m == 0:
+        return out
+    order = np.argsort(values, kind="stable")
+    scaled = values[order] * m / np.arange(1, m + 1)
+    adjusted = np.minimum.accumulate(scaled[::-1])[::-1]
+    result = np.empty(m)
+    result[order] = np.minimum(adjusted, 1.0)
+    out[ok] = result
+    return out

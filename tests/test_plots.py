@@ -82,9 +82,15 @@ def test_fan_chart_has_a_row_per_series_and_a_column_per_policy(result, tmp_path
     trajectories = analysis.trajectories(result, policies, replicates=20)
     fig = plots.fan_chart(trajectories, ["cumulative_tests", "dprk_stress", "trust_dprk_in_us"], LEVERS, result.start_date)
     panels = visible_axes(fig)
-    assert len(panels) == 6
+    assert len(panels) == 8  # the talks-under-way row, then one row per series
     assert [ax.get_title() for ax in panels[:2]] == ["pressure first", "pressure + engagement"]
-    assert panels[0].get_ylabel() == "Tests so far (count)"
+    assert "talks under way" in panels[0].get_ylabel().replace("\n", " ")
+    share = panels[0].get_lines()[0].get_ydata()
+    assert ((share >= 0) & (share <= 1)).all()
+    assert panels[2].get_ylabel() == "Tests so far (count)"
+    trust = trajectories["trust_dprk_in_us"]
+    spans_decades = trust[trust > 0].max() / trust[trust > 0].min() > 100
+    assert (panels[6].get_yscale() == "log") == bool(spans_decades and (trust >= 0).all())
     saved(fig, tmp_path, "fan")
 
 

@@ -192,3 +192,29 @@ def test_results_reload_from_another_directory_and_report_across_the_posterior(t
     (tmp_path / "out" / "report.md").unlink()
     assert_one_line_error(run_cli("report", str(tmp_path / "out"), cwd=elsewhere), "posterior sample", "has changed")
     assert not (tmp_path / "out" / "report.md").exists()
+
+
+def test_posterior_report_uses_intervals_over_the_draws_and_opens_with_the_compact_table(tmp_path):
+    """The headline, the heatmap's table and the contrasts take their intervals over the draws
+    (the pooled Wilson intervals would treat the runs of one draw as independent draws)."""
+    from experiments.analysis.estimates import posterior_spread
+    from experiments.analysis.report import write_report
+    from experiments.analysis.robustness import contrasts_over_draws
+
+    path = write(tmp_path, samples=5, replicates=4)
+    sweep = run_cli("sweep", str(path), "--out", str(tmp_path / "out"), "--quiet", "--workers", "1")
+    assert sweep.returncode == 0, sweep.stderr
+    assert "Each cell: P(US–DPRK talks within 20 weeks)" in sweep.stdout and "summary.csv" in sweep.stdout
+    result = SweepResult.load(tmp_path / "out")
+    write_report(result)
+    text = (tmp_path / "out" / "report.md").read_text()
+    assert text.index("Each cell: P(US–DPRK talks") < text.index("**How to read this.**")
+    by = result.policy_columns
+    spread = posterior_spread(result.rows, by, "talks")
+    baseline = spread.iloc[0]
+    interval = f"P(talks) {baseline['mean']:.2f} [{baseline['ci_low']:.2f}, {baseline['ci_high']:.2f}]"
+    assert interval in text  # the baseline's headline, over the draws
+    contrasts = contrasts_over_draws(result.rows, by, {c: baseline[c] for c in by}, "talks")
+    other = contrasts[contrasts["difference"] != 0].iloc[0]
+    assert f"{other['difference']:.3f} [{other['ci_low']:.3f}, {other['ci_high']:.3f}]" in text
+    assert "McNemar p" not in text.split("## Contrasts with the baseline")[1]

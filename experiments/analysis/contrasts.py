@@ -20,7 +20,7 @@ from scipy import stats as sps
 from model.params import closest_name
 
 from ..errors import UserError
-from ..stats import mcnemar_exact_p, newcombe_paired_interval, t_interval
+from ..stats import holm_adjust, mcnemar_exact_p, newcombe_paired_interval, t_interval
 from ..sweep.results import SweepResult
 from .estimates import with_events
 
@@ -125,7 +125,9 @@ def paired_contrasts(rows: pd.DataFrame, baseline: Mapping[str, Any], by: Sequen
       zero-width interval and p = 1 when they are 0.
 
     Returns one row per policy: ``by``, ``outcome``, ``n_pairs``, ``policy_estimate``,
-    ``baseline_estimate``, ``difference``, ``ci_low``, ``ci_high``, ``p_value``, ``method``,
+    ``baseline_estimate``, ``difference``, ``ci_low``, ``ci_high``, ``p_value``, ``p_holm`` (Holm's
+    adjustment over this outcome's contrasts, the baseline itself left out: with 109 contrasts some
+    unadjusted p-values fall below 0.05 by chance alone), ``method``,
     and for events ``policy_only`` (``f``) and ``baseline_only`` (``g``). The baseline itself
     (the very same runs) appears with difference 0, interval [0, 0] and p = 1; Newcombe's
     interval alone would not collapse without discordant pairs, as it must not for two
@@ -165,6 +167,8 @@ def paired_contrasts(rows: pd.DataFrame, baseline: Mapping[str, Any], by: Sequen
     itself = matches(table, baseline)  # the very same runs: the difference is 0 without uncertainty
     table.loc[itself, ["difference", "ci_low", "ci_high"]] = 0.0
     table.loc[itself, ["p_value"]] = 1.0
+    table["p_holm"] = holm_adjust(np.where(itself, np.nan, table["p_value"].to_numpy(dtype=float)))
+    table.loc[itself, "p_holm"] = 1.0
     return table.assign(outcome=outcome)[[*by, "outcome", *[c for c in table.columns if c not in by]]]
 
 

@@ -13,7 +13,9 @@ uncertainties). Columns, in order:
 * ``median_weeks_to_talks`` with its interval ``_low``, ``_high``: the Kaplan-Meier median time to
   talks, runs without talks censored at the horizon (:mod:`experiments.analysis.survival`; NaN
   when it exceeds the horizon), and ``median_weeks_given_talks`` (among runs with talks);
-* ``mean_tests`` with a t interval ``mean_tests_low``, ``mean_tests_high``; ``mean_icbm_tests``;
+* ``mean_tests`` with the quasi-Poisson interval of :func:`~experiments.stats.count_mean_interval`
+  (``mean_tests_low``, ``mean_tests_high``: tests per run are skewed low counts, where a t interval
+  undercovers); ``mean_icbm_tests``;
   ``mean_nuclear_tests``;
 * ``share_rung_0`` ... ``share_rung_4``: the share of runs whose highest rung tested is each of
   :data:`HIGHEST_RUNGS` (0: no test), and ``median_highest_rung`` (the lower median, a rung).
@@ -31,7 +33,7 @@ from model import rules as ladder
 
 from ..errors import UserError
 from ..io import atomic_write_text
-from ..stats import t_interval, wilson_interval
+from ..stats import count_mean_interval, t_interval, wilson_interval
 from ..sweep.results import SweepResult
 from ..sweep.store import ResultStore
 from . import plots
@@ -158,7 +160,7 @@ def _proportions(rows: pd.DataFrame, by: list[str], events: Sequence[str], confi
 
 
 def _testing(rows: pd.DataFrame, by: list[str], confidence: float) -> pd.DataFrame:
-    """``by``, ``n``, the mean tests with a t interval, the mean ICBM-class and nuclear tests,
+    """``by``, ``n``, the mean tests with a quasi-Poisson interval, the mean ICBM-class and nuclear tests,
     the share of each highest rung and its median."""
     rungs = pd.get_dummies(rows["highest_rung"]).reindex(columns=list(HIGHEST_RUNGS), fill_value=False)
     rungs.columns = [f"share_rung_{r}" for r in HIGHEST_RUNGS]
@@ -168,7 +170,8 @@ def _testing(rows: pd.DataFrame, by: list[str], confidence: float) -> pd.DataFra
     out = _index_frame(n.index, by)
     out["n"] = n.to_numpy()
     mean = grouped["tests"].mean().to_numpy()
-    low, high = t_interval(mean, grouped["tests"].std(ddof=1).to_numpy(), out["n"].to_numpy(), confidence)
+    low, high = count_mean_interval(grouped["tests"].sum().to_numpy(), grouped["tests"].std(ddof=1).to_numpy(),
+                                    out["n"].to_numpy(), confidence)
     out["mean_tests"], out["mean_tests_low"], out["mean_tests_high"] = mean, low, high
     out["mean_icbm_tests"] = grouped["tests_icbm"].mean().to_numpy()
     out["mean_nuclear_tests"] = grouped["nuclear_tests"].mean().to_numpy()

@@ -33,6 +33,7 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
 from model.params import ENGAGEMENT_STANCES, EXERCISE_POLICIES  # noqa: E402
+from model.rules import PRELIMINARY  # noqa: E402
 
 from ..history.replay import Replay  # noqa: E402
 from ..io import atomic_write_bytes  # noqa: E402
@@ -231,12 +232,13 @@ def _curve_styles(values: Sequence[Any], hue: str | None) -> dict[Any, tuple[tup
 
 
 def survival_plot(curves: pd.DataFrame, horizon: int, start_date: dt.date | None = None,
-                  hue: str | None = "exercise_policy", facet: str | None = "engagement_stance"):
+                  hue: str | None = "exercise_policy", facet: str | None = "engagement_stance", where: str | None = None):
     """Kaplan-Meier curves of time to talks (from :func:`experiments.analysis.survival_curves`)
     with their 95% pointwise intervals as bands: one colour (and dash pattern) per value of
     ``hue``, one panel per value of ``facet``; each curve is drawn to the horizon, where runs
     without talks are censored. ``curves`` must hold one curve per (facet, hue) pair: select
-    one value of the other levers first."""
+    one value of the other levers first. ``where`` names that slice in the title (e.g. "at
+    sanctions level 1"): a figure says which policies it shows."""
     hue = hue if hue in curves.columns else None
     facet = facet if facet in curves.columns else None
     keys = [c for c in (facet, hue) if c]
@@ -272,16 +274,19 @@ def survival_plot(curves: pd.DataFrame, horizon: int, start_date: dt.date | None
             handles, labels = axes[0][0].get_legend_handles_labels()
             fig.legend(handles, labels, loc="outside lower center", ncol=min(len(hues), 5), frameon=False,
                        title=LABELS.get(hue, hue), handlelength=3)
+        if where:
+            fig.suptitle(f"Time to US–DPRK talks {where}", fontsize="medium")
     return fig
 
 
 def forest_plot(contrasts: pd.DataFrame, columns: Sequence[str], baseline: Mapping[str, Any] | None = None,
-                horizon: int | None = None):
+                horizon: int | None = None, where: str | None = None):
     """Paired contrasts against a baseline policy (from
     :func:`experiments.analysis.paired_contrasts`, several outcomes stacked): one row per policy,
     one panel per ``outcome``, the difference as a point with its 95% interval as a bar and a
     line at no difference. Points are coloured by exercise policy. ``columns`` are the policy
-    columns (those that vary name the rows); ``baseline`` is named in the title."""
+    columns (those that vary name the rows); ``baseline`` is named in the title, and ``where``
+    (e.g. "at sanctions level 1"), the slice of the design shown."""
     outcomes = list(pd.unique(contrasts["outcome"]))
     first = _sort_policies(contrasts[contrasts["outcome"] == outcomes[0]], columns)
     labels = policy_labels(first, columns).tolist()
@@ -307,7 +312,8 @@ def forest_plot(contrasts: pd.DataFrame, columns: Sequence[str], baseline: Mappi
         matched = [lever_name(c).lower() for c in columns if baseline and c not in baseline]
         against = f" ({policy_label(baseline)}" + (f" at the same {' and '.join(matched)})" if matched else ")") \
             if baseline else ""
-        fig.suptitle(textwrap.fill(f"Policy minus baseline{against}, paired by replicate", 13 * width),
+        shown = f", {where}" if where else ""
+        fig.suptitle(textwrap.fill(f"Policy minus baseline{against}, paired by replicate{shown}", 13 * width),
                      fontsize="medium")
     return fig
 
@@ -349,7 +355,9 @@ def fan_chart(trajectories: pd.DataFrame, series: Sequence[str], columns: Sequen
     fan charts: the median over replicates (line), the central 50% (dark band) and 90% (light
     band) of runs, week by week. One row of panels per entry of ``series`` (sharing the y axis),
     one column per policy (``columns`` are the policy columns; those that vary name the
-    policies)."""
+    policies). When the trajectories have ``talks_stage``, a first row shows the share of runs
+    with US-DPRK talks under way (stage 2 or more) each week. A series whose values span more
+    than two decades (trust of 0.001 to 0.5, say) gets a log axis."""
     label = policy_labels(trajectories, columns).rename("policy")
     policies = list(pd.unique(label))
     bands = trajectories[list(series)].groupby([label, trajectories["week"]], sort=False).quantile(list(quantiles))
@@ -360,10 +368,23 @@ def fan_chart(trajectories: pd.DataFrame, series: Sequence[str], columns: Sequen
     else:
         colours = dict(zip(policies, sns.color_palette(PALETTE, len(policies))))
     width = DOUBLE_COLUMN if len(policies) > 1 else SINGLE_COLUMN
+    talks_row = "talks_stage" in trajectories.columns
+    rows = len(series) + talks_row
     with paper_style():
-        fig, axes = plt.subplots(len(series), len(policies), figsize=(width, 1.35 * len(series) + 0.8), sharex=True,
+        fig, axes = plt.subplots(rows, len(policies), figsize=(width, 1.35 * rows + 0.8), sharex=True,
                                  sharey="row", squeeze=False, constrained_layout=True)
-        for row, column in zip(axes, series):
+        if talks_row:
+            under_way = (trajectories["talks_stage"] >= PRELIMINARY).groupby([label, trajectories["week"]], sort=False).mean()
+            for ax, policy in zip(axes[0], policies):
+                share = under_way.loc[policy]
+                ax.plot(share.index.to_numpy(), share.to_numpy(), color=colours[policy], lw=1.3)
+                ax.set_ylim(0, 1.02)
+            axes[0][0].set_ylabel(textwrap.fill("Share of runs with talks under way", 20))
+        for row, column in zip(axes[talks_row:], series):
+            values = bands[column]
+            positive = values[values > 0]
+            if len(positive) and (values >= 0).all() and positive.max() / positive.min() > 100:
+                row[0].set_yscale("log")
             for ax, policy in zip(row, policies):
                 q = bands.loc[policy, column].unstack("q")
                 weeks = q.index.to_numpy()
@@ -382,10 +403,11 @@ def fan_chart(trajectories: pd.DataFrame, series: Sequence[str], columns: Sequen
     return fig
 
 
-def testing_cost_plot(cost: pd.DataFrame, columns: Sequence[str], horizon: int | None = None):
+def testing_cost_plot(cost: pd.DataFrame, columns: Sequence[str], horizon: int | None = None, where: str | None = None):
     """What each policy costs in testing (from :func:`experiments.analysis.testing_cost`): left,
     the share of runs by the highest rung tested (stacked bars); right, the mean number of
-    tests with its 95% interval. One row per policy."""
+    tests with its 95% interval. One row per policy; ``where`` (e.g. "at sanctions level 1") names
+    the slice of the design shown, in the title."""
     cost = _sort_policies(cost, columns)
     labels = policy_labels(cost, columns).tolist()
     rungs = [r for r in RUNG_NAMES if cost[f"share_rung_{r}"].gt(0).any()]
@@ -416,13 +438,17 @@ def testing_cost_plot(cost: pd.DataFrame, columns: Sequence[str], horizon: int |
         right.set_xlim(left=0)
         right.set_xlabel("Mean tests (count)")
         right.grid(axis="x", color="0.9", lw=0.5)
+        if where:
+            fig.suptitle(f"Testing by policy {where}", fontsize="medium")
     return fig
 
 
 def tradeoff_plot(summary: pd.DataFrame, horizon: int | None = None):
     """The trade-off between talks and testing over the whole design: P(talks) against mean
     tests, one line per exercise policy and stance running through the sanctions levels (open
-    marker at the lowest level, filled at the highest). Needs the three policy levers and the
+    marker at the lowest level, filled at the highest), each point with its 95% intervals as
+    thin cross bars when the summary has them (``p_talks_low``/``_high``, ``mean_tests_low``/
+    ``_high``). Markers at P = 0 or 1 are drawn whole. Needs the three policy levers and the
     ``p_talks`` and ``mean_tests`` columns of a summary."""
     needed = {"sanctions_level", "exercise_policy", "engagement_stance", "p_talks", "mean_tests"}
     if not needed <= set(summary.columns):
@@ -436,9 +462,16 @@ def tradeoff_plot(summary: pd.DataFrame, horizon: int | None = None):
             line = line.sort_values("sanctions_level")
             colour = colours.get(policy, "black")
             ax.plot(line["p_talks"], line["mean_tests"], color=colour, dashes=EXERCISE_DASHES.get(policy, (1, 0)), lw=1)
-            ax.plot(line["p_talks"].iloc[0], line["mean_tests"].iloc[0], markers.get(stance, "o"), ms=4, mfc="white", mec=colour)
-            ax.plot(line["p_talks"].iloc[-1], line["mean_tests"].iloc[-1], markers.get(stance, "o"), ms=4, color=colour)
-        ax.set_xlim(0, 1)
+            if {"p_talks_low", "p_talks_high", "mean_tests_low", "mean_tests_high"} <= set(line.columns):
+                ax.errorbar(line["p_talks"], line["mean_tests"],
+                            xerr=[line["p_talks"] - line["p_talks_low"], line["p_talks_high"] - line["p_talks"]],
+                            yerr=[line["mean_tests"] - line["mean_tests_low"], line["mean_tests_high"] - line["mean_tests"]],
+                            fmt="none", ecolor=colour, elinewidth=0.5, alpha=0.6, clip_on=False)
+            ax.plot(line["p_talks"].iloc[0], line["mean_tests"].iloc[0], markers.get(stance, "o"), ms=4, mfc="white",
+                    mec=colour, clip_on=False, zorder=3)
+            ax.plot(line["p_talks"].iloc[-1], line["mean_tests"].iloc[-1], markers.get(stance, "o"), ms=4, color=colour,
+                    clip_on=False, zorder=3)
+        ax.set_xlim(-0.02, 1.02)
         ax.set_ylim(bottom=0)
         ax.set_xlabel(p_talks_label(horizon))
         ax.set_ylabel(f"Mean tests{within} (count)")

@@ -25,7 +25,7 @@ from ..errors import UserError
 from ..history.replay import Replay
 from ..io import atomic_write_text
 from ..sweep.results import SweepResult
-from . import plots
+from . import compact, plots, robustness
 from .contrasts import default_baseline, matches, paired_contrasts, parse_policy
 from .estimates import (
     HEATMAP,
@@ -63,9 +63,8 @@ def posterior_reading(posterior: dict, replicates: int) -> str:
         return (f" under each of {draws} draws from the calibration posterior, one run per draw, so each estimate "
                 "is averaged over the posterior and its interval is the Monte Carlo error of that average (how far "
                 "an outcome moves across the posterior needs more than one run per draw)")
-    return (f" under each of {draws} draws from the calibration posterior; the pooled intervals below treat the "
-            "runs as independent, so they are conditional on these draws: the section \"Across the posterior\" "
-            "gives intervals over the draws and the spread across them")
+    return (f" under each of {draws} draws from the calibration posterior (the section \"Across the posterior\" "
+            "gives the spread across the draws)")
 
 
 POSTERIOR_OUTCOMES = {"talks": "P(talks)", "tests": "mean tests"}
@@ -73,38 +72,46 @@ POSTERIOR_OUTCOMES = {"talks": "P(talks)", "tests": "mean tests"}
 
 
 def _posterior_spreads(result: SweepResult, by: list[str]) -> dict[str, pd.DataFrame]:
-    """For a ``[posterior]`` sweep with several runs per draw, :func:`~experiments.analysis.estimates.posterior_spread`
-    of each of :data:`POSTERIOR_OUTCOMES` (used by a figure and by the section); else empty."""
-    if not result.provenance["experiment"].get("posterior") or result.manifest["replicates"] < 2:
+    """For a sweep over scenarios (``[posterior]`` draws or ``[uncertainties]``) with several runs per
+    scenario, :func:`~experiments.analysis.estimates.posterior_spread` of each of :data:`POSTERIOR_OUTCOMES` (used by a
+    figure and by the section); else empty."""
+    experiment = result.provenance["experiment"]
+    if not (experiment.get("posterior") or experiment.get("uncertainties")) or result.manifest["replicates"] < 2:
         return {}
     return {outcome: posterior_spread(result.rows, by, outcome) for outcome in POSTERIOR_OUTCOMES}
 
 
 def _posterior_section(result: SweepResult, by: list[str], spreads: dict[str, pd.DataFrame]) -> list[str]:
-    """For a ``[posterior]`` sweep: per policy, the posterior-averaged P(talks) and mean tests with
-    intervals over the draws, and the central 90% range of the per-draw estimates."""
-    if not result.provenance["experiment"].get("posterior"):
+    """For a sweep over scenarios: per policy, the P(talks) and mean tests averaged over the
+    posterior draws (or the [uncertainties] scenarios) with intervals over them, and the central
+    90% range of the per-scenario estimates."""
+    experiment = result.provenance["experiment"]
+    if not (experiment.get("posterior") or experiment.get("uncertainties")):
         return []
-    lines = ["## Across the posterior", ""]
+    posterior = bool(experiment.get("posterior"))
+    where, draw = ("the posterior", "draw") if posterior else ("the scenarios", "scenario")
+    lines = [f"## Across {where}", ""]
     if not spreads:
-        return lines + ["With one run per draw, how far an outcome moves across the posterior cannot be told apart "
+        return lines + [f"With one run per {draw}, how far an outcome moves across {where} cannot be told apart "
                         "from the runs' chance; rerun with `replicates` of 20 or more to see it.", ""]
     talks = spreads["talks"]
     table = _lever_cells(talks, by)
     for outcome, label in POSTERIOR_OUTCOMES.items():
         spread = spreads[outcome]
-        table[f"{label}: posterior mean [95% CI]"] = [_interval(*v) for v in zip(spread["mean"], spread["ci_low"],
-                                                                                 spread["ci_high"])]
-        table[f"{label}: 90% of draws"] = [f"{lo:.2f} to {hi:.2f}" for lo, hi in zip(spread["range_low"],
-                                                                                     spread["range_high"])]
+        mean_label = "posterior mean" if posterior else "mean over scenarios"
+        table[f"{label}: {mean_label} [95% CI]"] = [_interval(*v) for v in zip(spread["mean"], spread["ci_low"],
+                                                                                spread["ci_high"])]
+        table[f"{label}: 90% of {draw}s"] = [f"{lo:.2f} to {hi:.2f}" for lo, hi in zip(spread["range_low"],
+                                                                                       spread["range_high"])]
     runs, draws = int(talks["runs_per_draw"].iloc[0]), int(talks["draws"].iloc[0])
+    allowed = "parameter values the record allows" if posterior else "the ranges of the config's [uncertainties]"
     return lines + [
-        f"Each of the {draws} draw{'s' if draws != 1 else ''} gives its own estimate from its {runs} runs"
-        + (" (with so few draws the intervals below are rough)" if draws < 20 else "") + ". The posterior "
-        "mean's interval is a t interval over the draws (it counts the spread across the posterior as well as the "
-        "runs' chance); \"90% of draws\" is the central range of the per-draw estimates, how far the outcome moves "
-        f"across parameter values the record allows (each per-draw estimate also carries the chance of {runs} runs, "
-        "so this range is somewhat wider than the posterior's alone).",
+        f"Each of the {draws} {draw}{'s' if draws != 1 else ''} gives its own estimate from its {runs} runs"
+        + (f" (with so few {draw}s the intervals below are rough)" if draws < 20 else "") + f". The {mean_label}'s "
+        f"interval is a t interval over the {draw}s (it counts the spread across {where} as well as the "
+        f"runs' chance); \"90% of {draw}s\" is the central range of the per-{draw} estimates, how far the outcome moves "
+        f"across {allowed} (each per-{draw} estimate also carries the chance of {runs} runs, "
+        f"so this range is somewhat wider than {where}' alone).",
         "",
         _markdown_table(table),
         "",
@@ -149,6 +156,10 @@ def write_report(result: SweepResult | str | Path, baseline: Mapping[str, Any] |
     curves = survival_curves(rows, by, horizon)
     focus = _focus(levers, baseline)
     spreads = _posterior_spreads(result, by)
+    if spreads:  # a sweep over draws or scenarios: intervals over them, not pooled over the runs
+        estimates = _over_draws(estimates, spreads, by)
+        contrasts = pd.concat([robustness.contrasts_over_draws(rows, by, baseline, outcome, horizon)
+                               for outcome in ("talks", "tests")], ignore_index=True)
     figures, notes = _figures(result, baseline, focus, estimates, curves, contrasts, spreads)
     written = [path for paths in figures.values() for path in paths]
 
@@ -156,6 +167,20 @@ def write_report(result: SweepResult | str | Path, baseline: Mapping[str, Any] |
     path = result.directory / REPORT
     atomic_write_text(path, text)
     return [*written, path]
+
+
+def _over_draws(estimates: pd.DataFrame, spreads: dict[str, pd.DataFrame], by: list[str]) -> pd.DataFrame:
+    """The table of estimates with P(talks) and mean tests and their intervals taken over the
+    draws (or scenarios) of the sweep: the mean of the per-draw estimates with a t interval over
+    the draws, which counts the spread across them as well as the runs' chance (pooled Wilson
+    intervals would treat every run as independent and be too narrow)."""
+    out = estimates.copy()
+    for outcome, column in (("talks", "p_talks"), ("tests", "mean_tests")):
+        spread = estimates[by].merge(spreads[outcome], on=by, how="left")
+        out[column] = spread["mean"].to_numpy()
+        out[f"{column}_low"] = spread["ci_low"].to_numpy()
+        out[f"{column}_high"] = spread["ci_high"].to_numpy()
+    return out
 
 
 def _focus(levers: Mapping[str, list], baseline: Mapping[str, Any]) -> dict[str, Any]:
@@ -176,21 +201,24 @@ def _figures(result: SweepResult, baseline: dict[str, Any], focus: dict[str, Any
     notes: dict[str, str] = {}
     has_grid = has_heatmap(result)
     if has_grid:  # the sweep drew it from the same table; `make run` need not draw it twice
-        current = is_current(result, HEATMAP_FILES)
+        current = is_current(result, HEATMAP_FILES) and not spreads  # over draws: the report's own intervals
         figures[HEATMAP] = ([directory / name for name in HEATMAP_FILES] if current
                             else draw_heatmap(result, estimates))
 
+    where = f"at {plots.policy_label(focus)}" if focus else None
     shown_curves = curves[matches(curves, focus)]
     hue = "exercise_policy" if "exercise_policy" in by else next(c for c in by if c not in focus)
     facet = "engagement_stance" if "engagement_stance" in by else None
     figures["time_to_talks"] = plots.save(
-        plots.survival_plot(shown_curves, horizon, result.start_date, hue=hue, facet=facet), directory / "time_to_talks")
+        plots.survival_plot(shown_curves, horizon, result.start_date, hue=hue, facet=facet, where=where),
+        directory / "time_to_talks")
 
     shown = contrasts[matches(contrasts, focus) & ~matches(contrasts, baseline)]
     if not shown.empty:
-        figures["contrasts_forest"] = plots.save(plots.forest_plot(shown, by, baseline, horizon), directory / "contrasts_forest")
+        figures["contrasts_forest"] = plots.save(plots.forest_plot(shown, by, baseline, horizon, where=where), directory / "contrasts_forest")
 
-    figures["testing_cost"] = plots.save(plots.testing_cost_plot(estimates[matches(estimates, focus)], by, horizon),
+    figures["testing_cost"] = plots.save(plots.testing_cost_plot(estimates[matches(estimates, focus)], by, horizon,
+                                                                 where=where),
                                          directory / "testing_cost")
     if has_grid:
         figures["talks_testing_tradeoff"] = plots.save(plots.tradeoff_plot(estimates, horizon), directory / "talks_testing_tradeoff")
@@ -277,15 +305,35 @@ def _contrasts_table(contrasts: pd.DataFrame, by: list[str]) -> str:
     talks = contrasts[contrasts["outcome"] == "talks"].set_index(by)
     tests = contrasts[contrasts["outcome"] == "tests"].set_index(by).reindex(talks.index)
     table = _lever_cells(talks.reset_index(), by)
+    if "draws" in contrasts.columns:  # over the draws (or scenarios): paired t over them
+        table["Δ P(talks) [95% CI]"] = [_interval(*v, digits=3) for v in zip(talks["difference"], talks["ci_low"],
+                                                                              talks["ci_high"])]
+        table["p"] = talks["p_value"].map(_p_value).to_numpy()
+        table["Holm p"] = talks["p_holm"].map(_p_value).to_numpy()
+        table["Δ mean tests [95% CI]"] = [_interval(*v) for v in zip(tests["difference"], tests["ci_low"], tests["ci_high"])]
+        table["p (tests)"] = tests["p_value"].map(_p_value).to_numpy()
+        table["Holm p (tests)"] = tests["p_holm"].map(_p_value).to_numpy()
+        return _markdown_table(table)
     table["Δ P(talks) [95% CI]"] = [_interval(*v, digits=3) for v in zip(talks["difference"], talks["ci_low"], talks["ci_high"])]
     table["McNemar p"] = talks["p_value"].map(_p_value).to_numpy()
+    table["Holm p"] = talks["p_holm"].map(_p_value).to_numpy()
     table["discordant pairs (policy only / baseline only)"] = [f"{f:.0f} / {g:.0f}" for f, g in zip(talks["policy_only"], talks["baseline_only"])]
     table["Δ mean tests [95% CI]"] = [_interval(*v) for v in zip(tests["difference"], tests["ci_low"], tests["ci_high"])]
     table["paired t p"] = tests["p_value"].map(_p_value).to_numpy()
+    table["Holm p (tests)"] = tests["p_holm"].map(_p_value).to_numpy()
     return _markdown_table(table)
 
 
-def _headlines(estimates: pd.DataFrame, contrasts: pd.DataFrame, baseline: dict[str, Any], by: list[str]) -> list[str]:
+def matches_any(frame: pd.DataFrame, policies: list[dict[str, Any]]) -> pd.Series:
+    """Rows of ``frame`` that match any of ``policies``."""
+    mask = pd.Series(False, index=frame.index)
+    for policy in policies:
+        mask |= matches(frame, policy)
+    return mask
+
+
+def _headlines(estimates: pd.DataFrame, contrasts: pd.DataFrame, baseline: dict[str, Any], by: list[str],
+               over: str = "draw") -> list[str]:
     talks = contrasts[contrasts["outcome"] == "talks"]
     full_baseline = set(baseline) == set(by)
     lines = []
@@ -294,15 +342,23 @@ def _headlines(estimates: pd.DataFrame, contrasts: pd.DataFrame, baseline: dict[
         lines.append(f"Baseline ({plots.policy_label(baseline)}): P(talks) "
                      f"{_interval(row['p_talks'], row['p_talks_low'], row['p_talks_high'])}, mean tests "
                      f"{_interval(row['mean_tests'], row['mean_tests_low'], row['mean_tests_high'])}.")
-    best = estimates.loc[estimates["p_talks"].idxmax()]
-    best_policy = {c: best[c] for c in by}
-    contrast = talks[matches(talks, best_policy)].iloc[0]
-    tests = contrasts[(contrasts["outcome"] == "tests") & matches(contrasts, best_policy)].iloc[0]
-    lines.append(f"Highest P(talks): {plots.policy_label(best_policy)}, "
-                 f"{_interval(best['p_talks'], best['p_talks_low'], best['p_talks_high'])}; against the baseline "
-                 f"{_interval(contrast['difference'], contrast['ci_low'], contrast['ci_high'], 3)} "
-                 f"(McNemar p {_p_value(contrast['p_value'])}), mean tests "
-                 f"{_interval(tests['difference'], tests['ci_low'], tests['ci_high'])}.")
+    test = f"paired t over the {over}s" if "draws" in contrasts.columns else "McNemar"
+    value, tied = compact.ties(estimates, "p_talks", by)
+    if len(tied) > 1:  # many policies at P = 1.00: name the tie rather than pick one of them
+        fewest_of_tied = estimates[matches_any(estimates, tied)].sort_values("mean_tests", kind="stable").iloc[0]
+        lines.append(f"Highest P(talks): {value:.2f}, a tie among {len(tied)} policies at the precision shown "
+                     f"(the compact table above marks them); of these, {plots.policy_label({c: fewest_of_tied[c] for c in by})} "
+                     f"has the fewest tests, mean {_interval(fewest_of_tied['mean_tests'], fewest_of_tied['mean_tests_low'], fewest_of_tied['mean_tests_high'])}.")
+    else:
+        best = estimates.loc[estimates["p_talks"].idxmax()]
+        best_policy = {c: best[c] for c in by}
+        contrast = talks[matches(talks, best_policy)].iloc[0]
+        tests = contrasts[(contrasts["outcome"] == "tests") & matches(contrasts, best_policy)].iloc[0]
+        lines.append(f"Highest P(talks): {plots.policy_label(best_policy)}, "
+                     f"{_interval(best['p_talks'], best['p_talks_low'], best['p_talks_high'])}; against the baseline "
+                     f"{_interval(contrast['difference'], contrast['ci_low'], contrast['ci_high'], 3)} "
+                     f"({test} p {_p_value(contrast['p_value'])}), mean tests "
+                     f"{_interval(tests['difference'], tests['ci_low'], tests['ci_high'])}.")
     fewest = estimates.loc[estimates["mean_tests"].idxmin()]
     lines.append(f"Fewest tests: {plots.policy_label({c: fewest[c] for c in by})}, mean "
                  f"{_interval(fewest['mean_tests'], fewest['mean_tests_low'], fewest['mean_tests_high'])}, "
@@ -318,17 +374,22 @@ CAPTIONS = {
     "contrasts_forest": "Paired contrasts with the baseline ({baseline}) {focus}: difference in P(talks) with "
                         "Newcombe's paired 95% interval, and in mean tests with a paired t interval; every policy "
                         "ran the baseline's replicate seeds.",
+    "contrasts_forest_over": "Paired contrasts with the baseline ({baseline}) {focus}: mean over the {draw}s of the "
+                             "difference in P(talks) and in mean tests, with 95% t intervals over the {draw}s; every "
+                             "policy ran the baseline's {draw}s and replicate seeds.",
     "testing_cost": "What each policy costs in North Korean testing {focus}: share of runs by the highest rung "
                     "tested within {horizon} weeks, and the mean number of tests with its 95% interval.",
     "talks_testing_tradeoff": "Talks against testing over the whole design: each line runs through the sanctions "
-                              "levels of one exercise policy and stance (open marker: lowest level, filled: highest).",
-    "p_talks_across_posterior": "P(US–DPRK talks within {horizon} weeks) across the calibration posterior {focus}: "
-                                "the posterior average (dot) with its 95% t interval over the draws (thick bar), "
-                                "and the central 90% of the per-draw estimates (thin bar): how far P(talks) moves "
-                                "across parameter values the record allows.",
+                              "levels of one exercise policy and stance (open marker: lowest level, filled: highest); "
+                              "thin bars are the 95% intervals of both estimates.",
+    "p_talks_across_posterior": "P(US–DPRK talks within {horizon} weeks) across {across} {focus}: "
+                                "the average (dot) with its 95% t interval over the {draw}s (thick bar), "
+                                "and the central 90% of the per-{draw} estimates (thin bar): how far P(talks) moves "
+                                "across {allowed}.",
     "trajectories_fan": "Weekly trajectories of the baseline and of the policy that differs most from it in "
-                        "P(talks) {focus} ({replicates} replicates each, re-run with the sweep's seeds): median, "
-                        "central 50% and 90% of runs.",
+                        "P(talks) {focus} ({replicates} replicates each, re-run with the sweep's seeds): the share of "
+                        "runs with US–DPRK talks under way (top row), then the median, central 50% and 90% of runs "
+                        "of each series (a log axis where the values span decades).",
 }
 
 
@@ -339,12 +400,18 @@ def _markdown(result: SweepResult, baseline: dict[str, Any], focus: dict[str, An
     start = f"{result.start_date.day} {result.start_date:%B %Y}"
     fields = {"horizon": horizon, "baseline": plots.policy_label(baseline),
               "focus": f"at {plots.policy_label(focus)}" if focus else "for every policy",
-              "replicates": min(FAN_REPLICATES, manifest["replicates"])}
+              "replicates": min(FAN_REPLICATES, manifest["replicates"]),
+              **({"across": "the calibration posterior", "draw": "draw", "allowed": "parameter values the record allows"}
+                 if prov["experiment"].get("posterior") else
+                 {"across": "the scenarios of the uncertainties", "draw": "scenario",
+                  "allowed": "the ranges of the config's [uncertainties]"})}
     experiment = prov["experiment"]
+    over = "draw" if experiment.get("posterior") else "scenario"
     lines = [
         f"# Report: {result.name}",
         "",
         *([f"_{experiment['description']}_", ""] if experiment.get("description") else []),
+        *([compact.markdown(estimates, by, horizon), ""] if "sanctions_level" in by or len(by) > 1 else []),
         f"**How to read this.** Each policy ran {manifest['replicates']} replicate{'s' if manifest['replicates'] != 1 else ''} "
         f"of {horizon} weeks from {start}"
         + (f" in each of {experiment['samples']} scenarios of the uncertainties" if experiment.get("uncertainties") else "")
@@ -352,9 +419,16 @@ def _markdown(result: SweepResult, baseline: dict[str, Any], focus: dict[str, An
         + "; "
         "every policy ran the same replicate seeds (common random numbers), so policies are compared pair by pair. "
         "Brackets are 95% confidence intervals: Wilson for probabilities, Kaplan–Meier (runs without talks "
-        f"censored at week {horizon}) for median weeks, t for mean tests; Newcombe's paired interval with the "
-        "exact McNemar test for differences in P(talks), and the paired t interval and test for differences in "
-        "mean tests. \"Talks\" means US–DPRK talks (stage 2 or higher) began within the horizon.",
+        f"censored at week {horizon}) for median weeks; "
+        + (f"for P(talks), mean tests and the contrasts with the baseline, means over the {over}s with t intervals "
+           f"over them (paired by {over} and seeds for the contrasts), which count the spread across the {over}s as "
+           "well as the runs' chance (pooled intervals would treat every run as independent); the other columns are "
+           "pooled over the runs." if spreads else
+           "quasi-Poisson (overdispersion-scaled exact Poisson) for mean tests, which are skewed low counts where a "
+           "t interval undercovers; Newcombe's paired interval with the exact McNemar test for differences in "
+           "P(talks), and the paired t "
+           "interval and test for differences in mean tests.")
+        + " \"Talks\" means US–DPRK talks (stage 2 or higher) began within the horizon.",
         "",
         f"**Baseline for the contrasts:** {plots.policy_label(baseline)}"
         + ("" if set(baseline) == set(by) else
@@ -363,14 +437,16 @@ def _markdown(result: SweepResult, baseline: dict[str, Any], focus: dict[str, An
         "",
         "## At a glance",
         "",
-        *_headlines(estimates, contrasts, baseline, by),
+        *_headlines(estimates, contrasts, baseline, by, over),
         "",
         "## Figures",
         "",
     ]
     for name, paths in figures.items():
         png = next(p for p in paths if p.suffix == ".png")
-        caption = CAPTIONS[name].format(**fields)
+        caption = CAPTIONS[name + "_over" if name == "contrasts_forest" and spreads else name].format(**fields)
+        if name == HEATMAP and spreads:
+            caption = caption.replace("its 95% Wilson interval", f"its 95% t interval over the {over}s")
         if name == "time_to_talks" and {"as_scheduled", "suspended_during_talks"} <= set(result.levers.get("exercise_policy", [])):
             caption += (" \"Suspended in talks\" holds the exercises as scheduled until talks begin, so its curves "
                         "coincide with \"as scheduled\".")
@@ -382,9 +458,15 @@ def _markdown(result: SweepResult, baseline: dict[str, Any], focus: dict[str, An
         _estimates_table(estimates, by, horizon),
         "",
         *_posterior_section(result, by, spreads),
+        *_robustness_section(result, by),
         f"## Contrasts with the baseline ({plots.policy_label(baseline)})",
         "",
-        "Δ is the policy minus the baseline on the same replicates; the baseline itself shows 0.",
+        ("Δ is the mean over the " + over + "s of the policy minus the baseline in each " + over + " (same seeds); "
+         if spreads else "Δ is the policy minus the baseline on the same replicates; ")
+        + "the baseline itself shows 0. With "
+        f"{int((contrasts['outcome'] == 'talks').sum()) - 1} contrasts per outcome some unadjusted p-values fall "
+        "below 0.05 by chance alone: the Holm columns adjust them over the contrasts of each outcome (family-wise "
+        "error rate; reject where Holm p < 0.05).",
         "",
         _contrasts_table(contrasts, by),
         "",
@@ -394,6 +476,22 @@ def _markdown(result: SweepResult, baseline: dict[str, Any], focus: dict[str, An
         "",
     ]
     return "\n".join(lines)
+
+
+def _robustness_section(result: SweepResult, by: list[str]) -> list[str]:
+    """For a sweep over scenarios with several policies: the robust ranking by P(talks) and by
+    mean tests (regret per draw, share best, paired comparisons with the most robust policy);
+    the full tables go to robust_<outcome>.csv."""
+    if "scenario" not in result.rows.columns or len(result.rows[by].drop_duplicates()) < 2:
+        return []
+    lines = []
+    for outcome, larger in (("talks", True), ("tests", False)):
+        unit = "draw" if result.provenance["experiment"].get("posterior") else "scenario"
+        text, tables = robustness.section(result.rows, by, outcome, larger_is_better=larger, horizon=result.horizon,
+                                          unit=unit)
+        atomic_write_text(result.directory / f"robust_{outcome}.csv", tables["regret"].to_csv(index=False))
+        lines += [text, ""]
+    return lines
 
 
 def _provenance(result: SweepResult) -> list[str]:

@@ -1,0 +1,114 @@
+"""The answer on one screen: a compact table of the per-policy estimates.
+
+One row per exercise policy and engagement stance (the levers other than the sanctions level),
+and for a few sanctions levels (the lowest, the middle and the highest of the design) P(talks
+within the horizon), the median weeks to talks and the mean number of tests, plus any other
+``p_<event>`` columns asked for (the version-2 outcomes such as summit or deal, when the table
+has them). The best value of each column is marked, and when several policies share it at the
+precision shown they are named as tied rather than one of them picked.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+OPTIONAL_EVENTS = ("p_summit", "p_deal")
+"""Columns shown when the estimates table has them (outcomes of later model versions)."""
+
+
+def shown_levels(values: Sequence[float], most: int = 3) -> list[float]:
+    """Up to ``most`` sanctions levels of the design: the lowest, the middle and the highest."""
+    levels = sorted(set(values))
+    if len(levels) <= most:
+        return levels
+    return [levels[0], levels[len(levels) // 2], levels[-1]]
+
+
+def _fmt(value: float, digits: int) -> str:
+    return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
+
+
+def _label(value: Any) -> str:
+    return str(value).replace("_", " ").replace("pressure and engagement", "pressure + engagement")
+
+
+def ties(table: pd.DataFrame, column: str, by: Sequence[str], digits: int = 2, larger: bool = True) -> tuple[float, list[dict]]:
+    """The best value of ``column`` at ``digits`` decimals and every policy that has it (a tie at
+    the precision shown is named as a tie)."""
+    rounded = table[column].round(digits)
+    best = rounded.max() if larger else rounded.min()
+    tied = table[rounded == best]
+    return float(best), [dict(zip(by, row)) for row in tied[list(by)].itertuples(index=False)]
+
+
+def one_screen(table: pd.DataFrame, by: Sequence[str], horizon: int) -> tuple[pd.DataFrame, list[str]]:
+    """The compact table (cells as text) and notes naming ties, from the estimates table
+    (:func:`experiments.analysis.summarise` by the levers)."""
+    by = list(by)
+    rows_by = [c for c in by if c != "sanctions_level"]
+    levels = shown_levels(table["sanctions_level"]) if "sanctions_level" in by else [None]
+    extra = [c for c in OPTIONAL_EVENTS if c in table.columns]
+    metrics = [("p_talks", "P(talks)", 2, True), ("median_weeks_to_talks", "median wk", 0, False),
+               ("mean_tests", "tests", 1, False), *[(c, f"P({c[2:]})", 2, True) for c in extra]]
+    keys = table[rows_by].drop_duplicates() if rows_by else pd.DataFrame(index=[0])
+    out = pd.DataFrame({_pretty(c): [_label(v) for v in keys[c]] for c in rows_by})
+    notes = []
+    for level in levels:
+        part = table if level is None else table[table["sanctions_level"] == level]
+        where = "" if level is None else f"sanctions {level:g}: "
+        part = keys.merge(part, on=rows_by, how="left") if rows_by else part
+        columns = []
+        for column, title, digits, larger in metrics:
+            cells = [_fmt(v, digits) for v in part[column]]
+            if column == "median_weeks_to_talks":
+                cells = [f">{horizon}" if c == "–" else c for c in cells]
+            values = part[column]
+            if values.notna().any() and rows_by:
+                best, tied = ties(part, column, rows_by, digits, larger)
+                marks = values.round(digits) == best
+                cells = [f"**{c}**" if m else c for c, m in zip(cells, marks)]
+                if column in ("p_talks", *extra) and len(tied) > 1:
+                    names = "; ".join(", ".join(_label(v) for v in policy.values()) for policy in tied)
+                    notes.append(f"{where}{len(tied)} policies tie at the highest {title} ({best:.{digits}f}): {names}.")
+            columns.append(cells)
+        header = "P(talks) · median wk · tests" if level is None else f"sanctions {level:g}"
+        out[header] = [" · ".join(parts) for parts in zip(*columns)]
+    return out, notes
+
+
+def _pretty(column: str) -> str:
+    return {"exercise_policy": "exercises", "engagement_stance": "stance"}.get(column, column.replace("_", " "))
+
+
+def caption(horizon: int, extra: Sequence[str] = ()) -> str:
+    """What the cells of the compact table are."""
+    return (f"Each cell: P(US–DPRK talks within {horizon} weeks) · Kaplan–Meier median weeks to talks (>{horizon}: "
+            f"fewer than half the runs reach talks) · mean tests within {horizon} weeks"
+            + "".join(f" · P({c[2:]})" for c in extra) + ". Best of each column marked; intervals in the full table.")
+
+
+def markdown(table: pd.DataFrame, by: Sequence[str], horizon: int) -> str:
+    """:func:`one_screen` as a Markdown table with its notes (bold: the best of each column)."""
+    frame, notes = one_screen(table, by, horizon)
+    lines = [caption(horizon, [c for c in OPTIONAL_EVENTS if c in table.columns]), "", "| " + " | ".join(frame.columns) + " |", "|" + "---|" * len(frame.columns)]
+    lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    if notes:
+        lines += ["", *[f"* {n}" for n in notes]]
+    return "\n".join(lines)
+
+
+def text(table: pd.DataFrame, by: Sequence[str], horizon: int) -> str:
+    """:func:`one_screen` as plain text for a terminal (the best of each column marked with *)."""
+    frame, notes = one_screen(table, by, horizon)
+    frame = frame.map(lambda v: _star(v) if isinstance(v, str) else v)
+    extra = [c for c in OPTIONAL_EVENTS if c in table.columns]
+    return "\n".join([caption(horizon, extra).replace("marked", "marked *"), frame.to_string(index=False), *notes])
+
+
+def _star(cell: str) -> str:
+    """Markdown bold (the best value) as a trailing star, for plain text."""
+    return " · ".join(p.replace("**", "") + "*" if p.startswith("**") else p for p in cell.split(" · "))
