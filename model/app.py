@@ -118,7 +118,8 @@ class AppModel(EscalationModel):
     Otherwise the run is exactly ``EscalationModel(params, rng=seed)``.
     """
 
-    def __init__(self, rng: int | str | None = DEFAULT_SEED, **values: Any) -> None:
+    def __init__(self, rng: int | str | None = DEFAULT_SEED, scenario: Any = None, **values: Any) -> None:
+        # Mesa's Reset passes its default ``scenario`` too; every parameter comes from the table.
         self.input_error: str | None = None
         try:
             seed = _parse_seed(rng)
@@ -168,9 +169,16 @@ def series_dtypes() -> dict[str, Any]:
 
 def weekly_series(model: EscalationModel) -> pd.DataFrame:
     """The run's weekly series so far (``week`` and every series; no rows before the first step)."""
-    if model.steps == 0:
+    if weeks_run(model) == 0:
         return pd.DataFrame({c: pd.Series(dtype=t) for c, t in series_dtypes().items()})
     return model.trajectory()
+
+
+def weeks_run(model: EscalationModel) -> int:
+    """Weeks the model has simulated (Mesa counts a call of ``step`` even when :class:`AppModel`
+    refuses to run one, so count the weeks collected)."""
+    collected = model.datacollector.model_vars if model.datacollector is not None else {}
+    return len(next(iter(collected.values()), []))
 
 
 def _is_count(dtype: Any) -> bool:
@@ -293,7 +301,7 @@ def RunStatus(model: AppModel):
         solara.Error(f"bad input: {model.input_error}; nothing runs until it is fixed (then press Reset)")
     changed = model.params.changed()
     solara.Markdown(
-        f"**Week {model.steps}** &nbsp; seed {model.seed} &nbsp; "
+        f"**Week {weeks_run(model)}** &nbsp; seed {model.seed} &nbsp; "
         + ("parameters changed from the table's defaults: " + ", ".join(f"`{k}={_number(v)}`" for k, v in changed.items())
            if changed else "all parameters at the table's defaults")
         + "\n\nNew control values apply on **Reset**; **Step** advances one week."
@@ -307,7 +315,7 @@ def EventLog(model: AppModel):
     found = events(weekly_series(model), model.forgone)
     with solara.Card("Event log"):
         if not found:
-            solara.Text("no events yet" if model.steps else "step the model to see its events")
+            solara.Text("no events yet" if weeks_run(model) else "step the model to see its events")
         else:
             solara.Markdown("\n".join(f"- week {w}: {text}" for w, text in reversed(found)),
                             style={"max-height": "300px", "overflow-y": "auto"})
@@ -320,7 +328,7 @@ def Outcomes(model: AppModel):
     outcomes = model.outcomes()
     rows = "\n".join(f"| {k} | {'-' if isinstance(v, float) and math.isnan(v) else _number(v)} |"
                      for k, v in outcomes.items())
-    with solara.Card(f"Outcomes after {model.steps} weeks"):
+    with solara.Card(f"Outcomes after {weeks_run(model)} weeks"):
         solara.Markdown("| outcome | value |\n|---|---|\n" + rows, style={"max-height": "300px", "overflow-y": "auto"})
 
 
