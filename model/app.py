@@ -50,11 +50,10 @@ CONTROL_KINDS = ("lever", "uncertainty")
 """Kinds of parameter that get a control; the constants (structure, dates) keep their defaults."""
 
 SIDEBAR_CSS = """
-.v-navigation-drawer--open { width: 480px !important; }
-.v-main:has(~ .v-navigation-drawer--open), .v-navigation-drawer--open ~ .v-main { padding-left: 480px !important; }
-.v-navigation-drawer .v-input__slider .v-label { flex: 0 0 58%; white-space: normal; font-size: 13px; }
+.v-navigation-drawer .v-input__slider .v-label { flex: 0 0 60%; white-space: normal; font-size: 12px; }
 """
-"""A wider sidebar, so that the long labels (unit, range, default) leave room for the sliders."""
+"""Slider labels wrap within 60% of the sidebar, so that the long labels (unit, range, default)
+leave room for the sliders."""
 
 SLIDER_STEPS = 100
 """A float slider moves in steps of about 1/100 of its range (a power of ten)."""

@@ -3,6 +3,7 @@ the render context's ``find``): the one-run page (model/app.py) and the sweep pa
 (experiments/app/sweep.py). The browser test is tests/test_app_browser.py."""
 
 import shutil
+import socket
 
 import ipyvuetify as v
 import ipywidgets as widgets
@@ -10,8 +11,8 @@ import pandas as pd
 import pytest
 import solara
 
-from conftest import run_cli
-from experiments import analysis
+from conftest import assert_one_line_error, run_cli
+from experiments import analysis, plots
 from experiments.app import sweep
 from model import app
 from model.model import TRAJECTORY_COLUMNS, EscalationModel
@@ -55,6 +56,11 @@ def every(rc, cls) -> list:
         elif isinstance(item, dict):
             queue.extend(item.values())
     return found
+
+
+def titles_of(rc) -> str:
+    """The titles of the page's cards, joined."""
+    return " | ".join(str(w.children[0]) for w in every(rc, v.CardTitle) if w.children)
 
 
 def page_text(rc) -> str:
@@ -206,24 +212,78 @@ def test_sweep_page_shows_the_stored_estimates_and_the_chosen_policys_contrast(s
     result = analysis.load(smoke_results)
     by = list(result.levers)
     baseline = analysis.default_baseline(result.levers)
-    # choose another policy: exercises suspended, otherwise the baseline
-    rc.find(v.Select, label="exercise_policy").widgets[0].v_model = "suspended"
-    policy = {**baseline, "exercise_policy": "suspended"}
+    view = sweep.SweepView(sweep.load_sweep(smoke_results))
+    opened = view.default_policy()
+    assert opened != baseline and plots.policy_label(opened) in titles_of(rc)
+    # choose another policy in the page: exercises as scheduled, the other levers as opened
+    rc.find(v.Select, label="exercise_policy").widgets[0].v_model = "as_scheduled"
+    policy = {**opened, "exercise_policy": "as_scheduled"}
+    assert f"Testing cost: {plots.policy_label(policy)}" in titles_of(rc)
     expected = pd.concat([analysis.paired_contrasts(result.rows, baseline, by, o) for o in ("talks", "tests")])
     expected = expected[analysis.matches(expected, policy)]
-    view = sweep.SweepView(sweep.load_sweep(smoke_results))
     got = view.contrasts(policy, baseline)
     pd.testing.assert_frame_equal(got.reset_index(drop=True), expected.reset_index(drop=True))
     cost = view.testing_cost(policy)
     assert cost["n"].item() == analysis.matches(result.rows, policy).sum()
     assert cost["mean_tests"].item() == result.rows[analysis.matches(result.rows, policy)]["tests"].mean()
-    titles = " | ".join(str(w.children[0]) for w in every(rc, v.CardTitle) if w.children)
+    titles = titles_of(rc)
     assert "P(talks) with 95% intervals" in titles
-    assert "Paired contrast with the baseline" in titles and "Testing cost" in titles and "Time to talks" in titles
-    assert "suspended" in titles.split("Testing cost")[1].split("|")[0]  # the chosen policy is the one shown
+    assert "Paired contrast with the baseline" in titles and "Time to talks" in titles
     assert sorted(p.stat().st_mtime_ns for p in smoke_results.rglob("*")) == before  # read, never written
 
 
-def test_posterior_spread_only_for_posterior_sweeps(smoke_results):
+TINY_POSTERIOR = """
+[experiment]
+name = "tiny_posterior"
+weeks = 12
+replicates = 4
+seed = 5
+engine = "batched"
+[levers]
+exercise_policy = ["as_scheduled", "suspended"]
+engagement_stance = ["pressure_first", "pressure_and_engagement"]
+[posterior]
+samples = 5
+"""
+
+
+@pytest.fixture(scope="module")
+def posterior_results(tmp_path_factory):
+    """A tiny sweep over 5 draws of the installed calibration posterior (4 runs per draw)."""
+    from experiments.config import load_experiment
+    from experiments.runner import run_sweep
+
+    folder = tmp_path_factory.mktemp("posterior")
+    config = folder / "tiny_posterior.toml"
+    config.write_text(TINY_POSTERIOR)
+    run_sweep(load_experiment(config), folder / "out", workers=1, progress=False)
+    return folder / "out"
+
+
+def test_posterior_spread_only_for_posterior_sweeps(smoke_results, posterior_results):
     view = sweep.SweepView(sweep.load_sweep(smoke_results))
     assert not view.is_posterior and view.posterior_spread() is None and view.posterior_png() is None
+
+    view = sweep.SweepView(sweep.load_sweep(posterior_results))
+    assert view.is_posterior
+    expected = analysis.posterior_spread(view.result.rows, view.by, "talks")
+    pd.testing.assert_frame_equal(view.posterior_spread(), expected)
+    assert (expected["draws"] == 5).all() and (expected["runs_per_draw"] == 4).all()
+    assert view.heatmap_png() is None  # no sanctions lever: the page shows the table only
+    rc = solara.render(sweep.SweepPage(results=str(posterior_results)), handle_error=False)[1]
+    assert "Across the posterior" in titles_of(rc) and not rc.find(v.Alert).widgets
+
+
+# ---------------------------------------------------------------------------------------------
+# the command
+# ---------------------------------------------------------------------------------------------
+
+
+def test_app_command_refuses_a_bad_or_busy_port_in_one_line():
+    assert_one_line_error(run_cli("app", "--port", "70000"), "--port", "0 to 65535")
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert_one_line_error(run_cli("app", "--port", str(port)), f"port {port} on 127.0.0.1 is in use", "--port")
+    assert "from model.app import page" in run_cli("app", "--help").stdout

@@ -32,6 +32,11 @@ def _port(text: str) -> int:
 
 def free_port(port: int = 0) -> int:
     """``port`` if it is free on 127.0.0.1 (0: any free port); :class:`UserError` if it is taken."""
+    if port:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as client:
+            client.settimeout(1)
+            if client.connect_ex((HOST, port)) == 0:  # something listens there (another server, say)
+                raise UserError(f"port {port} on {HOST} is in use; choose another with --port (0 picks a free one)")
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds (TIME_WAIT is free)
         try:

@@ -113,7 +113,13 @@ class SweepView:
         return png(plots.p_talks_heatmap(self.summary, horizon=self.result.horizon))
 
     def default_baseline(self) -> dict[str, Any]:
+        """The report's default baseline (:func:`analysis.default_baseline`)."""
         return analysis.default_baseline(self.levers)
+
+    def default_policy(self) -> dict[str, Any]:
+        """The policy the page opens with: the last value of each lever in the config (the
+        sanctions level at its highest, as in the baseline), so that it differs from the baseline."""
+        return {name: (max(values) if name == "sanctions_level" else values[-1]) for name, values in self.levers.items()}
 
     def _rows_of(self, policy: Mapping[str, Any]) -> pd.DataFrame:
         rows = self.result.rows
@@ -205,8 +211,8 @@ def SweepPage(results: str | None = None):
 
     def reset_choices():
         if view is not None:
-            policy.set(dict(view.default_baseline()))
-            baseline.set(dict(view.default_baseline()))
+            policy.set(view.default_policy())
+            baseline.set(view.default_baseline())
 
     solara.use_effect(reset_choices, [view])
     heatmap = solara.use_memo(lambda: view.heatmap_png() if view is not None else None, [view])
