@@ -287,3 +287,17 @@ def test_app_command_refuses_a_bad_or_busy_port_in_one_line():
         port = busy.getsockname()[1]
         assert_one_line_error(run_cli("app", "--port", str(port)), f"port {port} on 127.0.0.1 is in use", "--port")
     assert "from model.app import page" in run_cli("app", "--help").stdout
+
+
+def test_the_notebook_page_renders():
+    """`from model.app import page; page` (the README's notebook recipe) is an element that renders
+    with its controls (Jupyter puts the sidebar of an app layout in a dialog)."""
+
+    @solara.component
+    def Notebook():
+        with solara.AppLayout():
+            app.Page()
+
+    assert app.page.component is app.Page  # `page` is this component's element
+    rc = solara.render(Notebook(), handle_error=False)[1]
+    assert [b.children for b in rc.find(v.Btn).widgets if b.children in (["Reset"], ["Step"])] == [["Reset"], ["Step"]]
