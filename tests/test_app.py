@@ -12,7 +12,8 @@ import pytest
 import solara
 
 from conftest import assert_one_line_error, run_cli
-from experiments import analysis, plots
+from experiments import analysis
+from experiments.analysis import plots
 from experiments.app import sweep
 from model import app
 from model.model import TRAJECTORY_COLUMNS, EscalationModel
@@ -250,8 +251,8 @@ samples = 5
 @pytest.fixture(scope="module")
 def posterior_results(tmp_path_factory):
     """A tiny sweep over 5 draws of the installed calibration posterior (4 runs per draw)."""
-    from experiments.config import load_experiment
-    from experiments.runner import run_sweep
+    from experiments.sweep.config import load_experiment
+    from experiments.sweep.runner import run_sweep
 
     folder = tmp_path_factory.mktemp("posterior")
     config = folder / "tiny_posterior.toml"

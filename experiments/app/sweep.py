@@ -28,18 +28,17 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import solara
 
-from .. import analysis, plots
+from .. import analysis
+from ..analysis import plots
+from ..analysis.estimates import GRID_LEVERS
 from ..errors import UserError
-from ..results import SweepResult
-from ..summary import summarise
+from ..sweep.results import SweepResult
 
 RESULTS_ENV = "ESCALATION_RESULTS"
 """Environment variable through which ``escalation app --results DIR`` names the directory the
 page opens with."""
 DEFAULT_RESULTS = "results/policy_grid"
 """The directory the page opens with otherwise (where ``make run`` writes)."""
-HEATMAP_LEVERS = {"sanctions_level", "exercise_policy", "engagement_stance"}
-"""Levers the heatmap needs (other designs get the table only)."""
 
 
 def load_sweep(directory: str | Path) -> SweepResult:
@@ -97,8 +96,8 @@ class SweepView:
 
     @cached_property
     def summary(self) -> pd.DataFrame:
-        """Per policy: P(talks) and the other estimates with their intervals (:func:`summarise`)."""
-        return summarise(self.result.rows, self.by, self.result.horizon)
+        """Per policy: P(talks) and the other estimates with their intervals (:func:`analysis.summarise`)."""
+        return analysis.summarise(self.result.rows, self.by, self.result.horizon)
 
     def estimates_table(self) -> pd.DataFrame:
         """The summary's main columns, rounded for the page."""
@@ -108,7 +107,7 @@ class SweepView:
 
     def heatmap_png(self) -> bytes | None:
         """The P(talks) heatmap with intervals, or None when the design lacks its levers."""
-        if not HEATMAP_LEVERS <= set(self.summary.columns):
+        if not set(GRID_LEVERS) <= set(self.summary.columns):
             return None
         return png(plots.p_talks_heatmap(self.summary, horizon=self.result.horizon))
 
