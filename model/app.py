@@ -7,7 +7,7 @@ nothing is written per variable:
   per uncertainty, a slider over the table's range (a list for the categorical levers, a
   checkbox for switches), starting at the table's default, labelled with its unit, allowed
   values and default; plus the seed. As in every Mesa app, new values apply on **Reset**;
-* the plots show every weekly series the model collects (:data:`model.model.TRAJECTORY_COLUMNS`),
+* the plots show every weekly series the model collects (:data:`model.week.SERIES`),
   grouped by :func:`series_groups` (count-valued series together, trust on a log scale, series
   sharing their first word together, the rest together);
 * the event log (:func:`events`) reads the same series week by week; the outcomes are
@@ -38,9 +38,9 @@ from matplotlib.figure import Figure
 from mesa.visualization import SolaraViz
 from mesa.visualization.utils import update_counter
 
-from .model import TRAJECTORY_COLUMNS, EscalationModel
+from .model import EscalationModel
+from .week import SERIES
 from .params import TABLE, Parameter, ParameterError, Params
-from .params import levers as lever_names
 from .policies import forgone_exercise
 
 DEFAULT_SEED = 1
@@ -184,7 +184,7 @@ def _is_count(dtype: Any) -> bool:
     return pd.api.types.is_integer_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)
 
 
-def series_groups(columns: Sequence[str] = TRAJECTORY_COLUMNS, dtypes: Mapping[str, Any] | None = None) -> dict[str, list[str]]:
+def series_groups(columns: Sequence[str] = tuple(SERIES), dtypes: Mapping[str, Any] | None = None) -> dict[str, list[str]]:
     """The weekly series grouped for plotting, by rule (so new series find a place by themselves):
 
     * series with integer values (stages, counts, rungs) together, drawn as steps;
@@ -238,38 +238,44 @@ def series_figure(frame: pd.DataFrame, title: str, columns: Sequence[str]) -> Fi
     return fig
 
 
-def events(frame: pd.DataFrame, forgone: Mapping[int, float] | None = None,
-           levers: Sequence[str] = tuple(lever_names())) -> list[tuple[int, str]]:
-    """The run's events, week by week, read from its weekly series: tests (with their rung);
-    every change of an integer-valued series (the talks stage and the like); every change of a
-    series named after a lever (a new sanctions package raises ``sanctions_level``); and,
-    from ``forgone`` (week -> intensity, :attr:`AppModel.forgone`), the weeks whose standard
-    exercise was suspended, scaled down or delayed (one event per stretch of weeks). Returns ``(week, text)`` pairs in order."""
+JUMP = 0.01
+"""A float series' change counts as an event when it leaves a plateau (the same value the two
+weeks before) by more than this share of its value (a new sanctions package, an exercise season
+starting or ending), so that series drifting week by week are not logged."""
+
+
+def events(frame: pd.DataFrame, forgone: Mapping[int, float] | None = None) -> list[tuple[int, str]]:
+    """The run's events, week by week, read from its weekly series by rule (nothing is written
+    per series): tests with their rung; every change of an integer-valued series (the talks
+    stage, and any stage or count a model version adds); every jump of a float series off a
+    plateau (:data:`JUMP`: sanctions packages, exercise seasons); and, from ``forgone`` (week ->
+    intensity, :attr:`AppModel.forgone`), each stretch of weeks whose standard exercise was
+    suspended, scaled down or delayed. Returns ``(week, text)`` pairs in order."""
     out: list[tuple[int, str]] = []
     forgone = forgone or {}
-    previous: dict[str, Any] | None = None
-    for row in frame.to_dict("records"):
+    rows = frame.to_dict("records")
+    counts = [c for c in frame.columns if c not in ("week", "tests", "test_rung") and _is_count(frame[c].dtype)]
+    floats = [c for c in frame.columns if c != "week" and c not in counts and not _is_count(frame[c].dtype)]
+    for i, row in enumerate(rows):
         week = int(row["week"])
         if row.get("tests", 0) > 0:
             rung = f" at rung {int(row['test_rung'])}" if "test_rung" in row else ""
             out.append((week, f"{int(row['tests'])} test{'s' if row['tests'] > 1 else ''}{rung}"))
-        for column in frame.columns:
-            if column in ("week", "tests", "test_rung"):
-                continue
-            if column in levers:
-                if previous is not None and row[column] != previous[column]:
-                    out.append((week, f"{column}: {_number(previous[column])} -> {_number(row[column])}"))
-            elif _is_count(frame[column].dtype):
-                before = 0 if previous is None else previous[column]
-                if row[column] != before:
-                    out.append((week, f"{column}: {_number(before)} -> {_number(row[column])}"))
+        for column in counts:
+            before = rows[i - 1][column] if i else 0
+            if row[column] != before:
+                out.append((week, f"{column}: {_number(before)} -> {_number(row[column])}"))
+        if i >= 2:
+            for column in floats:
+                a, b, now = rows[i - 2][column], rows[i - 1][column], row[column]
+                if a == b and abs(now - b) > JUMP * max(abs(b), abs(now)):
+                    out.append((week, f"{column}: {_number(b)} -> {_number(now)}"))
         if week in forgone and week - 1 not in forgone:
             end = week
             while end + 1 in forgone:
                 end += 1
             span = f"week {week}" if end == week else f"weeks {week}-{end}"
             out.append((week, f"standard exercise forgone ({span}; suspended, scaled down or delayed)"))
-        previous = row
     return out
 
 
