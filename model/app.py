@@ -41,7 +41,6 @@ from mesa.visualization.utils import update_counter
 from .model import EscalationModel
 from .week import SERIES
 from .params import TABLE, Parameter, ParameterError, Params
-from .policies import forgone_exercise
 
 DEFAULT_SEED = 1
 """Seed of the run the page opens with (as ``escalation run``'s default)."""
@@ -128,18 +127,19 @@ class AppModel(EscalationModel):
             seed, params = DEFAULT_SEED, Params()
         super().__init__(params, rng=seed)
         self.running = self.input_error is None
-        self.forgone: dict[int, float] = {}
-        """Week -> intensity of the standard calendar's exercise not held that week (when any)."""
+        self.forgone: dict[int, tuple[float, float]] = {}
+        """Week -> (standard intensity, held intensity) for the weeks whose exercise of the
+        standard calendar was not held in full (suspended, scaled down or delayed)."""
 
     def step(self) -> None:
-        """One week of :class:`EscalationModel` (nothing while the input is bad); notes an
-        exercise of the standard calendar that was forgone (suspended, scaled down, delayed)."""
+        """One week of :class:`EscalationModel` (nothing while the input is bad); notes a week
+        whose held exercise fell short of the standard calendar's."""
         if self.input_error is None:
-            standard = self.levers.week(self.steps)["standard_exercise"]
+            standard = float(self.levers.week(self.steps)["standard_exercise"])
             super().step()
-            forgone = float(forgone_exercise(standard, self.exercise_intensity))
-            if forgone > 0:
-                self.forgone[self.steps] = forgone
+            held = float(self.exercise_intensity)
+            if held < standard:
+                self.forgone[self.steps] = (standard, held)
 
 
 def _parse_seed(text: int | str | None) -> int:
@@ -244,13 +244,13 @@ weeks before) by more than this share of its value (a new sanctions package, an 
 starting or ending), so that series drifting week by week are not logged."""
 
 
-def events(frame: pd.DataFrame, forgone: Mapping[int, float] | None = None) -> list[tuple[int, str]]:
+def events(frame: pd.DataFrame, forgone: Mapping[int, Any] | None = None) -> list[tuple[int, str]]:
     """The run's events, week by week, read from its weekly series by rule (nothing is written
     per series): tests with their rung; every change of an integer-valued series (the talks
     stage, and any stage or count a model version adds); every jump of a float series off a
-    plateau (:data:`JUMP`: sanctions packages, exercise seasons); and, from ``forgone`` (week ->
-    intensity, :attr:`AppModel.forgone`), each stretch of weeks whose standard exercise was
-    suspended, scaled down or delayed. Returns ``(week, text)`` pairs in order."""
+    plateau (:data:`JUMP`: sanctions packages, exercise seasons); and, from ``forgone`` (the weeks
+    of :attr:`AppModel.forgone`), each stretch of weeks whose standard exercise was not held in
+    full (suspended, scaled down or delayed). Returns ``(week, text)`` pairs in order."""
     out: list[tuple[int, str]] = []
     forgone = forgone or {}
     rows = frame.to_dict("records")
@@ -275,7 +275,7 @@ def events(frame: pd.DataFrame, forgone: Mapping[int, float] | None = None) -> l
             while end + 1 in forgone:
                 end += 1
             span = f"week {week}" if end == week else f"weeks {week}-{end}"
-            out.append((week, f"standard exercise forgone ({span}; suspended, scaled down or delayed)"))
+            out.append((week, f"standard exercise not held in full ({span}; suspended, scaled down or delayed)"))
     return out
 
 
