@@ -19,7 +19,7 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -85,6 +85,7 @@ class SweepView:
     """What the page shows for one results directory; every table is computed from the stored rows."""
 
     result: SweepResult
+    _contrasts: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def by(self) -> list[str]:
@@ -136,12 +137,20 @@ class SweepView:
         """The policy's testing cost (mean tests with its interval, P(any test), highest rungs)."""
         return analysis.testing_cost(self._rows_of(policy), self.by)
 
+    def all_contrasts(self, baseline: Mapping[str, Any]) -> pd.DataFrame:
+        """Every policy minus the baseline on the same replicates, for P(talks) and mean tests,
+        as the report computes them (its multiplicity adjustments count every policy); kept per
+        baseline, so that choosing another policy only filters."""
+        key = tuple(sorted(baseline.items(), key=lambda item: item[0]))
+        if key not in self._contrasts:
+            rows = self.result.rows
+            self._contrasts[key] = pd.concat([analysis.paired_contrasts(rows, baseline, self.by, outcome)
+                                              for outcome in ("talks", "tests")], ignore_index=True)
+        return self._contrasts[key]
+
     def contrasts(self, policy: Mapping[str, Any], baseline: Mapping[str, Any]) -> pd.DataFrame:
-        """The policy minus the baseline on the same replicates, for P(talks) and mean tests."""
-        rows = self.result.rows
-        keep = analysis.matches(rows, policy) | analysis.matches(rows, baseline)
-        table = pd.concat([analysis.paired_contrasts(rows[keep], baseline, self.by, outcome)
-                           for outcome in ("talks", "tests")], ignore_index=True)
+        """The chosen policy's rows of :meth:`all_contrasts`."""
+        table = self.all_contrasts(baseline)
         return table[analysis.matches(table, policy)]
 
     @property
@@ -195,8 +204,9 @@ def PolicyDetails(view: SweepView, policy: dict, baseline: dict):
                                "p_nuclear_test", "median_highest_rung"]].round(3), items_per_page=5)
     with solara.Card(f"Paired contrast with the baseline ({plots.policy_label(baseline)})"):
         contrast = view.contrasts(policy, baseline)
-        solara.DataFrame(contrast[["outcome", "n_pairs", "policy_estimate", "baseline_estimate", "difference",
-                                   "ci_low", "ci_high", "p_value"]].round(4), items_per_page=5)
+        columns = ["outcome", "n_pairs", "policy_estimate", "baseline_estimate", "difference", "ci_low", "ci_high",
+                   "p_value", "p_holm"]
+        solara.DataFrame(contrast[[c for c in columns if c in contrast]].round(4), items_per_page=5)
 
 
 @solara.component
