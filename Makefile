@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 CONFIG ?= experiments/configs/policy_grid.toml
 OUT    ?= results/policy_grid
 
-.PHONY: run test test-all bench venv clean
+.PHONY: run test test-all bench venv clean app browser
 
 venv: $(STAMP)
 
@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 		echo "removing stale $(VENV) (Python < 3.12)"; rm -rf $(VENV); fi
 	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
 	@echo "installing the project and its dependencies into $(VENV) (a few minutes on a fresh clone; pip lists each package as it goes)"
-	$(BIN)/python -m pip install --disable-pip-version-check -e '.[dev]'
+	$(BIN)/python -m pip install --disable-pip-version-check -e '.[dev,app]'
 	@touch $(STAMP)
 
 ## run: the main job, the default policy sweep, then its report (which reuses the sweep's heatmap)
@@ -38,6 +38,20 @@ test-all: $(STAMP)
 ## bench: engine and runner benchmarks (prints figures; never part of the tests)
 bench: $(STAMP)
 	$(BIN)/escalation bench
+
+## app: the interactive explorer (one run, and the sweep in $(OUT)) on 127.0.0.1; prints the address
+PORT ?= 8765
+app: $(STAMP)
+	$(BIN)/escalation app --port $(PORT) --results $(OUT)
+
+## browser: Debian's headless Chromium and chromedriver for the app's end-to-end test (.ci/run calls it).
+## Installs only when they are missing and we are root with apt-get; otherwise says why the test will skip.
+browser:
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then echo "browser: /usr/bin/chromium and /usr/bin/chromedriver present"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver) \
+		|| echo "browser: apt-get could not install chromium and chromium-driver; the browser test will skip"; \
+	else echo "browser: /usr/bin/chromium is missing and this is not root with apt-get; the browser test will skip"; fi
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis results

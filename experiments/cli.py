@@ -27,6 +27,7 @@ from typing import Any, NoReturn
 
 from model.params import ParameterError
 
+from .app.serve import add_app_parser
 from .errors import EXIT_FAULT, Fault, Terminated, UserError
 
 EXIT_USAGE = 2
@@ -453,6 +454,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_sensitivity(sub)
     _add_discover(sub)
+    add_app_parser(sub)
     return parser
 
 

@@ -7,7 +7,7 @@ module it names. The declared order, top to bottom (an arrow may only point down
 one layer to another module of the same package)::
 
     cli                   the command
-    bench, docs           its helpers (benchmarks, the ODD's generated blocks)
+    app, bench, docs      its helpers (the explorer's pages, benchmarks, the ODD's generated blocks)
     analysis              estimates, contrasts, survival, plots, report
     sweep                 config, design, runner, store, results, peer
     history               scenario, record, replay, calibration, posterior
@@ -27,7 +27,7 @@ from conftest import ROOT
 
 PACKAGE = ROOT / "experiments"
 
-LAYERS = {"cli": 6, "bench": 5, "docs": 5, "analysis": 4, "sweep": 3, "history": 2,
+LAYERS = {"cli": 6, "app": 5, "bench": 5, "docs": 5, "analysis": 4, "sweep": 3, "history": 2,
           "io": 1, "seeds": 1, "provenance": 1, "stats": 1, "errors": 0}
 """Top-level part of experiments/ (module or package) -> its layer; an import may point only
 to a lower layer, or to the same package."""

@@ -1,0 +1,256 @@
+"""The sweep explorer page: a stored sweep's estimates with their intervals, browsed by policy.
+
+It reads a results directory written by ``escalation sweep`` and never re-runs anything:
+
+* the P(talks) heatmap (estimate and 95% interval half-width in each cell) and the table of
+  estimates per policy;
+* for a policy chosen lever by lever: its time-to-talks curve (Kaplan-Meier with its band), its
+  testing cost, and its paired contrast with a baseline policy (common random numbers);
+* for a ``[posterior]`` sweep, the spread of P(talks) across the posterior draws.
+
+Bad input (a directory that is missing, is not a results directory, or holds an unfinished
+sweep) shows, in the page, the one-line message that ``escalation report`` prints for it.
+The functions here are plain (a directory in, DataFrames and PNG bytes out); :func:`SweepPage`
+is the Solara component around them.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import solara
+
+from .. import analysis
+from ..analysis import plots
+from ..analysis.estimates import GRID_LEVERS
+from ..errors import UserError
+from ..sweep.results import SweepResult
+
+RESULTS_ENV = "ESCALATION_RESULTS"
+"""Environment variable through which ``escalation app --results DIR`` names the directory the
+page opens with."""
+DEFAULT_RESULTS = "results/policy_grid"
+"""The directory the page opens with otherwise (where ``make run`` writes)."""
+
+
+def load_sweep(directory: str | Path) -> SweepResult:
+    """A finished sweep's results, checked as ``escalation report`` checks them.
+
+    Raises :class:`UserError` with the report's one-line message for a directory that is
+    missing, is not a results directory or holds an unfinished sweep, and for a design that no
+    longer rebuilds from its manifest."""
+    text = str(directory).strip()
+    if not text:
+        raise UserError("give a results directory written by `escalation sweep`")
+    result = analysis.load(text, columns=analysis.ANALYSIS_COLUMNS)
+    if not result.complete:
+        raise UserError(f"{result.directory} holds {len(result.rows)} of {result.manifest['n_runs']} runs; "
+                        "finish the sweep (rerun it, or run the missing shards) before the report")
+    result.experiment  # rebuilds (and checks) the design, as the report does
+    return result
+
+
+def error_message(error: Exception) -> str:
+    """The one line the command line prints for ``error`` (without the ``escalation: error:`` prefix)."""
+    if isinstance(error, FileNotFoundError):
+        return f"file not found: {error.filename or error}"
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
+
+
+def png(fig) -> bytes:
+    """A matplotlib figure as PNG bytes (the figure is closed)."""
+    buffer = io.BytesIO()
+    try:
+        fig.savefig(buffer, format="png", dpi=120, bbox_inches="tight")
+    finally:
+        plt.close(fig)
+    return buffer.getvalue()
+
+
+def _value(values: list[Any], text: str) -> Any:
+    """The design value whose text is ``text``."""
+    return next(v for v in values if str(v) == str(text))
+
+
+@dataclass
+class SweepView:
+    """What the page shows for one results directory; every table is computed from the stored rows."""
+
+    result: SweepResult
+    _contrasts: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def by(self) -> list[str]:
+        return self.result.policy_columns
+
+    @property
+    def levers(self) -> dict[str, list[Any]]:
+        return self.result.levers or {"design_point": sorted(self.result.rows["design_point"].unique().tolist())}
+
+    @cached_property
+    def summary(self) -> pd.DataFrame:
+        """Per policy: P(talks) and the other estimates with their intervals (:func:`analysis.summarise`)."""
+        return analysis.summarise(self.result.rows, self.by, self.result.horizon)
+
+    def estimates_table(self) -> pd.DataFrame:
+        """The summary's main columns, rounded for the page."""
+        columns = [*self.by, "n", "p_talks", "p_talks_low", "p_talks_high", "median_weeks_to_talks",
+                   "mean_tests", "mean_tests_low", "mean_tests_high"]
+        return self.summary[columns].round(3)
+
+    def heatmap_png(self) -> bytes | None:
+        """The P(talks) heatmap with intervals, or None when the design lacks its levers."""
+        if not set(GRID_LEVERS) <= set(self.summary.columns):
+            return None
+        return png(plots.p_talks_heatmap(self.summary, horizon=self.result.horizon))
+
+    def default_baseline(self) -> dict[str, Any]:
+        """The report's default baseline (:func:`analysis.default_baseline`)."""
+        return analysis.default_baseline(self.levers)
+
+    def default_policy(self) -> dict[str, Any]:
+        """The policy the page opens with: the last value of each lever in the config (the
+        sanctions level at its highest, as in the baseline), so that it differs from the baseline."""
+        return {name: (max(values) if name == "sanctions_level" else values[-1]) for name, values in self.levers.items()}
+
+    def _rows_of(self, policy: Mapping[str, Any]) -> pd.DataFrame:
+        rows = self.result.rows
+        return rows[analysis.matches(rows, policy)]
+
+    def survival(self, policy: Mapping[str, Any]) -> pd.DataFrame:
+        """The policy's Kaplan-Meier curve of time to talks with its 95% band."""
+        return analysis.survival_curves(self._rows_of(policy), self.by, self.result.horizon)
+
+    def survival_png(self, policy: Mapping[str, Any]) -> bytes:
+        return png(plots.survival_plot(self.survival(policy), self.result.horizon, self.result.start_date,
+                                       hue=None, facet=None))
+
+    def testing_cost(self, policy: Mapping[str, Any]) -> pd.DataFrame:
+        """The policy's testing cost (mean tests with its interval, P(any test), highest rungs)."""
+        return analysis.testing_cost(self._rows_of(policy), self.by)
+
+    def all_contrasts(self, baseline: Mapping[str, Any]) -> pd.DataFrame:
+        """Every policy minus the baseline on the same replicates, for P(talks) and mean tests,
+        as the report computes them (its multiplicity adjustments count every policy); kept per
+        baseline, so that choosing another policy only filters."""
+        key = tuple(sorted(baseline.items(), key=lambda item: item[0]))
+        if key not in self._contrasts:
+            rows = self.result.rows
+            self._contrasts[key] = pd.concat([analysis.paired_contrasts(rows, baseline, self.by, outcome)
+                                              for outcome in ("talks", "tests")], ignore_index=True)
+        return self._contrasts[key]
+
+    def contrasts(self, policy: Mapping[str, Any], baseline: Mapping[str, Any]) -> pd.DataFrame:
+        """The chosen policy's rows of :meth:`all_contrasts`."""
+        table = self.all_contrasts(baseline)
+        return table[analysis.matches(table, policy)]
+
+    @property
+    def is_posterior(self) -> bool:
+        return bool(self.result.provenance["experiment"].get("posterior"))
+
+    def posterior_spread(self) -> pd.DataFrame | None:
+        """For a ``[posterior]`` sweep with several runs per draw, P(talks) per policy across the
+        draws (:func:`analysis.posterior_spread`); else None."""
+        if not self.is_posterior or self.result.manifest["replicates"] < 2:
+            return None
+        return analysis.posterior_spread(self.result.rows, self.by, "talks")
+
+    def posterior_png(self) -> bytes | None:
+        spread = self.posterior_spread()
+        return None if spread is None else png(plots.posterior_range_plot(spread, self.by, self.result.horizon))
+
+
+def open_view(directory: str) -> tuple[SweepView | None, str | None]:
+    """(the view, None) for a good results directory, else (None, the CLI's one-line message)."""
+    try:
+        return SweepView(load_sweep(directory)), None
+    except (UserError, FileNotFoundError, ValueError, OSError) as error:
+        return None, error_message(error)
+
+
+# ---------------------------------------------------------------------------------------------
+# the page
+# ---------------------------------------------------------------------------------------------
+
+
+def _policy_picker(title: str, levers: Mapping[str, list[Any]], policy: solara.Reactive[dict]) -> None:
+    with solara.Card(title):
+        for name, values in levers.items():
+            def choose(text, name=name, values=values):
+                policy.set({**policy.value, name: _value(values, text)})
+
+            solara.Select(label=name, values=[str(v) for v in values], value=str(policy.value.get(name, values[0])),
+                          on_value=choose)
+
+
+@solara.component
+def PolicyDetails(view: SweepView, policy: dict, baseline: dict):
+    """The chosen policy's time to talks, testing cost and paired contrast with the baseline."""
+    label = plots.policy_label(policy)
+    with solara.Card(f"Time to talks: {label}"):
+        solara.Image(solara.use_memo(lambda: view.survival_png(policy), [view, tuple(policy.items())]))
+    with solara.Card(f"Testing cost: {label}"):
+        cost = view.testing_cost(policy)
+        solara.DataFrame(cost[["n", "mean_tests", "mean_tests_low", "mean_tests_high", "p_any_test",
+                               "p_nuclear_test", "median_highest_rung"]].round(3), items_per_page=5)
+    with solara.Card(f"Paired contrast with the baseline ({plots.policy_label(baseline)})"):
+        contrast = view.contrasts(policy, baseline)
+        columns = ["outcome", "n_pairs", "policy_estimate", "baseline_estimate", "difference", "ci_low", "ci_high",
+                   "p_value", "p_holm"]
+        solara.DataFrame(contrast[[c for c in columns if c in contrast]].round(4), items_per_page=5)
+
+
+@solara.component
+def SweepPage(results: str | None = None):
+    """The sweep explorer: pick a results directory, browse its estimates."""
+    start = results if results is not None else os.environ.get(RESULTS_ENV, DEFAULT_RESULTS)
+    directory = solara.use_reactive(start)
+    view, problem = solara.use_memo(lambda: open_view(directory.value), [directory.value])
+    policy = solara.use_reactive({})
+    baseline = solara.use_reactive({})
+
+    def reset_choices():
+        if view is not None:
+            policy.set(view.default_policy())
+            baseline.set(view.default_baseline())
+
+    solara.use_effect(reset_choices, [view])
+    heatmap = solara.use_memo(lambda: view.heatmap_png() if view is not None else None, [view])
+    spread = solara.use_memo(lambda: view.posterior_png() if view is not None else None, [view])
+
+    solara.Title("Korea escalation: sweep explorer")
+    with solara.Column(style={"padding": "12px"}):
+        solara.InputText("results directory (written by `escalation sweep`)", value=directory,
+                         continuous_update=False)
+        if problem is not None:
+            solara.Error(problem)
+            return
+        result = view.result
+        solara.Markdown(f"**{result.name}**: {result.manifest['n_runs']} runs, {result.horizon} weeks, "
+                        f"policies by {', '.join(view.by)}; read from `{result.directory}` (nothing is re-run)")
+        with solara.Card("P(talks) with 95% intervals"):
+            if heatmap is not None:
+                solara.Image(heatmap)
+            solara.DataFrame(view.estimates_table(), items_per_page=12)
+        if set(policy.value) != set(view.levers) or set(baseline.value) != set(view.levers):
+            return  # the choices are reset to the default baseline after this render
+        with solara.Columns([1, 1]):
+            _policy_picker("Policy", view.levers, policy)
+            _policy_picker("Baseline", view.levers, baseline)
+        PolicyDetails(view, policy.value, baseline.value)
+        if view.is_posterior:
+            with solara.Card("Across the posterior: P(talks) over the draws"):
+                if spread is None:
+                    solara.Text("one run per draw: the spread across the posterior cannot be told apart from the "
+                                "runs' chance (rerun with 20 or more replicates)")
+                else:
+                    solara.Image(spread)
