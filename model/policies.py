@@ -29,9 +29,9 @@ import numpy as np
 
 from .calendar import ExerciseCalendar
 from .params import ENGAGEMENT_STANCES, EXERCISE_POLICIES, Params
-from .rules import PRELIMINARY, where
+from .rules import NEGOTIATIONS, PRELIMINARY, where
 
-AS_SCHEDULED, SCALED_DOWN, DELAYED, SUSPENDED_DURING_TALKS, SUSPENDED = range(len(EXERCISE_POLICIES))
+AS_SCHEDULED, SCALED_DOWN, DELAYED, SUSPENDED_DURING_TALKS, SUSPENDED, DUAL_SUSPENSION = range(len(EXERCISE_POLICIES))
 PRESSURE_FIRST, PRESSURE_AND_ENGAGEMENT = range(len(ENGAGEMENT_STANCES))
 
 SCHEDULE_FIELDS: tuple[str, ...] = (
@@ -53,18 +53,22 @@ def exercise_policy_code(name: str) -> int:
     return EXERCISE_POLICIES.index(name)
 
 
-def held_exercise(scheduled, policy, stage, scale):
+def held_exercise(scheduled, policy, stage, scale, moratorium=False, relief=0.0):
     """Intensity of the exercise actually held this week under an exercise policy.
 
     ``as_scheduled`` and ``delayed`` hold what is scheduled (a delay has already moved the
     calendar); ``scaled_down`` holds ``scale * x``; ``suspended`` holds nothing;
-    ``suspended_during_talks`` holds nothing while US-DPRK talks are under way (stage >= 2 at
-    the start of the week) and the schedule otherwise (as UFG 2018 was suspended after the
-    Singapore summit).
+    ``suspended_during_talks`` holds nothing while US-DPRK talks are under way (stage 2 or 3 at
+    the start of the week; as UFG 2018 was suspended after the Singapore summit);
+    ``dual_suspension`` holds nothing while the DPRK's test moratorium holds (China's "freeze
+    for freeze"). Relief granted by the US includes exercise concessions: what is held is
+    multiplied by ``1 - relief``.
     """
     held = where(policy == SCALED_DOWN, scheduled * scale, scheduled)
-    off = (policy == SUSPENDED) | ((policy == SUSPENDED_DURING_TALKS) & (stage >= PRELIMINARY))
-    return where(off, 0.0, held)
+    talks = (stage == PRELIMINARY) | (stage == NEGOTIATIONS)
+    off = ((policy == SUSPENDED) | ((policy == SUSPENDED_DURING_TALKS) & talks)
+           | ((policy == DUAL_SUSPENSION) & moratorium))
+    return where(off, 0.0, held * (1.0 - relief))
 
 
 def forgone_exercise(standard, held):
