@@ -425,9 +425,24 @@ FULL_DENUCLEARISATION = 4
 """DPRK steps: 1 declared test moratorium, 2 test-site closure, 3 partial dismantlement,
 4 full denuclearisation."""
 
+SUMMIT_NONE, SUMMIT_DEAL, SUMMIT_FAILED = 0, 1, 2
+"""Codes of the week's summit (the weekly ``summit`` series): none, ended in a deal, failed."""
+
 # Forced talks events of a historical scenario's lever schedule (``forced_event``).
 (EVENT_NONE, EVENT_CONTACT, EVENT_TALKS, EVENT_SUMMIT, EVENT_SUMMIT_DEAL, EVENT_SUMMIT_NO_DEAL,
  EVENT_SUSPENDED, EVENT_RESUMED, EVENT_ENDED) = range(9)
+
+
+def talks_under_way(stage):
+    """Whether talks are under way: stage 1 (inter-Korean contact), 2 or 3 -- not 0 or 4 (suspended)."""
+    stage = np.asarray(stage)
+    return ((stage >= INTER_KOREAN) & (stage <= NEGOTIATIONS))[()]
+
+
+def talks_at_us_level(stage):
+    """Whether US-DPRK talks are under way: stage 2 (preliminary) or 3 (summit-level)."""
+    stage = np.asarray(stage)
+    return ((stage == PRELIMINARY) | (stage == NEGOTIATIONS))[()]
 
 
 def _last_axis(x):
