@@ -445,6 +445,13 @@ def talks_at_us_level(stage):
     return ((stage == PRELIMINARY) | (stage == NEGOTIATIONS))[()]
 
 
+def talks_reached(stage, level):
+    """Whether talks are at ``level`` or beyond and not suspended: ``level <= stage <= 3``
+    (stage 4, suspended, is not "beyond" any stage: it can follow contact alone)."""
+    stage = np.asarray(stage)
+    return ((stage >= level) & (stage <= NEGOTIATIONS))[()]
+
+
 def _last_axis(x):
     """``x`` with a trailing axis of length 1, to broadcast a per-run value against per-rung arrays."""
     return np.asarray(x)[..., None]

@@ -267,3 +267,11 @@ def test_rules_on_arrays_equal_rules_on_scalars():
         }
         for name, value in one.items():
             assert np.array_equal(arr[name][i], value), (name, i)
+
+
+def test_talks_predicates():
+    stages = np.arange(5)
+    assert rules.talks_under_way(stages).tolist() == [False, True, True, True, False]
+    assert rules.talks_at_us_level(stages).tolist() == [False, False, True, True, False]
+    assert rules.talks_reached(stages, 2).tolist() == [False, False, True, True, False]
+    assert rules.talks_reached(stages, 1).tolist() == [False, True, True, True, False]
