@@ -193,12 +193,12 @@ TABLE: dict[str, Parameter] = {p.name: p for p in [
     _p("china_trade_share", 0.95, "constant", "share of DPRK trade",
        "Share of DPRK trade that runs through China",
        "DOMAIN anchors (about 95%)", 0.0, 1.0),
-    _p("sanctions_trigger_rung", 3, "constant", "rung",
-       "Lowest test rung that draws a new sanctions package",
-       "record (F2: each nuclear test or ICBM salvo drew a UNSC resolution)", 1, 4, int),
-    _p("initial_rung", 3, "constant", "rung",
+    _p("sanctions_trigger_rung", 4, "constant", "rung",
+       "Lowest test rung that draws a new sanctions package (4 ICBM, 5 nuclear)",
+       "record (F2: each nuclear test or ICBM salvo drew a UNSC resolution)", 1, 5, int),
+    _p("initial_rung", 4, "constant", "rung",
        "Rung of the DPRK's last test before the run starts (0 = none)",
-       "record: Hwasong-15 ICBM, 29 Nov 2017", 0, 4, int),
+       "record: Hwasong-15 ICBM, 29 Nov 2017", 0, 5, int),
 
     # ---- uncertainties: testing (Hawkes hazard, escalation ladder) ------------------------
     _p("test_baseline_rate", 0.35, "uncertainty", "tests per week",
@@ -216,26 +216,18 @@ TABLE: dict[str, Parameter] = {p.name: p for p in [
        "How a new sanctions package raises the baseline test rate (spoiler)",
        "seed ('may resume testing ... as after past Olympic detentes')", 0.0, 5.0),
     _p("progress_hazard_weight", 2.5, "uncertainty", "log-rate per unit progress",
-       "How weapons-programme completion lowers the need to test",
+       "How completion of the strategic programme (mean progress at rungs 4-5) lowers the need to test",
        "record (F3: no launches after the declared completion, Nov 2017)", 0.0, 10.0),
-    _p("talks_hazard_weight", 2.0, "uncertainty", "log-rate",
-       "How much talks in progress suppress testing",
-       "record (2018 moratorium during talks)", 0.0, 10.0),
     _p("reactance_decay", 0.25, "uncertainty", "per week",
        "Weekly decay of reactance to a sanctions package", "assumption", 0.0, 1.0),
     _p("reactance_per_package", 1.0, "uncertainty", "reactance units",
        "Reactance added by each new sanctions package", "assumption", 0.0, 5.0),
-    _p("ladder_up_prob", 0.2, "uncertainty", "probability",
-       "Probability that a test week moves one rung up the escalation ladder",
-       "Kahn (1965); record rung mix 2016-17", 0.0, 1.0),
-    _p("ladder_down_prob", 0.45, "uncertainty", "probability",
-       "Probability that a test week moves one rung down the ladder",
-       "Kahn (1965); record rung mix 2016-17", 0.0, 1.0),
     _p("progress_per_test", 0.1, "uncertainty", "share of remaining gap",
-       "Programme progress gained by a test at rung 4 (scaled by rung/4)",
+       "Share of the remaining development gap at its rung that a test closes",
        "record: about 33 tests from 2016 to the Nov 2017 completion", 0.0, 1.0),
     _p("initial_progress", 0.9, "uncertainty", "share 0-1",
-       "Weapons-programme progress at the start", "record: completion declared Nov 2017", 0.0, 1.0),
+       "Development progress at every rung at the start (one value for the five rungs)",
+       "record: completion declared Nov 2017", 0.0, 1.0),
 
     # ---- uncertainties: stress and threat -------------------------------------------------
     _p("stress_gain", 0.1, "uncertainty", "per week",
@@ -318,17 +310,6 @@ TABLE: dict[str, Parameter] = {p.name: p for p in [
        "record (F4: US-DPRK summit about 5 months after the delay)", 0.0, 2.0),
     _p("direct_talks_rate", 0.02, "uncertainty", "per week",
        "Rate of US-DPRK talks without prior inter-Korean contact", "assumption", 0.0, 1.0),
-    _p("negotiation_rate", 0.05, "uncertainty", "per week",
-       "Rate of moving from preliminary talks to substantive negotiations, at full mutual trust",
-       "seed ('moving ... to substantive negotiations would still be extremely difficult')", 0.0, 1.0),
-    _p("collapse_base", 0.005, "uncertainty", "per week",
-       "Baseline hazard that talks in progress collapse", "assumption", 0.0, 1.0),
-    _p("collapse_per_test", 1.0, "uncertainty", "hazard per test",
-       "Added collapse hazard per DPRK test in the week",
-       "seed ('that would halt the diplomatic progress in its tracks')", 0.0, 10.0),
-    _p("collapse_per_exercise", 0.05, "uncertainty", "hazard per week at full intensity",
-       "Added collapse hazard from an exercise held during talks",
-       "record (May 2018: DPRK cancels talks citing Max Thunder)", 0.0, 5.0),
 
     # ---- uncertainties: alliance, sanctions response, China, Japan ------------------------
     _p("initial_alignment", 0.6, "uncertainty", "share 0-1",
@@ -400,7 +381,7 @@ TABLE: dict[str, Parameter] = {p.name: p for p in [
     _p("idle_patience", 52, "uncertainty", "weeks",
        "Weeks without a summit, step or relief after which the withering hazard is full", "assumption", 1, 520, int),
     _p("step_cost_low", 0.5, "uncertainty", "multiplier",
-       "Lowest DPRK private cost multiplier theta (drawn per run, uniform)", "assumption", 0.0, 5.0),
+       "Lowest DPRK private cost multiplier theta (drawn per run, uniform)", "assumption", 0.0, 10.0),
     _p("step_cost_high", 2.0, "uncertainty", "multiplier",
        "Highest DPRK private cost multiplier theta (drawn per run, uniform)", "assumption", 0.0, 10.0),
     _p("step_cost_scale", 0.3, "uncertainty", "utility",
@@ -606,24 +587,17 @@ def check_constraints(values: Mapping[str, Any]) -> None:
     many runs at once (arrays, as the batched engine's per-run parameters are); the first
     violation is a :class:`ParameterError`."""
     alpha, beta = np.asarray(values["hawkes_alpha"]), np.asarray(values["hawkes_beta"])
-    up, down = np.asarray(values["ladder_up_prob"]), np.asarray(values["ladder_down_prob"])
-    per_run = max(alpha.ndim, beta.ndim, up.ndim, down.ndim) > 0
     if np.any(alpha >= beta):
         raise ParameterError(
-            "hawkes_alpha must be less than hawkes_beta in every run" if per_run else
+            "hawkes_alpha must be less than hawkes_beta in every run" if max(alpha.ndim, beta.ndim) > 0 else
             f"hawkes_alpha={values['hawkes_alpha']} must be less than hawkes_beta="
             f"{values['hawkes_beta']} (the test process would explode: branching ratio alpha/beta >= 1)"
         )
     low, high = np.asarray(values["step_cost_low"]), np.asarray(values["step_cost_high"])
     if np.any(low > high):
         raise ParameterError(
-            "step_cost_low must be at most step_cost_high in every run" if low.ndim or high.ndim else
+            "step_cost_low must be at most step_cost_high in every run" if max(low.ndim, high.ndim) > 0 else
             f"step_cost_low={values['step_cost_low']} must be at most step_cost_high={values['step_cost_high']}"
-        )
-    if np.any(up + down > 1):
-        raise ParameterError(
-            "ladder_up_prob + ladder_down_prob must be at most 1 in every run" if per_run else
-            f"ladder_up_prob + ladder_down_prob = {float(up + down):g} must be at most 1"
         )
 
 

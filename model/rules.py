@@ -22,10 +22,12 @@ import numpy as np
 MAX_TESTS_PER_WEEK = 10
 """Truncation of the weekly Poisson test count (P(N > 10) < 1e-9 for rates below 1)."""
 
-RUNGS = 4
-"""Escalation ladder (Kahn 1965): 1 short-range, 2 intermediate-range, 3 ICBM/SLBM/space launch, 4 nuclear test."""
+RUNGS = 5
+"""Escalation ladder (Kahn 1965): 1 short-range and rocket artillery, 2 intermediate-range,
+3 submarine-launched and space launch, 4 ICBM, 5 nuclear test."""
 
-# Talks stages.
+# Talks stages: none, inter-Korean contact, US-DPRK preliminary talks, summit-level negotiation
+# (suspended, 4, is SUSPENDED_TALKS below).
 NO_TALKS, INTER_KOREAN, PRELIMINARY, NEGOTIATIONS = 0, 1, 2, 3
 
 
@@ -105,16 +107,6 @@ def effective_sanctions(level, china_enforcement, china_trade_share, alignment, 
     return level * reach * alignment_factor(alignment, alignment_effect)
 
 
-def china_enforcement(base, trust, initial_trust, sensitivity):
-    """Share of sanctioned trade China enforces.
-
-    ``c = clip(c0 + k * (mu0 - mu), 0, 1)``: China enforces more as its trust toward the DPRK
-    falls below where it started (it suspended coal imports after the February 2017 test)
-    and less as it rises. Assumption, anchored on the record's 2017 episode.
-    """
-    return np.minimum(np.maximum(base + sensitivity * (initial_trust - trust), 0.0), 1.0)
-
-
 def sanctions_adoption_probability(response_prob, japan_weight, japan_present):
     """Weekly probability that a pending sanctions package is adopted.
 
@@ -178,41 +170,20 @@ def perceived_threat(threat, exercise, gain, decay):
     return bounded_accumulation(threat, exercise, gain, decay)
 
 
-def reactance(level, packages, decay, per_package):
-    """Reactance to new sanctions: ``R' = (1 - decay) * R + per_package * packages``.
-
-    A "toughest ever" package may make the regime resume testing (seed, mechanism 6); the
-    effect fades geometrically.
-    """
-    return (1.0 - decay) * level + per_package * packages
-
-
-def programme_progress(progress, tests, rung, per_test):
-    """Weapons-programme progress after ``N`` tests at rung ``r``:
-    ``G' = 1 - (1 - G) * (1 - g * r / 4)^N``: each test closes a share of the gap to a
-    completed programme, more for higher rungs (the DPRK declared completion in Nov 2017)."""
-    return 1.0 - (1.0 - progress) * power(1.0 - per_test * rung / RUNGS, tests)
-
-
 # ---------------------------------------------------------------------------------------------
 # DPRK: testing as a self-exciting (Hawkes) process on an escalation ladder
 # ---------------------------------------------------------------------------------------------
 
 
-def baseline_test_rate(mu0, threat, reactance_level, progress, in_talks,
-                       threat_weight, reactance_weight, progress_weight, talks_weight):
-    """Baseline test rate ``mu(t)`` (tests per week) before self-excitation.
+def baseline_test_rate(mu0, threat, reactance_level, progress, threat_weight, reactance_weight, progress_weight):
+    """Baseline test rate ``mu(t)`` (tests per week) before self-excitation and the moratorium.
 
-    ``mu(t) = mu0 * exp(w_T*T + w_R*R - w_G*G - w_D*[in talks])``: exercises and sanctions enter
-    through the baseline, not as hard-coded triggers (Hess 2018); a completed programme and
-    talks in progress lower the need to test (F3).
+    ``mu(t) = mu0 * exp(w_T*T + w_R*R - w_G*G_strat)``: exercises and sanctions enter through the
+    baseline, not as hard-coded triggers (Hess 2018); a completed strategic programme lowers the
+    need to test (F3). Talks have no term of their own: they lower testing through the
+    moratorium the DPRK chooses (:func:`test_hazard`) and the red-line cost of a rung.
     """
-    return mu0 * np.exp(
-        threat_weight * threat
-        + reactance_weight * reactance_level
-        - progress_weight * progress
-        - talks_weight * in_talks
-    )
+    return mu0 * np.exp(threat_weight * threat + reactance_weight * reactance_level - progress_weight * progress)
 
 
 def hawkes_decay_and_jump(alpha, beta):
@@ -257,22 +228,6 @@ def poisson_count(rate, u, max_count: int = MAX_TESTS_PER_WEEK):
         pmf = pmf * rate / k
         cdf = cdf + pmf
     return count[()]
-
-
-def next_rung(last_rung, tests, u, up_prob, down_prob):
-    """Rung of this week's tests on the escalation ladder (Kahn 1965): mostly one rung at a time.
-
-    No tests: the last rung is kept. A first test ever is at rung 1. Otherwise, with one
-    uniform ``u``: ``u < down`` one rung down (not below 1); ``u > 1 - up`` one rung up (not
-    above 4); else the same rung.
-    """
-    moved = where(
-        u < down_prob,
-        np.maximum(last_rung - 1, 1),
-        where(u > 1.0 - up_prob, np.minimum(last_rung + 1, RUNGS), last_rung),
-    )
-    moved = where(last_rung == 0, 1, moved)
-    return where(tests > 0, moved, last_rung)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -344,58 +299,19 @@ def us_talk_utility(base, trust_dprk, pressure_first, trust_weight, pressure_fir
     return base + trust_weight * trust_dprk - pressure_first_penalty * pressure_first
 
 
-def collapse_hazard(base, tests, exercise, per_test, per_exercise):
-    """Weekly hazard that talks in progress collapse:
-    ``h = h0 + h_N * N + h_x * x`` (seed: a test "would halt the diplomatic progress in its
-    tracks"; record: the DPRK cancelled May 2018 talks citing an air drill)."""
-    return base + per_test * tests + per_exercise * exercise
-
-
-def talks_rates(mediation, dprk_willing, us_willing, alignment_share, trust_dprk_us, trust_us_dprk,
-                inter_korean_rate, direct_rate, us_dprk_rate, negotiation_rate):
-    """Weekly rates of the talks transitions, as a tuple ``(r01, r02, r12, r23)``.
+def talks_rates(mediation, dprk_willing, us_willing, alignment_share, inter_korean_rate, direct_rate, us_dprk_rate):
+    """Weekly rates of the talks openings, as a tuple ``(r01, r02, r12)``.
 
     * inter-Korean contact ``r01 = k_IK * m * W_D`` (seed: South Korea engages first);
     * direct US-DPRK talks ``r02 = k_dir * W_D * W_U * f_a``;
     * preliminary US-DPRK talks after contact ``r12 = k_US * W_D * W_U * f_a``
-      ("potentially soon thereafter");
-    * substantive negotiations ``r23 = k_neg * mu_DPRK->US * mu_US->DPRK * f_a``: a bargain
-      needs each side to believe the other will keep it (Fearon 1995, Kydd 2005).
+      ("potentially soon thereafter").
 
-    ``W`` are logit willingness probabilities, ``f_a`` the alignment factor.
+    ``W`` are logit willingness probabilities, ``f_a`` the alignment factor. Summit-level
+    negotiation is reached through a summit that ends in a deal (:func:`summit_deal`).
     """
     both = dprk_willing * us_willing * alignment_share
-    return (
-        inter_korean_rate * mediation * dprk_willing,
-        direct_rate * both,
-        us_dprk_rate * both,
-        negotiation_rate * trust_dprk_us * trust_us_dprk * alignment_share,
-    )
-
-
-def next_talks_stage(stage, u_collapse, u_advance, collapse_rate, r01, r02, r12, r23):
-    """Talks stage after a week, and whether talks collapsed this week.
-
-    Stages: 0 none, 1 inter-Korean contact, 2 US-DPRK preliminary talks, 3 substantive
-    negotiations (seed: "talks about talks" come first). From a stage >= 1 the talks collapse
-    back to 0 when ``u_collapse < 1 - exp(-h)``; otherwise they advance when
-    ``u_advance < 1 - exp(-r_out)``, ``r_out`` the total rate out of the stage. From 0 the
-    destination is 1 or 2 in proportion to ``r01 : r02`` (competing risks, one uniform).
-    Stage 3 does not advance further.
-    """
-    collapsed = (stage >= INTER_KOREAN) & (u_collapse < event_probability(collapse_rate))
-    from_none = r01 + r02
-    out_rate = where(
-        stage == NO_TALKS, from_none,
-        where(stage == INTER_KOREAN, r12, where(stage == PRELIMINARY, r23, 0.0)),
-    )
-    p_advance = event_probability(out_rate)
-    share_01 = where(from_none > 0, r01 / where(from_none > 0, from_none, 1.0), 0.0)
-    first_step = where(u_advance < p_advance * share_01, INTER_KOREAN, PRELIMINARY)
-    target = where(stage == NO_TALKS, first_step, np.minimum(stage + 1, NEGOTIATIONS))
-    advanced = np.logical_not(collapsed) & (u_advance < p_advance)
-    new_stage = where(collapsed, NO_TALKS, where(advanced, target, stage))
-    return new_stage, collapsed
+    return inter_korean_rate * mediation * dprk_willing, direct_rate * both, us_dprk_rate * both
 
 
 # =============================================================================================
@@ -409,10 +325,6 @@ def next_talks_stage(stage, u_collapse, u_advance, collapse_rate, r01, r02, r12,
 # the ``**`` operator on numpy scalars rounds differently from ``np.power`` on arrays, and both
 # engines must agree bit for bit. Sums over rungs are written out rung by rung (no reductions),
 # so a run's arithmetic does not depend on the shape of the array that holds it.
-
-V2_RUNGS = 5
-"""Escalation ladder of version 2 (Kahn 1965): 1 short-range and rocket artillery,
-2 intermediate-range, 3 submarine-launched and space launch, 4 ICBM, 5 nuclear test."""
 
 ICBM_RUNG, NUCLEAR_RUNG = 4, 5
 STRATEGIC_RUNGS = (4, 5)
@@ -463,11 +375,11 @@ def rung_progress(progress, tests, rung, per_test):
     ``G_r' = 1 - (1 - G_r) * (1 - g)^N`` for the rung tested, other rungs unchanged: each test
     closes a share ``g`` of the gap to a completed capability at its own rung, so progress at one
     rung says nothing about another (SLBMs and ICBMs are developed separately). ``progress`` has
-    the rungs on its last axis (length :data:`V2_RUNGS`).
+    the rungs on its last axis (length :data:`RUNGS`).
     """
     progress = np.asarray(progress, dtype=float)
-    gap_kept = np.power(1.0 - _last_axis(per_test), _last_axis(tests).astype(float))
-    tested = (np.arange(1, V2_RUNGS + 1) == _last_axis(rung)) & (_last_axis(tests) > 0)
+    gap_kept = power(1.0 - _last_axis(per_test), _last_axis(tests).astype(float))
+    tested = (np.arange(1, RUNGS + 1) == _last_axis(rung)) & (_last_axis(tests) > 0)
     return np.where(tested, 1.0 - (1.0 - progress) * gap_kept, progress)
 
 
@@ -489,7 +401,7 @@ def rung_utilities(progress, last_rung, in_talks, development_weight, distance_c
     (``r_last = 0``) measures the distance from rung 1.
     """
     progress = np.asarray(progress, dtype=float)
-    rungs = np.arange(1, V2_RUNGS + 1)
+    rungs = np.arange(1, RUNGS + 1)
     last = np.maximum(_last_axis(last_rung), 1)
     red = (rungs >= ICBM_RUNG) * (1.0 + _last_axis(talks_multiplier) * _last_axis(in_talks))
     return (_last_axis(development_weight) * (1.0 - progress)
@@ -509,10 +421,10 @@ def choose_rung(progress, last_rung, tests, u, precision, development_weight, di
     utility = rung_utilities(progress, last_rung, in_talks, development_weight, distance_cost,
                              red_line_cost, talks_multiplier)
     top = utility[..., 0]
-    for r in range(1, V2_RUNGS):
+    for r in range(1, RUNGS):
         top = np.maximum(top, utility[..., r])
     precision = np.asarray(precision, dtype=float)
-    weights = [np.exp(precision * (utility[..., r] - top)) for r in range(V2_RUNGS)]
+    weights = [np.exp(precision * (utility[..., r] - top)) for r in range(RUNGS)]
     total = weights[0]
     for w in weights[1:]:
         total = total + w
@@ -541,7 +453,7 @@ def china_test_memory(memory, tests, rung, decay):
     return (1.0 - decay) * memory + np.asarray(tests) * major_test(tests, rung)
 
 
-def china_enforcement_v2(base, trust, initial_trust, sensitivity, test_response, memory,
+def china_enforcement(base, trust, initial_trust, sensitivity, test_response, memory,
                          talks_relief, in_talks, relief_follow, relief):
     """Share of sanctioned trade China enforces, responding to what it observes.
 
@@ -573,7 +485,7 @@ def relief_signal(relief_before, relief_after, signal_llr):
     return -signal_llr * np.maximum(relief_after - relief_before, 0.0)
 
 
-def spiral_reactance(level, packages, decay, per_package, trust_us):
+def reactance(level, packages, decay, per_package, trust_us):
     """Reactance to new sanctions, scaled by distrust (Jervis 1976's spiral):
     ``R' = (1 - decay) * R + per_package * (1 - mu_DPRK->US) * packages`` -- pressure provokes a
     DPRK that distrusts the US and much less one that does not."""

@@ -60,8 +60,8 @@ def test_china():
     assert rules.china_test_memory(2.0, 1, 4, 0.1) == pytest.approx(2.8)
     assert rules.china_test_memory(2.0, 1, 3, 0.1) == pytest.approx(1.8)
     # 0.7 + 0.5*(0.6 - 0.5) + 0.2*1 - 0.15*1 - 0.5*0.2 = 0.7 + 0.05 + 0.2 - 0.15 - 0.1 = 0.7
-    assert rules.china_enforcement_v2(0.7, 0.5, 0.6, 0.5, 0.2, 1.0, 0.15, True, 0.5, 0.2) == pytest.approx(0.7)
-    assert rules.china_enforcement_v2(0.7, 0.5, 0.6, 0.5, 0.2, 5.0, 0.15, False, 0.5, 0.0) == 1.0
+    assert rules.china_enforcement(0.7, 0.5, 0.6, 0.5, 0.2, 1.0, 0.15, True, 0.5, 0.2) == pytest.approx(0.7)
+    assert rules.china_enforcement(0.7, 0.5, 0.6, 0.5, 0.2, 5.0, 0.15, False, 0.5, 0.0) == 1.0
 
 
 def test_trust_depreciation_and_signals():
@@ -75,8 +75,8 @@ def test_trust_depreciation_and_signals():
     assert rules.relief_signal(0.0, 0.34, 1.0) == pytest.approx(-0.34)
     assert rules.relief_signal(0.34, 0.0, 1.0) == 0.0
     # spiral: 0.75 * 1 + 1 * (1 - 0.2) * 1 = 1.55 ; a trusting DPRK reacts less: 0.75 + 0.2 = 0.95
-    assert rules.spiral_reactance(1.0, 1, 0.25, 1.0, 0.2) == pytest.approx(1.55)
-    assert rules.spiral_reactance(1.0, 1, 0.25, 1.0, 0.8) == pytest.approx(0.95)
+    assert rules.reactance(1.0, 1, 0.25, 1.0, 0.2) == pytest.approx(1.55)
+    assert rules.reactance(1.0, 1, 0.25, 1.0, 0.8) == pytest.approx(0.95)
 
 
 def test_relief_rule():
