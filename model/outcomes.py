@@ -17,9 +17,9 @@ from .week import FINAL_STATE, SERIES
 
 OUTCOME_COLUMNS: dict[str, str] = {
     "talks": "bool",                    # US-DPRK talks began (stage 2 or 3 reached)
-    "talks_week": "float64",            # first week of US-DPRK talks (NaN if none)
+    "talks_week": "float64",            # first week of US-DPRK talks (NaN if none; 0 if under way at the start)
     "inter_korean_talks": "bool",       # inter-Korean contact happened (stage 1 reached)
-    "inter_korean_week": "float64",     # first week of inter-Korean contact (NaN if none)
+    "inter_korean_week": "float64",     # first week of inter-Korean contact (NaN if none; 0 if under way at the start)
     "summit": "bool",                   # a summit was held
     "summit_week": "float64",           # week of the first summit (NaN if none)
     "deal": "bool",                     # a summit ended in a deal
@@ -52,13 +52,19 @@ class OutcomeTally:
     """Running tally of one run's (or many runs') events.
 
     Call :meth:`record` once per week; :meth:`result` returns the outcomes given the final state.
+    ``initial_stage`` is the talks stage at week 0: contact or US-DPRK talks under way at the
+    start count as reached in week 0.
     """
 
     _FIRST = ("inter_korean_week", "talks_week", "summit_week", "deal_week", "first_test_week")
     _RUNG_NUMBERS = np.arange(1, RUNGS + 1)
 
     def __init__(self, shape: tuple[int, ...] = (), initial_stage=0) -> None:
+        start = np.asarray(initial_stage)
         self.first_weeks = np.full((len(self._FIRST), *shape), np.nan)  # rows in the order of _FIRST
+        # talks under way at the start count as reached in week 0
+        self.first_weeks[0] = np.where(start == INTER_KOREAN, 0.0, np.nan)
+        self.first_weeks[1] = np.where((start == PRELIMINARY) | (start == NEGOTIATIONS), 0.0, np.nan)
         self.failure_week = np.full(shape, np.nan)
         self.first_test_after_failure = np.full(shape, np.nan)
         self.talks_collapsed = np.zeros(shape, dtype=bool)
