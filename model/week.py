@@ -40,7 +40,7 @@ def begin(world, full: Full, u0) -> None:
     dtype)`` gives a value in the engine's form."""
     p = world.params
     world.talks_stage = full(p.initial_stage, np.int64)
-    world.remembered_stage = full(rules.PRELIMINARY, np.int64)  # stage to resume after a suspension
+    world.remembered_stage = full(p.initial_resume_stage, np.int64)  # stage to resume after a suspension
     world.idle_weeks = full(0, np.int64)
     world.week_tests = full(0, np.int64)
     world.week_rung = full(0, np.int64)
@@ -178,6 +178,7 @@ QUANTITIES: dict[str, Callable[[Any], Any]] = {
     "tests": lambda w: w.week_tests,
     "test_rung": lambda w: w.week_rung,
     "summit": lambda w: w.week_summit,
+    "resume_stage": lambda w: w.remembered_stage,
     "exercise_intensity": lambda w: w.exercise_intensity,
     "enforcement": lambda w: w.enforcement,
     # the actors' state

@@ -37,8 +37,7 @@ import pandas as pd
 
 from model.batched import simulate_arrays
 from model.params import CALIBRATED_FILE, TABLE, Params
-from model.rules import (INTER_KOREAN, NO_TALKS, NUCLEAR_RUNG, PRELIMINARY, SUMMIT_NONE, SUSPENDED_TALKS,
-                         talks_reached, talks_under_way)
+from model.rules import INTER_KOREAN, NUCLEAR_RUNG, PRELIMINARY, SUMMIT_NONE, talks_reached, talks_under_way
 
 from ..errors import UserError
 from ..io import atomic_write_text

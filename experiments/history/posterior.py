@@ -40,7 +40,7 @@ import pandas as pd
 
 from model.batched import BatchedEngine, ParamArrays, stack_schedules
 from model.params import TABLE, ParameterError, Params
-from model.rules import NO_TALKS, SUSPENDED_TALKS
+from model.rules import SUSPENDED_TALKS
 
 from ..errors import UserError
 from ..seeds import replicate_seeds
@@ -57,16 +57,17 @@ STATE_PARAMETERS = {  # parameter table name -> the quantity it starts (model.we
     "initial_stress": "dprk_stress", "initial_threat": "dprk_threat", "initial_reactance": "dprk_reactance",
     "initial_progress": "dprk_progress", "initial_excitation": "dprk_excitation", "initial_rung": "dprk_last_rung",
     "initial_step": "dprk_step", "initial_moratorium": "moratorium", "initial_expected_relief": "expected_relief",
-    "initial_alignment": "alignment", "initial_stage": "talks_stage", "initial_china_memory": "china_memory",
+    "initial_alignment": "alignment", "initial_stage": "talks_stage", "initial_resume_stage": "resume_stage",
+    "initial_china_memory": "china_memory",
     "trust_us_dprk": "trust_us_in_dprk", "trust_dprk_us": "trust_dprk_in_us", "trust_rok_dprk": "trust_rok_in_dprk",
     "trust_china_dprk": "trust_china_in_dprk", "trust_japan_dprk": "trust_japan_in_dprk",
     "trust_dprk_rok": "trust_dprk_in_rok",
 }
 """Every state variable a run starts from, as the parameter that sets it and the quantity that
 reads it. Continuous ones take the replays' median, discrete ones (stage, step, moratorium, last
-rung) their most common value; suspended talks (stage 4) count as none (a run cannot start
-suspended). ``initial_progress`` is one value for the five rungs: the strategic programme's
-(rungs 4-5), the one the hazard, the moratorium and the talks read."""
+rung) their most common value; the stage suspended talks resume at, its most common value among
+the replays with talks suspended. ``initial_progress`` is one value for the five rungs: the
+strategic programme's (rungs 4-5), the one the hazard, the moratorium and the talks read."""
 POSTERIOR_FILE = Path(__file__).resolve().parents[2] / "data" / "calibration_posterior.csv"
 """The installed posterior sample (``escalation calibrate --install`` writes it beside the record)."""
 
@@ -172,8 +173,10 @@ def start_states(scenario: Scenario, points: list[Params], replicates: int = 100
         if row.dtype is float:
             out[name] = np.median(values, axis=1)
         else:
-            if name == "initial_stage":
-                values = np.where(values == SUSPENDED_TALKS, NO_TALKS, values)
+            if name == "initial_resume_stage":  # among the runs suspended on the date (the default if none)
+                stages = engine.quantity("talks_stage").reshape(len(points), replicates)
+                values = [v[s == SUSPENDED_TALKS] if (s == SUSPENDED_TALKS).any() else np.array([row.default])
+                          for v, s in zip(values, stages)]
             modes = [int(np.bincount(np.asarray(v, dtype=np.int64)).argmax()) for v in values]
             out[name] = [bool(m) if row.dtype is bool else m for m in modes]
     return pd.DataFrame(out)
