@@ -55,13 +55,13 @@ def test_a_test_lowers_trust_toward_the_dprk():
 
 
 def test_a_minor_test_raises_the_chance_that_talks_are_suspended():
-    # Talks under way from the start; no sanctions packages and no withering, so the only
-    # suspension hazard is h0 + h_x * x + h_N * N * [rung <= 3].
+    # Contact under way from the start and no sanctions packages, so in weeks that begin in
+    # contact the only way into suspension is the hazard h0 + h_x * x + h_N * N * [rung <= 3].
     setting = dict(initial_stage=1, suspend_per_test=0.5, sanctions_response_prob=0.0, idle_end_rate=0.0)
     traj = run(N, trajectories=True, **setting).trajectory
     stage = traj["talks_stage"]
     before = np.vstack([np.full((1, stage.shape[1]), 1), stage[:-1]])
-    in_talks = (before >= 1) & (before <= 3)
+    in_talks = before == 1  # contact: no summit (which may fail into suspension) and no withering
     minor = (traj["tests"] > 0) & (traj["test_rung"] <= 3)
     quiet = traj["tests"] == 0
     suspended = stage == 4

@@ -46,8 +46,8 @@ def test_no_relief_before_a_step_that_meets_the_threshold():
                    engagement_stance="pressure_and_engagement").trajectory
         relieved = traj["relief"] > 0
         assert np.all(traj["dprk_step"][relieved] >= threshold), threshold
-        # and relief does come once the threshold is met without a later major test
-        assert relieved.any(axis=0).mean() > 0.05, threshold
+        # and relief does come in some runs (once the threshold is met without a later major test)
+        assert relieved.any(axis=0).sum() >= 20, threshold
     all_at_end = run(1000, 156, relief_sequencing="all_at_end", initial_stage=2, step_rate=0.3).trajectory
     assert np.all(all_at_end["dprk_step"][all_at_end["relief"] > 0] == 4)
 
@@ -77,16 +77,14 @@ def test_a_spoiler_during_talks_suspends_them_and_the_suspension_brings_no_test(
 
 
 def test_a_failed_summit_lowers_trust_and_raises_the_test_hazard_after_it():
-    base = dict(initial_stage=2)
+    base = dict(initial_stage=2, summit_rate=0.0)  # summits only when forced (week 2)
     failed = run(2000, 12, levers=forced(2, rules.EVENT_SUMMIT_NO_DEAL), **base).trajectory
     none = run(2000, 12, **base).trajectory
     assert np.all(failed["summit"][1] == rules.SUMMIT_FAILED)
     # the week of the failure: identical histories before it, so trust is lower in every run
-    # (but the few where the unforced run held a summit of its own that week)
-    own = none["summit"][1] != rules.SUMMIT_NONE
-    assert own.sum() < 100
-    assert np.all(failed["trust_us_in_dprk"][1][~own] < none["trust_us_in_dprk"][1][~own])
-    assert np.all(failed["trust_dprk_in_us"][1][~own] < none["trust_dprk_in_us"][1][~own])
+    assert np.all(none["summit"] == rules.SUMMIT_NONE)
+    assert np.all(failed["trust_us_in_dprk"][1] < none["trust_us_in_dprk"][1])
+    assert np.all(failed["trust_dprk_in_us"][1] < none["trust_dprk_in_us"][1])
     # the weeks after it: a higher test hazard on average (reactance, a cut expectation)
     diff, se = paired(failed["test_hazard"][2:8].mean(axis=0), none["test_hazard"][2:8].mean(axis=0))
     assert diff > Z * se, (diff, se)
