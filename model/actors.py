@@ -53,6 +53,11 @@ class Actor:
         """Update trust toward ``other`` on a signal (Kydd's Bayes rule, :func:`rules.update_trust`)."""
         self.trust[other] = rules.update_trust(self.trust[other], log_likelihood_ratio)
 
+    def forget(self, other: str, prior) -> None:
+        """Let trust toward ``other`` depreciate toward ``prior`` for a week
+        (:func:`rules.depreciate_trust`: the other side's type may have changed)."""
+        self.trust[other] = rules.depreciate_trust(self.trust[other], prior, self.params.trust_depreciation)
+
 
 class USSteps(Actor):
     """The United States: sets and escalates sanctions, answers major tests with new packages,
@@ -66,6 +71,8 @@ class USSteps(Actor):
         self.sanctions = full(p.sanctions_level)  # share of DPRK exports under sanctions
         self.pending_package = full(False, np.bool_)  # a package on its way after a major test
         self.adopted_package = full(False, np.bool_)
+        self.relief = full(0.0)  # relief granted by rule (share of sanctions and exercises lifted)
+        self.snapped_back = full(False, np.bool_)  # a major test took relief back until a further step
 
     def decide_sanctions(self, u, levers, japan_lobbies):
         """Adopt a pending package (with the lag Japan's lobbying shortens), add exogenously
@@ -83,6 +90,17 @@ class USSteps(Actor):
         self.pending_package = rules.package_pending(
             self.pending_package, self.adopted_package, tests, rung, self.params.sanctions_trigger_rung
         )
+
+    def grant_relief(self, step, step_taken, major, levers):
+        """Relief by rule for the DPRK's standing step (:func:`rules.current_relief`): a major test
+        snaps it back to 0 until a further step is taken. Returns the relief granted this week
+        (the increase, 0 when none)."""
+        p = self.params
+        self.snapped_back = rules.where(step_taken > 0, False, self.snapped_back | major)
+        before = self.relief
+        self.relief = rules.current_relief(step, self.snapped_back, p.relief_threshold, levers["relief_all_at_end"],
+                                           p.relief_per_step)
+        return before
 
     def willingness_to_talk(self, pressure_first):
         """Logit probability that the US agrees to preliminary talks this week."""
@@ -126,42 +144,104 @@ class DPRKSteps(Actor):
         self.pressure = full(0.0)  # sanctions pressure felt this week
         self.stress = full(p.initial_stress)
         self.threat = full(p.initial_threat)
-        self.reactance = full(0.0)
-        self.progress = full(p.initial_progress)  # weapons-programme progress
-        self.excitation = full(0.0)  # Hawkes self-excitation
+        self.reactance = full(p.initial_reactance)
+        self.progress = np.repeat(np.asarray(full(p.initial_progress))[..., None], rules.RUNGS, axis=-1)  # per rung
+        self.strategic = full(p.initial_progress)  # the strategic programme's progress (rungs 4-5)
+        self.excitation = full(p.initial_excitation)  # Hawkes self-excitation
         self.hazard = full(0.0)  # test hazard of the week
         self.last_rung = full(p.initial_rung, np.int64)
+        self.step = full(p.initial_step, np.int64)  # highest step standing (1 moratorium ... 4 full)
+        self.moratorium = full(p.initial_moratorium, np.bool_)  # a declared test moratorium holds
+        self.expected_relief = full(p.initial_expected_relief)
+        self.cost_multiplier = full(1.0)  # theta, drawn per run in model.week.begin
 
-    def feel_pressure(self, sanctions, enforcement, alignment, held_exercise, packages) -> None:
-        """Update felt pressure, economic stress, perceived threat and reactance for the week."""
+    def feel_pressure(self, sanctions, relief, enforcement, alignment, held_exercise, packages) -> None:
+        """Update felt pressure (sanctions minus relief), economic stress, perceived threat and
+        reactance (scaled by distrust of the US, Jervis's spiral) for the week."""
         p = self.params
         self.pressure = rules.effective_sanctions(
-            sanctions, enforcement, p.china_trade_share, alignment, p.alignment_effect
+            np.maximum(sanctions - relief, 0.0), enforcement, p.china_trade_share, alignment, p.alignment_effect
         )
         self.stress = rules.accumulate_stress(self.stress, self.pressure, p.stress_gain, p.stress_recovery)
         self.threat = rules.perceived_threat(self.threat, held_exercise, p.threat_gain, p.threat_decay)
-        self.reactance = rules.reactance(self.reactance, packages, p.reactance_decay, p.reactance_per_package)
+        self.reactance = rules.reactance(self.reactance, packages, p.reactance_decay, p.reactance_per_package,
+                                                self.trust[US])
 
     def test(self, u_count, u_rung, in_talks):
-        """Draw this week's tests from the Hawkes hazard and their rung; return ``(tests, rung)``."""
+        """Draw this week's tests from the Hawkes hazard (lowered by a moratorium) and choose their
+        rung against its cost; return ``(tests, rung)``."""
         p = self.params
         baseline = rules.baseline_test_rate(
-            p.test_baseline_rate, self.threat, self.reactance, self.progress, in_talks,
-            p.threat_hazard_weight, p.reactance_hazard_weight, p.progress_hazard_weight, p.talks_hazard_weight,
+            p.test_baseline_rate, self.threat, self.reactance, self.strategic,
+            p.threat_hazard_weight, p.reactance_hazard_weight, p.progress_hazard_weight,
         )
-        self.hazard = baseline + self.excitation
+        self.hazard = rules.test_hazard(baseline, self.excitation, self.moratorium, p.moratorium_hazard_weight)
         tests = rules.poisson_count(self.hazard, u_count)
-        rung = rules.next_rung(self.last_rung, tests, u_rung, p.ladder_up_prob, p.ladder_down_prob)
+        rung = rules.choose_rung(self.progress, self.last_rung, tests, u_rung, p.logit_precision,
+                                 p.rung_development_weight, p.rung_distance_cost, p.red_line_cost,
+                                 p.red_line_talks_multiplier, in_talks)
         self.excitation = rules.self_excitation(self.excitation, tests, p.hawkes_alpha, p.hawkes_beta)
-        self.progress = rules.programme_progress(self.progress, tests, rung, p.progress_per_test)
+        self.progress = rules.rung_progress(self.progress, tests, rung, p.progress_per_test)
+        self.strategic = rules.strategic_progress(self.progress)
         self.last_rung = rung
         return tests, rung
+
+    def keep_or_break_moratorium(self, u, in_talks, major):
+        """Declare a moratorium (logit on :func:`rules.moratorium_utility`) while talks are under way,
+        or let a standing one erode as the expected relief falls short; a major test breaks it.
+        Returns ``(declared, broken)``."""
+        p = self.params
+        declare = p.moratorium_rate * rules.logit_choice(rules.moratorium_utility(
+            p.moratorium_base, self.expected_relief, self.strategic, self.trust[US],
+            p.moratorium_expectation_weight, p.moratorium_progress_weight, p.step_trust_weight,
+        ), p.logit_precision)
+        erode = rules.moratorium_break_hazard(self.expected_relief, p.moratorium_patience, p.moratorium_break_rate,
+                                              p.logit_precision)
+        self.moratorium, declared, broken = rules.next_moratorium(self.moratorium, u, in_talks, declare, erode, major)
+        self.step = rules.step_after_moratorium(self.step, declared, broken, 0)
+        return declared, broken
+
+    def consider_step(self, u, eligible, levers):
+        """Take the next step toward denuclearisation (logit on :func:`rules.step_utility`) while
+        US-DPRK talks are under way; a step keeps the moratorium. Returns the step taken (0: none)."""
+        p = self.params
+        self.step, taken = rules.next_step(
+            self.step, u, eligible, p.step_rate, p.logit_precision, self.expected_relief, self.trust[US],
+            self.cost_multiplier, p.relief_threshold, levers["relief_all_at_end"], p.relief_per_step,
+            p.step_cost_scale, p.step_relief_weight, p.step_expectation_weight, p.step_trust_weight,
+        )
+        self.moratorium = self.moratorium | (taken > 0)
+        return taken
+
+    def offer(self, expected, levers):
+        """The step the DPRK offers at a summit (:func:`rules.dprk_offer`), given its expectation."""
+        p = self.params
+        return rules.dprk_offer(self.step, expected, self.cost_multiplier, p.relief_threshold,
+                                levers["relief_all_at_end"], p.relief_per_step, p.step_cost_scale,
+                                p.step_relief_weight, p.step_expectation_weight)
+
+    def commit(self, deal, offer):
+        """A deal: the DPRK takes the offered step at once and the moratorium holds (at least
+        step 1). Returns the step taken (0: none)."""
+        new = rules.where(deal, np.maximum(np.maximum(self.step, offer), 1), self.step)
+        taken = rules.where(new > self.step, new, 0)
+        self.step = new
+        self.moratorium = self.moratorium | deal
+        return taken
+
+    def expect(self, relief, summit, failed):
+        """Update the relief the DPRK expects from talks (:func:`rules.expected_relief`)."""
+        p = self.params
+        self.expected_relief = rules.expected_relief(self.expected_relief, relief, summit, failed,
+                                                     p.expectation_learning, p.summit_expectation,
+                                                     p.failure_expectation_cut)
 
     def willingness_to_talk(self, pressure_first):
         """Logit probability that the DPRK wants to talk this week."""
         p = self.params
         utility = rules.dprk_talk_utility(
-            p.dprk_talk_base, self.stress, self.trust[US], self.threat, self.progress, pressure_first,
+            p.dprk_talk_base, self.stress, self.trust[US], self.threat, self.strategic,
+            pressure_first,
             p.dprk_talk_stress_weight, p.dprk_talk_trust_weight, p.dprk_talk_threat_weight,
             p.dprk_talk_progress_weight, p.precondition_cost,
         )
@@ -178,14 +258,22 @@ class ChinaSteps(Actor):
         super().start(p, full)
         self.trust[DPRK] = full(p.trust_china_dprk)
         self.enforcement = full(p.china_enforcement)  # share of sanctioned trade enforced
+        self.memory = full(p.initial_china_memory)  # memory of recent ICBM and nuclear tests
 
-    def enforce(self):
-        """Set and return this week's enforcement (:func:`rules.china_enforcement`; the constant
-        parameter in runs without China)."""
+    def enforce(self, in_talks, relief):
+        """Set and return this week's enforcement (:func:`rules.china_enforcement`: trust, recent
+        major tests, talks, US relief; the constant parameter in runs without China)."""
         p = self.params
-        enforced = rules.china_enforcement(p.china_enforcement, self.trust[DPRK], p.trust_china_dprk, p.china_trust_sensitivity)
+        enforced = rules.china_enforcement(
+            p.china_enforcement, self.trust[DPRK], p.trust_china_dprk, p.china_trust_sensitivity,
+            p.china_test_response, self.memory, p.china_talks_relief, in_talks, p.china_relief_follow, relief,
+        )
         self.enforcement = rules.where(self.present, enforced, p.china_enforcement)
         return self.enforcement
+
+    def remember(self, tests, rung) -> None:
+        """Update China's memory of major tests (:func:`rules.china_test_memory`)."""
+        self.memory = rules.china_test_memory(self.memory, tests, rung, self.params.china_memory_decay)
 
 
 class JapanSteps(Actor):

@@ -146,7 +146,7 @@ class BatchedEngine:
                  lever_index: Sequence[int] | np.ndarray | None = None) -> None:
         self.seeds = np.asarray(seeds, dtype=np.uint64)
         self.n = n = len(self.seeds)
-        columns = levers["forced_stage"].shape[1]
+        columns = levers["forced_event"].shape[1]
         self.lever_index = np.zeros(n, dtype=np.intp) if lever_index is None else np.asarray(lever_index, dtype=np.intp)
         if self.lever_index.shape != (n,) or self.lever_index.max(initial=0) >= columns:
             raise ValueError(f"need one lever column per seed ({n}) among {columns} schedules")
@@ -162,8 +162,8 @@ class BatchedEngine:
         self.dprk = DPRKReplicates(p, full)
         self.china = ChinaReplicates(p, full, present=full(p.include_china, np.bool_))
         self.japan = JapanReplicates(p, full, present=full(p.include_japan, np.bool_))
-        week.begin(self, full)
-        self.tally = OutcomeTally((n,))
+        week.begin(self, full, uniforms(self.seeds, 0).T)
+        self.tally = OutcomeTally((n,), initial_stage=p.initial_stage)
         self.steps = 0
 
     def step(self) -> None:
@@ -179,8 +179,8 @@ class BatchedEngine:
 
     def run(self, weeks: int, trajectories: bool = False) -> BatchResult:
         """Advance ``weeks`` weeks and return the outcomes (and trajectories if asked for)."""
-        if self.levers["forced_stage"].shape[0] < weeks:
-            raise ValueError(f"the lever schedule covers {self.levers['forced_stage'].shape[0]} weeks, not {weeks}")
+        if self.levers["forced_event"].shape[0] < weeks:
+            raise ValueError(f"the lever schedule covers {self.levers['forced_event'].shape[0]} weeks, not {weeks}")
         trajectory = {c: np.empty((weeks, self.n), dtype=dtype) for c, dtype in week.SERIES.items()} if trajectories else None
         for w in range(weeks):
             self.step()

@@ -70,8 +70,8 @@ class EscalationModel(mesa.Model):
         self.dprk = NorthKorea(self)
         self.china = China(self) if p.include_china else None
         self.japan = Japan(self) if p.include_japan else None
-        week.begin(self, one_run)
-        self.tally = OutcomeTally()
+        week.begin(self, one_run, self.streams.week(0))
+        self.tally = OutcomeTally(initial_stage=p.initial_stage)
         self.datacollector = mesa.DataCollector(model_reporters=_REPORTERS) if collect else None
 
     def step(self) -> None:

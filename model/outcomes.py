@@ -1,9 +1,8 @@
-"""Outcomes of a run: what the experiments measure, tallied week by week.
+"""Outcomes of a run: the quantities the experiments analyse, computed the same way by both engines.
 
-:class:`OutcomeTally` works on numpy scalars (one Mesa run) and on arrays (replicates in the
-batched engine) alike, so both engines define an outcome in one place. The columns and their
-types are fixed by :data:`OUTCOME_COLUMNS`; weeks of events that did not happen within the
-horizon are NaN, never a sentinel number.
+:class:`OutcomeTally` keeps a running tally of one run (scalars) or of many runs (arrays), week
+by week; the columns and their types are :data:`OUTCOME_COLUMNS`; weeks of events that did not
+happen within the horizon are NaN, never a sentinel number.
 """
 
 from __future__ import annotations
@@ -12,61 +11,94 @@ from typing import Any
 
 import numpy as np
 
-from .rules import INTER_KOREAN, NEGOTIATIONS, PRELIMINARY
+from .rules import (INTER_KOREAN, NEGOTIATIONS, NO_TALKS, PRELIMINARY, RUNGS, SUMMIT_DEAL, SUMMIT_FAILED,
+                    SUMMIT_NONE, SUSPENDED_TALKS)
 from .week import FINAL_STATE, SERIES
 
 OUTCOME_COLUMNS: dict[str, str] = {
-    "talks": "bool",                    # US-DPRK preliminary talks began (stage >= 2 reached)
-    "talks_week": "float64",            # first week of US-DPRK talks (NaN if none)
+    "talks": "bool",                    # US-DPRK talks began (stage 2 or 3 reached)
+    "talks_week": "float64",            # first week of US-DPRK talks (NaN if none; 0 if under way at the start)
     "inter_korean_talks": "bool",       # inter-Korean contact happened (stage 1 reached)
-    "inter_korean_week": "float64",     # first week of inter-Korean contact (NaN if none)
-    "negotiations": "bool",             # substantive negotiations reached (stage 3)
-    "negotiations_week": "float64",     # first week of substantive negotiations (NaN if none)
-    "talks_collapsed": "bool",          # US-DPRK talks began and later collapsed
-    "collapses": "int64",               # collapses of talks at any stage >= 1
+    "inter_korean_week": "float64",     # first week of inter-Korean contact (NaN if none; 0 if under way at the start)
+    "summit": "bool",                   # a summit was held
+    "summit_week": "float64",           # week of the first summit (NaN if none)
+    "deal": "bool",                     # a summit ended in a deal
+    "deal_week": "float64",             # week of the first deal (NaN if none)
+    "summit_failed": "bool",            # a summit ended without a deal
+    "suspensions": "int64",             # times talks were suspended (spoilers and failed summits)
+    "talks_collapsed": "bool",          # US-DPRK talks began and later ended (stage 0)
+    "collapses": "int64",               # times talks (any stage 1-4) ended
+    "steps": "int64",                   # highest DPRK step standing in any week (0-4)
+    "relief": "float64",                # relief granted at the end (share of sanctions and exercises)
     "tests": "int64",                   # all test events (launch days and nuclear tests)
-    "launches": "int64",                # missile and space launch events (rungs 1-3)
+    "launches": "int64",                # missile and space launch events (rungs 1-4)
     "tests_short_range": "int64",       # rung 1
     "tests_intermediate": "int64",      # rung 2
-    "tests_icbm": "int64",              # rung 3 (ICBM, SLBM, space launch)
-    "nuclear_tests": "int64",           # rung 4
+    "tests_slbm_space": "int64",        # rung 3 (submarine-launched and space launch)
+    "tests_icbm": "int64",              # rung 4
+    "nuclear_tests": "int64",           # rung 5
     "highest_rung": "int64",            # highest rung tested within the horizon (0: no test)
     "first_test_week": "float64",       # first week with a test (NaN if none)
+    "first_test_after_failure_week": "float64",  # first test after the first failed summit (NaN if none)
     **{name: "float64" for name in FINAL_STATE},  # the state after the last week (model/week.py)
 }
 """Every outcome column and its dtype, identical for both engines."""
 
 FINAL_STATE_COLUMNS = list(FINAL_STATE)
-_RUNG_COLUMNS = ("tests_short_range", "tests_intermediate", "tests_icbm", "nuclear_tests")
+_RUNG_COLUMNS = ("tests_short_range", "tests_intermediate", "tests_slbm_space", "tests_icbm", "nuclear_tests")
 
 
 class OutcomeTally:
     """Running tally of one run's (or many runs') events.
 
-    Call :meth:`record` once per week with the week's talks stage, whether talks collapsed, the
-    stage before the week, the number of tests and their rung; :meth:`result` returns the
-    outcomes given the final state.
+    Call :meth:`record` once per week; :meth:`result` returns the outcomes given the final state.
+    ``initial_stage`` is the talks stage at week 0: contact or US-DPRK talks under way at the
+    start count as reached in week 0.
     """
 
-    _FIRST = ("inter_korean_week", "talks_week", "negotiations_week", "first_test_week")
-    _RUNG_NUMBERS = np.arange(1, 5)
+    _FIRST = ("inter_korean_week", "talks_week", "summit_week", "deal_week", "first_test_week")
+    _RUNG_NUMBERS = np.arange(1, RUNGS + 1)
 
-    def __init__(self, shape: tuple[int, ...] = ()) -> None:
-        self.first_weeks = np.full((4, *shape), np.nan)  # rows in the order of _FIRST
+    def __init__(self, shape: tuple[int, ...] = (), initial_stage=0) -> None:
+        start = np.asarray(initial_stage)
+        self.first_weeks = np.full((len(self._FIRST), *shape), np.nan)  # rows in the order of _FIRST
+        # talks under way at the start count as reached in week 0
+        self.first_weeks[0] = np.where(start == INTER_KOREAN, 0.0, np.nan)
+        self.first_weeks[1] = np.where((start == PRELIMINARY) | (start == NEGOTIATIONS), 0.0, np.nan)
+        self.failure_week = np.full(shape, np.nan)
+        self.first_test_after_failure = np.full(shape, np.nan)
         self.talks_collapsed = np.zeros(shape, dtype=bool)
         self.collapses = np.zeros(shape, dtype=np.int64)
-        self.by_rung = np.zeros((4, *shape), dtype=np.int64)
+        self.suspensions = np.zeros(shape, dtype=np.int64)
+        self.steps = np.zeros(shape, dtype=np.int64)
+        self.relief = np.zeros(shape)
+        self.talks_began = np.zeros(shape, dtype=bool) | ((np.asarray(initial_stage) == PRELIMINARY)
+                                                          | (np.asarray(initial_stage) == NEGOTIATIONS))
+        self.by_rung = np.zeros((RUNGS, *shape), dtype=np.int64)
         self.highest_rung = np.zeros(shape, dtype=np.int64)
-        self._rungs = self._RUNG_NUMBERS.reshape((4,) + (1,) * len(shape))
+        self._rungs = self._RUNG_NUMBERS.reshape((RUNGS,) + (1,) * len(shape))
 
-    def record(self, week: int, stage_before, stage_after, collapsed, tests, rung) -> None:
-        """Tally one week (``week`` is 1-based)."""
+    def record(self, week: int, stage_before, stage_after, summit, tests, rung, step, relief) -> None:
+        """Tally one week (``week`` is 1-based): the talks stage before and after it, its summit code
+        (:data:`SUMMIT_NONE`, :data:`SUMMIT_DEAL`, :data:`SUMMIT_FAILED`), its tests and their rung, and
+        the DPRK's step and the relief standing after it."""
+        summit = np.asarray(summit)
         reached = np.stack(np.broadcast_arrays(
-            stage_after == INTER_KOREAN, stage_after >= PRELIMINARY, stage_after == NEGOTIATIONS, tests > 0,
+            stage_after == INTER_KOREAN, (stage_after == PRELIMINARY) | (stage_after == NEGOTIATIONS),
+            summit != SUMMIT_NONE, summit == SUMMIT_DEAL, tests > 0,
         ))
         self.first_weeks = np.where(np.isnan(self.first_weeks) & reached, float(week), self.first_weeks)
-        self.talks_collapsed = self.talks_collapsed | (collapsed & (stage_before >= PRELIMINARY))
-        self.collapses = self.collapses + collapsed
+        self.first_test_after_failure = np.where(
+            np.isnan(self.first_test_after_failure) & ~np.isnan(self.failure_week) & (tests > 0),
+            float(week), self.first_test_after_failure)
+        self.failure_week = np.where(np.isnan(self.failure_week) & (summit == SUMMIT_FAILED), float(week), self.failure_week)
+        ended = (stage_before != NO_TALKS) & (stage_after == NO_TALKS)
+        self.talks_collapsed = self.talks_collapsed | (ended & self.talks_began)
+        self.talks_began = self.talks_began | (stage_after == PRELIMINARY) | (stage_after == NEGOTIATIONS)
+        self.collapses = self.collapses + ended
+        self.suspensions = self.suspensions + ((stage_after == SUSPENDED_TALKS) & (stage_before != SUSPENDED_TALKS))
+        self.steps = np.maximum(self.steps, step)
+        self.relief = np.asarray(relief, dtype=float) + np.zeros_like(self.relief)
         self.by_rung = self.by_rung + (self._rungs == rung) * tests
         self.highest_rung = np.where(tests > 0, np.maximum(self.highest_rung, rung), self.highest_rung)
 
@@ -81,15 +113,22 @@ class OutcomeTally:
             "talks_week": weeks["talks_week"],
             "inter_korean_talks": ~np.isnan(weeks["inter_korean_week"]),
             "inter_korean_week": weeks["inter_korean_week"],
-            "negotiations": ~np.isnan(weeks["negotiations_week"]),
-            "negotiations_week": weeks["negotiations_week"],
+            "summit": ~np.isnan(weeks["summit_week"]),
+            "summit_week": weeks["summit_week"],
+            "deal": ~np.isnan(weeks["deal_week"]),
+            "deal_week": weeks["deal_week"],
+            "summit_failed": ~np.isnan(self.failure_week),
+            "suspensions": self.suspensions,
             "talks_collapsed": self.talks_collapsed,
             "collapses": self.collapses,
+            "steps": self.steps,
+            "relief": self.relief,
             "tests": self.by_rung.sum(axis=0),
-            "launches": self.by_rung[:3].sum(axis=0),
+            "launches": self.by_rung[:4].sum(axis=0),
             **{name: self.by_rung[i] for i, name in enumerate(_RUNG_COLUMNS)},
             "highest_rung": self.highest_rung,
             "first_test_week": weeks["first_test_week"],
+            "first_test_after_failure_week": self.first_test_after_failure,
         }
         for column in FINAL_STATE_COLUMNS:
             out[column] = np.asarray(finals[column], dtype=float)
@@ -107,17 +146,18 @@ FROM_TRAJECTORY = [c for c in OUTCOME_COLUMNS if c not in FINAL_STATE or FINAL_S
 Japan's final trust, are not)."""
 
 
-def outcomes_from_trajectory(trajectory) -> dict[str, Any]:
+def outcomes_from_trajectory(trajectory, initial_stage: int = 0) -> dict[str, Any]:
     """Rebuild a run's outcomes from its weekly series (a DataFrame with ``week`` and the
     series of :data:`model.week.SERIES`, one row per week from week 1), by replaying them
-    through :class:`OutcomeTally`. An independent check on the outcome bookkeeping, and the
+    through :class:`OutcomeTally`; ``initial_stage`` is the run's talks stage at week 0 (its
+    ``initial_stage`` parameter). An independent check on the outcome bookkeeping, and the
     way to read outcomes out of tools that only keep the series (such as ``mesa.batch_run``)."""
     frame = trajectory.sort_values("week")
-    tally = OutcomeTally()
-    stage_before = 0
-    for week, stage, tests, rung in frame[["week", "talks_stage", "tests", "test_rung"]].itertuples(index=False):
-        collapsed = stage_before >= INTER_KOREAN and stage == 0
-        tally.record(int(week), stage_before, int(stage), collapsed, int(tests), int(rung))
+    tally = OutcomeTally(initial_stage=initial_stage)
+    stage_before = int(initial_stage)
+    columns = ["week", "talks_stage", "summit", "tests", "test_rung", "dprk_step", "relief"]
+    for week, stage, summit, tests, rung, step, relief in frame[columns].itertuples(index=False):
+        tally.record(int(week), stage_before, int(stage), int(summit), int(tests), int(rung), int(step), float(relief))
         stage_before = int(stage)
     last = frame.iloc[-1]
     finals = {name: (last[quantity] if quantity in SERIES else np.nan) for name, quantity in FINAL_STATE.items()}

@@ -13,7 +13,12 @@ A :class:`LeverSchedule` gives, for each week, what the policies set exogenously
 * ``sanctions_floor`` -- a level the sanctions are raised to that week (NaN: none);
 * ``endogenous_sanctions`` -- 1 when the US answers tests with new packages, 0 when a
   historical scenario dictates the sanctions;
-* ``forced_stage`` -- a talks stage forced that week (0: none), for historical scenarios.
+* ``relief_all_at_end`` -- 1 when relief comes only at full denuclearisation
+  (``relief_sequencing = "all_at_end"``), 0 step for step;
+* ``forced_event`` -- a talks event forced that week, for historical scenarios (0 none,
+  1 inter-Korean contact, 2 US-DPRK talks, 3 a summit whose outcome the model decides,
+  4 a summit deal, 5 a summit without a deal, 6 talks suspended, 7 resumed, 8 ended; the
+  codes are :data:`model.rules.EVENT_NONE` ...).
 
 The policy sweep builds the schedule from the parameters (:meth:`LeverSchedule.from_params`);
 a historical scenario builds it by date (``experiments/history.py``). Both engines read the
@@ -29,9 +34,9 @@ import numpy as np
 
 from .calendar import ExerciseCalendar
 from .params import ENGAGEMENT_STANCES, EXERCISE_POLICIES, Params
-from .rules import PRELIMINARY, where
+from .rules import NEGOTIATIONS, PRELIMINARY, where
 
-AS_SCHEDULED, SCALED_DOWN, DELAYED, SUSPENDED_DURING_TALKS, SUSPENDED = range(len(EXERCISE_POLICIES))
+AS_SCHEDULED, SCALED_DOWN, DELAYED, SUSPENDED_DURING_TALKS, SUSPENDED, DUAL_SUSPENSION = range(len(EXERCISE_POLICIES))
 PRESSURE_FIRST, PRESSURE_AND_ENGAGEMENT = range(len(ENGAGEMENT_STANCES))
 
 SCHEDULE_FIELDS: tuple[str, ...] = (
@@ -44,7 +49,8 @@ SCHEDULE_FIELDS: tuple[str, ...] = (
     "announced_packages",
     "sanctions_floor",
     "endogenous_sanctions",
-    "forced_stage",
+    "relief_all_at_end",
+    "forced_event",
 )
 
 
@@ -53,18 +59,22 @@ def exercise_policy_code(name: str) -> int:
     return EXERCISE_POLICIES.index(name)
 
 
-def held_exercise(scheduled, policy, stage, scale):
+def held_exercise(scheduled, policy, stage, scale, moratorium=False, relief=0.0):
     """Intensity of the exercise actually held this week under an exercise policy.
 
     ``as_scheduled`` and ``delayed`` hold what is scheduled (a delay has already moved the
     calendar); ``scaled_down`` holds ``scale * x``; ``suspended`` holds nothing;
-    ``suspended_during_talks`` holds nothing while US-DPRK talks are under way (stage >= 2 at
-    the start of the week) and the schedule otherwise (as UFG 2018 was suspended after the
-    Singapore summit).
+    ``suspended_during_talks`` holds nothing while US-DPRK talks are under way (stage 2 or 3 at
+    the start of the week; as UFG 2018 was suspended after the Singapore summit);
+    ``dual_suspension`` holds nothing while the DPRK's test moratorium holds (China's "freeze
+    for freeze"). Relief granted by the US includes exercise concessions: what is held is
+    multiplied by ``1 - relief``.
     """
     held = where(policy == SCALED_DOWN, scheduled * scale, scheduled)
-    off = (policy == SUSPENDED) | ((policy == SUSPENDED_DURING_TALKS) & (stage >= PRELIMINARY))
-    return where(off, 0.0, held)
+    talks = (stage == PRELIMINARY) | (stage == NEGOTIATIONS)
+    off = ((policy == SUSPENDED) | ((policy == SUSPENDED_DURING_TALKS) & talks)
+           | ((policy == DUAL_SUSPENSION) & moratorium))
+    return where(off, 0.0, held * (1.0 - relief))
 
 
 def forgone_exercise(standard, held):
@@ -111,7 +121,8 @@ class LeverSchedule:
             "announced_packages": announced,
             "sanctions_floor": np.full(weeks, np.nan),
             "endogenous_sanctions": np.ones(weeks),
-            "forced_stage": np.zeros(weeks, dtype=np.int64),
+            "relief_all_at_end": np.full(weeks, float(p.relief_sequencing == "all_at_end")),
+            "forced_event": np.zeros(weeks, dtype=np.int64),
         }
         if self.overrides is not None:
             out.update(self.overrides(weeks))
@@ -119,7 +130,7 @@ class LeverSchedule:
 
     def week(self, w: int) -> dict[str, Any]:
         """The levers of week ``w`` (1-based) as a dict of scalars (arrays cached, grown by doubling)."""
-        if self._cache is None or len(self._cache["forced_stage"]) < w:
-            cached = 0 if self._cache is None else len(self._cache["forced_stage"])
+        if self._cache is None or len(self._cache["forced_event"]) < w:
+            cached = 0 if self._cache is None else len(self._cache["forced_event"])
             self._cache = self.arrays(max(w, 2 * cached, 64))
         return {k: v[w - 1] for k, v in self._cache.items()}

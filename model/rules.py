@@ -22,10 +22,12 @@ import numpy as np
 MAX_TESTS_PER_WEEK = 10
 """Truncation of the weekly Poisson test count (P(N > 10) < 1e-9 for rates below 1)."""
 
-RUNGS = 4
-"""Escalation ladder (Kahn 1965): 1 short-range, 2 intermediate-range, 3 ICBM/SLBM/space launch, 4 nuclear test."""
+RUNGS = 5
+"""Escalation ladder (Kahn 1965): 1 short-range and rocket artillery, 2 intermediate-range,
+3 submarine-launched and space launch, 4 ICBM, 5 nuclear test."""
 
-# Talks stages.
+# Talks stages: none, inter-Korean contact, US-DPRK preliminary talks, summit-level negotiation
+# (suspended, 4, is SUSPENDED_TALKS below).
 NO_TALKS, INTER_KOREAN, PRELIMINARY, NEGOTIATIONS = 0, 1, 2, 3
 
 
@@ -105,16 +107,6 @@ def effective_sanctions(level, china_enforcement, china_trade_share, alignment, 
     return level * reach * alignment_factor(alignment, alignment_effect)
 
 
-def china_enforcement(base, trust, initial_trust, sensitivity):
-    """Share of sanctioned trade China enforces.
-
-    ``c = clip(c0 + k * (mu0 - mu), 0, 1)``: China enforces more as its trust toward the DPRK
-    falls below where it started (it suspended coal imports after the February 2017 test)
-    and less as it rises. Assumption, anchored on the record's 2017 episode.
-    """
-    return np.minimum(np.maximum(base + sensitivity * (initial_trust - trust), 0.0), 1.0)
-
-
 def sanctions_adoption_probability(response_prob, japan_weight, japan_present):
     """Weekly probability that a pending sanctions package is adopted.
 
@@ -178,41 +170,20 @@ def perceived_threat(threat, exercise, gain, decay):
     return bounded_accumulation(threat, exercise, gain, decay)
 
 
-def reactance(level, packages, decay, per_package):
-    """Reactance to new sanctions: ``R' = (1 - decay) * R + per_package * packages``.
-
-    A "toughest ever" package may make the regime resume testing (seed, mechanism 6); the
-    effect fades geometrically.
-    """
-    return (1.0 - decay) * level + per_package * packages
-
-
-def programme_progress(progress, tests, rung, per_test):
-    """Weapons-programme progress after ``N`` tests at rung ``r``:
-    ``G' = 1 - (1 - G) * (1 - g * r / 4)^N``: each test closes a share of the gap to a
-    completed programme, more for higher rungs (the DPRK declared completion in Nov 2017)."""
-    return 1.0 - (1.0 - progress) * power(1.0 - per_test * rung / RUNGS, tests)
-
-
 # ---------------------------------------------------------------------------------------------
 # DPRK: testing as a self-exciting (Hawkes) process on an escalation ladder
 # ---------------------------------------------------------------------------------------------
 
 
-def baseline_test_rate(mu0, threat, reactance_level, progress, in_talks,
-                       threat_weight, reactance_weight, progress_weight, talks_weight):
-    """Baseline test rate ``mu(t)`` (tests per week) before self-excitation.
+def baseline_test_rate(mu0, threat, reactance_level, progress, threat_weight, reactance_weight, progress_weight):
+    """Baseline test rate ``mu(t)`` (tests per week) before self-excitation and the moratorium.
 
-    ``mu(t) = mu0 * exp(w_T*T + w_R*R - w_G*G - w_D*[in talks])``: exercises and sanctions enter
-    through the baseline, not as hard-coded triggers (Hess 2018); a completed programme and
-    talks in progress lower the need to test (F3).
+    ``mu(t) = mu0 * exp(w_T*T + w_R*R - w_G*G_strat)``: exercises and sanctions enter through the
+    baseline, not as hard-coded triggers (Hess 2018); a completed strategic programme lowers the
+    need to test (F3). Talks have no term of their own: they lower testing through the
+    moratorium the DPRK chooses (:func:`test_hazard`) and the red-line cost of a rung.
     """
-    return mu0 * np.exp(
-        threat_weight * threat
-        + reactance_weight * reactance_level
-        - progress_weight * progress
-        - talks_weight * in_talks
-    )
+    return mu0 * np.exp(threat_weight * threat + reactance_weight * reactance_level - progress_weight * progress)
 
 
 def hawkes_decay_and_jump(alpha, beta):
@@ -257,22 +228,6 @@ def poisson_count(rate, u, max_count: int = MAX_TESTS_PER_WEEK):
         pmf = pmf * rate / k
         cdf = cdf + pmf
     return count[()]
-
-
-def next_rung(last_rung, tests, u, up_prob, down_prob):
-    """Rung of this week's tests on the escalation ladder (Kahn 1965): mostly one rung at a time.
-
-    No tests: the last rung is kept. A first test ever is at rung 1. Otherwise, with one
-    uniform ``u``: ``u < down`` one rung down (not below 1); ``u > 1 - up`` one rung up (not
-    above 4); else the same rung.
-    """
-    moved = where(
-        u < down_prob,
-        np.maximum(last_rung - 1, 1),
-        where(u > 1.0 - up_prob, np.minimum(last_rung + 1, RUNGS), last_rung),
-    )
-    moved = where(last_rung == 0, 1, moved)
-    return where(tests > 0, moved, last_rung)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -344,55 +299,432 @@ def us_talk_utility(base, trust_dprk, pressure_first, trust_weight, pressure_fir
     return base + trust_weight * trust_dprk - pressure_first_penalty * pressure_first
 
 
-def collapse_hazard(base, tests, exercise, per_test, per_exercise):
-    """Weekly hazard that talks in progress collapse:
-    ``h = h0 + h_N * N + h_x * x`` (seed: a test "would halt the diplomatic progress in its
-    tracks"; record: the DPRK cancelled May 2018 talks citing an air drill)."""
-    return base + per_test * tests + per_exercise * exercise
-
-
-def talks_rates(mediation, dprk_willing, us_willing, alignment_share, trust_dprk_us, trust_us_dprk,
-                inter_korean_rate, direct_rate, us_dprk_rate, negotiation_rate):
-    """Weekly rates of the talks transitions, as a tuple ``(r01, r02, r12, r23)``.
+def talks_rates(mediation, dprk_willing, us_willing, alignment_share, inter_korean_rate, direct_rate, us_dprk_rate):
+    """Weekly rates of the talks openings, as a tuple ``(r01, r02, r12)``.
 
     * inter-Korean contact ``r01 = k_IK * m * W_D`` (seed: South Korea engages first);
     * direct US-DPRK talks ``r02 = k_dir * W_D * W_U * f_a``;
     * preliminary US-DPRK talks after contact ``r12 = k_US * W_D * W_U * f_a``
-      ("potentially soon thereafter");
-    * substantive negotiations ``r23 = k_neg * mu_DPRK->US * mu_US->DPRK * f_a``: a bargain
-      needs each side to believe the other will keep it (Fearon 1995, Kydd 2005).
+      ("potentially soon thereafter").
 
-    ``W`` are logit willingness probabilities, ``f_a`` the alignment factor.
+    ``W`` are logit willingness probabilities, ``f_a`` the alignment factor. Summit-level
+    negotiation is reached through a summit that ends in a deal (:func:`summit_deal`).
     """
     both = dprk_willing * us_willing * alignment_share
-    return (
-        inter_korean_rate * mediation * dprk_willing,
-        direct_rate * both,
-        us_dprk_rate * both,
-        negotiation_rate * trust_dprk_us * trust_us_dprk * alignment_share,
-    )
+    return inter_korean_rate * mediation * dprk_willing, direct_rate * both, us_dprk_rate * both
 
 
-def next_talks_stage(stage, u_collapse, u_advance, collapse_rate, r01, r02, r12, r23):
-    """Talks stage after a week, and whether talks collapsed this week.
+# =============================================================================================
+# Version 2: something to bargain over (issue 14)
+# =============================================================================================
+#
+# Five rungs, development progress per rung, rung chosen against its cost; talks stages with a
+# suspended stage and no absorbing stage; summits that end in a deal or fail; DPRK steps and US
+# relief by rule; a moratorium the DPRK chooses and that erodes; trust that depreciates toward a
+# prior and moves on costly signals; a China that acts. Powers are ``np.power`` (never ``**``):
+# the ``**`` operator on numpy scalars rounds differently from ``np.power`` on arrays, and both
+# engines must agree bit for bit. Sums over rungs are written out rung by rung (no reductions),
+# so a run's arithmetic does not depend on the shape of the array that holds it.
 
-    Stages: 0 none, 1 inter-Korean contact, 2 US-DPRK preliminary talks, 3 substantive
-    negotiations (seed: "talks about talks" come first). From a stage >= 1 the talks collapse
-    back to 0 when ``u_collapse < 1 - exp(-h)``; otherwise they advance when
-    ``u_advance < 1 - exp(-r_out)``, ``r_out`` the total rate out of the stage. From 0 the
-    destination is 1 or 2 in proportion to ``r01 : r02`` (competing risks, one uniform).
-    Stage 3 does not advance further.
+ICBM_RUNG, NUCLEAR_RUNG = 4, 5
+STRATEGIC_RUNGS = (4, 5)
+"""Rungs of the strategic programme whose completion the DPRK declared in November 2017."""
+
+SUSPENDED_TALKS = 4
+"""Talks stage 4: suspended (version 2). Stage 3 is summit-level negotiation."""
+
+FULL_DENUCLEARISATION = 4
+"""DPRK steps: 1 declared test moratorium, 2 test-site closure, 3 partial dismantlement,
+4 full denuclearisation."""
+
+SUMMIT_NONE, SUMMIT_DEAL, SUMMIT_FAILED = 0, 1, 2
+"""Codes of the week's summit (the weekly ``summit`` series): none, ended in a deal, failed."""
+
+# Forced talks events of a historical scenario's lever schedule (``forced_event``).
+(EVENT_NONE, EVENT_CONTACT, EVENT_TALKS, EVENT_SUMMIT, EVENT_SUMMIT_DEAL, EVENT_SUMMIT_NO_DEAL,
+ EVENT_SUSPENDED, EVENT_RESUMED, EVENT_ENDED) = range(9)
+
+
+def talks_under_way(stage):
+    """Whether talks are under way: stage 1 (inter-Korean contact), 2 or 3 -- not 0 or 4 (suspended)."""
+    stage = np.asarray(stage)
+    return ((stage >= INTER_KOREAN) & (stage <= NEGOTIATIONS))[()]
+
+
+def talks_at_us_level(stage):
+    """Whether US-DPRK talks are under way: stage 2 (preliminary) or 3 (summit-level)."""
+    stage = np.asarray(stage)
+    return ((stage == PRELIMINARY) | (stage == NEGOTIATIONS))[()]
+
+
+def talks_reached(stage, level):
+    """Whether talks are at ``level`` or beyond and not suspended: ``level <= stage <= 3``
+    (stage 4, suspended, is not "beyond" any stage: it can follow contact alone)."""
+    stage = np.asarray(stage)
+    return ((stage >= level) & (stage <= NEGOTIATIONS))[()]
+
+
+def _last_axis(x):
+    """``x`` with a trailing axis of length 1, to broadcast a per-run value against per-rung arrays."""
+    return np.asarray(x)[..., None]
+
+
+def rung_progress(progress, tests, rung, per_test):
+    """Development progress per rung after ``N`` tests at rung ``r``.
+
+    ``G_r' = 1 - (1 - G_r) * (1 - g)^N`` for the rung tested, other rungs unchanged: each test
+    closes a share ``g`` of the gap to a completed capability at its own rung, so progress at one
+    rung says nothing about another (SLBMs and ICBMs are developed separately). ``progress`` has
+    the rungs on its last axis (length :data:`RUNGS`).
     """
-    collapsed = (stage >= INTER_KOREAN) & (u_collapse < event_probability(collapse_rate))
+    progress = np.asarray(progress, dtype=float)
+    gap_kept = power(1.0 - _last_axis(per_test), _last_axis(tests).astype(float))
+    tested = (np.arange(1, RUNGS + 1) == _last_axis(rung)) & (_last_axis(tests) > 0)
+    return np.where(tested, 1.0 - (1.0 - progress) * gap_kept, progress)
+
+
+def strategic_progress(progress):
+    """Mean development progress over the strategic rungs 4 (ICBM) and 5 (nuclear):
+    ``G_strat = (G_4 + G_5) / 2`` -- the programme whose completion was declared in Nov 2017."""
+    progress = np.asarray(progress, dtype=float)
+    return ((progress[..., ICBM_RUNG - 1] + progress[..., NUCLEAR_RUNG - 1]) / 2.0)[()]
+
+
+def rung_utilities(progress, last_rung, in_talks, development_weight, distance_cost, red_line_cost,
+                   talks_multiplier):
+    """Utility of testing at each rung (last axis, rungs 1-5) in a test week.
+
+    ``U_r = w_dev * (1 - G_r) - w_step * |r - r_last| - c_red * [r >= 4] * (1 + c_talks * [talks])``:
+    a rung still under development is worth testing; moving far up or down the ladder at once
+    costs more (Kahn 1965: mostly one rung at a time); an ICBM or nuclear test crosses a declared
+    red line and costs more, much more when it would end talks in progress. A first test ever
+    (``r_last = 0``) measures the distance from rung 1.
+    """
+    progress = np.asarray(progress, dtype=float)
+    rungs = np.arange(1, RUNGS + 1)
+    last = np.maximum(_last_axis(last_rung), 1)
+    red = (rungs >= ICBM_RUNG) * (1.0 + _last_axis(talks_multiplier) * _last_axis(in_talks))
+    return (_last_axis(development_weight) * (1.0 - progress)
+            - _last_axis(distance_cost) * np.abs(rungs - last)
+            - _last_axis(red_line_cost) * red)
+
+
+def choose_rung(progress, last_rung, tests, u, precision, development_weight, distance_cost,
+                red_line_cost, talks_multiplier, in_talks):
+    """Rung of this week's tests, chosen by logit against cost (replaces a random walk).
+
+    ``P(r) = exp(lambda * U_r) / sum_s exp(lambda * U_s)`` with ``U_r`` from
+    :func:`rung_utilities` (multinomial logit, Signorino 1999), drawn by inverse CDF from one
+    uniform ``u``: ``r = 1 + #{k < 5 : u * sum > W_1 + ... + W_k}``. Weeks without tests keep
+    the last rung.
+    """
+    utility = rung_utilities(progress, last_rung, in_talks, development_weight, distance_cost,
+                             red_line_cost, talks_multiplier)
+    top = utility[..., 0]
+    for r in range(1, RUNGS):
+        top = np.maximum(top, utility[..., r])
+    precision = np.asarray(precision, dtype=float)
+    weights = [np.exp(precision * (utility[..., r] - top)) for r in range(RUNGS)]
+    total = weights[0]
+    for w in weights[1:]:
+        total = total + w
+    target = np.asarray(u, dtype=float) * total
+    chosen = np.ones(np.shape(target), dtype=np.int64)
+    cumulative = weights[0]
+    for w in weights[1:]:
+        chosen = chosen + (target > cumulative)
+        cumulative = cumulative + w
+    return where(np.asarray(tests) > 0, chosen, last_rung)
+
+
+def major_test(tests, rung):
+    """Whether the week had a test at the ICBM rung or above: ``N > 0 & r >= 4``."""
+    return (np.asarray(tests) > 0) & (np.asarray(rung) >= ICBM_RUNG)
+
+
+def test_hazard(baseline, excitation, moratorium, moratorium_weight):
+    """Weekly test hazard: ``lambda = (mu + H) * exp(-w_M * [moratorium])`` -- a declared halt
+    is kept most weeks (record: no launch from the 20 April 2018 declaration to the end of 2018)."""
+    return (baseline + excitation) * np.exp(-moratorium_weight * np.asarray(moratorium, dtype=float))
+
+
+def china_test_memory(memory, tests, rung, decay):
+    """China's memory of recent major tests: ``X' = (1 - d) * X + N * [r >= 4]``."""
+    return (1.0 - decay) * memory + np.asarray(tests) * major_test(tests, rung)
+
+
+def china_enforcement(base, trust, initial_trust, sensitivity, test_response, memory,
+                         talks_relief, in_talks, relief_follow, relief):
+    """Share of sanctioned trade China enforces, responding to what it observes.
+
+    ``c = clip(c0 + k_mu * (mu0 - mu_C) + k_X * X - k_T * [talks] - k_rel * relief, 0, 1)``: more
+    after major tests (record: coal imports suspended after the Feb 2017 test), less while talks
+    are under way (Kim-Xi meetings, March-June 2018) and as the US itself grants relief.
+    """
+    level = (base + sensitivity * (initial_trust - trust) + test_response * memory
+             - talks_relief * np.asarray(in_talks, dtype=float) - relief_follow * relief)
+    return np.minimum(np.maximum(level, 0.0), 1.0)
+
+
+def depreciate_trust(trust, prior, rate):
+    """Trust after a week's depreciation toward a prior: ``mu' = mu + d * (prior - mu)`` -- the
+    other side's type may have changed, so old evidence counts for less (Kydd 2005)."""
+    return trust + rate * (prior - trust)
+
+
+def step_signal(step_taken, signal_llr):
+    """Log likelihood ratio (greedy : secure) of a DPRK step ``k`` taken this week (0: none):
+    ``llr = -signal_step_llr * k`` -- a costlier step is a more telling costly signal (Kydd 2005)."""
+    return -signal_llr * np.asarray(step_taken, dtype=float)
+
+
+def relief_signal(relief_before, relief_after, signal_llr):
+    """Log likelihood ratio (hostile : benign) of relief granted this week, as the DPRK reads it:
+    ``llr = -signal_relief_llr * max(relief' - relief, 0)`` (Osgood's GRIT: a unilateral costly
+    concession)."""
+    return -signal_llr * np.maximum(relief_after - relief_before, 0.0)
+
+
+def reactance(level, packages, decay, per_package, trust_us):
+    """Reactance to new sanctions, scaled by distrust (Jervis 1976's spiral):
+    ``R' = (1 - decay) * R + per_package * (1 - mu_DPRK->US) * packages`` -- pressure provokes a
+    DPRK that distrusts the US and much less one that does not."""
+    return (1.0 - decay) * level + per_package * (1.0 - trust_us) * packages
+
+
+# ---- steps and relief (Fearon 1995; Powell 2006; the seed) ----------------------------------
+
+
+def step_cost(step, theta, scale):
+    """DPRK's private cost of step ``k``: ``cost_k = theta * scale * k^2`` -- increasing and convex
+    (a moratorium is cheap, full denuclearisation dear); ``theta`` is drawn once per run and known
+    only to the DPRK."""
+    k = np.asarray(step, dtype=float)
+    return theta * scale * (k * k)
+
+
+def draw_step_cost_multiplier(u, low, high):
+    """The DPRK's private cost multiplier of a run: ``theta = low + u * (high - low)``, uniform."""
+    return low + u * (high - low)
+
+
+def relief_granted(step, threshold, all_at_end, per_step):
+    """Relief (share of sanctions and exercises lifted) the US grants by rule for standing step ``k``.
+
+    Step-for-step: ``min(1, per_step * (k - threshold + 1))`` once ``k >= threshold``, else 0;
+    all at the end: 1 at full denuclearisation (``k = 4``), else 0. The seed: "no pressure comes
+    off until they are actually doing something that the alliance believes represents a
+    meaningful step toward denuclearization"; ``threshold`` says what counts as meaningful.
+    """
+    step = np.asarray(step)
+    phased = where(step >= threshold,
+                   np.minimum(1.0, per_step * (step - threshold + 1).astype(float)), 0.0)
+    return where(np.asarray(all_at_end) > 0, where(step >= FULL_DENUCLEARISATION, 1.0, 0.0), phased)
+
+
+def current_relief(step, snapped_back, threshold, all_at_end, per_step):
+    """Relief in force: :func:`relief_granted` unless a major test snapped it back (then 0 until a
+    further step is taken)."""
+    return where(snapped_back, 0.0, relief_granted(step, threshold, all_at_end, per_step))
+
+
+def relief_needed_step(threshold, all_at_end):
+    """Lowest step for which the rule grants any relief: the threshold, or 4 under all-at-the-end."""
+    return where(np.asarray(all_at_end) > 0, FULL_DENUCLEARISATION, threshold)
+
+
+def step_utility(step, expected, trust_us, theta, threshold, all_at_end, per_step,
+                 cost_scale, relief_weight, stress_weight, trust_weight):
+    """DPRK utility of taking step ``k`` now:
+    ``U_k = w_rel * relief(k) + w_E * E + w_mu * mu_DPRK->US - cost_k`` (Fearon 1995: a step is
+    worth its price in relief the DPRK believes it will get)."""
+    relief = relief_granted(step, threshold, all_at_end, per_step)
+    return (relief_weight * relief + stress_weight * expected + trust_weight * trust_us
+            - step_cost(step, theta, cost_scale))
+
+
+def next_step(step, u, eligible, rate, precision, expected, trust_us, theta, threshold, all_at_end,
+              per_step, cost_scale, relief_weight, stress_weight, trust_weight):
+    """The DPRK's step after a week, and the step taken this week (0: none).
+
+    While ``eligible`` (talks at stage 2 or 3, a moratorium already declared, ``k < 4``), the next
+    step ``k = step + 1`` is taken when ``u < rate * logit(lambda * U_k)`` (:func:`step_utility`).
+    """
+    k = np.minimum(np.asarray(step) + 1, FULL_DENUCLEARISATION)
+    utility = step_utility(k, expected, trust_us, theta, threshold, all_at_end, per_step,
+                           cost_scale, relief_weight, stress_weight, trust_weight)
+    take = eligible & (np.asarray(step) >= 1) & (np.asarray(step) < FULL_DENUCLEARISATION) & (
+        u < rate * logit_choice(utility, precision))
+    return where(take, k, step), where(take, k, 0)
+
+
+def moratorium_utility(base, expected, strategic, trust_us, expectation_weight, progress_weight, trust_weight):
+    """DPRK utility of declaring a test moratorium:
+    ``U_m = m0 + w_E * E + w_G * G_strat + w_mu * mu_DPRK->US`` -- a completed programme makes a
+    halt cheap (Kim's 20 April 2018 halt followed the declared completion; record)."""
+    return base + expectation_weight * expected + progress_weight * strategic + trust_weight * trust_us
+
+
+def moratorium_break_hazard(expected, patience, rate, precision):
+    """Weekly hazard that a moratorium breaks: ``rate * logit(lambda * (patience - E))`` -- a halt
+    kept for relief that does not come erodes as the expected relief ``E`` falls below patience."""
+    return rate * logit_choice(patience - expected, precision)
+
+
+def next_moratorium(moratorium, u, in_talks, declare_probability, break_hazard, major):
+    """Moratorium after a week and whether it was declared / broken this week.
+
+    Declared while talks are under way with probability ``declare_probability`` (one uniform);
+    a standing one breaks at ``break_hazard`` (same uniform, exclusive cases) or at a major test.
+    Returns ``(moratorium', declared, broken)``.
+    """
+    moratorium = np.asarray(moratorium, dtype=bool)
+    declared = ~moratorium & np.asarray(in_talks, dtype=bool) & (u < declare_probability) & ~np.asarray(major)
+    broken = moratorium & ((u < event_probability(break_hazard)) | np.asarray(major))
+    return (moratorium | declared) & ~broken, declared, broken
+
+
+def step_after_moratorium(step, declared, broken, step_taken):
+    """Standing step after the moratorium decision: a declaration is step 1 (``max(step, 1)``); a
+    broken moratorium takes back step 1 but not steps 2-4 (irreversible, Powell 2006); a step
+    taken (>= 2) declares or keeps the moratorium (handled by the caller)."""
+    step = np.asarray(step)
+    step = where(declared, np.maximum(step, 1), step)
+    return where(broken & (step == 1) & (np.asarray(step_taken) == 0), 0, step)
+
+
+def expected_relief(expected, relief, summit, failed, learning, summit_expectation, failure_cut):
+    """DPRK's expected relief after a week.
+
+    A summit raises it (``E' = max(E, E_summit)``), a failed one cuts it (``E' = E * (1 - cut)``),
+    otherwise it adapts to the relief actually granted (``E' = E + eta * (relief - E)``,
+    adaptive expectations: a year or so to learn that talks deliver nothing).
+    """
+    adapted = expected + learning * (relief - expected)
+    return where(failed, expected * (1.0 - failure_cut), where(summit, np.maximum(expected, summit_expectation), adapted))
+
+
+# ---- summits (Fearon 1995; Kydd 2005) --------------------------------------------------------
+
+
+def dprk_offer(step, expected, theta, threshold, all_at_end, per_step, cost_scale, relief_weight, stress_weight):
+    """The highest step ``k`` (0-4, at least the standing step) the DPRK offers at a summit:
+    the largest ``k`` with ``w_rel * relief(k) + w_E * E - cost_k >= 0`` (its reservation value)."""
+    offer = np.asarray(step) * 1
+    for k in range(1, FULL_DENUCLEARISATION + 1):
+        value = (relief_weight * relief_granted(k, threshold, all_at_end, per_step)
+                 + stress_weight * expected - step_cost(k, theta, cost_scale))
+        offer = where(value >= 0.0, np.maximum(offer, k), offer)
+    return offer
+
+
+def summit_deal(offer, threshold, all_at_end, trust_us_dprk, trust_dprk_us, trust_threshold):
+    """Whether a summit ends in a deal: the US accepts an offer that meets the step its rule needs
+    for any relief (:func:`relief_needed_step`), and both sides trust each other enough to believe
+    the other keeps it: ``min(mu_US->DPRK, mu_DPRK->US) >= trust_threshold`` (Kydd's assurance
+    game)."""
+    return ((np.asarray(offer) >= relief_needed_step(threshold, all_at_end))
+            & (np.minimum(trust_us_dprk, trust_dprk_us) >= trust_threshold))
+
+
+# ---- talks stages without an absorbing stage ------------------------------------------------
+
+
+def suspension_hazard(base, packages, held, tests, rung, per_package, per_exercise, per_test):
+    """Weekly hazard that talks in progress are suspended by a spoiler:
+    ``h_s = h0 + h_pkg * packages + h_x * x_held + h_N * N * [r <= 3]`` (record: the DPRK cancelled
+    the 16 May 2018 talks citing Max Thunder; seed: a "toughest ever" package may torpedo the
+    opening). Tests at the ICBM rung or above end talks outright."""
+    minor = np.asarray(tests) * (np.asarray(rung) <= ICBM_RUNG - 1)
+    return base + per_package * packages + per_exercise * held + per_test * minor
+
+
+def idle_end_hazard(idle_weeks, rate, patience):
+    """Weekly hazard that talks that deliver nothing wither: ``rate * min(1, idle / patience)``."""
+    return rate * np.minimum(1.0, np.asarray(idle_weeks, dtype=float) / np.maximum(patience, 1.0))
+
+
+def talks_transition(stage, remembered, u_exit, u_advance, major, suspend_rate, idle_rate,
+                     r01, r02, r12, summit_rate, resume_rate, end_rate):
+    """Talks stage after a week, before any summit's outcome.
+
+    Stages: 0 none, 1 inter-Korean contact, 2 US-DPRK preliminary talks, 3 summit-level
+    negotiation, 4 suspended. In order: a major test ends talks in progress (-> 0); from 1-3 the
+    exit hazards compete on ``u_exit`` (suspension -> 4 at ``h_s``, from 2-3 withering -> 0 at
+    ``h_idle``); otherwise ``u_advance`` decides 0 -> 1 / 2 (competing, ``r01 : r02``), 1 -> 2,
+    a summit from 2 or 3 (its outcome is decided by :func:`summit_deal`), and from 4 resumption
+    to the remembered stage or the end of talks (competing, ``resume : end``).
+
+    Returns ``(stage', remembered', summit, suspended, ended)``: ``summit`` is whether a summit
+    is held this week; ``remembered`` is the stage talks were in when last suspended.
+    """
+    stage = np.asarray(stage)
+    in_progress = (stage >= INTER_KOREAN) & (stage <= NEGOTIATIONS)
+    prelim_or_summit = (stage == PRELIMINARY) | (stage == NEGOTIATIONS)
+    idle = where(prelim_or_summit, idle_rate, 0.0)
+    exit_rate = suspend_rate + idle
+    p_exit = event_probability(exit_rate)
+    share_suspend = where(exit_rate > 0, suspend_rate / where(exit_rate > 0, exit_rate, 1.0), 0.0)
+    exits = in_progress & (u_exit < p_exit) & ~np.asarray(major)
+    suspended = exits & (u_exit < p_exit * share_suspend)
+    withered = exits & ~suspended
+    ended_by_test = (stage >= INTER_KOREAN) & np.asarray(major)
+    # advancing
     from_none = r01 + r02
-    out_rate = where(
-        stage == NO_TALKS, from_none,
-        where(stage == INTER_KOREAN, r12, where(stage == PRELIMINARY, r23, 0.0)),
-    )
-    p_advance = event_probability(out_rate)
+    from_suspended = resume_rate + end_rate
+    out_rate = where(stage == NO_TALKS, from_none,
+                     where(stage == INTER_KOREAN, r12,
+                           where(prelim_or_summit, summit_rate, from_suspended)))
+    p_move = event_probability(out_rate)
+    moves = (u_advance < p_move) & ~exits & ~ended_by_test
     share_01 = where(from_none > 0, r01 / where(from_none > 0, from_none, 1.0), 0.0)
-    first_step = where(u_advance < p_advance * share_01, INTER_KOREAN, PRELIMINARY)
-    target = where(stage == NO_TALKS, first_step, np.minimum(stage + 1, NEGOTIATIONS))
-    advanced = np.logical_not(collapsed) & (u_advance < p_advance)
-    new_stage = where(collapsed, NO_TALKS, where(advanced, target, stage))
-    return new_stage, collapsed
+    share_resume = where(from_suspended > 0, resume_rate / where(from_suspended > 0, from_suspended, 1.0), 0.0)
+    first = where(u_advance < p_move * share_01, INTER_KOREAN, PRELIMINARY)
+    back = where(u_advance < p_move * share_resume, remembered, NO_TALKS)
+    summit = moves & prelim_or_summit
+    resumed_or_ended = moves & (stage == SUSPENDED_TALKS)
+    target = where(stage == NO_TALKS, first, where(stage == INTER_KOREAN, PRELIMINARY, where(stage == SUSPENDED_TALKS, back, stage)))
+    new_stage = where(ended_by_test | withered, NO_TALKS,
+                      where(suspended, SUSPENDED_TALKS, where(moves & ~summit, target, stage)))
+    ended = ended_by_test | withered | (resumed_or_ended & (new_stage == NO_TALKS))
+    new_remembered = where(suspended, stage, remembered)
+    return new_stage, new_remembered, summit, suspended, ended
+
+
+def summit_result(stage, remembered, summit, deal):
+    """Stage after a summit: 3 after a deal, 4 (suspended, remembering the stage) after a failure.
+    Returns ``(stage', remembered', failed)``."""
+    failed = summit & ~np.asarray(deal)
+    new_stage = where(summit, where(deal, NEGOTIATIONS, SUSPENDED_TALKS), stage)
+    return new_stage, where(failed, stage, remembered), failed
+
+
+def forced_event(stage, remembered, code):
+    """Stage after a historical scenario's forced event (codes :data:`EVENT_NONE` ...).
+
+    1 inter-Korean contact (starts contact unless talks are in progress); 2 US-DPRK talks
+    (at least stage 2); 6 suspended; 7 resumed (to the remembered stage); 8 ended. Codes 3-5
+    (summits) are handled by the summit rules: they return ``summit``/``deal`` flags here.
+    Returns ``(stage', remembered', summit_forced, deal_forced)``, ``deal_forced`` being -1 (the
+    model decides), 1 (deal) or 0 (no deal).
+    """
+    stage = np.asarray(stage)
+    code = np.asarray(code)
+    in_progress = (stage >= INTER_KOREAN) & (stage <= NEGOTIATIONS)
+    new = where(code == EVENT_CONTACT, where(in_progress, stage, INTER_KOREAN), stage)
+    new = where(code == EVENT_TALKS, where((stage == PRELIMINARY) | (stage == NEGOTIATIONS), stage, PRELIMINARY), new)
+    summit_codes = (code == EVENT_SUMMIT) | (code == EVENT_SUMMIT_DEAL) | (code == EVENT_SUMMIT_NO_DEAL)
+    new = where(summit_codes & (stage != NEGOTIATIONS), PRELIMINARY, new)
+    new = where((code == EVENT_SUSPENDED) & in_progress, SUSPENDED_TALKS, new)
+    remembered = where((code == EVENT_SUSPENDED) & in_progress, stage, remembered)
+    new = where((code == EVENT_RESUMED) & (stage == SUSPENDED_TALKS), remembered, new)
+    new = where(code == EVENT_ENDED, NO_TALKS, new)
+    deal_forced = where(code == EVENT_SUMMIT_DEAL, 1, where(code == EVENT_SUMMIT_NO_DEAL, 0, -1))
+    return new, remembered, summit_codes, deal_forced
+
+
+def idle_weeks_after(idle, stage, summit, step_taken, relief_changed):
+    """Weeks in stage 2 or 3 since the last summit, step or change of relief (0 outside 2-3)."""
+    reset = np.asarray(summit) | (np.asarray(step_taken) > 0) | np.asarray(relief_changed)
+    in_stage = (np.asarray(stage) == PRELIMINARY) | (np.asarray(stage) == NEGOTIATIONS)
+    return where(in_stage & ~reset, np.asarray(idle) + 1, 0)

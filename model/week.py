@@ -27,19 +27,27 @@ from .policies import forgone_exercise, held_exercise
 
 # Decision slots: which of the week's uniforms each random decision uses. Every week draws
 # all slots whatever happens, so runs under different policies share their random numbers.
-SLOT_TESTS, SLOT_RUNG, SLOT_SANCTIONS, SLOT_COLLAPSE, SLOT_ADVANCE = range(5)
+SLOT_TESTS, SLOT_RUNG, SLOT_SANCTIONS, SLOT_EXIT, SLOT_ADVANCE, SLOT_STEP, SLOT_MORATORIUM = range(7)
+SLOT_COST = 0
+"""The week-0 slot that draws the DPRK's private step-cost multiplier (once per run)."""
 
 
-def begin(world, full: Full) -> None:
-    """The world's own state at week 0 (docs/ODD.md section 5): no talks, empty records of the
-    week. (Each actor sets its own state in :meth:`~model.actors.Actor.start` when the engine
-    creates it.) ``full(value, dtype)`` gives a value in the engine's form."""
+def begin(world, full: Full, u0) -> None:
+    """The world's own state at week 0 (docs/ODD.md section 5): the talks stage of the start,
+    empty records of the week, and the DPRK's private cost multiplier drawn from the run's
+    week-0 uniforms ``u0`` (:func:`rules.draw_step_cost_multiplier`). (Each actor sets its own
+    state in :meth:`~model.actors.Actor.start` when the engine creates it.) ``full(value,
+    dtype)`` gives a value in the engine's form."""
     p = world.params
-    world.talks_stage = full(rules.NO_TALKS, np.int64)
+    world.talks_stage = full(p.initial_stage, np.int64)
+    world.remembered_stage = full(p.initial_resume_stage, np.int64)  # stage to resume after a suspension
+    world.idle_weeks = full(0, np.int64)
     world.week_tests = full(0, np.int64)
     world.week_rung = full(0, np.int64)
+    world.week_summit = full(0, np.int64)
     world.exercise_intensity = full(0.0)
     world.enforcement = full(p.china_enforcement)
+    world.dprk.cost_multiplier = full(rules.draw_step_cost_multiplier(u0[SLOT_COST], p.step_cost_low, p.step_cost_high))
 
 
 def run_week(world, u, levers) -> None:
@@ -51,57 +59,109 @@ def run_week(world, u, levers) -> None:
     p = world.params
     us, rok, dprk, china, japan = world.us, world.rok, world.dprk, world.china, world.japan
     stage_before = world.talks_stage
+    talking = rules.talks_under_way(stage_before)
     pressure_first = levers["pressure_first"]
 
-    # 1. The alliance holds (or forgoes) the week's exercise under its exercise policy.
-    held = held_exercise(levers["scheduled_exercise"], levers["exercise_policy"], stage_before, levers["exercise_scale"])
+    # 1. The alliance holds (or forgoes) the week's exercise under its exercise policy; relief
+    #    includes exercise concessions.
+    held = held_exercise(levers["scheduled_exercise"], levers["exercise_policy"], stage_before, levers["exercise_scale"],
+                         dprk.moratorium, us.relief)
     forgone = forgone_exercise(levers["standard_exercise"], held)
 
     # 2. The US adopts pending or announced sanctions packages (Japan lobbying shortens the lag).
     packages = us.decide_sanctions(u[SLOT_SANCTIONS], levers, japan.present if japan is not None else False)
 
     # 3. China sets its enforcement; the alliance (re)aligns.
-    enforcement = china.enforce() if china is not None else p.china_enforcement
+    enforcement = china.enforce(talking, us.relief) if china is not None else p.china_enforcement
     rok.align(pressure_first, levers["rok_mediation"])
 
-    # 4. The DPRK feels pressure and threat, then tests (or not); a major test starts a package.
-    dprk.feel_pressure(us.sanctions, enforcement, rok.alignment, held, packages)
-    tests, rung = dprk.test(u[SLOT_TESTS], u[SLOT_RUNG], stage_before >= rules.INTER_KOREAN)
+    # 4. The DPRK feels pressure (sanctions minus relief) and threat, then tests (or not) at a
+    #    rung chosen against its cost; a major test starts a package and China remembers it.
+    dprk.feel_pressure(us.sanctions, us.relief, enforcement, rok.alignment, held, packages)
+    tests, rung = dprk.test(u[SLOT_TESTS], u[SLOT_RUNG], talking)
     us.note_tests(tests, rung)
+    if china is not None:
+        china.remember(tests, rung)
+    major = rules.major_test(tests, rung)
 
-    # 5. Everyone reads the week's signals and updates trust (Kydd).
+    # 5. Trust depreciates toward its prior; everyone reads the week's tests and the alliance's week.
     test_llr = rules.test_signal(tests, rung, p.signal_test_llr, p.signal_quiet_llr)
     for observer in (us, rok, china, japan):
         if observer is not None:
+            observer.forget(DPRK, p.trust_prior_dprk)
             observer.observe(DPRK, test_llr)
     alliance_llr = rules.alliance_signal(
         held, forgone, packages, p.signal_exercise_llr, p.signal_suspension_llr, p.signal_sanctions_llr,
     )
-    dprk.observe(US, alliance_llr)
-    dprk.observe(ROK, alliance_llr)
+    for other in (US, ROK):
+        dprk.forget(other, p.trust_prior_us)
+        dprk.observe(other, alliance_llr)
 
-    # 6. Talks advance, stall or collapse.
-    stage, collapsed = advance_talks(world, u[SLOT_COLLAPSE], u[SLOT_ADVANCE], tests, held, pressure_first)
-    world.talks_stage = np.maximum(stage, levers["forced_stage"])
+    # 6. Talks: spoilers suspend, idle talks wither, a major test ends them; they advance,
+    #    resume, or a summit is held and ends in a deal or fails.
+    summit, suspended = advance_talks(world, u[SLOT_EXIT], u[SLOT_ADVANCE], tests, rung, major, held, packages,
+                                      pressure_first, levers["forced_event"])
+    summit_expectation = np.maximum(dprk.expected_relief, p.summit_expectation)
+    offer = dprk.offer(summit_expectation, levers)
+    deal = rules.summit_deal(offer, p.relief_threshold, levers["relief_all_at_end"], us.trust[DPRK], dprk.trust[US],
+                             p.deal_trust_threshold)
+    deal = summit & rules.where(world.forced_deal >= 0, world.forced_deal == 1, deal)
+    world.talks_stage, world.remembered_stage, failed = rules.summit_result(
+        world.talks_stage, world.remembered_stage, summit, deal)
+    dealt = dprk.commit(deal, offer)
 
-    # 7. Record the week.
+    # 7. The DPRK's moratorium and steps; the US grants relief by rule (snapback after a major test).
+    declared, _ = dprk.keep_or_break_moratorium(u[SLOT_MORATORIUM], rules.talks_under_way(world.talks_stage), major)
+    eligible = rules.talks_at_us_level(world.talks_stage) & ~summit & ~major
+    stepped = dprk.consider_step(u[SLOT_STEP], eligible, levers)
+    taken = np.maximum(np.maximum(dealt, stepped), rules.where(declared, 1, 0))
+    relief_before = us.grant_relief(dprk.step, taken, major, levers)
+    dprk.expect(us.relief, summit & deal, failed)
+
+    # 8. Costly signals: steps (and a declared moratorium) read by everyone, relief by the DPRK;
+    #    a failed summit lowers both sides' trust and provokes (reactance).
+    step_llr = rules.step_signal(taken, p.signal_step_llr)
+    for observer in (us, rok, china, japan):
+        if observer is not None:
+            observer.observe(DPRK, step_llr)
+    relief_llr = rules.relief_signal(relief_before, us.relief, p.signal_relief_llr)
+    for other in (US, ROK):
+        dprk.observe(other, relief_llr)
+    failure_llr = rules.where(failed, p.signal_failure_llr, 0.0)
+    us.observe(DPRK, failure_llr)
+    dprk.observe(US, failure_llr)
+    dprk.reactance = dprk.reactance + rules.where(failed, p.failure_reactance, 0.0)
+    world.idle_weeks = rules.idle_weeks_after(world.idle_weeks, world.talks_stage, summit, taken,
+                                              us.relief != relief_before)
+
+    # 9. Record the week.
     world.week_tests, world.week_rung = tests, rules.where(tests > 0, rung, 0)
+    world.week_summit = rules.where(summit, rules.where(deal, rules.SUMMIT_DEAL, rules.SUMMIT_FAILED), rules.SUMMIT_NONE)
     world.exercise_intensity, world.enforcement = held, enforcement
-    world.tally.record(world.steps, stage_before, world.talks_stage, collapsed, tests, rung)
+    world.tally.record(world.steps, stage_before, world.talks_stage, world.week_summit, tests, rung, dprk.step, us.relief)
 
 
-def advance_talks(world, u_collapse, u_advance, tests, held, pressure_first):
-    """The talks process of the week: both sides' willingness (logit), the transition rates,
-    and the stage transition; returns ``(stage, collapsed)``."""
+def advance_talks(world, u_exit, u_advance, tests, rung, major, held, packages, pressure_first, forced):
+    """The talks process of the week before any summit's outcome: both sides' willingness
+    (logit), the transition rates and hazards, the stage transition and a forced event of a
+    historical scenario. Sets the stage; returns ``(summit, suspended)`` and leaves a forced
+    summit outcome in ``world.forced_deal`` (-1: the model decides)."""
     p, us, rok, dprk = world.params, world.us, world.rok, world.dprk
-    rates = rules.talks_rates(
-        rok.mediation, dprk.willingness_to_talk(pressure_first), us.willingness_to_talk(pressure_first),
-        rules.alignment_factor(rok.alignment, p.alignment_effect),
-        dprk.trust[US], us.trust[DPRK],
-        p.inter_korean_rate, p.direct_talks_rate, p.us_dprk_rate, p.negotiation_rate,
+    dprk_willing, us_willing = dprk.willingness_to_talk(pressure_first), us.willingness_to_talk(pressure_first)
+    r01, r02, r12 = rules.talks_rates(
+        rok.mediation, dprk_willing, us_willing, rules.alignment_factor(rok.alignment, p.alignment_effect),
+        p.inter_korean_rate, p.direct_talks_rate, p.us_dprk_rate,
     )
-    collapse = rules.collapse_hazard(p.collapse_base, tests, held, p.collapse_per_test, p.collapse_per_exercise)
-    return rules.next_talks_stage(world.talks_stage, u_collapse, u_advance, collapse, *rates)
+    suspend = rules.suspension_hazard(p.suspend_base, packages, held, tests, rung, p.suspend_per_package,
+                                      p.suspend_per_exercise, p.suspend_per_test)
+    idle = rules.idle_end_hazard(world.idle_weeks, p.idle_end_rate, p.idle_patience)
+    stage, remembered, summit, suspended, _ = rules.talks_transition(
+        world.talks_stage, world.remembered_stage, u_exit, u_advance, major, suspend, idle, r01, r02, r12,
+        p.summit_rate * dprk_willing * us_willing, p.resume_rate, p.suspended_end_rate,
+    )
+    stage, remembered, forced_summit, world.forced_deal = rules.forced_event(stage, remembered, forced)
+    world.talks_stage, world.remembered_stage = stage, remembered
+    return summit | forced_summit, suspended
 
 
 def _of(actor_name: str, read: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -117,36 +177,52 @@ QUANTITIES: dict[str, Callable[[Any], Any]] = {
     "talks_stage": lambda w: w.talks_stage,
     "tests": lambda w: w.week_tests,
     "test_rung": lambda w: w.week_rung,
+    "summit": lambda w: w.week_summit,
+    "resume_stage": lambda w: w.remembered_stage,
     "exercise_intensity": lambda w: w.exercise_intensity,
     "enforcement": lambda w: w.enforcement,
     # the actors' state
     "sanctions": lambda w: w.us.sanctions,
+    "relief": lambda w: w.us.relief,
     "trust_us_in_dprk": lambda w: w.us.trust[DPRK],
     "alignment": lambda w: w.rok.alignment,
     "trust_rok_in_dprk": lambda w: w.rok.trust[DPRK],
     "effective_pressure": lambda w: w.dprk.pressure,
     "dprk_stress": lambda w: w.dprk.stress,
     "dprk_threat": lambda w: w.dprk.threat,
-    "dprk_progress": lambda w: w.dprk.progress,
+    "dprk_reactance": lambda w: w.dprk.reactance,
+    "dprk_progress": lambda w: w.dprk.strategic,
+    "dprk_excitation": lambda w: w.dprk.excitation,
+    "dprk_last_rung": lambda w: w.dprk.last_rung,
     "test_hazard": lambda w: w.dprk.hazard,
+    "dprk_step": lambda w: w.dprk.step,
+    "moratorium": lambda w: w.dprk.moratorium,
+    "expected_relief": lambda w: w.dprk.expected_relief,
     "trust_dprk_in_us": lambda w: w.dprk.trust[US],
     "trust_dprk_in_rok": lambda w: w.dprk.trust[ROK],
     "trust_china_in_dprk": _of("china", lambda a: a.trust[DPRK]),
     "trust_japan_in_dprk": _of("japan", lambda a: a.trust[DPRK]),
+    "china_memory": _of("china", lambda a: a.memory),
 }
-"""Every quantity a user can read off a world, by name: ``QUANTITIES[name](world)``."""
+"""Every quantity a user can read off a world, by name: ``QUANTITIES[name](world)``
+(``dprk_progress`` is the strategic programme's, the mean over rungs 4-5)."""
 
 SERIES: dict[str, type] = {
     "talks_stage": np.int64,
     "tests": np.int64,
     "test_rung": np.int64,
+    "summit": np.int64,
     "exercise_intensity": np.float64,
     "sanctions": np.float64,
+    "relief": np.float64,
     "effective_pressure": np.float64,
     "enforcement": np.float64,
     "dprk_stress": np.float64,
     "dprk_threat": np.float64,
     "test_hazard": np.float64,
+    "dprk_step": np.int64,
+    "moratorium": np.int64,
+    "expected_relief": np.float64,
     "trust_us_in_dprk": np.float64,
     "trust_dprk_in_us": np.float64,
     "alignment": np.float64,
@@ -159,6 +235,7 @@ FINAL_STATE: dict[str, str] = {
     "final_dprk_stress": "dprk_stress",
     "final_dprk_threat": "dprk_threat",
     "final_alignment": "alignment",
+    "final_expected_relief": "expected_relief",
     "final_trust_us_dprk": "trust_us_in_dprk",
     "final_trust_dprk_us": "trust_dprk_in_us",
     "final_trust_rok_dprk": "trust_rok_in_dprk",

@@ -79,7 +79,7 @@ def test_event_probabilities_count_the_runs_of_each_policy(result):
     rows = result.rows[analysis.matches(result.rows, BASELINE)]
     expected = {"talks": rows["talks"].sum(), "any_test": (rows["tests"] > 0).sum(),
                 "nuclear_test": (rows["nuclear_tests"] > 0).sum(),
-                "icbm_or_nuclear_test": (rows["highest_rung"] >= 3).sum()}
+                "icbm_or_nuclear_test": (rows["highest_rung"] >= 4).sum()}
     mine = table[analysis.matches(table, BASELINE)].set_index("event")
     for event, successes in expected.items():
         low, high = stats.wilson_interval(successes, 20)
@@ -280,7 +280,8 @@ def test_trajectories_are_the_sweeps_runs_week_by_week(result):
         runs = result.rows[analysis.matches(result.rows, policy)].sort_values("replicate")
         mine = last[analysis.matches(last, policy)].sort_values("replicate")
         assert mine["cumulative_tests"].tolist() == runs["tests"].tolist()
-        reached = frame[analysis.matches(frame, policy)].groupby("replicate")["talks_stage"].max() >= 2
+        reached = frame[analysis.matches(frame, policy)].groupby("replicate")["talks_stage"].agg(
+            lambda stage: stage.isin([2, 3]).any())
         assert reached.tolist() == runs["talks"].tolist()
     with pytest.raises(UserError, match="not in the design"):
         analysis.trajectories(result, [{"exercise_policy": "delayed"}])

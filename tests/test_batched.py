@@ -32,9 +32,9 @@ def parameter_sets(draw):
             values[name] = draw(st.integers(int(row.low), int(row.high)))
         else:
             values[name] = draw(st.floats(row.low, row.high, allow_nan=False))
-    # cross-parameter constraints: alpha < beta, up + down <= 1
+    # cross-parameter constraints: alpha < beta, step_cost_low <= step_cost_high
     values["hawkes_alpha"] = values["hawkes_beta"] * draw(st.floats(0.0, 0.95))
-    values["ladder_down_prob"] = (1.0 - values["ladder_up_prob"]) * draw(st.floats(0.0, 1.0))
+    values["step_cost_low"] = values["step_cost_high"] * draw(st.floats(0.0, 1.0))
     values["spoiler_week"] = draw(st.sampled_from([0, draw(st.integers(1, 60))]))
     return Params(values)
 
@@ -59,7 +59,7 @@ def assert_same_trajectory(mesa_traj: pd.DataFrame, batched_traj: pd.DataFrame) 
 def lever_schedules(draw, params: Params, weeks: int):
     """A lever schedule as a historical scenario may set it: every field varying by week
     (exercise policy, scale, stance, mediation, announced packages, sanctions floors,
-    endogenous sanctions on or off, forced talks stages), drawn from ``draw``'s seed."""
+    endogenous sanctions on or off, relief sequencing, forced talks events), drawn from ``draw``'s seed."""
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
 
     def overrides(n):
@@ -71,7 +71,8 @@ def lever_schedules(draw, params: Params, weeks: int):
             "announced_packages": rng.choice([0, 0, 0, 1, 2], n),
             "sanctions_floor": np.where(rng.random(n) < 0.2, rng.random(n), np.nan),
             "endogenous_sanctions": rng.integers(0, 2, n).astype(float),
-            "forced_stage": rng.choice([0, 0, 0, 1, 2, 3], n),
+            "relief_all_at_end": rng.integers(0, 2, n).astype(float),
+            "forced_event": np.where(rng.random(n) < 0.8, 0, rng.integers(1, 9, n)),
         }
 
     schedule = LeverSchedule.from_params(params)
@@ -115,18 +116,20 @@ def test_batched_equals_mesa_under_random_lever_schedules(data, params, seeds, w
 
 
 def test_the_rounding_case_that_a_tolerance_once_hid():
-    # Programme progress after two rung-2 tests: (1 - g*2/4)**2 is rounded one way by Python's
-    # float power and numpy's scalar pow and another by numpy's array kernel; the engines once
-    # differed here by 1 ULP (and the test hazard by up to 25 ULP a few weeks later).
-    args = (0.1042526927113564, 2, 2, 0.06634459587733577)
-    array = rules.programme_progress(*(np.array([a]) for a in args))
-    assert rules.programme_progress(*args) == array[0]
-    assert rules.programme_progress(*(np.float64(a) for a in args[:1]), *args[1:]) == array[0]
+    # Progress after two tests at a rung: (1 - g)**2 was rounded one way by Python's float
+    # power and numpy's scalar pow and another by numpy's array kernel; the engines once differed
+    # here by 1 ULP (and the test hazard by up to 25 ULP a few weeks later).
+    g0, tests, rung, per_test = 0.1042526927113564, 2, 2, 0.06634459587733577
+    one = rules.rung_progress(np.full(rules.RUNGS, g0), tests, rung, per_test)  # one run (Mesa)
+    many = rules.rung_progress(np.full((3, rules.RUNGS), g0), np.full(3, tests), np.full(3, rung), per_test)
+    assert np.array_equal(one, many[0])
+    assert np.array_equal(one, rules.rung_progress(np.full(rules.RUNGS, g0), np.int64(tests), np.int64(rung),
+                                                   np.float64(per_test)))
 
 
 def test_many_seeds_at_default_and_policy_levers():
     policies = [Params(exercise_policy=e, engagement_stance=s, spoiler_week=w)
-                for e in ("as_scheduled", "delayed", "suspended_during_talks", "scaled_down", "suspended")
+                for e in ("as_scheduled", "delayed", "suspended_during_talks", "scaled_down", "suspended", "dual_suspension")
                 for s in ("pressure_first", "pressure_and_engagement") for w in (0, 3)]
     params = [p for p in policies for _ in range(10)]
     seeds = np.arange(len(params), dtype=np.uint64) * 7919 + 12345

@@ -41,16 +41,11 @@ def test_an_exercise_held_raises_threat_and_test_hazard():
     assert_paired_increase(held["test_hazard"][1:].mean(axis=0), none["test_hazard"][1:].mean(axis=0), "test hazard")
 
 
-def _collapse_weeks(trajectory):
-    stage = trajectory["talks_stage"]
-    before = np.vstack([np.zeros((1, stage.shape[1]), dtype=stage.dtype), stage[:-1]])
-    in_talks = before >= 1
-    collapsed = in_talks & (stage == 0)
-    return in_talks, collapsed
-
-
 def test_a_test_lowers_trust_toward_the_dprk():
-    traj = run(1000, trajectories=True).trajectory
+    # Signals isolated: no depreciation toward the prior, no steps, moratoria or summits (whose
+    # signals tests/test_mechanisms_v2.py checks).
+    quiet = dict(trust_depreciation=0.0, step_rate=0.0, moratorium_rate=0.0, summit_rate=0.0)
+    traj = run(1000, trajectories=True, **quiet).trajectory
     trust = traj["trust_us_in_dprk"]
     previous = np.vstack([np.full((1, trust.shape[1]), Params().trust_us_dprk), trust[:-1]])
     tested = traj["tests"] > 0
@@ -59,18 +54,25 @@ def test_a_test_lowers_trust_toward_the_dprk():
     assert np.all(trust[~tested] > previous[~tested])  # a quiet week is a (cheap) reassuring signal
 
 
-def test_a_test_raises_the_chance_that_talks_collapse():
-    traj = run(N, trajectories=True, collapse_per_test=0.5).trajectory
-    in_talks, collapsed = _collapse_weeks(traj)
-    tested = traj["tests"] > 0
-    with_test, without = in_talks & tested, in_talks & ~tested
-    p1, n1 = collapsed[with_test].mean(), with_test.sum()
-    p0, n0 = collapsed[without].mean(), without.sum()
+def test_a_minor_test_raises_the_chance_that_talks_are_suspended():
+    # Contact under way from the start and no sanctions packages, so in weeks that begin in
+    # contact the only way into suspension is the hazard h0 + h_x * x + h_N * N * [rung <= 3].
+    setting = dict(initial_stage=1, suspend_per_test=0.5, sanctions_response_prob=0.0, idle_end_rate=0.0)
+    traj = run(N, trajectories=True, **setting).trajectory
+    stage = traj["talks_stage"]
+    before = np.vstack([np.full((1, stage.shape[1]), 1), stage[:-1]])
+    in_talks = before == 1  # contact: no summit (which may fail into suspension) and no withering
+    minor = (traj["tests"] > 0) & (traj["test_rung"] <= 3)
+    quiet = traj["tests"] == 0
+    suspended = stage == 4
+    with_test, without = in_talks & minor, in_talks & quiet
+    p1, n1 = suspended[with_test].mean(), with_test.sum()
+    p0, n0 = suspended[without].mean(), without.sum()
     se = np.sqrt(p1 * (1 - p1) / n1 + p0 * (1 - p0) / n0)
     assert n1 > 200 and p1 - p0 > Z * se, (p1, p0, se)
-    # and the collapse frequency in test weeks matches the hazard 1 - exp(-(h0 + h_N * N + h_x * x)):
-    p = Params(collapse_per_test=0.5)
-    hazard = p.collapse_base + p.collapse_per_test * traj["tests"] + p.collapse_per_exercise * traj["exercise_intensity"]
+    # and the suspension frequency in test weeks matches 1 - exp(-(h0 + h_x * x + h_N * N)):
+    p = Params(**setting)
+    hazard = p.suspend_base + p.suspend_per_exercise * traj["exercise_intensity"] + p.suspend_per_test * traj["tests"]
     expected = 1 - np.exp(-hazard[with_test])
     se_model = np.sqrt((expected * (1 - expected)).sum()) / n1
     assert abs(p1 - expected.mean()) < Z * se_model
@@ -94,13 +96,14 @@ def test_exercise_suspension_raises_p_talks_f4():
 
 
 def test_mediator_moves_first_f5():
-    out = run(rok_mediation=0.8).outcomes
+    # from no talks (contact under way at the start would have moved first by construction)
+    out = run(rok_mediation=0.8, initial_stage=0).outcomes
     talks = out["talks"]
     first = (out["inter_korean_week"] < out["talks_week"])[talks]
     share, se = first.mean(), first.std(ddof=1) / np.sqrt(talks.sum())
     assert share - Z * se >= 0.8, (share, se)
     # without mediation there is no inter-Korean contact, so it never comes first
-    quiet = run(2000, rok_mediation=0.0).outcomes
+    quiet = run(2000, rok_mediation=0.0, initial_stage=0).outcomes
     assert not quiet["inter_korean_talks"].any()
 
 
@@ -108,7 +111,7 @@ def test_mediator_moves_first_f5():
 def test_hawkes_long_run_rate_matches_mu_over_one_minus_branching_ratio(mu, alpha, beta):
     constant_baseline = dict(
         test_baseline_rate=mu, hawkes_alpha=alpha, hawkes_beta=beta, threat_hazard_weight=0.0,
-        reactance_hazard_weight=0.0, progress_hazard_weight=0.0, talks_hazard_weight=0.0,
+        reactance_hazard_weight=0.0, progress_hazard_weight=0.0, moratorium_rate=0.0,
     )
     n, burn_in, horizon = 2000, 40, 540
     # Common random numbers: with the same seeds, a run of 540 weeks repeats the first 40 weeks of

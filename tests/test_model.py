@@ -58,9 +58,14 @@ def test_outcomes_are_flat_and_typed_weeks_nan_when_not_reached():
             expected = {"bool": bool, "int64": int, "float64": float}[dtype]
             assert type(out[name]) is expected, name
         assert out["talks"] == (not math.isnan(out["talks_week"]))
-        assert out["negotiations"] == (not math.isnan(out["negotiations_week"]))
+        assert out["summit"] == (not math.isnan(out["summit_week"]))
+        assert out["deal"] == (not math.isnan(out["deal_week"]))
+        assert out["summit"] or not (out["deal"] or out["summit_failed"])
+        assert math.isnan(out["first_test_after_failure_week"]) or out["summit_failed"]
         assert out["tests"] == out["launches"] + out["nuclear_tests"]
-        assert out["tests"] == sum(out[k] for k in ("tests_short_range", "tests_intermediate", "tests_icbm", "nuclear_tests"))
+        assert out["tests"] == sum(out[k] for k in ("tests_short_range", "tests_intermediate", "tests_slbm_space",
+                                                     "tests_icbm", "nuclear_tests"))
+        assert 0 <= out["steps"] <= 4 and 0.0 <= out["relief"] <= 1.0
         if out["talks"]:
             assert 1 <= out["talks_week"] <= 52
         if out["talks_collapsed"]:
@@ -74,7 +79,7 @@ def test_trajectory_columns_and_consistency_with_outcomes():
     assert traj["week"].tolist() == list(range(1, 53))
     out = m.outcomes()
     assert traj["tests"].sum() == out["tests"]
-    reached = traj.loc[traj["talks_stage"] >= 2, "week"]
+    reached = traj.loc[traj["talks_stage"].isin([2, 3]), "week"]
     assert (reached.min() if len(reached) else float("nan")) == pytest.approx(out["talks_week"], nan_ok=True)
     assert traj["sanctions"].iloc[-1] == out["final_sanctions_level"]
     assert traj["trust_us_in_dprk"].iloc[-1] == out["final_trust_us_dprk"]
@@ -115,14 +120,17 @@ def test_params_object_and_overrides_combine():
     assert m.params.sanctions_level == 0.3 and m.params.rok_mediation == 0.1
 
 
-def test_talks_collapsed_means_us_dprk_talks_fell_back_to_nothing():
+def test_talks_collapsed_means_us_dprk_talks_began_and_later_ended():
     seen = 0
     for seed in range(300):
-        m = EscalationModel(rng=seed, collapse_per_test=3.0).run(52)
+        m = EscalationModel(rng=seed, initial_stage=1, suspend_per_test=3.0, idle_end_rate=0.2, idle_patience=4).run(52)
         stage = m.trajectory()["talks_stage"].to_numpy()
-        before = np.r_[0, stage[:-1]]
-        expected = bool(((before >= 2) & (stage == 0)).any())
+        before = np.r_[1, stage[:-1]]
+        began = np.maximum.accumulate(np.isin(before, (2, 3)))  # US-DPRK talks before the week
+        ended = (before != 0) & (stage == 0)
+        expected = bool((ended & began).any())
         assert m.outcomes()["talks_collapsed"] == expected, seed
-        assert m.outcomes()["collapses"] == int(((before >= 1) & (stage == 0)).sum()), seed
+        assert m.outcomes()["collapses"] == int(ended.sum()), seed
+        assert m.outcomes()["suspensions"] == int(((stage == 4) & (before != 4)).sum()), seed
         seen += expected
     assert seen > 10  # the property was exercised

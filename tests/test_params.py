@@ -57,8 +57,8 @@ def test_choices_and_types():
 def test_cross_parameter_constraints():
     with pytest.raises(ParameterError, match="hawkes_alpha=.*less than hawkes_beta"):
         Params(hawkes_alpha=1.0, hawkes_beta=1.0)
-    with pytest.raises(ParameterError, match="ladder_up_prob \\+ ladder_down_prob"):
-        Params(ladder_up_prob=0.6, ladder_down_prob=0.6)
+    with pytest.raises(ParameterError, match="step_cost_low=3.0 must be at most step_cost_high=2.0"):
+        Params(step_cost_low=3.0, step_cost_high=2.0)
 
 
 def test_from_strings_converts_types():

@@ -46,9 +46,9 @@ def test_effective_sanctions():
 
 
 def test_china_enforcement():
-    # 0.7 + 0.5*(0.6 - 0.2) = 0.9 ; clipped above: 0.7 + 2*(0.6-0) = 1.9 -> 1
-    assert rules.china_enforcement(0.7, 0.2, 0.6, 0.5) == pytest.approx(0.9, abs=1e-15)
-    assert rules.china_enforcement(0.7, 0.0, 0.6, 2.0) == 1.0
+    # trust only: 0.7 + 0.5*(0.6 - 0.2) = 0.9 ; clipped above: 0.7 + 2*(0.6-0) = 1.9 -> 1
+    assert rules.china_enforcement(0.7, 0.2, 0.6, 0.5, 0.2, 0.0, 0.15, False, 0.5, 0.0) == pytest.approx(0.9, abs=1e-15)
+    assert rules.china_enforcement(0.7, 0.0, 0.6, 2.0, 0.2, 0.0, 0.15, False, 0.5, 0.0) == 1.0
 
 
 def test_sanctions_adoption_and_escalation():
@@ -89,18 +89,15 @@ def test_stress_threat_reactance_progress():
     assert rules.perceived_threat(0.3, 1.0, 0.5, 0.3) == pytest.approx(0.56, abs=1e-15)
     # no exercise: 0.3 - 0.09 = 0.21
     assert rules.perceived_threat(0.3, 0.0, 0.5, 0.3) == pytest.approx(0.21, abs=1e-15)
-    # reactance: 0.75*2 + 1*1 = 2.5
-    assert rules.reactance(2.0, 1, 0.25, 1.0) == pytest.approx(2.5)
-    # progress: 1 - (1-0.5)*(1 - 0.1*3/4)^2 = 1 - 0.5*0.925^2 = 1 - 0.4278125 = 0.5721875
-    assert rules.programme_progress(0.5, 2, 3, 0.1) == pytest.approx(0.5721875, abs=1e-15)
-    assert rules.programme_progress(0.5, 0, 3, 0.1) == pytest.approx(0.5)
+    # reactance with no trust toward the US: 0.75*2 + 1*1 = 2.5 (the spiral scaling: tests/test_rules_v2.py)
+    assert rules.reactance(2.0, 1, 0.25, 1.0, 0.0) == pytest.approx(2.5)
 
 
 def test_baseline_test_rate():
-    # 0.3 * exp(1*0.5 + 1.5*1 - 2*0.9 - 2*1) = 0.3 * exp(-1.8) = 0.3 * 0.16529888822 = 0.04958966646
-    got = rules.baseline_test_rate(0.3, 0.5, 1.0, 0.9, True, 1.0, 1.5, 2.0, 2.0)
-    assert got == pytest.approx(0.3 * math.exp(-1.8), rel=1e-14)
-    assert got == pytest.approx(0.04958966646, rel=1e-9)
+    # 0.3 * exp(1*0.5 + 1.5*1 - 2*0.9) = 0.3 * exp(0.2) = 0.3 * 1.22140275816 = 0.36642082745
+    got = rules.baseline_test_rate(0.3, 0.5, 1.0, 0.9, 1.0, 1.5, 2.0)
+    assert got == pytest.approx(0.3 * math.exp(0.2), rel=1e-14)
+    assert got == pytest.approx(0.36642082745, rel=1e-9)
 
 
 def test_hawkes_kernel_sums_to_branching_ratio():
@@ -121,17 +118,6 @@ def test_poisson_count_inverse_cdf():
     assert rules.poisson_count(0.0, 0.999) == 0
     # the truncation: at most MAX_TESTS_PER_WEEK
     assert rules.poisson_count(50.0, 1 - 1e-12) == rules.MAX_TESTS_PER_WEEK
-
-
-def test_next_rung_ladder():
-    up, down = 0.2, 0.45
-    assert rules.next_rung(3, 1, 0.1, up, down) == 2      # u < down: one rung down
-    assert rules.next_rung(3, 1, 0.5, up, down) == 3      # middle: same rung
-    assert rules.next_rung(3, 1, 0.9, up, down) == 4      # u > 1 - up: one rung up
-    assert rules.next_rung(4, 1, 0.9, up, down) == 4      # not above 4
-    assert rules.next_rung(1, 1, 0.1, up, down) == 1      # not below 1
-    assert rules.next_rung(0, 1, 0.9, up, down) == 1      # a first test ever is short-range
-    assert rules.next_rung(3, 0, 0.9, up, down) == 3      # no test, no move
 
 
 def test_bayes_trust_kydd():
@@ -158,34 +144,11 @@ def test_talk_utilities():
     assert rules.us_talk_utility(0.5, 0.2, 0, 2.0, 1.0) == pytest.approx(0.9)
 
 
-def test_talks_rates_and_collapse_hazard():
-    r01, r02, r12, r23 = rules.talks_rates(0.8, 0.5, 0.4, 0.9, 0.3, 0.2, 0.5, 0.02, 0.04, 0.05)
+def test_talks_rates():
+    r01, r02, r12 = rules.talks_rates(0.8, 0.5, 0.4, 0.9, 0.5, 0.02, 0.04)
     assert r01 == pytest.approx(0.5 * 0.8 * 0.5)            # 0.2
     assert r02 == pytest.approx(0.02 * 0.5 * 0.4 * 0.9)     # 0.0036
     assert r12 == pytest.approx(0.04 * 0.5 * 0.4 * 0.9)     # 0.0072
-    assert r23 == pytest.approx(0.05 * 0.3 * 0.2 * 0.9)     # 0.0027
-    # 0.005 + 1*2 + 0.05*0.5 = 2.03
-    assert rules.collapse_hazard(0.005, 2, 0.5, 1.0, 0.05) == pytest.approx(2.03)
-
-
-def test_next_talks_stage():
-    # from 0 with r01=0.3, r02=0.1: P(advance) = 1 - e^-0.4 = 0.32968; share to 1 = 0.75 -> 0.24726
-    rates = dict(r01=0.3, r02=0.1, r12=0.2, r23=0.1)
-    stage, collapsed = rules.next_talks_stage(0, 0.0, 0.2, 5.0, **rates)
-    assert (stage, collapsed) == (1, False)                  # 0.2 < 0.24726: to inter-Korean
-    stage, _ = rules.next_talks_stage(0, 0.0, 0.3, 5.0, **rates)
-    assert stage == 2                                        # 0.24726 < 0.3 < 0.32968: direct talks
-    stage, _ = rules.next_talks_stage(0, 0.0, 0.4, 5.0, **rates)
-    assert stage == 0                                        # 0.4 > 0.32968: no change
-    # stage 0 never collapses, whatever the hazard
-    assert not rules.next_talks_stage(0, 0.0, 0.9, 50.0, **rates)[1]
-    # from 1: collapse when u_c < 1 - e^-h (h=0.5: 0.39347)
-    stage, collapsed = rules.next_talks_stage(1, 0.39, 0.0, 0.5, **rates)
-    assert (stage, collapsed) == (0, True)
-    stage, collapsed = rules.next_talks_stage(1, 0.40, 0.1, 0.5, **rates)
-    assert (stage, collapsed) == (2, False)                  # 0.1 < 1 - e^-0.2 = 0.18127
-    stage, _ = rules.next_talks_stage(3, 0.9, 0.0, 0.5, **rates)
-    assert stage == 3                                        # negotiations do not advance further
 
 
 def test_exercise_policies():
@@ -206,18 +169,17 @@ def test_exercise_policies():
 def test_rules_on_arrays_equal_rules_on_scalars():
     rng = np.random.default_rng(3)
     n = 50
-    stage = rng.integers(0, 4, n)
+    stage = rng.integers(0, 5, n)
     uc, ua, h = rng.random(n), rng.random(n), rng.random(n) * 2
-    r = [rng.random(n) * 0.5 for _ in range(4)]
-    arr_stage, arr_col = rules.next_talks_stage(stage, uc, ua, h, *r)
+    r = [rng.random(n) * 0.5 for _ in range(6)]
+    major = rng.random(n) < 0.1
+    arrays = rules.talks_transition(stage, 2, uc, ua, major, h, r[0], r[1], r[2], r[3], r[4], r[5], 0.1)
     for i in range(n):
-        s, c = rules.next_talks_stage(int(stage[i]), uc[i], ua[i], h[i], *(x[i] for x in r))
-        assert s == arr_stage[i] and c == arr_col[i]
+        one = rules.talks_transition(int(stage[i]), 2, uc[i], ua[i], bool(major[i]), h[i], *(x[i] for x in r), 0.1)
+        assert all(np.asarray(a)[i] == b for a, b in zip(arrays, one, strict=True))
     rate, u = rng.random(n) * 3, rng.random(n)
     counts = rules.poisson_count(rate, u)
     assert [int(rules.poisson_count(rate[i], u[i])) for i in range(n)] == counts.tolist()
-    rung = rules.next_rung(stage, counts, u, 0.2, 0.45)
-    assert [int(rules.next_rung(int(stage[i]), int(counts[i]), u[i], 0.2, 0.45)) for i in range(n)] == rung.tolist()
 
 
 def _rule_arguments(rng, n):
@@ -228,6 +190,9 @@ def _rule_arguments(rng, n):
     rung = lambda: rng.integers(0, rules.RUNGS + 1, n)  # noqa: E731
     flag = lambda: rng.integers(0, 2, n).astype(float)  # noqa: E731
     signed = lambda: rng.normal(0, 3, n)  # noqa: E731
+    stage = lambda: rng.integers(0, 5, n)  # noqa: E731
+    step = lambda: rng.integers(0, 5, n)  # noqa: E731
+    threshold = lambda: rng.integers(1, 5, n)  # noqa: E731
     return [
         (rules.power, [share(), count()]),
         (rules.event_probability, [pos()]),
@@ -235,7 +200,7 @@ def _rule_arguments(rng, n):
         (rules.logit_choice, [signed(), pos(20)]),
         (rules.alignment_factor, [share(), share()]),
         (rules.effective_sanctions, [share(), share(), share(), share(), share()]),
-        (rules.china_enforcement, [share(), share(), share(), pos()]),
+        (rules.china_enforcement, [share(), share(), share(), pos(), pos(), pos(), share(), flag() > 0, pos(), share()]),
         (rules.sanctions_adoption_probability, [share(), pos(), flag() > 0]),
         (rules.package_adopted, [flag() > 0, share(), share(), flag()]),
         (rules.package_pending, [flag() > 0, flag() > 0, count(), rung(), rung()]),
@@ -243,20 +208,48 @@ def _rule_arguments(rng, n):
         (rules.alliance_alignment, [share(), share(), flag(), share(), share()]),
         (rules.accumulate_stress, [share(), share(), share(), share()]),
         (rules.perceived_threat, [share(), share(), share(), share()]),
-        (rules.reactance, [pos(), count(), share(), share()]),
-        (rules.programme_progress, [share(), count(), rung(), share()]),
-        (rules.baseline_test_rate, [pos(0.5), share(), pos(), share(), flag() > 0, pos(), pos(), pos(), pos(10)]),
+        (rules.reactance, [pos(), count(), share(), share(), share()]),
+        (rules.baseline_test_rate, [pos(0.5), share(), pos(), share(), pos(), pos(), pos(10)]),
         (rules.self_excitation, [pos(), count(), pos(1), 1 + pos(1)]),
         (rules.poisson_count, [pos(), share()]),
-        (rules.next_rung, [rung(), count(), share(), share() / 2, share() / 2]),
         (rules.update_trust, [share(), signed()]),
         (rules.test_signal, [count(), rung(), pos(), pos()]),
         (rules.alliance_signal, [share(), share(), count(), pos(), pos(), pos()]),
         (rules.dprk_talk_utility, [signed(), share(), share(), share(), share(), flag(), pos(), pos(), pos(), pos(), pos()]),
         (rules.us_talk_utility, [signed(), share(), flag(), pos(), pos()]),
-        (rules.collapse_hazard, [share(), count(), share(), pos(), pos()]),
-        (rules.talks_rates, [share(), share(), share(), share(), share(), share(), pos(), pos(), pos(), pos()]),
-        (rules.next_talks_stage, [rng.integers(0, 4, n), share(), share(), pos(), pos(), pos(), pos(), pos()]),
+        (rules.talks_rates, [share(), share(), share(), share(), pos(), pos(), pos()]),
+        # version 2 (issue 14); the per-rung rules are checked in tests/test_rules_v2.py
+        (rules.talks_under_way, [stage()]),
+        (rules.talks_at_us_level, [stage()]),
+        (rules.talks_reached, [stage(), rng.integers(1, 4, n)]),
+        (rules.major_test, [count(), rung()]),
+        (rules.test_hazard, [pos(), pos(), flag() > 0, pos(10)]),
+        (rules.china_test_memory, [pos(), count(), rung(), share()]),
+        (rules.depreciate_trust, [share(), share(), share()]),
+        (rules.step_signal, [step(), pos()]),
+        (rules.relief_signal, [share(), share(), pos()]),
+        (rules.step_cost, [step(), pos(), pos()]),
+        (rules.draw_step_cost_multiplier, [share(), pos(), 1 + pos()]),
+        (rules.relief_granted, [step(), threshold(), flag(), share()]),
+        (rules.current_relief, [step(), flag() > 0, threshold(), flag(), share()]),
+        (rules.relief_needed_step, [threshold(), flag()]),
+        (rules.step_utility, [step(), share(), share(), pos(), threshold(), flag(), share(), pos(), pos(), pos(), pos()]),
+        (rules.next_step, [step(), share(), flag() > 0, share(), pos(20), share(), share(), pos(), threshold(), flag(),
+                           share(), pos(), pos(), pos(), pos()]),
+        (rules.moratorium_utility, [signed(), share(), share(), share(), pos(), pos(), pos()]),
+        (rules.moratorium_break_hazard, [share(), share(), share(), pos(20)]),
+        (rules.next_moratorium, [flag() > 0, share(), flag() > 0, share(), pos(), flag() > 0]),
+        (rules.step_after_moratorium, [step(), flag() > 0, flag() > 0, step()]),
+        (rules.expected_relief, [share(), share(), flag() > 0, flag() > 0, share(), share(), share()]),
+        (rules.dprk_offer, [step(), share(), pos(), threshold(), flag(), share(), pos(), pos(), pos()]),
+        (rules.summit_deal, [step(), threshold(), flag(), share(), share(), share()]),
+        (rules.suspension_hazard, [share(), count(), share(), count(), rung(), pos(), pos(), pos()]),
+        (rules.idle_end_hazard, [rng.integers(0, 200, n), share(), rng.integers(1, 100, n)]),
+        (rules.talks_transition, [stage(), rng.integers(1, 4, n), share(), share(), flag() > 0, pos(), share(), pos(),
+                                  pos(), pos(), pos(), pos(), pos()]),
+        (rules.summit_result, [stage(), rng.integers(1, 4, n), flag() > 0, flag() > 0]),
+        (rules.forced_event, [stage(), rng.integers(1, 4, n), rng.integers(0, 9, n)]),
+        (rules.idle_weeks_after, [rng.integers(0, 200, n), stage(), flag() > 0, step(), flag() > 0]),
     ]
 
 

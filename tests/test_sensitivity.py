@@ -82,7 +82,7 @@ def test_repair_keeps_every_point_valid_and_touches_only_violations():
     rng = np.random.default_rng(0)
     n = 5000
     varying = {"hawkes_alpha": rng.uniform(0, 5, n), "hawkes_beta": rng.uniform(0.05, 5, n),
-               "ladder_up_prob": rng.uniform(0, 1, n), "ladder_down_prob": rng.uniform(0, 1, n)}
+               "step_cost_low": rng.uniform(0, 10, n), "step_cost_high": rng.uniform(0, 10, n)}
     fixed, mask = repair(varying, Params())
     check_constraints(fixed)  # raises if any run breaks a constraint
     ok = ~mask

@@ -18,9 +18,11 @@ from model.week import FINAL_STATE, QUANTITIES, SERIES
 
 MODEL = Path(__file__).resolve().parents[1] / "model"
 
-BUILDING_BLOCKS = {"where", "power", "event_probability", "bounded_accumulation", "logit_choice"}
+BUILDING_BLOCKS = {"where", "power", "event_probability", "bounded_accumulation", "logit_choice",
+                   "talks_under_way", "talks_at_us_level", "talks_reached"}
 """Generic functions of rules.py that mechanisms share (logit choice serves both sides' talk
-decisions); every other rule is one mechanism."""
+decisions; the talks-stage predicates say which stages count as talks); every other rule is
+one mechanism."""
 POLICY_RULES = {"held_exercise", "forgone_exercise", "apply_sanctions_floor"}
 
 
@@ -52,7 +54,9 @@ def test_every_mechanism_is_called_from_exactly_one_place_and_never_by_an_engine
                 callers.setdefault(name, []).append(path.name)
     for engine in ("model.py", "agents.py", "batched.py"):
         assert not [n for n, files in callers.items() if engine in files], f"{engine} calls a rule itself"
-    used_inside_rules = {"alignment_factor", "bayes_trust", "hawkes_decay_and_jump"}  # also composed in rules.py
+    used_inside_rules = {"alignment_factor", "bayes_trust", "hawkes_decay_and_jump",  # also composed in rules.py
+                         "step_cost", "relief_granted", "relief_needed_step", "step_utility", "rung_utilities",
+                         "_last_axis"}
     twice = {n: files for n, files in callers.items() if len(files) > 1}
     assert not twice, f"called from more than one place: {twice}"
     assert mechanisms - used_inside_rules <= set(callers), f"never called: {mechanisms - used_inside_rules - set(callers)}"
@@ -81,7 +85,7 @@ def test_mesa_batch_run_returns_every_input_as_given():
         "trust_dprk_us": [0.2],
         "exercise_policy": ["as_scheduled", "suspended"],
         "spoiler_week": [3],  # a package in week 3 moves the sanctions away from their input
-        "collapse_per_test": [3.0],
+        "suspend_per_test": [3.0],
     }
     rows = pd.DataFrame(mesa.batch_run(EscalationModel, parameters=grid, rng=[5, 6], max_steps=8,
                                        data_collection_period=1, number_processes=1, display_progress=False))
@@ -103,7 +107,7 @@ def test_mesa_batch_run_returns_every_input_as_given():
 
 def test_outcomes_from_the_weekly_series_equal_the_run_outcomes():
     m = EscalationModel(rng=9, spoiler_week=4).run(40)
-    rebuilt = outcomes_from_trajectory(m.trajectory())
+    rebuilt = outcomes_from_trajectory(m.trajectory(), initial_stage=m.params.initial_stage)
     direct = m.outcomes()
     assert list(rebuilt) == FROM_TRAJECTORY
     for name in FROM_TRAJECTORY:

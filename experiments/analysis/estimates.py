@@ -7,17 +7,20 @@ uncertainties). Columns, in order:
 
 * the ``by`` columns and ``n`` (runs);
 * ``p_<event>`` with its Wilson interval ``p_<event>_low``, ``p_<event>_high`` for every event of
-  :data:`EVENTS` (``p_talks``, ``p_inter_korean_talks``, ``p_negotiations``,
-  ``p_talks_collapsed``, ``p_any_test``, ``p_icbm_or_nuclear_test``, ``p_nuclear_test``);
+  :data:`EVENTS` (``p_talks``, ``p_inter_korean_talks``, ``p_summit``, ``p_deal``,
+  ``p_summit_failed``, ``p_talks_collapsed``, ``p_any_test``, ``p_icbm_or_nuclear_test``,
+  ``p_nuclear_test``);
   replicates are independent runs, so each group is a binomial sample (Wilson 1927);
 * ``median_weeks_to_talks`` with its interval ``_low``, ``_high``: the Kaplan-Meier median time to
   talks, runs without talks censored at the horizon (:mod:`experiments.analysis.survival`; NaN
   when it exceeds the horizon), and ``median_weeks_given_talks`` (among runs with talks);
+* ``mean_steps`` (the DPRK's highest step, 0-4), ``mean_relief`` (relief granted at the end,
+  0-1) and ``mean_suspensions``;
 * ``mean_tests`` with the quasi-Poisson interval of :func:`~experiments.stats.count_mean_interval`
   (``mean_tests_low``, ``mean_tests_high``: tests per run are skewed low counts, where a t interval
   undercovers); ``mean_icbm_tests``;
   ``mean_nuclear_tests``;
-* ``share_rung_0`` ... ``share_rung_4``: the share of runs whose highest rung tested is each of
+* ``share_rung_0`` ... ``share_rung_5``: the share of runs whose highest rung tested is each of
   :data:`HIGHEST_RUNGS` (0: no test), and ``median_highest_rung`` (the lower median, a rung).
 """
 
@@ -42,21 +45,25 @@ from .survival import median_weeks, survival_curves
 EVENTS: dict[str, str] = {
     "talks": "US–DPRK talks",
     "inter_korean_talks": "inter-Korean contact",
-    "negotiations": "substantive negotiations",
-    "talks_collapsed": "talks began, then collapsed",
+    "summit": "a summit",
+    "deal": "a summit deal",
+    "summit_failed": "a failed summit",
+    "talks_collapsed": "talks began, then ended",
     "any_test": "at least one test",
-    "icbm_or_nuclear_test": "an ICBM-class or nuclear test",
+    "icbm_or_nuclear_test": "an ICBM or nuclear test",
     "nuclear_test": "a nuclear test",
 }
 """Events a run may have within the horizon (column or derived column -> words)."""
 
 HIGHEST_RUNGS = tuple(range(ladder.RUNGS + 1))
 """Values of ``highest_rung``: 0 no test, then the rungs of the escalation ladder (1 short-range,
-2 intermediate-range, 3 ICBM-class, 4 nuclear; :data:`model.rules.RUNGS`)."""
+2 intermediate-range, 3 submarine-launched and space launch, 4 ICBM, 5 nuclear;
+:data:`model.rules.RUNGS`)."""
 
 ANALYSIS_COLUMNS = [
-    "talks", "talks_week", "inter_korean_talks", "inter_korean_week", "negotiations", "negotiations_week",
-    "talks_collapsed", "tests", "tests_icbm", "nuclear_tests", "highest_rung", "first_test_week",
+    "talks", "talks_week", "inter_korean_talks", "inter_korean_week", "summit", "summit_week", "deal", "deal_week",
+    "summit_failed", "suspensions", "steps", "relief", "talks_collapsed", "tests", "tests_icbm", "nuclear_tests",
+    "highest_rung", "first_test_week",
 ]
 """Outcome columns the analysis reads (load only these for speed)."""
 
@@ -77,11 +84,11 @@ def load(directory: str | Path, columns: Sequence[str] | None = ANALYSIS_COLUMNS
 
 def with_events(rows: pd.DataFrame, events: Sequence[str] = tuple(EVENTS)) -> pd.DataFrame:
     """``rows`` with the derived boolean event columns among ``events`` added: ``any_test``
-    (tests > 0), ``icbm_or_nuclear_test`` (highest rung >= 3), ``nuclear_test`` (nuclear
+    (tests > 0), ``icbm_or_nuclear_test`` (highest rung >= 4), ``nuclear_test`` (nuclear
     tests > 0)."""
     derived = {
         "any_test": lambda r: r["tests"] > 0,
-        "icbm_or_nuclear_test": lambda r: r["highest_rung"] >= 3,
+        "icbm_or_nuclear_test": lambda r: r["highest_rung"] >= ladder.ICBM_RUNG,
         "nuclear_test": lambda r: r["nuclear_tests"] > 0,
     }
     new = {e: derived[e](rows) for e in events if e in derived and e not in rows.columns}
@@ -103,6 +110,7 @@ def summarise(rows: pd.DataFrame, by: Sequence[str], horizon: int, confidence: f
     out = out.merge(medians, on=by, how="left", sort=False)
     given = rows.groupby(by, sort=False, dropna=False)["talks_week"].median().rename("median_weeks_given_talks")
     out = out.merge(given.reset_index(), on=by, how="left", sort=False)
+    out = out.merge(_bargaining(rows, by), on=[*by, "n"], how="left", sort=False)
     return out.merge(_testing(rows, by, confidence), on=[*by, "n"], how="left", sort=False)
 
 
@@ -159,6 +167,18 @@ def _proportions(rows: pd.DataFrame, by: list[str], events: Sequence[str], confi
     return out
 
 
+def _bargaining(rows: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """``by``, ``n``, the mean highest DPRK step, the mean relief granted at the end and the mean
+    number of suspensions of talks."""
+    grouped = _grouped(rows[[*by, "steps", "relief", "suspensions"]], by)
+    n = grouped.size()
+    out = _index_frame(n.index, by)
+    out["n"] = n.to_numpy()
+    for column in ("steps", "relief", "suspensions"):
+        out[f"mean_{column}"] = grouped[column].mean().to_numpy()
+    return out
+
+
 def _testing(rows: pd.DataFrame, by: list[str], confidence: float) -> pd.DataFrame:
     """``by``, ``n``, the mean tests with a quasi-Poisson interval, the mean ICBM-class and nuclear tests,
     the share of each highest rung and its median."""
@@ -193,13 +213,18 @@ def summary(result: SweepResult, by: Sequence[str] | None = None) -> pd.DataFram
 
 
 def format_table(table: pd.DataFrame, by: Sequence[str]) -> str:
-    """The table as compact text: P(talks) [interval], median weeks, P(test), mean tests, P(nuclear)."""
+    """The table as compact text: P(talks) [interval], median weeks, P(summit), P(deal), mean
+    highest step, mean relief, P(test), mean tests, P(nuclear)."""
     def interval(row, column):
         return f"{row[column]:.2f} [{row[column + '_low']:.2f}, {row[column + '_high']:.2f}]"
 
     text = table[list(by)].copy()
     text["P(talks) [95% CI]"] = [interval(r, "p_talks") for _, r in table.iterrows()]
     text["median wk"] = table["median_weeks_to_talks"].map(lambda v: "-" if np.isnan(v) else f"{v:.0f}")
+    text["P(summit)"] = table["p_summit"].map("{:.2f}".format)
+    text["P(deal)"] = table["p_deal"].map("{:.2f}".format)
+    text["steps"] = table["mean_steps"].map("{:.2f}".format)
+    text["relief"] = table["mean_relief"].map("{:.2f}".format)
     text["P(test)"] = table["p_any_test"].map("{:.2f}".format)
     text["mean tests"] = table["mean_tests"].map("{:.2f}".format)
     text["P(nuclear)"] = table["p_nuclear_test"].map("{:.2f}".format)

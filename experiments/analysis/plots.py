@@ -85,9 +85,9 @@ SHORT_NAMES = {"sanctions_level": "sanctions", "rok_mediation": "ROK mediation",
                "exercise_scale": "exercise scale"}
 """Lever names in words for numeric levers inside policy labels ("sanctions 0.9")."""
 
-TALKS_STAGES = {0: "none", 1: "inter-Korean", 2: "US–DPRK talks", 3: "negotiations"}
-RUNG_NAMES = {0: "no test", 1: "short-range", 2: "intermediate-range", 3: "ICBM-class", 4: "nuclear"}
-EXERCISE_DASHES = dict(zip(EXERCISE_POLICIES, [(1, 0), (4, 1.5), (1, 1), (6, 1.5, 1, 1.5), (2.5, 1, 1, 1)]))
+TALKS_STAGES = {0: "none", 1: "inter-Korean", 2: "US–DPRK talks", 3: "summit-level", 4: "suspended"}
+RUNG_NAMES = {0: "no test", 1: "short-range", 2: "intermediate-range", 3: "SLBM/space launch", 4: "ICBM", 5: "nuclear"}
+EXERCISE_DASHES = dict(zip(EXERCISE_POLICIES, [(1, 0), (4, 1.5), (1, 1), (6, 1.5, 1, 1.5), (2.5, 1, 1, 1), (8, 2)]))
 
 
 def nice(value) -> str:
@@ -411,7 +411,7 @@ def testing_cost_plot(cost: pd.DataFrame, columns: Sequence[str], horizon: int |
     cost = _sort_policies(cost, columns)
     labels = policy_labels(cost, columns).tolist()
     rungs = [r for r in RUNG_NAMES if cost[f"share_rung_{r}"].gt(0).any()]
-    rung_colours = {0: "0.85", **dict(zip(range(1, 5), sns.color_palette(SEQUENTIAL + "_r", 4)))}
+    rung_colours = {0: "0.85", **dict(zip(range(1, 6), sns.color_palette(SEQUENTIAL + "_r", 5)))}
     within = f" within {horizon} weeks" if horizon else ""
     y = np.arange(len(labels))
     with paper_style():
@@ -492,8 +492,8 @@ def run_plot(trajectory: pd.DataFrame, start_date: dt.date | str | None = None):
     stage, the tests of each week by rung, pressure on the DPRK, its stress and threat, and
     trust and alliance alignment."""
     weeks = trajectory["week"].to_numpy()
-    rung_colours = dict(zip(range(1, 5), sns.color_palette(SEQUENTIAL + "_r", 4)))
-    rung_short = {1: "short-range", 2: "intermediate", 3: "ICBM-class", 4: "nuclear"}
+    rung_colours = dict(zip(range(1, 6), sns.color_palette(SEQUENTIAL + "_r", 5)))
+    rung_short = {1: "short-range", 2: "intermediate", 3: "SLBM/space", 4: "ICBM", 5: "nuclear"}
     palette = sns.color_palette(PALETTE, 3)
     panels = [
         ("Pressure (0–1)", {"sanctions": "sanctions", "effective_pressure": "pressure felt",

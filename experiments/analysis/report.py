@@ -292,12 +292,16 @@ def _estimates_table(estimates: pd.DataFrame, by: list[str], horizon: int) -> st
     table["median weeks to talks [95% CI]"] = [_weeks(*v, horizon) for v in
                                                zip(e["median_weeks_to_talks"], e["median_weeks_to_talks_low"],
                                                                    e["median_weeks_to_talks_high"])]
+    table["P(summit) [95% CI]"] = [_interval(*v) for v in zip(e["p_summit"], e["p_summit_low"], e["p_summit_high"])]
+    table["P(deal) [95% CI]"] = [_interval(*v) for v in zip(e["p_deal"], e["p_deal_low"], e["p_deal_high"])]
+    table["mean highest step"] = e["mean_steps"].map("{:.2f}".format)
+    table["mean relief"] = e["mean_relief"].map("{:.2f}".format)
     table["P(any test) [95% CI]"] = [_interval(*v) for v in zip(e["p_any_test"], e["p_any_test_low"], e["p_any_test_high"])]
     table["mean tests [95% CI]"] = [_interval(*v) for v in zip(e["mean_tests"], e["mean_tests_low"], e["mean_tests_high"])]
     table["P(nuclear test) [95% CI]"] = [_interval(*v) for v in
                                          zip(e["p_nuclear_test"], e["p_nuclear_test_low"], e["p_nuclear_test_high"])]
     table["highest rung (median)"] = e["median_highest_rung"].map(lambda rung: plots.RUNG_NAMES[int(rung)])
-    table["share ICBM-class or nuclear"] = (e["share_rung_3"] + e["share_rung_4"]).map("{:.2f}".format)
+    table["share ICBM or nuclear"] = (e["share_rung_4"] + e["share_rung_5"]).map("{:.2f}".format)
     return _markdown_table(table)
 
 

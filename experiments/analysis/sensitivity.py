@@ -28,9 +28,9 @@ Parameters versus seeds
 
 Cross-parameter constraints
     Sobol' indices need independent inputs, and two pairs of table ranges overlap a constraint
-    (``hawkes_alpha < hawkes_beta``; ``ladder_up_prob + ladder_down_prob <= 1``). A point that breaks
+    (``hawkes_alpha < hawkes_beta``; ``step_cost_low <= step_cost_high``). A point that breaks
     one runs at a repaired value: ``hawkes_alpha`` capped at :data:`HAWKES_CAP` times ``hawkes_beta``,
-    ``ladder_down_prob`` capped at ``1 - ladder_up_prob``. The indices are those of the model composed
+    ``step_cost_low`` capped at ``step_cost_high``. The indices are those of the model composed
     with this repair (a function of independent inputs); the share of repaired points is reported.
 
 Convergence
@@ -80,7 +80,7 @@ HAWKES_CAP = 0.95
 """A sampled ``hawkes_alpha`` above this share of ``hawkes_beta`` runs at the cap."""
 SOBOL_TOLERANCE = 0.05
 MORRIS_TOLERANCE = 0.10
-PREFERRED_OUTCOMES = ("talks", "summit", "deal", "negotiations", "talks_week", "tests", "highest_rung")
+PREFERRED_OUTCOMES = ("talks", "summit", "deal", "talks_week", "tests", "highest_rung")
 """Default outcomes, those of them the model has (version 2 adds summit and deal)."""
 SALIB_STREAM = 0x5A1
 """Mixed into the experiment seed for SALib's samplers and bootstraps (never a replicate seed)."""
@@ -281,16 +281,15 @@ def repair(varying: dict[str, np.ndarray], base: Params) -> tuple[dict[str, np.n
                                 "hawkes_alpha too")
             out["hawkes_alpha"] = np.where(bad, HAWKES_CAP * beta, alpha)
             repaired |= bad
-    if "ladder_up_prob" in out or "ladder_down_prob" in out:
-        up = np.broadcast_to(np.asarray(out.get("ladder_up_prob", base["ladder_up_prob"]), dtype=float), (n,))
-        down = np.broadcast_to(np.asarray(out.get("ladder_down_prob", base["ladder_down_prob"]), dtype=float), (n,))
-        bad = up + down > 1
+    if "step_cost_low" in out or "step_cost_high" in out:
+        low = np.broadcast_to(np.asarray(out.get("step_cost_low", base["step_cost_low"]), dtype=float), (n,))
+        high = np.broadcast_to(np.asarray(out.get("step_cost_high", base["step_cost_high"]), dtype=float), (n,))
+        bad = low > high
         if bad.any():
-            if "ladder_down_prob" not in out:
-                out["ladder_down_prob"] = down.copy()
-            fixed = np.nextafter(1.0 - up, 0.0)
-            fixed = np.where(up + fixed > 1, np.nextafter(fixed, 0.0), fixed)
-            out["ladder_down_prob"] = np.where(bad, np.maximum(fixed, 0.0), down)
+            if "step_cost_low" not in out:
+                raise UserError("step_cost_high's range goes below the fixed step_cost_low; narrow it or sample "
+                                "step_cost_low too")
+            out["step_cost_low"] = np.where(bad, high, low)
             repaired |= bad
     return out, repaired
 
@@ -298,8 +297,8 @@ def repair(varying: dict[str, np.ndarray], base: Params) -> tuple[dict[str, np.n
 def feasible_ranges(ranges: dict[str, tuple[float, float]], base: Params) -> dict[str, tuple[float, float]]:
     """Narrow a range whose constraint partner is fixed (not sampled) to the values that satisfy
     the constraint with the partner's fixed value, so no point needs a repair: ``hawkes_alpha`` to
-    at most :data:`HAWKES_CAP` times the fixed ``hawkes_beta``, ``ladder_down_prob`` to at most
-    ``1 - ladder_up_prob`` (and the reverse). Pairs that are both sampled are left to :func:`repair`."""
+    at most :data:`HAWKES_CAP` times the fixed ``hawkes_beta``, ``step_cost_low`` to at most the
+    fixed ``step_cost_high`` (and the reverse). Pairs that are both sampled are left to :func:`repair`."""
     out = dict(ranges)
 
     def cap(name: str, partner: str, limit: float) -> None:
@@ -312,8 +311,14 @@ def feasible_ranges(ranges: dict[str, tuple[float, float]], base: Params) -> dic
                 out[name] = (low, limit)
 
     cap("hawkes_alpha", "hawkes_beta", HAWKES_CAP * base["hawkes_beta"])
-    cap("ladder_down_prob", "ladder_up_prob", 1.0 - base["ladder_up_prob"])
-    cap("ladder_up_prob", "ladder_down_prob", 1.0 - base["ladder_down_prob"])
+    cap("step_cost_low", "step_cost_high", base["step_cost_high"])
+    if "step_cost_high" in out and "step_cost_low" not in out:
+        low, high = out["step_cost_high"]
+        if low < base["step_cost_low"]:
+            if high < base["step_cost_low"]:
+                raise UserError(f"step_cost_high's range {low:g} to {high:g} breaks its constraint with the fixed "
+                                f"step_cost_low = {base['step_cost_low']:g}; narrow it or sample step_cost_low too")
+            out["step_cost_high"] = (base["step_cost_low"], high)
     if "hawkes_beta" in out and "hawkes_alpha" not in out:
         low, high = out["hawkes_beta"]
         floor = base["hawkes_alpha"] / HAWKES_CAP

@@ -23,7 +23,8 @@ from ..sweep.results import SweepResult
 EVENT_WEEKS: dict[str, str] = {
     "talks": "talks_week",
     "inter_korean_talks": "inter_korean_week",
-    "negotiations": "negotiations_week",
+    "summit": "summit_week",
+    "deal": "deal_week",
     "any_test": "first_test_week",
 }
 """Events with a recorded first week -> that column (NaN when the event did not happen)."""

@@ -37,7 +37,7 @@ import pandas as pd
 
 from model.batched import simulate_arrays
 from model.params import CALIBRATED_FILE, TABLE, Params
-from model.rules import INTER_KOREAN, PRELIMINARY
+from model.rules import INTER_KOREAN, NUCLEAR_RUNG, PRELIMINARY, SUMMIT_NONE, talks_reached, talks_under_way
 
 from ..errors import UserError
 from ..io import atomic_write_text
@@ -56,18 +56,19 @@ from .scenario import Scenario
 
 CALIBRATED_PARAMETERS = (
     "test_baseline_rate", "hawkes_alpha", "threat_hazard_weight", "reactance_hazard_weight",
-    "progress_hazard_weight", "talks_hazard_weight", "ladder_up_prob", "progress_per_test",
+    "progress_hazard_weight", "moratorium_hazard_weight", "red_line_cost", "progress_per_test",
     "dprk_talk_base", "dprk_talk_progress_weight", "dprk_talk_stress_weight", "stress_gain",
-    "inter_korean_rate", "us_dprk_rate",
+    "inter_korean_rate", "us_dprk_rate", "rung_distance_cost", "suspend_per_package", "summit_rate",
 )
 """The uncertainties the 2016-2018 record can inform: testing (baseline, self-excitation,
-reactance to new sanctions, threat, completion, talks), the ladder, and the talks process."""
+reactance to new sanctions, threat, completion, the moratorium), the ladder's red line, and the
+talks process."""
 
 # Not a target: the change in launches around UNSC resolutions (fact F2), kept out of sample.
 SUMMARIES = (
     "launches_2016", "launches_2017", "launches_2018", "months_with_launch_2016_17",
     "nuclear_tests_2016_17", "talks_months_2016_17", "first_inter_korean_month",
-    "first_us_dprk_month",
+    "first_us_dprk_month", "talks_months_2018", "first_summit_month",
 )
 F2_STREAM = 0xF2
 """Mixed into the seed for the particles :func:`resolution_effect_over_posterior` draws."""
@@ -80,15 +81,21 @@ def simulated_summaries(scenario: Scenario, trajectory: dict[str, np.ndarray]) -
     weeks = week_months(scenario)
     unique = weeks.unique()
     launches = launches_by_month(trajectory, weeks)
-    nuclear = by_month(np.where(trajectory["test_rung"] == 4, trajectory["tests"], 0), weeks)
+    nuclear = by_month(np.where(trajectory["test_rung"] == NUCLEAR_RUNG, trajectory["tests"], 0), weeks)
     year = np.asarray(unique.year)
     surge = (year == 2016) | (year == 2017)
-    talks = by_month((trajectory["talks_stage"] >= INTER_KOREAN).astype(np.int8), weeks, how="max")
+    talks = by_month(talks_under_way(trajectory["talks_stage"]).astype(np.int8), weeks, how="max")
 
     def first_month(stage: int) -> np.ndarray:
-        reached = by_month((trajectory["talks_stage"] >= stage).astype(np.int8), weeks, how="max").astype(bool)
+        reached = by_month(talks_reached(trajectory["talks_stage"], stage).astype(np.int8), weeks, how="max").astype(bool)
         first = reached.argmax(axis=0).astype(float)
         first[~reached.any(axis=0)] = len(unique)
+        return first
+
+    def first_summit() -> np.ndarray:
+        held = by_month((trajectory["summit"] != SUMMIT_NONE).astype(np.int8), weeks, how="max").astype(bool)
+        first = held.argmax(axis=0).astype(float)
+        first[~held.any(axis=0)] = len(unique)
         return first
 
     return pd.DataFrame({
@@ -100,6 +107,8 @@ def simulated_summaries(scenario: Scenario, trajectory: dict[str, np.ndarray]) -
         "talks_months_2016_17": talks[surge].sum(axis=0),
         "first_inter_korean_month": first_month(INTER_KOREAN),
         "first_us_dprk_month": first_month(PRELIMINARY),
+        "talks_months_2018": talks[year == 2018].sum(axis=0),
+        "first_summit_month": first_summit(),
     })
 
 
@@ -128,6 +137,8 @@ def observed_summaries(scenario: Scenario, record: pd.DataFrame) -> pd.Series:
         "talks_months_2016_17": rec.loc[surge, "talks"].sum(),
         "first_inter_korean_month": first("inter_korean_talks"),
         "first_us_dprk_month": first("us_dprk_talks"),
+        "talks_months_2018": rec.loc[year == 2018, "talks"].sum(),
+        "first_summit_month": first("us_dprk_summit"),
     }, dtype=float)
 
 
@@ -210,8 +221,9 @@ class Calibration:
             "[parameters]  # the posterior particle with the smallest expected distance to the record",
             *[f"{name} = {value!r}" for name, value in self.estimates.items()],
             "",
-            f"[initial_state]  # median replayed state on {STATE_DATE.isoformat()} under the calibrated values",
-            *[f"{name} = {value!r}" for name, value in self.start_state.items()],
+            f"[initial_state]  # replayed state on {STATE_DATE.isoformat()} under the calibrated values (median; mode if discrete)",
+            *[f"{name} = {str(value).lower() if isinstance(value, bool) else repr(value)}"
+              for name, value in self.start_state.items()],
             "",
         ]
         return "\n".join(lines)
@@ -330,8 +342,6 @@ def _prior_bounds(base: Params, parameters: tuple[str, ...] = CALIBRATED_PARAMET
         lo, hi = row.low, row.high
         if name == "hawkes_alpha":
             lo, hi = 0.0, MAX_ALPHA_SHARE * base.hawkes_beta
-        if name == "ladder_up_prob":
-            hi = min(hi, 1.0 - base.ladder_down_prob)
         low.append(lo)
         high.append(hi)
     return np.array(low, dtype=float), np.array(high, dtype=float)

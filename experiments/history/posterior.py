@@ -40,6 +40,7 @@ import pandas as pd
 
 from model.batched import BatchedEngine, ParamArrays, stack_schedules
 from model.params import TABLE, ParameterError, Params
+from model.rules import SUSPENDED_TALKS
 
 from ..errors import UserError
 from ..seeds import replicate_seeds
@@ -53,11 +54,20 @@ HISTORY_SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "history_
 """The scenario the shipped calibration fitted, replayed for each draw's start state."""
 STATE_DATE = dt.date(2018, 2, 26)
 STATE_PARAMETERS = {  # parameter table name -> the quantity it starts (model.week.QUANTITIES)
-    "initial_stress": "dprk_stress", "initial_threat": "dprk_threat", "initial_progress": "dprk_progress",
-    "initial_alignment": "alignment", "trust_us_dprk": "trust_us_in_dprk", "trust_dprk_us": "trust_dprk_in_us",
-    "trust_rok_dprk": "trust_rok_in_dprk", "trust_china_dprk": "trust_china_in_dprk",
-    "trust_japan_dprk": "trust_japan_in_dprk", "trust_dprk_rok": "trust_dprk_in_rok",
+    "initial_stress": "dprk_stress", "initial_threat": "dprk_threat", "initial_reactance": "dprk_reactance",
+    "initial_progress": "dprk_progress", "initial_excitation": "dprk_excitation", "initial_rung": "dprk_last_rung",
+    "initial_step": "dprk_step", "initial_moratorium": "moratorium", "initial_expected_relief": "expected_relief",
+    "initial_alignment": "alignment", "initial_stage": "talks_stage", "initial_resume_stage": "resume_stage",
+    "initial_china_memory": "china_memory",
+    "trust_us_dprk": "trust_us_in_dprk", "trust_dprk_us": "trust_dprk_in_us", "trust_rok_dprk": "trust_rok_in_dprk",
+    "trust_china_dprk": "trust_china_in_dprk", "trust_japan_dprk": "trust_japan_in_dprk",
+    "trust_dprk_rok": "trust_dprk_in_rok",
 }
+"""Every state variable a run starts from, as the parameter that sets it and the quantity that
+reads it. Continuous ones take the replays' median, discrete ones (stage, step, moratorium, last
+rung) their most common value; the stage suspended talks resume at, its most common value among
+the replays with talks suspended. ``initial_progress`` is one value for the five rungs: the
+strategic programme's (rungs 4-5), the one the hazard, the moratorium and the talks read."""
 POSTERIOR_FILE = Path(__file__).resolve().parents[2] / "data" / "calibration_posterior.csv"
 """The installed posterior sample (``escalation calibrate --install`` writes it beside the record)."""
 
@@ -137,14 +147,16 @@ def posterior_scenarios(posterior: pd.DataFrame, samples: int, seed: int) -> pd.
 
 
 def start_state(scenario: Scenario, replicates: int = 1000, seed: int = 2018, date: dt.date = STATE_DATE) -> dict[str, float]:
-    """Median state of the replay at the start of the week containing ``date``."""
+    """State of the replay at the start of the week containing ``date`` (the median of the
+    replays; the most common value of a discrete state variable: see :data:`STATE_PARAMETERS`)."""
     return start_states(scenario, [scenario.params], replicates, seed, date).iloc[0].to_dict()
 
 
 def start_states(scenario: Scenario, points: list[Params], replicates: int = 1000, seed: int = 2018,
                  date: dt.date = STATE_DATE) -> pd.DataFrame:
-    """For each parameter set of ``points`` (with ``scenario``'s lever schedule), the median state
-    of ``replicates`` replays at the start of the week containing ``date``: one row per point,
+    """For each parameter set of ``points`` (with ``scenario``'s lever schedule), the state of
+    ``replicates`` replays at the start of the week containing ``date`` (median, or most common
+    value; :data:`STATE_PARAMETERS`): one row per point,
     one column per :data:`STATE_PARAMETERS` name. Every point replays the same seeds."""
     weeks = scenario.week_of(date) - 1
     if weeks < 1:
@@ -154,5 +166,17 @@ def start_states(scenario: Scenario, points: list[Params], replicates: int = 100
     engine = BatchedEngine(ParamArrays.from_points(points, point_index), seeds,
                            stack_schedules([scenario.schedule()], weeks))
     engine.run(weeks)
-    return pd.DataFrame({name: np.median(engine.quantity(quantity).reshape(len(points), replicates), axis=1)
-                         for name, quantity in STATE_PARAMETERS.items()})
+    out = {}
+    for name, quantity in STATE_PARAMETERS.items():
+        values = engine.quantity(quantity).reshape(len(points), replicates)
+        row = TABLE[name]
+        if row.dtype is float:
+            out[name] = np.median(values, axis=1)
+        else:
+            if name == "initial_resume_stage":  # among the runs suspended on the date (the default if none)
+                stages = engine.quantity("talks_stage").reshape(len(points), replicates)
+                values = [v[s == SUSPENDED_TALKS] if (s == SUSPENDED_TALKS).any() else np.array([row.default])
+                          for v, s in zip(values, stages)]
+            modes = [int(np.bincount(np.asarray(v, dtype=np.int64)).argmax()) for v in values]
+            out[name] = [bool(m) if row.dtype is bool else m for m in modes]
+    return pd.DataFrame(out)

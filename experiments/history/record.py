@@ -28,6 +28,7 @@ from ..errors import UserError
 
 REQUIRED = ("month", "missile_launch_events", "nuclear_tests")
 US_DPRK = re.compile(r"U\.?S\.?\s*[-–—]\s*(DPRK|North Korea)|(DPRK|North Korea)\s*[-–—]\s*U\.?S\.?\b|Trump|Pompeo|Biegun", re.I)
+US_DPRK_SUMMIT = re.compile(r"U\.?S\.?\s*[-–—]\s*(DPRK|North Korea)\s+summit", re.I)
 INTER_KOREAN = re.compile(r"inter[- ]?Korean|ROK envoys|North[- ]South|South[- ]North", re.I)
 MAX_COUNT = {"missile_launch_events": 300, "nuclear_tests": 31}
 """The most of each a month can hold: a few hundred launch events (the busiest month on record
@@ -61,6 +62,7 @@ def read_record(path: str | Path) -> pd.DataFrame:
     record["talks"] = [bool(t.strip()) for t in talks]
     record["us_dprk_talks"] = [bool(US_DPRK.search(t)) for t in talks]
     record["inter_korean_talks"] = [bool(INTER_KOREAN.search(t)) for t in talks]
+    record["us_dprk_summit"] = [bool(US_DPRK_SUMMIT.search(t)) for t in talks]
     resolutions = raw["unsc_sanctions_resolutions"] if "unsc_sanctions_resolutions" in raw.columns else pd.Series([""] * len(raw))
     record["resolution"] = [bool(r.strip()) for r in resolutions]
     record["exercise"] = list(raw["us_rok_major_exercise"]) if "us_rok_major_exercise" in raw.columns else ""

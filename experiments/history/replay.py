@@ -2,7 +2,7 @@
 the stylised facts F1-F5 (pattern-oriented validation, Grimm et al. 2005).
 
 Weeks are assigned to the month of their first day. Simulated launch events are tests at rungs
-1-3, nuclear tests those at rung 4 (the record counts them separately).
+1-4, nuclear tests those at rung 5 (the record counts them separately).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from model.batched import simulate_points
-from model.rules import INTER_KOREAN, PRELIMINARY
+from model.rules import INTER_KOREAN, NUCLEAR_RUNG, PRELIMINARY, talks_reached, talks_under_way
 
 from ..errors import UserError
 from ..seeds import replicate_seeds
@@ -39,8 +39,8 @@ def by_month(weekly: np.ndarray, months_of_weeks: pd.PeriodIndex, how: str = "su
 
 
 def launches_by_month(trajectory: dict[str, np.ndarray], months_of_weeks: pd.PeriodIndex) -> np.ndarray:
-    """Simulated launch events (tests at rungs 1-3) per month and run."""
-    return by_month(np.where(trajectory["test_rung"] <= 3, trajectory["tests"], 0), months_of_weeks)
+    """Simulated launch events (tests at rungs 1-4) per month and run."""
+    return by_month(np.where(trajectory["test_rung"] < NUCLEAR_RUNG, trajectory["tests"], 0), months_of_weeks)
 
 
 def without_resolutions(scenario: Scenario) -> Scenario:
@@ -125,23 +125,23 @@ class Replay:
 
     @cached_property
     def launches(self) -> np.ndarray:
-        """Simulated launch events per month and run (tests at rungs 1-3)."""
+        """Simulated launch events per month and run (tests at rungs 1-4)."""
         return launches_by_month(self.weekly, self.week_months)
 
     @cached_property
     def nuclear(self) -> np.ndarray:
         """Simulated nuclear tests per month and run."""
         w = self.weekly
-        return self._by_month(np.where(w["test_rung"] == 4, w["tests"], 0))
+        return self._by_month(np.where(w["test_rung"] == NUCLEAR_RUNG, w["tests"], 0))
 
     @cached_property
     def talks_active(self) -> np.ndarray:
-        """Whether talks (stage >= 1) were under way in some week of the month, per run."""
-        return self._by_month((self.weekly["talks_stage"] >= INTER_KOREAN).astype(np.int64), how="max").astype(bool)
+        """Whether talks (stage 1-3; not suspended) were under way in some week of the month, per run."""
+        return self._by_month(talks_under_way(self.weekly["talks_stage"]).astype(np.int64), how="max").astype(bool)
 
     def first_month(self, stage: int) -> np.ndarray:
         """Index (into ``months``) of the first month each run reached ``stage`` (NaN if never)."""
-        reached = self._by_month((self.weekly["talks_stage"] >= stage).astype(np.int64), how="max").astype(bool)
+        reached = self._by_month(talks_reached(self.weekly["talks_stage"], stage).astype(np.int64), how="max").astype(bool)
         first = reached.argmax(axis=0).astype(float)
         first[~reached.any(axis=0)] = np.nan
         return first
@@ -149,7 +149,7 @@ class Replay:
     def first_week(self, stage: int, exactly: bool = False) -> np.ndarray:
         """First week (1-based) each run entered ``stage`` (or ``>= stage``), NaN if never."""
         s = self.weekly["talks_stage"]
-        hit = (s == stage) if exactly else (s >= stage)
+        hit = (s == stage) if exactly else talks_reached(s, stage)
         first = hit.argmax(axis=0).astype(float) + 1
         first[~hit.any(axis=0)] = np.nan
         return first

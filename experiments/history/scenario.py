@@ -37,9 +37,10 @@ engagement stance and of South Korean mediation, and optional forced events::
     days = 14
     intensity = 0.5
 
-    [[events]]                      # force the talks to at least a stage in that week
+    [[events]]                      # force a talks event in that week
     date = 2018-06-12
-    kind = "us_dprk_talks"          # inter_korean_talks | us_dprk_talks | negotiations
+    kind = "summit"                 # inter_korean_talks | us_dprk_talks | summit | summit_deal |
+                                    # summit_no_deal | talks_suspended | talks_resumed | talks_ended
 
 Entries dated outside ``start``..``end`` are allowed, so a scenario can be cut to a sub-period
 by changing its dates: those before the start set the levers it starts with (the last lever
@@ -70,13 +71,19 @@ from model.calendar import (
 )
 from model.params import DATE_RANGE, TABLE, ParameterError, Params, closest_name
 from model.policies import LeverSchedule, exercise_policy_code
-from model.rules import INTER_KOREAN, NEGOTIATIONS, PRELIMINARY
+from model import rules
 
 from ..errors import UserError
 from ..io import read_toml
 
 EXERCISE_STATUSES = ("held", "delayed", "scaled_down", "suspended")
-EVENT_KINDS = {"inter_korean_talks": INTER_KOREAN, "us_dprk_talks": PRELIMINARY, "negotiations": NEGOTIATIONS}
+EVENT_KINDS = {
+    "inter_korean_talks": rules.EVENT_CONTACT, "us_dprk_talks": rules.EVENT_TALKS, "summit": rules.EVENT_SUMMIT,
+    "summit_deal": rules.EVENT_SUMMIT_DEAL, "summit_no_deal": rules.EVENT_SUMMIT_NO_DEAL,
+    "talks_suspended": rules.EVENT_SUSPENDED, "talks_resumed": rules.EVENT_RESUMED, "talks_ended": rules.EVENT_ENDED,
+}
+"""``[[events]]`` kinds and their codes in the lever schedule's ``forced_event`` (a summit's
+outcome is the model's under ``summit``, forced under ``summit_deal`` and ``summit_no_deal``)."""
 DATED_LEVERS = ("engagement_stance", "rok_mediation", "exercise_policy", "exercise_scale", "endogenous_sanctions")
 STANDARD_EXERCISES = ("Foal Eagle", "Key Resolve", "Ulchi Freedom Guardian", "Vigilant Ace")
 _TABLES = ("scenario", "params", "levers", "sanctions", "exercises", "events")
@@ -159,10 +166,10 @@ class Scenario:
             if step.level is not None:
                 floor[max(w, 0):] = np.fmax(floor[max(w, 0):], step.level)
         forced = np.zeros(weeks, dtype=np.int64)
-        for date, stage in self.events:
+        for date, code in sorted(self.events):
             w = self.week_of(date) - 1
             if w < weeks:
-                forced[w] = max(forced[w], stage)
+                forced[w] = code  # two events in one week: the later one counts
         return {
             "standard_exercise": standard,
             "scheduled_exercise": scheduled,
@@ -173,7 +180,7 @@ class Scenario:
             "announced_packages": announced,
             "sanctions_floor": floor,
             "endogenous_sanctions": np.array(per_week["endogenous_sanctions"], dtype=float),
-            "forced_stage": forced,
+            "forced_event": forced,
         }
 
 

@@ -13,6 +13,7 @@ from mesa.batchrunner import batch_run
 
 from model.model import EscalationModel
 from model.outcomes import FROM_TRAJECTORY, OUTCOME_COLUMNS, outcomes_from_trajectory
+from model.params import TABLE
 
 from ..errors import UserError
 from .design import Design
@@ -42,7 +43,9 @@ def outcomes_via_batch_run(design: Design, processes: int = 1) -> pd.DataFrame:
     for (_, iteration), weekly in rows.groupby(["RunId", "iteration"], sort=False):
         point = int(key.loc[tuple(weekly.iloc[0][factors])]) if factors else 0
         series = weekly.rename(columns={"Step": "week"})
-        records.append({"design_point": point, "replicate": int(iteration), **outcomes_from_trajectory(series)})
+        start = int(weekly.iloc[0].get("initial_stage", TABLE["initial_stage"].default))  # an input, or the default
+        records.append({"design_point": point, "replicate": int(iteration),
+                        **outcomes_from_trajectory(series, initial_stage=start)})
     frame = pd.DataFrame.from_records(records)
     types = {c: OUTCOME_COLUMNS[c] for c in FROM_TRAJECTORY}
     return frame.astype(types).sort_values(["design_point", "replicate"]).reset_index(drop=True)

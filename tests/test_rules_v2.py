@@ -1,0 +1,277 @@
+"""Version 2's rules (issue 14) against values computed by hand (the arithmetic is in the
+comments), and each rule on arrays equal, bit for bit, to the rule on scalars run by run."""
+
+import math
+
+import numpy as np
+import pytest
+
+from model import rules
+from model.policies import AS_SCHEDULED, DUAL_SUSPENSION, SUSPENDED_DURING_TALKS, held_exercise
+
+
+def test_rung_progress_moves_only_the_rung_tested():
+    g = np.array([0.5, 0.2, 0.0, 0.9, 0.1])
+    # two tests at rung 2 with g = 0.1: 1 - (1 - 0.2) * 0.9^2 = 1 - 0.8 * 0.81 = 0.352
+    out = rules.rung_progress(g, 2, 2, 0.1)
+    assert out[1] == pytest.approx(0.352, abs=1e-15)
+    assert np.array_equal(np.delete(out, 1), np.delete(g, 1))
+    # no test: unchanged
+    assert np.array_equal(rules.rung_progress(g, 0, 2, 0.1), g)
+    # G_strat = (0.9 + 0.1) / 2
+    assert rules.strategic_progress(g) == pytest.approx(0.5)
+
+
+def test_rung_utilities_by_hand():
+    g = np.array([1.0, 1.0, 0.5, 0.0, 0.0])
+    # last rung 2, not in talks, w_dev 1, w_step 0.8, c_red 0.5, c_talks 2:
+    # U = [0 - 0.8, 0, 0.5 - 0.8, 1 - 1.6 - 0.5, 1 - 2.4 - 0.5] = [-0.8, 0, -0.3, -1.1, -1.9]
+    u = rules.rung_utilities(g, 2, False, 1.0, 0.8, 0.5, 2.0)
+    assert np.allclose(u, [-0.8, 0.0, -0.3, -1.1, -1.9], atol=1e-15)
+    # in talks the red-line cost triples: rung 4 = 1 - 1.6 - 0.5 * 3 = -2.1
+    assert rules.rung_utilities(g, 2, True, 1.0, 0.8, 0.5, 2.0)[3] == pytest.approx(-2.1)
+    # a first test ever measures the distance from rung 1
+    assert rules.rung_utilities(g, 0, False, 1.0, 0.8, 0.5, 2.0)[0] == pytest.approx(0.0)
+
+
+def test_choose_rung_inverse_cdf():
+    g = np.array([1.0, 1.0, 0.5, 0.0, 0.0])
+    u_r = np.array([-0.8, 0.0, -0.3, -1.1, -1.9])
+    w = np.exp(2.0 * (u_r - 0.0))
+    cdf = np.cumsum(w) / w.sum()
+    for u, expected in [(cdf[0] - 1e-9, 1), (cdf[0] + 1e-9, 2), (cdf[2] + 1e-9, 4), (0.999999, 5)]:
+        assert rules.choose_rung(g, 2, 1, u, 2.0, 1.0, 0.8, 0.5, 2.0, False) == expected
+    # no test: the last rung is kept
+    assert rules.choose_rung(g, 2, 0, 0.999, 2.0, 1.0, 0.8, 0.5, 2.0, False) == 2
+    # precision 0: every rung equally likely; u = 0.5 lies in the third fifth
+    assert rules.choose_rung(g, 2, 1, 0.5, 0.0, 1.0, 0.8, 0.5, 2.0, False) == 3
+
+
+def test_major_test_and_hazard():
+    assert rules.major_test(1, 4) and rules.major_test(2, 5)
+    assert not rules.major_test(1, 3) and not rules.major_test(0, 5)
+    # (0.3 + 0.2) * exp(-4) = 0.5 * 0.018315638888734 = 0.009157819444367
+    assert rules.test_hazard(0.3, 0.2, True, 4.0) == pytest.approx(0.009157819444367, rel=1e-12)
+    assert rules.test_hazard(0.3, 0.2, False, 4.0) == 0.5
+
+
+def test_china():
+    # memory: 0.9 * 2 + 1 * [rung 4] = 2.8 ; a rung-3 test adds nothing: 1.8
+    assert rules.china_test_memory(2.0, 1, 4, 0.1) == pytest.approx(2.8)
+    assert rules.china_test_memory(2.0, 1, 3, 0.1) == pytest.approx(1.8)
+    # 0.7 + 0.5*(0.6 - 0.5) + 0.2*1 - 0.15*1 - 0.5*0.2 = 0.7 + 0.05 + 0.2 - 0.15 - 0.1 = 0.7
+    assert rules.china_enforcement(0.7, 0.5, 0.6, 0.5, 0.2, 1.0, 0.15, True, 0.5, 0.2) == pytest.approx(0.7)
+    assert rules.china_enforcement(0.7, 0.5, 0.6, 0.5, 0.2, 5.0, 0.15, False, 0.5, 0.0) == 1.0
+
+
+def test_trust_depreciation_and_signals():
+    # 0.01 + 0.02 * (0.2 - 0.01) = 0.0138
+    assert rules.depreciate_trust(0.01, 0.2, 0.02) == pytest.approx(0.0138, abs=1e-15)
+    # a step 2 with llr 0.5: llr = -1; trust 0.2 -> 0.2 / (0.2 + 0.8 * e^-1) = 0.40461...
+    llr = rules.step_signal(2, 0.5)
+    assert llr == -1.0
+    assert rules.update_trust(0.2, llr) == pytest.approx(0.2 / (0.2 + 0.8 * math.exp(-1.0)))
+    # relief 0 -> 0.34 with llr 1: -0.34; taking relief back sends no benign signal
+    assert rules.relief_signal(0.0, 0.34, 1.0) == pytest.approx(-0.34)
+    assert rules.relief_signal(0.34, 0.0, 1.0) == 0.0
+    # spiral: 0.75 * 1 + 1 * (1 - 0.2) * 1 = 1.55 ; a trusting DPRK reacts less: 0.75 + 0.2 = 0.95
+    assert rules.reactance(1.0, 1, 0.25, 1.0, 0.2) == pytest.approx(1.55)
+    assert rules.reactance(1.0, 1, 0.25, 1.0, 0.8) == pytest.approx(0.95)
+
+
+def test_relief_rule():
+    # step-for-step, threshold 3, 0.34 per step: steps 0-2 nothing, 3 -> 0.34, 4 -> 0.68
+    assert [float(rules.relief_granted(k, 3, 0, 0.34)) for k in range(5)] == pytest.approx([0, 0, 0, 0.34, 0.68])
+    # threshold 1: 0.34, 0.68, 1 (capped at 1), 1
+    assert [float(rules.relief_granted(k, 1, 0, 0.34)) for k in range(1, 5)] == pytest.approx([0.34, 0.68, 1.0, 1.0])
+    # all at the end: only full denuclearisation, whatever the threshold
+    assert [float(rules.relief_granted(k, 1, 1, 0.34)) for k in range(5)] == [0, 0, 0, 0, 1]
+    # snapback: nothing while snapped back
+    assert rules.current_relief(4, True, 1, 0, 0.34) == 0.0
+    assert rules.relief_needed_step(2, 0) == 2 and rules.relief_needed_step(2, 1) == 4
+
+
+def test_step_cost_and_utility():
+    # theta 1.5, scale 0.3, k = 3: 1.5 * 0.3 * 9 = 4.05
+    assert rules.step_cost(3, 1.5, 0.3) == pytest.approx(4.05)
+    assert rules.draw_step_cost_multiplier(0.25, 0.5, 2.0) == pytest.approx(0.875)
+    # U_3 at threshold 3: 2 * 0.34 + 1 * 0.5 + 1 * 0.2 - 4.05 = 0.68 + 0.5 + 0.2 - 4.05 = -2.67
+    u = rules.step_utility(3, 0.5, 0.2, 1.5, 3, 0, 0.34, 0.3, 2.0, 1.0, 1.0)
+    assert u == pytest.approx(-2.67)
+
+
+def test_next_step():
+    # step 1, k = 2, threshold 1: U = 2*0.68 + 0.5 + 0.2 - 0.5*0.3*4 = 1.36 + 0.7 - 0.6 = 1.46
+    # P = 0.05 * logit(3 * 1.46) = 0.05 / (1 + e^-4.38) = 0.04937...
+    p = 0.05 / (1 + math.exp(-4.38))
+    args = (0.05, 3.0, 0.5, 0.2, 0.5, 1, 0, 0.34, 0.3, 2.0, 1.0, 1.0)
+    assert rules.next_step(1, p - 1e-9, True, *args) == (2, 2)
+    assert rules.next_step(1, p + 1e-9, True, *args) == (1, 0)
+    # not eligible (talks not at stage 2-3), no moratorium yet, or already at 4: nothing
+    assert rules.next_step(1, 0.0001, False, *args) == (1, 0)
+    assert rules.next_step(0, 0.0001, True, *args) == (0, 0)
+    assert rules.next_step(4, 0.0001, True, *args) == (4, 0)
+
+
+def test_moratorium():
+    # U_m = -1 + 1*0.1 + 2*1.0 + 1*0.2 = 1.3
+    assert rules.moratorium_utility(-1.0, 0.1, 1.0, 0.2, 1.0, 2.0, 1.0) == pytest.approx(1.3)
+    # break hazard at E = 0.1, patience 0.3: 0.05 / (1 + e^(-3 * 0.2)) = 0.05 * 0.645656 = 0.0322828
+    h = rules.moratorium_break_hazard(0.1, 0.3, 0.05, 3.0)
+    assert h == pytest.approx(0.05 / (1 + math.exp(-0.6)))
+    # declared in talks when u < p; not outside talks; not in a week with a major test
+    assert rules.next_moratorium(False, 0.05, True, 0.1, h, False) == (True, True, False)
+    assert rules.next_moratorium(False, 0.05, False, 0.1, h, False) == (False, False, False)
+    assert rules.next_moratorium(False, 0.05, True, 0.1, h, True) == (False, False, False)
+    # a standing one breaks when u < 1 - exp(-h), or at a major test
+    p_break = 1 - math.exp(-h)
+    assert rules.next_moratorium(True, p_break - 1e-9, True, 0.1, h, False) == (False, False, True)
+    assert rules.next_moratorium(True, p_break + 1e-9, True, 0.1, h, False) == (True, False, False)
+    assert rules.next_moratorium(True, 0.99, True, 0.1, h, True) == (False, False, True)
+    # a declaration is step 1; a broken moratorium takes back step 1, never steps 2-4
+    assert rules.step_after_moratorium(0, True, False, 0) == 1
+    assert rules.step_after_moratorium(1, False, True, 0) == 0
+    assert rules.step_after_moratorium(2, False, True, 0) == 2
+
+
+def test_expected_relief():
+    # adapt: 0.5 + 0.02 * (0 - 0.5) = 0.49 ; summit: max(0.2, 0.6) ; failure: 0.5 * 0.5
+    assert rules.expected_relief(0.5, 0.0, False, False, 0.02, 0.6, 0.5) == pytest.approx(0.49)
+    assert rules.expected_relief(0.2, 0.0, True, False, 0.02, 0.6, 0.5) == pytest.approx(0.6)
+    assert rules.expected_relief(0.5, 0.0, True, True, 0.02, 0.6, 0.5) == pytest.approx(0.25)
+
+
+def test_summit_offer_and_deal():
+    # theta 0.5, scale 0.3, threshold 1, step-for-step 0.34, w_rel 2, w_E 1, E 0.6:
+    # k=1: 0.68 + 0.6 - 0.15 = 1.13; k=2: 1.36 + 0.6 - 0.6 = 1.36; k=3: 2 + 0.6 - 1.35 = 1.25;
+    # k=4: 2 + 0.6 - 2.4 = 0.2 >= 0 -> offer 4
+    assert rules.dprk_offer(0, 0.6, 0.5, 1, 0, 0.34, 0.3, 2.0, 1.0) == 4
+    # theta 2: k=1: 0.68 + 0.6 - 0.6 = 0.68; k=2: 1.36 + 0.6 - 2.4 < 0; k=3: 2.6 - 5.4 < 0 -> offer 1
+    assert rules.dprk_offer(0, 0.6, 2.0, 1, 0, 0.34, 0.3, 2.0, 1.0) == 1
+    # a standing step is never taken back at a summit
+    assert rules.dprk_offer(2, 0.0, 2.0, 4, 1, 0.34, 0.3, 2.0, 1.0) == 2
+    # the US accepts an offer meeting the threshold if both trust each other enough
+    assert rules.summit_deal(1, 1, 0, 0.4, 0.3, 0.3)
+    assert not rules.summit_deal(1, 1, 0, 0.4, 0.29, 0.3)
+    assert not rules.summit_deal(3, 1, 1, 0.9, 0.9, 0.3)  # all at the end needs step 4
+
+
+def test_suspension_and_idle_hazards():
+    # 0.005 + 0.5*1 + 0.1*0.5 + 0.5*2*[rung 3 <= 3] = 0.005 + 0.5 + 0.05 + 1 = 1.555
+    assert rules.suspension_hazard(0.005, 1, 0.5, 2, 3, 0.5, 0.1, 0.5) == pytest.approx(1.555)
+    # an ICBM test does not count here (it ends talks outright)
+    assert rules.suspension_hazard(0.005, 0, 0.0, 2, 4, 0.5, 0.1, 0.5) == pytest.approx(0.005)
+    assert rules.idle_end_hazard(26, 0.02, 52) == pytest.approx(0.01)
+    assert rules.idle_end_hazard(100, 0.02, 52) == pytest.approx(0.02)
+
+
+def _transition(stage, u_exit, u_adv, major=False, hs=0.1, hi=0.0, r01=0.2, r02=0.1, r12=0.3, summit=0.2,
+                resume=0.3, end=0.1, remembered=2):
+    out = rules.talks_transition(stage, remembered, u_exit, u_adv, major, hs, hi, r01, r02, r12, summit, resume, end)
+    return tuple(np.asarray(x).item() for x in out)
+
+
+def test_talks_transition():
+    p_s = 1 - math.exp(-0.1)                            # suspension, 0.0951626
+    # suspended from stage 2, remembering 2
+    assert _transition(2, p_s - 1e-9, 0.0) == (4, 2, False, True, False)
+    # from 2, a summit happens when u_advance < 1 - exp(-0.2) = 0.181269
+    assert _transition(2, 0.5, 0.18) == (2, 2, True, False, False)
+    assert _transition(2, 0.5, 0.19) == (2, 2, False, False, False)
+    # from 0: 1 - exp(-0.3) = 0.259182; contact if u < 0.259182 * 2/3 = 0.172788, else talks
+    assert _transition(0, 0.5, 0.17)[0] == 1
+    assert _transition(0, 0.5, 0.18)[0] == 2
+    assert _transition(0, 0.5, 0.26)[0] == 0
+    # from 4: 1 - exp(-0.4) = 0.32968; resume (to the remembered 3) if u < 0.32968 * 0.75 = 0.24726
+    assert _transition(4, 0.0, 0.24, remembered=3)[0] == 3
+    assert _transition(4, 0.0, 0.25, remembered=3) == (0, 3, False, False, True)
+    # a major test ends talks in progress and suspended talks
+    assert _transition(3, 0.99, 0.99, major=True) == (0, 2, False, False, True)
+    assert _transition(4, 0.99, 0.99, major=True)[0] == 0
+    # withering competes with suspension: h = 0.1 + 0.05; P = 0.139292; suspend below P * 2/3
+    p = 1 - math.exp(-0.15)
+    assert _transition(3, p * 2 / 3 - 1e-9, 0.0, hi=0.05)[0] == 4
+    assert _transition(3, p * 2 / 3 + 1e-9, 0.0, hi=0.05)[0:5:4] == (0, True)
+    # contact (stage 1) does not wither: u = 0.1 withers stage 3 (0.0929 < 0.1 < 0.1393) but is
+    # above stage 1's suspension probability alone (0.0952)
+    assert _transition(3, 0.1, 0.99, hi=0.05)[0] == 0
+    assert _transition(1, 0.1, 0.99, hi=0.05)[0] == 1
+
+
+def test_summit_result_and_forced_events():
+    assert rules.summit_result(2, 0, True, True)[:2] == (3, 0)
+    stage, remembered, failed = rules.summit_result(2, 0, True, False)
+    assert (stage, remembered, failed) == (4, 2, True)
+    assert rules.summit_result(2, 0, False, False) == (2, 0, False)
+    f = rules.forced_event
+    assert f(0, 0, rules.EVENT_CONTACT)[0] == 1 and f(2, 0, rules.EVENT_CONTACT)[0] == 2
+    assert f(1, 0, rules.EVENT_TALKS)[0] == 2 and f(3, 0, rules.EVENT_TALKS)[0] == 3
+    assert f(2, 0, rules.EVENT_SUSPENDED)[:2] == (4, 2)
+    assert f(4, 3, rules.EVENT_RESUMED)[0] == 3
+    assert f(3, 0, rules.EVENT_ENDED)[0] == 0
+    assert f(1, 0, rules.EVENT_SUMMIT)[0] == 2 and bool(f(1, 0, rules.EVENT_SUMMIT)[2])
+    assert f(2, 0, rules.EVENT_SUMMIT_DEAL)[3] == 1 and f(2, 0, rules.EVENT_SUMMIT_NO_DEAL)[3] == 0
+    assert f(2, 0, rules.EVENT_NONE) == (2, 0, False, -1)
+
+
+def test_idle_weeks():
+    assert rules.idle_weeks_after(5, 2, False, 0, False) == 6
+    assert rules.idle_weeks_after(5, 2, True, 0, False) == 0
+    assert rules.idle_weeks_after(5, 3, False, 2, False) == 0
+    assert rules.idle_weeks_after(5, 1, False, 0, False) == 0
+
+
+def test_exercise_held_under_dual_suspension_and_relief():
+    assert held_exercise(1.0, DUAL_SUSPENSION, 0, 0.5, moratorium=True) == 0.0
+    assert held_exercise(1.0, DUAL_SUSPENSION, 0, 0.5, moratorium=False) == 1.0
+    assert held_exercise(1.0, AS_SCHEDULED, 2, 0.5, relief=0.34) == pytest.approx(0.66)
+    # talks suspended (stage 4) are not talks under way: the exercise is held
+    assert held_exercise(1.0, SUSPENDED_DURING_TALKS, 4, 0.5) == 1.0
+    assert held_exercise(1.0, SUSPENDED_DURING_TALKS, 3, 0.5) == 0.0
+
+
+def test_rules_on_arrays_equal_rules_on_scalars():
+    """Every version-2 rule gives, on arrays over runs, exactly (bit for bit) what it gives run by run."""
+    rng = np.random.default_rng(14)
+    n = 200
+    g = rng.uniform(0, 1, (n, 5))
+    last = rng.integers(0, 6, n)
+    tests = rng.integers(0, 3, n)
+    rung = rng.integers(1, 6, n)
+    u = rng.uniform(0, 1, n)
+    lam = rng.uniform(0, 20, n)
+    per_test = rng.uniform(0, 1, n)
+    e = rng.uniform(0, 1, n)
+    mu = rng.uniform(0, 1, n)
+    theta = rng.uniform(0.5, 2, n)
+    thr = rng.integers(1, 5, n)
+    end = rng.integers(0, 2, n)
+    step = rng.integers(0, 5, n)
+    stage = rng.integers(0, 5, n)
+    arr = {
+        "progress": rules.rung_progress(g, tests, rung, per_test),
+        "rung": rules.choose_rung(g, last, tests, u, lam, 1.0, 0.8, 0.5, 2.0, stage == 2),
+        "offer": rules.dprk_offer(step, e, theta, thr, end, 0.34, 0.3, 2.0, 1.0),
+        "step": rules.next_step(step, u, stage == 2, 0.5, lam, e, mu, theta, thr, end, 0.34, 0.3, 2.0, 1.0, 1.0)[0],
+        "transition": rules.talks_transition(stage, 2, u, u[::-1], rung >= 4, e, mu, 0.2, 0.1, 0.3, e, 0.3, 0.1)[0],
+    }
+    for i in range(n):
+        one = {
+            "progress": rules.rung_progress(g[i], tests[i], rung[i], per_test[i]),
+            "rung": rules.choose_rung(g[i], last[i], tests[i], u[i], lam[i], 1.0, 0.8, 0.5, 2.0, stage[i] == 2),
+            "offer": rules.dprk_offer(step[i], e[i], theta[i], thr[i], end[i], 0.34, 0.3, 2.0, 1.0),
+            "step": rules.next_step(step[i], u[i], stage[i] == 2, 0.5, lam[i], e[i], mu[i], theta[i], thr[i], end[i],
+                                    0.34, 0.3, 2.0, 1.0, 1.0)[0],
+            "transition": rules.talks_transition(stage[i], 2, u[i], u[::-1][i], rung[i] >= 4, e[i], mu[i], 0.2, 0.1,
+                                                 0.3, e[i], 0.3, 0.1)[0],
+        }
+        for name, value in one.items():
+            assert np.array_equal(arr[name][i], value), (name, i)
+
+
+def test_talks_predicates():
+    stages = np.arange(5)
+    assert rules.talks_under_way(stages).tolist() == [False, True, True, True, False]
+    assert rules.talks_at_us_level(stages).tolist() == [False, False, True, True, False]
+    assert rules.talks_reached(stages, 2).tolist() == [False, False, True, True, False]
+    assert rules.talks_reached(stages, 1).tolist() == [False, True, True, True, False]
