@@ -28,7 +28,7 @@ run: $(STAMP)
 	$(BIN)/escalation report $(OUT)
 
 ## test: the whole default test suite (slow tests excluded; see test-all)
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m pytest
 
 ## test-all: every test, the slow ones included
