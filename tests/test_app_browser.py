@@ -47,9 +47,16 @@ def _free_port() -> int:
 
 
 def _wait_for(condition, what: str, timeout: float = WAIT):
+    """Poll ``condition`` until it returns something truthy. The page re-renders while we read it,
+    so an element found a moment ago may be gone: that counts as "not yet", not as a failure."""
+    from selenium.common.exceptions import StaleElementReferenceException
+
     end = time.monotonic() + timeout
     while time.monotonic() < end:
-        value = condition()
+        try:
+            value = condition()
+        except StaleElementReferenceException:
+            value = None
         if value:
             return value
         time.sleep(0.3)
