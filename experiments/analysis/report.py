@@ -126,6 +126,16 @@ def main(args: argparse.Namespace) -> int:
     return 0
 
 
+def require_finished(result: SweepResult) -> SweepResult:
+    """``result`` if its sweep is finished and its design still rebuilds from the manifest;
+    otherwise :class:`UserError` with the one line the report (and the app) print."""
+    if not result.complete:
+        raise UserError(f"{result.directory} holds {len(result.rows)} of {result.manifest['n_runs']} runs; "
+                        "finish the sweep (rerun it, or run the missing shards) before the report")
+    _ = result.experiment  # rebuilding the design checks it before anything is written
+    return result
+
+
 def write_report(result: SweepResult | str | Path, baseline: Mapping[str, Any] | str | None = None) -> list[Path]:
     """Write every figure and ``report.md`` into the results directory; return the paths written.
 
@@ -137,10 +147,7 @@ def write_report(result: SweepResult | str | Path, baseline: Mapping[str, Any] |
     """
     if not isinstance(result, SweepResult):
         result = load(result)
-    if not result.complete:
-        raise UserError(f"{result.directory} holds {len(result.rows)} of {result.manifest['n_runs']} runs; "
-                        "finish the sweep (rerun it, or run the missing shards) before the report")
-    result.experiment  # rebuilds (and checks) the design before anything is written
+    require_finished(result)
     levers = result.levers
     if not levers:
         raise UserError(f"{result.directory}: the design has no levers, so there are no policies to compare")

@@ -31,6 +31,7 @@ import solara
 from .. import analysis
 from ..analysis import plots
 from ..analysis.estimates import GRID_LEVERS
+from ..analysis.report import require_finished
 from ..errors import UserError
 from ..sweep.results import SweepResult
 
@@ -50,12 +51,7 @@ def load_sweep(directory: str | Path) -> SweepResult:
     text = str(directory).strip()
     if not text:
         raise UserError("give a results directory written by `escalation sweep`")
-    result = analysis.load(text, columns=analysis.ANALYSIS_COLUMNS)
-    if not result.complete:
-        raise UserError(f"{result.directory} holds {len(result.rows)} of {result.manifest['n_runs']} runs; "
-                        "finish the sweep (rerun it, or run the missing shards) before the report")
-    result.experiment  # rebuilds (and checks) the design, as the report does
-    return result
+    return require_finished(analysis.load(text, columns=analysis.ANALYSIS_COLUMNS))
 
 
 def error_message(error: Exception) -> str:
