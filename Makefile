@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 CONFIG ?= experiments/configs/policy_grid.toml
 OUT    ?= results/policy_grid
 
-.PHONY: run test test-all bench venv clean app browser
+.PHONY: run test test-all lint bench venv clean app browser
 
 venv: $(STAMP)
 
@@ -34,6 +34,12 @@ test: $(STAMP) browser
 ## test-all: every test, the slow ones included
 test-all: $(STAMP)
 	$(BIN)/python -m pytest -m "slow or not slow"
+
+## lint: ruff (lint and format check) over the tree, mypy over model/; .ci/run runs it beside the tests
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 ## bench: engine and runner benchmarks (prints figures; never part of the tests)
 bench: $(STAMP)
