@@ -50,8 +50,21 @@ def one(kind: str, processes: int, config: Path, replicates: int) -> float:
 def fresh(kind: str, processes: int, config: Path, replicates: int) -> float:
     """Seconds for one job, measured in a fresh Python process."""
     result = subprocess.run(
-        [sys.executable, __file__, "--one", kind, str(processes), "--config", str(config), "--replicates", str(replicates)],
-        capture_output=True, text=True, check=True, cwd=ROOT,
+        [
+            sys.executable,
+            __file__,
+            "--one",
+            kind,
+            str(processes),
+            "--config",
+            str(config),
+            "--replicates",
+            str(replicates),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
     )
     return float(result.stdout.strip().splitlines()[-1])
 
@@ -62,8 +75,10 @@ def measure(config: Path, replicates: int, repeats: int) -> dict:
 
     design = Design(load_experiment(config).with_options(replicates=replicates))
     n = design.n_runs
-    out: dict = {"design": f"{config.name}: {design.n_points} points x {replicates} replicates = {n} runs, "
-                           f"{design.weeks} weeks, Mesa engine; best of {repeats} fresh processes"}
+    out: dict = {
+        "design": f"{config.name}: {design.n_points} points x {replicates} replicates = {n} runs, "
+        f"{design.weeks} weeks, Mesa engine; best of {repeats} fresh processes"
+    }
     for kind in ("batch_run", "runner"):
         for processes in (1, 2):
             seconds = min(fresh(kind, processes, config, replicates) for _ in range(repeats))

@@ -23,4 +23,3 @@ class Fault(RuntimeError):
 class Terminated(KeyboardInterrupt):
     """SIGTERM, turned into an exception so the sweep unwinds as for Ctrl-C (workers stopped,
     finished chunks kept, the lock released)."""
-

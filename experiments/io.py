@@ -94,7 +94,6 @@ def clean_temporary_files(*directories: Path) -> list[Path]:
     return removed
 
 
-
 def read_toml(path: str | Path, kind: str) -> dict[str, Any]:
     """A user's TOML file (``kind``: "config", "scenario") as a dict; a missing, unreadable or
     malformed file is a one-line :class:`UserError`."""

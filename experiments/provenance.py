@@ -30,9 +30,12 @@ def package_versions() -> dict[str, str]:
 @lru_cache(maxsize=1)
 def git_state() -> dict[str, Any]:
     """The commit of the code that ran, and whether the working tree had uncommitted changes."""
+
     def git(*args: str) -> str:
-        return subprocess.run(["git", "-C", str(REPO_ROOT), *args], capture_output=True, text=True,
-                              timeout=10, check=True).stdout.strip()
+        return subprocess.run(
+            ["git", "-C", str(REPO_ROOT), *args], capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+
     try:
         commit = git("rev-parse", "HEAD")
         dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
@@ -83,8 +86,12 @@ def provenance(experiment: Any, **extra: Any) -> dict[str, Any]:
         },
         "packages": package_versions(),
         "git": git_state(),
-        "platform": {"system": platform.platform(), "machine": platform.machine(), "executable": sys.executable,
-                     "numpy_cpu_features": cpu_features()},
-        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "platform": {
+            "system": platform.platform(),
+            "machine": platform.machine(),
+            "executable": sys.executable,
+            "numpy_cpu_features": cpu_features(),
+        },
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         **extra,
     }

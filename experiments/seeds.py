@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import numpy as np
 
-
 POOL_SIZE = 4
 INIT_A = 0x43B0D7E5
 MULT_A = 0x931E8875
@@ -105,4 +104,6 @@ def replicate_seeds(seed: int, replicates: int, first: int = 0, scenario: int | 
     hashing is specified) and independent of how many are asked for. Computed on whole arrays
     (:func:`seed_sequence_states`): ten million seeds take about three seconds."""
     numbers = np.arange(first, first + replicates, dtype=np.uint64)
-    return replicate_seeds_of(seed, numbers, None if scenario is None else np.full(replicates, scenario, dtype=np.uint64))
+    return replicate_seeds_of(
+        seed, numbers, None if scenario is None else np.full(replicates, scenario, dtype=np.uint64)
+    )

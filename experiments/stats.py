@@ -55,6 +55,7 @@ __all__ = [
 # helpers
 # --------------------------------------------------------------------------------------------
 
+
 def _z(confidence: float) -> float:
     """Two-sided standard normal critical value z = Phi^{-1}(1 - (1 - confidence)/2)."""
     confidence = float(confidence)
@@ -94,6 +95,7 @@ def _as_bool_array(x, name: str) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 # single proportions
 # --------------------------------------------------------------------------------------------
+
 
 def t_interval(mean, sd, n, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     """Student t interval for a mean, ``mean -/+ t_{n-1, (1+c)/2} * sd / sqrt(n)`` (at least one
@@ -160,6 +162,7 @@ def wilson_interval(successes, n, confidence: float = 0.95) -> tuple[np.ndarray,
 # paired proportions
 # --------------------------------------------------------------------------------------------
 
+
 def newcombe_paired_interval(e, f, g, h, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     """Newcombe (1998b) method 10 interval for ``p_a - p_b`` from paired 2x2 counts, vectorised.
 
@@ -213,8 +216,8 @@ def newcombe_paired_interval(e, f, g, h, confidence: float = 0.95) -> tuple[np.n
 
     dl1, du2 = pa - l1, u2 - pb
     dl2, du1 = pb - l2, u1 - pa
-    delta = np.sqrt(np.maximum(dl1 ** 2 - 2.0 * phi * dl1 * du2 + du2 ** 2, 0.0))
-    epsilon = np.sqrt(np.maximum(dl2 ** 2 - 2.0 * phi * dl2 * du1 + du1 ** 2, 0.0))
+    delta = np.sqrt(np.maximum(dl1**2 - 2.0 * phi * dl1 * du2 + du2**2, 0.0))
+    epsilon = np.sqrt(np.maximum(dl2**2 - 2.0 * phi * dl2 * du1 + du1**2, 0.0))
     low = np.clip(d - delta, -1.0, 1.0)
     high = np.clip(d + epsilon, -1.0, 1.0)
     low = np.where(empty, np.nan, low)
@@ -308,8 +311,7 @@ def paired_difference(a, b, confidence: float = 0.95) -> dict:
     }
 
 
-def paired_bootstrap_difference(a, b, n_boot: int = 2000, confidence: float = 0.95,
-                                seed: int = 0) -> dict:
+def paired_bootstrap_difference(a, b, n_boot: int = 2000, confidence: float = 0.95, seed: int = 0) -> dict:
     """Percentile bootstrap interval for ``p_a - p_b``, resampling replicate PAIRS.
 
     Each bootstrap sample draws ``n`` pairs with replacement from the observed pairs (so the
@@ -360,6 +362,7 @@ def paired_bootstrap_difference(a, b, n_boot: int = 2000, confidence: float = 0.
 # time to event
 # --------------------------------------------------------------------------------------------
 
+
 def event_time_with_censoring(week_series, horizon: float) -> tuple[np.ndarray, np.ndarray]:
     """Turn "week of first event, NaN if none within the horizon" into (durations, observed).
 
@@ -391,6 +394,7 @@ def event_time_with_censoring(week_series, horizon: float) -> tuple[np.ndarray, 
 # --------------------------------------------------------------------------------------------
 # means of skewed counts; multiplicity
 # --------------------------------------------------------------------------------------------
+
 
 def count_mean_interval(total, sd, n, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     """Interval for the mean of a non-negative count (tests per run) that holds on skewed,

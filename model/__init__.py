@@ -7,7 +7,7 @@ The model knows nothing about experiments. Start with :class:`EscalationModel`::
     m.outcomes(); m.trajectory()
 """
 
-from .params import TABLE, Params, ParameterError
+from .params import TABLE, ParameterError, Params
 
 __all__ = ["EscalationModel", "Params", "ParameterError", "TABLE"]
 

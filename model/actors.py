@@ -22,7 +22,8 @@ Trust is the belief that the other state is a security seeker rather than greedy
 
 from __future__ import annotations
 
-from typing import Any, Callable, ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -98,8 +99,9 @@ class USSteps(Actor):
         p = self.params
         self.snapped_back = rules.where(step_taken > 0, False, self.snapped_back | major)
         before = self.relief
-        self.relief = rules.current_relief(step, self.snapped_back, p.relief_threshold, levers["relief_all_at_end"],
-                                           p.relief_per_step)
+        self.relief = rules.current_relief(
+            step, self.snapped_back, p.relief_threshold, levers["relief_all_at_end"], p.relief_per_step
+        )
         return before
 
     def willingness_to_talk(self, pressure_first):
@@ -164,22 +166,37 @@ class DPRKSteps(Actor):
         )
         self.stress = rules.accumulate_stress(self.stress, self.pressure, p.stress_gain, p.stress_recovery)
         self.threat = rules.perceived_threat(self.threat, held_exercise, p.threat_gain, p.threat_decay)
-        self.reactance = rules.reactance(self.reactance, packages, p.reactance_decay, p.reactance_per_package,
-                                                self.trust[US])
+        self.reactance = rules.reactance(
+            self.reactance, packages, p.reactance_decay, p.reactance_per_package, self.trust[US]
+        )
 
     def test(self, u_count, u_rung, in_talks):
         """Draw this week's tests from the Hawkes hazard (lowered by a moratorium) and choose their
         rung against its cost; return ``(tests, rung)``."""
         p = self.params
         baseline = rules.baseline_test_rate(
-            p.test_baseline_rate, self.threat, self.reactance, self.strategic,
-            p.threat_hazard_weight, p.reactance_hazard_weight, p.progress_hazard_weight,
+            p.test_baseline_rate,
+            self.threat,
+            self.reactance,
+            self.strategic,
+            p.threat_hazard_weight,
+            p.reactance_hazard_weight,
+            p.progress_hazard_weight,
         )
         self.hazard = rules.test_hazard(baseline, self.excitation, self.moratorium, p.moratorium_hazard_weight)
         tests = rules.poisson_count(self.hazard, u_count)
-        rung = rules.choose_rung(self.progress, self.last_rung, tests, u_rung, p.logit_precision,
-                                 p.rung_development_weight, p.rung_distance_cost, p.red_line_cost,
-                                 p.red_line_talks_multiplier, in_talks)
+        rung = rules.choose_rung(
+            self.progress,
+            self.last_rung,
+            tests,
+            u_rung,
+            p.logit_precision,
+            p.rung_development_weight,
+            p.rung_distance_cost,
+            p.red_line_cost,
+            p.red_line_talks_multiplier,
+            in_talks,
+        )
         self.excitation = rules.self_excitation(self.excitation, tests, p.hawkes_alpha, p.hawkes_beta)
         self.progress = rules.rung_progress(self.progress, tests, rung, p.progress_per_test)
         self.strategic = rules.strategic_progress(self.progress)
@@ -191,12 +208,21 @@ class DPRKSteps(Actor):
         or let a standing one erode as the expected relief falls short; a major test breaks it.
         Returns ``(declared, broken)``."""
         p = self.params
-        declare = p.moratorium_rate * rules.logit_choice(rules.moratorium_utility(
-            p.moratorium_base, self.expected_relief, self.strategic, self.trust[US],
-            p.moratorium_expectation_weight, p.moratorium_progress_weight, p.step_trust_weight,
-        ), p.logit_precision)
-        erode = rules.moratorium_break_hazard(self.expected_relief, p.moratorium_patience, p.moratorium_break_rate,
-                                              p.logit_precision)
+        declare = p.moratorium_rate * rules.logit_choice(
+            rules.moratorium_utility(
+                p.moratorium_base,
+                self.expected_relief,
+                self.strategic,
+                self.trust[US],
+                p.moratorium_expectation_weight,
+                p.moratorium_progress_weight,
+                p.step_trust_weight,
+            ),
+            p.logit_precision,
+        )
+        erode = rules.moratorium_break_hazard(
+            self.expected_relief, p.moratorium_patience, p.moratorium_break_rate, p.logit_precision
+        )
         self.moratorium, declared, broken = rules.next_moratorium(self.moratorium, u, in_talks, declare, erode, major)
         self.step = rules.step_after_moratorium(self.step, declared, broken, 0)
         return declared, broken
@@ -206,9 +232,21 @@ class DPRKSteps(Actor):
         US-DPRK talks are under way; a step keeps the moratorium. Returns the step taken (0: none)."""
         p = self.params
         self.step, taken = rules.next_step(
-            self.step, u, eligible, p.step_rate, p.logit_precision, self.expected_relief, self.trust[US],
-            self.cost_multiplier, p.relief_threshold, levers["relief_all_at_end"], p.relief_per_step,
-            p.step_cost_scale, p.step_relief_weight, p.step_expectation_weight, p.step_trust_weight,
+            self.step,
+            u,
+            eligible,
+            p.step_rate,
+            p.logit_precision,
+            self.expected_relief,
+            self.trust[US],
+            self.cost_multiplier,
+            p.relief_threshold,
+            levers["relief_all_at_end"],
+            p.relief_per_step,
+            p.step_cost_scale,
+            p.step_relief_weight,
+            p.step_expectation_weight,
+            p.step_trust_weight,
         )
         self.moratorium = self.moratorium | (taken > 0)
         return taken
@@ -216,9 +254,17 @@ class DPRKSteps(Actor):
     def offer(self, expected, levers):
         """The step the DPRK offers at a summit (:func:`rules.dprk_offer`), given its expectation."""
         p = self.params
-        return rules.dprk_offer(self.step, expected, self.cost_multiplier, p.relief_threshold,
-                                levers["relief_all_at_end"], p.relief_per_step, p.step_cost_scale,
-                                p.step_relief_weight, p.step_expectation_weight)
+        return rules.dprk_offer(
+            self.step,
+            expected,
+            self.cost_multiplier,
+            p.relief_threshold,
+            levers["relief_all_at_end"],
+            p.relief_per_step,
+            p.step_cost_scale,
+            p.step_relief_weight,
+            p.step_expectation_weight,
+        )
 
     def commit(self, deal, offer):
         """A deal: the DPRK takes the offered step at once and the moratorium holds (at least
@@ -232,18 +278,31 @@ class DPRKSteps(Actor):
     def expect(self, relief, summit, failed):
         """Update the relief the DPRK expects from talks (:func:`rules.expected_relief`)."""
         p = self.params
-        self.expected_relief = rules.expected_relief(self.expected_relief, relief, summit, failed,
-                                                     p.expectation_learning, p.summit_expectation,
-                                                     p.failure_expectation_cut)
+        self.expected_relief = rules.expected_relief(
+            self.expected_relief,
+            relief,
+            summit,
+            failed,
+            p.expectation_learning,
+            p.summit_expectation,
+            p.failure_expectation_cut,
+        )
 
     def willingness_to_talk(self, pressure_first):
         """Logit probability that the DPRK wants to talk this week."""
         p = self.params
         utility = rules.dprk_talk_utility(
-            p.dprk_talk_base, self.stress, self.trust[US], self.threat, self.strategic,
+            p.dprk_talk_base,
+            self.stress,
+            self.trust[US],
+            self.threat,
+            self.strategic,
             pressure_first,
-            p.dprk_talk_stress_weight, p.dprk_talk_trust_weight, p.dprk_talk_threat_weight,
-            p.dprk_talk_progress_weight, p.precondition_cost,
+            p.dprk_talk_stress_weight,
+            p.dprk_talk_trust_weight,
+            p.dprk_talk_threat_weight,
+            p.dprk_talk_progress_weight,
+            p.precondition_cost,
         )
         return rules.logit_choice(utility, p.logit_precision)
 
@@ -265,8 +324,16 @@ class ChinaSteps(Actor):
         major tests, talks, US relief; the constant parameter in runs without China)."""
         p = self.params
         enforced = rules.china_enforcement(
-            p.china_enforcement, self.trust[DPRK], p.trust_china_dprk, p.china_trust_sensitivity,
-            p.china_test_response, self.memory, p.china_talks_relief, in_talks, p.china_relief_follow, relief,
+            p.china_enforcement,
+            self.trust[DPRK],
+            p.trust_china_dprk,
+            p.china_trust_sensitivity,
+            p.china_test_response,
+            self.memory,
+            p.china_talks_relief,
+            in_talks,
+            p.china_relief_follow,
+            relief,
         )
         self.enforcement = rules.where(self.present, enforced, p.china_enforcement)
         return self.enforcement

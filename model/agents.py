@@ -17,8 +17,21 @@ from .actors import ALL_STATES, CHINA, DPRK, JAPAN, ROK, US, Actor, ChinaSteps, 
 if TYPE_CHECKING:
     from .model import EscalationModel
 
-__all__ = ["State", "UnitedStates", "SouthKorea", "NorthKorea", "China", "Japan",
-           "US", "ROK", "DPRK", "CHINA", "JAPAN", "ALL_STATES", "one_run"]
+__all__ = [
+    "State",
+    "UnitedStates",
+    "SouthKorea",
+    "NorthKorea",
+    "China",
+    "Japan",
+    "US",
+    "ROK",
+    "DPRK",
+    "CHINA",
+    "JAPAN",
+    "ALL_STATES",
+    "one_run",
+]
 
 
 def one_run(value, dtype=np.float64):
@@ -29,7 +42,7 @@ def one_run(value, dtype=np.float64):
 class State(mesa.Agent, Actor):
     """A state as a Mesa agent: its actor's state at week 0 is set when it is created."""
 
-    def __init__(self, model: "EscalationModel") -> None:
+    def __init__(self, model: EscalationModel) -> None:
         super().__init__(model)
         self.start(model.params, one_run)
 

@@ -39,8 +39,8 @@ from mesa.visualization import SolaraViz
 from mesa.visualization.utils import update_counter
 
 from .model import EscalationModel
-from .week import SERIES
 from .params import TABLE, Parameter, ParameterError, Params
+from .week import SERIES
 
 DEFAULT_SEED = 1
 """Seed of the run the page opens with (as ``escalation run``'s default)."""
@@ -77,7 +77,15 @@ def control_label(p: Parameter) -> str:
 
 def slider_step(p: Parameter) -> float:
     """The step of a float slider: the power of ten nearest 1/:data:`SLIDER_STEPS` of the range."""
-    return 10.0 ** math.floor(math.log10((p.high - p.low) / SLIDER_STEPS))
+    low, high = _bounds(p)
+    return 10.0 ** math.floor(math.log10((high - low) / SLIDER_STEPS))
+
+
+def _bounds(p: Parameter) -> tuple[float, float]:
+    """A numeric row's range (every int and float row of the table has one)."""
+    if p.low is None or p.high is None:
+        raise ValueError(f"{p.name} has no range")
+    return p.low, p.high
 
 
 def control(p: Parameter) -> dict[str, Any]:
@@ -88,11 +96,23 @@ def control(p: Parameter) -> dict[str, Any]:
     if p.dtype is bool:
         return {"type": "Checkbox", "value": p.default, "label": label}
     if p.dtype is int:
-        return {"type": "SliderInt", "value": p.default, "min": int(p.low), "max": int(p.high), "step": 1,
-                "label": label}
+        return {
+            "type": "SliderInt",
+            "value": p.default,
+            "min": int(_bounds(p)[0]),
+            "max": int(_bounds(p)[1]),
+            "step": 1,
+            "label": label,
+        }
     if p.dtype is float:
-        return {"type": "SliderFloat", "value": p.default, "min": p.low, "max": p.high, "step": slider_step(p),
-                "label": label}
+        return {
+            "type": "SliderFloat",
+            "value": p.default,
+            "min": p.low,
+            "max": p.high,
+            "step": slider_step(p),
+            "label": label,
+        }
     return {"type": "InputText", "value": str(p.default), "label": label}
 
 
@@ -184,7 +204,9 @@ def _is_count(dtype: Any) -> bool:
     return pd.api.types.is_integer_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)
 
 
-def series_groups(columns: Sequence[str] = tuple(SERIES), dtypes: Mapping[str, Any] | None = None) -> dict[str, list[str]]:
+def series_groups(
+    columns: Sequence[str] = tuple(SERIES), dtypes: Mapping[str, Any] | None = None
+) -> dict[str, list[str]]:
     """The weekly series grouped for plotting, by rule (so new series find a place by themselves):
 
     * series with integer values (stages, counts, rungs) together, drawn as steps;
@@ -307,8 +329,12 @@ def RunStatus(model: AppModel):
     changed = model.params.changed()
     solara.Markdown(
         f"**Week {weeks_run(model)}** &nbsp; seed {model.seed} &nbsp; "
-        + ("parameters changed from the table's defaults: " + ", ".join(f"`{k}={_number(v)}`" for k, v in changed.items())
-           if changed else "all parameters at the table's defaults")
+        + (
+            "parameters changed from the table's defaults: "
+            + ", ".join(f"`{k}={_number(v)}`" for k, v in changed.items())
+            if changed
+            else "all parameters at the table's defaults"
+        )
         + "\n\nNew control values apply on **Reset**; **Step** advances one week."
     )
 
@@ -322,8 +348,10 @@ def EventLog(model: AppModel):
         if not found:
             solara.Text("no events yet" if weeks_run(model) else "step the model to see its events")
         else:
-            solara.Markdown("\n".join(f"- week {w}: {text}" for w, text in reversed(found)),
-                            style={"max-height": "300px", "overflow-y": "auto"})
+            solara.Markdown(
+                "\n".join(f"- week {w}: {text}" for w, text in reversed(found)),
+                style={"max-height": "300px", "overflow-y": "auto"},
+            )
 
 
 @solara.component
@@ -331,8 +359,9 @@ def Outcomes(model: AppModel):
     """The run's outcomes so far (:meth:`EscalationModel.outcomes`)."""
     update_counter.get()
     outcomes = model.outcomes()
-    rows = "\n".join(f"| {k} | {'-' if isinstance(v, float) and math.isnan(v) else _number(v)} |"
-                     for k, v in outcomes.items())
+    rows = "\n".join(
+        f"| {k} | {'-' if isinstance(v, float) and math.isnan(v) else _number(v)} |" for k, v in outcomes.items()
+    )
     with solara.Card(f"Outcomes after {weeks_run(model)} weeks"):
         solara.Markdown("| outcome | value |\n|---|---|\n" + rows, style={"max-height": "300px", "overflow-y": "auto"})
 
@@ -346,8 +375,9 @@ def components() -> list:
 def make_page(model: AppModel | None = None, **kwargs: Any):
     """The SolaraViz page for ``model`` (default: the table's defaults, seed 1)."""
     model = model if model is not None else AppModel()
-    return SolaraViz(model, components=components(), model_params=model_params(),
-                     name="Korea escalation: one run", **kwargs)
+    return SolaraViz(
+        model, components=components(), model_params=model_params(), name="Korea escalation: one run", **kwargs
+    )
 
 
 @solara.component

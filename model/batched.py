@@ -11,9 +11,9 @@ identity with the Mesa engine, bit for bit.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -40,8 +40,12 @@ class ParamArrays:
     def __init__(self, values: dict[str, Any]) -> None:
         self.__dict__.update(values)
 
+    if TYPE_CHECKING:  # every parameter of the table is an attribute, set in __init__
+
+        def __getattr__(self, name: str) -> Any: ...
+
     @classmethod
-    def from_points(cls, points: Sequence[Params], point_index: np.ndarray) -> "ParamArrays":
+    def from_points(cls, points: Sequence[Params], point_index: np.ndarray) -> ParamArrays:
         """Run ``i`` takes the values of ``points[point_index[i]]``."""
         values = {}
         for name in _NUMERIC:
@@ -51,7 +55,7 @@ class ParamArrays:
         return cls(values)
 
     @classmethod
-    def from_arrays(cls, base: Params, varying: dict[str, np.ndarray]) -> "ParamArrays":
+    def from_arrays(cls, base: Params, varying: dict[str, np.ndarray]) -> ParamArrays:
         """``base`` with some numeric parameters given per run, each checked against the
         table's range and the cross-parameter constraints (all runs at once)."""
         values = {name: base[name] for name in _NUMERIC}
@@ -106,6 +110,8 @@ class Replicates:
     """An actor's state over the runs of a block: the actor's class from :mod:`model.actors`,
     holding arrays of shape ``(n,)`` where a Mesa agent holds scalars."""
 
+    start: Callable[..., None]  # from the actor's class in model.actors
+
     def __init__(self, params: ParamArrays, full, present=True) -> None:
         self.params = params
         self.present = present
@@ -142,8 +148,13 @@ class BatchedEngine:
         lever_index: for each run, its column in ``levers`` (default: all runs use column 0).
     """
 
-    def __init__(self, params: ParamArrays, seeds: Sequence[int] | np.ndarray, levers: dict[str, np.ndarray],
-                 lever_index: Sequence[int] | np.ndarray | None = None) -> None:
+    def __init__(
+        self,
+        params: ParamArrays,
+        seeds: Sequence[int] | np.ndarray,
+        levers: dict[str, np.ndarray],
+        lever_index: Sequence[int] | np.ndarray | None = None,
+    ) -> None:
         self.seeds = np.asarray(seeds, dtype=np.uint64)
         self.n = n = len(self.seeds)
         columns = levers["forced_event"].shape[1]
@@ -181,7 +192,9 @@ class BatchedEngine:
         """Advance ``weeks`` weeks and return the outcomes (and trajectories if asked for)."""
         if self.levers["forced_event"].shape[0] < weeks:
             raise ValueError(f"the lever schedule covers {self.levers['forced_event'].shape[0]} weeks, not {weeks}")
-        trajectory = {c: np.empty((weeks, self.n), dtype=dtype) for c, dtype in week.SERIES.items()} if trajectories else None
+        trajectory: dict[str, np.ndarray] | None = (
+            {c: np.empty((weeks, self.n), dtype=dtype) for c, dtype in week.SERIES.items()} if trajectories else None
+        )
         for w in range(weeks):
             self.step()
             if trajectory is not None:
@@ -194,8 +207,13 @@ class BatchedEngine:
         return np.broadcast_to(week.QUANTITIES[name](self), (self.n,))
 
 
-def simulate(params: Sequence[Params], seeds: Sequence[int] | np.ndarray, weeks: int,
-             levers: Sequence[LeverSchedule] | None = None, trajectories: bool = False) -> BatchResult:
+def simulate(
+    params: Sequence[Params],
+    seeds: Sequence[int] | np.ndarray,
+    weeks: int,
+    levers: Sequence[LeverSchedule] | None = None,
+    trajectories: bool = False,
+) -> BatchResult:
     """Run ``len(params)`` runs of ``weeks`` weeks together; run ``i`` uses ``params[i]``,
     ``seeds[i]`` and (optionally) ``levers[i]``.
 
@@ -207,14 +225,20 @@ def simulate(params: Sequence[Params], seeds: Sequence[int] | np.ndarray, weeks:
     point_index = np.fromiter((index_of.setdefault(k, len(index_of)) for k in keys), dtype=np.intp, count=len(keys))
     first_run = {i: run for run, i in reversed(list(enumerate(point_index.tolist())))}
     points = [params[first_run[i]] for i in range(len(index_of))]
-    schedules = [levers[first_run[i]] if levers is not None else LeverSchedule.from_params(points[i])
-                 for i in range(len(points))]
+    schedules = [
+        levers[first_run[i]] if levers is not None else LeverSchedule.from_params(points[i]) for i in range(len(points))
+    ]
     return simulate_points(points, point_index, seeds, weeks, schedules, trajectories)
 
 
-def simulate_points(points: Sequence[Params], point_index: Sequence[int] | np.ndarray,
-                    seeds: Sequence[int] | np.ndarray, weeks: int,
-                    schedules: Sequence[LeverSchedule] | None = None, trajectories: bool = False) -> BatchResult:
+def simulate_points(
+    points: Sequence[Params],
+    point_index: Sequence[int] | np.ndarray,
+    seeds: Sequence[int] | np.ndarray,
+    weeks: int,
+    schedules: Sequence[LeverSchedule] | None = None,
+    trajectories: bool = False,
+) -> BatchResult:
     """Run one run per seed; run ``i`` uses design point ``points[point_index[i]]`` (and its
     lever schedule ``schedules[point_index[i]]``). The efficient form for sweeps: parameters
     are stored per point, and schedules that are the same object are computed once."""
@@ -228,13 +252,20 @@ def simulate_points(points: Sequence[Params], point_index: Sequence[int] | np.nd
             column_of[id(schedule)] = len(unique)
             unique.append(schedule)
     point_column = np.array([column_of[id(s)] for s in schedules], dtype=np.intp)
-    engine = BatchedEngine(ParamArrays.from_points(points, point_index), seeds,
-                           stack_schedules(unique, weeks), point_column[point_index])
+    engine = BatchedEngine(
+        ParamArrays.from_points(points, point_index), seeds, stack_schedules(unique, weeks), point_column[point_index]
+    )
     return engine.run(weeks, trajectories=trajectories)
 
 
-def simulate_arrays(base: Params, varying: dict[str, np.ndarray], seeds: Sequence[int] | np.ndarray, weeks: int,
-                    schedule: LeverSchedule | None = None, trajectories: bool = False) -> BatchResult:
+def simulate_arrays(
+    base: Params,
+    varying: dict[str, np.ndarray],
+    seeds: Sequence[int] | np.ndarray,
+    weeks: int,
+    schedule: LeverSchedule | None = None,
+    trajectories: bool = False,
+) -> BatchResult:
     """Run one run per seed with parameters ``base`` except ``varying`` (one value per run)
     and one shared lever schedule: the form calibration uses for many parameter draws."""
     params = ParamArrays.from_arrays(base, varying)

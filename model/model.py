@@ -83,7 +83,7 @@ class EscalationModel(mesa.Model):
 
     # -- running and results ------------------------------------------------------------------
 
-    def run(self, weeks: int = 52) -> "EscalationModel":
+    def run(self, weeks: int = 52) -> EscalationModel:
         """Advance ``weeks`` weeks; returns the model so calls chain."""
         for _ in range(int(weeks)):
             self.step()

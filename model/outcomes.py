@@ -11,34 +11,43 @@ from typing import Any
 
 import numpy as np
 
-from .rules import (INTER_KOREAN, NEGOTIATIONS, NO_TALKS, PRELIMINARY, RUNGS, SUMMIT_DEAL, SUMMIT_FAILED,
-                    SUMMIT_NONE, SUSPENDED_TALKS)
+from .rules import (
+    INTER_KOREAN,
+    NEGOTIATIONS,
+    NO_TALKS,
+    PRELIMINARY,
+    RUNGS,
+    SUMMIT_DEAL,
+    SUMMIT_FAILED,
+    SUMMIT_NONE,
+    SUSPENDED_TALKS,
+)
 from .week import FINAL_STATE, SERIES
 
 OUTCOME_COLUMNS: dict[str, str] = {
-    "talks": "bool",                    # US-DPRK talks began (stage 2 or 3 reached)
-    "talks_week": "float64",            # first week of US-DPRK talks (NaN if none; 0 if under way at the start)
-    "inter_korean_talks": "bool",       # inter-Korean contact happened (stage 1 reached)
-    "inter_korean_week": "float64",     # first week of inter-Korean contact (NaN if none; 0 if under way at the start)
-    "summit": "bool",                   # a summit was held
-    "summit_week": "float64",           # week of the first summit (NaN if none)
-    "deal": "bool",                     # a summit ended in a deal
-    "deal_week": "float64",             # week of the first deal (NaN if none)
-    "summit_failed": "bool",            # a summit ended without a deal
-    "suspensions": "int64",             # times talks were suspended (spoilers and failed summits)
-    "talks_collapsed": "bool",          # US-DPRK talks began and later ended (stage 0)
-    "collapses": "int64",               # times talks (any stage 1-4) ended
-    "steps": "int64",                   # highest DPRK step standing in any week (0-4)
-    "relief": "float64",                # relief granted at the end (share of sanctions and exercises)
-    "tests": "int64",                   # all test events (launch days and nuclear tests)
-    "launches": "int64",                # missile and space launch events (rungs 1-4)
-    "tests_short_range": "int64",       # rung 1
-    "tests_intermediate": "int64",      # rung 2
-    "tests_slbm_space": "int64",        # rung 3 (submarine-launched and space launch)
-    "tests_icbm": "int64",              # rung 4
-    "nuclear_tests": "int64",           # rung 5
-    "highest_rung": "int64",            # highest rung tested within the horizon (0: no test)
-    "first_test_week": "float64",       # first week with a test (NaN if none)
+    "talks": "bool",  # US-DPRK talks began (stage 2 or 3 reached)
+    "talks_week": "float64",  # first week of US-DPRK talks (NaN if none; 0 if under way at the start)
+    "inter_korean_talks": "bool",  # inter-Korean contact happened (stage 1 reached)
+    "inter_korean_week": "float64",  # first week of inter-Korean contact (NaN if none; 0 if under way at the start)
+    "summit": "bool",  # a summit was held
+    "summit_week": "float64",  # week of the first summit (NaN if none)
+    "deal": "bool",  # a summit ended in a deal
+    "deal_week": "float64",  # week of the first deal (NaN if none)
+    "summit_failed": "bool",  # a summit ended without a deal
+    "suspensions": "int64",  # times talks were suspended (spoilers and failed summits)
+    "talks_collapsed": "bool",  # US-DPRK talks began and later ended (stage 0)
+    "collapses": "int64",  # times talks (any stage 1-4) ended
+    "steps": "int64",  # highest DPRK step standing in any week (0-4)
+    "relief": "float64",  # relief granted at the end (share of sanctions and exercises)
+    "tests": "int64",  # all test events (launch days and nuclear tests)
+    "launches": "int64",  # missile and space launch events (rungs 1-4)
+    "tests_short_range": "int64",  # rung 1
+    "tests_intermediate": "int64",  # rung 2
+    "tests_slbm_space": "int64",  # rung 3 (submarine-launched and space launch)
+    "tests_icbm": "int64",  # rung 4
+    "nuclear_tests": "int64",  # rung 5
+    "highest_rung": "int64",  # highest rung tested within the horizon (0: no test)
+    "first_test_week": "float64",  # first week with a test (NaN if none)
     "first_test_after_failure_week": "float64",  # first test after the first failed summit (NaN if none)
     **{name: "float64" for name in FINAL_STATE},  # the state after the last week (model/week.py)
 }
@@ -72,8 +81,9 @@ class OutcomeTally:
         self.suspensions = np.zeros(shape, dtype=np.int64)
         self.steps = np.zeros(shape, dtype=np.int64)
         self.relief = np.zeros(shape)
-        self.talks_began = np.zeros(shape, dtype=bool) | ((np.asarray(initial_stage) == PRELIMINARY)
-                                                          | (np.asarray(initial_stage) == NEGOTIATIONS))
+        self.talks_began = np.zeros(shape, dtype=bool) | (
+            (np.asarray(initial_stage) == PRELIMINARY) | (np.asarray(initial_stage) == NEGOTIATIONS)
+        )
         self.by_rung = np.zeros((RUNGS, *shape), dtype=np.int64)
         self.highest_rung = np.zeros(shape, dtype=np.int64)
         self._rungs = self._RUNG_NUMBERS.reshape((RUNGS,) + (1,) * len(shape))
@@ -83,15 +93,24 @@ class OutcomeTally:
         (:data:`SUMMIT_NONE`, :data:`SUMMIT_DEAL`, :data:`SUMMIT_FAILED`), its tests and their rung, and
         the DPRK's step and the relief standing after it."""
         summit = np.asarray(summit)
-        reached = np.stack(np.broadcast_arrays(
-            stage_after == INTER_KOREAN, (stage_after == PRELIMINARY) | (stage_after == NEGOTIATIONS),
-            summit != SUMMIT_NONE, summit == SUMMIT_DEAL, tests > 0,
-        ))
+        reached = np.stack(
+            np.broadcast_arrays(
+                stage_after == INTER_KOREAN,
+                (stage_after == PRELIMINARY) | (stage_after == NEGOTIATIONS),
+                summit != SUMMIT_NONE,
+                summit == SUMMIT_DEAL,
+                tests > 0,
+            )
+        )
         self.first_weeks = np.where(np.isnan(self.first_weeks) & reached, float(week), self.first_weeks)
         self.first_test_after_failure = np.where(
             np.isnan(self.first_test_after_failure) & ~np.isnan(self.failure_week) & (tests > 0),
-            float(week), self.first_test_after_failure)
-        self.failure_week = np.where(np.isnan(self.failure_week) & (summit == SUMMIT_FAILED), float(week), self.failure_week)
+            float(week),
+            self.first_test_after_failure,
+        )
+        self.failure_week = np.where(
+            np.isnan(self.failure_week) & (summit == SUMMIT_FAILED), float(week), self.failure_week
+        )
         ended = (stage_before != NO_TALKS) & (stage_after == NO_TALKS)
         self.talks_collapsed = self.talks_collapsed | (ended & self.talks_began)
         self.talks_began = self.talks_began | (stage_after == PRELIMINARY) | (stage_after == NEGOTIATIONS)
@@ -107,7 +126,7 @@ class OutcomeTally:
 
         ``finals`` gives the ``final_*`` state values.
         """
-        weeks = dict(zip(self._FIRST, self.first_weeks))
+        weeks = dict(zip(self._FIRST, self.first_weeks, strict=True))
         out: dict[str, Any] = {
             "talks": ~np.isnan(weeks["talks_week"]),
             "talks_week": weeks["talks_week"],

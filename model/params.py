@@ -90,18 +90,12 @@ class Parameter:
         try:
             value = self._convert(value)
         except (TypeError, ValueError):
-            raise ParameterError(
-                f"{self.name}={value!r} is not valid: allowed {self.allowed} ({self.unit})"
-            ) from None
+            raise ParameterError(f"{self.name}={value!r} is not valid: allowed {self.allowed} ({self.unit})") from None
         if self.choices is not None and value not in self.choices:
             hint = closest_name(str(value), self.choices)
-            raise ParameterError(
-                f"{self.name}={value!r} is not allowed{hint}: allowed {self.allowed}"
-            )
+            raise ParameterError(f"{self.name}={value!r} is not allowed{hint}: allowed {self.allowed}")
         if self.low is not None and not (self.low <= value <= self.high):
-            raise ParameterError(
-                f"{self.name}={_fmt(value)} is out of range: allowed {self.allowed} ({self.unit})"
-            )
+            raise ParameterError(f"{self.name}={_fmt(value)} is out of range: allowed {self.allowed} ({self.unit})")
         return value
 
     def _convert(self, value: Any) -> Any:
@@ -143,7 +137,7 @@ def _fmt(x: Any) -> str:
 
 
 def closest_name(name: str, options: Any) -> str:
-    """" (did you mean 'x'?)" for the option closest to ``name``, or "" when none is close."""
+    """ " (did you mean 'x'?)" for the option closest to ``name``, or "" when none is close."""
     match = difflib.get_close_matches(name, list(options), n=1, cutoff=0.5)
     return f" (did you mean {match[0]!r}?)" if match else ""
 
@@ -529,7 +523,7 @@ class Params(Mapping[str, Any]):
         object.__setattr__(self, "_hash", hash(tuple(sorted(merged.items()))))
 
     @classmethod
-    def from_strings(cls, assignments: list[str] | Mapping[str, str]) -> "Params":
+    def from_strings(cls, assignments: list[str] | Mapping[str, str]) -> Params:
         """Build from ``NAME=VALUE`` strings (the command line's ``--set``) or a mapping of strings."""
         if isinstance(assignments, Mapping):
             return cls(dict(assignments))
@@ -541,7 +535,7 @@ class Params(Mapping[str, Any]):
             values[name.strip()] = value.strip()
         return cls(values)
 
-    def replace(self, **changes: Any) -> "Params":
+    def replace(self, **changes: Any) -> Params:
         """A copy with some values changed (validated again)."""
         return Params(self._values, **changes)
 
@@ -592,15 +586,17 @@ def check_constraints(values: Mapping[str, Any]) -> None:
     alpha, beta = np.asarray(values["hawkes_alpha"]), np.asarray(values["hawkes_beta"])
     if np.any(alpha >= beta):
         raise ParameterError(
-            "hawkes_alpha must be less than hawkes_beta in every run" if max(alpha.ndim, beta.ndim) > 0 else
-            f"hawkes_alpha={values['hawkes_alpha']} must be less than hawkes_beta="
+            "hawkes_alpha must be less than hawkes_beta in every run"
+            if max(alpha.ndim, beta.ndim) > 0
+            else f"hawkes_alpha={values['hawkes_alpha']} must be less than hawkes_beta="
             f"{values['hawkes_beta']} (the test process would explode: branching ratio alpha/beta >= 1)"
         )
     low, high = np.asarray(values["step_cost_low"]), np.asarray(values["step_cost_high"])
     if np.any(low > high):
         raise ParameterError(
-            "step_cost_low must be at most step_cost_high in every run" if max(low.ndim, high.ndim) > 0 else
-            f"step_cost_low={values['step_cost_low']} must be at most step_cost_high={values['step_cost_high']}"
+            "step_cost_low must be at most step_cost_high in every run"
+            if max(low.ndim, high.ndim) > 0
+            else f"step_cost_low={values['step_cost_low']} must be at most step_cost_high={values['step_cost_high']}"
         )
 
 
@@ -612,7 +608,5 @@ def table_markdown() -> str:
     ]
     for p in TABLE.values():
         default = str(p.default).lower() if p.dtype is bool else _fmt(p.default)
-        lines.append(
-            f"| `{p.name}` | {p.kind} | {default} | {p.allowed} | {p.unit} | {p.meaning} | {p.source} |"
-        )
+        lines.append(f"| `{p.name}` | {p.kind} | {default} | {p.allowed} | {p.unit} | {p.meaning} | {p.source} |")
     return "\n".join(lines)

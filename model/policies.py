@@ -72,8 +72,11 @@ def held_exercise(scheduled, policy, stage, scale, moratorium=False, relief=0.0)
     """
     held = where(policy == SCALED_DOWN, scheduled * scale, scheduled)
     talks = (stage == PRELIMINARY) | (stage == NEGOTIATIONS)
-    off = ((policy == SUSPENDED) | ((policy == SUSPENDED_DURING_TALKS) & talks)
-           | ((policy == DUAL_SUSPENSION) & moratorium))
+    off = (
+        (policy == SUSPENDED)
+        | ((policy == SUSPENDED_DURING_TALKS) & talks)
+        | ((policy == DUAL_SUSPENSION) & moratorium)
+    )
     return where(off, 0.0, held * (1.0 - relief))
 
 
@@ -99,7 +102,7 @@ class LeverSchedule:
     _cache: dict[str, np.ndarray] | None = None
 
     @classmethod
-    def from_params(cls, params: Params) -> "LeverSchedule":
+    def from_params(cls, params: Params) -> LeverSchedule:
         """The schedule a policy sweep uses: constant levers and the standard calendar."""
         delay = params.exercise_delay_weeks if params.exercise_policy == "delayed" else 0
         return cls(params, ExerciseCalendar(params.start_date, delay))

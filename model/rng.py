@@ -242,9 +242,7 @@ def philox4x32(counter, key, rounds: int = 10) -> np.ndarray:
     counter = np.asarray(counter)
     key = np.asarray(key)
     if counter.shape[-1:] != (4,) or key.shape[-1:] != (2,):
-        raise ValueError(
-            f"counter must have shape (..., 4) and key (..., 2); got {counter.shape} and {key.shape}"
-        )
+        raise ValueError(f"counter must have shape (..., 4) and key (..., 2); got {counter.shape} and {key.shape}")
     for name, a in (("counter", counter), ("key", key)):
         if a.dtype.kind not in "ui":
             raise TypeError(f"{name} must be an integer array (uint32 words); got {a.dtype}")

@@ -59,8 +59,9 @@ def power(base, exponent):
     if not (getattr(base, "ndim", 0) or getattr(exponent, "ndim", 0)):
         return np.power([base], [exponent])[0]  # one run's scalars
     shape = np.broadcast_shapes(np.shape(base), np.shape(exponent))
-    return np.power(np.ascontiguousarray(np.broadcast_to(base, shape)),
-                    np.ascontiguousarray(np.broadcast_to(exponent, shape)))
+    return np.power(
+        np.ascontiguousarray(np.broadcast_to(base, shape)), np.ascontiguousarray(np.broadcast_to(exponent, shape))
+    )
 
 
 def event_probability(rate):
@@ -275,8 +276,19 @@ def alliance_signal(held, forgone, packages, exercise_llr, suspension_llr, sanct
 # ---------------------------------------------------------------------------------------------
 
 
-def dprk_talk_utility(base, stress, trust_us, threat, progress, pressure_first,
-                      stress_weight, trust_weight, threat_weight, progress_weight, precondition_cost):
+def dprk_talk_utility(
+    base,
+    stress,
+    trust_us,
+    threat,
+    progress,
+    pressure_first,
+    stress_weight,
+    trust_weight,
+    threat_weight,
+    progress_weight,
+    precondition_cost,
+):
     """DPRK utility of talking rather than not:
     ``U = u0 + w_E * E + w_mu * mu_DPRK->US - w_T * T + w_G * G - c_pre * [pressure_first]``.
     Stress pushes toward talks (pressure works), threat away (spiral, Jervis 1976); a completed
@@ -341,8 +353,17 @@ SUMMIT_NONE, SUMMIT_DEAL, SUMMIT_FAILED = 0, 1, 2
 """Codes of the week's summit (the weekly ``summit`` series): none, ended in a deal, failed."""
 
 # Forced talks events of a historical scenario's lever schedule (``forced_event``).
-(EVENT_NONE, EVENT_CONTACT, EVENT_TALKS, EVENT_SUMMIT, EVENT_SUMMIT_DEAL, EVENT_SUMMIT_NO_DEAL,
- EVENT_SUSPENDED, EVENT_RESUMED, EVENT_ENDED) = range(9)
+(
+    EVENT_NONE,
+    EVENT_CONTACT,
+    EVENT_TALKS,
+    EVENT_SUMMIT,
+    EVENT_SUMMIT_DEAL,
+    EVENT_SUMMIT_NO_DEAL,
+    EVENT_SUSPENDED,
+    EVENT_RESUMED,
+    EVENT_ENDED,
+) = range(9)
 
 
 def talks_under_way(stage):
@@ -390,8 +411,7 @@ def strategic_progress(progress):
     return ((progress[..., ICBM_RUNG - 1] + progress[..., NUCLEAR_RUNG - 1]) / 2.0)[()]
 
 
-def rung_utilities(progress, last_rung, in_talks, development_weight, distance_cost, red_line_cost,
-                   talks_multiplier):
+def rung_utilities(progress, last_rung, in_talks, development_weight, distance_cost, red_line_cost, talks_multiplier):
     """Utility of testing at each rung (last axis, rungs 1-5) in a test week.
 
     ``U_r = w_dev * (1 - G_r) - w_step * |r - r_last| - c_red * [r >= 4] * (1 + c_talks * [talks])``:
@@ -404,13 +424,25 @@ def rung_utilities(progress, last_rung, in_talks, development_weight, distance_c
     rungs = np.arange(1, RUNGS + 1)
     last = np.maximum(_last_axis(last_rung), 1)
     red = (rungs >= ICBM_RUNG) * (1.0 + _last_axis(talks_multiplier) * _last_axis(in_talks))
-    return (_last_axis(development_weight) * (1.0 - progress)
-            - _last_axis(distance_cost) * np.abs(rungs - last)
-            - _last_axis(red_line_cost) * red)
+    return (
+        _last_axis(development_weight) * (1.0 - progress)
+        - _last_axis(distance_cost) * np.abs(rungs - last)
+        - _last_axis(red_line_cost) * red
+    )
 
 
-def choose_rung(progress, last_rung, tests, u, precision, development_weight, distance_cost,
-                red_line_cost, talks_multiplier, in_talks):
+def choose_rung(
+    progress,
+    last_rung,
+    tests,
+    u,
+    precision,
+    development_weight,
+    distance_cost,
+    red_line_cost,
+    talks_multiplier,
+    in_talks,
+):
     """Rung of this week's tests, chosen by logit against cost (replaces a random walk).
 
     ``P(r) = exp(lambda * U_r) / sum_s exp(lambda * U_s)`` with ``U_r`` from
@@ -418,8 +450,9 @@ def choose_rung(progress, last_rung, tests, u, precision, development_weight, di
     uniform ``u``: ``r = 1 + #{k < 5 : u * sum > W_1 + ... + W_k}``. Weeks without tests keep
     the last rung.
     """
-    utility = rung_utilities(progress, last_rung, in_talks, development_weight, distance_cost,
-                             red_line_cost, talks_multiplier)
+    utility = rung_utilities(
+        progress, last_rung, in_talks, development_weight, distance_cost, red_line_cost, talks_multiplier
+    )
     top = utility[..., 0]
     for r in range(1, RUNGS):
         top = np.maximum(top, utility[..., r])
@@ -453,16 +486,22 @@ def china_test_memory(memory, tests, rung, decay):
     return (1.0 - decay) * memory + np.asarray(tests) * major_test(tests, rung)
 
 
-def china_enforcement(base, trust, initial_trust, sensitivity, test_response, memory,
-                         talks_relief, in_talks, relief_follow, relief):
+def china_enforcement(
+    base, trust, initial_trust, sensitivity, test_response, memory, talks_relief, in_talks, relief_follow, relief
+):
     """Share of sanctioned trade China enforces, responding to what it observes.
 
     ``c = clip(c0 + k_mu * (mu0 - mu_C) + k_X * X - k_T * [talks] - k_rel * relief, 0, 1)``: more
     after major tests (record: coal imports suspended after the Feb 2017 test), less while talks
     are under way (Kim-Xi meetings, March-June 2018) and as the US itself grants relief.
     """
-    level = (base + sensitivity * (initial_trust - trust) + test_response * memory
-             - talks_relief * np.asarray(in_talks, dtype=float) - relief_follow * relief)
+    level = (
+        base
+        + sensitivity * (initial_trust - trust)
+        + test_response * memory
+        - talks_relief * np.asarray(in_talks, dtype=float)
+        - relief_follow * relief
+    )
     return np.minimum(np.maximum(level, 0.0), 1.0)
 
 
@@ -517,8 +556,7 @@ def relief_granted(step, threshold, all_at_end, per_step):
     meaningful step toward denuclearization"; ``threshold`` says what counts as meaningful.
     """
     step = np.asarray(step)
-    phased = where(step >= threshold,
-                   np.minimum(1.0, per_step * (step - threshold + 1).astype(float)), 0.0)
+    phased = where(step >= threshold, np.minimum(1.0, per_step * (step - threshold + 1).astype(float)), 0.0)
     return where(np.asarray(all_at_end) > 0, where(step >= FULL_DENUCLEARISATION, 1.0, 0.0), phased)
 
 
@@ -533,28 +571,70 @@ def relief_needed_step(threshold, all_at_end):
     return where(np.asarray(all_at_end) > 0, FULL_DENUCLEARISATION, threshold)
 
 
-def step_utility(step, expected, trust_us, theta, threshold, all_at_end, per_step,
-                 cost_scale, relief_weight, stress_weight, trust_weight):
+def step_utility(
+    step,
+    expected,
+    trust_us,
+    theta,
+    threshold,
+    all_at_end,
+    per_step,
+    cost_scale,
+    relief_weight,
+    stress_weight,
+    trust_weight,
+):
     """DPRK utility of taking step ``k`` now:
     ``U_k = w_rel * relief(k) + w_E * E + w_mu * mu_DPRK->US - cost_k`` (Fearon 1995: a step is
     worth its price in relief the DPRK believes it will get)."""
     relief = relief_granted(step, threshold, all_at_end, per_step)
-    return (relief_weight * relief + stress_weight * expected + trust_weight * trust_us
-            - step_cost(step, theta, cost_scale))
+    return (
+        relief_weight * relief + stress_weight * expected + trust_weight * trust_us - step_cost(step, theta, cost_scale)
+    )
 
 
-def next_step(step, u, eligible, rate, precision, expected, trust_us, theta, threshold, all_at_end,
-              per_step, cost_scale, relief_weight, stress_weight, trust_weight):
+def next_step(
+    step,
+    u,
+    eligible,
+    rate,
+    precision,
+    expected,
+    trust_us,
+    theta,
+    threshold,
+    all_at_end,
+    per_step,
+    cost_scale,
+    relief_weight,
+    stress_weight,
+    trust_weight,
+):
     """The DPRK's step after a week, and the step taken this week (0: none).
 
     While ``eligible`` (talks at stage 2 or 3, a moratorium already declared, ``k < 4``), the next
     step ``k = step + 1`` is taken when ``u < rate * logit(lambda * U_k)`` (:func:`step_utility`).
     """
     k = np.minimum(np.asarray(step) + 1, FULL_DENUCLEARISATION)
-    utility = step_utility(k, expected, trust_us, theta, threshold, all_at_end, per_step,
-                           cost_scale, relief_weight, stress_weight, trust_weight)
-    take = eligible & (np.asarray(step) >= 1) & (np.asarray(step) < FULL_DENUCLEARISATION) & (
-        u < rate * logit_choice(utility, precision))
+    utility = step_utility(
+        k,
+        expected,
+        trust_us,
+        theta,
+        threshold,
+        all_at_end,
+        per_step,
+        cost_scale,
+        relief_weight,
+        stress_weight,
+        trust_weight,
+    )
+    take = (
+        eligible
+        & (np.asarray(step) >= 1)
+        & (np.asarray(step) < FULL_DENUCLEARISATION)
+        & (u < rate * logit_choice(utility, precision))
+    )
     return where(take, k, step), where(take, k, 0)
 
 
@@ -601,7 +681,9 @@ def expected_relief(expected, relief, summit, failed, learning, summit_expectati
     adaptive expectations: a year or so to learn that talks deliver nothing).
     """
     adapted = expected + learning * (relief - expected)
-    return where(failed, expected * (1.0 - failure_cut), where(summit, np.maximum(expected, summit_expectation), adapted))
+    return where(
+        failed, expected * (1.0 - failure_cut), where(summit, np.maximum(expected, summit_expectation), adapted)
+    )
 
 
 # ---- summits (Fearon 1995; Kydd 2005) --------------------------------------------------------
@@ -612,8 +694,11 @@ def dprk_offer(step, expected, theta, threshold, all_at_end, per_step, cost_scal
     the largest ``k`` with ``w_rel * relief(k) + w_E * E - cost_k >= 0`` (its reservation value)."""
     offer = np.asarray(step) * 1
     for k in range(1, FULL_DENUCLEARISATION + 1):
-        value = (relief_weight * relief_granted(k, threshold, all_at_end, per_step)
-                 + stress_weight * expected - step_cost(k, theta, cost_scale))
+        value = (
+            relief_weight * relief_granted(k, threshold, all_at_end, per_step)
+            + stress_weight * expected
+            - step_cost(k, theta, cost_scale)
+        )
         offer = where(value >= 0.0, np.maximum(offer, k), offer)
     return offer
 
@@ -623,8 +708,9 @@ def summit_deal(offer, threshold, all_at_end, trust_us_dprk, trust_dprk_us, trus
     for any relief (:func:`relief_needed_step`), and both sides trust each other enough to believe
     the other keeps it: ``min(mu_US->DPRK, mu_DPRK->US) >= trust_threshold`` (Kydd's assurance
     game)."""
-    return ((np.asarray(offer) >= relief_needed_step(threshold, all_at_end))
-            & (np.minimum(trust_us_dprk, trust_dprk_us) >= trust_threshold))
+    return (np.asarray(offer) >= relief_needed_step(threshold, all_at_end)) & (
+        np.minimum(trust_us_dprk, trust_dprk_us) >= trust_threshold
+    )
 
 
 # ---- talks stages without an absorbing stage ------------------------------------------------
@@ -644,8 +730,21 @@ def idle_end_hazard(idle_weeks, rate, patience):
     return rate * np.minimum(1.0, np.asarray(idle_weeks, dtype=float) / np.maximum(patience, 1.0))
 
 
-def talks_transition(stage, remembered, u_exit, u_advance, major, suspend_rate, idle_rate,
-                     r01, r02, r12, summit_rate, resume_rate, end_rate):
+def talks_transition(
+    stage,
+    remembered,
+    u_exit,
+    u_advance,
+    major,
+    suspend_rate,
+    idle_rate,
+    r01,
+    r02,
+    r12,
+    summit_rate,
+    resume_rate,
+    end_rate,
+):
     """Talks stage after a week, before any summit's outcome.
 
     Stages: 0 none, 1 inter-Korean contact, 2 US-DPRK preliminary talks, 3 summit-level
@@ -672,9 +771,11 @@ def talks_transition(stage, remembered, u_exit, u_advance, major, suspend_rate, 
     # advancing
     from_none = r01 + r02
     from_suspended = resume_rate + end_rate
-    out_rate = where(stage == NO_TALKS, from_none,
-                     where(stage == INTER_KOREAN, r12,
-                           where(prelim_or_summit, summit_rate, from_suspended)))
+    out_rate = where(
+        stage == NO_TALKS,
+        from_none,
+        where(stage == INTER_KOREAN, r12, where(prelim_or_summit, summit_rate, from_suspended)),
+    )
     p_move = event_probability(out_rate)
     moves = (u_advance < p_move) & ~exits & ~ended_by_test
     share_01 = where(from_none > 0, r01 / where(from_none > 0, from_none, 1.0), 0.0)
@@ -683,9 +784,14 @@ def talks_transition(stage, remembered, u_exit, u_advance, major, suspend_rate, 
     back = where(u_advance < p_move * share_resume, remembered, NO_TALKS)
     summit = moves & prelim_or_summit
     resumed_or_ended = moves & (stage == SUSPENDED_TALKS)
-    target = where(stage == NO_TALKS, first, where(stage == INTER_KOREAN, PRELIMINARY, where(stage == SUSPENDED_TALKS, back, stage)))
-    new_stage = where(ended_by_test | withered, NO_TALKS,
-                      where(suspended, SUSPENDED_TALKS, where(moves & ~summit, target, stage)))
+    target = where(
+        stage == NO_TALKS,
+        first,
+        where(stage == INTER_KOREAN, PRELIMINARY, where(stage == SUSPENDED_TALKS, back, stage)),
+    )
+    new_stage = where(
+        ended_by_test | withered, NO_TALKS, where(suspended, SUSPENDED_TALKS, where(moves & ~summit, target, stage))
+    )
     ended = ended_by_test | withered | (resumed_or_ended & (new_stage == NO_TALKS))
     new_remembered = where(suspended, stage, remembered)
     return new_stage, new_remembered, summit, suspended, ended

@@ -17,7 +17,8 @@ actor's step in :mod:`model.actors`; a new state variable is one line in the act
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -64,8 +65,14 @@ def run_week(world, u, levers) -> None:
 
     # 1. The alliance holds (or forgoes) the week's exercise under its exercise policy; relief
     #    includes exercise concessions.
-    held = held_exercise(levers["scheduled_exercise"], levers["exercise_policy"], stage_before, levers["exercise_scale"],
-                         dprk.moratorium, us.relief)
+    held = held_exercise(
+        levers["scheduled_exercise"],
+        levers["exercise_policy"],
+        stage_before,
+        levers["exercise_scale"],
+        dprk.moratorium,
+        us.relief,
+    )
     forgone = forgone_exercise(levers["standard_exercise"], held)
 
     # 2. The US adopts pending or announced sanctions packages (Japan lobbying shortens the lag).
@@ -91,7 +98,12 @@ def run_week(world, u, levers) -> None:
             observer.forget(DPRK, p.trust_prior_dprk)
             observer.observe(DPRK, test_llr)
     alliance_llr = rules.alliance_signal(
-        held, forgone, packages, p.signal_exercise_llr, p.signal_suspension_llr, p.signal_sanctions_llr,
+        held,
+        forgone,
+        packages,
+        p.signal_exercise_llr,
+        p.signal_suspension_llr,
+        p.signal_sanctions_llr,
     )
     for other in (US, ROK):
         dprk.forget(other, p.trust_prior_us)
@@ -99,15 +111,18 @@ def run_week(world, u, levers) -> None:
 
     # 6. Talks: spoilers suspend, idle talks wither, a major test ends them; they advance,
     #    resume, or a summit is held and ends in a deal or fails.
-    summit, suspended = advance_talks(world, u[SLOT_EXIT], u[SLOT_ADVANCE], tests, rung, major, held, packages,
-                                      pressure_first, levers["forced_event"])
+    summit, suspended = advance_talks(
+        world, u[SLOT_EXIT], u[SLOT_ADVANCE], tests, rung, major, held, packages, pressure_first, levers["forced_event"]
+    )
     summit_expectation = np.maximum(dprk.expected_relief, p.summit_expectation)
     offer = dprk.offer(summit_expectation, levers)
-    deal = rules.summit_deal(offer, p.relief_threshold, levers["relief_all_at_end"], us.trust[DPRK], dprk.trust[US],
-                             p.deal_trust_threshold)
+    deal = rules.summit_deal(
+        offer, p.relief_threshold, levers["relief_all_at_end"], us.trust[DPRK], dprk.trust[US], p.deal_trust_threshold
+    )
     deal = summit & rules.where(world.forced_deal >= 0, world.forced_deal == 1, deal)
     world.talks_stage, world.remembered_stage, failed = rules.summit_result(
-        world.talks_stage, world.remembered_stage, summit, deal)
+        world.talks_stage, world.remembered_stage, summit, deal
+    )
     dealt = dprk.commit(deal, offer)
 
     # 7. The DPRK's moratorium and steps; the US grants relief by rule (snapback after a major test).
@@ -131,14 +146,19 @@ def run_week(world, u, levers) -> None:
     us.observe(DPRK, failure_llr)
     dprk.observe(US, failure_llr)
     dprk.reactance = dprk.reactance + rules.where(failed, p.failure_reactance, 0.0)
-    world.idle_weeks = rules.idle_weeks_after(world.idle_weeks, world.talks_stage, summit, taken,
-                                              us.relief != relief_before)
+    world.idle_weeks = rules.idle_weeks_after(
+        world.idle_weeks, world.talks_stage, summit, taken, us.relief != relief_before
+    )
 
     # 9. Record the week.
     world.week_tests, world.week_rung = tests, rules.where(tests > 0, rung, 0)
-    world.week_summit = rules.where(summit, rules.where(deal, rules.SUMMIT_DEAL, rules.SUMMIT_FAILED), rules.SUMMIT_NONE)
+    world.week_summit = rules.where(
+        summit, rules.where(deal, rules.SUMMIT_DEAL, rules.SUMMIT_FAILED), rules.SUMMIT_NONE
+    )
     world.exercise_intensity, world.enforcement = held, enforcement
-    world.tally.record(world.steps, stage_before, world.talks_stage, world.week_summit, tests, rung, dprk.step, us.relief)
+    world.tally.record(
+        world.steps, stage_before, world.talks_stage, world.week_summit, tests, rung, dprk.step, us.relief
+    )
 
 
 def advance_talks(world, u_exit, u_advance, tests, rung, major, held, packages, pressure_first, forced):
@@ -149,15 +169,32 @@ def advance_talks(world, u_exit, u_advance, tests, rung, major, held, packages, 
     p, us, rok, dprk = world.params, world.us, world.rok, world.dprk
     dprk_willing, us_willing = dprk.willingness_to_talk(pressure_first), us.willingness_to_talk(pressure_first)
     r01, r02, r12 = rules.talks_rates(
-        rok.mediation, dprk_willing, us_willing, rules.alignment_factor(rok.alignment, p.alignment_effect),
-        p.inter_korean_rate, p.direct_talks_rate, p.us_dprk_rate,
+        rok.mediation,
+        dprk_willing,
+        us_willing,
+        rules.alignment_factor(rok.alignment, p.alignment_effect),
+        p.inter_korean_rate,
+        p.direct_talks_rate,
+        p.us_dprk_rate,
     )
-    suspend = rules.suspension_hazard(p.suspend_base, packages, held, tests, rung, p.suspend_per_package,
-                                      p.suspend_per_exercise, p.suspend_per_test)
+    suspend = rules.suspension_hazard(
+        p.suspend_base, packages, held, tests, rung, p.suspend_per_package, p.suspend_per_exercise, p.suspend_per_test
+    )
     idle = rules.idle_end_hazard(world.idle_weeks, p.idle_end_rate, p.idle_patience)
     stage, remembered, summit, suspended, _ = rules.talks_transition(
-        world.talks_stage, world.remembered_stage, u_exit, u_advance, major, suspend, idle, r01, r02, r12,
-        p.summit_rate * dprk_willing * us_willing, p.resume_rate, p.suspended_end_rate,
+        world.talks_stage,
+        world.remembered_stage,
+        u_exit,
+        u_advance,
+        major,
+        suspend,
+        idle,
+        r01,
+        r02,
+        r12,
+        p.summit_rate * dprk_willing * us_willing,
+        p.resume_rate,
+        p.suspended_end_rate,
     )
     stage, remembered, forced_summit, world.forced_deal = rules.forced_event(stage, remembered, forced)
     world.talks_stage, world.remembered_stage = stage, remembered
@@ -166,9 +203,11 @@ def advance_talks(world, u_exit, u_advance, tests, rung, major, held, packages, 
 
 def _of(actor_name: str, read: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """A quantity of an optional actor: NaN in runs without it."""
+
     def quantity(world):
         actor = getattr(world, actor_name)
         return np.nan if actor is None else rules.where(actor.present, read(actor), np.nan)
+
     return quantity
 
 

@@ -31,8 +31,11 @@ def result(smoke_results):
 
 def test_load_gives_rows_levers_horizon_and_provenance(result):
     assert len(result.rows) == 8 * 20 and result.complete
-    assert result.levers == {"sanctions_level": [0.5, 0.95], "exercise_policy": ["as_scheduled", "suspended"],
-                             "engagement_stance": ["pressure_first", "pressure_and_engagement"]}
+    assert result.levers == {
+        "sanctions_level": [0.5, 0.95],
+        "exercise_policy": ["as_scheduled", "suspended"],
+        "engagement_stance": ["pressure_first", "pressure_and_engagement"],
+    }
     assert result.horizon == 26 and str(result.start_date) == "2018-02-26"
     assert result.provenance["config_hash"] == result.manifest["config_hash"] == result.experiment.config_hash()
     assert result.provenance["git"]["commit"]
@@ -54,14 +57,17 @@ def test_parse_policy_returns_the_design_values(result):
     assert policy == {"sanctions_level": 0.95, "exercise_policy": "suspended"}
 
 
-@pytest.mark.parametrize("text, fragment", [
-    ("exercise_polcy=as_scheduled", "did you mean 'exercise_policy'"),
-    ("sanctions_level=0.7", "sanctions_level takes 0.5, 0.95"),
-    ("exercise_policy=cancelled", "exercise_policy takes as_scheduled, suspended"),
-    ("exercise_policy", "lever=value"),
-    ("exercise_policy=suspended,exercise_policy=as_scheduled", "twice"),
-    (" , ", "names no lever"),
-])
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        ("exercise_polcy=as_scheduled", "did you mean 'exercise_policy'"),
+        ("sanctions_level=0.7", "sanctions_level takes 0.5, 0.95"),
+        ("exercise_policy=cancelled", "exercise_policy takes as_scheduled, suspended"),
+        ("exercise_policy", "lever=value"),
+        ("exercise_policy=suspended,exercise_policy=as_scheduled", "twice"),
+        (" , ", "names no lever"),
+    ],
+)
 def test_parse_policy_refuses_what_the_design_does_not_have(result, text, fragment):
     with pytest.raises(UserError, match=fragment.replace("(", r"\(")) as error:
         analysis.parse_policy(text, result.levers)
@@ -77,9 +83,12 @@ def test_event_probabilities_count_the_runs_of_each_policy(result):
     table = analysis.event_probabilities(result.rows, LEVERS)
     assert len(table) == 8 * len(analysis.EVENTS)
     rows = result.rows[analysis.matches(result.rows, BASELINE)]
-    expected = {"talks": rows["talks"].sum(), "any_test": (rows["tests"] > 0).sum(),
-                "nuclear_test": (rows["nuclear_tests"] > 0).sum(),
-                "icbm_or_nuclear_test": (rows["highest_rung"] >= 4).sum()}
+    expected = {
+        "talks": rows["talks"].sum(),
+        "any_test": (rows["tests"] > 0).sum(),
+        "nuclear_test": (rows["nuclear_tests"] > 0).sum(),
+        "icbm_or_nuclear_test": (rows["highest_rung"] >= 4).sum(),
+    }
     mine = table[analysis.matches(table, BASELINE)].set_index("event")
     for event, successes in expected.items():
         low, high = stats.wilson_interval(successes, 20)
@@ -111,8 +120,9 @@ def test_contrasts_pair_rows_by_replicate_not_by_order(result, outcome):
     shuffled = result.rows.sample(frac=1, random_state=3)
     again = analysis.paired_contrasts(shuffled, BASELINE, LEVERS, outcome)
     key = LEVERS
-    pd.testing.assert_frame_equal(table.sort_values(key).reset_index(drop=True),
-                                  again.sort_values(key).reset_index(drop=True))
+    pd.testing.assert_frame_equal(
+        table.sort_values(key).reset_index(drop=True), again.sort_values(key).reset_index(drop=True)
+    )
 
 
 def test_contrasts_agree_with_the_paired_statistics_on_replicate_aligned_arrays(result):
@@ -123,8 +133,14 @@ def test_contrasts_agree_with_the_paired_statistics_on_replicate_aligned_arrays(
     talks = analysis.paired_contrasts(rows, BASELINE, LEVERS, "talks")
     mine = talks[analysis.matches(talks, policy)].iloc[0]
     expected = stats.paired_difference(a["talks"].to_numpy(), b["talks"].to_numpy())
-    for ours, theirs in [("difference", "difference"), ("ci_low", "ci_low"), ("ci_high", "ci_high"),
-                         ("p_value", "mcnemar_p"), ("policy_only", "discordant_ab"), ("baseline_only", "discordant_ba")]:
+    for ours, theirs in [
+        ("difference", "difference"),
+        ("ci_low", "ci_low"),
+        ("ci_high", "ci_high"),
+        ("p_value", "mcnemar_p"),
+        ("policy_only", "discordant_ab"),
+        ("baseline_only", "discordant_ba"),
+    ]:
         assert mine[ours] == pytest.approx(expected[theirs], abs=1e-12)
     tests = analysis.paired_contrasts(rows, BASELINE, LEVERS, "tests")
     mine = tests[analysis.matches(tests, policy)].iloc[0]
@@ -158,11 +174,14 @@ def test_a_partial_baseline_is_matched_on_the_levers_it_leaves_out(result):
     assert (table[table["exercise_policy"] == "as_scheduled"]["difference"] == 0).all()
 
 
-@pytest.mark.parametrize("baseline, fragment", [
-    ({"exercise_polcy": "as_scheduled"}, "not a lever"),
-    ({"exercise_policy": "cancelled"}, "is not in the design"),
-    ({"sanctions_level": 0.7}, "is not in the design"),
-])
+@pytest.mark.parametrize(
+    "baseline, fragment",
+    [
+        ({"exercise_polcy": "as_scheduled"}, "not a lever"),
+        ({"exercise_policy": "cancelled"}, "is not in the design"),
+        ({"sanctions_level": 0.7}, "is not in the design"),
+    ],
+)
 def test_a_baseline_outside_the_design_is_a_user_error(result, baseline, fragment):
     with pytest.raises(UserError, match=fragment):
         analysis.paired_contrasts(result.rows, baseline, LEVERS)
@@ -170,10 +189,14 @@ def test_a_baseline_outside_the_design_is_a_user_error(result, baseline, fragmen
 
 def test_contrasts_pair_within_scenario_when_uncertainties_were_sampled():
     rng = np.random.default_rng(5)
-    frame = pd.DataFrame([(s, r, arm) for s in range(3) for r in range(50) for arm in ("a", "b")],
-                         columns=["scenario", "replicate", "arm"])
+    frame = pd.DataFrame(
+        [(s, r, arm) for s in range(3) for r in range(50) for arm in ("a", "b")],
+        columns=["scenario", "replicate", "arm"],
+    )
     frame["tests"] = rng.poisson(2, len(frame))
-    frame.loc[frame["arm"] == "a", "tests"] = frame.loc[frame["arm"] == "b", "tests"].to_numpy() + frame["scenario"][frame["arm"] == "a"].to_numpy()
+    frame.loc[frame["arm"] == "a", "tests"] = (
+        frame.loc[frame["arm"] == "b", "tests"].to_numpy() + frame["scenario"][frame["arm"] == "a"].to_numpy()
+    )
     table = analysis.paired_contrasts(frame, {"arm": "b"}, ["arm"], "tests")
     a = table[table["arm"] == "a"].iloc[0]
     assert a["n_pairs"] == 150
@@ -190,17 +213,19 @@ def _paired_trials(trials: int, pairs: int, seed: int) -> tuple[pd.DataFrame, fl
     rng = np.random.default_rng(seed)
     u = rng.random((trials, pairs))
     a, b = u < 0.35, u < 0.25
-    noise = (rng.random((trials, pairs)) < 0.15)
+    noise = rng.random((trials, pairs)) < 0.15
     a = np.where(noise, rng.random((trials, pairs)) < 0.35, a)
     b_counts = rng.poisson(2.0, (trials, pairs))
     a_counts = b_counts + rng.poisson(0.5, (trials, pairs)) - (rng.random((trials, pairs)) < 0.3)
-    frame = pd.DataFrame({
-        "trial": np.repeat(np.arange(trials), 2 * pairs),
-        "arm": np.tile(np.repeat(["a", "b"], pairs), trials),
-        "replicate": np.tile(np.arange(pairs), 2 * trials),
-        "talks": np.stack([a, b], axis=1).reshape(-1),
-        "tests": np.stack([a_counts, b_counts], axis=1).reshape(-1),
-    })
+    frame = pd.DataFrame(
+        {
+            "trial": np.repeat(np.arange(trials), 2 * pairs),
+            "arm": np.tile(np.repeat(["a", "b"], pairs), trials),
+            "replicate": np.tile(np.arange(pairs), 2 * trials),
+            "talks": np.stack([a, b], axis=1).reshape(-1),
+            "tests": np.stack([a_counts, b_counts], axis=1).reshape(-1),
+        }
+    )
     return frame, 0.35 - 0.25, 0.5 - 0.3
 
 
@@ -270,8 +295,10 @@ def test_testing_cost_per_policy(result):
 
 
 def test_trajectories_are_the_sweeps_runs_week_by_week(result):
-    policies = [BASELINE, {"exercise_policy": "suspended", "engagement_stance": "pressure_and_engagement",
-                           "sanctions_level": 0.5}]
+    policies = [
+        BASELINE,
+        {"exercise_policy": "suspended", "engagement_stance": "pressure_and_engagement", "sanctions_level": 0.5},
+    ]
     frame = analysis.trajectories(result, policies, replicates=20)
     assert len(frame) == 2 * 20 * result.horizon
     assert {"sanctions", "cumulative_tests", "dprk_stress"} <= set(frame.columns)
@@ -280,8 +307,11 @@ def test_trajectories_are_the_sweeps_runs_week_by_week(result):
         runs = result.rows[analysis.matches(result.rows, policy)].sort_values("replicate")
         mine = last[analysis.matches(last, policy)].sort_values("replicate")
         assert mine["cumulative_tests"].tolist() == runs["tests"].tolist()
-        reached = frame[analysis.matches(frame, policy)].groupby("replicate")["talks_stage"].agg(
-            lambda stage: stage.isin([2, 3]).any())
+        reached = (
+            frame[analysis.matches(frame, policy)]
+            .groupby("replicate")["talks_stage"]
+            .agg(lambda stage: stage.isin([2, 3]).any())
+        )
         assert reached.tolist() == runs["talks"].tolist()
     with pytest.raises(UserError, match="not in the design"):
         analysis.trajectories(result, [{"exercise_policy": "delayed"}])
@@ -299,12 +329,14 @@ def test_trajectories_warn_when_the_stored_runs_are_not_reproduced(result):
 
 
 def test_a_design_with_uncertainties_loads_its_scenarios_and_rebuilds_its_experiment(tmp_path):
-    experiment = parse_experiment({
-        "experiment": {"name": "lhs", "weeks": 8, "replicates": 5, "seed": 1, "samples": 2},
-        "levers": {"exercise_policy": ["as_scheduled", "suspended"]},
-        "params": {"start_date": "2018-03-05"},
-        "uncertainties": {"hawkes_alpha": {"low": 0.2, "high": 0.6}},
-    })
+    experiment = parse_experiment(
+        {
+            "experiment": {"name": "lhs", "weeks": 8, "replicates": 5, "seed": 1, "samples": 2},
+            "levers": {"exercise_policy": ["as_scheduled", "suspended"]},
+            "params": {"start_date": "2018-03-05"},
+            "uncertainties": {"hawkes_alpha": {"low": 0.2, "high": 0.6}},
+        }
+    )
     run_sweep(experiment, tmp_path, workers=1, progress=False)
     result = analysis.load(tmp_path, columns=analysis.ANALYSIS_COLUMNS)
     assert "scenario" in result.rows.columns and str(result.start_date) == "2018-03-05"
@@ -315,11 +347,13 @@ def test_a_design_with_uncertainties_loads_its_scenarios_and_rebuilds_its_experi
 
 def test_posterior_spread_of_a_hand_computed_example():
     # two policies x three draws x two runs: per-draw P(talks) for policy a = 1, 0.5, 0; for b = 1, 1, 0.5
-    rows = pd.DataFrame({
-        "policy": ["a"] * 6 + ["b"] * 6,
-        "scenario": [0, 0, 1, 1, 2, 2] * 2,
-        "talks": np.array([1, 1, 1, 0, 0, 0] + [1, 1, 1, 1, 1, 0], dtype=bool),
-    })
+    rows = pd.DataFrame(
+        {
+            "policy": ["a"] * 6 + ["b"] * 6,
+            "scenario": [0, 0, 1, 1, 2, 2] * 2,
+            "talks": np.array([1, 1, 1, 0, 0, 0] + [1, 1, 1, 1, 1, 0], dtype=bool),
+        }
+    )
     rows["tests"] = rows["talks"].astype(int)  # the same numbers as a count
     out = analysis.posterior_spread(rows, ["policy"], "tests", level=0.5).set_index("policy")
     a = out.loc["a"]
@@ -346,25 +380,37 @@ def test_one_table_every_view_reads_the_same_numbers(result, tmp_path):
 
     levers = result.policy_columns
     table = analysis.summary(result, levers)
-    assert [c for c in table.columns if c.startswith("p_") and not c.endswith(("_low", "_high"))] == \
-        [f"p_{event}" for event in analysis.EVENTS]
+    assert [c for c in table.columns if c.startswith("p_") and not c.endswith(("_low", "_high"))] == [
+        f"p_{event}" for event in analysis.EVENTS
+    ]
     long = analysis.event_probabilities(result.rows, levers).merge(table, on=levers)
     for event in analysis.EVENTS:
         rows = long[long["event"] == event]
         for suffix, column in (("", "p"), ("_low", "ci_low"), ("_high", "ci_high")):
             assert (rows[f"p_{event}{suffix}"] == rows[column]).all()
     cost = analysis.testing_cost(result.rows, levers).merge(table, on=[*levers, "n"], suffixes=("", "_table"))
-    for column in ("mean_tests", "mean_tests_low", "mean_tests_high", "p_nuclear_test", "share_rung_4",
-                   "median_highest_rung"):
+    for column in (
+        "mean_tests",
+        "mean_tests_low",
+        "mean_tests_high",
+        "p_nuclear_test",
+        "share_rung_4",
+        "median_highest_rung",
+    ):
         assert (cost[column] == cost[f"{column}_table"]).all()
     medians = analysis.median_weeks(analysis.time_to_event(result), levers).merge(table, on=levers)
     for suffix in ("", "_low", "_high"):
-        pd.testing.assert_series_equal(medians[f"median_weeks{suffix}"], medians[f"median_weeks_to_talks{suffix}"],
-                                       check_names=False, check_exact=True)
+        pd.testing.assert_series_equal(
+            medians[f"median_weeks{suffix}"],
+            medians[f"median_weeks_to_talks{suffix}"],
+            check_names=False,
+            check_exact=True,
+        )
     copy = tmp_path / "smoke"
     shutil.copytree(result.directory, copy)
     write_summary(analysis.load(copy))
     written = pd.read_csv(copy / "summary.csv")
     assert list(written.columns) == list(table.columns)
-    pd.testing.assert_frame_equal(written[table.columns[len(levers):]], table[table.columns[len(levers):]],
-                                  check_dtype=False, check_exact=True)
+    pd.testing.assert_frame_equal(
+        written[table.columns[len(levers) :]], table[table.columns[len(levers) :]], check_dtype=False, check_exact=True
+    )

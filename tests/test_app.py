@@ -10,8 +10,8 @@ import ipywidgets as widgets
 import pandas as pd
 import pytest
 import solara
-
 from conftest import assert_one_line_error, run_cli
+
 from experiments import analysis
 from experiments.analysis import plots
 from experiments.app import sweep
@@ -142,14 +142,20 @@ def test_the_page_runs_the_model_the_sweeps_run():
     model.run(30), reference.run(30)
     pd.testing.assert_frame_equal(model.trajectory(), reference.trajectory())
     assert model.outcomes().keys() == reference.outcomes().keys()
-    assert all(a == b or (a != a and b != b) for a, b in zip(model.outcomes().values(), reference.outcomes().values()))
+    assert all(
+        a == b or (a != a and b != b)
+        for a, b in zip(model.outcomes().values(), reference.outcomes().values(), strict=True)
+    )
 
 
-@pytest.mark.parametrize("values, fragment", [
-    ({"rng": "seven"}, "seed 'seven' is not an integer"),
-    ({"rng": str(2**64)}, "out of range"),
-    ({"hawkes_alpha": 2.0, "hawkes_beta": 1.0}, "hawkes_alpha=2.0 must be less than hawkes_beta"),
-])
+@pytest.mark.parametrize(
+    "values, fragment",
+    [
+        ({"rng": "seven"}, "seed 'seven' is not an integer"),
+        ({"rng": str(2**64)}, "out of range"),
+        ({"hawkes_alpha": 2.0, "hawkes_beta": 1.0}, "hawkes_alpha=2.0 must be less than hawkes_beta"),
+    ],
+)
 def test_bad_input_is_shown_and_nothing_runs(values, fragment):
     model = app.AppModel(**values)
     assert fragment in model.input_error and not model.running
@@ -167,13 +173,16 @@ def test_event_log_reads_talks_tests_sanctions_and_forgone_exercises():
     assert [w for w, _ in found] == sorted(w for w, _ in found)
     tests = frame[frame["tests"] > 0]
     assert [t for t in texts if " test" in t and "rung" in t] == [
-        f"{n} test{'s' if n > 1 else ''} at rung {r}" for n, r in zip(tests["tests"], tests["test_rung"])]
+        f"{n} test{'s' if n > 1 else ''} at rung {r}" for n, r in zip(tests["tests"], tests["test_rung"], strict=True)
+    ]
     changes = (frame["talks_stage"] != frame["talks_stage"].shift(fill_value=0)).sum()
     assert sum(t.startswith("talks_stage:") for t in texts) == changes > 0
     assert any(t.startswith("standard exercise not held in full") for t in texts)
     assert all(held < standard for standard, held in model.forgone.values()) and model.forgone
     sanctions = frame["sanctions"]
-    jumps = frame["week"][(sanctions.shift(2) == sanctions.shift(1)) & ((sanctions - sanctions.shift(1)).abs() > 0.01 * sanctions)]
+    jumps = frame["week"][
+        (sanctions.shift(2) == sanctions.shift(1)) & ((sanctions - sanctions.shift(1)).abs() > 0.01 * sanctions)
+    ]
     assert len(jumps) > 0  # the spoiler package at least
     assert [w for w, t in found if t.startswith("sanctions:")] == jumps.tolist()
 
@@ -198,8 +207,11 @@ def incomplete_copy(smoke_results, tmp_path):
 
 @pytest.mark.parametrize("case", ["missing", "not_results", "incomplete"])
 def test_bad_directory_shows_the_clis_one_line_message_in_the_page(case, smoke_results, tmp_path):
-    directory = {"missing": lambda: tmp_path / "nowhere", "not_results": lambda: tmp_path,
-                 "incomplete": lambda: incomplete_copy(smoke_results, tmp_path)}[case]()
+    directory = {
+        "missing": lambda: tmp_path / "nowhere",
+        "not_results": lambda: tmp_path,
+        "incomplete": lambda: incomplete_copy(smoke_results, tmp_path),
+    }[case]()
     expected = cli_message(directory)
     view, problem = sweep.open_view(str(directory))
     assert view is None and problem == expected

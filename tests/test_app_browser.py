@@ -16,13 +16,21 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync", "--window-size=1400,1000")
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--window-size=1400,1000",
+)
 WAIT = 40  # seconds for the server, then for each change on the page
 
 
@@ -68,9 +76,14 @@ def server(smoke_results):
     """`escalation app` on a free port; stopped by its process id afterwards."""
     port = _free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
-    process = subprocess.Popen([sys.executable, "-m", "experiments.cli", "app", "--port", str(port), "--results",
-                                str(smoke_results)], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "experiments.cli", "app", "--port", str(port), "--results", str(smoke_results)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     url = f"http://127.0.0.1:{port}/"
 
     def up():
@@ -125,15 +138,18 @@ def test_app_serves_both_pages_and_a_moved_lever_changes_the_run(server, browser
     before = body()
 
     # move a lever: the sanctions level's slider to its minimum, with the keyboard
-    thumb = browser.find_element(By.XPATH, "//label[starts-with(normalize-space(.), 'sanctions_level [')]"
-                                           "/ancestor::div[contains(@class, 'v-input')][1]//*[@role='slider']")
+    thumb = browser.find_element(
+        By.XPATH,
+        "//label[starts-with(normalize-space(.), 'sanctions_level [')]"
+        "/ancestor::div[contains(@class, 'v-input')][1]//*[@role='slider']",
+    )
     thumb.send_keys(Keys.HOME)
     button = lambda text: browser.find_element(By.XPATH, f"//button[normalize-space(.)='{text}']")  # noqa: E731
     button("Reset").click()
     _wait_for(lambda: "sanctions_level=0" in body(), "the reset run with the moved lever")
     for week in (1, 2, 3):
         button("Step").click()
-        _wait_for(lambda: f"Week {week}" in body(), f"week {week}")
+        _wait_for(lambda week=week: f"Week {week}" in body(), f"week {week}")
     _wait_for(lambda: len(images()) == len(before_images) and images() != before_images, "the plots to be redrawn")
     after = body()
     assert "Outcomes after 3 weeks" in after and "Outcomes after 0 weeks" in before

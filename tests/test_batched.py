@@ -77,7 +77,9 @@ def lever_schedules(draw, params: Params, weeks: int):
 
     schedule = LeverSchedule.from_params(params)
     fixed = overrides(weeks)  # the same arrays whatever the engine asks for (the Mesa model grows by doubling)
-    return LeverSchedule(schedule.params, schedule.calendar, overrides=lambda n: {k: np.resize(v, n) for k, v in fixed.items()})
+    return LeverSchedule(
+        schedule.params, schedule.calendar, overrides=lambda n: {k: np.resize(v, n) for k, v in fixed.items()}
+    )
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -101,11 +103,17 @@ def test_batched_equals_mesa_run_by_run(sets, seeds, weeks, order):
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(data=st.data(), params=parameter_sets(), seeds=st.lists(st.integers(0, 2**64 - 1), min_size=1, max_size=3, unique=True),
-       weeks=st.integers(1, 80))
+@given(
+    data=st.data(),
+    params=parameter_sets(),
+    seeds=st.lists(st.integers(0, 2**64 - 1), min_size=1, max_size=3, unique=True),
+    weeks=st.integers(1, 80),
+)
 def test_batched_equals_mesa_under_random_lever_schedules(data, params, seeds, weeks):
     schedules = [data.draw(lever_schedules(params, weeks)) for _ in seeds]
-    mesa_models = [EscalationModel(params, rng=s, levers=schedule).run(weeks) for s, schedule in zip(seeds, schedules, strict=True)]
+    mesa_models = [
+        EscalationModel(params, rng=s, levers=schedule).run(weeks) for s, schedule in zip(seeds, schedules, strict=True)
+    ]
     result = simulate([params] * len(seeds), seeds, weeks, levers=schedules, trajectories=True)
 
     assert_same_outcomes(pd.DataFrame([m.outcomes() for m in mesa_models]), result.outcomes_frame())
@@ -123,18 +131,24 @@ def test_the_rounding_case_that_a_tolerance_once_hid():
     one = rules.rung_progress(np.full(rules.RUNGS, g0), tests, rung, per_test)  # one run (Mesa)
     many = rules.rung_progress(np.full((3, rules.RUNGS), g0), np.full(3, tests), np.full(3, rung), per_test)
     assert np.array_equal(one, many[0])
-    assert np.array_equal(one, rules.rung_progress(np.full(rules.RUNGS, g0), np.int64(tests), np.int64(rung),
-                                                   np.float64(per_test)))
+    assert np.array_equal(
+        one, rules.rung_progress(np.full(rules.RUNGS, g0), np.int64(tests), np.int64(rung), np.float64(per_test))
+    )
 
 
 def test_many_seeds_at_default_and_policy_levers():
-    policies = [Params(exercise_policy=e, engagement_stance=s, spoiler_week=w)
-                for e in ("as_scheduled", "delayed", "suspended_during_talks", "scaled_down", "suspended", "dual_suspension")
-                for s in ("pressure_first", "pressure_and_engagement") for w in (0, 3)]
+    policies = [
+        Params(exercise_policy=e, engagement_stance=s, spoiler_week=w)
+        for e in ("as_scheduled", "delayed", "suspended_during_talks", "scaled_down", "suspended", "dual_suspension")
+        for s in ("pressure_first", "pressure_and_engagement")
+        for w in (0, 3)
+    ]
     params = [p for p in policies for _ in range(10)]
     seeds = np.arange(len(params), dtype=np.uint64) * 7919 + 12345
     result = simulate(params, seeds, 52)
-    mesa_rows = pd.DataFrame([EscalationModel(p, rng=int(s)).run(52).outcomes() for p, s in zip(params, seeds)])
+    mesa_rows = pd.DataFrame(
+        [EscalationModel(p, rng=int(s)).run(52).outcomes() for p, s in zip(params, seeds, strict=True)]
+    )
     assert_same_outcomes(mesa_rows, result.outcomes_frame())
 
 
@@ -142,8 +156,10 @@ def test_a_run_does_not_depend_on_its_block():
     params = [Params(sanctions_level=x) for x in np.linspace(0, 1, 12)]
     seeds = np.arange(12)
     whole = simulate(params, seeds, 40).outcomes_frame()
-    halves = pd.concat([simulate(params[:5], seeds[:5], 40).outcomes_frame(),
-                        simulate(params[5:], seeds[5:], 40).outcomes_frame()], ignore_index=True)
+    halves = pd.concat(
+        [simulate(params[:5], seeds[:5], 40).outcomes_frame(), simulate(params[5:], seeds[5:], 40).outcomes_frame()],
+        ignore_index=True,
+    )
     pd.testing.assert_frame_equal(whole, halves, check_exact=True)
 
 

@@ -15,11 +15,11 @@ from model.calendar import (
 
 def test_2017_dates_match_the_record():
     by_name = {e.name: e for e in exercises_in_year(2017)}
-    assert by_name["Key Resolve"].start == dt.date(2017, 3, 13)        # record: 13-24 Mar 2017
+    assert by_name["Key Resolve"].start == dt.date(2017, 3, 13)  # record: 13-24 Mar 2017
     assert by_name["Ulchi Freedom Guardian"].start == dt.date(2017, 8, 21)  # record: 21-31 Aug 2017
-    assert by_name["Vigilant Ace"].start == dt.date(2017, 12, 4)       # record: 4-8 Dec 2017
+    assert by_name["Vigilant Ace"].start == dt.date(2017, 12, 4)  # record: 4-8 Dec 2017
     assert by_name["Foal Eagle"].start == dt.date(2017, 3, 1)
-    assert exercises_in_year(2016)[2].start == dt.date(2016, 8, 22)    # UFG 2016: 22 Aug
+    assert exercises_in_year(2016)[2].start == dt.date(2016, 8, 22)  # UFG 2016: 22 Aug
 
 
 def test_weekly_intensity_overlap():
@@ -37,7 +37,7 @@ def test_delay_moves_only_the_next_season():
     start = dt.date(2018, 2, 26)
     standard = standard_exercises(start, 52)
     delayed = delay_next_season(standard, start, 4)
-    moved = {e.name: (a.start, e.start) for a, e in zip(standard, delayed) if a.start != e.start}
+    moved = {e.name: (a.start, e.start) for a, e in zip(standard, delayed, strict=True) if a.start != e.start}
     assert set(moved) == {"Foal Eagle", "Key Resolve"}
     for before, after in moved.values():
         assert after - before == dt.timedelta(weeks=4)

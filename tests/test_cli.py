@@ -25,9 +25,32 @@ def test_run_json_is_identical_twice_and_matches_the_model():
 
 def test_run_engines_agree_and_trajectory_is_written(tmp_path):
     mesa_csv, batched_csv = tmp_path / "m.csv", tmp_path / "b.csv"
-    mesa = run_cli("run", "--seed", "3", "--weeks", "30", "--set", "exercise_policy=delayed", "--json", "--trajectory", str(mesa_csv))
-    batched = run_cli("run", "--seed", "3", "--weeks", "30", "--set", "exercise_policy=delayed", "--json",
-                      "--engine", "batched", "--trajectory", str(batched_csv))
+    mesa = run_cli(
+        "run",
+        "--seed",
+        "3",
+        "--weeks",
+        "30",
+        "--set",
+        "exercise_policy=delayed",
+        "--json",
+        "--trajectory",
+        str(mesa_csv),
+    )
+    batched = run_cli(
+        "run",
+        "--seed",
+        "3",
+        "--weeks",
+        "30",
+        "--set",
+        "exercise_policy=delayed",
+        "--json",
+        "--engine",
+        "batched",
+        "--trajectory",
+        str(batched_csv),
+    )
     assert json.loads(mesa.stdout)["outcomes"] == json.loads(batched.stdout)["outcomes"]
     a, b = pd.read_csv(mesa_csv), pd.read_csv(batched_csv)
     assert len(a) == 30 and list(a.columns) == list(b.columns)
@@ -48,18 +71,24 @@ def test_misspelt_parameter_exits_2_naming_the_right_one():
     assert_one_line_error(run_cli("run", "--set", "sanctions_levle=0.5"), "sanctions_levle", "sanctions_level'")
 
 
-@pytest.mark.parametrize("args, fragment", [
-    (["run", "--set", "exercise_policy=cancelled"], "as_scheduled"),
-    (["run", "--set", "sanctions_level"], "NAME=VALUE"),
-    (["run", "--weeks", "0"], "positive integer"),
-    (["run", "--seed", "-4"], "seed"),
-    (["run", "--engine", "gpu"], "mesa"),
-    (["run", "--set", "hawkes_alpha=3"], "hawkes_beta"),
-    (["frobnicate"], "invalid choice"),
-    (["run", "--weeks", "600000"], "at most 5200"),
-    (["run", "--set", "start_date=0001-01-01"], "1950-01-01"),
-    (["sweep", "experiments/configs/smoke.toml", "--dask", "foo", "--out", "/nonexistent/never/made"], "Dask scheduler"),
-])
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["run", "--set", "exercise_policy=cancelled"], "as_scheduled"),
+        (["run", "--set", "sanctions_level"], "NAME=VALUE"),
+        (["run", "--weeks", "0"], "positive integer"),
+        (["run", "--seed", "-4"], "seed"),
+        (["run", "--engine", "gpu"], "mesa"),
+        (["run", "--set", "hawkes_alpha=3"], "hawkes_beta"),
+        (["frobnicate"], "invalid choice"),
+        (["run", "--weeks", "600000"], "at most 5200"),
+        (["run", "--set", "start_date=0001-01-01"], "1950-01-01"),
+        (
+            ["sweep", "experiments/configs/smoke.toml", "--dask", "foo", "--out", "/nonexistent/never/made"],
+            "Dask scheduler",
+        ),
+    ],
+)
 def test_other_bad_input_exits_2_with_one_line(args, fragment):
     assert_one_line_error(run_cli(*args), fragment)
 
@@ -98,5 +127,5 @@ def test_every_command_has_help_that_reads_cleanly():
     assert {"run", "params", "sweep", "replay", "calibrate", "report", "bench"} <= set(commands)
     for name, sub in commands.items():
         text = sub.format_help()
-        assert sub.description, name                 # says what the command does
+        assert sub.description, name  # says what the command does
         assert "%%" not in text and "%(" not in text, name  # no unformatted escapes

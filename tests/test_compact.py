@@ -12,9 +12,16 @@ def _table():
         for exercise in ("as_scheduled", "suspended"):
             for stance in ("pressure_first", "pressure_and_engagement"):
                 p = 1.0 if (stance == "pressure_and_engagement" and level >= 0.5) else 0.1 + 0.1 * level
-                rows.append({"sanctions_level": level, "exercise_policy": exercise, "engagement_stance": stance,
-                             "p_talks": p, "median_weeks_to_talks": 5.0 if p == 1.0 else np.nan,
-                             "mean_tests": 3.0 - level - (exercise == "suspended")})
+                rows.append(
+                    {
+                        "sanctions_level": level,
+                        "exercise_policy": exercise,
+                        "engagement_stance": stance,
+                        "p_talks": p,
+                        "median_weeks_to_talks": 5.0 if p == 1.0 else np.nan,
+                        "mean_tests": 3.0 - level - (exercise == "suspended"),
+                    }
+                )
     return pd.DataFrame(rows)
 
 

@@ -40,7 +40,8 @@ def test_a_good_config_builds_the_full_factorial(tmp_path):
 
 def test_uncertainties_are_sampled_by_latin_hypercube(tmp_path):
     text = GOOD.replace("seed = 1", "seed = 1\nsamples = 8") + (
-        "\n[uncertainties]\nhawkes_alpha = {low = 0.1, high = 0.5}\ntest_baseline_rate = [0.1, 0.6]\n")
+        "\n[uncertainties]\nhawkes_alpha = {low = 0.1, high = 0.5}\ntest_baseline_rate = [0.1, 0.6]\n"
+    )
     e = load_experiment(write(tmp_path, text))
     design = Design(e)
     assert design.n_points == 6 * 8
@@ -57,9 +58,9 @@ def test_replicate_seeds_are_shared_across_policies_but_not_across_scenarios(tmp
     design = Design(load_experiment(write(tmp_path, text)))
     table = design.run_table(design.chunks()[0].__class__(0, design.n_runs))
     per_scenario = table.groupby(["scenario", "replicate"])["seed"].nunique()
-    assert (per_scenario == 1).all()                   # every policy: the same seed (CRN)
+    assert (per_scenario == 1).all()  # every policy: the same seed (CRN)
     by_replicate = table.groupby("replicate")["seed"].nunique()
-    assert (by_replicate == 3).all()                   # each scenario: its own draws
+    assert (by_replicate == 3).all()  # each scenario: its own draws
     plain = Design(load_experiment(write(tmp_path, GOOD, "plain.toml")))
     assert (plain.run_table(plain.chunks()[0]).groupby("replicate")["seed"].nunique() == 1).all()
 
@@ -70,22 +71,28 @@ def test_config_hash_ignores_the_engine_but_not_the_design(tmp_path):
     assert e.config_hash() != e.with_options(replicates=4).config_hash()
 
 
-@pytest.mark.parametrize("change, fragments", [
-    (('sanctions_level = {', 'sanction_level = {'), ["unknown parameter 'sanction_level'", "sanctions_level"]),
-    (('rok_mediation = 0.5', 'rok_mediaton = 0.5'), ["[params]", "rok_mediation"]),
-    (('rok_mediation = 0.5', 'rok_mediation = 1.5'), ["rok_mediation=1.5 is out of range", "allowed 0 to 1"]),
-    (('"suspended"]', '"cancelled"]'), ["exercise_policy='cancelled'", "as_scheduled"]),
-    (('replicates = 3', 'replicates = 0'), ["replicates = 0", "allowed 1"]),
-    (('replicates = 3', 'replicates = -5'), ["replicates = -5"]),
-    (('weeks = 10', 'weeks = "ten"'), ["weeks must be an integer"]),
-    (('name = "t"', 'name = "t"\nworkers = 3'), ["unknown key 'workers'"]),
-    (('[params]', '[parms]'), ["unknown table [parms]", "[params]"]),
-    (('exercise_policy = [', 'hawkes_alpha = [0.1, 0.2]\nexercise_policy = ['), ["'hawkes_alpha' is an uncertainty, not a lever"]),
-    (('num = 3', 'num = 0'), ["num must be an integer from 1 to 100000"]),
-    (('seed = 1', 'seed = 1\nengine = "gpu"'), ["engine 'gpu'", "batched, mesa"]),
-    (('name = "t"', 'name = "../../escaped"'), ["must be a plain name"]),
-    (('[params]', '[params]\nstart_date = 9999-06-01'), ["start_date", "1950-01-01 to 2100-12-31"]),
-])
+@pytest.mark.parametrize(
+    "change, fragments",
+    [
+        (("sanctions_level = {", "sanction_level = {"), ["unknown parameter 'sanction_level'", "sanctions_level"]),
+        (("rok_mediation = 0.5", "rok_mediaton = 0.5"), ["[params]", "rok_mediation"]),
+        (("rok_mediation = 0.5", "rok_mediation = 1.5"), ["rok_mediation=1.5 is out of range", "allowed 0 to 1"]),
+        (('"suspended"]', '"cancelled"]'), ["exercise_policy='cancelled'", "as_scheduled"]),
+        (("replicates = 3", "replicates = 0"), ["replicates = 0", "allowed 1"]),
+        (("replicates = 3", "replicates = -5"), ["replicates = -5"]),
+        (("weeks = 10", 'weeks = "ten"'), ["weeks must be an integer"]),
+        (('name = "t"', 'name = "t"\nworkers = 3'), ["unknown key 'workers'"]),
+        (("[params]", "[parms]"), ["unknown table [parms]", "[params]"]),
+        (
+            ("exercise_policy = [", "hawkes_alpha = [0.1, 0.2]\nexercise_policy = ["),
+            ["'hawkes_alpha' is an uncertainty, not a lever"],
+        ),
+        (("num = 3", "num = 0"), ["num must be an integer from 1 to 100000"]),
+        (("seed = 1", 'seed = 1\nengine = "gpu"'), ["engine 'gpu'", "batched, mesa"]),
+        (('name = "t"', 'name = "../../escaped"'), ["must be a plain name"]),
+        (("[params]", "[params]\nstart_date = 9999-06-01"), ["start_date", "1950-01-01 to 2100-12-31"]),
+    ],
+)
 def test_config_errors_exit_2_with_one_line(tmp_path, change, fragments):
     old, new = change
     assert old in GOOD

@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import assert_one_line_error, run_cli
+
 from experiments.analysis.discovery import Cases, discover
 
 
@@ -66,19 +66,34 @@ def test_discover_on_a_sampled_sweep_encodes_levers_and_writes_the_figure(sample
     assert data["encoded_levers"]["exercise_policy"] == ["as_scheduled", "suspended"]
     assert 0 < data["coverage"] <= 1 and 0 < data["density"] <= 1
     assert data["cases"] == 160 and data["box"]
-    assert {r["parameter"] for r in data["box"]} <= {"us_talk_base", "trust_us_dprk", "direct_talks_rate",
-                                                     "engagement_stance", "exercise_policy"}
+    assert {r["parameter"] for r in data["box"]} <= {
+        "us_talk_base",
+        "trust_us_dprk",
+        "direct_talks_rate",
+        "engagement_stance",
+        "exercise_policy",
+    }
     for name in ("discovery_talks.md", "discovery_talks.json", "discovery_talks.png", "discovery_talks_trajectory.csv"):
         assert (tmp_path / name).is_file()
-    one = run_cli("discover", str(sampled_sweep), "--outcome", "talks", "--policy",
-                  "engagement_stance=pressure_and_engagement", "--json", "--out", str(tmp_path))
+    one = run_cli(
+        "discover",
+        str(sampled_sweep),
+        "--outcome",
+        "talks",
+        "--policy",
+        "engagement_stance=pressure_and_engagement",
+        "--json",
+        "--out",
+        str(tmp_path),
+    )
     assert json.loads(one.stdout)["cases"] == 80
 
 
 def test_discover_bad_input_is_one_line(sampled_sweep, tmp_path):
     assert_one_line_error(run_cli("discover", str(sampled_sweep), "--outcome", "talk"), "unknown outcome 'talk'")
-    assert_one_line_error(run_cli("discover", str(sampled_sweep), "--outcome", "talks", "--policy", "stance=x"),
-                          "not a lever")
+    assert_one_line_error(
+        run_cli("discover", str(sampled_sweep), "--outcome", "talks", "--policy", "stance=x"), "not a lever"
+    )
     assert_one_line_error(run_cli("discover", str(tmp_path / "none"), "--outcome", "talks"), "not found")
 
 
@@ -91,8 +106,9 @@ def test_discover_reads_posterior_draws_and_sensitivity_samples(tmp_path):
     from experiments.sweep.config import load_experiment
     from experiments.sweep.runner import run_sweep
 
-    particles = pd.DataFrame({"test_baseline_rate": [0.4, 1.2, 2.0], "dprk_talk_stress_weight": [4.0, 1.0, 2.5],
-                              "weight": [1.0, 3.0, 2.0]})
+    particles = pd.DataFrame(
+        {"test_baseline_rate": [0.4, 1.2, 2.0], "dprk_talk_stress_weight": [4.0, 1.0, 2.5], "weight": [1.0, 3.0, 2.0]}
+    )
     particles.to_csv(tmp_path / "posterior.csv", index=False)
     (tmp_path / "post.toml").write_text("""
 [experiment]
@@ -108,8 +124,11 @@ file = "posterior.csv"
 """)
     run_sweep(load_experiment(tmp_path / "post.toml"), tmp_path / "post", workers=1, progress=False)
     cases = cases_from_results(tmp_path / "post", "tests")
-    assert len(cases.x) == 8 and set(cases.x.columns) == {"test_baseline_rate", "dprk_talk_stress_weight",
-                                                          "engagement_stance"}
+    assert len(cases.x) == 8 and set(cases.x.columns) == {
+        "test_baseline_rate",
+        "dprk_talk_stress_weight",
+        "engagement_stance",
+    }
     posterior = read_posterior(tmp_path / "posterior.csv")
     merged = cases.x.merge(posterior, on=["test_baseline_rate", "dprk_talk_stress_weight"], how="left")
     assert merged["weight"].notna().all()  # every case's values are a particle's

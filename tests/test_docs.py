@@ -14,7 +14,9 @@ def test_odd_parameter_table_is_generated_from_params():
 
 def test_odd_names_every_rule():
     text = ODD_PATH.read_text(encoding="utf-8")
-    public = [n for n, f in vars(rules).items() if callable(f) and not n.startswith("_") and f.__module__ == rules.__name__]
+    public = [
+        n for n, f in vars(rules).items() if callable(f) and not n.startswith("_") and f.__module__ == rules.__name__
+    ]
     missing = [n for n in public if n not in text]
     assert not missing, f"rules not described in docs/ODD.md: {missing}"
 

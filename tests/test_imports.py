@@ -27,8 +27,20 @@ from conftest import ROOT
 
 PACKAGE = ROOT / "experiments"
 
-LAYERS = {"cli": 6, "app": 5, "bench": 5, "docs": 5, "analysis": 4, "sweep": 3, "history": 2,
-          "io": 1, "seeds": 1, "provenance": 1, "stats": 1, "errors": 0}
+LAYERS = {
+    "cli": 6,
+    "app": 5,
+    "bench": 5,
+    "docs": 5,
+    "analysis": 4,
+    "sweep": 3,
+    "history": 2,
+    "io": 1,
+    "seeds": 1,
+    "provenance": 1,
+    "stats": 1,
+    "errors": 0,
+}
 """Top-level part of experiments/ (module or package) -> its layer; an import may point only
 to a lower layer, or to the same package."""
 
@@ -141,14 +153,20 @@ def against_direction(edges: dict[str, set[str]]) -> list[str]:
 
 
 def test_every_part_of_experiments_has_a_declared_layer():
-    parts = {p.stem if p.is_file() else p.name for p in PACKAGE.iterdir()
-             if (p.suffix == ".py" and p.stem != "__init__") or (p.is_dir() and (p / "__init__.py").is_file())}
+    parts = {
+        p.stem if p.is_file() else p.name
+        for p in PACKAGE.iterdir()
+        if (p.suffix == ".py" and p.stem != "__init__") or (p.is_dir() and (p / "__init__.py").is_file())
+    }
     assert parts == set(LAYERS)
 
 
 def experiments_only(edges: dict[str, set[str]]) -> dict[str, set[str]]:
-    return {s: {t for t in targets if t.startswith("experiments")} for s, targets in edges.items()
-            if s.startswith("experiments")}
+    return {
+        s: {t for t in targets if t.startswith("experiments")}
+        for s, targets in edges.items()
+        if s.startswith("experiments")
+    }
 
 
 def test_no_import_circles_in_experiments():
@@ -161,8 +179,13 @@ def test_imports_point_down_the_declared_order():
 
 def test_model_imports_nothing_from_experiments():
     edges = graph()
-    offending = sorted(f"{s} -> {t}" for s, targets in edges.items() if s.startswith("model")
-                       for t in targets if t.startswith("experiments"))
+    offending = sorted(
+        f"{s} -> {t}"
+        for s, targets in edges.items()
+        if s.startswith("model")
+        for t in targets
+        if t.startswith("experiments")
+    )
     assert offending == []
 
 
@@ -182,21 +205,33 @@ def test_the_walk_sees_function_level_imports_and_reports_circles_and_upward_arr
     edges = graph(tmp_path)
     assert edges["experiments.sweep.results"] == {"experiments.analysis.report"}
     assert cycles(edges) == [["experiments.analysis.report", "experiments.sweep.results"]]
-    assert against_direction(edges) == ["experiments.stats -> experiments.sweep.results",
-                                        "experiments.sweep.results -> experiments.analysis.report"]
+    assert against_direction(edges) == [
+        "experiments.stats -> experiments.sweep.results",
+        "experiments.sweep.results -> experiments.analysis.report",
+    ]
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("from . import plots", {"experiments.analysis.plots"}),
-    ("from .estimates import summary", {"experiments.analysis.estimates"}),
-    ("from ..io import atomic_write_text", {"experiments.io"}),
-    ("import experiments.sweep.results as r", {"experiments.sweep.results"}),
-    ("from experiments import analysis", {"experiments.analysis"}),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("from . import plots", {"experiments.analysis.plots"}),
+        ("from .estimates import summary", {"experiments.analysis.estimates"}),
+        ("from ..io import atomic_write_text", {"experiments.io"}),
+        ("import experiments.sweep.results as r", {"experiments.sweep.results"}),
+        ("from experiments import analysis", {"experiments.analysis"}),
+    ],
+)
 def test_imports_resolve_to_modules(tmp_path, text, expected):
     path = tmp_path / "report.py"
     path.write_text(text + "\n")
-    known = {"experiments", "experiments.io", "experiments.analysis", "experiments.analysis.plots",
-             "experiments.analysis.estimates", "experiments.analysis.report", "experiments.sweep",
-             "experiments.sweep.results"}
+    known = {
+        "experiments",
+        "experiments.io",
+        "experiments.analysis",
+        "experiments.analysis.plots",
+        "experiments.analysis.estimates",
+        "experiments.analysis.report",
+        "experiments.sweep",
+        "experiments.sweep.results",
+    }
     assert imports(path, "experiments.analysis.report", known) == expected

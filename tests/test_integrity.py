@@ -25,17 +25,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import ROOT, SMOKE, assert_one_line_error, run_cli
+
 from experiments import cli
-from experiments.sweep.config import load_experiment
-from experiments.seeds import replicate_seeds, replicate_seeds_of
-from experiments.sweep.design import Design
 from experiments.errors import EXIT_FAULT, Fault, UserError
+from experiments.io import atomic_write_bytes
+from experiments.seeds import replicate_seeds, replicate_seeds_of
+from experiments.sweep.config import load_experiment
+from experiments.sweep.design import Design
 from experiments.sweep.integrity import ChunkProblem, DirectoryLock, checksum_path
 from experiments.sweep.orphans import process_alive
 from experiments.sweep.runner import run_sweep
-from experiments.io import atomic_write_bytes
 from experiments.sweep.store import ResultStore
 
 PYTHON = sys.executable
@@ -97,7 +97,7 @@ def test_vectorised_seeds_equal_numpy_seed_sequence_bit_for_bit():
         scenarios = np.array([0, 5, 1, 2**31, *rng.integers(0, 10**6, 20)], dtype=np.uint64)
         for with_scenario in (False, True):
             expected = []
-            for r, s in zip(replicates, scenarios):
+            for r, s in zip(replicates, scenarios, strict=True):
                 key = [seed, int(r), int(s)] if with_scenario else [seed, int(r)]
                 lo, hi = np.random.SeedSequence(key).generate_state(2, dtype=np.uint32)
                 expected.append((int(hi) << 32) | int(lo))
@@ -155,7 +155,7 @@ def test_garbage_in_the_middle_of_a_chunk_is_recomputed_not_counted_as_done(smok
     victim = chunk_paths(copy)[0]
     data = bytearray(victim.read_bytes())
     middle = len(data) // 2
-    data[middle:middle + 1024] = os.urandom(1024)
+    data[middle : middle + 1024] = os.urandom(1024)
     victim.write_bytes(bytes(data))
     assert_one_line(call(capsys, "report", str(copy)), EXIT_FAULT, victim.name)
     result = call(capsys, "sweep", str(SMOKE), "--out", str(copy), "--workers", "1", "--quiet")
@@ -181,8 +181,12 @@ def test_a_chunk_of_another_experiment_is_refused_and_never_read(smoke, copy, tm
         shutil.copy(other / "chunks" / path.name, path)
     foreign = victim.read_bytes()
     assert_one_line_error(call(capsys, "report", str(copy)), victim.name, "belongs to another experiment")
-    assert_one_line_error(call(capsys, "sweep", str(SMOKE), "--out", str(copy), "--workers", "1", "--quiet"),
-                          victim.name, "belongs to another experiment", "move it out")
+    assert_one_line_error(
+        call(capsys, "sweep", str(SMOKE), "--out", str(copy), "--workers", "1", "--quiet"),
+        victim.name,
+        "belongs to another experiment",
+        "move it out",
+    )
     assert victim.read_bytes() == foreign  # refused, not overwritten
 
 
@@ -199,8 +203,9 @@ def test_a_chunk_holding_another_chunks_runs_is_refused(smoke, copy):
     store = ResultStore(copy)
     chunk = Design(smoke).chunks()[1]
     rows = pd.read_parquet(chunk_paths(copy)[0])  # chunk 0's rows under chunk 1's name
-    store.write_chunk(chunk, rows, {"config_hash": smoke.config_hash(),
-                                    "model_fingerprint": store.manifest()["model_fingerprint"]})
+    store.write_chunk(
+        chunk, rows, {"config_hash": smoke.config_hash(), "model_fingerprint": store.manifest()["model_fingerprint"]}
+    )
     with pytest.raises(ChunkProblem, match="does not hold runs 50 to 99 once each"):
         store.check(chunk)
     with pytest.raises(Fault, match="is damaged"):
@@ -220,8 +225,12 @@ def test_a_manifest_of_the_wrong_shape_is_one_line_and_overwrite_starts_again(sm
 def test_a_manifest_edited_to_another_layout_is_refused(copy, capsys):
     manifest = json.loads((copy / "manifest.json").read_text())
     (copy / "manifest.json").write_text(json.dumps({**manifest, "n_runs": manifest["n_runs"] + 50}))
-    assert_one_line(call(capsys, "sweep", str(SMOKE), "--out", str(copy), "--workers", "1", "--quiet"), EXIT_FAULT,
-                    "manifest.json is damaged", "'n_runs' is 370")
+    assert_one_line(
+        call(capsys, "sweep", str(SMOKE), "--out", str(copy), "--workers", "1", "--quiet"),
+        EXIT_FAULT,
+        "manifest.json is damaged",
+        "'n_runs' is 370",
+    )
 
 
 def test_a_directory_of_the_older_format_gets_one_line(copy, capsys):
@@ -336,8 +345,21 @@ def descendants(pid: int) -> list[int]:
 
 def slow_sweep(out: Path, *extra: str) -> subprocess.Popen:
     """A sweep that runs for a while (the Mesa engine, chunks of 10) started as a user would."""
-    args = [PYTHON, "-m", "experiments.cli", "sweep", str(SMOKE), "--out", str(out), "--engine", "mesa",
-            "--chunk-size", "10", "--quiet", *extra]
+    args = [
+        PYTHON,
+        "-m",
+        "experiments.cli",
+        "sweep",
+        str(SMOKE),
+        "--out",
+        str(out),
+        "--engine",
+        "mesa",
+        "--chunk-size",
+        "10",
+        "--quiet",
+        *extra,
+    ]
     return subprocess.Popen(args, cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -360,8 +382,9 @@ def wait_gone(pids: list[int], timeout: float = 10) -> list[int]:
 def finish_and_compare(finished, out: Path) -> None:
     """Resume the interrupted sweep (the batched engine: same rows, faster) and compare every row
     with the uninterrupted sweep's."""
-    done = run_cli("sweep", str(SMOKE), "--out", str(out), "--chunk-size", "10", "--quiet", "--workers", "1",
-                   timeout=300)
+    done = run_cli(
+        "sweep", str(SMOKE), "--out", str(out), "--chunk-size", "10", "--quiet", "--workers", "1", timeout=300
+    )
     assert done.returncode == 0, done.stderr
     pd.testing.assert_frame_equal(ResultStore(out).load(), finished[1], check_exact=True)
 
@@ -391,8 +414,12 @@ def test_sigterm_is_one_line_stops_the_workers_and_the_sweep_resumes(finished, t
         children = descendants(sweep.pid)
         sweep.send_signal(signal.SIGTERM)
         _, stderr = sweep.communicate(timeout=60)
-        assert_one_line(subprocess.CompletedProcess([], sweep.returncode, "", stderr), 128 + signal.SIGTERM,
-                        "terminated (SIGTERM)", "rerun resumes")
+        assert_one_line(
+            subprocess.CompletedProcess([], sweep.returncode, "", stderr),
+            128 + signal.SIGTERM,
+            "terminated (SIGTERM)",
+            "rerun resumes",
+        )
         assert wait_gone(children) == []
         assert not list(out.glob(".lock-*")) and not list(out.rglob(".tmp-*"))
     finally:
@@ -407,13 +434,17 @@ def test_a_killed_worker_is_one_line_and_the_sweep_resumes(finished, tmp_path):
     try:
         wait_for_chunks(out, sweep)
         below = descendants(sweep.pid)
-        workers = [p for p in below if not descendants(p)
-                   and b"resource_tracker" not in Path(f"/proc/{p}/cmdline").read_bytes()]
+        workers = [
+            p
+            for p in below
+            if not descendants(p) and b"resource_tracker" not in Path(f"/proc/{p}/cmdline").read_bytes()
+        ]
         assert workers, below
         os.kill(workers[0], signal.SIGKILL)
         _, stderr = sweep.communicate(timeout=60)
-        assert_one_line(subprocess.CompletedProcess([], sweep.returncode, "", stderr), EXIT_FAULT,
-                        "a worker process died", "rerun")
+        assert_one_line(
+            subprocess.CompletedProcess([], sweep.returncode, "", stderr), EXIT_FAULT, "a worker process died", "rerun"
+        )
         assert wait_gone(below) == []
     finally:
         sweep.kill()
@@ -433,9 +464,12 @@ def test_a_dead_dask_scheduler_is_one_line_and_the_sweep_resumes(finished, tmp_p
     dask = str(Path(PYTHON).with_name("dask"))
     address = f"tcp://127.0.0.1:{free_port()}"
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "cwd": ROOT, "env": ENV}
-    scheduler = subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1],
-                                  "--no-dashboard"], **quiet)
-    worker = subprocess.Popen([dask, "worker", address, "--nworkers", "1", "--nthreads", "1", "--no-dashboard"], **quiet)
+    scheduler = subprocess.Popen(
+        [dask, "scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1], "--no-dashboard"], **quiet
+    )
+    worker = subprocess.Popen(
+        [dask, "worker", address, "--nworkers", "1", "--nthreads", "1", "--no-dashboard"], **quiet
+    )
     out = tmp_path / "dask"
     sweep = None
     try:
@@ -443,8 +477,12 @@ def test_a_dead_dask_scheduler_is_one_line_and_the_sweep_resumes(finished, tmp_p
         wait_for_chunks(out, sweep)
         scheduler.kill()
         _, stderr = sweep.communicate(timeout=120)
-        assert_one_line(subprocess.CompletedProcess([], sweep.returncode, "", stderr), EXIT_FAULT,
-                        "lost the Dask scheduler", "rerun")
+        assert_one_line(
+            subprocess.CompletedProcess([], sweep.returncode, "", stderr),
+            EXIT_FAULT,
+            "lost the Dask scheduler",
+            "rerun",
+        )
     finally:
         for process in (sweep, scheduler, worker):
             if process is not None:
@@ -501,8 +539,11 @@ def test_a_quoted_false_is_not_read_as_true(tmp_path, capsys):
 
     path = tmp_path / "s.toml"
     path.write_text(SYNTHETIC.format(rate=0.0) + '[[sanctions]]\ndate = 2030-02-01\nlevel = 0.5\nannounce = "false"\n')
-    assert_one_line_error(call(capsys, "replay", str(path), "--record", str(RECORD), "--replicates", "5"),
-                          "announce must be true or false", "'false'")
+    assert_one_line_error(
+        call(capsys, "replay", str(path), "--record", str(RECORD), "--replicates", "5"),
+        "announce must be true or false",
+        "'false'",
+    )
     assert HISTORY.is_file()
 
 
@@ -514,8 +555,11 @@ def test_a_record_with_an_unbalanced_quote_is_refused_with_its_line(tmp_path, ca
     lines[number] = lines[number].replace("2017-03,", '2017-03,"', 1)
     bad = tmp_path / "quote.csv"
     bad.write_text("".join(lines), encoding="utf-8")
-    assert_one_line_error(call(capsys, "replay", str(HISTORY), "--record", str(bad), "--replicates", "5"),
-                          "quote.csv", f"line {number + 1}")
+    assert_one_line_error(
+        call(capsys, "replay", str(HISTORY), "--record", str(bad), "--replicates", "5"),
+        "quote.csv",
+        f"line {number + 1}",
+    )
     ragged = tmp_path / "ragged.csv"
     ragged.write_text("month,missile_launch_events,nuclear_tests\n2016-01,1,0\n2016-02,1,0,extra\n")
     assert_one_line_error(call(capsys, "replay", str(HISTORY), "--record", str(ragged)), "line 3", "4 fields")
@@ -531,15 +575,24 @@ def test_an_impossible_count_is_refused(tmp_path, capsys):
 
 def test_output_paths_and_configs_that_cannot_be_used_get_the_right_line(tmp_path, capsys):
     assert_one_line_error(call(capsys, "sweep", str(SMOKE), "--out", ""), "--out is empty")
-    assert_one_line_error(call(capsys, "sweep", str(SMOKE), "--out", "/proc/escalation-test/x", "--quiet"),
-                          "cannot create the results directory", "choose another --out")
+    assert_one_line_error(
+        call(capsys, "sweep", str(SMOKE), "--out", "/proc/escalation-test/x", "--quiet"),
+        "cannot create the results directory",
+        "choose another --out",
+    )
     assert_one_line_error(call(capsys, "sweep", str(tmp_path)), "is a directory, not a config file")
 
 
 def test_designs_too_big_to_start_are_refused_saying_why(tmp_path, capsys):
     config = tmp_path / "big.toml"
-    config.write_text(SMOKE.read_text().replace("sanctions_level = [0.5, 0.95]",
-                                                "sanctions_level = {start = 0.0, stop = 1.0, num = 10000000}"))
+    config.write_text(
+        SMOKE.read_text().replace(
+            "sanctions_level = [0.5, 0.95]", "sanctions_level = {start = 0.0, stop = 1.0, num = 10000000}"
+        )
+    )
     assert_one_line_error(call(capsys, "sweep", str(config)), "num must be an integer from 1 to 100000")
-    assert_one_line_error(call(capsys, "sweep", str(SMOKE), "--replicates", "100000000", "--chunk-size", "100"),
-                          "chunk files", "raise chunk_size")
+    assert_one_line_error(
+        call(capsys, "sweep", str(SMOKE), "--replicates", "100000000", "--chunk-size", "100"),
+        "chunk files",
+        "raise chunk_size",
+    )

@@ -110,8 +110,13 @@ def test_mediator_moves_first_f5():
 @pytest.mark.parametrize("mu, alpha, beta", [(0.2, 0.5, 1.0), (0.1, 0.3, 0.4)])
 def test_hawkes_long_run_rate_matches_mu_over_one_minus_branching_ratio(mu, alpha, beta):
     constant_baseline = dict(
-        test_baseline_rate=mu, hawkes_alpha=alpha, hawkes_beta=beta, threat_hazard_weight=0.0,
-        reactance_hazard_weight=0.0, progress_hazard_weight=0.0, moratorium_rate=0.0,
+        test_baseline_rate=mu,
+        hawkes_alpha=alpha,
+        hawkes_beta=beta,
+        threat_hazard_weight=0.0,
+        reactance_hazard_weight=0.0,
+        progress_hazard_weight=0.0,
+        moratorium_rate=0.0,
     )
     n, burn_in, horizon = 2000, 40, 540
     # Common random numbers: with the same seeds, a run of 540 weeks repeats the first 40 weeks of

@@ -30,20 +30,29 @@ def paired(higher, lower):
 
 def forced(week, code):
     """A lever schedule forcing talks event ``code`` in ``week`` (as a historical scenario does)."""
+
     def build(p):
         def overrides(weeks):
             events = np.zeros(weeks, dtype=np.int64)
             if week <= weeks:
                 events[week - 1] = code
             return {"forced_event": events}
+
         return LeverSchedule(p, ExerciseCalendar(p.start_date, 0), overrides)
+
     return build
 
 
 def test_no_relief_before_a_step_that_meets_the_threshold():
     for threshold in (1, 2, 3):
-        traj = run(1000, 156, relief_threshold=threshold, initial_stage=2, step_rate=0.3,
-                   engagement_stance="pressure_and_engagement").trajectory
+        traj = run(
+            1000,
+            156,
+            relief_threshold=threshold,
+            initial_stage=2,
+            step_rate=0.3,
+            engagement_stance="pressure_and_engagement",
+        ).trajectory
         relieved = traj["relief"] > 0
         assert np.all(traj["dprk_step"][relieved] >= threshold), threshold
         # and relief does come in some runs (once the threshold is met without a later major test)
@@ -71,7 +80,9 @@ def test_a_spoiler_during_talks_suspends_them_and_the_suspension_brings_no_test(
     tested = [(run(4000, 8, spoiler_week=w, **no_reactance).trajectory["tests"] > 0).any(axis=0) for w in (1, 0)]
     diff, se = paired(*tested)
     assert diff < Z * se, (diff, se)
-    suspended = [(run(4000, 4, spoiler_week=w, **no_reactance).trajectory["talks_stage"] == 4).any(axis=0) for w in (1, 0)]
+    suspended = [
+        (run(4000, 4, spoiler_week=w, **no_reactance).trajectory["talks_stage"] == 4).any(axis=0) for w in (1, 0)
+    ]
     diff, se = paired(*suspended)
     assert diff > Z * se, (diff, se)
 
@@ -125,8 +136,15 @@ def test_a_moratorium_erodes_within_three_years_when_only_full_denuclearisation_
 
 
 def test_a_test_at_the_icbm_rung_ends_talks_in_progress():
-    traj = run(2000, 52, initial_stage=2, initial_progress=0.2, test_baseline_rate=2.0, red_line_cost=0.0,
-               rung_distance_cost=0.0).trajectory
+    traj = run(
+        2000,
+        52,
+        initial_stage=2,
+        initial_progress=0.2,
+        test_baseline_rate=2.0,
+        red_line_cost=0.0,
+        rung_distance_cost=0.0,
+    ).trajectory
     stage = traj["talks_stage"]
     before = np.vstack([np.full((1, stage.shape[1]), 2), stage[:-1]])
     major = (traj["tests"] > 0) & (traj["test_rung"] >= rules.ICBM_RUNG) & (before >= 1)

@@ -9,8 +9,8 @@ import pytest
 
 from model import EscalationModel, Params
 from model.agents import China, Japan, NorthKorea, SouthKorea, State, UnitedStates
-from model.week import SERIES
 from model.outcomes import OUTCOME_COLUMNS
+from model.week import SERIES
 
 
 def test_agents_are_the_states_with_trust_toward_every_other():
@@ -63,8 +63,10 @@ def test_outcomes_are_flat_and_typed_weeks_nan_when_not_reached():
         assert out["summit"] or not (out["deal"] or out["summit_failed"])
         assert math.isnan(out["first_test_after_failure_week"]) or out["summit_failed"]
         assert out["tests"] == out["launches"] + out["nuclear_tests"]
-        assert out["tests"] == sum(out[k] for k in ("tests_short_range", "tests_intermediate", "tests_slbm_space",
-                                                     "tests_icbm", "nuclear_tests"))
+        assert out["tests"] == sum(
+            out[k]
+            for k in ("tests_short_range", "tests_intermediate", "tests_slbm_space", "tests_icbm", "nuclear_tests")
+        )
         assert 0 <= out["steps"] <= 4 and 0.0 <= out["relief"] <= 1.0
         if out["talks"]:
             assert 1 <= out["talks_week"] <= 52

@@ -26,7 +26,9 @@ def test_notebook_is_committed_clean_with_a_parameters_cell(path):
     nb = nbformat.read(path, as_version=4)
     nbformat.validate(nb)
     code = [cell for cell in nb.cells if cell.cell_type == "code"]
-    assert all(not cell.outputs and cell.execution_count is None for cell in code), "clear the outputs before committing"
+    assert all(not cell.outputs and cell.execution_count is None for cell in code), (
+        "clear the outputs before committing"
+    )
     assert "parameters" in code[0].metadata.get("tags", []), "the first code cell holds the parameters"
     assert nb.metadata["kernelspec"]["name"] == "python3"
 
@@ -44,8 +46,12 @@ def test_notebook_runs_top_to_bottom(path, monkeypatch, tmp_path):
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     monkeypatch.setenv("TMPDIR", str(tmp_path))
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, kernel_name="python3", timeout=HANG_GUARD, resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(
+        nb, kernel_name="python3", timeout=HANG_GUARD, resources={"metadata": {"path": str(path.parent)}}
+    )
     client.execute()  # raises CellExecutionError, with the cell and traceback, on any error
-    figures = sum("image/png" in o.get("data", {}) for cell in nb.cells if cell.cell_type == "code" for o in cell.outputs)
+    figures = sum(
+        "image/png" in o.get("data", {}) for cell in nb.cells if cell.cell_type == "code" for o in cell.outputs
+    )
     assert figures >= 1, "the notebook should show its figures"
     assert not list(tmp_path.glob("policy_grid-*")), "the notebook left its temporary results folder behind"

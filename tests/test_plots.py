@@ -71,7 +71,10 @@ def test_forest_plot_has_a_panel_per_outcome_and_a_row_per_policy(result, tmp_pa
     panels = visible_axes(fig)
     assert len(panels) == 2
     assert [t.get_text() for t in panels[0].get_yticklabels()] == [
-        "suspended, pressure first", "as scheduled, pressure + engagement", "suspended, pressure + engagement"]
+        "suspended, pressure first",
+        "as scheduled, pressure + engagement",
+        "suspended, pressure + engagement",
+    ]
     assert panels[0].get_xlabel() == "Difference in P(US–DPRK talks),\nwithin 26 weeks"
     assert "as scheduled, pressure first" in fig.get_suptitle()
     saved(fig, tmp_path, "forest")
@@ -80,7 +83,9 @@ def test_forest_plot_has_a_panel_per_outcome_and_a_row_per_policy(result, tmp_pa
 def test_fan_chart_has_a_row_per_series_and_a_column_per_policy(result, tmp_path):
     policies = [BASELINE, {**BASELINE, "engagement_stance": "pressure_and_engagement"}]
     trajectories = analysis.trajectories(result, policies, replicates=20)
-    fig = plots.fan_chart(trajectories, ["cumulative_tests", "dprk_stress", "trust_dprk_in_us"], LEVERS, result.start_date)
+    fig = plots.fan_chart(
+        trajectories, ["cumulative_tests", "dprk_stress", "trust_dprk_in_us"], LEVERS, result.start_date
+    )
     panels = visible_axes(fig)
     assert len(panels) == 8  # the talks-under-way row, then one row per series
     assert [ax.get_title() for ax in panels[:2]] == ["pressure first", "pressure + engagement"]
@@ -127,16 +132,22 @@ def test_labels_are_words():
 
 
 def test_posterior_range_plot_has_a_row_per_policy_with_its_three_marks(tmp_path):
-    spread = pd.DataFrame({
-        "exercise_policy": ["as_scheduled", "suspended"], "engagement_stance": ["pressure_first"] * 2,
-        "mean": [0.2, 0.5], "ci_low": [0.15, 0.45], "ci_high": [0.25, 0.55], "range_low": [0.0, 0.1],
-        "range_high": [0.8, 0.9],
-    })
+    spread = pd.DataFrame(
+        {
+            "exercise_policy": ["as_scheduled", "suspended"],
+            "engagement_stance": ["pressure_first"] * 2,
+            "mean": [0.2, 0.5],
+            "ci_low": [0.15, 0.45],
+            "ci_high": [0.25, 0.55],
+            "range_low": [0.0, 0.1],
+            "range_high": [0.8, 0.9],
+        }
+    )
     point = spread[["exercise_policy", "engagement_stance"]].assign(p=[0.1, 0.6])
     fig = plots.posterior_range_plot(spread, ["exercise_policy", "engagement_stance"], horizon=52, point=point)
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["as scheduled", "suspended"]
     segments = sorted(tuple(line.get_xdata()) for line in ax.lines[:-1] if len(line.get_xdata()) == 2)
     assert segments == [(0.0, 0.8), (0.1, 0.9), (0.15, 0.25), (0.45, 0.55)]  # ranges and intervals
-    assert list(ax.lines[-1].get_xdata()) == [0.1, 0.6]                     # the calibrated point
+    assert list(ax.lines[-1].get_xdata()) == [0.1, 0.6]  # the calibrated point
     assert plots.save(fig, tmp_path / "posterior")[0].stat().st_size > 1000

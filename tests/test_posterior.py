@@ -43,12 +43,14 @@ file = "posterior.csv"
 """
 
 # Three particles: the first has no weight and must never be drawn.
-PARTICLES = pd.DataFrame({
-    "test_baseline_rate": [2.9, 0.4, 1.2],
-    "dprk_talk_stress_weight": [0.0, 4.0, 1.0],
-    "sim_launches_2016": [1, 2, 3],        # other columns of a calibration's output are ignored
-    "weight": [0.0, 1.0, 3.0],
-})
+PARTICLES = pd.DataFrame(
+    {
+        "test_baseline_rate": [2.9, 0.4, 1.2],
+        "dprk_talk_stress_weight": [0.0, 4.0, 1.0],
+        "sim_launches_2016": [1, 2, 3],  # other columns of a calibration's output are ignored
+        "weight": [0.0, 1.0, 3.0],
+    }
+)
 
 
 def write(tmp_path, samples=6, replicates=2, extra="", particles=PARTICLES):
@@ -71,10 +73,12 @@ def test_each_point_carries_its_draw_and_the_draws_own_start_state(tmp_path):
         assert params.exercise_policy == point["exercise_policy"]
     # the start state is the median of the particle's own replays of 2016-2018
     d = int(np.flatnonzero(design.points["particle"] == 1)[0])
-    own = start_state(history.with_params(history.params.replace(test_baseline_rate=0.4, dprk_talk_stress_weight=4.0)),
-                      replicates=STATE_REPLICATES)
+    own = start_state(
+        history.with_params(history.params.replace(test_baseline_rate=0.4, dprk_talk_stress_weight=4.0)),
+        replicates=STATE_REPLICATES,
+    )
     assert {name: design.params[d][name] for name in STATE_PARAMETERS} == own
-    assert 0 not in set(design.points["particle"])          # weight 0: never drawn
+    assert 0 not in set(design.points["particle"])  # weight 0: never drawn
 
 
 def test_particles_are_drawn_in_proportion_to_their_weights():
@@ -88,9 +92,11 @@ def test_particles_are_drawn_in_proportion_to_their_weights():
 def test_policies_share_draws_and_seeds_but_draws_do_not(tmp_path):
     design = Design(load_experiment(write(tmp_path)))
     table = design.run_table(design.chunks()[0].__class__(0, design.n_runs))
-    per_pair = table.groupby(["scenario", "replicate"]).agg(seeds=("seed", "nunique"), particles=("particle", "nunique"))
+    per_pair = table.groupby(["scenario", "replicate"]).agg(
+        seeds=("seed", "nunique"), particles=("particle", "nunique")
+    )
     assert (per_pair["seeds"] == 1).all() and (per_pair["particles"] == 1).all()  # common random numbers
-    assert table.drop_duplicates(["scenario", "replicate"])["seed"].is_unique       # independent across draws
+    assert table.drop_duplicates(["scenario", "replicate"])["seed"].is_unique  # independent across draws
 
 
 def test_fixed_state_parameters_win_over_the_drawn_start_state(tmp_path):
@@ -110,7 +116,7 @@ def test_rows_are_identical_across_engines_workers_and_chunks(tmp_path):
     assert {"scenario", "particle"} <= set(frames[0].columns)
     result = SweepResult.load(tmp_path / "a")
     assert result.experiment.config_hash() == result.manifest["config_hash"]
-    assert result.factors == ["exercise_policy", "engagement_stance"]   # pooled over the draws
+    assert result.factors == ["exercise_policy", "engagement_stance"]  # pooled over the draws
 
 
 def test_a_changed_posterior_sample_is_refused_on_resume(tmp_path):
@@ -122,13 +128,16 @@ def test_a_changed_posterior_sample_is_refused_on_resume(tmp_path):
         run_sweep(load_experiment(path), tmp_path / "out", progress=False)
 
 
-@pytest.mark.parametrize("extra, particles, fragments", [
-    ("[uncertainties]\nhawkes_alpha = [0.1, 0.5]\n", PARTICLES, ("cannot be combined",)),
-    ("[params]\ntest_baseline_rate = 1.0\n", PARTICLES, ("test_baseline_rate", "drawn from the posterior")),
-    ("", PARTICLES.drop(columns="weight"), ("weight",)),
-    ("", PARTICLES.assign(test_baseline_rate=[2.9, 0.4, 7.0]), ("test_baseline_rate=7.0", "out of range")),
-    ("", PARTICLES.assign(weight=[0.0, -1.0, 3.0]), ("non-negative",)),
-])
+@pytest.mark.parametrize(
+    "extra, particles, fragments",
+    [
+        ("[uncertainties]\nhawkes_alpha = [0.1, 0.5]\n", PARTICLES, ("cannot be combined",)),
+        ("[params]\ntest_baseline_rate = 1.0\n", PARTICLES, ("test_baseline_rate", "drawn from the posterior")),
+        ("", PARTICLES.drop(columns="weight"), ("weight",)),
+        ("", PARTICLES.assign(test_baseline_rate=[2.9, 0.4, 7.0]), ("test_baseline_rate=7.0", "out of range")),
+        ("", PARTICLES.assign(weight=[0.0, -1.0, 3.0]), ("non-negative",)),
+    ],
+)
 def test_bad_posteriors_and_clashes_are_one_line_errors(tmp_path, extra, particles, fragments):
     path = write(tmp_path, extra=extra, particles=particles)
     result = run_cli("sweep", str(path), "--out", str(tmp_path / "out"), "--quiet")
@@ -136,14 +145,17 @@ def test_bad_posteriors_and_clashes_are_one_line_errors(tmp_path, extra, particl
     assert not (tmp_path / "out").exists()
 
 
-@pytest.mark.parametrize("posterior, fragment", [
-    ("samples = 0", "samples must be an integer"),
-    ("samples = 2\nfiles = 'x.csv'", "unknown key 'files' in [posterior]"),
-    ("samples = 2\nfile = 'missing.csv'", "posterior file not found"),
-])
+@pytest.mark.parametrize(
+    "posterior, fragment",
+    [
+        ("samples = 0", "samples must be an integer"),
+        ("samples = 2\nfiles = 'x.csv'", "unknown key 'files' in [posterior]"),
+        ("samples = 2\nfile = 'missing.csv'", "posterior file not found"),
+    ],
+)
 def test_malformed_posterior_tables_are_one_line_errors(tmp_path, posterior, fragment):
     path = write(tmp_path)
-    path.write_text(path.read_text().replace("samples = 6\nfile = \"posterior.csv\"", posterior))
+    path.write_text(path.read_text().replace('samples = 6\nfile = "posterior.csv"', posterior))
     assert_one_line_error(run_cli("sweep", str(path), "--out", str(tmp_path / "out"), "--quiet"), fragment)
 
 
@@ -153,21 +165,33 @@ def test_the_installed_posterior_is_a_valid_sample_of_the_calibrated_parameters(
     assert len(posterior) == 1000 and posterior["weight"].gt(0).all()
 
 
-@pytest.mark.parametrize("particles, fragment", [
-    (PARTICLES.assign(weight=[0.0, np.inf, 3.0]), "finite"),
-    (PARTICLES.assign(initial_stress=0.5), "'initial_stress' is part of the start state"),
-    (PARTICLES.assign(sanctions_level=0.5), "'sanctions_level' names a lever"),
-])
+@pytest.mark.parametrize(
+    "particles, fragment",
+    [
+        (PARTICLES.assign(weight=[0.0, np.inf, 3.0]), "finite"),
+        (PARTICLES.assign(initial_stress=0.5), "'initial_stress' is part of the start state"),
+        (PARTICLES.assign(sanctions_level=0.5), "'sanctions_level' names a lever"),
+    ],
+)
 def test_unusable_posterior_columns_are_one_line_errors(tmp_path, particles, fragment):
     path = write(tmp_path, particles=particles)
     assert_one_line_error(run_cli("sweep", str(path), "--out", str(tmp_path / "out"), "--quiet"), fragment)
 
 
-@pytest.mark.parametrize("change, fragment", [
-    (lambda t: t.replace('exercise_policy = ["as_scheduled", "suspended"]\nengagement_stance = ["pressure_first", '
-                         '"pressure_and_engagement"]', ""), "at least one lever"),
-    (lambda t: t.replace("seed = 5", "seed = 5\nsamples = 4"), "[experiment] samples"),
-])
+@pytest.mark.parametrize(
+    "change, fragment",
+    [
+        (
+            lambda t: t.replace(
+                'exercise_policy = ["as_scheduled", "suspended"]\nengagement_stance = ["pressure_first", '
+                '"pressure_and_engagement"]',
+                "",
+            ),
+            "at least one lever",
+        ),
+        (lambda t: t.replace("seed = 5", "seed = 5\nsamples = 4"), "[experiment] samples"),
+    ],
+)
 def test_posterior_configs_that_would_not_pool_are_refused(tmp_path, change, fragment):
     path = write(tmp_path)
     path.write_text(change(path.read_text()))

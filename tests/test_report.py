@@ -13,8 +13,14 @@ from experiments import analysis
 from experiments.analysis.report import write_report
 from experiments.errors import UserError
 
-FIGURES = ["p_talks_heatmap", "time_to_talks", "contrasts_forest", "testing_cost", "talks_testing_tradeoff",
-           "trajectories_fan"]
+FIGURES = [
+    "p_talks_heatmap",
+    "time_to_talks",
+    "contrasts_forest",
+    "testing_cost",
+    "talks_testing_tradeoff",
+    "trajectories_fan",
+]
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +37,9 @@ def report(smoke_dir):
 
 def test_every_figure_is_written_as_pdf_and_png(report, smoke_dir):
     paths, _ = report
-    assert sorted(p.name for p in paths) == sorted([f"{f}.{s}" for f in FIGURES for s in ("pdf", "png")] + ["report.md"])
+    assert sorted(p.name for p in paths) == sorted(
+        [f"{f}.{s}" for f in FIGURES for s in ("pdf", "png")] + ["report.md"]
+    )
     for figure in FIGURES:
         png, pdf = (smoke_dir / f"{figure}.png").read_bytes(), (smoke_dir / f"{figure}.pdf").read_bytes()
         assert png.startswith(b"\x89PNG") and len(png) > 20_000, figure
@@ -56,8 +64,13 @@ def test_report_tables_have_a_row_per_policy_with_intervals(report, smoke_dir):
     summary = analysis.summary(result)
     for _, point in summary.iterrows():
         cells = f"| {point['sanctions_level']:g} | {point['exercise_policy'].replace('_', ' ')} | "
-        row = next(line for line in estimates.splitlines() if line.startswith(cells) and
-                   ("pressure first" if point["engagement_stance"] == "pressure_first" else "pressure + engagement") in line)
+        row = next(
+            line
+            for line in estimates.splitlines()
+            if line.startswith(cells)
+            and ("pressure first" if point["engagement_stance"] == "pressure_first" else "pressure + engagement")
+            in line
+        )
         assert f"{point['p_talks']:.2f} [{point['p_talks_low']:.2f}, {point['p_talks_high']:.2f}]" in row
         assert f"| {point['mean_tests']:.2f} [" in row
     table_rows = [line for line in estimates.splitlines() if line.startswith("| 0.")]
@@ -93,11 +106,14 @@ def test_an_incomplete_results_directory_is_refused(smoke_dir, tmp_path):
         write_report(copy)
 
 
-@pytest.mark.parametrize("baseline, fragment", [
-    ("exercise_polcy=as_scheduled", "did you mean 'exercise_policy'"),
-    ("sanctions_level=0.9", "sanctions_level takes 0.5, 0.95"),
-    ("engagement_stance=talks_first", "engagement_stance takes pressure_first, pressure_and_engagement"),
-])
+@pytest.mark.parametrize(
+    "baseline, fragment",
+    [
+        ("exercise_polcy=as_scheduled", "did you mean 'exercise_policy'"),
+        ("sanctions_level=0.9", "sanctions_level takes 0.5, 0.95"),
+        ("engagement_stance=talks_first", "engagement_stance takes pressure_first, pressure_and_engagement"),
+    ],
+)
 def test_a_baseline_outside_the_design_is_refused(smoke_dir, baseline, fragment):
     with pytest.raises(UserError, match=re.escape(fragment)):
         write_report(smoke_dir, baseline)

@@ -192,7 +192,7 @@ def test_threads_get_the_same_values():
     ref = [uniforms(seeds + np.uint64(i), i) for i in range(8)]
     with ThreadPoolExecutor(max_workers=4) as ex:
         got = list(ex.map(lambda i: uniforms(seeds + np.uint64(i), i), range(8)))
-    for r, g in zip(ref, got):
+    for r, g in zip(ref, got, strict=True):
         np.testing.assert_array_equal(r, g)
 
 

@@ -13,8 +13,10 @@ def _rows():
     rows = []
     for policy, values in p.items():
         for s, v in enumerate(values):
-            rows += [{"stance": policy, "scenario": s, "replicate": 0, "talks": True},
-                     {"stance": policy, "scenario": s, "replicate": 1, "talks": bool(v == 1.0)}]
+            rows += [
+                {"stance": policy, "scenario": s, "replicate": 0, "talks": True},
+                {"stance": policy, "scenario": s, "replicate": 1, "talks": bool(v == 1.0)},
+            ]
             if v == 0.0:
                 rows[-2]["talks"] = False
     return pd.DataFrame(rows)
@@ -27,7 +29,9 @@ def test_regret_and_share_best_hand_computed():
     # best per draw: 1, 1, 0.5 (three-way tie), 1
     np.testing.assert_allclose(table.loc[["A", "B", "C"], "mean_regret"], [0.5 / 4, 1.0 / 4, 3.0 / 4])
     np.testing.assert_allclose(table.loc[["A", "B", "C"], "max_regret"], [0.5, 0.5, 1.0])
-    np.testing.assert_allclose(table.loc[["A", "B", "C"], "share_best"], [(2 + 1 / 3) / 4, (1 + 1 / 3) / 4, (1 / 3) / 4])
+    np.testing.assert_allclose(
+        table.loc[["A", "B", "C"], "share_best"], [(2 + 1 / 3) / 4, (1 + 1 / 3) / 4, (1 / 3) / 4]
+    )
     np.testing.assert_allclose(table.loc[["A", "B", "C"], "share_tied_best"], [0.75, 0.5, 0.25])
     assert table.index[0] == "A"  # sorted by mean regret
     assert np.isclose(table["share_best"].sum(), 1.0)
@@ -61,14 +65,16 @@ def test_shipped_uncertainty_config_report_shows_spread_and_robust_ranking(tmp_p
     """The shipped [uncertainties] example, cut down: the report has the across-scenarios
     section, the robust ranking and the Holm-adjusted contrasts."""
     from conftest import ROOT
-    from experiments.sweep.config import load_experiment
+
     from experiments.analysis.report import write_report
+    from experiments.sweep.config import load_experiment
     from experiments.sweep.runner import run_sweep
 
     config = ROOT / "experiments" / "configs" / "policy_uncertain.toml"
     experiment = load_experiment(config).with_options(replicates=4)
-    experiment = type(experiment)(**{**experiment.__dict__, "samples": 5,
-                                     "levers": {**experiment.levers, "sanctions_level": [1.0]}})
+    experiment = type(experiment)(
+        **{**experiment.__dict__, "samples": 5, "levers": {**experiment.levers, "sanctions_level": [1.0]}}
+    )
     run_sweep(experiment, tmp_path, workers=1, progress=False)
     write_report(tmp_path)
     text = (tmp_path / "report.md").read_text()
@@ -89,6 +95,8 @@ def test_contrasts_over_draws_match_the_per_draw_differences():
     half = 3.182446305284263 * d.std(ddof=1) / 2
     assert (table.at["C", "ci_low"], table.at["C", "ci_high"]) == pytest.approx((d.mean() - half, d.mean() + half))
     assert table.at["A", "difference"] == 0 and table.at["A", "p_holm"] == 1
-    assert table.at["C", "p_holm"] == pytest.approx(min(1.0, 2 * min(table.at["B", "p_value"], table.at["C", "p_value"]))
-                                                    if table.at["C", "p_value"] <= table.at["B", "p_value"]
-                                                    else max(2 * table.at["B", "p_value"], table.at["C", "p_value"]))
+    assert table.at["C", "p_holm"] == pytest.approx(
+        min(1.0, 2 * min(table.at["B", "p_value"], table.at["C", "p_value"]))
+        if table.at["C", "p_value"] <= table.at["B", "p_value"]
+        else max(2 * table.at["B", "p_value"], table.at["C", "p_value"])
+    )

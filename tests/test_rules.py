@@ -146,15 +146,15 @@ def test_talk_utilities():
 
 def test_talks_rates():
     r01, r02, r12 = rules.talks_rates(0.8, 0.5, 0.4, 0.9, 0.5, 0.02, 0.04)
-    assert r01 == pytest.approx(0.5 * 0.8 * 0.5)            # 0.2
-    assert r02 == pytest.approx(0.02 * 0.5 * 0.4 * 0.9)     # 0.0036
-    assert r12 == pytest.approx(0.04 * 0.5 * 0.4 * 0.9)     # 0.0072
+    assert r01 == pytest.approx(0.5 * 0.8 * 0.5)  # 0.2
+    assert r02 == pytest.approx(0.02 * 0.5 * 0.4 * 0.9)  # 0.0036
+    assert r12 == pytest.approx(0.04 * 0.5 * 0.4 * 0.9)  # 0.0072
 
 
 def test_exercise_policies():
     x, scale = 0.8, 0.5
     assert held_exercise(x, AS_SCHEDULED, 0, scale) == pytest.approx(0.8)
-    assert held_exercise(x, DELAYED, 0, scale) == pytest.approx(0.8)   # the calendar was shifted
+    assert held_exercise(x, DELAYED, 0, scale) == pytest.approx(0.8)  # the calendar was shifted
     assert held_exercise(x, SCALED_DOWN, 0, scale) == pytest.approx(0.4)
     assert held_exercise(x, SUSPENDED, 0, scale) == 0.0
     assert held_exercise(x, SUSPENDED_DURING_TALKS, 1, scale) == pytest.approx(0.8)  # only inter-Korean
@@ -163,7 +163,7 @@ def test_exercise_policies():
     assert forgone_exercise(0.0, 0.4) == 0.0  # a delayed exercise held later is not "forgone"
     assert apply_sanctions_floor(0.5, np.nan) == 0.5
     assert apply_sanctions_floor(0.5, 0.65) == 0.65
-    assert apply_sanctions_floor(0.7, 0.65) == 0.7   # pressure never comes off
+    assert apply_sanctions_floor(0.7, 0.65) == 0.7  # pressure never comes off
 
 
 def test_rules_on_arrays_equal_rules_on_scalars():
@@ -200,7 +200,10 @@ def _rule_arguments(rng, n):
         (rules.logit_choice, [signed(), pos(20)]),
         (rules.alignment_factor, [share(), share()]),
         (rules.effective_sanctions, [share(), share(), share(), share(), share()]),
-        (rules.china_enforcement, [share(), share(), share(), pos(), pos(), pos(), share(), flag() > 0, pos(), share()]),
+        (
+            rules.china_enforcement,
+            [share(), share(), share(), pos(), pos(), pos(), share(), flag() > 0, pos(), share()],
+        ),
         (rules.sanctions_adoption_probability, [share(), pos(), flag() > 0]),
         (rules.package_adopted, [flag() > 0, share(), share(), flag()]),
         (rules.package_pending, [flag() > 0, flag() > 0, count(), rung(), rung()]),
@@ -215,7 +218,10 @@ def _rule_arguments(rng, n):
         (rules.update_trust, [share(), signed()]),
         (rules.test_signal, [count(), rung(), pos(), pos()]),
         (rules.alliance_signal, [share(), share(), count(), pos(), pos(), pos()]),
-        (rules.dprk_talk_utility, [signed(), share(), share(), share(), share(), flag(), pos(), pos(), pos(), pos(), pos()]),
+        (
+            rules.dprk_talk_utility,
+            [signed(), share(), share(), share(), share(), flag(), pos(), pos(), pos(), pos(), pos()],
+        ),
         (rules.us_talk_utility, [signed(), share(), flag(), pos(), pos()]),
         (rules.talks_rates, [share(), share(), share(), share(), pos(), pos(), pos()]),
         # version 2 (issue 14); the per-rung rules are checked in tests/test_rules_v2.py
@@ -233,9 +239,30 @@ def _rule_arguments(rng, n):
         (rules.relief_granted, [step(), threshold(), flag(), share()]),
         (rules.current_relief, [step(), flag() > 0, threshold(), flag(), share()]),
         (rules.relief_needed_step, [threshold(), flag()]),
-        (rules.step_utility, [step(), share(), share(), pos(), threshold(), flag(), share(), pos(), pos(), pos(), pos()]),
-        (rules.next_step, [step(), share(), flag() > 0, share(), pos(20), share(), share(), pos(), threshold(), flag(),
-                           share(), pos(), pos(), pos(), pos()]),
+        (
+            rules.step_utility,
+            [step(), share(), share(), pos(), threshold(), flag(), share(), pos(), pos(), pos(), pos()],
+        ),
+        (
+            rules.next_step,
+            [
+                step(),
+                share(),
+                flag() > 0,
+                share(),
+                pos(20),
+                share(),
+                share(),
+                pos(),
+                threshold(),
+                flag(),
+                share(),
+                pos(),
+                pos(),
+                pos(),
+                pos(),
+            ],
+        ),
         (rules.moratorium_utility, [signed(), share(), share(), share(), pos(), pos(), pos()]),
         (rules.moratorium_break_hazard, [share(), share(), share(), pos(20)]),
         (rules.next_moratorium, [flag() > 0, share(), flag() > 0, share(), pos(), flag() > 0]),
@@ -245,8 +272,24 @@ def _rule_arguments(rng, n):
         (rules.summit_deal, [step(), threshold(), flag(), share(), share(), share()]),
         (rules.suspension_hazard, [share(), count(), share(), count(), rung(), pos(), pos(), pos()]),
         (rules.idle_end_hazard, [rng.integers(0, 200, n), share(), rng.integers(1, 100, n)]),
-        (rules.talks_transition, [stage(), rng.integers(1, 4, n), share(), share(), flag() > 0, pos(), share(), pos(),
-                                  pos(), pos(), pos(), pos(), pos()]),
+        (
+            rules.talks_transition,
+            [
+                stage(),
+                rng.integers(1, 4, n),
+                share(),
+                share(),
+                flag() > 0,
+                pos(),
+                share(),
+                pos(),
+                pos(),
+                pos(),
+                pos(),
+                pos(),
+                pos(),
+            ],
+        ),
         (rules.summit_result, [stage(), rng.integers(1, 4, n), flag() > 0, flag() > 0]),
         (rules.forced_event, [stage(), rng.integers(1, 4, n), rng.integers(0, 9, n)]),
         (rules.idle_weeks_after, [rng.integers(0, 200, n), stage(), flag() > 0, step(), flag() > 0]),

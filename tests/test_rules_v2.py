@@ -165,14 +165,27 @@ def test_suspension_and_idle_hazards():
     assert rules.idle_end_hazard(100, 0.02, 52) == pytest.approx(0.02)
 
 
-def _transition(stage, u_exit, u_adv, major=False, hs=0.1, hi=0.0, r01=0.2, r02=0.1, r12=0.3, summit=0.2,
-                resume=0.3, end=0.1, remembered=2):
+def _transition(
+    stage,
+    u_exit,
+    u_adv,
+    major=False,
+    hs=0.1,
+    hi=0.0,
+    r01=0.2,
+    r02=0.1,
+    r12=0.3,
+    summit=0.2,
+    resume=0.3,
+    end=0.1,
+    remembered=2,
+):
     out = rules.talks_transition(stage, remembered, u_exit, u_adv, major, hs, hi, r01, r02, r12, summit, resume, end)
     return tuple(np.asarray(x).item() for x in out)
 
 
 def test_talks_transition():
-    p_s = 1 - math.exp(-0.1)                            # suspension, 0.0951626
+    p_s = 1 - math.exp(-0.1)  # suspension, 0.0951626
     # suspended from stage 2, remembering 2
     assert _transition(2, p_s - 1e-9, 0.0) == (4, 2, False, True, False)
     # from 2, a summit happens when u_advance < 1 - exp(-0.2) = 0.181269
@@ -260,10 +273,26 @@ def test_rules_on_arrays_equal_rules_on_scalars():
             "progress": rules.rung_progress(g[i], tests[i], rung[i], per_test[i]),
             "rung": rules.choose_rung(g[i], last[i], tests[i], u[i], lam[i], 1.0, 0.8, 0.5, 2.0, stage[i] == 2),
             "offer": rules.dprk_offer(step[i], e[i], theta[i], thr[i], end[i], 0.34, 0.3, 2.0, 1.0),
-            "step": rules.next_step(step[i], u[i], stage[i] == 2, 0.5, lam[i], e[i], mu[i], theta[i], thr[i], end[i],
-                                    0.34, 0.3, 2.0, 1.0, 1.0)[0],
-            "transition": rules.talks_transition(stage[i], 2, u[i], u[::-1][i], rung[i] >= 4, e[i], mu[i], 0.2, 0.1,
-                                                 0.3, e[i], 0.3, 0.1)[0],
+            "step": rules.next_step(
+                step[i],
+                u[i],
+                stage[i] == 2,
+                0.5,
+                lam[i],
+                e[i],
+                mu[i],
+                theta[i],
+                thr[i],
+                end[i],
+                0.34,
+                0.3,
+                2.0,
+                1.0,
+                1.0,
+            )[0],
+            "transition": rules.talks_transition(
+                stage[i], 2, u[i], u[::-1][i], rung[i] >= 4, e[i], mu[i], 0.2, 0.1, 0.3, e[i], 0.3, 0.1
+            )[0],
         }
         for name, value in one.items():
             assert np.array_equal(arr[name][i], value), (name, i)

@@ -69,19 +69,22 @@ def test_a_row_is_the_model_run_with_its_parameters_and_seed(smoke, reference):
 def test_two_workers_and_other_chunk_sizes_give_identical_rows(smoke, reference, tmp_path):
     pd.testing.assert_frame_equal(rows(smoke, tmp_path / "w2", workers=2), reference, check_exact=True)
     for size in (7, 320):
-        pd.testing.assert_frame_equal(rows(smoke.with_options(chunk_size=size), tmp_path / f"c{size}", workers=1), reference,
-                                      check_exact=True)
+        pd.testing.assert_frame_equal(
+            rows(smoke.with_options(chunk_size=size), tmp_path / f"c{size}", workers=1), reference, check_exact=True
+        )
 
 
 def test_mesa_engine_gives_identical_rows(smoke, reference, tmp_path):
-    pd.testing.assert_frame_equal(rows(smoke.with_options(engine="mesa"), tmp_path / "mesa", workers=2), reference,
-                                  check_exact=True)
+    pd.testing.assert_frame_equal(
+        rows(smoke.with_options(engine="mesa"), tmp_path / "mesa", workers=2), reference, check_exact=True
+    )
 
 
 def test_dask_local_cluster_gives_identical_rows(smoke, reference, tmp_path):
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                  dashboard_address=None, silence_logs=40) as cluster:
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None, silence_logs=40
+    ) as cluster:
         got = rows(smoke, tmp_path / "dask", dask=cluster.scheduler_address)
     pd.testing.assert_frame_equal(got, reference, check_exact=True)
 
@@ -123,8 +126,22 @@ def test_interrupted_sweep_resumes_to_the_same_rows(smoke, reference, tmp_path, 
 
 def test_sweep_killed_with_sigkill_resumes_complete_and_duplicate_free(smoke, tmp_path):
     out = tmp_path / "killed"
-    args = [sys.executable, "-m", "experiments.cli", "sweep", str(SMOKE), "--out", str(out), "--engine", "mesa",
-            "--chunk-size", "10", "--workers", "1", "--quiet"]
+    args = [
+        sys.executable,
+        "-m",
+        "experiments.cli",
+        "sweep",
+        str(SMOKE),
+        "--out",
+        str(out),
+        "--engine",
+        "mesa",
+        "--chunk-size",
+        "10",
+        "--workers",
+        "1",
+        "--quiet",
+    ]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
@@ -198,8 +215,11 @@ def test_results_of_another_model_version_are_refused(smoke, tmp_path, monkeypat
     import experiments.sweep.runner
 
     real = experiments.sweep.runner.provenance
-    monkeypatch.setattr(experiments.sweep.runner, "provenance",
-                        lambda e, **kw: {**real(e, **kw), "model_fingerprint": "0123456789abcdef"})
+    monkeypatch.setattr(
+        experiments.sweep.runner,
+        "provenance",
+        lambda e, **kw: {**real(e, **kw), "model_fingerprint": "0123456789abcdef"},
+    )
     with pytest.raises(UserError, match="another version of the model"):
         run_sweep(smoke, out, workers=1, progress=False)
 
@@ -257,7 +277,9 @@ def test_summary_intervals_agree_with_the_raw_rows(smoke, reference, tmp_path):
         low = sps.chi2.ppf(0.025, 2 * k) / 2 * phi / n if k > 0 else 0.0
         assert point["mean_tests_low"] == pytest.approx(low, abs=1e-12)
         assert point["mean_tests_high"] == pytest.approx(sps.chi2.ppf(0.975, 2 * k + 2) / 2 * phi / n, abs=1e-12)
-        assert point["p_inter_korean_talks"] == pytest.approx(reference.loc[mask, "inter_korean_talks"].mean(), abs=1e-12)
+        assert point["p_inter_korean_talks"] == pytest.approx(
+            reference.loc[mask, "inter_korean_talks"].mean(), abs=1e-12
+        )
         assert point["p_any_test"] == pytest.approx((tests > 0).mean(), abs=1e-12)
         # censoring only at the horizon: the Kaplan-Meier median is the first week by which half
         # the runs had talks, and undefined when fewer than half ever do

@@ -6,10 +6,17 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import ROOT, assert_one_line_error, run_cli
+
 from experiments.analysis.sensitivity import (
-    HAWKES_CAP, load_plan, morris, repair, run_plan, sobol, top_parameters, variance_split,
+    HAWKES_CAP,
+    load_plan,
+    morris,
+    repair,
+    run_plan,
+    sobol,
+    top_parameters,
+    variance_split,
 )
 from model.outcomes import OUTCOME_COLUMNS
 from model.params import Params, check_constraints
@@ -50,7 +57,9 @@ def test_common_random_numbers_leave_the_indices_unchanged_and_the_split_finds_t
     V, _, _ = ishigami_truth()
     z = np.random.default_rng(1).normal(scale=2.0, size=40)  # one value per replicate seed
     clean = sobol(PI_RANGES, lambda X: {"y": ishigami(X)[:, None]}, ["y"], samples=256, seed=3, bootstrap=50)
-    noisy = sobol(PI_RANGES, lambda X: {"y": ishigami(X)[:, None] + z[None, :]}, ["y"], samples=256, seed=3, bootstrap=50)
+    noisy = sobol(
+        PI_RANGES, lambda X: {"y": ishigami(X)[:, None] + z[None, :]}, ["y"], samples=256, seed=3, bootstrap=50
+    )
     np.testing.assert_allclose(noisy["indices"][["S1", "ST"]], clean["indices"][["S1", "ST"]], atol=1e-12)
     share = noisy["split"]["y"]["noise_share"]
     expected = 4.0 / (V + 4.0)
@@ -61,10 +70,10 @@ def test_common_random_numbers_leave_the_indices_unchanged_and_the_split_finds_t
 
 def test_variance_split_on_known_components():
     rng = np.random.default_rng(7)
-    means = rng.normal(scale=1.0, size=2000)            # parameter part: variance 1
+    means = rng.normal(scale=1.0, size=2000)  # parameter part: variance 1
     per_run = means[:, None] + rng.normal(scale=2.0, size=(2000, 25))  # seed part: variance 4
     split = variance_split(per_run)
-    assert abs(split["noise_share"] - 0.8) < 0.02       # 4 / (1 + 4); sd of the estimate ~ 0.005
+    assert abs(split["noise_share"] - 0.8) < 0.02  # 4 / (1 + 4); sd of the estimate ~ 0.005
     assert abs(split["estimate_noise_share"] - (4 / 25) / (1 + 4 / 25)) < 0.03
 
 
@@ -81,8 +90,12 @@ def test_morris_on_a_linear_function_gives_its_slopes_and_converges():
 def test_repair_keeps_every_point_valid_and_touches_only_violations():
     rng = np.random.default_rng(0)
     n = 5000
-    varying = {"hawkes_alpha": rng.uniform(0, 5, n), "hawkes_beta": rng.uniform(0.05, 5, n),
-               "step_cost_low": rng.uniform(0, 10, n), "step_cost_high": rng.uniform(0, 10, n)}
+    varying = {
+        "hawkes_alpha": rng.uniform(0, 5, n),
+        "hawkes_beta": rng.uniform(0.05, 5, n),
+        "step_cost_low": rng.uniform(0, 10, n),
+        "step_cost_high": rng.uniform(0, 10, n),
+    }
     fixed, mask = repair(varying, Params())
     check_constraints(fixed)  # raises if any run breaks a constraint
     ok = ~mask
@@ -150,23 +163,49 @@ def test_cli_json_has_the_published_shape(tmp_path):
         assert {"outcome", "parameter", "mu_star", "sigma"} <= set(row)
     for name in ("indices.csv", "screening.csv", "sensitivity.md", "sensitivity.json", "points_sobol.parquet"):
         assert (out / name).is_file(), name
-    morris_only = run_cli("sensitivity", str(path), "--json", "--method", "morris", "--samples", "2",
-                          "--replicates", "3", "--out", str(tmp_path / "m"), "--workers", "1")
+    morris_only = run_cli(
+        "sensitivity",
+        str(path),
+        "--json",
+        "--method",
+        "morris",
+        "--samples",
+        "2",
+        "--replicates",
+        "3",
+        "--out",
+        str(tmp_path / "m"),
+        "--workers",
+        "1",
+    )
     assert morris_only.returncode == 0, morris_only.stderr
     rows = json.loads(morris_only.stdout)["indices"]
     assert rows and all({"mu_star", "sigma"} <= set(r) for r in rows)
-    assert {r["parameter"] for r in rows} == {"direct_talks_rate", "logit_precision", "us_talk_base", "test_baseline_rate"}
+    assert {r["parameter"] for r in rows} == {
+        "direct_talks_rate",
+        "logit_precision",
+        "us_talk_base",
+        "test_baseline_rate",
+    }
 
 
-@pytest.mark.parametrize("edit, fragment", [
-    (("[sensitivity]\n", "[sensitivity]\nsamples_typo = 3\n"), "unknown key 'samples_typo' in [sensitivity]"),
-    (("[sensitivity]\n", "[sensitivity]\nmethod = \"fast\"\n"), "method 'fast' is not allowed"),
-    (("samples = 16", "samples = 12"), "power of 2"),
-    (("[params]\n", "[levers]\nexercise_policy = [\"as_scheduled\", \"suspended\"]\n[params]\n"), "one value per lever"),
-    (('"tests"]', '"testz"]'), "unknown outcome 'testz'"),
-    (("[sensitivity]\n", "[sensitivity]\nparameters = [\"logit_precision\", \"hawkes_beta\"]\n"),
-     "'hawkes_beta' is not among the sampled uncertainties"),
-])
+@pytest.mark.parametrize(
+    "edit, fragment",
+    [
+        (("[sensitivity]\n", "[sensitivity]\nsamples_typo = 3\n"), "unknown key 'samples_typo' in [sensitivity]"),
+        (("[sensitivity]\n", '[sensitivity]\nmethod = "fast"\n'), "method 'fast' is not allowed"),
+        (("samples = 16", "samples = 12"), "power of 2"),
+        (
+            ("[params]\n", '[levers]\nexercise_policy = ["as_scheduled", "suspended"]\n[params]\n'),
+            "one value per lever",
+        ),
+        (('"tests"]', '"testz"]'), "unknown outcome 'testz'"),
+        (
+            ("[sensitivity]\n", '[sensitivity]\nparameters = ["logit_precision", "hawkes_beta"]\n'),
+            "'hawkes_beta' is not among the sampled uncertainties",
+        ),
+    ],
+)
 def test_bad_config_is_a_one_line_user_error(tmp_path, edit, fragment):
     from experiments.errors import UserError
 
@@ -192,8 +231,8 @@ def test_shipped_config_reads_its_ranges_from_the_parameter_table():
 
 
 def test_posterior_config_samples_the_posterior_support(tmp_path):
-    from experiments.history.posterior import default_posterior_file, read_posterior
     from experiments.analysis.sensitivity import posterior_support
+    from experiments.history.posterior import default_posterior_file, read_posterior
 
     path = tmp_path / "post.toml"
     path.write_text("""

@@ -50,13 +50,13 @@ NEWCOMBE_1998A_TABLE_I = [
 ]
 
 
-
 def test_t_interval_uses_student_quantiles():
     # t_{0.975, 9} = 2.2621571627982053 (tables); mean 10, sd 3, n 10
     low, high = st.t_interval([10.0, 1.0], [3.0, np.nan], [10, 1])
     half = 2.2621571627982053 * 3 / np.sqrt(10)
     assert low[0] == pytest.approx(10 - half, abs=1e-12) and high[0] == pytest.approx(10 + half, abs=1e-12)
     assert np.isnan(low[1]) and np.isnan(high[1])  # one run: no interval
+
 
 @pytest.mark.parametrize("x,n,lo,hi", NEWCOMBE_1998A_TABLE_I)
 def test_wilson_matches_newcombe_1998a_table_i(x, n, lo, hi):
@@ -86,7 +86,7 @@ def test_wilson_matches_scipy_binomtest_on_a_grid(confidence):
             nn.append(n)
     low, high = st.wilson_interval(np.array(xs), np.array(nn), confidence)  # one vectorised call
     assert low.shape == (len(xs),)
-    for i, (k, n) in enumerate(zip(xs, nn)):
+    for i, (k, n) in enumerate(zip(xs, nn, strict=True)):
         ref = sps.binomtest(k, n).proportion_ci(confidence_level=confidence, method="wilson")
         assert low[i] == pytest.approx(ref.low, abs=1e-12), (k, n)
         assert high[i] == pytest.approx(ref.high, abs=1e-12), (k, n)
@@ -95,7 +95,7 @@ def test_wilson_matches_scipy_binomtest_on_a_grid(confidence):
 def test_wilson_vectorised_shapes_and_empty_groups():
     low, high = st.wilson_interval(np.array([[0, 1], [2, 0]]), np.array([[4, 4], [4, 0]]))
     assert low.shape == high.shape == (2, 2)
-    assert np.isnan(low[1, 1]) and np.isnan(high[1, 1])      # n == 0 -> (nan, nan)
+    assert np.isnan(low[1, 1]) and np.isnan(high[1, 1])  # n == 0 -> (nan, nan)
     assert not np.isnan(low[:, 0]).any()
     scalar = st.wilson_interval(3, 10)
     assert np.ndim(scalar[0]) == 0
@@ -252,6 +252,7 @@ def test_paired_difference_input_checks():
 # McNemar
 # =============================================================================================
 
+
 def test_mcnemar_exact_bentur_example_hand_computed():
     # Bentur et al. (2009) airway hyper-responsiveness before/after stem cell transplantation,
     # table [[1, 1], [7, 12]], the worked example of Fagerland, Lydersen & Laake (2013) BMC Med
@@ -283,6 +284,7 @@ def test_mcnemar_edge_cases_and_scipy_cross_check():
 # coverage of the paired interval
 # =============================================================================================
 
+
 def test_paired_interval_coverage_by_simulation():
     # 1000 simulated experiments of n = 200 correlated pairs with p_a = 0.45, p_b = 0.35:
     # cell probabilities (both, A only, B only, neither) = (0.25, 0.20, 0.10, 0.45), so the true
@@ -301,7 +303,7 @@ def test_paired_interval_coverage_by_simulation():
     b_all = (cells == 0) | (cells == 2)
     covered = 0
     widths = []
-    for a, b in zip(a_all, b_all):
+    for a, b in zip(a_all, b_all, strict=True):
         res = st.paired_difference(a, b)
         covered += res["ci_low"] <= true_diff <= res["ci_high"]
         widths.append(res["ci_high"] - res["ci_low"])
@@ -315,6 +317,7 @@ def test_paired_interval_coverage_by_simulation():
 # =============================================================================================
 # paired bootstrap
 # =============================================================================================
+
 
 def test_bootstrap_is_deterministic_for_a_seed():
     a, b = _pairs(30, 25, 12, 33)
@@ -351,6 +354,7 @@ def test_bootstrap_agrees_with_newcombe_for_large_n():
 # =============================================================================================
 # event_time_with_censoring
 # =============================================================================================
+
 
 def test_event_time_with_censoring_nan_becomes_censored_at_horizon():
     weeks = pd.Series([3.0, np.nan, 52.0, 0.0, np.nan])

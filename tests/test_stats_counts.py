@@ -15,6 +15,7 @@ def _negative_binomial_like_the_issue():
     def skew(r):
         p = r / (r + MEAN)
         return (2 - p) / np.sqrt(r * (1 - p))
+
     r = optimize.brentq(lambda r: skew(r) - SKEW, 0.01, 100)
     return r, r / (r + MEAN)
 
@@ -30,7 +31,7 @@ def test_count_interval_holds_where_the_t_interval_does_not(n):
     t_lo, t_hi = t_interval(x.mean(axis=1), sd, n)
     t_covered = np.mean((t_lo <= MEAN) & (MEAN <= t_hi))
     se = np.sqrt(0.95 * 0.05 / M)  # Monte Carlo error of a coverage near 0.95
-    assert t_covered < 0.95 - 3 * se                  # the t interval undercovers (0.912 at n=50, 0.938 at n=200)
+    assert t_covered < 0.95 - 3 * se  # the t interval undercovers (0.912 at n=50, 0.938 at n=200)
     assert covered > t_covered + 3 * se * np.sqrt(2)  # the count interval does better ...
     # ... and is within 1.5 points of nominal at n = 50 (0.941) and at nominal by n = 200 (0.951)
     assert covered >= (0.935 if n == 50 else 0.95 - 3 * se)

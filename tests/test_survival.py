@@ -71,7 +71,7 @@ def test_kaplan_meier_ties_put_events_before_censorings():
     row = km.loc[km["time"] == 2.0].iloc[0]
     assert row["at_risk"] == 3
     assert row["survival"] == pytest.approx(0.5, abs=1e-15)
-    assert km.iloc[-1]["censored"] == 2      # the censoring at 2 and the one at 7
+    assert km.iloc[-1]["censored"] == 2  # the censoring at 2 and the one at 7
 
 
 def test_kaplan_meier_6mp_arm_of_freireich_1963():
@@ -94,8 +94,8 @@ def test_kaplan_meier_6mp_arm_of_freireich_1963():
     assert km["time"].tolist() == [0, 6, 7, 10, 13, 16, 22, 23]
     assert km["at_risk"].tolist() == [21, 21, 17, 15, 12, 11, 7, 6]
     np.testing.assert_allclose(
-        km["survival"].iloc[1:],
-        [0.857143, 0.806723, 0.752941, 0.690196, 0.627451, 0.537815, 0.448179], atol=1e-6)
+        km["survival"].iloc[1:], [0.857143, 0.806723, 0.752941, 0.690196, 0.627451, 0.537815, 0.448179], atol=1e-6
+    )
     assert km.loc[1, "ci_low"] == pytest.approx(0.619718, abs=1e-6)
     assert km.loc[1, "ci_high"] == pytest.approx(0.951552, abs=1e-6)
     assert median(km) == 23.0
@@ -114,7 +114,7 @@ def test_kaplan_meier_interval_brackets_and_narrows_with_n():
         assert (inner["ci_low"] <= inner["survival"]).all()
         assert (inner["survival"] <= inner["ci_high"]).all()
         assert ((inner["ci_low"] >= 0) & (inner["ci_high"] <= 1)).all()
-        row = km[km["time"] <= 10].iloc[-1]          # the step in force at t = 10
+        row = km[km["time"] <= 10].iloc[-1]  # the step in force at t = 10
         return row["ci_high"] - row["ci_low"]
 
     w_small, w_big = width_at_10(40), width_at_10(4000)
@@ -137,14 +137,17 @@ def test_kaplan_meier_no_events_and_bad_input():
 
 
 def test_curves_by_policy_match_separate_fits():
-    df = pd.DataFrame({
-        "policy": ["A"] * 6 + ["B"] * 4,
-        "week": [1, 2, 2, 3, 4, 5, 1, 2, 2, 7],
-        "talks": [True, True, False, True, False, True, True, True, False, False],
-    })
-    out = survival.survival_curves(df.assign(talks_week=df["week"].where(df["talks"])), ["policy"], 7).drop(columns="event")
-    assert list(out.columns) == ["policy", "time", "at_risk", "events", "censored",
-                                 "survival", "ci_low", "ci_high"]
+    df = pd.DataFrame(
+        {
+            "policy": ["A"] * 6 + ["B"] * 4,
+            "week": [1, 2, 2, 3, 4, 5, 1, 2, 2, 7],
+            "talks": [True, True, False, True, False, True, True, True, False, False],
+        }
+    )
+    out = survival.survival_curves(df.assign(talks_week=df["week"].where(df["talks"])), ["policy"], 7).drop(
+        columns="event"
+    )
+    assert list(out.columns) == ["policy", "time", "at_risk", "events", "censored", "survival", "ci_low", "ci_high"]
     for name, sub in df.groupby("policy"):
         expected = survival.kaplan_meier(sub["week"].where(sub["talks"], 7), sub["talks"]).reset_index(drop=True)
         got = out[out["policy"] == name].drop(columns="policy").reset_index(drop=True)

@@ -11,15 +11,23 @@ import pandas as pd
 
 from model import EscalationModel, Params, rules
 from model.batched import BatchedEngine, ParamArrays, stack_schedules
-from model.outcomes import OUTCOME_COLUMNS, FROM_TRAJECTORY, outcomes_from_trajectory
+from model.outcomes import FROM_TRAJECTORY, OUTCOME_COLUMNS, outcomes_from_trajectory
 from model.params import TABLE
 from model.policies import LeverSchedule
 from model.week import FINAL_STATE, QUANTITIES, SERIES
 
 MODEL = Path(__file__).resolve().parents[1] / "model"
 
-BUILDING_BLOCKS = {"where", "power", "event_probability", "bounded_accumulation", "logit_choice",
-                   "talks_under_way", "talks_at_us_level", "talks_reached"}
+BUILDING_BLOCKS = {
+    "where",
+    "power",
+    "event_probability",
+    "bounded_accumulation",
+    "logit_choice",
+    "talks_under_way",
+    "talks_at_us_level",
+    "talks_reached",
+}
 """Generic functions of rules.py that mechanisms share (logit choice serves both sides' talk
 decisions; the talks-stage predicates say which stages count as talks); every other rule is
 one mechanism."""
@@ -29,8 +37,12 @@ POLICY_RULES = {"held_exercise", "forgone_exercise", "apply_sanctions_floor"}
 def _calls(path: Path) -> list[str]:
     """Names of the rules (``rules.f(...)`` or an imported rule ``f(...)``) called in a module."""
     tree = ast.parse(path.read_text())
-    imported = {alias.asname or alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
-                and node.module in ("rules", "policies") for alias in node.names}
+    imported = {
+        alias.asname or alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module in ("rules", "policies")
+        for alias in node.names
+    }
     names = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
@@ -43,8 +55,11 @@ def _calls(path: Path) -> list[str]:
 
 
 def test_every_mechanism_is_called_from_exactly_one_place_and_never_by_an_engine():
-    mechanisms = {name for name, value in vars(rules).items()
-                  if callable(value) and getattr(value, "__module__", None) == "model.rules"} - BUILDING_BLOCKS
+    mechanisms = {
+        name
+        for name, value in vars(rules).items()
+        if callable(value) and getattr(value, "__module__", None) == "model.rules"
+    } - BUILDING_BLOCKS
     callers: dict[str, list[str]] = {}
     for path in sorted(MODEL.glob("*.py")):
         if path.name == "rules.py":
@@ -54,12 +69,22 @@ def test_every_mechanism_is_called_from_exactly_one_place_and_never_by_an_engine
                 callers.setdefault(name, []).append(path.name)
     for engine in ("model.py", "agents.py", "batched.py"):
         assert not [n for n, files in callers.items() if engine in files], f"{engine} calls a rule itself"
-    used_inside_rules = {"alignment_factor", "bayes_trust", "hawkes_decay_and_jump",  # also composed in rules.py
-                         "step_cost", "relief_granted", "relief_needed_step", "step_utility", "rung_utilities",
-                         "_last_axis"}
+    used_inside_rules = {
+        "alignment_factor",
+        "bayes_trust",
+        "hawkes_decay_and_jump",  # also composed in rules.py
+        "step_cost",
+        "relief_granted",
+        "relief_needed_step",
+        "step_utility",
+        "rung_utilities",
+        "_last_axis",
+    }
     twice = {n: files for n, files in callers.items() if len(files) > 1}
     assert not twice, f"called from more than one place: {twice}"
-    assert mechanisms - used_inside_rules <= set(callers), f"never called: {mechanisms - used_inside_rules - set(callers)}"
+    assert mechanisms - used_inside_rules <= set(callers), (
+        f"never called: {mechanisms - used_inside_rules - set(callers)}"
+    )
 
 
 def test_no_series_quantity_or_outcome_is_named_like_a_parameter():
@@ -87,8 +112,17 @@ def test_mesa_batch_run_returns_every_input_as_given():
         "spoiler_week": [3],  # a package in week 3 moves the sanctions away from their input
         "suspend_per_test": [3.0],
     }
-    rows = pd.DataFrame(mesa.batch_run(EscalationModel, parameters=grid, rng=[5, 6], max_steps=8,
-                                       data_collection_period=1, number_processes=1, display_progress=False))
+    rows = pd.DataFrame(
+        mesa.batch_run(
+            EscalationModel,
+            parameters=grid,
+            rng=[5, 6],
+            max_steps=8,
+            data_collection_period=1,
+            number_processes=1,
+            display_progress=False,
+        )
+    )
     assert len(rows) == 16 * 2 * 8
     assert (rows["sanctions"] != rows["sanctions_level"]).any()  # the series did move
     inputs = [*grid, "rng"]
@@ -116,8 +150,11 @@ def test_outcomes_from_the_weekly_series_equal_the_run_outcomes():
 
 def test_both_engines_start_from_the_same_state():
     params = [Params(), Params(include_china=False, sanctions_level=0.2, initial_stress=0.9)]
-    engine = BatchedEngine(ParamArrays.from_points(params, np.array([0, 1])), [1, 2],
-                           stack_schedules([LeverSchedule.from_params(params[0])], 1))
+    engine = BatchedEngine(
+        ParamArrays.from_points(params, np.array([0, 1])),
+        [1, 2],
+        stack_schedules([LeverSchedule.from_params(params[0])], 1),
+    )
     for i, p in enumerate(params):
         m = EscalationModel(p, rng=i + 1)
         for name, read in QUANTITIES.items():

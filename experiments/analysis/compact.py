@@ -36,13 +36,15 @@ def _label(value: Any) -> str:
     return str(value).replace("_", " ").replace("pressure and engagement", "pressure + engagement")
 
 
-def ties(table: pd.DataFrame, column: str, by: Sequence[str], digits: int = 2, larger: bool = True) -> tuple[float, list[dict]]:
+def ties(
+    table: pd.DataFrame, column: str, by: Sequence[str], digits: int = 2, larger: bool = True
+) -> tuple[float, list[dict]]:
     """The best value of ``column`` at ``digits`` decimals and every policy that has it (a tie at
     the precision shown is named as a tie)."""
     rounded = table[column].round(digits)
     best = rounded.max() if larger else rounded.min()
     tied = table[rounded == best]
-    return float(best), [dict(zip(by, row)) for row in tied[list(by)].itertuples(index=False)]
+    return float(best), [dict(zip(by, row, strict=True)) for row in tied[list(by)].itertuples(index=False)]
 
 
 def one_screen(table: pd.DataFrame, by: Sequence[str], horizon: int) -> tuple[pd.DataFrame, list[str]]:
@@ -52,8 +54,12 @@ def one_screen(table: pd.DataFrame, by: Sequence[str], horizon: int) -> tuple[pd
     rows_by = [c for c in by if c != "sanctions_level"]
     levels = shown_levels(table["sanctions_level"]) if "sanctions_level" in by else [None]
     extra = [c for c in OPTIONAL_EVENTS if c in table.columns]
-    metrics = [("p_talks", "P(talks)", 2, True), ("median_weeks_to_talks", "median wk", 0, False),
-               ("mean_tests", "tests", 1, False), *[(c, f"P({c[2:]})", 2, True) for c in extra]]
+    metrics = [
+        ("p_talks", "P(talks)", 2, True),
+        ("median_weeks_to_talks", "median wk", 0, False),
+        ("mean_tests", "tests", 1, False),
+        *[(c, f"P({c[2:]})", 2, True) for c in extra],
+    ]
     keys = table[rows_by].drop_duplicates() if rows_by else pd.DataFrame(index=[0])
     out = pd.DataFrame({_pretty(c): [_label(v) for v in keys[c]] for c in rows_by})
     notes = []
@@ -70,13 +76,15 @@ def one_screen(table: pd.DataFrame, by: Sequence[str], horizon: int) -> tuple[pd
             if values.notna().any() and rows_by:
                 best, tied = ties(part, column, rows_by, digits, larger)
                 marks = values.round(digits) == best
-                cells = [f"**{c}**" if m else c for c, m in zip(cells, marks)]
+                cells = [f"**{c}**" if m else c for c, m in zip(cells, marks, strict=True)]
                 if column in ("p_talks", *extra) and len(tied) > 1:
                     names = "; ".join(", ".join(_label(v) for v in policy.values()) for policy in tied)
-                    notes.append(f"{where}{len(tied)} policies tie at the highest {title} ({best:.{digits}f}): {names}.")
+                    notes.append(
+                        f"{where}{len(tied)} policies tie at the highest {title} ({best:.{digits}f}): {names}."
+                    )
             columns.append(cells)
         header = "P(talks) · median wk · tests" if level is None else f"sanctions {level:g}"
-        out[header] = [" · ".join(parts) for parts in zip(*columns)]
+        out[header] = [" · ".join(parts) for parts in zip(*columns, strict=True)]
     return out, notes
 
 
@@ -86,15 +94,23 @@ def _pretty(column: str) -> str:
 
 def caption(horizon: int, extra: Sequence[str] = ()) -> str:
     """What the cells of the compact table are."""
-    return (f"Each cell: P(US–DPRK talks within {horizon} weeks) · Kaplan–Meier median weeks to talks (>{horizon}: "
-            f"fewer than half the runs reach talks) · mean tests within {horizon} weeks"
-            + "".join(f" · P({c[2:]})" for c in extra) + ". Best of each column marked; intervals in the full table.")
+    return (
+        f"Each cell: P(US–DPRK talks within {horizon} weeks) · Kaplan–Meier median weeks to talks (>{horizon}: "
+        f"fewer than half the runs reach talks) · mean tests within {horizon} weeks"
+        + "".join(f" · P({c[2:]})" for c in extra)
+        + ". Best of each column marked; intervals in the full table."
+    )
 
 
 def markdown(table: pd.DataFrame, by: Sequence[str], horizon: int) -> str:
     """:func:`one_screen` as a Markdown table with its notes (bold: the best of each column)."""
     frame, notes = one_screen(table, by, horizon)
-    lines = [caption(horizon, [c for c in OPTIONAL_EVENTS if c in table.columns]), "", "| " + " | ".join(frame.columns) + " |", "|" + "---|" * len(frame.columns)]
+    lines = [
+        caption(horizon, [c for c in OPTIONAL_EVENTS if c in table.columns]),
+        "",
+        "| " + " | ".join(frame.columns) + " |",
+        "|" + "---|" * len(frame.columns),
+    ]
     lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in frame.itertuples(index=False)]
     if notes:
         lines += ["", *[f"* {n}" for n in notes]]

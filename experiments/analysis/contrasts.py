@@ -57,8 +57,10 @@ def parse_policy(text: str, levers: Mapping[str, Sequence[Any]]) -> dict[str, An
         if not sep or not name or not value:
             raise UserError(f"baseline {text!r}: expected lever=value pairs joined by commas, got {part!r}")
         if name not in levers:
-            raise UserError(f"baseline names '{name}'{closest_name(name, levers)}, which is not a lever of this design; "
-                            f"levers: {', '.join(levers)}")
+            raise UserError(
+                f"baseline names '{name}'{closest_name(name, levers)}, which is not a lever of this design; "
+                f"levers: {', '.join(levers)}"
+            )
         if name in policy:
             raise UserError(f"baseline names '{name}' twice")
         policy[name] = _design_value(name, value, levers[name])
@@ -94,8 +96,9 @@ def matches(frame: pd.DataFrame, policy: Mapping[str, Any]) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------
 
 
-def policy_contrasts(result: SweepResult, baseline: Mapping[str, Any] | None = None, outcome: str = "talks",
-                     confidence: float = 0.95) -> pd.DataFrame:
+def policy_contrasts(
+    result: SweepResult, baseline: Mapping[str, Any] | None = None, outcome: str = "talks", confidence: float = 0.95
+) -> pd.DataFrame:
     """Every policy of a sweep minus ``baseline`` (default :func:`default_baseline`) on the same
     replicates: :func:`paired_contrasts` of its rows over its policy columns."""
     if baseline is None:
@@ -103,8 +106,9 @@ def policy_contrasts(result: SweepResult, baseline: Mapping[str, Any] | None = N
     return paired_contrasts(result.rows, baseline, result.policy_columns, outcome, confidence)
 
 
-def paired_contrasts(rows: pd.DataFrame, baseline: Mapping[str, Any], by: Sequence[str], outcome: str = "talks",
-                     confidence: float = 0.95) -> pd.DataFrame:
+def paired_contrasts(
+    rows: pd.DataFrame, baseline: Mapping[str, Any], by: Sequence[str], outcome: str = "talks", confidence: float = 0.95
+) -> pd.DataFrame:
     """Each policy (group of ``by``) minus the baseline policy, on the same replicates.
 
     Common random numbers: replicate ``r`` ran with the same seed under every policy, so
@@ -139,8 +143,10 @@ def paired_contrasts(rows: pd.DataFrame, baseline: Mapping[str, Any], by: Sequen
     by = list(by)
     for name in baseline:
         if name not in by:
-            raise UserError(f"baseline names '{name}'{closest_name(name, by)}, which is not a lever of this design; "
-                            f"levers: {', '.join(by)}")
+            raise UserError(
+                f"baseline names '{name}'{closest_name(name, by)}, which is not a lever of this design; "
+                f"levers: {', '.join(by)}"
+            )
     for name, value in baseline.items():
         if not (rows[name] == value).any():
             allowed = ", ".join(map(str, pd.unique(rows[name])))
@@ -156,8 +162,9 @@ def paired_contrasts(rows: pd.DataFrame, baseline: Mapping[str, Any], by: Sequen
         raise UserError(f"the baseline policy {policy} is not in the design")
     if reference.duplicated([*matched, *keys]).any():
         raise ValueError(f"the baseline has more than one row per {'/'.join(keys)}: is 'by' missing a lever?")
-    pairs = data[[*by, *keys, outcome]].merge(reference.rename(columns={outcome: "_baseline"}), on=[*matched, *keys],
-                                              how="inner")
+    pairs = data[[*by, *keys, outcome]].merge(
+        reference.rename(columns={outcome: "_baseline"}), on=[*matched, *keys], how="inner"
+    )
     if pairs.empty:
         raise UserError("no policy shares a replicate with the baseline: is the results directory complete?")
     if data[outcome].dtype == bool:
@@ -196,8 +203,13 @@ def _paired_means(pairs: pd.DataFrame, by: list[str], outcome: str, confidence: 
     work = pairs[by].assign(policy=pairs[outcome].astype(float), baseline=pairs["_baseline"].astype(float))
     work["d"] = work["policy"] - work["baseline"]
     grouped = work.groupby(by, sort=False, dropna=False)
-    stats = grouped.agg(n_pairs=("d", "size"), policy_estimate=("policy", "mean"),
-                        baseline_estimate=("baseline", "mean"), difference=("d", "mean"), sd=("d", "std"))
+    stats = grouped.agg(
+        n_pairs=("d", "size"),
+        policy_estimate=("policy", "mean"),
+        baseline_estimate=("baseline", "mean"),
+        difference=("d", "mean"),
+        sd=("d", "std"),
+    )
     n = stats["n_pairs"].to_numpy()
     mean, sd = stats["difference"].to_numpy(), np.nan_to_num(stats["sd"].to_numpy())
     se = sd / np.sqrt(n)

@@ -76,7 +76,9 @@ def estimate(values: pd.Series, outcome: str, horizon: int) -> pd.Series:
 
 def _check_outcome(outcome: str, available: list[str]) -> None:
     if outcome not in available:
-        raise UserError(f"unknown outcome '{outcome}'{closest_name(outcome, available)}; available: {', '.join(available)}")
+        raise UserError(
+            f"unknown outcome '{outcome}'{closest_name(outcome, available)}; available: {', '.join(available)}"
+        )
 
 
 def cases_from_results(directory: str | Path, outcome: str, policy: dict[str, Any] | None = None) -> Cases:
@@ -88,8 +90,10 @@ def cases_from_results(directory: str | Path, outcome: str, policy: dict[str, An
     result = SweepResult.load(directory, columns=[outcome])
     experiment = result.experiment
     if not experiment.scenario_sampled:
-        raise UserError(f"{directory}: the sweep samples no uncertainties ([uncertainties] or [posterior]); scenario "
-                        "discovery needs scenarios to tell apart")
+        raise UserError(
+            f"{directory}: the sweep samples no uncertainties ([uncertainties] or [posterior]); scenario "
+            "discovery needs scenarios to tell apart"
+        )
     rows = result.rows
     if policy:
         rows = rows[matches(rows, policy)]
@@ -103,8 +107,10 @@ def cases_from_results(directory: str | Path, outcome: str, policy: dict[str, An
     if experiment.posterior:
         path = experiment.posterior_path()
         if not Path(path).is_file() or file_digest(Path(path)) != experiment.posterior.get("sha256"):
-            raise UserError(f"{directory}: the posterior sample {path} is missing or has changed since the sweep; "
-                            "discovery needs the draws' parameter values")
+            raise UserError(
+                f"{directory}: the posterior sample {path} is missing or has changed since the sweep; "
+                "discovery needs the draws' parameter values"
+            )
         posterior = read_posterior(path)
         names = [c for c in posterior.columns if c != "weight"]
         x = posterior.iloc[first["particle"].to_numpy()][names].reset_index(drop=True)
@@ -140,7 +146,9 @@ def _sensitivity_cases(directory: Path, outcome: str, policy: dict[str, Any] | N
             frame = pd.read_parquet(path)
             x = frame[[c for c in frame.columns if c not in outcomes]]
             runs = np.full(len(frame), int(meta["replicates"]))
-            return Cases(x, frame[outcome].to_numpy(dtype=float), runs, {}, f"sensitivity {method} sample ({len(frame)} points)")
+            return Cases(
+                x, frame[outcome].to_numpy(dtype=float), runs, {}, f"sensitivity {method} sample ({len(frame)} points)"
+            )
     raise UserError(f"{directory}: no points_sobol.parquet or points_morris.parquet; rerun `escalation sensitivity`")
 
 
@@ -150,20 +158,35 @@ class Discovery:
 
     outcome: str
     rule: str
-    trajectory: pd.DataFrame          # coverage, density, mass, res_dim per step
+    trajectory: pd.DataFrame  # coverage, density, mass, res_dim per step
     chosen: int
-    limits: pd.DataFrame              # parameter, low, high, range_low, range_high, restricted
+    limits: pd.DataFrame  # parameter, low, high, range_low, range_high, restricted
     stats: dict[str, Any]
     source: str
 
     def as_json(self) -> dict[str, Any]:
-        return {"outcome": self.outcome, "rule": self.rule, "source": self.source, **self.stats,
-                "box": [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
-                        for r in self.limits[self.limits["restricted"]].to_dict("records")]}
+        return {
+            "outcome": self.outcome,
+            "rule": self.rule,
+            "source": self.source,
+            **self.stats,
+            "box": [
+                {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
+                for r in self.limits[self.limits["restricted"]].to_dict("records")
+            ],
+        }
 
 
-def discover(cases: Cases, outcome: str, *, below: float | None = None, above: float | None = None,
-             threshold: float = 0.8, mass_min: float = 0.05, peel_alpha: float = 0.05) -> Discovery:
+def discover(
+    cases: Cases,
+    outcome: str,
+    *,
+    below: float | None = None,
+    above: float | None = None,
+    threshold: float = 0.8,
+    mass_min: float = 0.05,
+    peel_alpha: float = 0.05,
+) -> Discovery:
     """Run PRIM on the cases of interest (estimate below ``below`` or above ``above``; default
     below 0.5 for a probability, else below the median) and choose a box (module docstring)."""
     if below is not None and above is not None:
@@ -171,10 +194,12 @@ def discover(cases: Cases, outcome: str, *, below: float | None = None, above: f
     if below is None and above is None:
         below = 0.5 if OUTCOME_COLUMNS.get(outcome) == "bool" else float(np.median(cases.value))
     interest = cases.value < below if below is not None else cases.value > above
-    rule = (f"{outcome} estimate < {below:g}" if below is not None else f"{outcome} estimate > {above:g}")
+    rule = f"{outcome} estimate < {below:g}" if below is not None else f"{outcome} estimate > {above:g}"
     if interest.all() or not interest.any():
-        raise UserError(f"every case or none has {rule} ({interest.sum()} of {len(interest)}): nothing to tell apart; "
-                        "choose another --below/--above")
+        raise UserError(
+            f"every case or none has {rule} ({interest.sum()} of {len(interest)}): nothing to tell apart; "
+            "choose another --below/--above"
+        )
     x = cases.x.reset_index(drop=True).astype(float)
     constant = [c for c in x.columns if x[c].nunique() < 2]
     x = x.drop(columns=constant)
@@ -191,37 +216,62 @@ def discover(cases: Cases, outcome: str, *, below: float | None = None, above: f
     for name in x.columns:
         low, high = float(lims[name].iloc[0]), float(lims[name].iloc[1])
         restricted = bool(low > float(initial[name].iloc[0]) or high < float(initial[name].iloc[1]))
-        row = {"parameter": name, "low": low, "high": high, "range_low": float(initial[name].iloc[0]),
-               "range_high": float(initial[name].iloc[1]), "restricted": restricted}
+        row = {
+            "parameter": name,
+            "low": low,
+            "high": high,
+            "range_low": float(initial[name].iloc[0]),
+            "range_high": float(initial[name].iloc[1]),
+            "restricted": restricted,
+        }
         if name in cases.codes:
             row["values"] = ", ".join(v for i, v in enumerate(cases.codes[name]) if low <= i <= high)
         rows.append(row)
     limits = pd.DataFrame(rows)
-    stats = {"coverage": float(trajectory.at[chosen, "coverage"]), "density": float(trajectory.at[chosen, "density"]),
-             "mass": float(trajectory.at[chosen, "mass"]), "restricted_dimensions": int(trajectory.at[chosen, "res_dim"]),
-             "cases": int(len(interest)), "cases_of_interest": int(interest.sum()),
-             "base_rate": float(interest.mean()), "threshold": threshold, "met_threshold": bool(len(dense)),
-             "encoded_levers": {k: v for k, v in cases.codes.items()}}
+    stats = {
+        "coverage": float(trajectory.at[chosen, "coverage"]),
+        "density": float(trajectory.at[chosen, "density"]),
+        "mass": float(trajectory.at[chosen, "mass"]),
+        "restricted_dimensions": int(trajectory.at[chosen, "res_dim"]),
+        "cases": int(len(interest)),
+        "cases_of_interest": int(interest.sum()),
+        "base_rate": float(interest.mean()),
+        "threshold": threshold,
+        "met_threshold": bool(len(dense)),
+        "encoded_levers": {k: v for k, v in cases.codes.items()},
+    }
     return Discovery(outcome, rule, trajectory, chosen, limits, stats, cases.source)
 
 
 def markdown(d: Discovery) -> str:
     s = d.stats
-    lines = [f"# Scenario discovery: {d.rule}", "",
-             f"{s['cases_of_interest']} of {s['cases']} cases ({d.source}) have {d.rule} (base rate {s['base_rate']:.2f}). "
-             f"PRIM (EMA Workbench) chose step {d.chosen} of its peeling trajectory: coverage {s['coverage']:.2f} "
-             f"(share of the cases of interest inside the box), density {s['density']:.2f} (share of the box's cases "
-             f"that are of interest), mass {s['mass']:.2f}, {s['restricted_dimensions']} restricted dimensions"
-             + ("" if s["met_threshold"] else f"; no box reached density {s['threshold']:.2f}, this is the densest") + ".",
-             "", "| parameter | box low | box high | sampled from | to |", "|---|---|---|---|---|"]
+    lines = [
+        f"# Scenario discovery: {d.rule}",
+        "",
+        f"{s['cases_of_interest']} of {s['cases']} cases ({d.source}) have {d.rule} (base rate {s['base_rate']:.2f}). "
+        f"PRIM (EMA Workbench) chose step {d.chosen} of its peeling trajectory: coverage {s['coverage']:.2f} "
+        f"(share of the cases of interest inside the box), density {s['density']:.2f} (share of the box's cases "
+        f"that are of interest), mass {s['mass']:.2f}, {s['restricted_dimensions']} restricted dimensions"
+        + ("" if s["met_threshold"] else f"; no box reached density {s['threshold']:.2f}, this is the densest")
+        + ".",
+        "",
+        "| parameter | box low | box high | sampled from | to |",
+        "|---|---|---|---|---|",
+    ]
     for r in d.limits[d.limits["restricted"]].itertuples():
         if "values" in d.limits.columns and isinstance(getattr(r, "values", None), str):
             lines.append(f"| `{r.parameter}` | {r.values} | | | |")
         else:
             lines.append(f"| `{r.parameter}` | {r.low:.4g} | {r.high:.4g} | {r.range_low:.4g} | {r.range_high:.4g} |")
     if s["encoded_levers"]:
-        lines += ["", "Levers are encoded as integer codes (EMA Workbench's categorical peeling fails under pandas 3): "
-                  + "; ".join(f"{k}: " + ", ".join(f"{i} = {v}" for i, v in enumerate(vals)) for k, vals in s["encoded_levers"].items())]
+        lines += [
+            "",
+            "Levers are encoded as integer codes (EMA Workbench's categorical peeling fails under pandas 3): "
+            + "; ".join(
+                f"{k}: " + ", ".join(f"{i} = {v}" for i, v in enumerate(vals))
+                for k, vals in s["encoded_levers"].items()
+            ),
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -237,9 +287,17 @@ def figure(d: Discovery, stem: Path) -> list[Path]:
     t = d.trajectory
     fig, ax = plt.subplots(figsize=(5.5, 4.2))
     points = ax.scatter(t["coverage"], t["density"], c=t["res_dim"], cmap="viridis", s=22)
-    ax.scatter([t.at[d.chosen, "coverage"]], [t.at[d.chosen, "density"]], s=140, facecolors="none", edgecolors="red",
-               label=f"chosen box (step {d.chosen})")
-    ax.axhline(d.stats["threshold"], color="grey", lw=0.8, ls="--", label=f"density threshold {d.stats['threshold']:.2f}")
+    ax.scatter(
+        [t.at[d.chosen, "coverage"]],
+        [t.at[d.chosen, "density"]],
+        s=140,
+        facecolors="none",
+        edgecolors="red",
+        label=f"chosen box (step {d.chosen})",
+    )
+    ax.axhline(
+        d.stats["threshold"], color="grey", lw=0.8, ls="--", label=f"density threshold {d.stats['threshold']:.2f}"
+    )
     ax.set_xlabel("coverage (share of cases of interest in the box)")
     ax.set_ylabel("density (share of the box's cases of interest)")
     ax.set_xlim(0, 1.02)
@@ -265,8 +323,12 @@ def write(d: Discovery, out: Path) -> list[Path]:
     atomic_write_text(stem.with_suffix(".md"), markdown(d))
     atomic_write_text(stem.with_suffix(".json"), json.dumps(d.as_json(), indent=1, allow_nan=False))
     atomic_write_text(out / f"discovery_{d.outcome}_trajectory.csv", d.trajectory.to_csv(index_label="step"))
-    return [stem.with_suffix(".md"), stem.with_suffix(".json"), out / f"discovery_{d.outcome}_trajectory.csv",
-            *figure(d, stem)]
+    return [
+        stem.with_suffix(".md"),
+        stem.with_suffix(".json"),
+        out / f"discovery_{d.outcome}_trajectory.csv",
+        *figure(d, stem),
+    ]
 
 
 def main(args: argparse.Namespace) -> int:
@@ -276,17 +338,22 @@ def main(args: argparse.Namespace) -> int:
         policy = {}
         for item in args.policy:
             if "=" not in item:
-                raise UserError(f"--policy {item!r} must be LEVER=VALUE, e.g. engagement_stance=pressure_and_engagement")
+                raise UserError(
+                    f"--policy {item!r} must be LEVER=VALUE, e.g. engagement_stance=pressure_and_engagement"
+                )
             name, value = item.split("=", 1)
             if name not in TABLE or TABLE[name].kind != "lever":
-                raise UserError(f"--policy: '{name}' is not a lever{closest_name(name, [p.name for p in TABLE.values() if p.kind == 'lever'])}")
+                raise UserError(
+                    f"--policy: '{name}' is not a lever{closest_name(name, [p.name for p in TABLE.values() if p.kind == 'lever'])}"
+                )
             try:
                 policy[name] = TABLE[name].coerce(value)
             except ValueError as error:
                 raise UserError(f"--policy: {error}") from None
     cases = cases_from_results(args.results, args.outcome, policy)
-    result = discover(cases, args.outcome, below=args.below, above=args.above, threshold=args.threshold,
-                      mass_min=args.mass_min)
+    result = discover(
+        cases, args.outcome, below=args.below, above=args.above, threshold=args.threshold, mass_min=args.mass_min
+    )
     out = Path(args.out) if args.out else Path(args.results)
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {out} exists and is not a directory")

@@ -61,9 +61,24 @@ HIGHEST_RUNGS = tuple(range(ladder.RUNGS + 1))
 :data:`model.rules.RUNGS`)."""
 
 ANALYSIS_COLUMNS = [
-    "talks", "talks_week", "inter_korean_talks", "inter_korean_week", "summit", "summit_week", "deal", "deal_week",
-    "summit_failed", "suspensions", "steps", "relief", "talks_collapsed", "tests", "tests_icbm", "nuclear_tests",
-    "highest_rung", "first_test_week",
+    "talks",
+    "talks_week",
+    "inter_korean_talks",
+    "inter_korean_week",
+    "summit",
+    "summit_week",
+    "deal",
+    "deal_week",
+    "summit_failed",
+    "suspensions",
+    "steps",
+    "relief",
+    "talks_collapsed",
+    "tests",
+    "tests_icbm",
+    "nuclear_tests",
+    "highest_rung",
+    "first_test_week",
 ]
 """Outcome columns the analysis reads (load only these for speed)."""
 
@@ -122,8 +137,9 @@ def testing_cost(rows: pd.DataFrame, by: Sequence[str], confidence: float = 0.95
     return events.merge(_testing(rows, by, confidence), on=[*by, "n"], how="left", sort=False)
 
 
-def event_probabilities(rows: pd.DataFrame, by: Sequence[str], events: Sequence[str] = tuple(EVENTS),
-                        confidence: float = 0.95) -> pd.DataFrame:
+def event_probabilities(
+    rows: pd.DataFrame, by: Sequence[str], events: Sequence[str] = tuple(EVENTS), confidence: float = 0.95
+) -> pd.DataFrame:
     """The ``p_<event>`` columns of the table in long format, groups sorted: ``by``, ``event``,
     ``n``, ``successes``, ``p``, ``ci_low``, ``ci_high`` (Wilson)."""
     unknown = [e for e in events if e not in EVENTS and e not in rows.columns]
@@ -133,8 +149,16 @@ def event_probabilities(rows: pd.DataFrame, by: Sequence[str], events: Sequence[
     wide = _proportions(rows, by, events, confidence, successes=True)
     if by:
         wide = wide.sort_values(by, kind="stable", ignore_index=True)
-    tables = [wide[[*by, "n"]].assign(event=e, successes=wide[f"_successes_{e}"], p=wide[f"p_{e}"],
-                                      ci_low=wide[f"p_{e}_low"], ci_high=wide[f"p_{e}_high"]) for e in events]
+    tables = [
+        wide[[*by, "n"]].assign(
+            event=e,
+            successes=wide[f"_successes_{e}"],
+            p=wide[f"p_{e}"],
+            ci_low=wide[f"p_{e}_low"],
+            ci_high=wide[f"p_{e}_high"],
+        )
+        for e in events
+    ]
     return pd.concat(tables, ignore_index=True)[[*by, "event", "n", "successes", "p", "ci_low", "ci_high"]]
 
 
@@ -148,8 +172,9 @@ def _index_frame(index: pd.Index, by: list[str]) -> pd.DataFrame:
     return index.to_frame(index=False) if by else pd.DataFrame(index=range(len(index)))
 
 
-def _proportions(rows: pd.DataFrame, by: list[str], events: Sequence[str], confidence: float,
-                 successes: bool = False) -> pd.DataFrame:
+def _proportions(
+    rows: pd.DataFrame, by: list[str], events: Sequence[str], confidence: float, successes: bool = False
+) -> pd.DataFrame:
     """``by``, ``n`` and, per event, ``p_<event>`` with its Wilson interval (and the counts as
     ``_successes_<event>`` when asked)."""
     data = with_events(rows, events)
@@ -190,8 +215,9 @@ def _testing(rows: pd.DataFrame, by: list[str], confidence: float) -> pd.DataFra
     out = _index_frame(n.index, by)
     out["n"] = n.to_numpy()
     mean = grouped["tests"].mean().to_numpy()
-    low, high = count_mean_interval(grouped["tests"].sum().to_numpy(), grouped["tests"].std(ddof=1).to_numpy(),
-                                    out["n"].to_numpy(), confidence)
+    low, high = count_mean_interval(
+        grouped["tests"].sum().to_numpy(), grouped["tests"].std(ddof=1).to_numpy(), out["n"].to_numpy(), confidence
+    )
     out["mean_tests"], out["mean_tests_low"], out["mean_tests_high"] = mean, low, high
     out["mean_icbm_tests"] = grouped["tests_icbm"].mean().to_numpy()
     out["mean_nuclear_tests"] = grouped["nuclear_tests"].mean().to_numpy()
@@ -215,6 +241,7 @@ def summary(result: SweepResult, by: Sequence[str] | None = None) -> pd.DataFram
 def format_table(table: pd.DataFrame, by: Sequence[str]) -> str:
     """The table as compact text: P(talks) [interval], median weeks, P(summit), P(deal), mean
     highest step, mean relief, P(test), mean tests, P(nuclear)."""
+
     def interval(row, column):
         return f"{row[column]:.2f} [{row[column + '_low']:.2f}, {row[column + '_high']:.2f}]"
 
@@ -279,8 +306,9 @@ def write_summary(result: SweepResult, table: pd.DataFrame | None = None) -> lis
 # ---------------------------------------------------------------------------------------------
 
 
-def posterior_spread(rows: pd.DataFrame, by: Sequence[str], outcome: str = "talks", level: float = 0.9,
-                     confidence: float = 0.95) -> pd.DataFrame:
+def posterior_spread(
+    rows: pd.DataFrame, by: Sequence[str], outcome: str = "talks", level: float = 0.9, confidence: float = 0.95
+) -> pd.DataFrame:
     """How an outcome varies across the draws of a ``[posterior]`` sweep, per policy.
 
     Each draw (``scenario``) gives its own estimate, the mean of ``outcome`` over its runs
@@ -305,4 +333,6 @@ def posterior_spread(rows: pd.DataFrame, by: Sequence[str], outcome: str = "talk
         out["ci_low"], out["ci_high"] = out["ci_low"].clip(0, 1), out["ci_high"].clip(0, 1)
     out["range_low"] = grouped.quantile((1 - level) / 2).to_numpy()
     out["range_high"] = grouped.quantile((1 + level) / 2).to_numpy()
-    return out.drop(columns="sd")[[*by, "draws", "runs_per_draw", "mean", "ci_low", "ci_high", "range_low", "range_high"]]
+    return out.drop(columns="sd")[
+        [*by, "draws", "runs_per_draw", "mean", "ci_low", "ci_high", "range_low", "range_high"]
+    ]

@@ -38,7 +38,9 @@ from .plots import policy_label
 TIE_TOLERANCE = 1e-12
 
 
-def per_draw(rows: pd.DataFrame, policy_columns: Sequence[str], outcome: str, horizon: int | None = None) -> pd.DataFrame:
+def per_draw(
+    rows: pd.DataFrame, policy_columns: Sequence[str], outcome: str, horizon: int | None = None
+) -> pd.DataFrame:
     """A table of estimates: one row per scenario, one column per policy (a tuple of lever
     values). An event week becomes the restricted mean weeks (no event = ``horizon``)."""
     if "scenario" not in rows.columns:
@@ -58,8 +60,9 @@ def per_draw(rows: pd.DataFrame, policy_columns: Sequence[str], outcome: str, ho
     return table
 
 
-def regret_table(estimates: pd.DataFrame, policy_columns: Sequence[str], *, larger_is_better: bool = True,
-                 confidence: float = 0.95) -> pd.DataFrame:
+def regret_table(
+    estimates: pd.DataFrame, policy_columns: Sequence[str], *, larger_is_better: bool = True, confidence: float = 0.95
+) -> pd.DataFrame:
     """Per policy: mean estimate over the draws, mean regret with a t interval, 90th percentile
     and largest regret, share of draws best (ties split) and best-or-tied; sorted by mean regret."""
     values = estimates.to_numpy()
@@ -69,8 +72,9 @@ def regret_table(estimates: pd.DataFrame, policy_columns: Sequence[str], *, larg
     share = (tied / tied.sum(axis=1, keepdims=True)).mean(axis=0)
     n = len(values)
     mean_regret = regret.mean(axis=0)
-    low, high = t_interval(mean_regret, regret.std(axis=0, ddof=1) if n > 1 else np.full(values.shape[1], np.nan),
-                           n, confidence)
+    low, high = t_interval(
+        mean_regret, regret.std(axis=0, ddof=1) if n > 1 else np.full(values.shape[1], np.nan), n, confidence
+    )
     out = pd.DataFrame(list(estimates.columns), columns=list(policy_columns))
     out["draws"] = n
     out["mean"] = values.mean(axis=0)
@@ -84,8 +88,9 @@ def regret_table(estimates: pd.DataFrame, policy_columns: Sequence[str], *, larg
     return out.sort_values(["mean_regret", "max_regret"], kind="stable").reset_index(drop=True)
 
 
-def pairwise(estimates: pd.DataFrame, policy_columns: Sequence[str], reference: tuple | None = None,
-             confidence: float = 0.95) -> pd.DataFrame:
+def pairwise(
+    estimates: pd.DataFrame, policy_columns: Sequence[str], reference: tuple | None = None, confidence: float = 0.95
+) -> pd.DataFrame:
     """Paired comparisons over the draws: for each pair (every pair, or each policy against
     ``reference``), the mean over the draws of the per-draw difference (A - B), its t interval
     over the draws, a two-sided p-value and the Holm-adjusted p-value over all pairs made."""
@@ -95,7 +100,7 @@ def pairwise(estimates: pd.DataFrame, policy_columns: Sequence[str], reference: 
             raise UserError(f"reference policy {reference} is not in the design")
         pairs = [(p, reference) for p in policies if p != reference]
     else:
-        pairs = [(a, b) for i, a in enumerate(policies) for b in policies[i + 1:]]
+        pairs = [(a, b) for i, a in enumerate(policies) for b in policies[i + 1 :]]
     values = estimates.to_numpy()
     index = {p: i for i, p in enumerate(policies)}
     a_idx = np.array([index[a] for a, _ in pairs], dtype=np.intp)
@@ -110,9 +115,16 @@ def pairwise(estimates: pd.DataFrame, policy_columns: Sequence[str], reference: 
     p = np.where(sd > 0, 2 * _st.t.sf(np.abs(t), max(n - 1, 1)), np.where(mean == 0, 1.0, 0.0))
     rows = []
     for k, (a, b) in enumerate(pairs):
-        rows.append({**{f"{c}": v for c, v in zip(policy_columns, a)},
-                     **{f"vs_{c}": v for c, v in zip(policy_columns, b)},
-                     "difference": mean[k], "ci_low": low[k], "ci_high": high[k], "p": p[k]})
+        rows.append(
+            {
+                **{f"{c}": v for c, v in zip(policy_columns, a, strict=True)},
+                **{f"vs_{c}": v for c, v in zip(policy_columns, b, strict=True)},
+                "difference": mean[k],
+                "ci_low": low[k],
+                "ci_high": high[k],
+                "p": p[k],
+            }
+        )
     out = pd.DataFrame(rows)
     out["p_holm"] = holm_adjust(out["p"].to_numpy()) if len(out) else []
     out["draws"] = n
@@ -121,11 +133,19 @@ def pairwise(estimates: pd.DataFrame, policy_columns: Sequence[str], reference: 
 
 def label(policy: tuple, policy_columns: Sequence[str]) -> str:
     """A policy in words, as the figures name it."""
-    return policy_label(dict(zip(policy_columns, policy)))
+    return policy_label(dict(zip(policy_columns, policy, strict=True)))
 
 
-def section(rows: pd.DataFrame, policy_columns: Sequence[str], outcome: str = "talks", *, larger_is_better: bool = True,
-            horizon: int | None = None, top: int = 10, unit: str = "draw") -> tuple[str, dict[str, pd.DataFrame]]:
+def section(
+    rows: pd.DataFrame,
+    policy_columns: Sequence[str],
+    outcome: str = "talks",
+    *,
+    larger_is_better: bool = True,
+    horizon: int | None = None,
+    top: int = 10,
+    unit: str = "draw",
+) -> tuple[str, dict[str, pd.DataFrame]]:
     """A Markdown section for the report (the ``top`` policies by mean regret, and each compared
     with the most robust one) and the full tables (``regret``, ``pairwise`` against the most
     robust policy)."""
@@ -135,24 +155,33 @@ def section(rows: pd.DataFrame, policy_columns: Sequence[str], outcome: str = "t
     versus = pairwise(estimates, policy_columns, reference=best)
     sense = "higher" if larger_is_better else "lower"
     n = len(estimates)
-    lines = [f"## Robust policy ranking: {outcome} ({sense} is better) over {n} {unit}s", "",
-             f"Regret: how far a policy falls short, in a {unit}, of the best policy of that {unit}. Mean regret with a "
-             f"95% t interval over the {unit}s; share of the {unit}s in which the policy is best (ties split) and best or "
-             f"tied. Comparisons with the most robust policy ({label(best, policy_columns)}) pair each {unit}'s parameters and "
-             f"replicate seeds (common random numbers); p-values Holm-adjusted over the {len(versus)} comparisons.", "",
-             "| policy | mean | mean regret [95% CI] | 90% / max regret | best | best or tied | difference vs most robust [95% CI] | Holm p |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        f"## Robust policy ranking: {outcome} ({sense} is better) over {n} {unit}s",
+        "",
+        f"Regret: how far a policy falls short, in a {unit}, of the best policy of that {unit}. Mean regret with a "
+        f"95% t interval over the {unit}s; share of the {unit}s in which the policy is best (ties split) and best or "
+        f"tied. Comparisons with the most robust policy ({label(best, policy_columns)}) pair each {unit}'s parameters and "
+        f"replicate seeds (common random numbers); p-values Holm-adjusted over the {len(versus)} comparisons.",
+        "",
+        "| policy | mean | mean regret [95% CI] | 90% / max regret | best | best or tied | difference vs most robust [95% CI] | Holm p |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     lookup = {tuple(r[list(policy_columns)]): r for _, r in versus.iterrows()}
     for _, r in regret.head(top).iterrows():
         policy = tuple(r[list(policy_columns)])
         if policy in lookup:
             c = lookup[policy]
-            versus_text, p_text = f"{c['difference']:+.3f} [{c['ci_low']:+.3f}, {c['ci_high']:+.3f}]", f"{c['p_holm']:.3g}"
+            versus_text, p_text = (
+                f"{c['difference']:+.3f} [{c['ci_low']:+.3f}, {c['ci_high']:+.3f}]",
+                f"{c['p_holm']:.3g}",
+            )
         else:
             versus_text, p_text = "(reference)", ""
-        lines.append(f"| {label(policy, policy_columns)} | {r['mean']:.3f} | {r['mean_regret']:.3f} "
-                     f"[{r['regret_ci_low']:.3f}, {r['regret_ci_high']:.3f}] | {r['regret_p90']:.3f} / {r['max_regret']:.3f} | "
-                     f"{100 * r['share_best']:.0f}% | {100 * r['share_tied_best']:.0f}% | {versus_text} | {p_text} |")
+        lines.append(
+            f"| {label(policy, policy_columns)} | {r['mean']:.3f} | {r['mean_regret']:.3f} "
+            f"[{r['regret_ci_low']:.3f}, {r['regret_ci_high']:.3f}] | {r['regret_p90']:.3f} / {r['max_regret']:.3f} | "
+            f"{100 * r['share_best']:.0f}% | {100 * r['share_tied_best']:.0f}% | {versus_text} | {p_text} |"
+        )
     if len(regret) > top:
         lines.append(f"\n{len(regret) - top} more policies in robust_{outcome}.csv.")
     return "\n".join(lines) + "\n", {"regret": regret, "pairwise": versus}
@@ -160,13 +189,20 @@ def section(rows: pd.DataFrame, policy_columns: Sequence[str], outcome: str = "t
 
 def robust_ranking(result: Any, outcome: str = "talks", larger_is_better: bool = True) -> dict[str, Any]:
     """:func:`section` for a :class:`~experiments.results.SweepResult` (markdown, regret, pairwise)."""
-    text, tables = section(result.rows, result.policy_columns, outcome, larger_is_better=larger_is_better,
-                           horizon=result.horizon)
+    text, tables = section(
+        result.rows, result.policy_columns, outcome, larger_is_better=larger_is_better, horizon=result.horizon
+    )
     return {"markdown": text, **tables}
 
 
-def contrasts_over_draws(rows: pd.DataFrame, by: Sequence[str], baseline: dict[str, Any], outcome: str = "talks",
-                         horizon: int | None = None, confidence: float = 0.95) -> pd.DataFrame:
+def contrasts_over_draws(
+    rows: pd.DataFrame,
+    by: Sequence[str],
+    baseline: dict[str, Any],
+    outcome: str = "talks",
+    horizon: int | None = None,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
     """Each policy minus the baseline with intervals over the posterior draws (or scenarios), not
     pooled over runs: per draw, the difference of the two policies' estimates (paired by the draw
     and by the replicate seeds), then its mean over the draws with a t interval over them, a
@@ -180,12 +216,21 @@ def contrasts_over_draws(rows: pd.DataFrame, by: Sequence[str], baseline: dict[s
     index = {p: i for i, p in enumerate(estimates.columns)}
     out = []
     for policy in estimates.columns:
-        reference = tuple(baseline.get(c, v) for c, v in zip(by, policy))
+        reference = tuple(baseline.get(c, v) for c, v in zip(by, policy, strict=True))
         if reference not in index:
             raise UserError(f"the baseline {reference} is not in the design")
         a, b = values[:, index[policy]], values[:, index[reference]]
-        out.append({**dict(zip(by, policy)), "outcome": outcome, "draws": len(a), "policy_estimate": a.mean(),
-                    "baseline_estimate": b.mean(), "_d": a - b, "_self": policy == reference})
+        out.append(
+            {
+                **dict(zip(by, policy, strict=True)),
+                "outcome": outcome,
+                "draws": len(a),
+                "policy_estimate": a.mean(),
+                "baseline_estimate": b.mean(),
+                "_d": a - b,
+                "_self": policy == reference,
+            }
+        )
     frame = pd.DataFrame(out)
     d = np.vstack(frame.pop("_d").to_numpy())
     itself = frame.pop("_self").to_numpy(dtype=bool)

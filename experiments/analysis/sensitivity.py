@@ -65,7 +65,7 @@ import pandas as pd
 
 from model.batched import simulate_arrays
 from model.outcomes import OUTCOME_COLUMNS
-from model.params import TABLE, Params, ParameterError, closest_name
+from model.params import TABLE, ParameterError, Params, closest_name
 
 from ..errors import UserError
 from ..history.posterior import read_posterior
@@ -86,8 +86,17 @@ SALIB_STREAM = 0x5A1
 """Mixed into the experiment seed for SALib's samplers and bootstraps (never a replicate seed)."""
 
 _SECTION_KEYS = {
-    "method": str, "trajectories": int, "levels": int, "samples": int, "top": int, "outcomes": list,
-    "bootstrap": int, "tolerance": float, "morris_tolerance": float, "parameters": list, "block_runs": int,
+    "method": str,
+    "trajectories": int,
+    "levels": int,
+    "samples": int,
+    "top": int,
+    "outcomes": list,
+    "bootstrap": int,
+    "tolerance": float,
+    "morris_tolerance": float,
+    "parameters": list,
+    "block_runs": int,
 }
 
 
@@ -95,17 +104,17 @@ _SECTION_KEYS = {
 class Settings:
     """The ``[sensitivity]`` table of a config (every key optional)."""
 
-    method: str = "both"          # both: Morris screen then Sobol' on the top parameters
-    trajectories: int = 20        # Morris trajectories (each D + 1 points)
-    levels: int = 4               # Morris grid levels
-    samples: int = 1024           # Sobol' base sample N (N * (D + 2) points); a power of 2
-    top: int = 10                 # parameters kept for Sobol' after the screen
+    method: str = "both"  # both: Morris screen then Sobol' on the top parameters
+    trajectories: int = 20  # Morris trajectories (each D + 1 points)
+    levels: int = 4  # Morris grid levels
+    samples: int = 1024  # Sobol' base sample N (N * (D + 2) points); a power of 2
+    top: int = 10  # parameters kept for Sobol' after the screen
     outcomes: tuple[str, ...] = ()
-    bootstrap: int = 200          # bootstrap resamples for the intervals
+    bootstrap: int = 200  # bootstrap resamples for the intervals
     tolerance: float = SOBOL_TOLERANCE
     morris_tolerance: float = MORRIS_TOLERANCE
     parameters: tuple[str, ...] = ()  # restrict the analysis to these (default: all in range)
-    block_runs: int = 20_000      # runs per task
+    block_runs: int = 20_000  # runs per task
 
 
 @dataclass
@@ -121,8 +130,9 @@ class SensitivityPlan:
     settings: Settings
 
 
-def load_plan(path: str | Path, *, method: str | None = None, samples: int | None = None,
-              replicates: int | None = None) -> SensitivityPlan:
+def load_plan(
+    path: str | Path, *, method: str | None = None, samples: int | None = None, replicates: int | None = None
+) -> SensitivityPlan:
     """Read a sensitivity config: an experiment config (``[experiment]``, ``[params]``, one value
     per lever in ``[levers]``, and ``[uncertainties]`` or ``[posterior]``) plus an optional
     ``[sensitivity]`` table (see :class:`Settings`). ``samples`` sets the Morris trajectories
@@ -138,13 +148,17 @@ def load_plan(path: str | Path, *, method: str | None = None, samples: int | Non
     if method is not None:
         settings = _replace(settings, method=method)
     if samples is not None:
-        settings = _replace(settings, **({"trajectories": samples} if settings.method == "morris" else {"samples": samples}))
+        settings = _replace(
+            settings, **({"trajectories": samples} if settings.method == "morris" else {"samples": samples})
+        )
     _check_settings(settings, str(path))
     levers = {}
     for name, values in experiment.levers.items():
         if len(values) != 1:
-            raise UserError(f"{path}: [levers] {name} has {len(values)} values; a sensitivity analysis runs at one "
-                            "policy: give one value per lever (or fix the levers under [params])")
+            raise UserError(
+                f"{path}: [levers] {name} has {len(values)} values; a sensitivity analysis runs at one "
+                "policy: give one value per lever (or fix the levers under [params])"
+            )
         levers[name] = values[0]
     try:
         base = Params({**experiment.params, **levers})
@@ -163,31 +177,48 @@ def _settings(section: dict[str, Any], source: str) -> Settings:
     values: dict[str, Any] = {}
     for key, value in section.items():
         if key not in _SECTION_KEYS:
-            raise UserError(f"{source}: unknown key '{key}' in [sensitivity]{closest_name(key, _SECTION_KEYS)}; "
-                            f"allowed: {', '.join(_SECTION_KEYS)}")
+            raise UserError(
+                f"{source}: unknown key '{key}' in [sensitivity]{closest_name(key, _SECTION_KEYS)}; "
+                f"allowed: {', '.join(_SECTION_KEYS)}"
+            )
         wanted = _SECTION_KEYS[key]
         if wanted is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if isinstance(value, bool) or not isinstance(value, wanted):
-            raise UserError(f"{source}: [sensitivity] {key} must be {'a list' if wanted is list else 'a ' + wanted.__name__}, "
-                            f"got {value!r}")
+            raise UserError(
+                f"{source}: [sensitivity] {key} must be {'a list' if wanted is list else 'a ' + wanted.__name__}, "
+                f"got {value!r}"
+            )
         values[key] = tuple(value) if wanted is list else value
     return Settings(**values)
 
 
 def _check_settings(s: Settings, source: str) -> None:
     if s.method not in METHODS:
-        raise UserError(f"{source}: [sensitivity] method '{s.method}' is not allowed{closest_name(s.method, METHODS)}: "
-                        f"allowed {', '.join(METHODS)}")
-    for key, low in (("trajectories", 2), ("levels", 2), ("samples", 2), ("top", 2), ("bootstrap", 10), ("block_runs", 1)):
+        raise UserError(
+            f"{source}: [sensitivity] method '{s.method}' is not allowed{closest_name(s.method, METHODS)}: "
+            f"allowed {', '.join(METHODS)}"
+        )
+    for key, low in (
+        ("trajectories", 2),
+        ("levels", 2),
+        ("samples", 2),
+        ("top", 2),
+        ("bootstrap", 10),
+        ("block_runs", 1),
+    ):
         if getattr(s, key) < low:
             raise UserError(f"{source}: [sensitivity] {key} = {getattr(s, key)} must be at least {low}")
     if s.samples & (s.samples - 1):
-        raise UserError(f"{source}: [sensitivity] samples = {s.samples} must be a power of 2 (Sobol' sequences are "
-                        "balanced only there), e.g. 256, 512 or 1024")
+        raise UserError(
+            f"{source}: [sensitivity] samples = {s.samples} must be a power of 2 (Sobol' sequences are "
+            "balanced only there), e.g. 256, 512 or 1024"
+        )
     if s.trajectories % 2:
-        raise UserError(f"{source}: [sensitivity] trajectories = {s.trajectories} must be even (the convergence check "
-                        "uses the first half)")
+        raise UserError(
+            f"{source}: [sensitivity] trajectories = {s.trajectories} must be even (the convergence check "
+            "uses the first half)"
+        )
     for key in ("tolerance", "morris_tolerance"):
         if not 0 < getattr(s, key) < 1:
             raise UserError(f"{source}: [sensitivity] {key} must be between 0 and 1, got {getattr(s, key)}")
@@ -195,8 +226,11 @@ def _check_settings(s: Settings, source: str) -> None:
 
 def table_ranges() -> dict[str, tuple[float, float]]:
     """Every real-valued uncertainty of the parameter table with its allowed range."""
-    return {p.name: (float(p.low), float(p.high)) for p in TABLE.values()
-            if p.kind == "uncertainty" and p.dtype is float and p.low is not None and p.low < p.high}
+    return {
+        p.name: (float(p.low), float(p.high))
+        for p in TABLE.values()
+        if p.kind == "uncertainty" and p.dtype is float and p.low is not None and p.low < p.high
+    }
 
 
 def posterior_support(posterior: pd.DataFrame) -> dict[str, tuple[float, float]]:
@@ -222,12 +256,15 @@ def _ranges(experiment: Experiment, settings: Settings, source: str) -> tuple[di
     if settings.parameters:
         unknown = [n for n in settings.parameters if n not in ranges]
         if unknown:
-            raise UserError(f"{source}: [sensitivity] parameters: '{unknown[0]}' is not among the sampled uncertainties"
-                            f"{closest_name(unknown[0], ranges)} (from {where})")
+            raise UserError(
+                f"{source}: [sensitivity] parameters: '{unknown[0]}' is not among the sampled uncertainties"
+                f"{closest_name(unknown[0], ranges)} (from {where})"
+            )
         ranges = {n: ranges[n] for n in settings.parameters}
     if len(ranges) < 2:
-        raise UserError(f"{source}: a sensitivity analysis needs at least two parameters to vary; {where} gives "
-                        f"{len(ranges)}")
+        raise UserError(
+            f"{source}: a sensitivity analysis needs at least two parameters to vary; {where} gives {len(ranges)}"
+        )
     return ranges, where
 
 
@@ -236,8 +273,10 @@ def _outcomes(settings: Settings, source: str) -> list[str]:
         return [c for c in PREFERRED_OUTCOMES if c in OUTCOME_COLUMNS]
     for name in settings.outcomes:
         if name not in OUTCOME_COLUMNS:
-            raise UserError(f"{source}: [sensitivity] outcomes: unknown outcome '{name}'{closest_name(name, OUTCOME_COLUMNS)}; "
-                            f"allowed: {', '.join(OUTCOME_COLUMNS)}")
+            raise UserError(
+                f"{source}: [sensitivity] outcomes: unknown outcome '{name}'{closest_name(name, OUTCOME_COLUMNS)}; "
+                f"allowed: {', '.join(OUTCOME_COLUMNS)}"
+            )
     return list(settings.outcomes)
 
 
@@ -277,8 +316,9 @@ def repair(varying: dict[str, np.ndarray], base: Params) -> tuple[dict[str, np.n
         bad = alpha >= HAWKES_CAP * beta
         if bad.any():
             if "hawkes_alpha" not in out:
-                raise UserError("hawkes_beta's range goes below the fixed hawkes_alpha / 0.95; narrow it or sample "
-                                "hawkes_alpha too")
+                raise UserError(
+                    "hawkes_beta's range goes below the fixed hawkes_alpha / 0.95; narrow it or sample hawkes_alpha too"
+                )
             out["hawkes_alpha"] = np.where(bad, HAWKES_CAP * beta, alpha)
             repaired |= bad
     if "step_cost_low" in out or "step_cost_high" in out:
@@ -287,8 +327,9 @@ def repair(varying: dict[str, np.ndarray], base: Params) -> tuple[dict[str, np.n
         bad = low > high
         if bad.any():
             if "step_cost_low" not in out:
-                raise UserError("step_cost_high's range goes below the fixed step_cost_low; narrow it or sample "
-                                "step_cost_low too")
+                raise UserError(
+                    "step_cost_high's range goes below the fixed step_cost_low; narrow it or sample step_cost_low too"
+                )
             out["step_cost_low"] = np.where(bad, high, low)
             repaired |= bad
     return out, repaired
@@ -306,8 +347,10 @@ def feasible_ranges(ranges: dict[str, tuple[float, float]], base: Params) -> dic
             low, high = out[name]
             if high > limit:
                 if low >= limit:
-                    raise UserError(f"{name}'s range {low:g} to {high:g} breaks its constraint with the fixed "
-                                    f"{partner} = {base[partner]:g}; narrow it or sample {partner} too")
+                    raise UserError(
+                        f"{name}'s range {low:g} to {high:g} breaks its constraint with the fixed "
+                        f"{partner} = {base[partner]:g}; narrow it or sample {partner} too"
+                    )
                 out[name] = (low, limit)
 
     cap("hawkes_alpha", "hawkes_beta", HAWKES_CAP * base["hawkes_beta"])
@@ -316,22 +359,27 @@ def feasible_ranges(ranges: dict[str, tuple[float, float]], base: Params) -> dic
         low, high = out["step_cost_high"]
         if low < base["step_cost_low"]:
             if high < base["step_cost_low"]:
-                raise UserError(f"step_cost_high's range {low:g} to {high:g} breaks its constraint with the fixed "
-                                f"step_cost_low = {base['step_cost_low']:g}; narrow it or sample step_cost_low too")
+                raise UserError(
+                    f"step_cost_high's range {low:g} to {high:g} breaks its constraint with the fixed "
+                    f"step_cost_low = {base['step_cost_low']:g}; narrow it or sample step_cost_low too"
+                )
             out["step_cost_high"] = (base["step_cost_low"], high)
     if "hawkes_beta" in out and "hawkes_alpha" not in out:
         low, high = out["hawkes_beta"]
         floor = base["hawkes_alpha"] / HAWKES_CAP
         if low < floor:
             if high <= floor:
-                raise UserError(f"hawkes_beta's range {low:g} to {high:g} breaks its constraint with the fixed "
-                                f"hawkes_alpha = {base['hawkes_alpha']:g}; narrow it or sample hawkes_alpha too")
+                raise UserError(
+                    f"hawkes_beta's range {low:g} to {high:g} breaks its constraint with the fixed "
+                    f"hawkes_alpha = {base['hawkes_alpha']:g}; narrow it or sample hawkes_alpha too"
+                )
             out["hawkes_beta"] = (floor, high)
     return out
 
 
-def run_block(base: Params, names: Sequence[str], X: np.ndarray, seeds: np.ndarray, weeks: int,
-              outcomes: Sequence[str]) -> dict[str, np.ndarray]:
+def run_block(
+    base: Params, names: Sequence[str], X: np.ndarray, seeds: np.ndarray, weeks: int, outcomes: Sequence[str]
+) -> dict[str, np.ndarray]:
     """Run every point (row of ``X``) with every seed; returns, for each outcome, an array of
     shape (points, replicates). A pure function of its arguments: blocks can run anywhere."""
     R = len(seeds)
@@ -347,20 +395,31 @@ def _run_task(args: tuple) -> tuple[int, dict[str, np.ndarray]]:
     return start, run_block(*rest)
 
 
-def evaluate(base: Params, names: Sequence[str], X: np.ndarray, seeds: np.ndarray, weeks: int,
-             outcomes: Sequence[str], *, workers: int | None = None, dask: str | None = None,
-             block_runs: int = 20_000, progress: Callable[[int], None] | None = None) -> dict[str, np.ndarray]:
+def evaluate(
+    base: Params,
+    names: Sequence[str],
+    X: np.ndarray,
+    seeds: np.ndarray,
+    weeks: int,
+    outcomes: Sequence[str],
+    *,
+    workers: int | None = None,
+    dask: str | None = None,
+    block_runs: int = 20_000,
+    progress: Callable[[int], None] | None = None,
+) -> dict[str, np.ndarray]:
     """:func:`run_block` over all rows of ``X``, split into blocks of about ``block_runs`` runs
     on ``workers`` local processes or a Dask cluster (scheduler address ``dask``); the numbers
     depend on neither. ``progress(points_done)`` is called as blocks finish."""
     per_block = max(1, block_runs // len(seeds))
     out = {name: np.empty((len(X), len(seeds))) for name in outcomes}
-    tasks = [(a, base, list(names), X[a:a + per_block], seeds, weeks, list(outcomes))
-             for a in range(0, len(X), per_block)]
+    tasks = [
+        (a, base, list(names), X[a : a + per_block], seeds, weeks, list(outcomes)) for a in range(0, len(X), per_block)
+    ]
     with make_executor(workers, dask) as (executor, _):
         for start, block in executor.map(_run_task, tasks):
             for name in outcomes:
-                out[name][start:start + len(block[name])] = block[name]
+                out[name][start : start + len(block[name])] = block[name]
             if progress is not None:
                 progress(len(block[outcomes[0]]))
     return out
@@ -405,9 +464,17 @@ def _saturated(values: np.ndarray) -> bool:
     return not np.ptp(values) > 0
 
 
-def morris(ranges: dict[str, tuple[float, float]], evaluator: Evaluator, outcomes: Sequence[str], *,
-           trajectories: int, levels: int = 4, seed: int = 0, bootstrap: int = 200,
-           tolerance: float = MORRIS_TOLERANCE) -> dict[str, Any]:
+def morris(
+    ranges: dict[str, tuple[float, float]],
+    evaluator: Evaluator,
+    outcomes: Sequence[str],
+    *,
+    trajectories: int,
+    levels: int = 4,
+    seed: int = 0,
+    bootstrap: int = 200,
+    tolerance: float = MORRIS_TOLERANCE,
+) -> dict[str, Any]:
     """Morris screening: elementary effects of every parameter on each outcome's per-point mean.
 
     Returns ``indices`` (outcome, parameter, mu_star, mu_star_conf, mu, sigma, and mu_star_half,
@@ -434,15 +501,33 @@ def morris(ranges: dict[str, tuple[float, float]], evaluator: Evaluator, outcome
         moved = float(np.max(np.abs(np.asarray(full["mu_star"]) - np.asarray(part["mu_star"])))) / scale
         converged[name] = bool(moved <= tolerance)
         for j, parameter in enumerate(ranges):
-            rows.append({"outcome": name, "parameter": parameter, "mu_star": float(full["mu_star"][j]),
-                         "mu_star_conf": float(full["mu_star_conf"][j]), "mu": float(full["mu"][j]),
-                         "sigma": float(full["sigma"][j]), "mu_star_half": float(part["mu_star"][j])})
-    indices = pd.DataFrame(rows, columns=["outcome", "parameter", "mu_star", "mu_star_conf", "mu", "sigma", "mu_star_half"])
+            rows.append(
+                {
+                    "outcome": name,
+                    "parameter": parameter,
+                    "mu_star": float(full["mu_star"][j]),
+                    "mu_star_conf": float(full["mu_star_conf"][j]),
+                    "mu": float(full["mu"][j]),
+                    "sigma": float(full["sigma"][j]),
+                    "mu_star_half": float(part["mu_star"][j]),
+                }
+            )
+    indices = pd.DataFrame(
+        rows, columns=["outcome", "parameter", "mu_star", "mu_star_conf", "mu", "sigma", "mu_star_half"]
+    )
     return {"indices": indices, "converged": converged, "split": split, "samples": _samples_frame(X, ranges, per_run)}
 
 
-def sobol(ranges: dict[str, tuple[float, float]], evaluator: Evaluator, outcomes: Sequence[str], *,
-          samples: int, seed: int = 0, bootstrap: int = 200, tolerance: float = SOBOL_TOLERANCE) -> dict[str, Any]:
+def sobol(
+    ranges: dict[str, tuple[float, float]],
+    evaluator: Evaluator,
+    outcomes: Sequence[str],
+    *,
+    samples: int,
+    seed: int = 0,
+    bootstrap: int = 200,
+    tolerance: float = SOBOL_TOLERANCE,
+) -> dict[str, Any]:
     """Sobol' first-order and total indices (Saltelli/Jansen estimators in SALib, no second
     order) with bootstrap intervals, from a scrambled Sobol' sample of ``samples`` base points;
     the same keys as :func:`morris` (indices: S1, S1_conf, ST, ST_conf, S1_half, ST_half)."""
@@ -468,14 +553,24 @@ def sobol(ranges: dict[str, tuple[float, float]], evaluator: Evaluator, outcomes
         moved = max(float(np.nanmax(np.abs(np.asarray(full[k]) - np.asarray(part[k])))) for k in ("S1", "ST"))
         converged[name] = bool(moved <= tolerance)
         for j, parameter in enumerate(ranges):
-            rows.append({"outcome": name, "parameter": parameter,
-                         **{k: float(full[k][j]) for k in ("S1", "S1_conf", "ST", "ST_conf")},
-                         "S1_half": float(part["S1"][j]), "ST_half": float(part["ST"][j])})
-    indices = pd.DataFrame(rows, columns=["outcome", "parameter", "S1", "S1_conf", "ST", "ST_conf", "S1_half", "ST_half"])
+            rows.append(
+                {
+                    "outcome": name,
+                    "parameter": parameter,
+                    **{k: float(full[k][j]) for k in ("S1", "S1_conf", "ST", "ST_conf")},
+                    "S1_half": float(part["S1"][j]),
+                    "ST_half": float(part["ST"][j]),
+                }
+            )
+    indices = pd.DataFrame(
+        rows, columns=["outcome", "parameter", "S1", "S1_conf", "ST", "ST_conf", "S1_half", "ST_half"]
+    )
     return {"indices": indices, "converged": converged, "split": split, "samples": _samples_frame(X, ranges, per_run)}
 
 
-def _samples_frame(X: np.ndarray, ranges: dict[str, tuple[float, float]], per_run: dict[str, np.ndarray]) -> pd.DataFrame:
+def _samples_frame(
+    X: np.ndarray, ranges: dict[str, tuple[float, float]], per_run: dict[str, np.ndarray]
+) -> pd.DataFrame:
     frame = pd.DataFrame(X, columns=list(ranges))
     for name, values in per_run.items():
         frame[name] = values.mean(axis=1)
@@ -502,9 +597,9 @@ class SensitivityResult:
     """The output of :func:`run_plan` (see :meth:`as_json` for the published shape)."""
 
     method: str
-    indices: pd.DataFrame                 # Sobol' rows (method sobol or both), else Morris rows
-    screening: pd.DataFrame | None        # Morris rows when method is both
-    split: pd.DataFrame                   # outcome, noise_share, estimate_noise_share, variance, saturated_share
+    indices: pd.DataFrame  # Sobol' rows (method sobol or both), else Morris rows
+    screening: pd.DataFrame | None  # Morris rows when method is both
+    split: pd.DataFrame  # outcome, noise_share, estimate_noise_share, variance, saturated_share
     converged: dict[str, bool | None]
     meta: dict[str, Any] = field(default_factory=dict)
     samples: dict[str, pd.DataFrame] = field(default_factory=dict)
@@ -513,23 +608,35 @@ class SensitivityResult:
         """``indices`` (one row per outcome and parameter), ``noise_share`` (outcome -> share of
         the variance due to the seeds), ``converged`` (outcome -> true/false; null when the outcome
         is saturated), plus ``screening``, ``estimate_noise_share`` and ``meta``."""
+
         def rows(frame: pd.DataFrame | None) -> list[dict[str, Any]]:
             if frame is None:
                 return []
-            return [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
-                    for r in frame.to_dict("records")]
+            return [
+                {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
+                for r in frame.to_dict("records")
+            ]
 
         def share(column: str) -> dict[str, float | None]:
-            return {r.outcome: (None if math.isnan(getattr(r, column)) else round(getattr(r, column), 6))
-                    for r in self.split.itertuples()}
+            return {
+                r.outcome: (None if math.isnan(getattr(r, column)) else round(getattr(r, column), 6))
+                for r in self.split.itertuples()
+            }
 
-        return {"method": self.method, "indices": rows(self.indices), "screening": rows(self.screening),
-                "noise_share": share("noise_share"), "estimate_noise_share": share("estimate_noise_share"),
-                "converged": self.converged, "meta": self.meta}
+        return {
+            "method": self.method,
+            "indices": rows(self.indices),
+            "screening": rows(self.screening),
+            "noise_share": share("noise_share"),
+            "estimate_noise_share": share("estimate_noise_share"),
+            "converged": self.converged,
+            "meta": self.meta,
+        }
 
 
-def run_plan(plan: SensitivityPlan, *, workers: int | None = None, dask: str | None = None,
-             progress: bool = False) -> SensitivityResult:
+def run_plan(
+    plan: SensitivityPlan, *, workers: int | None = None, dask: str | None = None, progress: bool = False
+) -> SensitivityResult:
     """Run a sensitivity plan on the batched engine (Morris, Sobol', or Morris then Sobol' on the
     top parameters) and collect indices, variance split and convergence."""
     s, e = plan.settings, plan.experiment
@@ -540,28 +647,56 @@ def run_plan(plan: SensitivityPlan, *, workers: int | None = None, dask: str | N
         def evaluator(X: np.ndarray) -> dict[str, np.ndarray]:
             bar = _progress(len(X) * len(seeds), f"{label}: {len(X)} points x {len(seeds)} replicates", progress)
             try:
-                return evaluate(plan.base, names, X, seeds, e.weeks, plan.outcomes, workers=workers, dask=dask,
-                                block_runs=s.block_runs, progress=lambda k: bar.update(k * len(seeds)))
+                return evaluate(
+                    plan.base,
+                    names,
+                    X,
+                    seeds,
+                    e.weeks,
+                    plan.outcomes,
+                    workers=workers,
+                    dask=dask,
+                    block_runs=s.block_runs,
+                    progress=lambda k: bar.update(k * len(seeds)),
+                )
             finally:
                 bar.close()
+
         return evaluator
 
-    meta: dict[str, Any] = {"replicates": e.replicates, "weeks": e.weeks, "seed": e.seed, "ranges_from": plan.range_source,
-                            "outcomes": {o: outcome_label(o) for o in plan.outcomes},
-                            "fixed": plan.base.changed()}
+    meta: dict[str, Any] = {
+        "replicates": e.replicates,
+        "weeks": e.weeks,
+        "seed": e.seed,
+        "ranges_from": plan.range_source,
+        "outcomes": {o: outcome_label(o) for o in plan.outcomes},
+        "fixed": plan.base.changed(),
+    }
     screening = result = None
     sample_frames: dict[str, pd.DataFrame] = {}
     narrowed = {n: r for n, r in feasible_ranges(plan.ranges, plan.base).items() if r != plan.ranges[n]}
     if narrowed:
         meta["narrowed"] = {n: list(r) for n, r in narrowed.items()}
     if s.method in ("both", "morris"):
-        screening = morris(feasible_ranges(plan.ranges, plan.base), evaluator_for(list(plan.ranges), "morris"), plan.outcomes,
-                           trajectories=s.trajectories, levels=s.levels, seed=e.seed, bootstrap=s.bootstrap,
-                           tolerance=s.morris_tolerance)
+        screening = morris(
+            feasible_ranges(plan.ranges, plan.base),
+            evaluator_for(list(plan.ranges), "morris"),
+            plan.outcomes,
+            trajectories=s.trajectories,
+            levels=s.levels,
+            seed=e.seed,
+            bootstrap=s.bootstrap,
+            tolerance=s.morris_tolerance,
+        )
         sample_frames["morris"] = screening["samples"]
-        meta["morris"] = {"trajectories": s.trajectories, "levels": s.levels, "parameters": len(plan.ranges),
-                          "points": len(screening["samples"]), "tolerance": s.morris_tolerance,
-                          "repaired_share": _repaired_share(screening["samples"], plan)}
+        meta["morris"] = {
+            "trajectories": s.trajectories,
+            "levels": s.levels,
+            "parameters": len(plan.ranges),
+            "points": len(screening["samples"]),
+            "tolerance": s.morris_tolerance,
+            "repaired_share": _repaired_share(screening["samples"], plan),
+        }
     if s.method in ("both", "sobol"):
         names = list(plan.ranges)
         if s.method == "both":
@@ -569,20 +704,42 @@ def run_plan(plan: SensitivityPlan, *, workers: int | None = None, dask: str | N
             if len(names) < 2:
                 names = list(plan.ranges)[:2]
         ranges = feasible_ranges({n: plan.ranges[n] for n in names}, plan.base)
-        result = sobol(ranges, evaluator_for(names, "sobol"), plan.outcomes, samples=s.samples, seed=e.seed,
-                       bootstrap=s.bootstrap, tolerance=s.tolerance)
+        result = sobol(
+            ranges,
+            evaluator_for(names, "sobol"),
+            plan.outcomes,
+            samples=s.samples,
+            seed=e.seed,
+            bootstrap=s.bootstrap,
+            tolerance=s.tolerance,
+        )
         sample_frames["sobol"] = result["samples"]
-        meta["sobol"] = {"samples": s.samples, "parameters": names, "points": len(result["samples"]),
-                         "narrowed": {n: list(r) for n, r in ranges.items() if r != plan.ranges[n]},
-                         "tolerance": s.tolerance, "repaired_share": _repaired_share(result["samples"], plan)}
+        meta["sobol"] = {
+            "samples": s.samples,
+            "parameters": names,
+            "points": len(result["samples"]),
+            "narrowed": {n: list(r) for n, r in ranges.items() if r != plan.ranges[n]},
+            "tolerance": s.tolerance,
+            "repaired_share": _repaired_share(result["samples"], plan),
+        }
     main = result if result is not None else screening
-    split = pd.DataFrame([{"outcome": o, **main["split"][o],
-                           "saturated_share": _saturated_share(main["samples"][o], o)} for o in plan.outcomes])
+    split = pd.DataFrame(
+        [
+            {"outcome": o, **main["split"][o], "saturated_share": _saturated_share(main["samples"][o], o)}
+            for o in plan.outcomes
+        ]
+    )
     meta["seconds"] = round(time.perf_counter() - started, 2)
     meta["runs"] = sum(len(f) for f in sample_frames.values()) * e.replicates
-    return SensitivityResult(method=s.method, indices=main["indices"],
-                             screening=screening["indices"] if result is not None and screening is not None else None,
-                             split=split, converged=main["converged"], meta=meta, samples=sample_frames)
+    return SensitivityResult(
+        method=s.method,
+        indices=main["indices"],
+        screening=screening["indices"] if result is not None and screening is not None else None,
+        split=split,
+        converged=main["converged"],
+        meta=meta,
+        samples=sample_frames,
+    )
 
 
 def _repaired_share(samples: pd.DataFrame, plan: SensitivityPlan) -> float:
@@ -624,38 +781,63 @@ def _progress(total: int, desc: str, enabled: bool):
 def markdown(result: SensitivityResult) -> str:
     """The result as Markdown: variance split, convergence, and the indices table(s)."""
     meta = result.meta
-    lines = ["# Global sensitivity analysis", "",
-             f"Ranges from {meta['ranges_from']}; {meta['replicates']} replicates per point with the same seeds at every "
-             f"point (common random numbers); {meta['weeks']} weeks; {meta['runs']:,} runs in {meta['seconds']} s.", ""]
+    lines = [
+        "# Global sensitivity analysis",
+        "",
+        f"Ranges from {meta['ranges_from']}; {meta['replicates']} replicates per point with the same seeds at every "
+        f"point (common random numbers); {meta['weeks']} weeks; {meta['runs']:,} runs in {meta['seconds']} s.",
+        "",
+    ]
     if "morris" in meta:
         m = meta["morris"]
-        lines.append(f"Morris: {m['trajectories']} trajectories over {m['parameters']} parameters ({m['points']} points, "
-                     f"{m['levels']} levels); {100 * m['repaired_share']:.1f}% of points repaired to satisfy a constraint.")
+        lines.append(
+            f"Morris: {m['trajectories']} trajectories over {m['parameters']} parameters ({m['points']} points, "
+            f"{m['levels']} levels); {100 * m['repaired_share']:.1f}% of points repaired to satisfy a constraint."
+        )
     for name, (low, high) in meta.get("narrowed", {}).items():
-        lines.append(f"`{name}` sampled over {low:.4g} to {high:.4g} only, the part of its range that satisfies the "
-                     "constraint with its fixed partner.")
+        lines.append(
+            f"`{name}` sampled over {low:.4g} to {high:.4g} only, the part of its range that satisfies the "
+            "constraint with its fixed partner."
+        )
     if "sobol" in meta:
         m = meta["sobol"]
-        lines.append(f"Sobol': N = {m['samples']} ({m['points']} points) over {', '.join(m['parameters'])}; "
-                     f"{100 * m['repaired_share']:.1f}% of points repaired.")
+        lines.append(
+            f"Sobol': N = {m['samples']} ({m['points']} points) over {', '.join(m['parameters'])}; "
+            f"{100 * m['repaired_share']:.1f}% of points repaired."
+        )
         for name, (low, high) in m.get("narrowed", {}).items():
-            lines.append(f"Sobol': `{name}` sampled over {low:.4g} to {high:.4g} only, the part of its range that "
-                         "satisfies the constraint with its fixed partner.")
-    lines += ["", "## Parameters or dice?", "",
-              "Share of the variance of one run's outcome due to the seeds (the rest is due to the parameters), and the "
-              "share of the variance of the per-point estimates that the finite replicates still carry.", "",
-              "| outcome | per point | noise share (one run) | noise share (estimates) | share of points with P <= 0.01 or >= 0.99 | converged (N/2 vs N) |",
-              "|---|---|---|---|---|---|"]
+            lines.append(
+                f"Sobol': `{name}` sampled over {low:.4g} to {high:.4g} only, the part of its range that "
+                "satisfies the constraint with its fixed partner."
+            )
+    lines += [
+        "",
+        "## Parameters or dice?",
+        "",
+        "Share of the variance of one run's outcome due to the seeds (the rest is due to the parameters), and the "
+        "share of the variance of the per-point estimates that the finite replicates still carry.",
+        "",
+        "| outcome | per point | noise share (one run) | noise share (estimates) | share of points with P <= 0.01 or >= 0.99 | converged (N/2 vs N) |",
+        "|---|---|---|---|---|---|",
+    ]
     for r in result.split.itertuples():
         verdict = result.converged.get(r.outcome)
-        lines.append(f"| {r.outcome} | {meta['outcomes'][r.outcome]} | {_pct(r.noise_share)} | {_pct(r.estimate_noise_share)} | "
-                     f"{_pct(r.saturated_share)} | {'saturated' if verdict is None else 'yes' if verdict else 'no'} |")
+        lines.append(
+            f"| {r.outcome} | {meta['outcomes'][r.outcome]} | {_pct(r.noise_share)} | {_pct(r.estimate_noise_share)} | "
+            f"{_pct(r.saturated_share)} | {'saturated' if verdict is None else 'yes' if verdict else 'no'} |"
+        )
     if result.screening is not None and not result.screening.empty:
         lines += ["", "## Morris screen (all parameters)", "", _morris_table(result.screening)]
     if "S1" in result.indices.columns:
-        lines += ["", "## Sobol' indices (95% bootstrap intervals)", "",
-                  "S1: share of the variance due to the parameter alone; ST: with all its interactions "
-                  "(ST >= S1 up to estimation error).", "", _sobol_table(result.indices)]
+        lines += [
+            "",
+            "## Sobol' indices (95% bootstrap intervals)",
+            "",
+            "S1: share of the variance due to the parameter alone; ST: with all its interactions "
+            "(ST >= S1 up to estimation error).",
+            "",
+            _sobol_table(result.indices),
+        ]
     elif not result.indices.empty:
         lines += ["", "## Morris screen", "", _morris_table(result.indices)]
     return "\n".join(lines) + "\n"
@@ -668,8 +850,12 @@ def _pct(x: float) -> str:
 def _morris_table(frame: pd.DataFrame) -> str:
     wide = frame.pivot(index="parameter", columns="outcome", values="mu_star")
     wide = wide.loc[wide.max(axis=1).sort_values(ascending=False).index]
-    lines = ["mu* (mean absolute elementary effect over the parameter's whole range), largest first.", "",
-             "| parameter | " + " | ".join(wide.columns) + " |", "|---|" + "---|" * len(wide.columns)]
+    lines = [
+        "mu* (mean absolute elementary effect over the parameter's whole range), largest first.",
+        "",
+        "| parameter | " + " | ".join(wide.columns) + " |",
+        "|---|" + "---|" * len(wide.columns),
+    ]
     for name, row in wide.iterrows():
         lines.append(f"| `{name}` | " + " | ".join(f"{v:.3g}" for v in row) + " |")
     return "\n".join(lines)
@@ -679,8 +865,10 @@ def _sobol_table(frame: pd.DataFrame) -> str:
     lines = ["| outcome | parameter | S1 | ST | ST >= S1 |", "|---|---|---|---|---|"]
     for r in frame.sort_values(["outcome", "ST"], ascending=[True, False]).itertuples():
         ok = r.ST + r.ST_conf >= r.S1 - r.S1_conf
-        lines.append(f"| {r.outcome} | `{r.parameter}` | {r.S1:.3f} ± {r.S1_conf:.3f} | {r.ST:.3f} ± {r.ST_conf:.3f} | "
-                     f"{'yes' if ok else 'no'} |")
+        lines.append(
+            f"| {r.outcome} | `{r.parameter}` | {r.S1:.3f} ± {r.S1_conf:.3f} | {r.ST:.3f} ± {r.ST_conf:.3f} | "
+            f"{'yes' if ok else 'no'} |"
+        )
     return "\n".join(lines)
 
 
@@ -697,10 +885,15 @@ def figures(result: SensitivityResult, out: Path) -> list[Path]:
     outcomes = list(dict.fromkeys(frame["outcome"])) if not frame.empty else []
     if outcomes:
         sobol_kind = "S1" in frame.columns
-        fig, axes = plt.subplots(1, len(outcomes), figsize=(3.6 * len(outcomes), 0.3 * frame["parameter"].nunique() + 1.8),
-                                 sharey=True, squeeze=False)
-        order = (frame.groupby("parameter")["ST" if sobol_kind else "mu_star"].max().sort_values().index)
-        for ax, name in zip(axes[0], outcomes):
+        fig, axes = plt.subplots(
+            1,
+            len(outcomes),
+            figsize=(3.6 * len(outcomes), 0.3 * frame["parameter"].nunique() + 1.8),
+            sharey=True,
+            squeeze=False,
+        )
+        order = frame.groupby("parameter")["ST" if sobol_kind else "mu_star"].max().sort_values().index
+        for ax, name in zip(axes[0], outcomes, strict=True):
             part = frame[frame["outcome"] == name].set_index("parameter").reindex(order)
             y = np.arange(len(order))
             if sobol_kind:
@@ -714,8 +907,11 @@ def figures(result: SensitivityResult, out: Path) -> list[Path]:
             ax.set_title(result.meta["outcomes"][name], fontsize=9)
         if sobol_kind:
             axes[0][0].legend(fontsize=8, loc="lower right")
-        fig.suptitle(f"{'Sobol' + chr(39) + ' indices' if sobol_kind else 'Morris screen'} "
-                     f"({result.meta['replicates']} replicates per point, 95% bootstrap intervals)", fontsize=10)
+        fig.suptitle(
+            f"{'Sobol' + chr(39) + ' indices' if sobol_kind else 'Morris screen'} "
+            f"({result.meta['replicates']} replicates per point, 95% bootstrap intervals)",
+            fontsize=10,
+        )
         fig.tight_layout()
         written += _save(fig, out / ("sobol_indices" if sobol_kind else "morris_screen"))
         plt.close(fig)
@@ -724,7 +920,9 @@ def figures(result: SensitivityResult, out: Path) -> list[Path]:
         fig, ax = plt.subplots(figsize=(6, 0.45 * len(split) + 1.4))
         y = np.arange(len(split))
         ax.barh(y, 1 - split["noise_share"], color="#4c72b0", label="parameters")
-        ax.barh(y, split["noise_share"], left=1 - split["noise_share"], color="#c44e52", label="seeds (simulation noise)")
+        ax.barh(
+            y, split["noise_share"], left=1 - split["noise_share"], color="#c44e52", label="seeds (simulation noise)"
+        )
         ax.set_yticks(y, [result.meta["outcomes"][o] for o in split["outcome"]])
         ax.set_xlim(0, 1)
         ax.set_xlabel("share of one run's variance")
@@ -751,7 +949,11 @@ def write(result: SensitivityResult, out: Path, plan: SensitivityPlan) -> list[P
     (points_<method>.parquet) and the figures into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, frame in (("indices.csv", result.indices), ("screening.csv", result.screening), ("variance_split.csv", result.split)):
+    for name, frame in (
+        ("indices.csv", result.indices),
+        ("screening.csv", result.screening),
+        ("variance_split.csv", result.split),
+    ):
         if frame is not None:
             atomic_write_text(out / name, frame.to_csv(index=False))
             written.append(out / name)

@@ -53,8 +53,9 @@ def kaplan_meier(durations, observed, confidence: float = 0.95) -> pd.DataFrame:
     censored_sorted = np.sort(t[~obs])
     at_risk = t.size - np.searchsorted(np.sort(t), times, side="left")
     following = np.append(times[1:], np.inf)
-    censored = (np.searchsorted(censored_sorted, following, side="left")
-                - np.searchsorted(censored_sorted, times, side="left"))
+    censored = np.searchsorted(censored_sorted, following, side="left") - np.searchsorted(
+        censored_sorted, times, side="left"
+    )
     censored_first = np.searchsorted(censored_sorted, times[0] if times.size else np.inf, side="left")
     survival, low, high = np.ones(0), np.ones(0), np.ones(0)
     if times.size:
@@ -66,19 +67,22 @@ def kaplan_meier(durations, observed, confidence: float = 0.95) -> pd.DataFrame:
         low, high = interval.low.evaluate(times), interval.high.evaluate(times)
         zero = survival <= 0
         low, high = np.where(zero, np.nan, low), np.where(zero, np.nan, high)
-    return pd.DataFrame({
-        "time": np.concatenate([[0.0], times]),
-        "at_risk": np.concatenate([[t.size], at_risk]).astype(np.int64),
-        "events": np.concatenate([[0], events]).astype(np.int64),
-        "censored": np.concatenate([[censored_first], censored]).astype(np.int64),
-        "survival": np.concatenate([[1.0], survival]),
-        "ci_low": np.concatenate([[1.0], low]),
-        "ci_high": np.concatenate([[1.0], high]),
-    })
+    return pd.DataFrame(
+        {
+            "time": np.concatenate([[0.0], times]),
+            "at_risk": np.concatenate([[t.size], at_risk]).astype(np.int64),
+            "events": np.concatenate([[0], events]).astype(np.int64),
+            "censored": np.concatenate([[censored_first], censored]).astype(np.int64),
+            "survival": np.concatenate([[1.0], survival]),
+            "ci_low": np.concatenate([[1.0], low]),
+            "ci_high": np.concatenate([[1.0], high]),
+        }
+    )
 
 
-def survival_curves(rows: pd.DataFrame, by: Sequence[str], horizon: int, event: str = "talks",
-                    confidence: float = 0.95) -> pd.DataFrame:
+def survival_curves(
+    rows: pd.DataFrame, by: Sequence[str], horizon: int, event: str = "talks", confidence: float = 0.95
+) -> pd.DataFrame:
     """Kaplan-Meier curves of the time to ``event`` per group of ``by`` (sorted by group), runs
     without the event censored at the horizon: the ``by`` columns, :data:`CURVE_COLUMNS` (see
     :func:`kaplan_meier`) and ``event``. ``survival`` is P(no event by week ``time``)."""

@@ -23,7 +23,9 @@ class ModelChangedWarning(UserWarning):
     changed since the sweep."""
 
 
-def trajectories(result: SweepResult, policies: Sequence[Mapping[str, Any]], replicates: int | None = None) -> pd.DataFrame:
+def trajectories(
+    result: SweepResult, policies: Sequence[Mapping[str, Any]], replicates: int | None = None
+) -> pd.DataFrame:
     """Weekly series of the chosen policies, re-run with trajectories on the batched engine.
 
     Each policy (lever -> value; every design point that matches is included, so a policy
@@ -54,8 +56,9 @@ def trajectories(result: SweepResult, policies: Sequence[Mapping[str, Any]], rep
     point_index = np.repeat(np.arange(len(chosen)), replicates)
     seeds = np.concatenate([design.point_seeds(d)[:replicates] for d in chosen])
     batch = simulate_points([design.params[d] for d in chosen], point_index, seeds, design.weeks, trajectories=True)
-    _check_reproduced(result, np.asarray(chosen)[point_index], np.tile(np.arange(replicates), len(chosen)),
-                      batch.outcomes_frame())
+    _check_reproduced(
+        result, np.asarray(chosen)[point_index], np.tile(np.arange(replicates), len(chosen)), batch.outcomes_frame()
+    )
     frame = batch.trajectory_frame()
     run = frame.pop("run").to_numpy()
     runs = design.points.iloc[np.asarray(chosen)[run // replicates]].reset_index()
@@ -65,9 +68,9 @@ def trajectories(result: SweepResult, policies: Sequence[Mapping[str, Any]], rep
     return frame
 
 
-
-def _check_reproduced(result: SweepResult, design_points: np.ndarray, replicates: np.ndarray,
-                      outcomes: pd.DataFrame) -> None:
+def _check_reproduced(
+    result: SweepResult, design_points: np.ndarray, replicates: np.ndarray, outcomes: pd.DataFrame
+) -> None:
     """Warn (:class:`ModelChangedWarning`) when re-run outcomes differ from the stored rows of
     the same design points and replicates (compared on ``talks`` and ``tests`` when loaded)."""
     compared = [c for c in ("talks", "tests") if c in result.rows.columns]
@@ -78,6 +81,10 @@ def _check_reproduced(result: SweepResult, design_points: np.ndarray, replicates
     differ = (stored.to_numpy() != outcomes[compared].to_numpy()).any(axis=1)
     if differ.any():
         commit = result.provenance.get("git", {}).get("commit", "unknown")
-        warnings.warn(f"{int(differ.sum())} of {len(differ)} re-run runs differ from the stored results: the model "
-                      f"has changed since the sweep (made at commit {commit[:12]}), so these trajectories show the "
-                      "current model, not the sweep's runs", ModelChangedWarning, stacklevel=3)
+        warnings.warn(
+            f"{int(differ.sum())} of {len(differ)} re-run runs differ from the stored results: the model "
+            f"has changed since the sweep (made at commit {commit[:12]}), so these trajectories show the "
+            "current model, not the sweep's runs",
+            ModelChangedWarning,
+            stacklevel=3,
+        )

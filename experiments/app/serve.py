@@ -42,14 +42,30 @@ def free_port(port: int = 0) -> int:
         try:
             probe.bind((HOST, port))
         except OSError:
-            raise UserError(f"port {port} on {HOST} is in use; choose another with --port (0 picks a free one)") from None
+            raise UserError(
+                f"port {port} on {HOST} is in use; choose another with --port (0 picks a free one)"
+            ) from None
         return probe.getsockname()[1]
 
 
 def server_command(port: int) -> list[str]:
     """The command that serves the app on ``HOST:port``."""
-    return [sys.executable, "-m", "solara", "run", APP_MODULE, "--host", HOST, "--port", str(port),
-            "--production", "--no-open", "--no-check-version", "--log-level", "warning"]
+    return [
+        sys.executable,
+        "-m",
+        "solara",
+        "run",
+        APP_MODULE,
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--production",
+        "--no-open",
+        "--no-check-version",
+        "--log-level",
+        "warning",
+    ]
 
 
 def cmd_app(args: argparse.Namespace) -> int:
@@ -62,10 +78,15 @@ def cmd_app(args: argparse.Namespace) -> int:
 
         problem = open_view(args.results)[1]
         if problem:
-            print(f"escalation app: note: {problem} (the sweep page says so; pick another directory there)",
-                  file=sys.stderr)
-    print(f"escalation app: serving http://{HOST}:{port}/ (one run) and http://{HOST}:{port}/sweep (sweep explorer); "
-          "Ctrl-C stops it", flush=True)
+            print(
+                f"escalation app: note: {problem} (the sweep page says so; pick another directory there)",
+                file=sys.stderr,
+            )
+    print(
+        f"escalation app: serving http://{HOST}:{port}/ (one run) and http://{HOST}:{port}/sweep (sweep explorer); "
+        "Ctrl-C stops it",
+        flush=True,
+    )
     os.execve(sys.executable, server_command(port), env)
     return 0  # pragma: no cover (exec does not return)
 
@@ -73,15 +94,22 @@ def cmd_app(args: argparse.Namespace) -> int:
 def add_app_parser(sub) -> None:
     """Add the ``app`` sub-command to the command line's sub-parsers."""
     app = sub.add_parser(
-        "app", help="the interactive explorer in the browser: one run, and a stored sweep",
+        "app",
+        help="the interactive explorer in the browser: one run, and a stored sweep",
         description="Serve the interactive explorer on 127.0.0.1 and print its address: '/' runs the model one week at "
-                    "a time with its levers and main uncertainties as controls (Mesa's SolaraViz; new values apply on "
-                    "Reset), '/sweep' browses a results directory written by `escalation sweep` (P(talks) heatmap "
-                    "with intervals, a policy's time to talks, testing cost and paired contrast with a baseline, the "
-                    "spread across posterior draws). It reads stored results and never re-runs a sweep. From a "
-                    "notebook: `from model.app import page; page`.")
-    app.add_argument("--port", type=_port, default=DEFAULT_PORT,
-                     help=f"port on 127.0.0.1 (default {DEFAULT_PORT}; 0 picks a free one)")
-    app.add_argument("--results", metavar="DIR",
-                     help="results directory the sweep page opens with (default results/policy_grid)")
+        "a time with its levers and main uncertainties as controls (Mesa's SolaraViz; new values apply on "
+        "Reset), '/sweep' browses a results directory written by `escalation sweep` (P(talks) heatmap "
+        "with intervals, a policy's time to talks, testing cost and paired contrast with a baseline, the "
+        "spread across posterior draws). It reads stored results and never re-runs a sweep. From a "
+        "notebook: `from model.app import page; page`.",
+    )
+    app.add_argument(
+        "--port",
+        type=_port,
+        default=DEFAULT_PORT,
+        help=f"port on 127.0.0.1 (default {DEFAULT_PORT}; 0 picks a free one)",
+    )
+    app.add_argument(
+        "--results", metavar="DIR", help="results directory the sweep page opens with (default results/policy_grid)"
+    )
     app.set_defaults(func=cmd_app)

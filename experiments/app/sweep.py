@@ -98,8 +98,17 @@ class SweepView:
 
     def estimates_table(self) -> pd.DataFrame:
         """The summary's main columns, rounded for the page."""
-        columns = [*self.by, "n", "p_talks", "p_talks_low", "p_talks_high", "median_weeks_to_talks",
-                   "mean_tests", "mean_tests_low", "mean_tests_high"]
+        columns = [
+            *self.by,
+            "n",
+            "p_talks",
+            "p_talks_low",
+            "p_talks_high",
+            "median_weeks_to_talks",
+            "mean_tests",
+            "mean_tests_low",
+            "mean_tests_high",
+        ]
         return self.summary[columns].round(3)
 
     def heatmap_png(self) -> bytes | None:
@@ -115,7 +124,9 @@ class SweepView:
     def default_policy(self) -> dict[str, Any]:
         """The policy the page opens with: the last value of each lever in the config (the
         sanctions level at its highest, as in the baseline), so that it differs from the baseline."""
-        return {name: (max(values) if name == "sanctions_level" else values[-1]) for name, values in self.levers.items()}
+        return {
+            name: (max(values) if name == "sanctions_level" else values[-1]) for name, values in self.levers.items()
+        }
 
     def _rows_of(self, policy: Mapping[str, Any]) -> pd.DataFrame:
         rows = self.result.rows
@@ -126,8 +137,11 @@ class SweepView:
         return analysis.survival_curves(self._rows_of(policy), self.by, self.result.horizon)
 
     def survival_png(self, policy: Mapping[str, Any]) -> bytes:
-        return png(plots.survival_plot(self.survival(policy), self.result.horizon, self.result.start_date,
-                                       hue=None, facet=None))
+        return png(
+            plots.survival_plot(
+                self.survival(policy), self.result.horizon, self.result.start_date, hue=None, facet=None
+            )
+        )
 
     def testing_cost(self, policy: Mapping[str, Any]) -> pd.DataFrame:
         """The policy's testing cost (mean tests with its interval, P(any test), highest rungs)."""
@@ -140,8 +154,10 @@ class SweepView:
         key = tuple(sorted(baseline.items(), key=lambda item: item[0]))
         if key not in self._contrasts:
             rows = self.result.rows
-            self._contrasts[key] = pd.concat([analysis.paired_contrasts(rows, baseline, self.by, outcome)
-                                              for outcome in ("talks", "tests")], ignore_index=True)
+            self._contrasts[key] = pd.concat(
+                [analysis.paired_contrasts(rows, baseline, self.by, outcome) for outcome in ("talks", "tests")],
+                ignore_index=True,
+            )
         return self._contrasts[key]
 
     def contrasts(self, policy: Mapping[str, Any], baseline: Mapping[str, Any]) -> pd.DataFrame:
@@ -181,11 +197,16 @@ def open_view(directory: str) -> tuple[SweepView | None, str | None]:
 def _policy_picker(title: str, levers: Mapping[str, list[Any]], policy: solara.Reactive[dict]) -> None:
     with solara.Card(title):
         for name, values in levers.items():
+
             def choose(text, name=name, values=values):
                 policy.set({**policy.value, name: _value(values, text)})
 
-            solara.Select(label=name, values=[str(v) for v in values], value=str(policy.value.get(name, values[0])),
-                          on_value=choose)
+            solara.Select(
+                label=name,
+                values=[str(v) for v in values],
+                value=str(policy.value.get(name, values[0])),
+                on_value=choose,
+            )
 
 
 @solara.component
@@ -196,12 +217,33 @@ def PolicyDetails(view: SweepView, policy: dict, baseline: dict):
         solara.Image(solara.use_memo(lambda: view.survival_png(policy), [view, tuple(policy.items())]))
     with solara.Card(f"Testing cost: {label}"):
         cost = view.testing_cost(policy)
-        solara.DataFrame(cost[["n", "mean_tests", "mean_tests_low", "mean_tests_high", "p_any_test",
-                               "p_nuclear_test", "median_highest_rung"]].round(3), items_per_page=5)
+        solara.DataFrame(
+            cost[
+                [
+                    "n",
+                    "mean_tests",
+                    "mean_tests_low",
+                    "mean_tests_high",
+                    "p_any_test",
+                    "p_nuclear_test",
+                    "median_highest_rung",
+                ]
+            ].round(3),
+            items_per_page=5,
+        )
     with solara.Card(f"Paired contrast with the baseline ({plots.policy_label(baseline)})"):
         contrast = view.contrasts(policy, baseline)
-        columns = ["outcome", "n_pairs", "policy_estimate", "baseline_estimate", "difference", "ci_low", "ci_high",
-                   "p_value", "p_holm"]
+        columns = [
+            "outcome",
+            "n_pairs",
+            "policy_estimate",
+            "baseline_estimate",
+            "difference",
+            "ci_low",
+            "ci_high",
+            "p_value",
+            "p_holm",
+        ]
         solara.DataFrame(contrast[[c for c in columns if c in contrast]].round(4), items_per_page=5)
 
 
@@ -225,14 +267,15 @@ def SweepPage(results: str | None = None):
 
     solara.Title("Korea escalation: sweep explorer")
     with solara.Column(style={"padding": "12px"}):
-        solara.InputText("results directory (written by `escalation sweep`)", value=directory,
-                         continuous_update=False)
+        solara.InputText("results directory (written by `escalation sweep`)", value=directory, continuous_update=False)
         if problem is not None:
             solara.Error(problem)
             return
         result = view.result
-        solara.Markdown(f"**{result.name}**: {result.manifest['n_runs']} runs, {result.horizon} weeks, "
-                        f"policies by {', '.join(view.by)}; read from `{result.directory}` (nothing is re-run)")
+        solara.Markdown(
+            f"**{result.name}**: {result.manifest['n_runs']} runs, {result.horizon} weeks, "
+            f"policies by {', '.join(view.by)}; read from `{result.directory}` (nothing is re-run)"
+        )
         with solara.Card("P(talks) with 95% intervals"):
             if heatmap is not None:
                 solara.Image(heatmap)
@@ -246,7 +289,9 @@ def SweepPage(results: str | None = None):
         if view.is_posterior:
             with solara.Card("Across the posterior: P(talks) over the draws"):
                 if spread is None:
-                    solara.Text("one run per draw: the spread across the posterior cannot be told apart from the "
-                                "runs' chance (rerun with 20 or more replicates)")
+                    solara.Text(
+                        "one run per draw: the spread across the posterior cannot be told apart from the "
+                        "runs' chance (rerun with 20 or more replicates)"
+                    )
                 else:
                     solara.Image(spread)

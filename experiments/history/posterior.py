@@ -54,13 +54,24 @@ HISTORY_SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "history_
 """The scenario the shipped calibration fitted, replayed for each draw's start state."""
 STATE_DATE = dt.date(2018, 2, 26)
 STATE_PARAMETERS = {  # parameter table name -> the quantity it starts (model.week.QUANTITIES)
-    "initial_stress": "dprk_stress", "initial_threat": "dprk_threat", "initial_reactance": "dprk_reactance",
-    "initial_progress": "dprk_progress", "initial_excitation": "dprk_excitation", "initial_rung": "dprk_last_rung",
-    "initial_step": "dprk_step", "initial_moratorium": "moratorium", "initial_expected_relief": "expected_relief",
-    "initial_alignment": "alignment", "initial_stage": "talks_stage", "initial_resume_stage": "resume_stage",
+    "initial_stress": "dprk_stress",
+    "initial_threat": "dprk_threat",
+    "initial_reactance": "dprk_reactance",
+    "initial_progress": "dprk_progress",
+    "initial_excitation": "dprk_excitation",
+    "initial_rung": "dprk_last_rung",
+    "initial_step": "dprk_step",
+    "initial_moratorium": "moratorium",
+    "initial_expected_relief": "expected_relief",
+    "initial_alignment": "alignment",
+    "initial_stage": "talks_stage",
+    "initial_resume_stage": "resume_stage",
     "initial_china_memory": "china_memory",
-    "trust_us_dprk": "trust_us_in_dprk", "trust_dprk_us": "trust_dprk_in_us", "trust_rok_dprk": "trust_rok_in_dprk",
-    "trust_china_dprk": "trust_china_in_dprk", "trust_japan_dprk": "trust_japan_in_dprk",
+    "trust_us_dprk": "trust_us_in_dprk",
+    "trust_dprk_us": "trust_dprk_in_us",
+    "trust_rok_dprk": "trust_rok_in_dprk",
+    "trust_china_dprk": "trust_china_in_dprk",
+    "trust_japan_dprk": "trust_japan_in_dprk",
     "trust_dprk_rok": "trust_dprk_in_rok",
 }
 """Every state variable a run starts from, as the parameter that sets it and the quantity that
@@ -98,17 +109,29 @@ def read_posterior(path: str | Path) -> pd.DataFrame:
         raise UserError(f"{path}: not a readable CSV file ({str(error).splitlines()[0]})") from None
     for column in raw.columns:
         if column in STATE_PARAMETERS:
-            raise UserError(f"{path}: column '{column}' is part of the start state, which each draw replays rather "
-                            "than samples; remove the column")
+            raise UserError(
+                f"{path}: column '{column}' is part of the start state, which each draw replays rather "
+                "than samples; remove the column"
+            )
         if column in TABLE and (TABLE[column].kind != "uncertainty" or TABLE[column].dtype is not float):
             kind = TABLE[column].kind
-            what = "a lever" if kind == "lever" else "a constant" if kind == "constant" else "an integer-valued uncertainty"
-            raise UserError(f"{path}: column '{column}' names {what}; a posterior sample holds real-valued "
-                            "uncertainties only (`escalation params` lists them)")
+            what = (
+                "a lever"
+                if kind == "lever"
+                else "a constant"
+                if kind == "constant"
+                else "an integer-valued uncertainty"
+            )
+            raise UserError(
+                f"{path}: column '{column}' names {what}; a posterior sample holds real-valued "
+                "uncertainties only (`escalation params` lists them)"
+            )
     names = [c for c in raw.columns if c in TABLE]
     if "weight" not in raw.columns or not names:
-        raise UserError(f"{path}: a posterior sample needs a 'weight' column and at least one column named after a "
-                        "real-valued uncertainty (`escalation params` lists them)")
+        raise UserError(
+            f"{path}: a posterior sample needs a 'weight' column and at least one column named after a "
+            "real-valued uncertainty (`escalation params` lists them)"
+        )
     frame = raw[[*names, "weight"]]
     if frame.isna().any().any() or not all(pd.api.types.is_numeric_dtype(frame[c]) for c in frame):
         raise UserError(f"{path}: the weight and parameter columns must hold numbers in every row")
@@ -146,14 +169,17 @@ def posterior_scenarios(posterior: pd.DataFrame, samples: int, seed: int) -> pd.
     return frame
 
 
-def start_state(scenario: Scenario, replicates: int = 1000, seed: int = 2018, date: dt.date = STATE_DATE) -> dict[str, float]:
+def start_state(
+    scenario: Scenario, replicates: int = 1000, seed: int = 2018, date: dt.date = STATE_DATE
+) -> dict[str, float]:
     """State of the replay at the start of the week containing ``date`` (the median of the
     replays; the most common value of a discrete state variable: see :data:`STATE_PARAMETERS`)."""
     return start_states(scenario, [scenario.params], replicates, seed, date).iloc[0].to_dict()
 
 
-def start_states(scenario: Scenario, points: list[Params], replicates: int = 1000, seed: int = 2018,
-                 date: dt.date = STATE_DATE) -> pd.DataFrame:
+def start_states(
+    scenario: Scenario, points: list[Params], replicates: int = 1000, seed: int = 2018, date: dt.date = STATE_DATE
+) -> pd.DataFrame:
     """For each parameter set of ``points`` (with ``scenario``'s lever schedule), the state of
     ``replicates`` replays at the start of the week containing ``date`` (median, or most common
     value; :data:`STATE_PARAMETERS`): one row per point,
@@ -163,8 +189,9 @@ def start_states(scenario: Scenario, points: list[Params], replicates: int = 100
         raise UserError(f"{date} is not after the scenario's start {scenario.start}")
     point_index = np.repeat(np.arange(len(points), dtype=np.intp), replicates)
     seeds = np.tile(replicate_seeds(seed, replicates), len(points))
-    engine = BatchedEngine(ParamArrays.from_points(points, point_index), seeds,
-                           stack_schedules([scenario.schedule()], weeks))
+    engine = BatchedEngine(
+        ParamArrays.from_points(points, point_index), seeds, stack_schedules([scenario.schedule()], weeks)
+    )
     engine.run(weeks)
     out = {}
     for name, quantity in STATE_PARAMETERS.items():
@@ -175,8 +202,10 @@ def start_states(scenario: Scenario, points: list[Params], replicates: int = 100
         else:
             if name == "initial_resume_stage":  # among the runs suspended on the date (the default if none)
                 stages = engine.quantity("talks_stage").reshape(len(points), replicates)
-                values = [v[s == SUSPENDED_TALKS] if (s == SUSPENDED_TALKS).any() else np.array([row.default])
-                          for v, s in zip(values, stages)]
+                values = [
+                    v[s == SUSPENDED_TALKS] if (s == SUSPENDED_TALKS).any() else np.array([row.default])
+                    for v, s in zip(values, stages, strict=True)
+                ]
             modes = [int(np.bincount(np.asarray(v, dtype=np.int64)).argmax()) for v in values]
             out[name] = [bool(m) if row.dtype is bool else m for m in modes]
     return pd.DataFrame(out)

@@ -56,6 +56,7 @@ start (:func:`experiments.history.posterior.start_state` gives a replay's median
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -63,6 +64,7 @@ from typing import Any
 
 import numpy as np
 
+from model import rules
 from model.calendar import (
     Exercise,
     exercises_in_year,
@@ -71,16 +73,20 @@ from model.calendar import (
 )
 from model.params import DATE_RANGE, TABLE, ParameterError, Params, closest_name
 from model.policies import LeverSchedule, exercise_policy_code
-from model import rules
 
 from ..errors import UserError
 from ..io import read_toml
 
 EXERCISE_STATUSES = ("held", "delayed", "scaled_down", "suspended")
 EVENT_KINDS = {
-    "inter_korean_talks": rules.EVENT_CONTACT, "us_dprk_talks": rules.EVENT_TALKS, "summit": rules.EVENT_SUMMIT,
-    "summit_deal": rules.EVENT_SUMMIT_DEAL, "summit_no_deal": rules.EVENT_SUMMIT_NO_DEAL,
-    "talks_suspended": rules.EVENT_SUSPENDED, "talks_resumed": rules.EVENT_RESUMED, "talks_ended": rules.EVENT_ENDED,
+    "inter_korean_talks": rules.EVENT_CONTACT,
+    "us_dprk_talks": rules.EVENT_TALKS,
+    "summit": rules.EVENT_SUMMIT,
+    "summit_deal": rules.EVENT_SUMMIT_DEAL,
+    "summit_no_deal": rules.EVENT_SUMMIT_NO_DEAL,
+    "talks_suspended": rules.EVENT_SUSPENDED,
+    "talks_resumed": rules.EVENT_RESUMED,
+    "talks_ended": rules.EVENT_ENDED,
 }
 """``[[events]]`` kinds and their codes in the lever schedule's ``forced_event`` (a summit's
 outcome is the model's under ``summit``, forced under ``summit_deal`` and ``summit_no_deal``)."""
@@ -128,7 +134,7 @@ class Scenario:
     def week_starts(self) -> list[dt.date]:
         return [self.start + dt.timedelta(days=7 * w) for w in range(self.weeks)]
 
-    def with_params(self, params: Params) -> "Scenario":
+    def with_params(self, params: Params) -> Scenario:
         """The same scenario starting from other parameter values (its own [params] still apply on top)."""
         return replace(self, params=params.replace(**self.overrides))
 
@@ -143,8 +149,10 @@ class Scenario:
         standard = weekly_intensity(self.standard, self.start, weeks)
         scheduled = weekly_intensity(self.exercises, self.start, weeks)
         values = {
-            "engagement_stance": p.engagement_stance, "rok_mediation": p.rok_mediation,
-            "exercise_policy": p.exercise_policy, "exercise_scale": p.exercise_scale,
+            "engagement_stance": p.engagement_stance,
+            "rok_mediation": p.rok_mediation,
+            "exercise_policy": p.exercise_policy,
+            "exercise_scale": p.exercise_scale,
             "endogenous_sanctions": self.endogenous_sanctions,
         }
         per_week = {k: [] for k in values}
@@ -164,7 +172,7 @@ class Scenario:
             if w >= 0:  # a step before the start only sets the level the scenario starts from
                 announced[w] += step.announce
             if step.level is not None:
-                floor[max(w, 0):] = np.fmax(floor[max(w, 0):], step.level)
+                floor[max(w, 0) :] = np.fmax(floor[max(w, 0) :], step.level)
         forced = np.zeros(weeks, dtype=np.int64)
         for date, code in sorted(self.events):
             w = self.week_of(date) - 1
@@ -189,17 +197,21 @@ def load_scenario(path: str | Path) -> Scenario:
     return parse_scenario(read_toml(path, "scenario"), source=str(path), base_dir=Path(path).parent)
 
 
-def parse_scenario(data: dict[str, Any], source: str = "<scenario>", base_dir: Path | None = None,
-                   params: Params | None = None) -> Scenario:
+def parse_scenario(
+    data: dict[str, Any], source: str = "<scenario>", base_dir: Path | None = None, params: Params | None = None
+) -> Scenario:
     """Validate a parsed scenario (see the module docstring). ``params``: parameter values to
     start from (default: the table's defaults); the scenario's [params] apply on top."""
+
     def fail(message: str) -> UserError:
         return UserError(f"{source}: {message}")
 
     for table in data:
         if table not in _TABLES:
-            raise fail(f"unknown table [{table}]{closest_name(table, _TABLES)}; allowed: "
-                       + ", ".join(f"[{t}]" for t in _TABLES))
+            raise fail(
+                f"unknown table [{table}]{closest_name(table, _TABLES)}; allowed: "
+                + ", ".join(f"[{t}]" for t in _TABLES)
+            )
     for table in ("scenario", "params"):
         if table in data and not isinstance(data[table], dict):
             raise fail(f"[{table}] must be a table")
@@ -224,8 +236,8 @@ def parse_scenario(data: dict[str, Any], source: str = "<scenario>", base_dir: P
     merged = merged.replace(start_date=start.isoformat())
 
     carried: Counter[str] = Counter()  # entries dated before the start that set the starting levers
-    before: Counter[str] = Counter()   # other entries dated before the start: ignored
-    after: Counter[str] = Counter()    # entries dated after the end: ignored
+    before: Counter[str] = Counter()  # other entries dated before the start: ignored
+    after: Counter[str] = Counter()  # entries dated after the end: ignored
 
     def within(date: dt.date, what: str, carries: bool) -> bool:
         """Whether an entry dated ``date`` is kept: always inside the scenario; before the start
@@ -239,7 +251,7 @@ def parse_scenario(data: dict[str, Any], source: str = "<scenario>", base_dir: P
         return True
 
     def in_order(dates: list[dt.date], what: str) -> None:
-        for a, b in zip(dates, dates[1:]):
+        for a, b in itertools.pairwise(dates):
             if b < a:
                 raise fail(f"dates out of order in {what}: {b} comes after {a}")
 
@@ -251,8 +263,10 @@ def parse_scenario(data: dict[str, Any], source: str = "<scenario>", base_dir: P
             if name == "date":
                 continue
             if name not in DATED_LEVERS:
-                raise fail(f"[[levers]] '{name}' cannot change by date{closest_name(name, DATED_LEVERS)}; "
-                           f"allowed: {', '.join(DATED_LEVERS)}")
+                raise fail(
+                    f"[[levers]] '{name}' cannot change by date{closest_name(name, DATED_LEVERS)}; "
+                    f"allowed: {', '.join(DATED_LEVERS)}"
+                )
             if name == "endogenous_sanctions":
                 if not isinstance(value, bool):
                     raise fail(f"[[levers]] endogenous_sanctions must be true or false, got {value!r}")
@@ -280,7 +294,9 @@ def parse_scenario(data: dict[str, Any], source: str = "<scenario>", base_dir: P
             raise fail(f"[[sanctions]] unknown key '{sorted(unknown)[0]}'; allowed: date, level, announce, label")
         announce, label = entry.get("announce", True), entry.get("label", "")
         if not isinstance(announce, bool):  # "false" (a string) must not read as true
-            raise fail(f"[[sanctions]] {date}: announce must be true or false (a TOML boolean, no quotes), got {announce!r}")
+            raise fail(
+                f"[[sanctions]] {date}: announce must be true or false (a TOML boolean, no quotes), got {announce!r}"
+            )
         if not isinstance(label, str):
             raise fail(f"[[sanctions]] {date}: label must be a string, got {label!r}")
         sanctions.append(SanctionsStep(date, level, announce, label))
@@ -289,6 +305,7 @@ def parse_scenario(data: dict[str, Any], source: str = "<scenario>", base_dir: P
 
     weeks = (end - start).days // 7 + 1
     standard = standard_exercises(start, weeks)
+
     def overlaps(planned: Exercise, held: Exercise | None) -> bool:
         """Whether an exercise entry counts inside the scenario (the exercise as planned or as held
         overlaps it); if not, it is noted as before the start or after the end."""
@@ -309,16 +326,24 @@ def parse_scenario(data: dict[str, Any], source: str = "<scenario>", base_dir: P
             raise fail(f"[[exercises]] {key[0]} {key[1]} is changed twice; give one entry per exercise and year")
         changed[key] = held
         overlaps(exercise, held)  # kept either way: the change replaces the planned instance
-    exercises = sorted([*(e for e in standard if (e.name, e.start.year) not in changed),
-                        *(e for e in changed.values() if e is not None), *added], key=lambda e: e.start)
+    exercises = sorted(
+        [
+            *(e for e in standard if (e.name, e.start.year) not in changed),
+            *(e for e in changed.values() if e is not None),
+            *added,
+        ],
+        key=lambda e: e.start,
+    )
 
     events = []
     for i, entry in enumerate(_entries(data, "events", fail)):
         date = _date(entry.get("date"), f"[[events]] #{i + 1} date", fail)
         kind = entry.get("kind")
         if kind not in EVENT_KINDS:
-            raise fail(f"[[events]] kind {kind!r} is not allowed{closest_name(str(kind), EVENT_KINDS)}: "
-                       f"allowed {', '.join(EVENT_KINDS)}")
+            raise fail(
+                f"[[events]] kind {kind!r} is not allowed{closest_name(str(kind), EVENT_KINDS)}: "
+                f"allowed {', '.join(EVENT_KINDS)}"
+            )
         if within(date, "[[events]]", carries=False):
             events.append((date, EVENT_KINDS[kind]))
 
@@ -330,9 +355,19 @@ def parse_scenario(data: dict[str, Any], source: str = "<scenario>", base_dir: P
     if not isinstance(endogenous, bool):
         raise fail(f"[scenario] endogenous_sanctions must be true or false, got {endogenous!r}")
     scenario = Scenario(
-        name=str(head["name"]), start=start, end=end, params=merged, levers=levers, sanctions=sanctions,
-        exercises=exercises, standard=standard, events=events, endogenous_sanctions=endogenous,
-        record=record_path, description=str(head.get("description", "")), source=source,
+        name=str(head["name"]),
+        start=start,
+        end=end,
+        params=merged,
+        levers=levers,
+        sanctions=sanctions,
+        exercises=exercises,
+        standard=standard,
+        events=events,
+        endogenous_sanctions=endogenous,
+        record=record_path,
+        description=str(head.get("description", "")),
+        source=source,
         overrides={**overrides, "start_date": start.isoformat()},
         notes=_outside_notes(carried, before, after, start, end),
     )
@@ -342,17 +377,21 @@ def parse_scenario(data: dict[str, Any], source: str = "<scenario>", base_dir: P
 def _outside_notes(carried: Counter, before: Counter, after: Counter, start: dt.date, end: dt.date) -> tuple[str, ...]:
     """One line each for the entries that carry in from before the start, those before the start
     that are ignored, and those after the end."""
+
     def listing(counts: Counter) -> str:
         return ", ".join(f"{n} {table}" for table, n in counts.items())
 
     notes = []
     if carried:
-        notes.append(f"entries dated before the start {start} set the levers it starts with ({listing(carried)}: the "
-                     "last lever settings, the highest sanctions level); the state in [params] (stress, threat, "
-                     "progress, alignment, trust) still applies at the start, so set it there for that date")
+        notes.append(
+            f"entries dated before the start {start} set the levers it starts with ({listing(carried)}: the "
+            "last lever settings, the highest sanctions level); the state in [params] (stress, threat, "
+            "progress, alignment, trust) still applies at the start, so set it there for that date"
+        )
     if before:
-        notes.append(f"entries dated before the start {start} are ignored ({listing(before)}: announcements, "
-                     "events, exercises)")
+        notes.append(
+            f"entries dated before the start {start} are ignored ({listing(before)}: announcements, events, exercises)"
+        )
     if after:
         notes.append(f"entries dated after the end {end} are ignored ({listing(after)})")
     return tuple(notes)
@@ -398,16 +437,22 @@ def _exercise_entry(entry: dict[str, Any], i: int, fail) -> tuple[str, Exercise,
         exercise = Exercise(name, "extra", start, days or 7, float(intensity))
         return "added", exercise, exercise
     if name not in STANDARD_EXERCISES:
-        raise fail(f"[[exercises]] unknown exercise {name!r}{closest_name(name, STANDARD_EXERCISES)}: allowed "
-                   f"{', '.join(STANDARD_EXERCISES)} (with a year), or a new one with a start date")
+        raise fail(
+            f"[[exercises]] unknown exercise {name!r}{closest_name(name, STANDARD_EXERCISES)}: allowed "
+            f"{', '.join(STANDARD_EXERCISES)} (with a year), or a new one with a start date"
+        )
     year = entry.get("year")
     status = entry.get("status", "held")
     if status not in EXERCISE_STATUSES:
-        raise fail(f"[[exercises]] {name} {year}: status {status!r} is not allowed"
-                   f"{closest_name(str(status), EXERCISE_STATUSES)}: allowed {', '.join(EXERCISE_STATUSES)}")
+        raise fail(
+            f"[[exercises]] {name} {year}: status {status!r} is not allowed"
+            f"{closest_name(str(status), EXERCISE_STATUSES)}: allowed {', '.join(EXERCISE_STATUSES)}"
+        )
     if isinstance(year, bool) or not isinstance(year, int) or not DATE_RANGE[0].year <= year <= DATE_RANGE[1].year:
-        raise fail(f"[[exercises]] {name}: year must be an integer from {DATE_RANGE[0].year} to {DATE_RANGE[1].year} "
-                   f"(the year of the instance to change), got {year!r}")
+        raise fail(
+            f"[[exercises]] {name}: year must be an integer from {DATE_RANGE[0].year} to {DATE_RANGE[1].year} "
+            f"(the year of the instance to change), got {year!r}"
+        )
     delay = entry.get("delay_weeks", 0)
     if isinstance(delay, bool) or not isinstance(delay, int) or not 0 <= delay <= 52:
         raise fail(f"[[exercises]] {name} {year}: delay_weeks must be an integer from 0 to 52, got {delay!r}")
@@ -415,7 +460,14 @@ def _exercise_entry(entry: dict[str, Any], i: int, fail) -> tuple[str, Exercise,
     if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not 0 <= scale <= 1:
         raise fail(f"[[exercises]] {name} {year}: scale must be from 0 to 1, got {scale!r}")
     instance = next(e for e in exercises_in_year(year) if e.name == name)
-    held = None if status == "suspended" else replace(
-        instance, start=instance.start + dt.timedelta(weeks=delay if status == "delayed" else 0),
-        days=days or instance.days, weight=instance.weight * scale)
+    held = (
+        None
+        if status == "suspended"
+        else replace(
+            instance,
+            start=instance.start + dt.timedelta(weeks=delay if status == "delayed" else 0),
+            days=days or instance.days,
+            weight=instance.weight * scale,
+        )
+    )
     return "changed", instance, held

@@ -36,8 +36,14 @@ DEFAULT_CHUNK_SIZE = {"batched": 10_000, "mesa": 50}
 number of workers: a sweep resumed with other workers finds the same chunks."""
 
 _EXPERIMENT_KEYS = {
-    "name": str, "weeks": int, "replicates": int, "seed": int, "engine": str,
-    "chunk_size": int, "samples": int, "description": str,
+    "name": str,
+    "weeks": int,
+    "replicates": int,
+    "seed": int,
+    "engine": str,
+    "chunk_size": int,
+    "samples": int,
+    "description": str,
 }
 _SECTIONS = ("experiment", "levers", "params", "uncertainties", "posterior")
 MAX_POINTS = 100_000
@@ -86,7 +92,7 @@ class Experiment:
     def runs_per_chunk(self) -> int:
         return self.chunk_size or DEFAULT_CHUNK_SIZE[self.engine]
 
-    def with_options(self, **changes: Any) -> "Experiment":
+    def with_options(self, **changes: Any) -> Experiment:
         """A copy with command-line overrides (replicates, engine, chunk size) applied and checked."""
         changes = {k: v for k, v in changes.items() if v is not None}
         new = replace(self, **changes)
@@ -124,15 +130,19 @@ def parse_experiment(data: dict[str, Any], source: str = "<config>") -> Experime
     """Validate the tables of a parsed config (see the module docstring)."""
     for section in data:
         if section not in _SECTIONS:
-            raise UserError(f"{source}: unknown table [{section}]{closest_name(section, _SECTIONS)}; "
-                            f"allowed: {', '.join('[' + s + ']' for s in _SECTIONS)}")
+            raise UserError(
+                f"{source}: unknown table [{section}]{closest_name(section, _SECTIONS)}; "
+                f"allowed: {', '.join('[' + s + ']' for s in _SECTIONS)}"
+            )
         if not isinstance(data[section], dict):
             raise UserError(f"{source}: [{section}] must be a table")
     head = data.get("experiment", {})
     for key, value in head.items():
         if key not in _EXPERIMENT_KEYS:
-            raise UserError(f"{source}: unknown key '{key}' in [experiment]{closest_name(key, _EXPERIMENT_KEYS)}; "
-                            f"allowed: {', '.join(_EXPERIMENT_KEYS)}")
+            raise UserError(
+                f"{source}: unknown key '{key}' in [experiment]{closest_name(key, _EXPERIMENT_KEYS)}; "
+                f"allowed: {', '.join(_EXPERIMENT_KEYS)}"
+            )
         wanted = _EXPERIMENT_KEYS[key]
         if wanted is int and (isinstance(value, bool) or not isinstance(value, int)):
             raise UserError(f"{source}: [experiment] {key} must be an integer, got {value!r}")
@@ -141,29 +151,41 @@ def parse_experiment(data: dict[str, Any], source: str = "<config>") -> Experime
     if "name" not in head:
         raise UserError(f"{source}: [experiment] needs a name")
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", head["name"]):
-        raise UserError(f"{source}: [experiment] name {head['name']!r} must be a plain name (letters, digits, _ . -): "
-                        "it names the default results directory")
+        raise UserError(
+            f"{source}: [experiment] name {head['name']!r} must be a plain name (letters, digits, _ . -): "
+            "it names the default results directory"
+        )
 
     levers = {name: _lever_values(name, spec, source) for name, spec in data.get("levers", {}).items()}
     params = {}
     for name, value in data.get("params", {}).items():
         _known(name, source, "[params]")
         params[name] = _coerce(name, value, source, "[params]")
-    uncertainties = {name: _uncertainty_range(name, spec, source) for name, spec in data.get("uncertainties", {}).items()}
+    uncertainties = {
+        name: _uncertainty_range(name, spec, source) for name, spec in data.get("uncertainties", {}).items()
+    }
     for name in set(levers) & set(params) | set(levers) & set(uncertainties) | set(params) & set(uncertainties):
         raise UserError(f"{source}: '{name}' appears in more than one of [levers], [params], [uncertainties]")
     posterior = _posterior_spec(data.get("posterior"), source)
     if posterior and uncertainties:
         raise UserError(f"{source}: [posterior] and [uncertainties] cannot be combined; sample one or the other")
     if posterior and not levers:
-        raise UserError(f"{source}: a [posterior] sweep pools its draws by policy: give at least one lever in [levers] "
-                        "(a single value will do, e.g. exercise_policy = [\"as_scheduled\"])")
+        raise UserError(
+            f"{source}: a [posterior] sweep pools its draws by policy: give at least one lever in [levers] "
+            '(a single value will do, e.g. exercise_policy = ["as_scheduled"])'
+        )
     if "samples" in head and not uncertainties:
-        raise UserError(f"{source}: [experiment] samples sets the size of the [uncertainties] Latin hypercube, and "
-                        "there is no [uncertainties] table" + ("; [posterior] has its own samples" if posterior else ""))
+        raise UserError(
+            f"{source}: [experiment] samples sets the size of the [uncertainties] Latin hypercube, and "
+            "there is no [uncertainties] table" + ("; [posterior] has its own samples" if posterior else "")
+        )
 
     experiment = Experiment(
-        levers=levers, params=params, uncertainties=uncertainties, posterior=posterior, source=source,
+        levers=levers,
+        params=params,
+        uncertainties=uncertainties,
+        posterior=posterior,
+        source=source,
         **{k: v for k, v in head.items()},
     )
     if posterior:
@@ -180,7 +202,9 @@ def parse_experiment(data: dict[str, Any], source: str = "<config>") -> Experime
 
 def _check_experiment_numbers(e: Experiment, where: str) -> None:
     if e.engine not in ENGINES:
-        raise UserError(f"{where}: engine '{e.engine}' is not allowed{closest_name(e.engine, ENGINES)}: allowed {', '.join(ENGINES)}")
+        raise UserError(
+            f"{where}: engine '{e.engine}' is not allowed{closest_name(e.engine, ENGINES)}: allowed {', '.join(ENGINES)}"
+        )
     for key, low, high in (("weeks", 1, 5200), ("replicates", 1, 10**8)):
         value = getattr(e, key)
         if not low <= value <= high:
@@ -192,15 +216,20 @@ def _check_experiment_numbers(e: Experiment, where: str) -> None:
     if e.uncertainties and e.samples < 1:
         raise UserError(f"{where}: samples = {e.samples} must be at least 1 when [uncertainties] is given")
     points = math.prod(len(v) for v in e.levers.values()) * (
-        e.samples if e.uncertainties else e.posterior["samples"] if e.posterior else 1)
+        e.samples if e.uncertainties else e.posterior["samples"] if e.posterior else 1
+    )
     if points > MAX_POINTS:
-        raise UserError(f"{where}: the design has {points} design points (levers x scenarios); at most {MAX_POINTS} "
-                        "are allowed, since each is built before the first run: split it into several experiments")
+        raise UserError(
+            f"{where}: the design has {points} design points (levers x scenarios); at most {MAX_POINTS} "
+            "are allowed, since each is built before the first run: split it into several experiments"
+        )
     chunks = -(-points * e.replicates // e.runs_per_chunk)
     if chunks > MAX_CHUNKS:
-        raise UserError(f"{where}: {points * e.replicates} runs in chunks of {e.runs_per_chunk} make {chunks} chunk files; "
-                        f"at most {MAX_CHUNKS} are allowed (one file each): raise chunk_size to at least "
-                        f"{-(-points * e.replicates // MAX_CHUNKS)}")
+        raise UserError(
+            f"{where}: {points * e.replicates} runs in chunks of {e.runs_per_chunk} make {chunks} chunk files; "
+            f"at most {MAX_CHUNKS} are allowed (one file each): raise chunk_size to at least "
+            f"{-(-points * e.replicates // MAX_CHUNKS)}"
+        )
 
 
 def _posterior_spec(spec: dict[str, Any] | None, source: str) -> dict[str, Any]:
@@ -209,12 +238,16 @@ def _posterior_spec(spec: dict[str, Any] | None, source: str) -> dict[str, Any]:
     unknown = set(spec) - {"samples", "file"}
     if unknown:
         name = sorted(unknown)[0]
-        raise UserError(f"{source}: unknown key '{name}' in [posterior]{closest_name(name, ('samples', 'file'))}; "
-                        "allowed: samples, file")
+        raise UserError(
+            f"{source}: unknown key '{name}' in [posterior]{closest_name(name, ('samples', 'file'))}; "
+            "allowed: samples, file"
+        )
     samples = spec.get("samples")
     if isinstance(samples, bool) or not isinstance(samples, int) or not 1 <= samples <= 10**6:
-        raise UserError(f"{source}: [posterior] samples must be an integer from 1 to 1000000 (draws from the posterior), "
-                        f"got {samples!r}")
+        raise UserError(
+            f"{source}: [posterior] samples must be an integer from 1 to 1000000 (draws from the posterior), "
+            f"got {samples!r}"
+        )
     if "file" in spec and not isinstance(spec["file"], str):
         raise UserError(f"{source}: [posterior] file must be a path (a string), got {spec['file']!r}")
     return {"samples": samples, "file": spec.get("file")}
@@ -227,9 +260,13 @@ def _with_posterior_digest(experiment: Experiment) -> Experiment:
     posterior = read_posterior(path)
     clash = [c for c in posterior.columns if c in experiment.params or c in experiment.levers]
     if clash:
-        raise UserError(f"{experiment.source}: '{clash[0]}' is drawn from the posterior ({path.name}) and cannot also be "
-                        "fixed in [params] or swept in [levers]")
-    return replace(experiment, posterior={**experiment.posterior, "path": str(path.resolve()), "sha256": file_digest(path)})
+        raise UserError(
+            f"{experiment.source}: '{clash[0]}' is drawn from the posterior ({path.name}) and cannot also be "
+            "fixed in [params] or swept in [levers]"
+        )
+    return replace(
+        experiment, posterior={**experiment.posterior, "path": str(path.resolve()), "sha256": file_digest(path)}
+    )
 
 
 def _known(name: str, source: str, table: str) -> None:
@@ -250,8 +287,10 @@ def _lever_values(name: str, spec: Any, source: str) -> list[Any]:
     _known(name, source, "[levers]")
     row = TABLE[name]
     if row.kind != "lever":
-        raise UserError(f"{source}: [levers] '{name}' is {'an' if row.kind == 'uncertainty' else 'a'} {row.kind}, "
-                        f"not a lever; put it under [params]{' or [uncertainties]' if row.kind == 'uncertainty' else ''}")
+        raise UserError(
+            f"{source}: [levers] '{name}' is {'an' if row.kind == 'uncertainty' else 'a'} {row.kind}, "
+            f"not a lever; put it under [params]{' or [uncertainties]' if row.kind == 'uncertainty' else ''}"
+        )
     if isinstance(spec, dict):
         values = _range_values(name, spec, source, "[levers]")
     elif isinstance(spec, list):
@@ -269,11 +308,15 @@ def _lever_values(name: str, spec: Any, source: str) -> list[Any]:
 def _range_values(name: str, spec: dict[str, Any], source: str, table: str) -> list[Any]:
     keys = {"start", "stop", "num"}
     if set(spec) != keys:
-        raise UserError(f"{source}: {table} {name} range needs exactly the keys start, stop, num; got {', '.join(spec) or 'none'}")
+        raise UserError(
+            f"{source}: {table} {name} range needs exactly the keys start, stop, num; got {', '.join(spec) or 'none'}"
+        )
     num = spec["num"]
     if isinstance(num, bool) or not isinstance(num, int) or not 1 <= num <= MAX_POINTS:
-        raise UserError(f"{source}: {table} {name} num must be an integer from 1 to {MAX_POINTS} (the most design "
-                        f"points a sweep may have), got {num!r}")
+        raise UserError(
+            f"{source}: {table} {name} num must be an integer from 1 to {MAX_POINTS} (the most design "
+            f"points a sweep may have), got {num!r}"
+        )
     for key in ("start", "stop"):
         if isinstance(spec[key], bool) or not isinstance(spec[key], (int, float)) or not math.isfinite(spec[key]):
             raise UserError(f"{source}: {table} {name} {key} must be a number, got {spec[key]!r}")
@@ -289,7 +332,9 @@ def _uncertainty_range(name: str, spec: Any, source: str) -> tuple[float, float]
     _known(name, source, "[uncertainties]")
     row = TABLE[name]
     if row.dtype is not float:
-        raise UserError(f"{source}: [uncertainties] '{name}' is not a real-valued parameter; sweep it under [levers] or fix it under [params]")
+        raise UserError(
+            f"{source}: [uncertainties] '{name}' is not a real-valued parameter; sweep it under [levers] or fix it under [params]"
+        )
     if isinstance(spec, list) and len(spec) == 2:
         low, high = spec
     elif isinstance(spec, dict) and set(spec) == {"low", "high"}:

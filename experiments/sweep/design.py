@@ -80,7 +80,7 @@ class Design:
         drawn = self.scenarios.to_dict("records")
         rows, self.params = [], []
         for combo in combos:
-            levers = dict(zip(lever_names, combo))
+            levers = dict(zip(lever_names, combo, strict=True))
             for s, scenario in enumerate(drawn):
                 draw = dict(scenario)  # the scenario's parameter values
                 row = dict(levers)
@@ -154,4 +154,3 @@ class Design:
         scenario_of = self.points["scenario"].to_numpy()[points] if "scenario" in self.points.columns else None
         table["seed"] = replicate_seeds_of(self.experiment.seed, replicates, scenario_of)
         return table
-

@@ -105,8 +105,7 @@ def chunk_provenance(path: Path, data: bytes | None = None) -> dict[str, Any]:
     return meta
 
 
-def read_chunk(path: Path, start: int, stop: int, expected: Expected,
-               columns: list[str] | None = None) -> pd.DataFrame:
+def read_chunk(path: Path, start: int, stop: int, expected: Expected, columns: list[str] | None = None) -> pd.DataFrame:
     """The rows of the chunk file ``path`` (all columns, or ``run`` and ``columns``) after checking that it
     belongs to this experiment and model, that its bytes match the SHA-256 beside it, that it
     holds exactly runs ``start .. stop - 1`` once each, and that every column read matches its
@@ -118,14 +117,23 @@ def read_chunk(path: Path, start: int, stop: int, expected: Expected,
     meta = chunk_provenance(path, data)
     digests = meta.get("digests")
     if meta.get("config_hash") != expected.config_hash:
-        raise ChunkProblem(path, f"belongs to another experiment (config hash {meta.get('config_hash')}, this "
-                                 f"directory's {expected.config_hash})", foreign=True)
+        raise ChunkProblem(
+            path,
+            f"belongs to another experiment (config hash {meta.get('config_hash')}, this "
+            f"directory's {expected.config_hash})",
+            foreign=True,
+        )
     if meta.get("model_fingerprint") != expected.model_fingerprint:
-        raise ChunkProblem(path, f"was written by another version of the model (fingerprint "
-                                 f"{meta.get('model_fingerprint')}, this directory's {expected.model_fingerprint})",
-                           foreign=True)
+        raise ChunkProblem(
+            path,
+            f"was written by another version of the model (fingerprint "
+            f"{meta.get('model_fingerprint')}, this directory's {expected.model_fingerprint})",
+            foreign=True,
+        )
     if meta.get("chunk") != [start, stop]:
-        raise ChunkProblem(path, f"holds runs {meta.get('chunk')}, not [{start}, {stop}] as its name says", foreign=True)
+        raise ChunkProblem(
+            path, f"holds runs {meta.get('chunk')}, not [{start}, {stop}] as its name says", foreign=True
+        )
     if not isinstance(digests, dict) or not digests:
         raise ChunkProblem(path, "carries no checksums (written by an older version)", foreign=True)
     try:
@@ -164,23 +172,35 @@ def _first_line(error: BaseException) -> str:
 # ---------------------------------------------------------------------------------------------
 
 MANIFEST_FIELDS: dict[str, type | tuple[type, ...]] = {
-    "format": int, "name": str, "config_hash": str, "chunk_size": int, "n_runs": int, "n_points": int,
-    "replicates": int, "weeks": int, "factor_columns": list, "provenance": dict,
+    "format": int,
+    "name": str,
+    "config_hash": str,
+    "chunk_size": int,
+    "n_runs": int,
+    "n_points": int,
+    "replicates": int,
+    "weeks": int,
+    "factor_columns": list,
+    "provenance": dict,
 }
 
 
 def check_manifest(manifest: Any, path: Path, format_version: int) -> dict[str, Any]:
     """``manifest`` if it has the shape a sweep writes; otherwise a :class:`Fault` (damaged) or,
     for a directory of an older format, a :class:`UserError` saying what to do."""
-    damaged = (f"{path} is damaged ({{}}); it cannot be trusted: rerun the sweep with --overwrite "
-               "to start again (or restore the file)")
+    damaged = (
+        f"{path} is damaged ({{}}); it cannot be trusted: rerun the sweep with --overwrite "
+        "to start again (or restore the file)"
+    )
     if not isinstance(manifest, dict):
         raise Fault(damaged.format(f"a JSON {type(manifest).__name__}, not an object"))
     version = manifest.get("format")
     if isinstance(version, int) and not isinstance(version, bool) and version < format_version:
-        raise UserError(f"{path.parent} was written by an older version of escalation (results format {version}, "
-                        f"without chunk checksums; this version writes format {format_version}): rerun the sweep "
-                        "into a new directory, or into this one with --overwrite")
+        raise UserError(
+            f"{path.parent} was written by an older version of escalation (results format {version}, "
+            f"without chunk checksums; this version writes format {format_version}): rerun the sweep "
+            "into a new directory, or into this one with --overwrite"
+        )
     for key, kind in MANIFEST_FIELDS.items():
         value = manifest.get(key)
         if key not in manifest:
@@ -188,8 +208,10 @@ def check_manifest(manifest: Any, path: Path, format_version: int) -> dict[str, 
         if not isinstance(value, kind) or isinstance(value, bool):
             raise Fault(damaged.format(f"'{key}' is {value!r}"))
     if version != format_version:
-        raise UserError(f"{path.parent} was written in results format {version}, newer than this version of "
-                        f"escalation reads ({format_version}); upgrade escalation to read it")
+        raise UserError(
+            f"{path.parent} was written in results format {version}, newer than this version of "
+            f"escalation reads ({format_version}); upgrade escalation to read it"
+        )
     if manifest["chunk_size"] < 1 or manifest["n_runs"] < 0:
         raise Fault(damaged.format("its chunk size or run count is impossible"))
     if not isinstance(manifest["provenance"].get("experiment"), dict):
@@ -283,14 +305,20 @@ class DirectoryLock:
     def _refuse(self, holder: dict[str, Any], path: Path) -> None:
         where = "" if holder.get("host") == socket.gethostname() else f" on host {holder.get('host')}"
         shard = holder.get("shard", "?")
-        raise UserError(f"{self.directory} is in use by another sweep (process {holder.get('pid')}{where}, shard "
-                        f"{shard}, since {holder.get('since', '?')}); wait for it to finish, or stop it"
-                        + ("" if not where else f", or remove {path} if that process is gone"))
+        raise UserError(
+            f"{self.directory} is in use by another sweep (process {holder.get('pid')}{where}, shard "
+            f"{shard}, since {holder.get('since', '?')}); wait for it to finish, or stop it"
+            + ("" if not where else f", or remove {path} if that process is gone")
+        )
 
-    def acquire(self) -> "DirectoryLock":
-        me = {"pid": os.getpid(), "host": socket.gethostname(), "started": process_start_time(os.getpid()),
-              "shard": f"{self.shard[0]}/{self.shard[1]}",
-              "since": time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime())}
+    def acquire(self) -> DirectoryLock:
+        me = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "started": process_start_time(os.getpid()),
+            "shard": f"{self.shard[0]}/{self.shard[1]}",
+            "since": time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime()),
+        }
         self.directory.mkdir(parents=True, exist_ok=True)
         tmp = self.directory / f".tmp-{socket.gethostname()}-{os.getpid()}-lock"
         tmp.write_text(json.dumps(me), encoding="utf-8")
@@ -308,8 +336,10 @@ class DirectoryLock:
                         self._refuse(holder, self.path)
                     self.path.unlink(missing_ok=True)  # stale: its process is gone
             else:
-                raise UserError(f"{self.directory}: could not take the lock {self.path.name} (another sweep keeps "
-                                "taking it); try again")
+                raise UserError(
+                    f"{self.directory}: could not take the lock {self.path.name} (another sweep keeps "
+                    "taking it); try again"
+                )
         finally:
             tmp.unlink(missing_ok=True)
         for other in lock_files(self.directory):
@@ -332,7 +362,7 @@ class DirectoryLock:
                 self.path.unlink(missing_ok=True)
             self.held = False
 
-    def __enter__(self) -> "DirectoryLock":
+    def __enter__(self) -> DirectoryLock:
         return self.acquire()
 
     def __exit__(self, *exc: object) -> None:

@@ -27,9 +27,13 @@ def batch_run_design(design: Design, processes: int = 1, data_collection_period:
         raise UserError("mesa.batch_run takes a factorial only: remove [uncertainties] or [posterior] to compare")
     parameters = {**experiment.params, **experiment.levers}
     return batch_run(
-        EscalationModel, parameters=parameters, rng=[int(s) for s in design.seeds],
-        max_steps=design.weeks, data_collection_period=data_collection_period,
-        number_processes=processes, display_progress=False,
+        EscalationModel,
+        parameters=parameters,
+        rng=[int(s) for s in design.seeds],
+        max_steps=design.weeks,
+        data_collection_period=data_collection_period,
+        number_processes=processes,
+        display_progress=False,
     )
 
 
@@ -44,8 +48,13 @@ def outcomes_via_batch_run(design: Design, processes: int = 1) -> pd.DataFrame:
         point = int(key.loc[tuple(weekly.iloc[0][factors])]) if factors else 0
         series = weekly.rename(columns={"Step": "week"})
         start = int(weekly.iloc[0].get("initial_stage", TABLE["initial_stage"].default))  # an input, or the default
-        records.append({"design_point": point, "replicate": int(iteration),
-                        **outcomes_from_trajectory(series, initial_stage=start)})
+        records.append(
+            {
+                "design_point": point,
+                "replicate": int(iteration),
+                **outcomes_from_trajectory(series, initial_stage=start),
+            }
+        )
     frame = pd.DataFrame.from_records(records)
     types = {c: OUTCOME_COLUMNS[c] for c in FROM_TRAJECTORY}
     return frame.astype(types).sort_values(["design_point", "replicate"]).reset_index(drop=True)

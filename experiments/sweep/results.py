@@ -31,7 +31,7 @@ class SweepResult:
     manifest: dict[str, Any]
 
     @classmethod
-    def load(cls, directory: str | Path, columns: list[str] | None = None) -> "SweepResult":
+    def load(cls, directory: str | Path, columns: list[str] | None = None) -> SweepResult:
         """Read every chunk of a results directory written by ``escalation sweep`` (all columns,
         or the design columns plus ``columns``)."""
         store = ResultStore(directory)
@@ -43,7 +43,8 @@ class SweepResult:
         if columns is not None:
             stored = manifest["provenance"]["experiment"]
             scenario = (["scenario"] if stored.get("uncertainties") or stored.get("posterior") else []) + (
-                ["particle"] if stored.get("posterior") else [])
+                ["particle"] if stored.get("posterior") else []
+            )
             columns = ["design_point", "replicate", "seed", *scenario, *manifest["factor_columns"], *columns]
         return cls(store.directory, store.load(columns), manifest)
 
@@ -92,8 +93,12 @@ class SweepResult:
         head = {k: v for k, v in stored.items() if k not in tables and v is not None}
         if not stored["uncertainties"]:
             head.pop("samples", None)
-        data = {"experiment": head, "levers": stored["levers"], "params": stored["params"],
-                "uncertainties": stored["uncertainties"]}
+        data = {
+            "experiment": head,
+            "levers": stored["levers"],
+            "params": stored["params"],
+            "uncertainties": stored["uncertainties"],
+        }
         if stored.get("posterior"):
             data["posterior"] = {"samples": stored["posterior"]["samples"], "file": stored["posterior"]["path"]}
         try:
@@ -101,15 +106,20 @@ class SweepResult:
         except UserError as error:
             if not stored.get("posterior"):
                 raise
-            raise UserError(f"{self.directory}: cannot rebuild the design from the posterior sample it drew from: "
-                            f"{error}") from None
+            raise UserError(
+                f"{self.directory}: cannot rebuild the design from the posterior sample it drew from: {error}"
+            ) from None
         if stored.get("posterior") and experiment.posterior["sha256"] != stored["posterior"]["sha256"]:
-            raise UserError(f"{self.directory}: the posterior sample {stored['posterior']['path']} has changed since this "
-                            f"sweep drew from it (SHA-256 {stored['posterior']['sha256']}, now "
-                            f"{experiment.posterior['sha256']}); restore it to rebuild the design")
+            raise UserError(
+                f"{self.directory}: the posterior sample {stored['posterior']['path']} has changed since this "
+                f"sweep drew from it (SHA-256 {stored['posterior']['sha256']}, now "
+                f"{experiment.posterior['sha256']}); restore it to rebuild the design"
+            )
         if experiment.config_hash() != self.manifest["config_hash"]:
-            raise UserError(f"{self.directory}: the experiment in manifest.json does not reproduce its config hash "
-                            f"{self.manifest['config_hash']}")
+            raise UserError(
+                f"{self.directory}: the experiment in manifest.json does not reproduce its config hash "
+                f"{self.manifest['config_hash']}"
+            )
         return experiment
 
     @property

@@ -49,9 +49,9 @@ class ChunkTask:
     """Everything a worker needs to run one chunk (small and picklable)."""
 
     chunk: Chunk
-    runs: pd.DataFrame          # run, design_point, factor columns, replicate, seed
+    runs: pd.DataFrame  # run, design_point, factor columns, replicate, seed
     points: tuple[Params, ...]  # the chunk's distinct design points
-    point_index: np.ndarray     # for each run, its index in ``points``
+    point_index: np.ndarray  # for each run, its index in ``points``
     weeks: int
     engine: str
 
@@ -72,7 +72,7 @@ def run_chunk(task: ChunkTask) -> pd.DataFrame:
     else:
         records = [
             EscalationModel(task.points[i], rng=int(seed), collect=False).run(task.weeks).outcomes()
-            for i, seed in zip(task.point_index, seeds)
+            for i, seed in zip(task.point_index, seeds, strict=True)
         ]
         outcomes = pd.DataFrame.from_records(records, columns=list(OUTCOME_COLUMNS)).astype(OUTCOME_COLUMNS)
     return pd.concat([task.runs.reset_index(drop=True), outcomes], axis=1)
@@ -122,14 +122,16 @@ def make_executor(workers: int | None = None, dask: str | None = None) -> Iterat
             yield client.get_executor(pure=False), slots
             _close_quietly(client)
             for logger, level in quiet.items():  # restored after a sweep that went well; after a failure
-                logger.setLevel(level)           # the client's threads may still log the lost connection
+                logger.setLevel(level)  # the client's threads may still log the lost connection
         except (UserError, Fault):
             raise
         except Exception as error:  # the scheduler went away (CancelledError, CommClosedError, ...)?
             if _scheduler_alive(client) and not _is_dask_failure(error):
                 raise
-            raise Fault(f"lost the Dask scheduler at {dask} ({type(error).__name__}: {_first_line(error)}); finished "
-                        "chunks are kept: restart the cluster and rerun the same command to resume") from None
+            raise Fault(
+                f"lost the Dask scheduler at {dask} ({type(error).__name__}: {_first_line(error)}); finished "
+                "chunks are kept: restart the cluster and rerun the same command to resume"
+            ) from None
         finally:
             _close_quietly(client)
         return
@@ -139,13 +141,16 @@ def make_executor(workers: int | None = None, dask: str | None = None) -> Iterat
     if workers == 1:
         yield InProcessExecutor(), 1
         return
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_process_context(),
-                               initializer=guard_worker, initargs=(os.getpid(),))
+    pool = ProcessPoolExecutor(
+        max_workers=workers, mp_context=_process_context(), initializer=guard_worker, initargs=(os.getpid(),)
+    )
     try:
         yield pool, workers
     except BrokenProcessPool:
-        raise Fault("a worker process died (killed, or out of memory); finished chunks are kept: rerun the same "
-                    "command to resume (fewer --workers if memory is short)") from None
+        raise Fault(
+            "a worker process died (killed, or out of memory); finished chunks are kept: rerun the same "
+            "command to resume (fewer --workers if memory is short)"
+        ) from None
     except BaseException:
         _stop_workers(pool)  # Ctrl-C, SIGTERM, a full disk: do not wait for the chunks in flight
         raise
@@ -171,7 +176,12 @@ def _is_dask_failure(error: BaseException) -> bool:
     """Whether ``error`` is distributed's way of saying the cluster went away."""
     module = type(error).__module__ or ""
     return module.startswith(("distributed", "tornado")) or type(error).__name__ in (
-        "CancelledError", "FutureCancelledError", "CommClosedError", "StreamClosedError", "TimeoutError")
+        "CancelledError",
+        "FutureCancelledError",
+        "CommClosedError",
+        "StreamClosedError",
+        "TimeoutError",
+    )
 
 
 def _scheduler_alive(client: Any) -> bool:
@@ -221,8 +231,12 @@ def _process_context():
     return context
 
 
-def execute(tasks: Iterable[ChunkTask], executor: Executor, parallelism: int,
-            on_result: Callable[[ChunkTask, pd.DataFrame], None]) -> None:
+def execute(
+    tasks: Iterable[ChunkTask],
+    executor: Executor,
+    parallelism: int,
+    on_result: Callable[[ChunkTask, pd.DataFrame], None],
+) -> None:
     """Submit ``tasks`` with at most ``2 * parallelism + 1`` in flight (bounded memory) and call
     ``on_result`` in the calling process as each finishes, in completion order."""
     pending: dict[Future, ChunkTask] = {}
@@ -302,9 +316,17 @@ class SweepRun:
     complete: bool
 
 
-def run_sweep(experiment: Experiment, out: str | Path, *, workers: int | None = None, dask: str | None = None,
-              shard: tuple[int, int] = (0, 1), overwrite: bool = False, progress: bool = True,
-              derived: Iterable[str] = ()) -> SweepRun:
+def run_sweep(
+    experiment: Experiment,
+    out: str | Path,
+    *,
+    workers: int | None = None,
+    dask: str | None = None,
+    shard: tuple[int, int] = (0, 1),
+    overwrite: bool = False,
+    progress: bool = True,
+    derived: Iterable[str] = (),
+) -> SweepRun:
     """Run (or resume) an experiment into ``out``: every chunk of this shard that is not yet on
     disk is computed and written atomically. Returns what was done; the results are in ``out``.
 
@@ -341,8 +363,10 @@ def run_sweep(experiment: Experiment, out: str | Path, *, workers: int | None = 
                     except ChunkProblem as problem:
                         if problem.foreign:
                             raise store.problem(problem) from None
-                        bar.write(f"escalation: note: {problem.path} is damaged ({problem.reason}); recomputing it",
-                                  file=sys.stderr)
+                        bar.write(
+                            f"escalation: note: {problem.path} is damaged ({problem.reason}); recomputing it",
+                            file=sys.stderr,
+                        )
                     yield make_task(design, chunk, experiment.engine)
 
             def write(task: ChunkTask, rows: pd.DataFrame) -> None:
@@ -363,8 +387,9 @@ def _progress_bar(total: int, initial: int, name: str, enabled: bool):
     from tqdm.auto import tqdm
 
     tqdm.monitor_interval = 0  # no monitor thread: keeps this process single-threaded for fork
-    return tqdm(total=total, initial=initial, unit="run", desc=name, disable=not enabled,
-                smoothing=0.1, dynamic_ncols=True)
+    return tqdm(
+        total=total, initial=initial, unit="run", desc=name, disable=not enabled, smoothing=0.1, dynamic_ncols=True
+    )
 
 
 def parse_shard(text: str | None) -> tuple[int, int]:

@@ -29,8 +29,20 @@ import pyarrow.parquet as pq
 from ..errors import Fault, UserError
 from ..io import TMP_PREFIX, atomic_write_bytes, atomic_write_text, clean_temporary_files
 from .design import Chunk, Design
-from .integrity import (CHECKSUM_SUFFIX, LOCK_PREFIX, METADATA_KEY, ChunkProblem, Expected, check_manifest, checksum_line,
-                        checksum_path, chunk_name, chunk_ranges, column_digests, read_chunk)
+from .integrity import (
+    CHECKSUM_SUFFIX,
+    LOCK_PREFIX,
+    METADATA_KEY,
+    ChunkProblem,
+    Expected,
+    check_manifest,
+    checksum_line,
+    checksum_path,
+    chunk_name,
+    chunk_ranges,
+    column_digests,
+    read_chunk,
+)
 
 MANIFEST = "manifest.json"
 CHUNK_DIR = "chunks"
@@ -64,8 +76,9 @@ class ResultStore:
 
     # -- set-up ---------------------------------------------------------------------------------
 
-    def prepare(self, design: Design, provenance: dict[str, Any], overwrite: bool = False,
-                derived: Iterable[str] = ()) -> None:
+    def prepare(
+        self, design: Design, provenance: dict[str, Any], overwrite: bool = False, derived: Iterable[str] = ()
+    ) -> None:
         """Make the directory ready for ``design``: refuse a different experiment (unless
         ``overwrite``: then :meth:`clear` it, ``derived`` included), write the manifest if new,
         and remove dead writers' temporary files."""
@@ -79,8 +92,10 @@ class ResultStore:
                 raise
             existing = {}  # damaged or of an older format: --overwrite starts again
         if existing is None and self.directory.is_dir() and not self.only_own_leftovers():
-            raise UserError(f"{self.directory} is not empty and is not a results directory (no {MANIFEST}); "
-                            "choose a new or empty directory")
+            raise UserError(
+                f"{self.directory} is not empty and is not a results directory (no {MANIFEST}); "
+                "choose a new or empty directory"
+            )
         if existing and not overwrite:
             if existing.get("config_hash") != experiment.config_hash():
                 raise UserError(
@@ -99,12 +114,18 @@ class ResultStore:
                     f"{self.directory} was written in chunks of {existing.get('chunk_size')} runs, not "
                     f"{experiment.runs_per_chunk}; rerun with that chunk size or pass --overwrite"
                 )
-            layout = {"n_runs": design.n_runs, "n_points": design.n_points, "replicates": design.replicates,
-                      "weeks": design.weeks}
+            layout = {
+                "n_runs": design.n_runs,
+                "n_points": design.n_points,
+                "replicates": design.replicates,
+                "weeks": design.weeks,
+            }
             wrong = [k for k, v in layout.items() if existing.get(k) != v]
             if wrong:  # same config hash, other layout: the manifest was edited or damaged
-                raise Fault(f"{self.manifest_path} is damaged ('{wrong[0]}' is {existing.get(wrong[0])!r}, but its own "
-                            f"config gives {layout[wrong[0]]}); it cannot be trusted: rerun the sweep with --overwrite")
+                raise Fault(
+                    f"{self.manifest_path} is damaged ('{wrong[0]}' is {existing.get(wrong[0])!r}, but its own "
+                    f"config gives {layout[wrong[0]]}); it cannot be trusted: rerun the sweep with --overwrite"
+                )
         if overwrite and existing is not None:
             self.clear(derived)
         self.make_directory()
@@ -138,8 +159,10 @@ class ResultStore:
                 raise
             parent = next((p for p in self.directory.absolute().parents if p.exists()), None)
             inside = f" inside {parent}" if parent is not None and parent != self.directory.parent.absolute() else ""
-            raise UserError(f"cannot create the results directory {self.directory}{inside}: {error.strerror} (the "
-                            f"file system refuses it); choose another --out") from None
+            raise UserError(
+                f"cannot create the results directory {self.directory}{inside}: {error.strerror} (the "
+                f"file system refuses it); choose another --out"
+            ) from None
 
     def only_own_leftovers(self) -> bool:
         """Whether the directory holds nothing but what a sweep leaves before its manifest is
@@ -148,8 +171,11 @@ class ResultStore:
         for entry in self.directory.iterdir():
             if entry.name.startswith((LOCK_PREFIX, TMP_PREFIX)) and entry.is_file():
                 continue
-            if entry == self.chunk_dir and entry.is_dir() and all(
-                    p.name.startswith(TMP_PREFIX) and p.is_file() for p in entry.iterdir()):
+            if (
+                entry == self.chunk_dir
+                and entry.is_dir()
+                and all(p.name.startswith(TMP_PREFIX) and p.is_file() for p in entry.iterdir())
+            ):
                 continue
             return False
         return True
@@ -179,8 +205,10 @@ class ResultStore:
         try:
             data = json.loads(self.manifest_path.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError):
-            raise Fault(f"{self.manifest_path} is damaged (not valid JSON); it cannot be trusted: rerun the sweep "
-                        "with --overwrite to start again (or restore the file)") from None
+            raise Fault(
+                f"{self.manifest_path} is damaged (not valid JSON); it cannot be trusted: rerun the sweep "
+                "with --overwrite to start again (or restore the file)"
+            ) from None
         return check_manifest(data, self.manifest_path, FORMAT_VERSION)
 
     def expected(self) -> Expected:
@@ -194,11 +222,15 @@ class ResultStore:
         """The one-line error for a chunk that must not be used: a foreign file is the user's to
         move (:class:`UserError`), a damaged one is recomputed by rerunning the sweep (:class:`Fault`)."""
         if problem.foreign:
-            return UserError(f"{problem.path} {problem.reason}: it was not written by this sweep and is never read; "
-                             f"move it out of {self.chunk_dir}")
+            return UserError(
+                f"{problem.path} {problem.reason}: it was not written by this sweep and is never read; "
+                f"move it out of {self.chunk_dir}"
+            )
         source = ((self.manifest() or {}).get("provenance", {}).get("experiment", {}) or {}).get("source", "CONFIG")
-        return Fault(f"{problem.path} is damaged ({problem.reason}); rerun `escalation sweep {source} --out "
-                     f"{self.directory}` to recompute it")
+        return Fault(
+            f"{problem.path} is damaged ({problem.reason}); rerun `escalation sweep {source} --out "
+            f"{self.directory}` to recompute it"
+        )
 
     # -- chunks ---------------------------------------------------------------------------------
 
@@ -251,8 +283,11 @@ class ResultStore:
         from temporary files being written."""
         if not self.chunk_dir.is_dir():
             return []
-        own = ({chunk_name(a, b) for a, b in self.chunk_ranges()} if self.manifest_path.is_file()
-               else {p.name for p in self.chunk_dir.glob("chunk-*.parquet")})
+        own = (
+            {chunk_name(a, b) for a, b in self.chunk_ranges()}
+            if self.manifest_path.is_file()
+            else {p.name for p in self.chunk_dir.glob("chunk-*.parquet")}
+        )
         own |= {name + CHECKSUM_SUFFIX for name in own}
         return sorted(p for p in self.chunk_dir.iterdir() if p.name not in own and not p.name.startswith(TMP_PREFIX))
 
@@ -260,8 +295,11 @@ class ResultStore:
         """A one-line :class:`UserError` naming the first file in ``chunks/`` the sweep did not write."""
         stray = self.stray_files()
         if stray:
-            raise UserError(f"{stray[0]} was not written by this sweep (no chunk of its design has that name) and is "
-                            f"never read; move it out of {self.chunk_dir}" + (f" (and {len(stray) - 1} more)" if len(stray) > 1 else ""))
+            raise UserError(
+                f"{stray[0]} was not written by this sweep (no chunk of its design has that name) and is "
+                f"never read; move it out of {self.chunk_dir}"
+                + (f" (and {len(stray) - 1} more)" if len(stray) > 1 else "")
+            )
 
     def load(self, columns: list[str] | None = None) -> pd.DataFrame:
         """Every finished run, one row each, sorted by run id (only ``columns``, plus ``run``,
