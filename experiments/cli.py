@@ -207,7 +207,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     summary = replay.summary()
     written = write_replay(replay, Path(args.out)) if args.out else []
     if args.json:
-        print(json.dumps(summary, indent=2))
+        print(json.dumps(_jsonable(summary), indent=2))
         return 0
     print(f"{scenario.name}: {scenario.start} to {scenario.end} ({scenario.weeks} weeks), {args.replicates} replicates, "
           f"scored over {summary['months_compared']} months of the record ({summary['score_from']} to {summary['score_to']})")
@@ -215,7 +215,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
           f"90% interval {summary['coverage_90']:.2f}")
     print(f"  mean absolute error of the monthly launch rate: {summary['mae_monthly_launches']:.2f} launches/month")
     print(f"  CRPS of monthly launches {summary['crps']:.3f}; naive baseline (Poisson at the fitted period's mean "
-          f"rate {summary['baseline_rate']:.2f}/month) {summary['crps_baseline']:.3f}; skill {summary['crps_skill']:+.2f}")
+          f"rate {summary['baseline_rate']:.2f}/month) {summary['crps_baseline']:.3f}; skill "
+          + ("n/a (the baseline is perfect)" if summary["crps_skill"] is None else f"{summary['crps_skill']:+.2f}"))
     print(f"  total launches {summary['total_launches_observed']}, simulated 90% interval "
           f"[{summary['total_launches_90_low']:g}, {summary['total_launches_90_high']:g}]; PIT histogram (10 bins) "
           f"{summary['pit_histogram']}")

@@ -54,7 +54,7 @@ def validation_markdown() -> str:
         f"{s['coverage_90']:.2f} by the 90% intervals;",
         f"* mean absolute error of the monthly launch rate: {s['mae_monthly_launches']:.2f} launch events a month;",
         f"* CRPS of the monthly launch counts {s['crps']:.3f}, against {s['crps_baseline']:.3f} for the naive baseline "
-        f"(Poisson at the fitted period's mean rate, {s['baseline_rate']:.2f} a month): skill {s['crps_skill']:+.2f};",
+        f"(Poisson at the fitted period's mean rate, {s['baseline_rate']:.2f} a month): skill {'n/a' if s['crps_skill'] is None else format(s['crps_skill'], '+.2f')};",
         f"* total launches {s['total_launches_observed']}, simulated 90% interval [{s['total_launches_90_low']:g}, "
         f"{s['total_launches_90_high']:g}]; randomised PIT histogram (10 bins, flat if calibrated): "
         f"{', '.join(map(str, s['pit_histogram']))}.",

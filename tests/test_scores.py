@@ -112,6 +112,8 @@ def test_window_scores_only_its_months_with_known_crps(tmp_path):
     assert window["pit_histogram"] == [0] * 9 + [12]  # every observation above the whole sample
     first = Replay(scenario, replicates=20, record=record, baseline_rate=1.0, score_to="2030-12").scores()
     assert first["crps"] == 0.0 and first["coverage_50"] == 1.0 and first["total_launches_covered"]
+    perfect = Replay(scenario, replicates=20, record=record, baseline_rate=0.0, score_to="2030-12").scores()
+    assert perfect["crps_baseline"] == 0.0 and perfect["crps_skill"] is None  # no skill score against a perfect baseline
 
 
 def test_bad_windows_are_one_line_errors(tmp_path):

@@ -268,7 +268,7 @@ class Replay:
         return {**cover, "mae_monthly_launches": float(np.mean(np.abs(obs - frame["sim_launches_mean"]))),
                 "months_compared": int(len(frame)), "score_from": str(frame.index[0]), "score_to": str(frame.index[-1]),
                 "crps": crps, "crps_baseline": baseline,
-                "crps_skill": float(1 - crps / baseline) if baseline > 0 else float("nan"),
+                "crps_skill": float(1 - crps / baseline) if baseline > 0 else None,  # None: a perfect baseline
                 "baseline_rate": rate, "baseline_period": period, "pit_histogram": pit_histogram(pit),
                 "total_launches_observed": int(obs.sum()), "total_launches_90_low": float(total_low),
                 "total_launches_90_high": float(total_high),
