@@ -239,9 +239,24 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         write_calibration,
     )
     from .history.checks import CHECKS_FILE, simulation_based_calibration, write_checks
+    from .io import atomic_write_text
     from .sweep.runner import make_executor
 
     out = Path(args.out)
+    if args.explanations:
+        from .history.explanations import compare_explanations
+
+        with make_executor(args.workers, args.dask) as (executor, parallelism):
+            table, settings = compare_explanations(
+                scenario, record, draws=args.explanations, accept=args.accept, replicates=args.replicates,
+                seed=args.seed, block=args.block, executor=executor, parallelism=parallelism)
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(out / "explanations.csv", table.to_csv(index=False))
+        print(f"ABC model choice on {scenario.name}: {args.explanations} prior draws per model, {args.replicates} "
+              f"replays each, the closest {args.accept:.0%} kept (tolerance {settings['tolerance']:.3g}):")
+        print(table.round(3).to_string(index=False))
+        print(f"wrote {out / 'explanations.csv'}")
+        return 0
     if args.sbc:
         with make_executor(args.workers, args.dask) as (executor, parallelism):
             figures = simulation_based_calibration(
@@ -490,6 +505,11 @@ def build_parser() -> argparse.ArgumentParser:
                                 "TRUTHS parameter vectors drawn from the prior, each fitted (with the budget options) "
                                 "to a synthetic record; writes calibration_checks.json into --out (with --install, "
                                 "into data/ as well)")
+    calibrate.add_argument("--explanations", type=_positive_int, metavar="DRAWS",
+                           help="instead of fitting, compare the explanations of the 2018 pause (completed programme, "
+                                "talks, declared moratorium) by ABC model choice: DRAWS prior draws for the full model "
+                                "and for the model without each, the --accept share closest to the record kept; writes "
+                                "explanations.csv into --out")
     calibrate.add_argument("--install", action="store_true", help="write the result to model/calibrated.toml "
                            "(with --sbc: the checks to data/calibration_checks.json)")
     calibrate.add_argument("--quiet", action="store_true", help="no progress bar")

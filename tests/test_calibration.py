@@ -166,7 +166,7 @@ def test_calibration_is_the_same_on_a_process_pool_and_resumes_per_generation(hi
 def test_cli_calibrate_names_its_budget_and_refuses_other_settings_in_out(tmp_path):
     help_text = run_cli("calibrate", "--help").stdout
     for option in ("--population", "--generations", "--accept", "--replicates", "--max-simulations", "--workers",
-                   "--dask", "--block", "--restart", "--sbc"):
+                   "--dask", "--block", "--restart", "--sbc", "--explanations"):
         assert option in help_text, option
     args = ["calibrate", str(HISTORY), "--population", "20", "--generations", "1", "--accept", "0.5",
             "--replicates", "2", "--block", "20", "--workers", "1", "--quiet", "--out", str(tmp_path)]
@@ -230,3 +230,24 @@ def test_odd_shows_the_installed_posterior_and_the_checks():
 
     text = ODD_PATH.read_text(encoding="utf-8")
     assert fit_markdown() in text and checks_markdown() in text, "run `escalation params --update-odd`"
+
+
+# ---- competing explanations ---------------------------------------------------------------------
+
+
+def test_model_choice_gives_equal_odds_to_identical_models_and_none_to_one_that_cannot_fit(monkeypatch, history):
+    from experiments.history import explanations as X
+
+    scenario, record = history
+    # switching off something already off: two identical models, so about half the kept draws each
+    monkeypatch.setattr(X, "EXPLANATIONS", {"nothing": "sanctions_escalation"})
+    assert scenario.params.sanctions_escalation == 0.0
+    table, settings = X.compare_explanations(scenario, record, draws=400, accept=0.25, replicates=4, seed=3)
+    assert list(table["model"]) == ["full model", "without nothing"] and table["kept"].sum() == 200
+    assert abs(table["probability"].iloc[1] - 0.5) < 4 * np.sqrt(0.25 / 200)
+    assert settings["simulations"] == 2 * 400 * 4
+    # a model without any baseline testing cannot produce the 2016-17 surge: it keeps no draw
+    monkeypatch.setattr(X, "EXPLANATIONS", {"testing": "test_baseline_rate"})
+    table, _ = X.compare_explanations(scenario, record, draws=300, accept=0.1, replicates=4, seed=3)
+    assert table.set_index("model").at["without testing", "kept"] == 0
+    assert table["probability"].iloc[0] == 1.0 and table["bayes_factor"].iloc[1] == 0.0
