@@ -160,3 +160,14 @@ def test_figure_marks_where_the_scored_window_starts(tmp_path):
     dashed = [line for line in fig.axes[0].lines if line.get_linestyle() == "--"]
     assert len(dashed) == 1
     assert pd.Timestamp(dashed[0].get_xdata()[0]).strftime("%Y-%m-%d") == "2030-07-01"
+
+
+def test_launch_kinds_in_the_record_are_checked(tmp_path):
+    path = tmp_path / "r.csv"
+    pd.DataFrame({"month": ["2030-01", "2030-02"], "missile_launch_events": [1, 0], "nuclear_tests": [0, 0],
+                  "icbm_launches": [1, 1]}).to_csv(path, index=False)
+    with pytest.raises(UserError, match="icbm_launches: 2030-02 has more than its missile_launch_events"):
+        read_record(path)
+    pd.DataFrame({"month": ["2030-01"], "missile_launch_events": [1], "nuclear_tests": [0],
+                  "slbm_space_launches": ["x"]}).to_csv(path, index=False)
+    assert_one_line_error(run_cli("replay", str(HISTORY), "--record", str(path)), "slbm_space_launches", "'x'")

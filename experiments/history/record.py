@@ -34,7 +34,7 @@ OPTIONAL_COUNTS = ("icbm_launches", "slbm_space_launches")
 US_DPRK = re.compile(r"U\.?S\.?\s*[-–—]\s*(DPRK|North Korea)|(DPRK|North Korea)\s*[-–—]\s*U\.?S\.?\b|Trump|Pompeo|Biegun", re.I)
 US_DPRK_SUMMIT = re.compile(r"U\.?S\.?\s*[-–—]\s*(DPRK|North Korea)\s+summit", re.I)
 INTER_KOREAN = re.compile(r"inter[- ]?Korean|ROK envoys|North[- ]South|South[- ]North", re.I)
-MAX_COUNT = {"missile_launch_events": 300, "nuclear_tests": 31}
+MAX_COUNT = {"missile_launch_events": 300, "nuclear_tests": 31, "icbm_launches": 300, "slbm_space_launches": 300}
 """The most of each a month can hold: a few hundred launch events (the busiest month on record
 had well under twenty) and one nuclear test a day. Anything above is a typing error."""
 DEFAULT_RECORD = Path(__file__).resolve().parents[1] / "data" / "dprk_monthly_2016_2018.csv"
@@ -44,7 +44,7 @@ def read_record(path: str | Path) -> pd.DataFrame:
     """The record indexed by month (a ``pandas.Period``), with columns ``launches``,
     ``nuclear_tests``, ``talks`` (any talks event), ``us_dprk_talks``, ``inter_korean_talks``,
     ``resolution`` (a UNSC sanctions resolution that month), ``exercise`` (text), ``text`` (the
-    talks event and the notes, searched for the milestones of :mod:`experiments.summaries`) and
+    talks event and the notes, searched for the milestones of :mod:`experiments.history.summaries`) and
     the :data:`OPTIONAL_COUNTS` columns present in the file."""
     path = Path(path)
     if not path.is_file():
@@ -72,6 +72,10 @@ def read_record(path: str | Path) -> pd.DataFrame:
     for column in OPTIONAL_COUNTS:
         if column in raw.columns:
             record[column] = [_count(v, column, path) for v in raw[column]]
+            if (record[column] > record["launches"]).any():
+                month = record.index[record[column] > record["launches"]][0]
+                raise UserError(f"{path}: column {column}: {month} has more than its missile_launch_events; launch "
+                                "events by kind are counted in missile_launch_events too")
     notes = raw["notes"] if "notes" in raw.columns else pd.Series([""] * len(raw))
     record["text"] = [f"{t} | {n}" for t, n in zip(talks, notes)]
     resolutions = raw["unsc_sanctions_resolutions"] if "unsc_sanctions_resolutions" in raw.columns else pd.Series([""] * len(raw))
