@@ -82,9 +82,9 @@ hawkes_alpha = 0.0
 threat_hazard_weight = 0.0
 reactance_hazard_weight = 0.0
 progress_hazard_weight = 0.0
-talks_hazard_weight = 0.0
 inter_korean_rate = 0.0
 direct_talks_rate = 0.0
+initial_stage = 0
 """
 
 
