@@ -1,9 +1,10 @@
 """Competing explanations of the 2018 pause, compared by ABC model choice.
 
 The pause in testing after November 2017 can be explained by a completed programme (the
-progress term of the test hazard), by the talks (the talks term), or by the declared
-moratorium (the moratorium term, in a model version that has one). Each explanation is
-switched off by fixing its hazard weight at 0. The full model and each model without one
+progress term of the test hazard), by the talks (the talks term of the hazard in version 1; in
+version 2 the extra cost of crossing the red line while talks are under way), or by the
+declared moratorium (the moratorium term, in a model version that has one). Each explanation is
+switched off by fixing its weight at 0. The full model and each model without one
 explanation are given equal prior probability; parameters are drawn from the calibration's
 prior (the switched-off weight left out), every draw is replayed ``replicates`` times and
 scored by the calibration's expected distance, with one set of scales (the pooled simulation
@@ -29,12 +30,18 @@ from .calibration import (CALIBRATED_PARAMETERS, Block, _prior_bounds, block_see
 from .scenario import Scenario
 from .summaries import recorded_rungs, summary_table
 
-EXPLANATIONS: dict[str, str] = {
+EXPLANATIONS: dict[str, str | tuple[str, ...]] = {
     "completed programme": "progress_hazard_weight",
-    "talks": "talks_hazard_weight",
+    # version 1: talks lower the test hazard; version 2: talks raise the cost of crossing the red line
+    "talks": ("talks_hazard_weight", "red_line_talks_multiplier"),
     "declared moratorium": "moratorium_hazard_weight",
 }
-"""Explanation -> the hazard weight that switches it off at 0 (left out where the model lacks it)."""
+"""Explanation -> the weight that switches it off at 0 (the first of the model's parameters named;
+an explanation the model has no parameter for is left out)."""
+
+
+def _switch(weights: str | tuple[str, ...]) -> str | None:
+    return next((w for w in ((weights,) if isinstance(weights, str) else weights) if w in TABLE), None)
 CHOICE_STREAM = 0xC401
 """Mixed into the seed for the prior draws of each model."""
 
@@ -52,8 +59,8 @@ def compare_explanations(scenario: Scenario, record: pd.DataFrame, draws: int = 
     summaries = summary_table(scenario, record)
     rungs = recorded_rungs(record)
     obs = observed_summaries(scenario, record, summaries).to_numpy(dtype=float)
-    models = {"full model": None, **{f"without {name}": weight for name, weight in EXPLANATIONS.items()
-                                     if weight in TABLE}}
+    models = {"full model": None, **{f"without {name}": _switch(weights) for name, weights in EXPLANATIONS.items()
+                                     if _switch(weights) is not None}}
     means, variances, labels = [], [], []
     for index, (model, off) in enumerate(models.items()):
         names = tuple(p for p in parameters if p != off)
