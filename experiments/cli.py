@@ -137,6 +137,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     experiment = load_experiment(args.config).with_options(
         replicates=args.replicates, engine=args.engine, chunk_size=args.chunk_size)
 
+    from .analysis.compact import text as compact_text
     from .analysis.estimates import (
         SUMMARY_FILE,
         format_table,
@@ -146,7 +147,6 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         summary_is_current,
         write_summary,
     )
-    from .analysis.compact import text as compact_text
     from .analysis.report import DERIVED_FILES
     from .sweep.runner import parse_shard, run_sweep
 

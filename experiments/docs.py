@@ -10,8 +10,13 @@ from pathlib import Path
 
 from model.params import table_markdown
 
-from .history.calibration import (credible_intervals, prior_bounds, read_calibrated, strongest_pairs,
-                                  weighted_correlations)
+from .history.calibration import (
+    credible_intervals,
+    prior_bounds,
+    read_calibrated,
+    strongest_pairs,
+    weighted_correlations,
+)
 from .history.checks import CHECKS_FILE
 from .history.posterior import POSTERIOR_FILE
 from .history.record import load_record_for

@@ -7,12 +7,20 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import ROOT, assert_one_line_error, run_cli
-from experiments.history import summaries as S
-from experiments.history.calibration import (CALIBRATED_PARAMETERS, Calibration, calibrate, central_particle,
-                                     expected_distance, noise_scales, observed_summaries, weighted_quantile)
+
 from experiments.errors import UserError
+from experiments.history import summaries as S
+from experiments.history.calibration import (
+    CALIBRATED_PARAMETERS,
+    Calibration,
+    calibrate,
+    central_particle,
+    expected_distance,
+    noise_scales,
+    observed_summaries,
+    weighted_quantile,
+)
 from experiments.history.record import read_record
 from experiments.history.scenario import load_scenario
 from model.params import TABLE
@@ -46,9 +54,15 @@ def test_milestones_are_found_in_the_record(history):
     scenario, record = history
     panel = S.panel_from_record(scenario, record, S.recorded_rungs(record))
     first = {name: str(panel.months[hit[:, 0]][0]) for name, hit in panel.milestones.items() if hit.any()}
-    assert first == {"inter_korean_talks": "2018-01", "us_dprk_talks": "2018-03", "summit_accepted": "2018-03",
-                     "us_dprk_summit": "2018-06", "moratorium": "2018-04", "talks_cancelled": "2018-05",
-                     "talks_reinstated": "2018-05"}
+    assert first == {
+        "inter_korean_talks": "2018-01",
+        "us_dprk_talks": "2018-03",
+        "summit_accepted": "2018-03",
+        "us_dprk_summit": "2018-06",
+        "moratorium": "2018-04",
+        "talks_cancelled": "2018-05",
+        "talks_reinstated": "2018-05",
+    }
 
 
 def test_the_summary_table_follows_the_model_and_the_record(history):
@@ -56,8 +70,13 @@ def test_the_summary_table_follows_the_model_and_the_record(history):
     names = [s.name for s in S.summary_table(scenario, record)]
     icbm_rung = S.RUNG_NAMES.index("tests_icbm") + 1
     assert icbm_rung < RUNGS and "tests_icbm_2017" in names
-    assert {"lag_major_test_to_resolution", "launches_in_exercise_months", "longest_gap_months",
-            "first_inter_korean_talks_month", "first_us_dprk_talks_month"} <= set(names)
+    assert {
+        "lag_major_test_to_resolution",
+        "launches_in_exercise_months",
+        "longest_gap_months",
+        "first_inter_korean_talks_month",
+        "first_us_dprk_talks_month",
+    } <= set(names)
     # milestones the model cannot produce are left out, and named
     missing = S.unavailable_milestones(scenario)
     assert all(f"first_{m}_month" not in names for m in missing)
@@ -74,8 +93,9 @@ def test_rung_mapping_reads_the_model_s_rung_names(monkeypatch, history):
     monkeypatch.setattr(S, "RUNG_NAMES", ("tests_short_range", "tests_intermediate", "tests_icbm", "nuclear_tests"))
     assert S.recorded_rungs(record) == {3: ["icbm_launches", "slbm_space_launches"]}
     # a ladder with its own SLBM/space rung (model version 2) counts the kinds apart
-    monkeypatch.setattr(S, "RUNG_NAMES", ("tests_short_range", "tests_intermediate", "tests_slbm_space", "tests_icbm",
-                                          "nuclear_tests"))
+    monkeypatch.setattr(
+        S, "RUNG_NAMES", ("tests_short_range", "tests_intermediate", "tests_slbm_space", "tests_icbm", "nuclear_tests")
+    )
     assert S.recorded_rungs(record) == {3: ["slbm_space_launches"], 4: ["icbm_launches"]}
 
 
@@ -111,17 +131,23 @@ def test_expected_distance_is_the_mean_squared_distance_over_replicates():
     stats = rng.poisson(3.0, size=(4, 10, 3)).astype(float)  # particles x replicates x summaries
     observed, scales = np.array([2.0, 3.0, 1.0]), np.array([1.5, 2.0, 0.5])
     brute = np.sqrt((((stats - observed) / scales) ** 2).sum(axis=2).mean(axis=1))
-    np.testing.assert_allclose(expected_distance(stats.mean(axis=1), stats.var(axis=1), observed, scales), brute,
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        expected_distance(stats.mean(axis=1), stats.var(axis=1), observed, scales), brute, rtol=1e-12
+    )
     pooled = np.sqrt(stats.var(axis=1, ddof=1).mean(axis=0))
     np.testing.assert_allclose(noise_scales(stats.var(axis=1), 10), pooled, rtol=1e-12)
     assert noise_scales(np.zeros((4, 2)), 10).tolist() == [1.0, 1.0]
 
 
 def test_point_estimate_is_central_among_the_good_particles_not_the_closest_corner():
-    posterior = pd.DataFrame({
-        "a": [0.0, 0.5, 0.52, 0.9, 0.48], "b": [10.0, 5.0, 9.0, 1.0, 5.5],
-        "distance": [1.0, 2.0, 9.0, 1.5, 2.1], "weight": [0.2] * 5})
+    posterior = pd.DataFrame(
+        {
+            "a": [0.0, 0.5, 0.52, 0.9, 0.48],
+            "b": [10.0, 5.0, 9.0, 1.0, 5.5],
+            "distance": [1.0, 2.0, 9.0, 1.5, 2.1],
+            "weight": [0.2] * 5,
+        }
+    )
     # median a = 0.5, b = 5.5 (weighted); good = distance <= median distance 2.0 -> rows 0, 1, 3
     assert central_particle(posterior, ("a", "b"), np.array([0.0, 0.0]), np.array([1.0, 10.0])) == 1
     assert weighted_quantile(np.array([3.0, 1.0, 2.0]), np.array([0.1, 0.1, 0.8]), 0.5) == 2.0
@@ -150,10 +176,12 @@ def test_calibration_is_the_same_on_a_process_pool_and_resumes_per_generation(hi
 
     whole = calibrate(scenario, record, generations=3, **SMALL)
     with make_executor(2) as (executor, parallelism):
-        pooled = calibrate(scenario, record, generations=2, out=tmp_path, executor=executor, parallelism=parallelism,
-                           **SMALL)
-    assert sorted(p.name for p in tmp_path.iterdir()) == [f"generation_0{g}.{ext}" for g in (0, 1)
-                                                          for ext in ("json", "parquet")]
+        pooled = calibrate(
+            scenario, record, generations=2, out=tmp_path, executor=executor, parallelism=parallelism, **SMALL
+        )
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        f"generation_0{g}.{ext}" for g in (0, 1) for ext in ("json", "parquet")
+    ]
     resumed = calibrate(scenario, record, generations=3, out=tmp_path, **SMALL)
     pd.testing.assert_frame_equal(resumed.posterior, whole.posterior, check_exact=True)
     assert resumed.tolerances == whole.tolerances and resumed.simulations == whole.simulations
@@ -164,11 +192,39 @@ def test_calibration_is_the_same_on_a_process_pool_and_resumes_per_generation(hi
 
 def test_cli_calibrate_names_its_budget_and_refuses_other_settings_in_out(tmp_path):
     help_text = run_cli("calibrate", "--help").stdout
-    for option in ("--population", "--generations", "--accept", "--replicates", "--max-simulations", "--workers",
-                   "--dask", "--block", "--restart", "--sbc", "--explanations"):
+    for option in (
+        "--population",
+        "--generations",
+        "--accept",
+        "--replicates",
+        "--max-simulations",
+        "--workers",
+        "--dask",
+        "--block",
+        "--restart",
+        "--sbc",
+        "--explanations",
+    ):
         assert option in help_text, option
-    args = ["calibrate", str(HISTORY), "--population", "20", "--generations", "1", "--accept", "0.5",
-            "--replicates", "2", "--block", "20", "--workers", "1", "--quiet", "--out", str(tmp_path)]
+    args = [
+        "calibrate",
+        str(HISTORY),
+        "--population",
+        "20",
+        "--generations",
+        "1",
+        "--accept",
+        "0.5",
+        "--replicates",
+        "2",
+        "--block",
+        "20",
+        "--workers",
+        "1",
+        "--quiet",
+        "--out",
+        str(tmp_path),
+    ]
     done = run_cli(*args)
     assert done.returncode == 0, done.stderr
     assert "replicates_per_particle = 2" in (tmp_path / "calibrated.toml").read_text()
@@ -190,8 +246,9 @@ def test_simulation_based_calibration_reproduces_the_shipped_figures(history):
     shipped = json.loads(CHECKS_FILE.read_text(encoding="utf-8"))
     assert shipped["truths"] >= 20
     scenario, record = history
-    figures = simulation_based_calibration(scenario, record, truths=shipped["truths"], seed=shipped["seed"],
-                                           progress=False, **shipped["budget"])
+    figures = simulation_based_calibration(
+        scenario, record, truths=shipped["truths"], seed=shipped["seed"], progress=False, **shipped["budget"]
+    )
     assert figures == shipped
 
 
@@ -211,7 +268,7 @@ def test_coverage_counting_of_simulation_based_calibration(monkeypatch, history)
             return self.low[name] + q * (self.high[name] - self.low[name])
 
     low, high = C._prior_bounds(scenario.params, CALIBRATED_PARAMETERS)
-    bounds = dict(zip(CALIBRATED_PARAMETERS, low)), dict(zip(CALIBRATED_PARAMETERS, high))
+    bounds = dict(zip(CALIBRATED_PARAMETERS, low, strict=True)), dict(zip(CALIBRATED_PARAMETERS, high, strict=True))
     monkeypatch.setattr(C, "calibrate", lambda *a, **k: Prior(*bounds))
     monkeypatch.setattr(C, "synthetic_observed", lambda *a, **k: None)
     figures = C.simulation_based_calibration(scenario, record, truths=60, seed=3, progress=False)

@@ -5,13 +5,13 @@ import textwrap
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import ROOT, assert_one_line_error, run_cli
 from scipy.special import i0e, i1e
 from scipy.stats import kstest, poisson
 
-from conftest import ROOT, assert_one_line_error, run_cli
 from experiments.errors import UserError
-from experiments.history.replay import Replay
 from experiments.history.record import read_record
+from experiments.history.replay import Replay
 from experiments.history.scenario import load_scenario
 from experiments.history.scores import coverage, crps_poisson, crps_sample, pit_histogram, randomised_pit
 
@@ -21,14 +21,20 @@ HISTORY = ROOT / "experiments" / "scenarios" / "history_2016_2018.toml"
 def crps_poisson_wei_held(rate, y):
     """Closed form of the Poisson CRPS (Wei & Held 2014): (y - l)(2F(y) - 1) + 2 l f(y)
     - l exp(-2l) (I0(2l) + I1(2l)), with the exponentially scaled Bessel functions."""
-    return ((y - rate) * (2 * poisson.cdf(y, rate) - 1) + 2 * rate * poisson.pmf(y, rate)
-            - rate * (i0e(2 * rate) + i1e(2 * rate)))
+    return (
+        (y - rate) * (2 * poisson.cdf(y, rate) - 1)
+        + 2 * rate * poisson.pmf(y, rate)
+        - rate * (i0e(2 * rate) + i1e(2 * rate))
+    )
 
 
 def test_crps_of_a_sample_equals_the_pairwise_definition():
     rng = np.random.default_rng(5)
     samples, observed = rng.poisson(1.5, size=(6, 37)), rng.poisson(1.5, size=6)
-    brute = [np.abs(x - y).mean() - 0.5 * np.abs(x[:, None] - x[None, :]).mean() for x, y in zip(samples, observed)]
+    brute = [
+        np.abs(x - y).mean() - 0.5 * np.abs(x[:, None] - x[None, :]).mean()
+        for x, y in zip(samples, observed, strict=True)
+    ]
     np.testing.assert_allclose(crps_sample(samples, observed), brute, rtol=1e-12, atol=1e-15)
     # a point forecast: the CRPS is the absolute error
     np.testing.assert_array_equal(crps_sample(np.full((3, 10), 2.0), [2, 0, 5]), [0.0, 2.0, 3.0])
@@ -45,8 +51,7 @@ def test_crps_of_a_large_poisson_sample_converges_to_the_closed_form():
     the closed form (the V-statistic's bias, 0.5 E|X - X'| / n, is below 1e-4 here)."""
     rng = np.random.default_rng(7)
     y = np.array([0, 1, 3, 6])
-    batches = np.stack([crps_sample(np.broadcast_to(rng.poisson(2.0, size=20_000), (4, 20_000)), y)
-                        for _ in range(10)])
+    batches = np.stack([crps_sample(np.broadcast_to(rng.poisson(2.0, size=20_000), (4, 20_000)), y) for _ in range(10)])
     se = batches.std(axis=0, ddof=1) / np.sqrt(10)
     assert np.all(np.abs(batches.mean(axis=0) - crps_poisson(2.0, y)) < 4 * se + 1e-4)
 
@@ -91,8 +96,9 @@ initial_stage = 0
 def synthetic(tmp_path, launches):
     (tmp_path / "s.toml").write_text(textwrap.dedent(SYNTHETIC))
     months = [str(p) for p in pd.period_range("2030-01", "2031-12", freq="M")]
-    pd.DataFrame({"month": months, "missile_launch_events": launches, "nuclear_tests": 0,
-                  "talks_event": ""}).to_csv(tmp_path / "r.csv", index=False)
+    pd.DataFrame({"month": months, "missile_launch_events": launches, "nuclear_tests": 0, "talks_event": ""}).to_csv(
+        tmp_path / "r.csv", index=False
+    )
     return load_scenario(tmp_path / "s.toml"), read_record(tmp_path / "r.csv")
 
 
@@ -113,15 +119,19 @@ def test_window_scores_only_its_months_with_known_crps(tmp_path):
     first = Replay(scenario, replicates=20, record=record, baseline_rate=1.0, score_to="2030-12").scores()
     assert first["crps"] == 0.0 and first["coverage_50"] == 1.0 and first["total_launches_covered"]
     perfect = Replay(scenario, replicates=20, record=record, baseline_rate=0.0, score_to="2030-12").scores()
-    assert perfect["crps_baseline"] == 0.0 and perfect["crps_skill"] is None  # no skill score against a perfect baseline
+    assert (
+        perfect["crps_baseline"] == 0.0 and perfect["crps_skill"] is None
+    )  # no skill score against a perfect baseline
 
 
 def test_bad_windows_are_one_line_errors(tmp_path):
     scenario, record = synthetic(tmp_path, [0] * 24)
-    for kwargs, fragment in (({"score_from": "2031-13"}, "not a month YYYY-MM"),
-                             ({"score_from": "2029-12"}, "not inside the scenario's months"),
-                             ({"score_to": "2032-01"}, "not inside the scenario's months"),
-                             ({"score_from": "2031-05", "score_to": "2031-02"}, "is after --score-to")):
+    for kwargs, fragment in (
+        ({"score_from": "2031-13"}, "not a month YYYY-MM"),
+        ({"score_from": "2029-12"}, "not inside the scenario's months"),
+        ({"score_to": "2032-01"}, "not inside the scenario's months"),
+        ({"score_from": "2031-05", "score_to": "2031-02"}, "is after --score-to"),
+    ):
         with pytest.raises(UserError, match=fragment):
             Replay(scenario, replicates=2, record=record, **kwargs)
     assert_one_line_error(run_cli("replay", str(HISTORY), "--score-from", "2015-12"), "not inside the scenario")
@@ -130,8 +140,9 @@ def test_bad_windows_are_one_line_errors(tmp_path):
 
 def test_replay_writes_every_replicate_and_scores_a_window(tmp_path):
     out = tmp_path / "out"
-    result = run_cli("replay", str(HISTORY), "--replicates", "40", "--json", "--out", str(out),
-                     "--score-from", "2018-01")
+    result = run_cli(
+        "replay", str(HISTORY), "--replicates", "40", "--json", "--out", str(out), "--score-from", "2018-01"
+    )
     assert result.returncode == 0, result.stderr
     import json
 
@@ -164,10 +175,17 @@ def test_figure_marks_where_the_scored_window_starts(tmp_path):
 
 def test_launch_kinds_in_the_record_are_checked(tmp_path):
     path = tmp_path / "r.csv"
-    pd.DataFrame({"month": ["2030-01", "2030-02"], "missile_launch_events": [1, 0], "nuclear_tests": [0, 0],
-                  "icbm_launches": [1, 1]}).to_csv(path, index=False)
+    pd.DataFrame(
+        {
+            "month": ["2030-01", "2030-02"],
+            "missile_launch_events": [1, 0],
+            "nuclear_tests": [0, 0],
+            "icbm_launches": [1, 1],
+        }
+    ).to_csv(path, index=False)
     with pytest.raises(UserError, match="icbm_launches: 2030-02 has more than its missile_launch_events"):
         read_record(path)
-    pd.DataFrame({"month": ["2030-01"], "missile_launch_events": [1], "nuclear_tests": [0],
-                  "slbm_space_launches": ["x"]}).to_csv(path, index=False)
+    pd.DataFrame(
+        {"month": ["2030-01"], "missile_launch_events": [1], "nuclear_tests": [0], "slbm_space_launches": ["x"]}
+    ).to_csv(path, index=False)
     assert_one_line_error(run_cli("replay", str(HISTORY), "--record", str(path)), "slbm_space_launches", "'x'")

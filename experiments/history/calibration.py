@@ -131,7 +131,7 @@ def run_block(block: Block) -> tuple[np.ndarray, np.ndarray]:
     """Mean and (biased, ``ddof=0``) variance over the replicates of each particle's summaries:
     two arrays of particles x summaries."""
     scenario, r = block.scenario, block.replicates
-    varying = dict(zip(block.names, np.repeat(block.theta, r, axis=0).T))
+    varying = dict(zip(block.names, np.repeat(block.theta, r, axis=0).T, strict=True))
     result = simulate_arrays(scenario.params, varying, block.seeds, scenario.weeks, scenario.schedule(), trajectories=True)
     stats = simulated_summaries(scenario, result.trajectory, list(block.summaries), block.rungs).to_numpy()
     stats = stats.reshape(len(block.theta), r, -1)
@@ -321,7 +321,7 @@ def strongest_pairs(corr: pd.DataFrame, top: int = 5) -> list[tuple[str, str, fl
 def prior_bounds(base: Params, parameters: tuple[str, ...]) -> tuple[dict[str, float], dict[str, float]]:
     """The uniform prior's bounds actually sampled for each parameter, as two dicts."""
     low, high = _prior_bounds(base, parameters)
-    return dict(zip(parameters, low.tolist())), dict(zip(parameters, high.tolist()))
+    return dict(zip(parameters, low.tolist(), strict=True)), dict(zip(parameters, high.tolist(), strict=True))
 
 
 def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
@@ -602,7 +602,7 @@ def resolution_effect_over_posterior(scenario: Scenario, posterior: pd.DataFrame
     seeds = replicate_seeds(seed, particles * replicates)
     totals = []
     for variant in (scenario, without_resolutions(scenario)):
-        result = simulate_arrays(scenario.params, dict(zip(names, theta.T)), seeds, scenario.weeks,
+        result = simulate_arrays(scenario.params, dict(zip(names, theta.T, strict=True)), seeds, scenario.weeks,
                                  variant.schedule(), trajectories=True)
         totals.append(launches_after_resolutions(launches_by_month(result.trajectory, week_months(scenario)), windows))
     differences = (totals[0] - totals[1]).reshape(particles, replicates)

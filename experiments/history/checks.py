@@ -21,8 +21,8 @@ import pandas as pd
 
 from model.batched import simulate_arrays
 
-from .calibration import CALIBRATED_PARAMETERS, _prior_bounds, calibrate, simulated_summaries
 from ..seeds import replicate_seeds
+from .calibration import CALIBRATED_PARAMETERS, _prior_bounds, calibrate, simulated_summaries
 from .scenario import Scenario
 from .summaries import recorded_rungs, summary_table
 
@@ -34,14 +34,26 @@ CHECKS_FILE = Path(__file__).resolve().parents[2] / "data" / "calibration_checks
 def synthetic_observed(scenario: Scenario, record: pd.DataFrame, truth: dict[str, float], seed: int) -> pd.Series:
     """The summaries of one replay of ``scenario`` under ``truth`` (a synthetic record)."""
     summaries = summary_table(scenario, record)
-    result = simulate_arrays(scenario.params, {k: np.array([v]) for k, v in truth.items()}, replicate_seeds(seed, 1),
-                             scenario.weeks, scenario.schedule(), trajectories=True)
+    result = simulate_arrays(
+        scenario.params,
+        {k: np.array([v]) for k, v in truth.items()},
+        replicate_seeds(seed, 1),
+        scenario.weeks,
+        scenario.schedule(),
+        trajectories=True,
+    )
     return simulated_summaries(scenario, result.trajectory, summaries, recorded_rungs(record)).iloc[0]
 
 
-def simulation_based_calibration(scenario: Scenario, record: pd.DataFrame, truths: int = 20, seed: int = 7,
-                                 parameters: tuple[str, ...] = CALIBRATED_PARAMETERS, progress: bool = True,
-                                 **budget: Any) -> dict[str, Any]:
+def simulation_based_calibration(
+    scenario: Scenario,
+    record: pd.DataFrame,
+    truths: int = 20,
+    seed: int = 7,
+    parameters: tuple[str, ...] = CALIBRATED_PARAMETERS,
+    progress: bool = True,
+    **budget: Any,
+) -> dict[str, Any]:
     """Coverage of the truth by the 50% and 90% central credible intervals over ``truths``
     synthetic records (``budget``: keyword arguments of :func:`calibrate`, e.g. population,
     generations, accept, replicates, executor, parallelism). Returns the JSON-ready figures: overall coverage
@@ -53,17 +65,20 @@ def simulation_based_calibration(scenario: Scenario, record: pd.DataFrame, truth
     drawn = rng.uniform(low, high, size=(truths, len(parameters)))
     inside = {50: np.zeros((truths, len(parameters)), bool), 90: np.zeros((truths, len(parameters)), bool)}
     for t in tqdm(range(truths), desc="SBC", unit="truth", disable=not progress):
-        truth = dict(zip(parameters, drawn[t]))
+        truth = dict(zip(parameters, drawn[t], strict=True))
         observed = synthetic_observed(scenario, record, truth, seed=int(rng.integers(2**63)))
-        result = calibrate(scenario, record, observed=observed, parameters=parameters, seed=seed + 1 + t,
-                           progress=False, **budget)
+        result = calibrate(
+            scenario, record, observed=observed, parameters=parameters, seed=seed + 1 + t, progress=False, **budget
+        )
         for level, q in ((50, 0.25), (90, 0.05)):
             for k, name in enumerate(parameters):
                 inside[level][t, k] = result.quantile(name, q) <= truth[name] <= result.quantile(name, 1 - q)
     cover = {level: inside[level].mean() for level in inside}
     # Standard errors treat truths as independent and parameters within a truth as one cluster.
-    se = {level: float(inside[level].mean(axis=1).std(ddof=1) / np.sqrt(truths)) if truths > 1 else float("nan")
-          for level in inside}
+    se = {
+        level: float(inside[level].mean(axis=1).std(ddof=1) / np.sqrt(truths)) if truths > 1 else float("nan")
+        for level in inside
+    }
     return {
         "truths": truths,
         "sbc_coverage_50": float(cover[50]),

@@ -25,8 +25,16 @@ import pandas as pd
 from model.params import TABLE
 
 from ..errors import UserError
-from .calibration import (CALIBRATED_PARAMETERS, Block, _prior_bounds, block_seeds, expected_distance, noise_scales,
-                          observed_summaries, ordered_results)
+from .calibration import (
+    CALIBRATED_PARAMETERS,
+    Block,
+    _prior_bounds,
+    block_seeds,
+    expected_distance,
+    noise_scales,
+    observed_summaries,
+    ordered_results,
+)
 from .scenario import Scenario
 from .summaries import recorded_rungs, summary_table
 
@@ -42,14 +50,24 @@ an explanation the model has no parameter for is left out)."""
 
 def _switch(weights: str | tuple[str, ...]) -> str | None:
     return next((w for w in ((weights,) if isinstance(weights, str) else weights) if w in TABLE), None)
+
+
 CHOICE_STREAM = 0xC401
 """Mixed into the seed for the prior draws of each model."""
 
 
-def compare_explanations(scenario: Scenario, record: pd.DataFrame, draws: int = 20_000, accept: float = 0.01,
-                         replicates: int = 10, seed: int = 1, block: int = 2000,
-                         parameters: tuple[str, ...] = CALIBRATED_PARAMETERS, executor: Executor | None = None,
-                         parallelism: int = 1) -> tuple[pd.DataFrame, dict[str, Any]]:
+def compare_explanations(
+    scenario: Scenario,
+    record: pd.DataFrame,
+    draws: int = 20_000,
+    accept: float = 0.01,
+    replicates: int = 10,
+    seed: int = 1,
+    block: int = 2000,
+    parameters: tuple[str, ...] = CALIBRATED_PARAMETERS,
+    executor: Executor | None = None,
+    parallelism: int = 1,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
     """ABC model choice between the full model and the model without each explanation (module
     docstring). Returns one row per model (``model``, ``switched_off``, ``kept``,
     ``probability``, ``bayes_factor`` against the full model, ``median_distance`` of its kept
@@ -59,8 +77,14 @@ def compare_explanations(scenario: Scenario, record: pd.DataFrame, draws: int = 
     summaries = summary_table(scenario, record)
     rungs = recorded_rungs(record)
     obs = observed_summaries(scenario, record, summaries).to_numpy(dtype=float)
-    models = {"full model": None, **{f"without {name}": _switch(weights) for name, weights in EXPLANATIONS.items()
-                                     if _switch(weights) is not None}}
+    models = {
+        "full model": None,
+        **{
+            f"without {name}": _switch(weights)
+            for name, weights in EXPLANATIONS.items()
+            if _switch(weights) is not None
+        },
+    }
     means, variances, labels = [], [], []
     for index, (model, off) in enumerate(models.items()):
         names = tuple(p for p in parameters if p != off)
@@ -68,10 +92,18 @@ def compare_explanations(scenario: Scenario, record: pd.DataFrame, draws: int = 
         theta = np.random.default_rng([seed, CHOICE_STREAM, index]).uniform(low, high, size=(draws, len(names)))
         base = scenario.params if off is None else scenario.params.replace(**{off: 0.0})
         variant = scenario.with_params(base)
-        tasks = (Block(variant, names, theta[start:start + block], replicates,
-                       block_seeds(seed, 1000 + index, b, len(theta[start:start + block]) * replicates),
-                       tuple(summaries), rungs)
-                 for b, start in enumerate(range(0, draws, block)))
+        tasks = (
+            Block(
+                variant,
+                names,
+                theta[start : start + block],
+                replicates,
+                block_seeds(seed, 1000 + index, b, len(theta[start : start + block]) * replicates),
+                tuple(summaries),
+                rungs,
+            )
+            for b, start in enumerate(range(0, draws, block))
+        )
         for _, (mean, var) in ordered_results(executor, parallelism, tasks):
             means.append(mean)
             variances.append(var)
@@ -82,12 +114,24 @@ def compare_explanations(scenario: Scenario, record: pd.DataFrame, draws: int = 
     rows = []
     for model, off in models.items():
         mine = kept[labels[kept] == model]
-        rows.append({"model": model, "switched_off": off or "", "kept": len(mine),
-                     "probability": len(mine) / len(kept),
-                     "median_distance": float(np.median(distance[mine])) if len(mine) else float("nan")})
+        rows.append(
+            {
+                "model": model,
+                "switched_off": off or "",
+                "kept": len(mine),
+                "probability": len(mine) / len(kept),
+                "median_distance": float(np.median(distance[mine])) if len(mine) else float("nan"),
+            }
+        )
     table = pd.DataFrame(rows)
     full = table["probability"].iloc[0]
     table["bayes_factor"] = table["probability"] / full if full > 0 else float("nan")
-    settings = {"draws_per_model": draws, "accept": accept, "replicates": replicates, "seed": seed,
-                "tolerance": float(distance[kept].max()), "simulations": int(len(distance) * replicates)}
+    settings = {
+        "draws_per_model": draws,
+        "accept": accept,
+        "replicates": replicates,
+        "seed": seed,
+        "tolerance": float(distance[kept].max()),
+        "simulations": int(len(distance) * replicates),
+    }
     return table, settings

@@ -77,7 +77,7 @@ def read_record(path: str | Path) -> pd.DataFrame:
                 raise UserError(f"{path}: column {column}: {month} has more than its missile_launch_events; launch "
                                 "events by kind are counted in missile_launch_events too")
     notes = raw["notes"] if "notes" in raw.columns else pd.Series([""] * len(raw))
-    record["text"] = [f"{t} | {n}" for t, n in zip(talks, notes)]
+    record["text"] = [f"{t} | {n}" for t, n in zip(talks, notes, strict=True)]
     resolutions = raw["unsc_sanctions_resolutions"] if "unsc_sanctions_resolutions" in raw.columns else pd.Series([""] * len(raw))
     record["resolution"] = [bool(r.strip()) for r in resolutions]
     record["exercise"] = list(raw["us_rok_major_exercise"]) if "us_rok_major_exercise" in raw.columns else ""

@@ -35,8 +35,10 @@ from .scenario import Scenario
 SUSPENDED = getattr(rules, "SUSPENDED_TALKS", getattr(rules, "SUSPENDED", None))
 """The talks stage of suspended talks, if the model has one (talks are not under way then)."""
 RUNG_NAMES: tuple[str, ...] = tuple(
-    getattr(model_outcomes, "RUNG_COLUMNS", None) or getattr(model_outcomes, "_RUNG_COLUMNS", None)
-    or [c for c in model_outcomes.OUTCOME_COLUMNS if c.startswith("tests_")] + ["nuclear_tests"])
+    getattr(model_outcomes, "RUNG_COLUMNS", None)
+    or getattr(model_outcomes, "_RUNG_COLUMNS", None)
+    or [c for c in model_outcomes.OUTCOME_COLUMNS if c.startswith("tests_")] + ["nuclear_tests"]
+)
 """The outcome column of each rung, rung 1 first (``tests_icbm``, ``nuclear_tests``, ...)."""
 RECORD_KINDS = {"tests_icbm": "icbm_launches", "tests_slbm_space": "slbm_space_launches"}
 """Rung outcome column -> the record's column of launch events of that kind. A model whose ICBM
@@ -86,23 +88,49 @@ class Milestone:
 
 
 MILESTONES: tuple[Milestone, ...] = (
-    Milestone("inter_korean_talks", "first inter-Korean talks", "inter_korean_talks",
-              lambda w: stage_under_way(w["talks_stage"], rules.INTER_KOREAN)),
-    Milestone("us_dprk_talks", "first US-DPRK talks or accepted meeting", "us_dprk_talks",
-              lambda w: stage_under_way(w["talks_stage"], rules.PRELIMINARY)),
+    Milestone(
+        "inter_korean_talks",
+        "first inter-Korean talks",
+        "inter_korean_talks",
+        lambda w: stage_under_way(w["talks_stage"], rules.INTER_KOREAN),
+    ),
+    Milestone(
+        "us_dprk_talks",
+        "first US-DPRK talks or accepted meeting",
+        "us_dprk_talks",
+        lambda w: stage_under_way(w["talks_stage"], rules.PRELIMINARY),
+    ),
     # A model without summit events reads its negotiations stage as the summit accepted; one with
     # them (a weekly ``summit`` series) reaches that stage only after a deal, so has no such state.
-    Milestone("summit_accepted", "a summit accepted (negotiations at the top)", r"accepts?\s+(a\s+|the\s+)?summit",
-              lambda w: None if "summit" in w or not hasattr(rules, "NEGOTIATIONS")
-              else stage_under_way(w["talks_stage"], rules.NEGOTIATIONS)),
-    Milestone("us_dprk_summit", "the first US-DPRK summit held", r"US-DPRK summit|Trump-Kim summit",
-              lambda w: _series(w, "summit", "summits", "summit_held")),
-    Milestone("moratorium", "a declared halt to nuclear and ICBM tests", r"halt to nuclear|moratorium",
-              lambda w: _series(w, "moratorium")),
-    Milestone("talks_cancelled", "talks or a summit cancelled (suspended)", r"cancels\s.*(summit|talks)",
-              lambda w: (w["talks_stage"] == SUSPENDED) if SUSPENDED is not None else None),
-    Milestone("talks_reinstated", "cancelled talks reinstated", r"reinstat",
-              _resumed),
+    Milestone(
+        "summit_accepted",
+        "a summit accepted (negotiations at the top)",
+        r"accepts?\s+(a\s+|the\s+)?summit",
+        lambda w: (
+            None
+            if "summit" in w or not hasattr(rules, "NEGOTIATIONS")
+            else stage_under_way(w["talks_stage"], rules.NEGOTIATIONS)
+        ),
+    ),
+    Milestone(
+        "us_dprk_summit",
+        "the first US-DPRK summit held",
+        r"US-DPRK summit|Trump-Kim summit",
+        lambda w: _series(w, "summit", "summits", "summit_held"),
+    ),
+    Milestone(
+        "moratorium",
+        "a declared halt to nuclear and ICBM tests",
+        r"halt to nuclear|moratorium",
+        lambda w: _series(w, "moratorium"),
+    ),
+    Milestone(
+        "talks_cancelled",
+        "talks or a summit cancelled (suspended)",
+        r"cancels\s.*(summit|talks)",
+        lambda w: (w["talks_stage"] == SUSPENDED) if SUSPENDED is not None else None,
+    ),
+    Milestone("talks_reinstated", "cancelled talks reinstated", r"reinstat", _resumed),
 )
 """The 2018 milestones the record names; each is a summary once the model can produce it."""
 
@@ -114,10 +142,10 @@ class Panel:
     months: pd.PeriodIndex
     launches: np.ndarray
     nuclear: np.ndarray
-    by_rung: dict[str, np.ndarray]     # rung outcome name -> launch events at that rung
-    major: np.ndarray | None           # major tests (rung >= the sanctions trigger), None if unknown
+    by_rung: dict[str, np.ndarray]  # rung outcome name -> launch events at that rung
+    major: np.ndarray | None  # major tests (rung >= the sanctions trigger), None if unknown
     milestones: dict[str, np.ndarray]  # milestone -> bool per month
-    talks: np.ndarray                  # talks under way (simulated) or a talks event (record)
+    talks: np.ndarray  # talks under way (simulated) or a talks event (record)
 
 
 def _monthly(weekly: np.ndarray, week_months: pd.PeriodIndex, how: str = "sum") -> np.ndarray:
@@ -163,7 +191,9 @@ def panel_from_trajectory(scenario: Scenario, weekly: dict[str, np.ndarray], run
         by_rung={RUNG_NAMES[r - 1]: _monthly(np.where(rung == r, tests, 0), weeks) for r in rungs},
         major=_monthly(np.where(rung >= trigger, tests, 0), weeks),
         milestones=milestones,
-        talks=_monthly(stage_under_way(weekly["talks_stage"], rules.INTER_KOREAN).astype(np.int8), weeks, "max").astype(bool),
+        talks=_monthly(stage_under_way(weekly["talks_stage"], rules.INTER_KOREAN).astype(np.int8), weeks, "max").astype(
+            bool
+        ),
     )
 
 
@@ -178,11 +208,21 @@ def panel_from_record(scenario: Scenario, record: pd.DataFrame, rungs: dict[int,
     trigger = int(scenario.params.sanctions_trigger_rung)
     by_rung = {RUNG_NAMES[r - 1]: column(rec[cols].sum(axis=1)) for r, cols in rungs.items()}
     knows_major = all(r in rungs for r in range(trigger, rules.RUNGS))
-    major = (column(rec["nuclear_tests"]) + sum((by_rung[RUNG_NAMES[r - 1]] for r in range(trigger, rules.RUNGS)),
-                                                 np.zeros((len(months), 1)))) if knows_major else None
+    major = (
+        (
+            column(rec["nuclear_tests"])
+            + sum((by_rung[RUNG_NAMES[r - 1]] for r in range(trigger, rules.RUNGS)), np.zeros((len(months), 1)))
+        )
+        if knows_major
+        else None
+    )
     return Panel(
-        months=months, launches=column(rec["launches"]), nuclear=column(rec["nuclear_tests"]), by_rung=by_rung,
-        major=major, milestones={m.name: m.observed_months(rec).reshape(-1, 1) for m in MILESTONES},
+        months=months,
+        launches=column(rec["launches"]),
+        nuclear=column(rec["nuclear_tests"]),
+        by_rung=by_rung,
+        major=major,
+        milestones={m.name: m.observed_months(rec).reshape(-1, 1) for m in MILESTONES},
         talks=rec["talks"].to_numpy(dtype=bool).reshape(-1, 1),
     )
 
@@ -275,28 +315,56 @@ def summary_table(scenario: Scenario, record: pd.DataFrame) -> list[Summary]:
     rec = record.reindex(months)
     table: list[Summary] = []
     for year in years:
-        table += [Summary(f"launches_{year}", "launches", year, f"launch events in {year}"),
-                  Summary(f"months_with_launch_{year}", "months_with_launch", year, f"months with a launch in {year}"),
-                  Summary(f"nuclear_tests_{year}", "nuclear_tests", year, f"nuclear tests in {year}")]
-        table += [Summary(f"{RUNG_NAMES[r - 1]}_{year}", "rung", (RUNG_NAMES[r - 1], year),
-                          f"launch events at rung {r} ({RUNG_NAMES[r - 1]}) in {year}") for r in rungs]
+        table += [
+            Summary(f"launches_{year}", "launches", year, f"launch events in {year}"),
+            Summary(f"months_with_launch_{year}", "months_with_launch", year, f"months with a launch in {year}"),
+            Summary(f"nuclear_tests_{year}", "nuclear_tests", year, f"nuclear tests in {year}"),
+        ]
+        table += [
+            Summary(
+                f"{RUNG_NAMES[r - 1]}_{year}",
+                "rung",
+                (RUNG_NAMES[r - 1], year),
+                f"launch events at rung {r} ({RUNG_NAMES[r - 1]}) in {year}",
+            )
+            for r in rungs
+        ]
         if not rec.loc[np.asarray(months.year == year), "talks"].any():  # months with talks: 0 observed
-            table.append(Summary(f"talks_months_{year}", "talks_months", year, f"months with talks under way in {year}"))
-    table += [Summary("first_nuclear_test_month", "first_nuclear", None, "month index of the first nuclear test"),
-              Summary("last_nuclear_test_month", "last_nuclear", None, "month index of the last nuclear test"),
-              Summary("longest_gap_months", "longest_gap", None, "longest run of months without a launch"),
-              Summary("mean_gap_months", "mean_gap", None, "mean months between months with a launch")]
+            table.append(
+                Summary(f"talks_months_{year}", "talks_months", year, f"months with talks under way in {year}")
+            )
+    table += [
+        Summary("first_nuclear_test_month", "first_nuclear", None, "month index of the first nuclear test"),
+        Summary("last_nuclear_test_month", "last_nuclear", None, "month index of the last nuclear test"),
+        Summary("longest_gap_months", "longest_gap", None, "longest run of months without a launch"),
+        Summary("mean_gap_months", "mean_gap", None, "mean months between months with a launch"),
+    ]
     exercise = _exercise_months(scenario, months)
     if exercise.any():
-        table.append(Summary("launches_in_exercise_months", "exercise_launches", tuple(np.flatnonzero(exercise)),
-                             "launch events in months with a US-ROK exercise held"))
+        table.append(
+            Summary(
+                "launches_in_exercise_months",
+                "exercise_launches",
+                tuple(np.flatnonzero(exercise)),
+                "launch events in months with a US-ROK exercise held",
+            )
+        )
     resolutions = _resolution_rows(scenario, months)
     if resolutions and panel_from_record(scenario, record, rungs).major is not None:
-        table.append(Summary("lag_major_test_to_resolution", "resolution_lag", tuple(resolutions),
-                             "mean months from the last major test to each UN resolution"))
+        table.append(
+            Summary(
+                "lag_major_test_to_resolution",
+                "resolution_lag",
+                tuple(resolutions),
+                "mean months from the last major test to each UN resolution",
+            )
+        )
     missing = unavailable_milestones(scenario)
-    table += [Summary(f"first_{m.name}_month", "milestone", m.name, f"month index of {m.meaning}")
-              for m in MILESTONES if m.name not in missing]
+    table += [
+        Summary(f"first_{m.name}_month", "milestone", m.name, f"month index of {m.meaning}")
+        for m in MILESTONES
+        if m.name not in missing
+    ]
     return table
 
 
@@ -309,8 +377,14 @@ def unavailable_milestones(scenario: Scenario) -> list[str]:
 def _empty_weekly(scenario: Scenario) -> dict[str, np.ndarray]:
     """A one-run weekly series of zeros with the model's series names (to ask which milestones
     the model produces)."""
-    return simulate_points([scenario.params], np.zeros(1, dtype=np.intp), replicate_seeds(0, 1), 1,
-                           [scenario.schedule()], trajectories=True).trajectory
+    return simulate_points(
+        [scenario.params],
+        np.zeros(1, dtype=np.intp),
+        replicate_seeds(0, 1),
+        1,
+        [scenario.schedule()],
+        trajectories=True,
+    ).trajectory
 
 
 def _exercise_months(scenario: Scenario, months: pd.PeriodIndex) -> np.ndarray:
