@@ -31,6 +31,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from .history.calibration import CALIBRATED_PARAMETERS, Block, _prior_bounds, block_seeds, run_block
+from .history.record import load_record_for
+from .history.scenario import load_scenario
+from .history.summaries import recorded_rungs, summary_table
 from .sweep.config import load_experiment
 from .sweep.design import Design
 from .sweep.peer import batch_run_design
@@ -114,6 +120,18 @@ def sensitivity_seconds(replicates: int | None = None) -> float:
         return time.perf_counter() - start
 
 
+def _calibration_block(particles: int, repeats: int) -> float:
+    """Simulations per second of one calibration block (the 2016-2018 scenario, 10 replicates
+    per particle, summaries included), in this process."""
+    scenario = load_scenario(Path(__file__).resolve().parent / "scenarios" / "history_2016_2018.toml")
+    record = load_record_for(scenario, None)
+    low, high = _prior_bounds(scenario.params)
+    theta = np.random.default_rng(0).uniform(low, high, size=(particles, len(low)))
+    block = Block(scenario, CALIBRATED_PARAMETERS, theta, 10, block_seeds(0, 0, 0, particles * 10),
+                  tuple(summary_table(scenario, record)), recorded_rungs(record))
+    return particles * 10 / _best(lambda: run_block(block), repeats)
+
+
 def run_benchmarks(quick: bool = False) -> dict[str, Any]:
     """Measure every figure (``quick``: smaller samples, under a minute here)."""
     repeats = 2 if quick else 3
@@ -123,6 +141,7 @@ def run_benchmarks(quick: bool = False) -> dict[str, Any]:
     batched = _in_process("batched", 200 if quick else 1000, repeats)
     sweep_replicates = 500 if quick else 2000
     batched_2w = n_points * sweep_replicates / _sweep_seconds(sweep_replicates, 2, repeats)
+    calibration = _calibration_block(200 if quick else 1000, repeats)
     million = math.ceil(1_000_000 / n_points)
     with tempfile.TemporaryDirectory() as out:
         rss = peak_rss_mib(_sweep_command(million, out, 2))
@@ -133,6 +152,7 @@ def run_benchmarks(quick: bool = False) -> dict[str, Any]:
         "batched_2w_runs_per_s": round(batched_2w, 1),
         "batched_vs_mesa": round(batched / mesa, 1),
         "peak_rss_mib_1e6_runs": round(rss, 1),
+        "calibration_simulations_per_s": round(calibration, 1),
         "design": f"policy_grid ({n_points} design points, 52 weeks)",
         "runs_in_rss_sweep": n_points * million,
         "sensitivity_s": round(sensitivity_seconds(10 if quick else None), 1),

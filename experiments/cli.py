@@ -137,6 +137,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     experiment = load_experiment(args.config).with_options(
         replicates=args.replicates, engine=args.engine, chunk_size=args.chunk_size)
 
+    from .analysis.compact import text as compact_text
     from .analysis.estimates import (
         SUMMARY_FILE,
         format_table,
@@ -146,7 +147,6 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         summary_is_current,
         write_summary,
     )
-    from .analysis.compact import text as compact_text
     from .analysis.report import DERIVED_FILES
     from .sweep.runner import parse_shard, run_sweep
 
@@ -202,17 +202,24 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from .analysis.report import write_replay
     from .history.replay import Replay
 
-    replay = Replay(scenario, replicates=args.replicates, seed=args.seed, record=record)
+    replay = Replay(scenario, replicates=args.replicates, seed=args.seed, record=record,
+                    score_from=args.score_from, score_to=args.score_to)
     summary = replay.summary()
     written = write_replay(replay, Path(args.out)) if args.out else []
     if args.json:
-        print(json.dumps(summary, indent=2))
+        print(json.dumps(_jsonable(summary), indent=2))
         return 0
     print(f"{scenario.name}: {scenario.start} to {scenario.end} ({scenario.weeks} weeks), {args.replicates} replicates, "
-          f"compared over {summary['months_compared']} months of the record")
+          f"scored over {summary['months_compared']} months of the record ({summary['score_from']} to {summary['score_to']})")
     print(f"  coverage of observed monthly launches: 50% interval {summary['coverage_50']:.2f}, "
           f"90% interval {summary['coverage_90']:.2f}")
     print(f"  mean absolute error of the monthly launch rate: {summary['mae_monthly_launches']:.2f} launches/month")
+    print(f"  CRPS of monthly launches {summary['crps']:.3f}; naive baseline (Poisson at the fitted period's mean "
+          f"rate {summary['baseline_rate']:.2f}/month) {summary['crps_baseline']:.3f}; skill "
+          + ("n/a (the baseline is perfect)" if summary["crps_skill"] is None else f"{summary['crps_skill']:+.2f}"))
+    print(f"  total launches {summary['total_launches_observed']}, simulated 90% interval "
+          f"[{summary['total_launches_90_low']:g}, {summary['total_launches_90_high']:g}]; PIT histogram (10 bins) "
+          f"{summary['pit_histogram']}")
     for name, verdict in summary["facts"].items():
         print(f"  {name} {verdict:>4}: {summary['fact_details'][name]}")
     for path in written:
@@ -231,16 +238,56 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         resolution_effect_summary,
         write_calibration,
     )
+    from .history.checks import CHECKS_FILE, simulation_based_calibration, write_checks
+    from .io import atomic_write_text
+    from .sweep.runner import make_executor
 
-    result = calibrate(scenario, record, population=args.population, generations=args.generations,
-                       accept=args.accept, seed=args.seed, progress=not args.quiet)
-    written = write_calibration(result, Path(args.out))
+    out = Path(args.out)
+    if args.explanations:
+        from .history.explanations import compare_explanations
+
+        with make_executor(args.workers, args.dask) as (executor, parallelism):
+            table, settings = compare_explanations(
+                scenario, record, draws=args.explanations, accept=args.accept, replicates=args.replicates,
+                seed=args.seed, block=args.block, executor=executor, parallelism=parallelism)
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(out / "explanations.csv", table.to_csv(index=False))
+        print(f"ABC model choice on {scenario.name}: {args.explanations} prior draws per model, {args.replicates} "
+              f"replays each, the closest {args.accept:.0%} kept (tolerance {settings['tolerance']:.3g}):")
+        print(table.round(3).to_string(index=False))
+        print(f"wrote {out / 'explanations.csv'}")
+        return 0
+    if args.sbc:
+        with make_executor(args.workers, args.dask) as (executor, parallelism):
+            figures = simulation_based_calibration(
+                scenario, record, truths=args.sbc, seed=args.seed, progress=not args.quiet, population=args.population,
+                generations=args.generations, accept=args.accept, replicates=args.replicates, block=args.block,
+                max_simulations_per_generation=args.max_simulations, executor=executor, parallelism=parallelism)
+        written = [write_checks(figures, out / "calibration_checks.json")]
+        if args.install:
+            written.append(write_checks(figures, CHECKS_FILE))
+        print(f"simulation-based calibration, {args.sbc} truths from the prior: the 50% credible intervals contain "
+              f"the truth in {figures['sbc_coverage_50']:.2f} of cases (SE {figures['sbc_coverage_50_se']:.2f}), the "
+              f"90% intervals in {figures['sbc_coverage_90']:.2f} (SE {figures['sbc_coverage_90_se']:.2f})")
+        print(f"wrote {' and '.join(map(str, written))}")
+        return 0
+    if args.restart:
+        for path in sorted(out.glob("generation_*.json")) + sorted(out.glob("generation_*.parquet")):
+            path.unlink()
+    with make_executor(args.workers, args.dask) as (executor, parallelism):
+        result = calibrate(scenario, record, population=args.population, generations=args.generations,
+                           accept=args.accept, seed=args.seed, progress=not args.quiet, replicates=args.replicates,
+                           block=args.block, max_simulations_per_generation=args.max_simulations, out=out,
+                           executor=executor, parallelism=parallelism)
+    written = write_calibration(result, out)
     print(f"ABC-SMC on {scenario.name}: {result.simulations} simulations, {len(result.tolerances)} generations, "
           f"tolerances {', '.join(f'{t:.3g}' for t in result.tolerances)}, effective sample size "
-          f"{result.effective_sample_size:.0f}")
+          f"{result.effective_sample_size:.0f}, {result.replicates} replicates per particle")
     if result.stopped:
         print(f"stopped early: {result.stopped}")
     print(result.intervals().round(4).to_string())
+    print("strongest posterior correlations (pairs the record cannot separate): "
+          + "; ".join(f"{a} ~ {b} {r:+.2f}" for a, b, r in result.strongest_correlations()))
     try:
         f2 = resolution_effect_summary(resolution_effect_over_posterior(scenario, result.posterior))
     except UserError as error:  # a scenario without resolutions: nothing to report, keep the calibration
@@ -401,14 +448,21 @@ def build_parser() -> argparse.ArgumentParser:
     replay = sub.add_parser(
         "replay", help="replay a historical scenario beside the record; scores and stylised facts",
         description="Run a scenario (levers by date, see the README) for many replicates on the batched engine and "
-                    "set it beside the record month by month: coverage of the observed monthly launch counts by "
-                    "the 50% and 90% predictive intervals, mean absolute error of the monthly launch rate, and "
-                    "the stylised facts F1-F5 as pass, fail or n/a (not covered by the scenario).")
+                    "set it beside the record month by month, scored over a window of months: coverage of the "
+                    "observed monthly launch counts by the 50% and 90% predictive intervals, the randomised PIT "
+                    "histogram, the CRPS of monthly launches beside a naive baseline (a Poisson forecast at the "
+                    "fitted period's mean monthly rate) and its skill score, the window's total launches against "
+                    "the simulated 90% interval, and the stylised facts F1-F5 as pass, fail or n/a (not covered "
+                    "by the scored window).")
     replay.add_argument("scenario", help="scenario TOML, e.g. experiments/scenarios/history_2016_2018.toml")
     replay.add_argument("--record", metavar="CSV", help="monthly record (default: the scenario's, else data/dprk_monthly_2016_2018.csv)")
     replay.add_argument("--replicates", type=_positive_int, default=500, help="replicates (default 500)")
     replay.add_argument("--seed", type=_seed, default=2016, help="experiment seed (default 2016)")
-    replay.add_argument("--out", help="also write replay_monthly.csv, replay_scores.json and the figure here")
+    replay.add_argument("--out", help="also write replay_monthly.csv, replay_replicates.parquet (every replicate's "
+                                      "monthly counts), replay_scores.json and the figure here")
+    replay.add_argument("--score-from", metavar="YYYY-MM", help="first month scored (default: the scenario's first); "
+                        "the whole scenario is simulated, only the scores and facts are restricted")
+    replay.add_argument("--score-to", metavar="YYYY-MM", help="last month scored (default: the scenario's last)")
     replay.add_argument("--json", action="store_true", help="print the scores and facts as one JSON object")
     replay.set_defaults(func=cmd_replay)
 
@@ -416,16 +470,48 @@ def build_parser() -> argparse.ArgumentParser:
         "calibrate", help="fit the record-informed parameters by ABC-SMC",
         description="Fit the uncertain parameters the record can inform (test hazard, self-excitation, reactance, "
                     "completion, talks rates, ...) to the record by approximate Bayesian computation with sequential "
-                    "Monte Carlo on the batched engine. Writes the posterior sample and a calibrated parameter file; "
-                    "--install makes it the parameter table's defaults (model/calibrated.toml).")
+                    "Monte Carlo on the batched engine, each particle replayed --replicates times, against summaries "
+                    "of the record (launches, months with a launch, nuclear tests and the rung mix by year, gaps, "
+                    "exercise months, lags to resolutions, talks milestones) scaled by their simulated spread. "
+                    "Resumable: each generation is saved in --out. Writes the posterior sample and a calibrated "
+                    "parameter file; --install makes it the parameter table's defaults (model/calibrated.toml).")
     calibrate.add_argument("scenario", help="scenario TOML covering 2016-2018")
     calibrate.add_argument("--record", metavar="CSV", help="monthly record (default: the scenario's)")
-    calibrate.add_argument("--population", type=_positive_int, default=1000, help="particles per generation (default 1000)")
-    calibrate.add_argument("--generations", type=_positive_int, default=9, help="SMC generations at most (default 9)")
-    calibrate.add_argument("--accept", type=_share, default=0.02, help="share of prior draws kept in generation 0 (default 0.02)")
+    budget = calibrate.add_argument_group(
+        "budget", "the cost is about population / accept x replicates simulations for generation 0, then at least "
+                  "population x replicates per generation (fewer accepted as the tolerance tightens); 2016-2018 runs "
+                  "about 14,000 simulations a second per core (`escalation bench`: calibration_simulations_per_s)")
+    budget.add_argument("--population", type=_positive_int, default=1000, help="particles per generation (default 1000)")
+    budget.add_argument("--generations", type=_positive_int, default=9, help="SMC generations at most (default 9)")
+    budget.add_argument("--accept", type=_share, default=0.02, help="share of prior draws kept in generation 0 (default 0.02)")
+    budget.add_argument("--replicates", type=_positive_int, default=10,
+                        help="replays per particle; the distance is their expected squared distance (default 10)")
+    budget.add_argument("--max-simulations", type=_positive_int, default=2_000_000, metavar="N",
+                        help="simulations a generation may spend filling its population before the run stops at the "
+                             "previous generation (default 2,000,000)")
+    budget.add_argument("--block", type=_positive_int, default=2000,
+                        help="particles per task (each task runs block x replicates simulations; default 2000)")
+    budget.add_argument("--workers", type=_positive_int, default=None,
+                        help="local worker processes (default: all cores; 1 runs in this process)")
+    budget.add_argument("--dask", metavar="ADDRESS", help="run the simulations on this Dask scheduler instead "
+                                                          "(e.g. tcp://127.0.0.1:8786); same numbers as locally")
     calibrate.add_argument("--seed", type=_seed, default=1, help="seed (default 1)")
-    calibrate.add_argument("--out", default="results/calibration", help="output directory (default results/calibration)")
-    calibrate.add_argument("--install", action="store_true", help="write the result to model/calibrated.toml")
+    calibrate.add_argument("--out", default="results/calibration",
+                           help="output directory (default results/calibration); each finished generation is saved "
+                                "there and a rerun with the same settings continues after the last one")
+    calibrate.add_argument("--restart", action="store_true", help="discard the generations saved in --out and start afresh")
+    calibrate.add_argument("--sbc", type=_positive_int, metavar="TRUTHS",
+                           help="instead of fitting the record, check the method: simulation-based calibration on "
+                                "TRUTHS parameter vectors drawn from the prior, each fitted (with the budget options) "
+                                "to a synthetic record; writes calibration_checks.json into --out (with --install, "
+                                "into data/ as well)")
+    calibrate.add_argument("--explanations", type=_positive_int, metavar="DRAWS",
+                           help="instead of fitting, compare the explanations of the 2018 pause (completed programme, "
+                                "talks, declared moratorium) by ABC model choice: DRAWS prior draws for the full model "
+                                "and for the model without each, the --accept share closest to the record kept; writes "
+                                "explanations.csv into --out")
+    calibrate.add_argument("--install", action="store_true", help="write the result to model/calibrated.toml "
+                           "(with --sbc: the checks to data/calibration_checks.json)")
     calibrate.add_argument("--quiet", action="store_true", help="no progress bar")
     calibrate.set_defaults(func=cmd_calibrate)
 

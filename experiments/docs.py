@@ -10,6 +10,15 @@ from pathlib import Path
 
 from model.params import table_markdown
 
+from .history.calibration import (
+    credible_intervals,
+    prior_bounds,
+    read_calibrated,
+    strongest_pairs,
+    weighted_correlations,
+)
+from .history.checks import CHECKS_FILE
+from .history.posterior import POSTERIOR_FILE
 from .history.record import load_record_for
 from .history.replay import Replay
 from .history.scenario import load_scenario
@@ -48,7 +57,12 @@ def validation_markdown() -> str:
         "",
         f"* coverage of the observed monthly launch counts: {s['coverage_50']:.2f} by the 50% intervals, "
         f"{s['coverage_90']:.2f} by the 90% intervals;",
-        f"* mean absolute error of the monthly launch rate: {s['mae_monthly_launches']:.2f} launch events a month.",
+        f"* mean absolute error of the monthly launch rate: {s['mae_monthly_launches']:.2f} launch events a month;",
+        f"* CRPS of the monthly launch counts {s['crps']:.3f}, against {s['crps_baseline']:.3f} for the naive baseline "
+        f"(Poisson at the fitted period's mean rate, {s['baseline_rate']:.2f} a month): skill {'n/a' if s['crps_skill'] is None else format(s['crps_skill'], '+.2f')};",
+        f"* total launches {s['total_launches_observed']}, simulated 90% interval [{s['total_launches_90_low']:g}, "
+        f"{s['total_launches_90_high']:g}]; randomised PIT histogram (10 bins, flat if calibrated): "
+        f"{', '.join(map(str, s['pit_histogram']))}.",
         "",
         "| fact | verdict | detail |",
         "|---|---|---|",
@@ -57,9 +71,65 @@ def validation_markdown() -> str:
     return "\n".join(lines)
 
 
+def fit_markdown() -> str:
+    """The installed posterior (``data/calibration_posterior.csv``, ``model/calibrated.toml``):
+    how far each parameter's 90% credible interval narrows its prior, the effective sample size,
+    the strongest correlations, as Markdown."""
+    import pandas as pd
+
+
+    method = read_calibrated()["method"]
+    posterior = pd.read_csv(POSTERIOR_FILE)
+    names = tuple(c for c in posterior.columns if c in read_calibrated()["parameters"])
+    low, high = prior_bounds(load_scenario(HISTORY_SCENARIO).params, names)
+    table = credible_intervals(posterior, names, low, high)
+    w = posterior["weight"].to_numpy()
+    ess = w.sum() ** 2 / (w ** 2).sum()
+    lines = [
+        f"The installed calibration (`model/calibrated.toml`: {method.get('population')} particles, "
+        f"{method.get('replicates_per_particle', 1)} replay(s) each, {method.get('generations')} generations, "
+        f"{method.get('simulations'):,} simulations; effective sample size {ess:.0f}). Per parameter, the prior "
+        "sampled, the posterior median and 90% credible interval, and the interval's share of the prior's width:",
+        "",
+        "| parameter | prior | median | 90% interval | width share |",
+        "|---|---|---|---|---|",
+        *[f"| `{n}` | {r.prior_low:.3g} to {r.prior_high:.3g} | {r['median']:.3g} | {r.low:.3g} to {r.high:.3g} "
+          f"| {r.width_ratio:.2f} |" for n, r in table.iterrows()],
+        "",
+        f"{int((table['width_ratio'] >= 0.69).sum())} of {len(table)} intervals keep at least 69% of the prior's "
+        "width. Strongest posterior correlations: "
+        + "; ".join(f"`{a}` and `{b}` {r:+.2f}" for a, b, r in strongest_pairs(weighted_correlations(posterior, names), 4))
+        + ".",
+    ]
+    return "\n".join(lines)
+
+
+def checks_markdown(path: Path | None = None) -> str:
+    """The simulation-based calibration figures of ``data/calibration_checks.json``, as Markdown."""
+    import json
+
+    path = CHECKS_FILE if path is None else path
+    if not path.is_file():
+        return ("Not computed yet: `escalation calibrate experiments/scenarios/history_2016_2018.toml --sbc 20 "
+                "--install` writes `data/calibration_checks.json`.")
+    c = json.loads(path.read_text(encoding="utf-8"))
+    budget = ", ".join(f"{k} {v}" for k, v in c["budget"].items())
+    worst = sorted(c["per_parameter_90"].items(), key=lambda kv: kv[1])[:3]
+    return "\n".join([
+        f"Simulation-based calibration (`data/calibration_checks.json`): {c['truths']} truths drawn from the prior "
+        f"(seed {c['seed']}), each fitted to its own synthetic record ({budget}):",
+        "",
+        f"* the 50% credible intervals contain the truth in {c['sbc_coverage_50']:.2f} of the cases "
+        f"(SE {c['sbc_coverage_50_se']:.2f});",
+        f"* the 90% credible intervals in {c['sbc_coverage_90']:.2f} (SE {c['sbc_coverage_90_se']:.2f});",
+        "* lowest 90% coverage by parameter: " + ", ".join(f"`{k}` {v:.2f}" for k, v in worst) + ".",
+    ])
+
+
 def with_generated_blocks(text: str) -> str:
     """``text`` with every generated block brought up to date."""
-    return _replace(with_parameter_table(text), "VALIDATION RESULTS", validation_markdown())
+    text = _replace(with_parameter_table(text), "VALIDATION RESULTS", validation_markdown())
+    return _replace(_replace(text, "CALIBRATION FIT", fit_markdown()), "CALIBRATION CHECKS", checks_markdown())
 
 
 def update_odd(path: Path = ODD_PATH) -> bool:

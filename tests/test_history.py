@@ -12,7 +12,6 @@ from conftest import ROOT, assert_one_line_error, run_cli
 from experiments.errors import UserError
 from experiments.history.calibration import (
     CALIBRATED_PARAMETERS,
-    SUMMARIES,
     calibrate,
     observed_summaries,
     read_calibrated,
@@ -169,7 +168,8 @@ def test_replay_with_no_testing_against_an_empty_record_is_perfect(tmp_path):
     scenario = load_scenario(write(tmp_path, SYNTHETIC.format(rate=0.0)))
     record = read_record(synthetic_record(tmp_path, [0] * 24))
     scores = Replay(scenario, replicates=50, record=record).scores()
-    assert scores == {"coverage_50": 1.0, "coverage_90": 1.0, "mae_monthly_launches": 0.0, "months_compared": 24}
+    assert {k: scores[k] for k in ("coverage_50", "coverage_90", "mae_monthly_launches", "months_compared", "crps")} == {
+        "coverage_50": 1.0, "coverage_90": 1.0, "mae_monthly_launches": 0.0, "months_compared": 24, "crps": 0.0}
     wrong = read_record(synthetic_record(tmp_path, [2] * 24, name="two.csv"))
     scores = Replay(scenario, replicates=50, record=wrong).scores()
     assert scores["coverage_90"] == 0.0 and scores["mae_monthly_launches"] == 2.0
@@ -248,13 +248,13 @@ def test_observed_summaries_are_computed_from_the_record():
     observed = observed_summaries(scenario, read_record(RECORD))
     record = pd.read_csv(RECORD)
     assert observed["launches_2016"] == record[record["month"].str.startswith("2016")]["missile_launch_events"].sum()
-    assert observed["nuclear_tests_2016_17"] == record[record["month"] < "2018"]["nuclear_tests"].sum()
-    assert observed["first_inter_korean_month"] == 24  # January 2018
-    assert observed["first_us_dprk_month"] == 26       # March 2018: Trump accepts a summit
+    assert observed["nuclear_tests_2016"] + observed["nuclear_tests_2017"] == record[record["month"] < "2018"]["nuclear_tests"].sum()
+    assert observed["first_inter_korean_talks_month"] == 24  # January 2018
+    assert observed["first_us_dprk_talks_month"] == 26       # March 2018: Trump accepts a summit
     assert observed["launches_2017"] == 15 and observed["launches_2018"] == 0
-    assert observed["months_with_launch_2016_17"] == 17
-    assert observed["talks_months_2016_17"] == 0  # no talks event during the surge
-    assert set(observed.index) == set(SUMMARIES)
+    assert observed["months_with_launch_2016"] + observed["months_with_launch_2017"] == 17
+    assert observed["talks_months_2016"] == observed["talks_months_2017"] == 0  # no talks event during the surge
+    assert "talks_months_2018" not in observed  # months with a talks event are not months with talks under way
 
 
 def test_f2_over_the_posterior_matches_the_replay_for_a_one_particle_posterior():
@@ -299,7 +299,7 @@ def test_small_calibration_runs_end_to_end(tmp_path):
 
     scenario = load_scenario(HISTORY)
     result = calibrate(scenario, read_record(RECORD), population=60, generations=2, accept=0.1, seed=3,
-                       block=2000, progress=False, candidates=10, check_replicates=20)
+                       block=200, progress=False, replicates=10)
     assert len(result.posterior) == 60 and set(CALIBRATED_PARAMETERS) <= set(result.posterior)
     assert result.posterior["weight"].sum() == pytest.approx(1.0)
     assert (result.posterior["distance"] <= result.tolerances[-1]).all()
@@ -308,7 +308,8 @@ def test_small_calibration_runs_end_to_end(tmp_path):
     parsed = tomllib.loads(result.toml())
     assert parsed["parameters"] == pytest.approx(result.estimates)
     assert set(parsed["initial_state"]) == set(result.start_state)
-    assert parsed["method"]["candidates"] == 10 and set(parsed["method"]["distance_scales"]) == set(result.observed.index)
+    assert parsed["method"]["replicates_per_particle"] == 10
+    assert set(parsed["method"]["distance_scales"]) == set(result.observed.index) == set(parsed["method"]["summaries"])
     from experiments.history.calibration import write_calibration
     from experiments.history.posterior import read_posterior
 
@@ -366,7 +367,7 @@ def test_calibration_recovers_a_known_parameter(tmp_path):
     simulated record is noisy (Hawkes counts are over-dispersed), so no tighter bound is due."""
     from experiments.seeds import replicate_seeds
     from model.batched import simulate_points
-    from model.rules import INTER_KOREAN, PRELIMINARY, talks_reached
+    from model.rules import INTER_KOREAN, PRELIMINARY, RUNGS, talks_reached
 
     truth = 0.8
     # the other parameters fixed here (not the installed calibration, which a recalibration changes)
@@ -378,8 +379,8 @@ def test_calibration_recovers_a_known_parameter(tmp_path):
     run = simulate_points([scenario.params], [0], replicate_seeds(99, 1), scenario.weeks, [scenario.schedule()],
                           trajectories=True).trajectory
     months = pd.PeriodIndex([pd.Period(d, freq="M") for d in scenario.week_starts()])
-    weekly = pd.DataFrame({"month": months, "launches": np.where(run["test_rung"][:, 0] <= 4, run["tests"][:, 0], 0),
-                           "nuclear": np.where(run["test_rung"][:, 0] == 5, run["tests"][:, 0], 0),
+    weekly = pd.DataFrame({"month": months, "launches": np.where(run["test_rung"][:, 0] < RUNGS, run["tests"][:, 0], 0),
+                           "nuclear": np.where(run["test_rung"][:, 0] == RUNGS, run["tests"][:, 0], 0),
                            "stage": run["talks_stage"][:, 0]})
     monthly = weekly.groupby("month").agg(launches=("launches", "sum"), nuclear=("nuclear", "sum"), stage=("stage", "max"))
     first_ik = monthly.index[talks_reached(monthly["stage"].to_numpy(), INTER_KOREAN)].min()
@@ -389,8 +390,8 @@ def test_calibration_recovers_a_known_parameter(tmp_path):
     path = tmp_path / "synthetic.csv"
     pd.DataFrame({"month": monthly.index.astype(str), "missile_launch_events": monthly["launches"],
                   "nuclear_tests": monthly["nuclear"], "talks_event": talks}).to_csv(path, index=False)
-    result = calibrate(scenario, read_record(path), population=300, generations=6, accept=0.1, seed=4, block=5000,
-                       progress=False, candidates=20, check_replicates=50, parameters=("test_baseline_rate",))
+    result = calibrate(scenario, read_record(path), population=300, generations=4, accept=0.1, seed=4, block=500,
+                       progress=False, replicates=10, parameters=("test_baseline_rate",))
     low, high = result.quantile("test_baseline_rate", 0.05), result.quantile("test_baseline_rate", 0.95)
     prior = TABLE["test_baseline_rate"]
     assert low <= truth <= high, (low, high)

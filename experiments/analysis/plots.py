@@ -559,6 +559,14 @@ def replay_figure(replay: Replay):
             observed_talks = frame["obs_talks"].fillna(False).astype(bool)
             talks_ax.plot(x[observed_talks], np.ones(observed_talks.sum()), "|", color="black", ms=10,
                           label="observed talks event")
+        if replay.window[0] > replay.months[0]:  # where the scored window starts
+            for a in (ax, talks_ax):
+                a.axvline(replay.window[0].to_timestamp(), color="0.3", ls="--", lw=0.8)
+            ax.annotate("scored from here", (replay.window[0].to_timestamp(), 1), xycoords=("data", "axes fraction"),
+                        xytext=(3, -8), textcoords="offset points", fontsize=6, color="0.3")
+        if replay.window[1] < replay.months[-1]:
+            for a in (ax, talks_ax):
+                a.axvline((replay.window[1] + 1).to_timestamp(), color="0.3", ls="--", lw=0.8)
         ax.set_ylabel("Launch events per month")
         ax.set_ylim(bottom=0)
         ax.legend(loc="upper right", ncols=2, fontsize=6, frameon=False)

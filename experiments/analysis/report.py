@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import io
 import json
 import math
 import warnings
@@ -22,8 +23,8 @@ from typing import Any
 import pandas as pd
 
 from ..errors import UserError
-from ..history.replay import Replay
-from ..io import atomic_write_text
+from ..history.replay import Replay, replicate_table
+from ..io import atomic_write_bytes, atomic_write_text
 from ..sweep.results import SweepResult
 from . import compact, plots, robustness
 from .contrasts import default_baseline, matches, paired_contrasts, parse_policy
@@ -538,10 +539,15 @@ def _provenance(result: SweepResult) -> list[str]:
 
 
 def write_replay(replay: Replay, out: Path) -> list[Path]:
-    """Write the comparison table (CSV), the scores and facts (JSON) and the figure into ``out``."""
+    """Write the comparison table (CSV), every replicate's monthly counts (Parquet), the scores
+    and facts (JSON) and the figure into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     comparison = out / "replay_monthly.csv"
     atomic_write_text(comparison, replay.comparison().to_csv())
+    replicates = out / "replay_replicates.parquet"
+    buffer = io.BytesIO()
+    replicate_table(replay).to_parquet(buffer, index=False)
+    atomic_write_bytes(replicates, buffer.getvalue())
     scores = out / "replay_scores.json"
     atomic_write_text(scores, json.dumps(replay.summary(), indent=2) + "\n")
-    return [comparison, scores, *plots.save(plots.replay_figure(replay), out / "replay_launches")]
+    return [comparison, replicates, scores, *plots.save(plots.replay_figure(replay), out / "replay_launches")]

@@ -3,31 +3,54 @@
 Beaumont et al. 2009), on the batched engine.
 
 1. Prior: independent uniforms over the parameter table's ranges (``hawkes_alpha`` below
-   0.95 ``hawkes_beta``, so that the test process stays stationary).
-2. Each proposal is replayed once through the historical scenario; the summary statistics
-   :data:`SUMMARIES` of its weekly series are compared with the same statistics of the record
-   by a Euclidean distance over statistics scaled by their median absolute deviation across
-   the prior draws (so that no statistic dominates by its units).
+   0.95 ``hawkes_beta``, so that the test process stays stationary); :meth:`Calibration.intervals`
+   prints the bounds actually sampled.
+2. Each proposal is replayed ``replicates`` times (10 by default) through the historical
+   scenario, so that one lucky replay cannot carry a particle. The summaries
+   (:mod:`experiments.summaries`: launches, months with a launch, nuclear tests and the rung
+   mix by year, nuclear-test timing, inter-launch gaps, launches in exercise months, the lag
+   from a major test to the next resolution, the milestones of talks) are compared with the
+   record's by the expected squared distance over the replicates,
+   ``d^2 = sum_j ((mean_j - obs_j)^2 + var_j) / scale_j^2``, each statistic scaled by its
+   simulated spread (the pooled within-particle standard deviation, the simulation noise):
+   first over the prior draws, then, once, over the first population (Prangle 2017).
 3. Generation 0 draws ``population / accept`` parameter sets from the prior and keeps the
    ``population`` closest (ABC rejection, Pritchard et al. 1999). Each later generation sets
    its tolerance to the median distance of the previous one, proposes by resampling the
    previous population by weight and perturbing with a Gaussian kernel of twice its weighted
    covariance, and keeps proposals inside the prior and within the tolerance until it has
-   ``population`` of them; weights are prior / sum_j w_j K(theta | theta_j).
-4. The posterior sample is the last population with its weights. The calibrated values are
-   the posterior particle with the smallest expected squared distance to the record, over
-   ``check_replicates`` replays each, among the ``candidates`` particles closest to it: the
-   posterior is strongly correlated (a higher baseline test rate goes with a stronger
-   completion effect, say), so its marginal medians need not fit jointly; they are reported
-   beside the estimate. The default start state of the policy sweep (26 February 2018) is the
-   median replayed state on that date under the calibrated values.
+   ``population`` of them; weights are prior / sum_j w_j K(theta | theta_j). A generation that
+   cannot fill its population within ``max_simulations_per_generation`` ends the run, keeping
+   the previous one (its tolerance has reached the simulation noise).
+4. The posterior sample is the last population with its weights (the product: posterior sweeps
+   draw from it). The calibrated values, a point the policy sweep can start from, are a jointly
+   feasible central particle: among the particles whose expected distance is at most the
+   weighted median, the one nearest the weighted posterior median in prior-scaled space (the
+   posterior is correlated, so the vector of marginal medians need not itself fit; the single
+   closest particle sits in a corner). The default start state of the policy sweep (26 February
+   2018) is the median replayed state on that date under the calibrated values.
+
+Work is cut into blocks of particles, each block with its own random streams (proposals and
+replicate seeds depend only on the seed, the generation and the block), and run on any
+``concurrent.futures`` executor (the sweeps' process pool or Dask client, passed in by the
+caller) or in this process; results are consumed in block order, so the numbers never depend on the executor.
+With ``out``, every finished generation is saved there (``generation_NN.parquet`` and
+``.json``) and a rerun with the same settings continues after the last one.
+
+Facts F1 (the 2016-17 surge), F3 (the 2018 pause) and F4 (first talks) are fitted through
+these summaries; F2 (launches around the UN resolutions) and F5 (the mediator moves first) are
+not targets and stay checks.
 
 ``model/calibrated.toml`` holds the result; the parameter table's defaults cite and read it.
 """
 
 from __future__ import annotations
 
+import io
+import json
 import tomllib
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,22 +60,15 @@ import pandas as pd
 
 from model.batched import simulate_arrays
 from model.params import CALIBRATED_FILE, TABLE, Params
-from model.rules import INTER_KOREAN, NUCLEAR_RUNG, PRELIMINARY, SUMMIT_NONE, talks_reached, talks_under_way
 
 from ..errors import UserError
-from ..io import atomic_write_text
+from ..io import atomic_write_bytes, atomic_write_text
 from ..provenance import git_state
 from ..seeds import replicate_seeds
 from .posterior import POSTERIOR_FILE, STATE_DATE, draw_particles, start_state
-from .replay import (
-    by_month,
-    launches_after_resolutions,
-    launches_by_month,
-    resolution_windows,
-    week_months,
-    without_resolutions,
-)
+from .replay import launches_after_resolutions, launches_by_month, resolution_windows, week_months, without_resolutions
 from .scenario import Scenario
+from .summaries import Summary, compute, panel_from_record, panel_from_trajectory, recorded_rungs, summary_table
 
 CALIBRATED_PARAMETERS = (
     "test_baseline_rate", "hawkes_alpha", "threat_hazard_weight", "reactance_hazard_weight",
@@ -64,89 +80,116 @@ CALIBRATED_PARAMETERS = (
 reactance to new sanctions, threat, completion, the moratorium), the ladder's red line, and the
 talks process."""
 
-# Not a target: the change in launches around UNSC resolutions (fact F2), kept out of sample.
-SUMMARIES = (
-    "launches_2016", "launches_2017", "launches_2018", "months_with_launch_2016_17",
-    "nuclear_tests_2016_17", "talks_months_2016_17", "first_inter_korean_month",
-    "first_us_dprk_month", "talks_months_2018", "first_summit_month",
-)
+FACTS_FITTED = ("F1", "F3", "F4")
+"""Stylised facts the summaries target (the surge, the 2018 pause, the first talks)."""
+FACTS_CHECKED = ("F2", "F5")
+"""Stylised facts kept out of the fit: checks (launches around resolutions, the mediator first)."""
 F2_STREAM = 0xF2
 """Mixed into the seed for the particles :func:`resolution_effect_over_posterior` draws."""
+PROPOSAL_STREAM = 0x5AC
+"""Mixed into the seed for the prior draws and the proposals (with the generation and block)."""
+SEED_STREAM = 0x5EED
+"""Mixed into the seed for the replicate seeds of each block (with the generation and block)."""
 MAX_ALPHA_SHARE = 0.95
 MAX_FIRST_DRAWS = 5_000_000
 
 
-def simulated_summaries(scenario: Scenario, trajectory: dict[str, np.ndarray]) -> pd.DataFrame:
-    """The summary statistics of each simulated run (one row per run)."""
-    weeks = week_months(scenario)
-    unique = weeks.unique()
-    launches = launches_by_month(trajectory, weeks)
-    nuclear = by_month(np.where(trajectory["test_rung"] == NUCLEAR_RUNG, trajectory["tests"], 0), weeks)
-    year = np.asarray(unique.year)
-    surge = (year == 2016) | (year == 2017)
-    talks = by_month(talks_under_way(trajectory["talks_stage"]).astype(np.int8), weeks, how="max")
-
-    def first_month(stage: int) -> np.ndarray:
-        reached = by_month(talks_reached(trajectory["talks_stage"], stage).astype(np.int8), weeks, how="max").astype(bool)
-        first = reached.argmax(axis=0).astype(float)
-        first[~reached.any(axis=0)] = len(unique)
-        return first
-
-    def first_summit() -> np.ndarray:
-        held = by_month((trajectory["summit"] != SUMMIT_NONE).astype(np.int8), weeks, how="max").astype(bool)
-        first = held.argmax(axis=0).astype(float)
-        first[~held.any(axis=0)] = len(unique)
-        return first
-
-    return pd.DataFrame({
-        "launches_2016": launches[year == 2016].sum(axis=0),
-        "launches_2017": launches[year == 2017].sum(axis=0),
-        "launches_2018": launches[year == 2018].sum(axis=0),
-        "months_with_launch_2016_17": (launches[surge] > 0).sum(axis=0),
-        "nuclear_tests_2016_17": nuclear[surge].sum(axis=0),
-        "talks_months_2016_17": talks[surge].sum(axis=0),
-        "first_inter_korean_month": first_month(INTER_KOREAN),
-        "first_us_dprk_month": first_month(PRELIMINARY),
-        "talks_months_2018": talks[year == 2018].sum(axis=0),
-        "first_summit_month": first_summit(),
-    })
-
-
-def observed_summaries(scenario: Scenario, record: pd.DataFrame) -> pd.Series:
-    """The same statistics computed from the record."""
+def observed_summaries(scenario: Scenario, record: pd.DataFrame, summaries: list[Summary] | None = None) -> pd.Series:
+    """The summary statistics (:func:`experiments.summaries.summary_table`) of the record."""
     unique = week_months(scenario).unique()
     missing = [str(m) for m in unique if m not in record.index]
     if missing:
         raise UserError(f"the record lacks month(s) {', '.join(missing[:3])} of the scenario; calibration needs them all")
-    rec = record.loc[unique]
-    year = np.asarray(unique.year)
-    surge = (year == 2016) | (year == 2017)
-    if not (year == 2016).any() or not (year == 2018).any():
-        raise UserError("calibration targets 2016-2018: the scenario must cover those years")
+    summaries = summary_table(scenario, record) if summaries is None else summaries
+    return compute(summaries, panel_from_record(scenario, record, recorded_rungs(record))).iloc[0]
 
-    def first(column: str) -> float:
-        hits = np.flatnonzero(rec[column].to_numpy())
-        return float(hits[0]) if len(hits) else float(len(unique))
 
-    return pd.Series({
-        "launches_2016": rec.loc[year == 2016, "launches"].sum(),
-        "launches_2017": rec.loc[year == 2017, "launches"].sum(),
-        "launches_2018": rec.loc[year == 2018, "launches"].sum(),
-        "months_with_launch_2016_17": (rec.loc[surge, "launches"] > 0).sum(),
-        "nuclear_tests_2016_17": rec.loc[surge, "nuclear_tests"].sum(),
-        "talks_months_2016_17": rec.loc[surge, "talks"].sum(),
-        "first_inter_korean_month": first("inter_korean_talks"),
-        "first_us_dprk_month": first("us_dprk_talks"),
-        "talks_months_2018": rec.loc[year == 2018, "talks"].sum(),
-        "first_summit_month": first("us_dprk_summit"),
-    }, dtype=float)
+def simulated_summaries(scenario: Scenario, trajectory: dict[str, np.ndarray], summaries: list[Summary],
+                        rungs: dict[int, list[str]]) -> pd.DataFrame:
+    """The summary statistics of each simulated run (one row per run)."""
+    return compute(summaries, panel_from_trajectory(scenario, trajectory, rungs))
+
+
+# ---- blocks of particles, run on any executor -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Block:
+    """One task: ``theta`` (particles x parameters) replayed ``replicates`` times each (small and
+    picklable, so it runs in a worker process or on a Dask cluster)."""
+
+    scenario: Scenario
+    names: tuple[str, ...]
+    theta: np.ndarray
+    replicates: int
+    seeds: np.ndarray
+    summaries: tuple[Summary, ...]
+    rungs: dict[int, list[str]]
+
+
+def run_block(block: Block) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and (biased, ``ddof=0``) variance over the replicates of each particle's summaries:
+    two arrays of particles x summaries."""
+    scenario, r = block.scenario, block.replicates
+    varying = dict(zip(block.names, np.repeat(block.theta, r, axis=0).T, strict=True))
+    result = simulate_arrays(scenario.params, varying, block.seeds, scenario.weeks, scenario.schedule(), trajectories=True)
+    stats = simulated_summaries(scenario, result.trajectory, list(block.summaries), block.rungs).to_numpy()
+    stats = stats.reshape(len(block.theta), r, -1)
+    return stats.mean(axis=1), stats.var(axis=1)
+
+
+def block_seeds(seed: int, generation: int, block: int, n: int) -> np.ndarray:
+    """The replicate seeds of a block: a function of the seed, the generation and the block only."""
+    return np.random.SeedSequence([seed, SEED_STREAM, generation, block]).generate_state(n, dtype=np.uint64)
+
+
+def ordered_results(executor: Executor | None, parallelism: int, tasks: Iterator[Block]) -> Iterator[tuple[Block, Any]]:
+    """Run ``tasks`` on ``executor`` with up to ``2 * parallelism + 1`` in flight and yield
+    ``(task, result)`` in submission order (a consumer may stop early; the rest is cancelled).
+    Without an executor, each task runs here when its result is wanted."""
+    if executor is None:
+        for task in tasks:
+            yield task, run_block(task)
+        return
+    pending: list[tuple[Block, Future]] = []
+    limit = 2 * parallelism + 1
+    try:
+        while True:
+            while len(pending) < limit:
+                task = next(tasks, None)
+                if task is None:
+                    break
+                pending.append((task, executor.submit(run_block, task)))
+            if not pending:
+                return
+            task, future = pending.pop(0)
+            yield task, future.result()
+    finally:
+        for _, future in pending:
+            future.cancel()
+
+
+def expected_distance(mean: np.ndarray, var: np.ndarray, observed: np.ndarray, scales: np.ndarray) -> np.ndarray:
+    """Root expected squared scaled distance over a particle's replicates:
+    ``sqrt(sum_j ((mean_j - obs_j)^2 + var_j) / scale_j^2)``."""
+    return np.sqrt(((((mean - observed) ** 2) + var) / scales ** 2).sum(axis=1))
+
+
+def noise_scales(var: np.ndarray, replicates: int) -> np.ndarray:
+    """Each summary's simulated spread: the pooled within-particle standard deviation (unbiased
+    variances averaged over particles); 1 where the simulations never vary."""
+    pooled = np.sqrt(var.mean(axis=0) * replicates / max(replicates - 1, 1))
+    return np.where(pooled > 0, pooled, 1.0)
+
+
+# ---- the result ---------------------------------------------------------------------------------
 
 
 @dataclass
 class Calibration:
     """The result of :func:`calibrate`: the posterior sample and what produced it."""
 
-    posterior: pd.DataFrame     # last population: parameters, summaries, distance, weight
+    posterior: pd.DataFrame     # last population: parameters, mean summaries, distance, weight
     observed: pd.Series
     scales: pd.Series
     simulations: int
@@ -158,15 +201,15 @@ class Calibration:
     stopped: str = ""           # why SMC stopped before the requested generations, if it did
     parameters: tuple[str, ...] = CALIBRATED_PARAMETERS
     settings: dict[str, Any] = field(default_factory=dict)
+    prior_low: dict[str, float] = field(default_factory=dict)
+    prior_high: dict[str, float] = field(default_factory=dict)
+    replicates: int = 1
+    summary_meanings: dict[str, str] = field(default_factory=dict)
+    estimate_index: int = 0     # row of the posterior chosen as the calibrated values
 
     def quantile(self, name: str, q: float) -> float:
         """Weighted posterior quantile of a parameter."""
-        order = np.argsort(self.posterior[name].to_numpy())
-        values = self.posterior[name].to_numpy()[order]
-        cumulative = np.cumsum(self.posterior["weight"].to_numpy()[order])
-        return float(values[np.searchsorted(cumulative, q * cumulative[-1])])
-
-    estimate_index: int = 0     # row of the posterior chosen as the calibrated values
+        return weighted_quantile(self.posterior[name].to_numpy(), self.posterior["weight"].to_numpy(), q)
 
     @property
     def estimates(self) -> dict[str, float]:
@@ -180,17 +223,26 @@ class Calibration:
 
     @property
     def effective_sample_size(self) -> float:
+        """Kish's effective sample size of the weighted posterior sample."""
         w = self.posterior["weight"].to_numpy()
         return float(w.sum() ** 2 / (w ** 2).sum())
 
     def intervals(self, level: float = 0.9) -> pd.DataFrame:
         """Calibrated value, posterior median and central credible interval of each parameter,
-        beside the prior range."""
-        q = (1 - level) / 2
-        rows = {name: {"calibrated": self.estimates[name], "median": self.quantile(name, 0.5), "low": self.quantile(name, q),
-                       "high": self.quantile(name, 1 - q), "prior_low": TABLE[name].low,
-                       "prior_high": TABLE[name].high} for name in self.parameters}
-        return pd.DataFrame(rows).T
+        beside the prior actually sampled and the share of its width the interval keeps
+        (``width_ratio``: near 1, the record says little about the parameter)."""
+        table = credible_intervals(self.posterior, self.parameters, self.prior_low, self.prior_high, level)
+        table.insert(0, "calibrated", [self.estimates[name] for name in self.parameters])
+        return table
+
+    def correlations(self) -> pd.DataFrame:
+        """Weighted posterior correlations of the parameters: pairs near +-1 are those the record
+        cannot separate (only a combination of them is identified)."""
+        return weighted_correlations(self.posterior, self.parameters)
+
+    def strongest_correlations(self, top: int = 5) -> list[tuple[str, str, float]]:
+        """The ``top`` parameter pairs with the largest absolute posterior correlation."""
+        return strongest_pairs(self.correlations(), top)
 
     def toml(self) -> str:
         """The calibrated parameter file (``model/calibrated.toml``)."""
@@ -198,27 +250,32 @@ class Calibration:
         dirty = {True: "true", False: "false"}.get(code["dirty"], '"unknown"')
         lines = [
             "# Calibrated parameter values: written by `escalation calibrate`; read by model/params.py.",
-            "# Method: ABC-SMC (see experiments/history/calibration.py and docs/ODD.md, section 9).",
+            "# Method: ABC-SMC (see experiments/calibration.py and docs/ODD.md, section 9).",
             "",
             "[method]",
             'name = "ABC-SMC (population Monte Carlo), uniform priors over the parameter table ranges"',
             f'scenario = "{self.scenario}"',
             f"simulations = {self.simulations}",
             f"population = {len(self.posterior)}",
+            f"replicates_per_particle = {self.replicates}",
             f"generations = {len(self.tolerances)}",
             f"first_generation_accept = {self.accept}",
             f"tolerances = [{', '.join(f'{t:.4g}' for t in self.tolerances)}]",
             f"effective_sample_size = {self.effective_sample_size:.1f}",
             *([f'stopped = "{self.stopped}"'] if self.stopped else []),
             f"seed = {self.seed}",
-            *[f"{key} = {value}" for key, value in self.settings.items()],
+            *[f"{key} = {json.dumps(value)}" for key, value in self.settings.items()],
             f'code_commit = "{code["commit"]}"',
             f"code_dirty = {dirty}",
             "distance_scales = { "
             + ", ".join(f"{name} = {value:.6g}" for name, value in self.scales.items()) + " }",
-            f'summaries = [{", ".join(repr(s) for s in SUMMARIES)}]'.replace("'", '"'),
+            f"summaries = {json.dumps(list(self.observed.index))}",
+            f"facts_fitted = {json.dumps(list(FACTS_FITTED))}",
+            f"facts_checked = {json.dumps(list(FACTS_CHECKED))}",
+            'point_estimate = "central particle: nearest the weighted posterior median (prior-scaled) among '
+            'particles with expected distance at most the weighted median"',
             "",
-            "[parameters]  # the posterior particle with the smallest expected distance to the record",
+            "[parameters]  # a jointly feasible central posterior particle (see point_estimate)",
             *[f"{name} = {value!r}" for name, value in self.estimates.items()],
             "",
             f"[initial_state]  # replayed state on {STATE_DATE.isoformat()} under the calibrated values (median; mode if discrete)",
@@ -229,16 +286,124 @@ class Calibration:
         return "\n".join(lines)
 
 
+def credible_intervals(posterior: pd.DataFrame, parameters: tuple[str, ...], prior_low: dict[str, float],
+                       prior_high: dict[str, float], level: float = 0.9) -> pd.DataFrame:
+    """Per parameter of a weighted posterior sample: median, central ``level`` credible interval,
+    the prior bounds sampled and ``width_ratio``, the interval's width over the prior's."""
+    q = (1 - level) / 2
+    weights = posterior["weight"].to_numpy()
+    rows = {}
+    for name in parameters:
+        values = posterior[name].to_numpy()
+        low, high = weighted_quantile(values, weights, q), weighted_quantile(values, weights, 1 - q)
+        rows[name] = {"median": weighted_quantile(values, weights, 0.5), "low": low, "high": high,
+                      "prior_low": prior_low[name], "prior_high": prior_high[name],
+                      "width_ratio": (high - low) / (prior_high[name] - prior_low[name])}
+    return pd.DataFrame(rows).T
+
+
+def weighted_correlations(posterior: pd.DataFrame, parameters: tuple[str, ...]) -> pd.DataFrame:
+    """Weighted correlation matrix of the parameters of a posterior sample."""
+    theta = posterior[list(parameters)].to_numpy()
+    cov = np.atleast_2d(np.cov(theta.T, aweights=posterior["weight"].to_numpy()))
+    sd = np.sqrt(np.diag(cov))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = cov / np.outer(sd, sd)
+    return pd.DataFrame(corr, index=list(parameters), columns=list(parameters))
+
+
+def strongest_pairs(corr: pd.DataFrame, top: int = 5) -> list[tuple[str, str, float]]:
+    """The ``top`` pairs of a correlation matrix with the largest absolute correlation."""
+    pairs = [(a, b, float(corr.at[a, b])) for i, a in enumerate(corr.index) for b in corr.index[i + 1:]]
+    return sorted(pairs, key=lambda t: -abs(t[2] if np.isfinite(t[2]) else 0))[:top]
+
+
+def prior_bounds(base: Params, parameters: tuple[str, ...]) -> tuple[dict[str, float], dict[str, float]]:
+    """The uniform prior's bounds actually sampled for each parameter, as two dicts."""
+    low, high = _prior_bounds(base, parameters)
+    return dict(zip(parameters, low.tolist(), strict=True)), dict(zip(parameters, high.tolist(), strict=True))
+
+
+def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
+    """The ``q`` quantile of a weighted sample (the smallest value whose cumulative weight
+    reaches ``q`` of the total)."""
+    order = np.argsort(values, kind="stable")
+    cumulative = np.cumsum(weights[order])
+    return float(values[order][min(np.searchsorted(cumulative, q * cumulative[-1]), len(values) - 1)])
+
+
+def central_particle(posterior: pd.DataFrame, parameters: tuple[str, ...], low: np.ndarray, high: np.ndarray) -> int:
+    """Row of ``posterior``: among the particles whose distance is at most the weighted median
+    distance, the one nearest the weighted posterior median, each parameter scaled by its prior
+    width (see the module docstring)."""
+    weights = posterior["weight"].to_numpy()
+    distance = posterior["distance"].to_numpy()
+    good = np.flatnonzero(distance <= weighted_quantile(distance, weights, 0.5))
+    theta = posterior[list(parameters)].to_numpy()
+    median = np.array([weighted_quantile(theta[:, k], weights, 0.5) for k in range(theta.shape[1])])
+    gap = (((theta[good] - median) / (high - low)) ** 2).sum(axis=1)
+    return int(posterior.index[good[np.argmin(gap)]])
+
+
+# ---- the state of a run, one file pair per generation --------------------------------------------
+
+
+def _state_paths(out: Path, generation: int) -> tuple[Path, Path]:
+    return out / f"generation_{generation:02d}.parquet", out / f"generation_{generation:02d}.json"
+
+
+def _save_generation(out: Path, generation: int, frame: pd.DataFrame, meta: dict[str, Any]) -> None:
+
+
+    table, info = _state_paths(out, generation)
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    atomic_write_bytes(table, buffer.getvalue())
+    atomic_write_text(info, json.dumps(meta, indent=1) + "\n")  # written last: marks the generation done
+
+
+def _load_generations(out: Path, fingerprint: dict[str, Any]) -> list[tuple[pd.DataFrame | None, dict[str, Any]]]:
+    """The finished generations saved in ``out`` by a run with the same settings, in order."""
+    done = []
+    while True:
+        table, info = _state_paths(out, len(done))
+        if not info.is_file():
+            return done
+        try:
+            meta = json.loads(info.read_text(encoding="utf-8"))
+            frame = pd.read_parquet(table) if meta.get("filled", True) else None
+        except (OSError, ValueError) as error:
+            raise UserError(f"{info}: an unreadable calibration state ({str(error).splitlines()[0]}); delete "
+                            f"{out}'s generation files to start afresh") from None
+        if meta.get("fingerprint") != fingerprint:
+            differ = sorted(k for k in set(fingerprint) | set(meta.get("fingerprint", {}))
+                            if fingerprint.get(k) != meta.get("fingerprint", {}).get(k))
+            raise UserError(f"{out} holds a calibration with other settings ({', '.join(differ[:4])} differ); "
+                            "use another --out, or --restart to discard them")
+        done.append((frame, meta))
+
+
+# ---- ABC-SMC --------------------------------------------------------------------------------------
+
+
 def calibrate(scenario: Scenario, record: pd.DataFrame, population: int = 1000, generations: int = 4,
-              accept: float = 0.02, seed: int = 1, block: int = 20_000, progress: bool = True,
-              max_simulations_per_generation: int = 1_000_000, candidates: int = 100,
-              check_replicates: int = 200, parameters: tuple[str, ...] = CALIBRATED_PARAMETERS) -> Calibration:
-    """ABC-SMC (module docstring): up to ``generations`` generations of ``population`` particles;
-    the first keeps the ``accept`` share of its prior draws. A generation that cannot fill its
-    population within ``max_simulations_per_generation`` proposals ends the run, keeping the
-    previous one (its tolerance has reached the noise of a single replay)."""
-    if population < 10 or generations < 1 or not 0 < accept < 1:
-        raise UserError(f"need population >= 10, generations >= 1 and 0 < accept < 1; got {population}, {generations}, {accept}")
+              accept: float = 0.02, seed: int = 1, block: int = 2000, progress: bool = True,
+              max_simulations_per_generation: int = 2_000_000, replicates: int = 10,
+              parameters: tuple[str, ...] = CALIBRATED_PARAMETERS, observed: pd.Series | None = None,
+              out: str | Path | None = None, executor: Executor | None = None, parallelism: int = 1) -> Calibration:
+    """ABC-SMC (module docstring): up to ``generations`` generations of ``population`` particles,
+    each replayed ``replicates`` times; the first keeps the ``accept`` share of its prior draws.
+
+    ``observed`` replaces the record's summaries (a synthetic record, for simulation-based
+    calibration; the list of summaries still comes from ``record``). ``block`` particles make a
+    task, run on ``executor`` (any ``concurrent.futures.Executor``: the sweeps' process pool or
+    Dask client from :func:`experiments.runner.make_executor`, ``parallelism`` its slots) or, by
+    default, in this process; the numbers are the same either way.
+    With ``out``, each finished generation is saved there and a rerun continues after the last.
+    """
+    if population < 10 or generations < 1 or not 0 < accept < 1 or replicates < 1 or block < 1:
+        raise UserError(f"need population >= 10, generations >= 1, 0 < accept < 1, replicates >= 1 and block >= 1; "
+                        f"got {population}, {generations}, {accept}, {replicates}, {block}")
     if population / accept > MAX_FIRST_DRAWS:
         raise UserError(f"population / accept = {population / accept:.3g} prior draws: at most {MAX_FIRST_DRAWS:,}; "
                         "raise --accept or lower --population")
@@ -247,91 +412,132 @@ def calibrate(scenario: Scenario, record: pd.DataFrame, population: int = 1000, 
         raise UserError(f"cannot calibrate {unknown}: only uncertainties can be calibrated")
     from tqdm.auto import tqdm
 
-    observed = observed_summaries(scenario, record)
-    base, schedule = scenario.params, scenario.schedule()
-    rng = np.random.default_rng([seed, 0x5AC])
+    summaries = summary_table(scenario, record)
+    rungs = recorded_rungs(record)
+    names = [s.name for s in summaries]
+    observed = observed_summaries(scenario, record, summaries) if observed is None else observed[names].astype(float)
+    obs = observed.to_numpy(dtype=float)
+    base = scenario.params
     low, high = _prior_bounds(base, parameters)
-    counter = [0]
+    fingerprint = {"scenario": scenario.name, "scenario_params": repr(base), "weeks": scenario.weeks,
+                   "observed": [float(v) for v in obs], "summaries": names, "parameters": list(parameters),
+                   "population": population, "accept": accept, "seed": seed, "block": block, "replicates": replicates,
+                   "prior_low": [float(v) for v in low], "prior_high": [float(v) for v in high],
+                   "max_simulations_per_generation": max_simulations_per_generation}
+    out = Path(out) if out is not None else None
+    saved = _load_generations(out, fingerprint) if out is not None and out.is_dir() else []
 
-    def simulate(theta: np.ndarray) -> pd.DataFrame:
-        seeds = replicate_seeds(seed, len(theta), first=counter[0])
-        counter[0] += len(theta)
-        frames = []
-        for start in range(0, len(theta), block):
-            part = theta[start:start + block]
-            result = simulate_arrays(base, dict(zip(parameters, part.T)), seeds[start:start + block],
-                                     scenario.weeks, schedule, trajectories=True)
-            frames.append(simulated_summaries(scenario, result.trajectory))
-        return pd.concat(frames, ignore_index=True)
+    def task(generation: int, index: int, theta: np.ndarray) -> Block:
+        return Block(scenario, tuple(parameters), theta, replicates,
+                     block_seeds(seed, generation, index, len(theta) * replicates), tuple(summaries), rungs)
 
+    simulations = 0
+    tolerances: list[float] = []
+    stopped = ""
     with tqdm(total=generations, unit="generation", desc="ABC-SMC", disable=not progress) as bar:
-        draws = int(np.ceil(population / accept))
-        theta = rng.uniform(low, high, size=(draws, len(low)))
-        stats = simulate(theta)
-        scales = (stats - stats.median()).abs().median().replace(0, 1.0)
-        distance = _distance(stats, observed, scales)
-        keep = np.argsort(distance, kind="stable")[:population]
-        theta, stats, distance = theta[keep], stats.iloc[keep].reset_index(drop=True), distance[keep]
-        weights = np.full(population, 1.0 / population)
-        stopped = ""
+        # ---- generation 0: rejection from the prior
+        if saved:
+            frame, meta = saved[0]
+            scales = np.array(meta["scales"])
+        else:
+            draws = int(np.ceil(population / accept))
+            theta_all = np.random.default_rng([seed, PROPOSAL_STREAM]).uniform(low, high, size=(draws, len(low)))
+            blocks = (task(0, b, theta_all[start:start + block]) for b, start in enumerate(range(0, draws, block)))
+            means, variances = [], []
+            for _, (mean, var) in ordered_results(executor, parallelism, blocks):
+                means.append(mean)
+                variances.append(var)
+            mean_all, var_all = np.concatenate(means), np.concatenate(variances)
+            distance = expected_distance(mean_all, var_all, obs, noise_scales(var_all, replicates))
+            keep = np.argsort(distance, kind="stable")[:population]
+            # Adapt the scales once, to the simulation noise within the first population.
+            scales = noise_scales(var_all[keep], replicates)
+            frame = _population_frame(theta_all[keep], mean_all[keep], var_all[keep], obs, scales,
+                                      np.full(population, 1.0 / population), parameters, names)
+            meta = {"fingerprint": fingerprint, "scales": scales.tolist(), "simulations": draws * replicates,
+                    "tolerance": float(frame["distance"].max()), "filled": True}
+            if out is not None:
+                _save_generation(out, 0, frame, meta)
+        simulations += meta["simulations"]
+        tolerances.append(meta["tolerance"])
         bar.update(1)
-        # Adapt the distance once (Prangle 2017): scale each statistic by its spread within the
-        # first population rather than across the whole prior, where counts range over orders
-        # of magnitude and would be drowned out by the talks timings. Tolerances are all
-        # reported on this scale.
-        scales = (stats - stats.median()).abs().median().replace(0, 1.0)
-        distance = _distance(stats, observed, scales)
-        tolerances = [float(distance.max())]
-        for _ in range(1, generations):
-            tolerance = float(np.median(distance))
-            spread = np.sqrt(2.0 * np.atleast_2d(np.cov(theta.T, aweights=weights)).diagonal())
-            accepted_theta, accepted_stats, accepted_distance = [], [], []
-            tried = 0
-            while sum(len(t) for t in accepted_theta) < population and tried < max_simulations_per_generation:
-                parents = theta[rng.choice(population, size=block, p=weights)]
-                proposal = _truncated_normal(rng, parents, spread, low, high)
-                new_stats = simulate(proposal)
-                tried += len(proposal)
-                d = _distance(new_stats, observed, scales)
-                ok = d <= tolerance
-                accepted_theta.append(proposal[ok])
-                accepted_stats.append(new_stats[ok])
-                accepted_distance.append(d[ok])
-            if sum(len(t) for t in accepted_theta) < population:
-                stopped = (f"generation {len(tolerances) + 1} accepted too few of {tried} proposals "
-                           f"(the tolerance {tolerance:.3g} is near the simulation noise); kept generation {len(tolerances)}")
+        for generation in range(1, generations):
+            if generation < len(saved):
+                new_frame, meta = saved[generation]
+            else:
+                new_frame, meta = _next_generation(frame, generation, population, low, high, scales, obs, seed, block,
+                                                   max_simulations_per_generation, replicates, parameters, names,
+                                                   executor, parallelism, task)
+                meta["fingerprint"] = fingerprint
+                if out is not None:
+                    _save_generation(out, generation, new_frame if new_frame is not None else frame.iloc[:0], meta)
+            simulations += meta["simulations"]
+            if new_frame is None:
+                stopped = meta["stopped"]
                 break
-            new_theta = np.concatenate(accepted_theta)[:population]
-            new_stats = pd.concat(accepted_stats, ignore_index=True).iloc[:population]
-            new_distance = np.concatenate(accepted_distance)[:population]
-            weights = _smc_weights(new_theta, theta, weights, spread, low, high)
-            theta, stats, distance = new_theta, new_stats.reset_index(drop=True), new_distance
-            tolerances.append(tolerance)
+            frame = new_frame
+            tolerances.append(meta["tolerance"])
             bar.update(1)
 
-    posterior = pd.concat([pd.DataFrame(theta, columns=list(parameters)), stats.add_prefix("sim_"),
-                           pd.Series(distance, name="distance"), pd.Series(weights, name="weight")], axis=1)
-    calibration = Calibration(posterior, observed, scales, counter[0], accept, seed, scenario.name, {}, tolerances, stopped,
-                              parameters=tuple(parameters), settings={"block": block, "candidates": candidates,
-                                                                      "check_replicates": check_replicates})
-    calibration.estimate_index = _best_particle(scenario, observed, scales, posterior, candidates, check_replicates,
-                                                seed, parameters)
+    prior_low, prior_high = prior_bounds(base, tuple(parameters))
+    calibration = Calibration(frame.drop(columns=[c for c in frame if c.startswith("var_")]), observed,
+                              pd.Series(scales, index=names), simulations, accept, seed, scenario.name, {}, tolerances,
+                              stopped, parameters=tuple(parameters),
+                              settings={"block": block, "max_simulations_per_generation": max_simulations_per_generation},
+                              prior_low=prior_low, prior_high=prior_high, replicates=replicates,
+                              summary_meanings={s.name: s.meaning for s in summaries})
+    calibration.estimate_index = central_particle(calibration.posterior, tuple(parameters), low, high)
     calibration.start_state = start_state(scenario.with_params(base.replace(**calibration.estimates)))
     return calibration
 
 
-def _best_particle(scenario: Scenario, observed: pd.Series, scales: pd.Series, posterior: pd.DataFrame,
-                   candidates: int, replicates: int, seed: int, parameters: tuple[str, ...]) -> int:
-    """Row of ``posterior``, among the ``candidates`` closest to the record, whose replays
-    (``replicates`` each, common random numbers across candidates) have the smallest mean
-    squared scaled distance to the record."""
-    rows = posterior["distance"].nsmallest(min(candidates, len(posterior))).index.to_numpy()
-    theta = posterior.loc[rows, list(parameters)].to_numpy()
-    varying = {name: np.repeat(theta[:, k], replicates) for k, name in enumerate(parameters)}
-    seeds = np.tile(replicate_seeds(seed + 1, replicates), len(rows))
-    result = simulate_arrays(scenario.params, varying, seeds, scenario.weeks, scenario.schedule(), trajectories=True)
-    squared = _distance(simulated_summaries(scenario, result.trajectory), observed, scales) ** 2
-    return int(rows[np.argmin(squared.reshape(len(rows), replicates).mean(axis=1))])
+def _population_frame(theta, mean, var, obs, scales, weights, parameters, names) -> pd.DataFrame:
+    return pd.concat([pd.DataFrame(theta, columns=list(parameters)),
+                      pd.DataFrame(mean, columns=[f"sim_{n}" for n in names]),
+                      pd.DataFrame(var, columns=[f"var_{n}" for n in names]),
+                      pd.Series(expected_distance(mean, var, obs, scales), name="distance"),
+                      pd.Series(weights, name="weight")], axis=1)
+
+
+def _next_generation(frame: pd.DataFrame, generation: int, population: int, low: np.ndarray, high: np.ndarray,
+                     scales: np.ndarray, obs: np.ndarray, seed: int, block: int, max_simulations: int, replicates: int,
+                     parameters: tuple[str, ...], names: list[str], executor: Executor | None, parallelism: int,
+                     task: Callable[[int, int, np.ndarray], Block]) -> tuple[pd.DataFrame | None, dict[str, Any]]:
+    """One SMC generation from the population ``frame``: the new population (None if it could not
+    be filled) and its metadata."""
+    theta = frame[list(parameters)].to_numpy()
+    weights = frame["weight"].to_numpy()
+    distance = frame["distance"].to_numpy()
+    tolerance = float(np.median(distance))
+    spread = np.sqrt(2.0 * np.atleast_2d(np.cov(theta.T, aweights=weights)).diagonal())
+    spread = np.where(spread > 0, spread, 1e-9 * (high - low))
+    max_blocks = max(1, max_simulations // (block * replicates))
+
+    def proposals() -> Iterator[Block]:
+        for b in range(max_blocks):
+            rng = np.random.default_rng([seed, PROPOSAL_STREAM, generation, b])
+            parents = theta[rng.choice(len(theta), size=block, p=weights / weights.sum())]
+            yield task(generation, b, _truncated_normal(rng, parents, spread, low, high))
+
+    accepted: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    count = tried = 0
+    for done, (mean, var) in ordered_results(executor, parallelism, proposals()):
+        tried += len(done.theta)
+        ok = expected_distance(mean, var, obs, scales) <= tolerance
+        accepted.append((done.theta[ok], mean[ok], var[ok]))
+        count += int(ok.sum())
+        if count >= population:
+            break
+    meta: dict[str, Any] = {"simulations": tried * replicates, "tolerance": tolerance, "scales": scales.tolist()}
+    if count < population:
+        meta.update(filled=False, stopped=(f"generation {generation + 1} accepted {count} of {tried} proposals, fewer "
+                                           f"than the population {population} (the tolerance {tolerance:.3g} is near the "
+                                           f"simulation noise); kept generation {generation}"))
+        return None, meta
+    new_theta, new_mean, new_var = (np.concatenate([a[k] for a in accepted])[:population] for k in range(3))
+    new_weights = _smc_weights(new_theta, theta, weights, spread, low, high)
+    meta["filled"] = True
+    return _population_frame(new_theta, new_mean, new_var, obs, scales, new_weights, parameters, names), meta
 
 
 def _prior_bounds(base: Params, parameters: tuple[str, ...] = CALIBRATED_PARAMETERS) -> tuple[np.ndarray, np.ndarray]:
@@ -345,10 +551,6 @@ def _prior_bounds(base: Params, parameters: tuple[str, ...] = CALIBRATED_PARAMET
         low.append(lo)
         high.append(hi)
     return np.array(low, dtype=float), np.array(high, dtype=float)
-
-
-def _distance(stats: pd.DataFrame, observed: pd.Series, scales: pd.Series) -> np.ndarray:
-    return np.sqrt((((stats - observed) / scales) ** 2).sum(axis=1)).to_numpy()
 
 
 def _truncated_normal(rng: np.random.Generator, centre: np.ndarray, spread: np.ndarray,
@@ -400,7 +602,7 @@ def resolution_effect_over_posterior(scenario: Scenario, posterior: pd.DataFrame
     seeds = replicate_seeds(seed, particles * replicates)
     totals = []
     for variant in (scenario, without_resolutions(scenario)):
-        result = simulate_arrays(scenario.params, dict(zip(names, theta.T)), seeds, scenario.weeks,
+        result = simulate_arrays(scenario.params, dict(zip(names, theta.T, strict=True)), seeds, scenario.weeks,
                                  variant.schedule(), trajectories=True)
         totals.append(launches_after_resolutions(launches_by_month(result.trajectory, week_months(scenario)), windows))
     differences = (totals[0] - totals[1]).reshape(particles, replicates)

@@ -4,7 +4,9 @@ same columns).
 Required columns: ``month`` (YYYY-MM), ``missile_launch_events`` and ``nuclear_tests``
 (non-negative integers). Optional: ``talks_event`` (text; a non-empty cell is a talks event
 that month), ``unsc_sanctions_resolutions``, ``us_unilateral_sanctions_major``,
-``us_rok_major_exercise``, ``notes``. Talks events are classified by keywords: a cell naming
+``us_rok_major_exercise``, ``notes``, and the launch events by kind ``icbm_launches`` and
+``slbm_space_launches`` (non-negative integers; the calibration's rung mix reads them when
+present). Talks events are classified by keywords: a cell naming
 a US–DPRK meeting ("US-DPRK", "U.S.-North Korea", "Trump", "Pompeo", "Biegun") is a US–DPRK
 event; one naming inter-Korean contact ("inter-Korean", "ROK envoys", "North-South") an
 inter-Korean event (case-insensitive; a cell may be both).
@@ -27,10 +29,12 @@ import pandas as pd
 from ..errors import UserError
 
 REQUIRED = ("month", "missile_launch_events", "nuclear_tests")
+OPTIONAL_COUNTS = ("icbm_launches", "slbm_space_launches")
+"""Optional columns of launch events by kind (each also counted in ``missile_launch_events``)."""
 US_DPRK = re.compile(r"U\.?S\.?\s*[-–—]\s*(DPRK|North Korea)|(DPRK|North Korea)\s*[-–—]\s*U\.?S\.?\b|Trump|Pompeo|Biegun", re.I)
 US_DPRK_SUMMIT = re.compile(r"U\.?S\.?\s*[-–—]\s*(DPRK|North Korea)\s+summit", re.I)
 INTER_KOREAN = re.compile(r"inter[- ]?Korean|ROK envoys|North[- ]South|South[- ]North", re.I)
-MAX_COUNT = {"missile_launch_events": 300, "nuclear_tests": 31}
+MAX_COUNT = {"missile_launch_events": 300, "nuclear_tests": 31, "icbm_launches": 300, "slbm_space_launches": 300}
 """The most of each a month can hold: a few hundred launch events (the busiest month on record
 had well under twenty) and one nuclear test a day. Anything above is a typing error."""
 DEFAULT_RECORD = Path(__file__).resolve().parents[1] / "data" / "dprk_monthly_2016_2018.csv"
@@ -39,7 +43,9 @@ DEFAULT_RECORD = Path(__file__).resolve().parents[1] / "data" / "dprk_monthly_20
 def read_record(path: str | Path) -> pd.DataFrame:
     """The record indexed by month (a ``pandas.Period``), with columns ``launches``,
     ``nuclear_tests``, ``talks`` (any talks event), ``us_dprk_talks``, ``inter_korean_talks``,
-    ``resolution`` (a UNSC sanctions resolution that month) and ``exercise`` (text)."""
+    ``resolution`` (a UNSC sanctions resolution that month), ``exercise`` (text), ``text`` (the
+    talks event and the notes, searched for the milestones of :mod:`experiments.history.summaries`) and
+    the :data:`OPTIONAL_COUNTS` columns present in the file."""
     path = Path(path)
     if not path.is_file():
         raise UserError(f"record file not found: {path}")
@@ -63,6 +69,15 @@ def read_record(path: str | Path) -> pd.DataFrame:
     record["us_dprk_talks"] = [bool(US_DPRK.search(t)) for t in talks]
     record["inter_korean_talks"] = [bool(INTER_KOREAN.search(t)) for t in talks]
     record["us_dprk_summit"] = [bool(US_DPRK_SUMMIT.search(t)) for t in talks]
+    for column in OPTIONAL_COUNTS:
+        if column in raw.columns:
+            record[column] = [_count(v, column, path) for v in raw[column]]
+            if (record[column] > record["launches"]).any():
+                month = record.index[record[column] > record["launches"]][0]
+                raise UserError(f"{path}: column {column}: {month} has more than its missile_launch_events; launch "
+                                "events by kind are counted in missile_launch_events too")
+    notes = raw["notes"] if "notes" in raw.columns else pd.Series([""] * len(raw))
+    record["text"] = [f"{t} | {n}" for t, n in zip(talks, notes, strict=True)]
     resolutions = raw["unsc_sanctions_resolutions"] if "unsc_sanctions_resolutions" in raw.columns else pd.Series([""] * len(raw))
     record["resolution"] = [bool(r.strip()) for r in resolutions]
     record["exercise"] = list(raw["us_rok_major_exercise"]) if "us_rok_major_exercise" in raw.columns else ""

@@ -1,30 +1,70 @@
 """Replay a historical scenario and set it beside the record, month by month; score it; check
 the stylised facts F1-F5 (pattern-oriented validation, Grimm et al. 2005).
 
-Weeks are assigned to the month of their first day. Simulated launch events are tests at rungs
-1-4, nuclear tests those at rung 5 (the record counts them separately).
+Weeks are assigned to the month of their first day. Simulated launch events are tests below
+the top rung of the ladder (``model.rules.RUNGS``), nuclear tests those at the top rung (the
+record counts them separately).
+
+The scores can be computed over any window of months (``score_from``/``score_to``): coverage
+of the 50% and 90% predictive intervals, the randomised PIT histogram and the CRPS of monthly
+launches beside a naive baseline (a Poisson forecast at the fitted period's mean monthly rate),
+see :mod:`experiments.history.scores`.
 """
 
 from __future__ import annotations
 
+import re
+import tomllib
 from dataclasses import dataclass, replace
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from model.batched import simulate_points
-from model.rules import INTER_KOREAN, NUCLEAR_RUNG, PRELIMINARY, talks_reached, talks_under_way
+from model.params import CALIBRATED_FILE
+from model.rules import INTER_KOREAN, PRELIMINARY, RUNGS
 
 from ..errors import UserError
 from ..seeds import replicate_seeds
 from ..stats import wilson_interval
-from .scenario import Scenario
+from .record import load_record_for
+from .scenario import Scenario, load_scenario
+from .scores import coverage, crps_poisson, crps_sample, pit_histogram, randomised_pit
+from .summaries import stage_under_way
 
 PI_LEVELS = {50: (0.25, 0.75), 90: (0.05, 0.95)}
 RESPONSE_WEEKS = 12   # F2: sanctions came 1-12 weeks after a major test
 QUARTER_MONTHS = 3    # F2: launches in the quarter from a resolution's month vs the quarter before
+PIT_STREAM = 0x917    # mixed into the seed for the PIT's randomisation
+SCENARIOS_DIR = Path(__file__).resolve().parents[1] / "scenarios"
+
+
+def parse_month(text: str | None, option: str) -> pd.Period | None:
+    """A YYYY-MM month of a scoring window (None stays None); a one-line error otherwise."""
+    if text is None:
+        return None
+    if not re.fullmatch(r"\d{4}-\d{2}", str(text).strip()) or not 1 <= int(str(text).strip()[5:]) <= 12:
+        raise UserError(f"{option} {text!r} is not a month YYYY-MM (e.g. 2018-01)")
+    return pd.Period(str(text).strip(), freq="M")
+
+
+def fitted_period_rate(calibrated: Path = CALIBRATED_FILE) -> tuple[float, str]:
+    """The naive baseline's rate: the mean monthly launch count of the record over the period
+    the installed calibration fitted (its ``[method] scenario``, a file in
+    ``experiments/scenarios``), and a label naming that period."""
+    name = tomllib.loads(calibrated.read_text(encoding="utf-8")).get("method", {}).get("scenario", "")
+    path = SCENARIOS_DIR / f"{name}.toml"
+    if not path.is_file():
+        raise UserError(f"{calibrated} names the fitted scenario {name!r}, not found in {SCENARIOS_DIR}; "
+                        "pass a baseline rate explicitly")
+    scenario = load_scenario(path)
+    record = load_record_for(scenario, None)
+    months = week_months(scenario).unique()
+    observed = record["launches"].reindex(months).dropna()
+    return float(observed.mean()), f"{months[0]} to {months[-1]}"
 
 
 def week_months(scenario: Scenario) -> pd.PeriodIndex:
@@ -39,8 +79,13 @@ def by_month(weekly: np.ndarray, months_of_weeks: pd.PeriodIndex, how: str = "su
 
 
 def launches_by_month(trajectory: dict[str, np.ndarray], months_of_weeks: pd.PeriodIndex) -> np.ndarray:
-    """Simulated launch events (tests at rungs 1-4) per month and run."""
-    return by_month(np.where(trajectory["test_rung"] < NUCLEAR_RUNG, trajectory["tests"], 0), months_of_weeks)
+    """Simulated launch events (tests below the top rung) per month and run."""
+    return by_month(np.where(trajectory["test_rung"] < RUNGS, trajectory["tests"], 0), months_of_weeks)
+
+
+def nuclear_by_month(trajectory: dict[str, np.ndarray], months_of_weeks: pd.PeriodIndex) -> np.ndarray:
+    """Simulated nuclear tests (tests at the top rung) per month and run."""
+    return by_month(np.where(trajectory["test_rung"] == RUNGS, trajectory["tests"], 0), months_of_weeks)
 
 
 def without_resolutions(scenario: Scenario) -> Scenario:
@@ -110,13 +155,34 @@ class Replay:
     """A scenario run for many replicates on the batched engine, with its weekly series."""
 
     def __init__(self, scenario: Scenario, replicates: int = 500, seed: int = 2016,
-                 record: pd.DataFrame | None = None) -> None:
+                 record: pd.DataFrame | None = None, score_from: str | None = None, score_to: str | None = None,
+                 baseline_rate: float | None = None) -> None:
         if replicates < 1:
             raise UserError(f"replicates must be at least 1, got {replicates}")
         self.scenario, self.replicates, self.seed, self.record = scenario, replicates, seed, record
-        self.weekly = self._simulate(scenario)
         self.week_months = week_months(scenario)
         self.months = self.week_months.unique()
+        self.window = self._window(parse_month(score_from, "--score-from"), parse_month(score_to, "--score-to"))
+        self.baseline_rate = baseline_rate
+        self.weekly = self._simulate(scenario)
+
+    def _window(self, first: pd.Period | None, last: pd.Period | None) -> tuple[pd.Period, pd.Period]:
+        """The scored months [first, last], checked against the scenario (and the record)."""
+        first = self.months[0] if first is None else first
+        last = self.months[-1] if last is None else last
+        if first < self.months[0] or last > self.months[-1]:
+            raise UserError(f"the scored window {first} to {last} is not inside the scenario's months "
+                            f"{self.months[0]} to {self.months[-1]}; choose --score-from/--score-to inside them")
+        if first > last:
+            raise UserError(f"--score-from {first} is after --score-to {last}")
+        if self.record is not None and not self.record.index.isin(pd.period_range(first, last, freq="M")).any():
+            raise UserError(f"the record has no month inside the scored window {first} to {last}")
+        return first, last
+
+    @property
+    def in_window(self) -> np.ndarray:
+        """Mask over ``months``: inside the scored window."""
+        return np.asarray((self.months >= self.window[0]) & (self.months <= self.window[1]))
 
     # -- monthly series -------------------------------------------------------------------------
 
@@ -131,17 +197,18 @@ class Replay:
     @cached_property
     def nuclear(self) -> np.ndarray:
         """Simulated nuclear tests per month and run."""
-        w = self.weekly
-        return self._by_month(np.where(w["test_rung"] == NUCLEAR_RUNG, w["tests"], 0))
+        return nuclear_by_month(self.weekly, self.week_months)
 
     @cached_property
     def talks_active(self) -> np.ndarray:
-        """Whether talks (stage 1-3; not suspended) were under way in some week of the month, per run."""
-        return self._by_month(talks_under_way(self.weekly["talks_stage"]).astype(np.int64), how="max").astype(bool)
+        """Whether talks were under way (not suspended) in some week of the month, per run."""
+        return self._by_month(stage_under_way(self.weekly["talks_stage"], INTER_KOREAN).astype(np.int64),
+                              how="max").astype(bool)
 
     def first_month(self, stage: int) -> np.ndarray:
         """Index (into ``months``) of the first month each run reached ``stage`` (NaN if never)."""
-        reached = self._by_month(talks_reached(self.weekly["talks_stage"], stage).astype(np.int64), how="max").astype(bool)
+        reached = self._by_month(stage_under_way(self.weekly["talks_stage"], stage).astype(np.int64),
+                                 how="max").astype(bool)
         first = reached.argmax(axis=0).astype(float)
         first[~reached.any(axis=0)] = np.nan
         return first
@@ -149,7 +216,7 @@ class Replay:
     def first_week(self, stage: int, exactly: bool = False) -> np.ndarray:
         """First week (1-based) each run entered ``stage`` (or ``>= stage``), NaN if never."""
         s = self.weekly["talks_stage"]
-        hit = (s == stage) if exactly else talks_reached(s, stage)
+        hit = (s == stage) if exactly else stage_under_way(s, stage)
         first = hit.argmax(axis=0).astype(float) + 1
         first[~hit.any(axis=0)] = np.nan
         return first
@@ -176,22 +243,36 @@ class Replay:
     def _observed_months(self) -> pd.DataFrame:
         if self.record is None:
             raise UserError("no record to compare with: pass --record CSV or set `record` in the scenario")
-        frame = self.comparison().dropna(subset=["obs_launches"])
+        frame = self.comparison()[self.in_window].dropna(subset=["obs_launches"])
         if frame.empty:
-            raise UserError(f"the record has no month inside the scenario ({self.scenario.start} to {self.scenario.end})")
+            raise UserError(f"the record has no month inside the scored window ({self.window[0]} to {self.window[1]})")
         return frame
 
-    def scores(self) -> dict[str, float]:
-        """Coverage of the observed monthly launch counts by the 50% and 90% predictive
-        intervals, and the mean absolute error of the simulated mean monthly launch count."""
+    def scores(self) -> dict[str, Any]:
+        """Scores of the monthly launch counts over the scored window's months of the record:
+        coverage by the 50% and 90% predictive intervals, the mean absolute error of the
+        simulated mean, the randomised PIT histogram (10 bins), the mean CRPS of the replicates'
+        sample (``crps``) beside that of the naive baseline (a Poisson forecast at the fitted
+        period's mean monthly rate, ``crps_baseline``) and the skill score
+        ``1 - crps / crps_baseline`` (above 0: better than the baseline); and the window's total
+        launches, observed and the simulated 90% interval."""
         frame = self._observed_months()
         obs = frame["obs_launches"].to_numpy(dtype=float)
-        cover = {
-            f"coverage_{level}": float(np.mean((frame[f"sim_launches_{level}_low"] <= obs) & (obs <= frame[f"sim_launches_{level}_high"])))
-            for level in PI_LEVELS
-        }
+        rows = np.flatnonzero(self.months.isin(frame.index))
+        sample = self.launches[rows]
+        cover = {f"coverage_{level}": coverage(sample, obs, *PI_LEVELS[level]) for level in PI_LEVELS}
+        rate, period = (self.baseline_rate, "given") if self.baseline_rate is not None else fitted_period_rate()
+        crps, baseline = float(crps_sample(sample, obs).mean()), float(crps_poisson(rate, obs).mean())
+        pit = randomised_pit(sample, obs, np.random.default_rng([self.seed, PIT_STREAM]))
+        total_low, total_high = predictive_interval(sample.sum(axis=0), 90)
         return {**cover, "mae_monthly_launches": float(np.mean(np.abs(obs - frame["sim_launches_mean"]))),
-                "months_compared": int(len(frame))}
+                "months_compared": int(len(frame)), "score_from": str(frame.index[0]), "score_to": str(frame.index[-1]),
+                "crps": crps, "crps_baseline": baseline,
+                "crps_skill": float(1 - crps / baseline) if baseline > 0 else None,  # None: a perfect baseline
+                "baseline_rate": rate, "baseline_period": period, "pit_histogram": pit_histogram(pit),
+                "total_launches_observed": int(obs.sum()), "total_launches_90_low": float(total_low),
+                "total_launches_90_high": float(total_high),
+                "total_launches_covered": bool(total_low <= obs.sum() <= total_high)}
 
     # -- stylised facts -------------------------------------------------------------------------
 
@@ -200,6 +281,8 @@ class Replay:
         wanted = pd.period_range(first, last, freq="M")
         if not set(wanted) <= set(self.months) or self.record is None or not set(wanted) <= set(self.record.index):
             return None
+        if wanted[0] < self.window[0] or wanted[-1] > self.window[1]:
+            return None  # outside the scored window
         return np.isin(self.months, wanted)
 
     def facts(self) -> list[Fact]:
@@ -210,7 +293,7 @@ class Replay:
         claim = "2016-17 surge: launches, months with a launch and nuclear tests as observed"
         mask = self._months_mask("2016-01", "2017-12")
         if mask is None:
-            return Fact("F1", claim, None, "the scenario or record does not cover 2016-17")
+            return Fact("F1", claim, None, "the scored window, the scenario or the record does not cover 2016-17")
         obs = self.record.loc[self.months[mask]]
         checks = {
             "launch events": (obs["launches"].sum(), self.launches[mask].sum(axis=0)),
@@ -240,9 +323,11 @@ class Replay:
         p = self.scenario.params
         factor = 1 + p.japan_lobby_weight * p.include_japan
         respond = 1 - (1 - min(1.0, p.sanctions_response_prob * factor)) ** RESPONSE_WEEKS
-        windows = resolution_windows(self.scenario, self.months)
+        windows = resolution_windows(self.scenario, self.months[self.in_window])
         if not windows:
-            return Fact("F2", claim, None, "no resolution with a full quarter before and after in the scenario")
+            return Fact("F2", claim, None, "no resolution with a full quarter before and after in the scored window")
+        windows = resolution_windows(self.scenario, self.months)
+        windows = [(a, b) for a, b in windows if self.in_window[a].all() and self.in_window[b].all()]
         # The counterfactual: the same runs (same seeds) without the resolutions.
         counterfactual = launches_by_month(self._simulate(without_resolutions(self.scenario)), self.week_months)
         effect = launches_after_resolutions(self.launches, windows) - launches_after_resolutions(counterfactual, windows)
@@ -263,7 +348,7 @@ class Replay:
         claim = "pause without relief: no launches in 2018, well below the 2016-17 rate"
         pause, surge = self._months_mask("2018-01", "2018-12"), self._months_mask("2016-01", "2017-12")
         if pause is None or surge is None:
-            return Fact("F3", claim, None, "the scenario or record does not cover 2016-18")
+            return Fact("F3", claim, None, "the scored window, the scenario or the record does not cover 2016-18")
         observed = self.record.loc[self.months[pause], "launches"].sum()
         sim_2018 = self.launches[pause].sum(axis=0)
         rate_2018, rate_surge = self.launches[pause].mean(), self.launches[surge].mean()
@@ -281,10 +366,10 @@ class Replay:
         end = len(self.months)  # no talks within the scenario counts as "after the end"
         for label, column, stage in (("first inter-Korean talks", "inter_korean_talks", INTER_KOREAN),
                                      ("first US-DPRK talks", "us_dprk_talks", PRELIMINARY)):
-            if (self.record.index[self.record[column]] < self.months[0]).any():
+            if (self.record.index[self.record[column]] < self.window[0]).any():
                 already.append(label.removeprefix("first "))  # under way before the start: no "first" to judge
                 continue
-            observed_months = self.record.index[self.record[column]].intersection(self.months)
+            observed_months = self.record.index[self.record[column]].intersection(self.months[self.in_window])
             if len(observed_months) == 0:
                 continue
             observed = float(self.months.get_loc(observed_months[0]))
@@ -324,3 +409,17 @@ class Replay:
             "facts": {f.name: f.verdict for f in facts},
             "fact_details": {f.name: f"{f.claim}. {f.detail}" for f in facts},
         }
+
+
+def replicate_table(replay: Replay) -> pd.DataFrame:
+    """The simulated monthly counts of every replicate, long form: ``month`` (YYYY-MM),
+    ``replicate`` (0-based; its seed is ``replicate_seeds(seed, replicates)[replicate]``),
+    ``launches``, ``nuclear_tests`` and ``talks`` (talks under way in some week of the month)."""
+    months, runs = replay.launches.shape
+    return pd.DataFrame({
+        "month": np.repeat(replay.months.astype(str).to_numpy(), runs),
+        "replicate": np.tile(np.arange(runs, dtype=np.int64), months),
+        "launches": replay.launches.reshape(-1).astype(np.int64),
+        "nuclear_tests": replay.nuclear.reshape(-1).astype(np.int64),
+        "talks": replay.talks_active.reshape(-1),
+    })

@@ -1,0 +1,403 @@
+"""The summary statistics a calibration compares, computed the same way from the record and
+from simulated runs.
+
+Both sides are first reduced to a :class:`Panel` (months x runs; the record is one run): launch
+events, nuclear tests, launch events by rung where the record says which, major tests (the
+rungs that trigger sanctions, and nuclear tests), and the months the milestones of
+:data:`MILESTONES` happen. Every statistic is then one function of a panel, so the observed and
+simulated values can never be computed differently.
+
+The list grows with the model and the record (:func:`summary_table`): launches, months with a
+launch, nuclear tests and the launch events of each rung the record distinguishes, by calendar
+year; the timing of nuclear tests; inter-launch gaps; launches in months with a US-ROK exercise;
+the lag from a major test to the next UN resolution; and the first month of each milestone the
+model can produce (a milestone whose weekly series the model lacks, a summit say, is left out
+until a model version produces it). Rungs, talks stages and series names are read from the
+model (``model.rules``, ``model.outcomes``), never assumed here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from model import outcomes as model_outcomes
+from model import rules
+from model.batched import simulate_points
+
+from ..seeds import replicate_seeds
+from .scenario import Scenario
+
+SUSPENDED = getattr(rules, "SUSPENDED_TALKS", getattr(rules, "SUSPENDED", None))
+"""The talks stage of suspended talks, if the model has one (talks are not under way then)."""
+RUNG_NAMES: tuple[str, ...] = tuple(
+    getattr(model_outcomes, "RUNG_COLUMNS", None)
+    or getattr(model_outcomes, "_RUNG_COLUMNS", None)
+    or [c for c in model_outcomes.OUTCOME_COLUMNS if c.startswith("tests_")] + ["nuclear_tests"]
+)
+"""The outcome column of each rung, rung 1 first (``tests_icbm``, ``nuclear_tests``, ...)."""
+RECORD_KINDS = {"tests_icbm": "icbm_launches", "tests_slbm_space": "slbm_space_launches"}
+"""Rung outcome column -> the record's column of launch events of that kind. A model whose ICBM
+rung also holds submarine and space launches (no ``tests_slbm_space`` rung) counts both there."""
+
+
+def stage_under_way(stage: np.ndarray, at_least: int) -> np.ndarray:
+    """Talks under way at ``at_least`` or a later stage (a suspension is not under way)."""
+    if hasattr(rules, "talks_reached"):  # the model's own definition, where it has one
+        return np.asarray(rules.talks_reached(stage, at_least), dtype=bool)
+    under_way = stage >= at_least
+    return under_way & (stage != SUSPENDED) if SUSPENDED is not None else under_way
+
+
+def _series(weekly: dict[str, np.ndarray], *names: str) -> np.ndarray | None:
+    for name in names:
+        if name in weekly:
+            return np.asarray(weekly[name]) > 0
+    return None
+
+
+def _resumed(weekly: dict[str, np.ndarray]) -> np.ndarray | None:
+    if SUSPENDED is None:
+        return None
+    stage = weekly["talks_stage"]
+    before = np.vstack([np.zeros_like(stage[:1]), stage[:-1]])
+    return (before == SUSPENDED) & stage_under_way(stage, rules.INTER_KOREAN)
+
+
+@dataclass(frozen=True)
+class Milestone:
+    """An event whose first month is a summary: found in the record by ``record`` (a column of
+    :func:`experiments.record.read_record` or a regular expression over its ``text``), in a
+    simulation by ``simulated`` (weekly series -> weeks x runs booleans, or None when the model
+    cannot produce it)."""
+
+    name: str
+    meaning: str
+    record: str
+    simulated: Callable[[dict[str, np.ndarray]], np.ndarray | None]
+
+    def observed_months(self, record: pd.DataFrame) -> np.ndarray:
+        if self.record in record.columns:
+            return record[self.record].to_numpy(dtype=bool)
+        pattern = re.compile(self.record, re.I)
+        return np.array([bool(pattern.search(t)) for t in record["text"]], dtype=bool)
+
+
+MILESTONES: tuple[Milestone, ...] = (
+    Milestone(
+        "inter_korean_talks",
+        "first inter-Korean talks",
+        "inter_korean_talks",
+        lambda w: stage_under_way(w["talks_stage"], rules.INTER_KOREAN),
+    ),
+    Milestone(
+        "us_dprk_talks",
+        "first US-DPRK talks or accepted meeting",
+        "us_dprk_talks",
+        lambda w: stage_under_way(w["talks_stage"], rules.PRELIMINARY),
+    ),
+    # A model without summit events reads its negotiations stage as the summit accepted; one with
+    # them (a weekly ``summit`` series) reaches that stage only after a deal, so has no such state.
+    Milestone(
+        "summit_accepted",
+        "a summit accepted (negotiations at the top)",
+        r"accepts?\s+(a\s+|the\s+)?summit",
+        lambda w: (
+            None
+            if "summit" in w or not hasattr(rules, "NEGOTIATIONS")
+            else stage_under_way(w["talks_stage"], rules.NEGOTIATIONS)
+        ),
+    ),
+    Milestone(
+        "us_dprk_summit",
+        "the first US-DPRK summit held",
+        r"US-DPRK summit|Trump-Kim summit",
+        lambda w: _series(w, "summit", "summits", "summit_held"),
+    ),
+    Milestone(
+        "moratorium",
+        "a declared halt to nuclear and ICBM tests",
+        r"halt to nuclear|moratorium",
+        lambda w: _series(w, "moratorium"),
+    ),
+    Milestone(
+        "talks_cancelled",
+        "talks or a summit cancelled (suspended)",
+        r"cancels\s.*(summit|talks)",
+        lambda w: (w["talks_stage"] == SUSPENDED) if SUSPENDED is not None else None,
+    ),
+    Milestone("talks_reinstated", "cancelled talks reinstated", r"reinstat", _resumed),
+)
+"""The 2018 milestones the record names; each is a summary once the model can produce it."""
+
+
+@dataclass
+class Panel:
+    """Monthly series of one or many runs (months first, runs last)."""
+
+    months: pd.PeriodIndex
+    launches: np.ndarray
+    nuclear: np.ndarray
+    by_rung: dict[str, np.ndarray]  # rung outcome name -> launch events at that rung
+    major: np.ndarray | None  # major tests (rung >= the sanctions trigger), None if unknown
+    milestones: dict[str, np.ndarray]  # milestone -> bool per month
+    talks: np.ndarray  # talks under way (simulated) or a talks event (record)
+
+
+def _monthly(weekly: np.ndarray, week_months: pd.PeriodIndex, how: str = "sum") -> np.ndarray:
+    starts = np.flatnonzero(np.r_[True, week_months[1:] != week_months[:-1]])
+    return (np.add if how == "sum" else np.maximum).reduceat(weekly, starts, axis=0)
+
+
+def _week_months(scenario: Scenario) -> pd.PeriodIndex:
+    return pd.PeriodIndex([pd.Period(d, freq="M") for d in scenario.week_starts()])
+
+
+def recorded_rungs(record: pd.DataFrame) -> dict[int, list[str]]:
+    """Launch rung (1-based) -> the record columns whose launch events fall on it, for the rungs
+    the record distinguishes."""
+    mapping: dict[int, list[str]] = {}
+    for rung, name in enumerate(RUNG_NAMES[:-1], start=1):
+        if name not in RECORD_KINDS:
+            continue
+        columns = [RECORD_KINDS[name]]
+        if name == "tests_icbm" and "tests_slbm_space" not in RUNG_NAMES:
+            columns.append(RECORD_KINDS["tests_slbm_space"])
+        if all(c in record.columns for c in columns):
+            mapping[rung] = columns
+    return mapping
+
+
+def panel_from_trajectory(scenario: Scenario, weekly: dict[str, np.ndarray], rungs: dict[int, list[str]]) -> Panel:
+    """The panel of simulated runs (``weekly``: the engine's weekly series, weeks x runs); ``rungs``
+    the launch rungs to count separately (those the record distinguishes)."""
+    weeks = _week_months(scenario)
+    months = weeks.unique()
+    tests, rung = weekly["tests"], weekly["test_rung"]
+    trigger = int(scenario.params.sanctions_trigger_rung)
+    milestones = {}
+    for m in MILESTONES:
+        hit = m.simulated(weekly)
+        if hit is not None:
+            milestones[m.name] = _monthly(hit.astype(np.int8), weeks, "max").astype(bool)
+    return Panel(
+        months=months,
+        launches=_monthly(np.where(rung < rules.RUNGS, tests, 0), weeks),
+        nuclear=_monthly(np.where(rung == rules.RUNGS, tests, 0), weeks),
+        by_rung={RUNG_NAMES[r - 1]: _monthly(np.where(rung == r, tests, 0), weeks) for r in rungs},
+        major=_monthly(np.where(rung >= trigger, tests, 0), weeks),
+        milestones=milestones,
+        talks=_monthly(stage_under_way(weekly["talks_stage"], rules.INTER_KOREAN).astype(np.int8), weeks, "max").astype(
+            bool
+        ),
+    )
+
+
+def panel_from_record(scenario: Scenario, record: pd.DataFrame, rungs: dict[int, list[str]]) -> Panel:
+    """The record as a panel of one run over the scenario's months (every month must be in it)."""
+    months = _week_months(scenario).unique()
+    rec = record.reindex(months)
+
+    def column(values) -> np.ndarray:
+        return np.asarray(values, dtype=float).reshape(-1, 1)
+
+    trigger = int(scenario.params.sanctions_trigger_rung)
+    by_rung = {RUNG_NAMES[r - 1]: column(rec[cols].sum(axis=1)) for r, cols in rungs.items()}
+    knows_major = all(r in rungs for r in range(trigger, rules.RUNGS))
+    major = (
+        (
+            column(rec["nuclear_tests"])
+            + sum((by_rung[RUNG_NAMES[r - 1]] for r in range(trigger, rules.RUNGS)), np.zeros((len(months), 1)))
+        )
+        if knows_major
+        else None
+    )
+    return Panel(
+        months=months,
+        launches=column(rec["launches"]),
+        nuclear=column(rec["nuclear_tests"]),
+        by_rung=by_rung,
+        major=major,
+        milestones={m.name: m.observed_months(rec).reshape(-1, 1) for m in MILESTONES},
+        talks=rec["talks"].to_numpy(dtype=bool).reshape(-1, 1),
+    )
+
+
+# ---- the statistics --------------------------------------------------------------------------
+
+
+def _first(hit: np.ndarray) -> np.ndarray:
+    """First month index with ``hit`` per run; the number of months if never."""
+    first = hit.argmax(axis=0).astype(float)
+    first[~hit.any(axis=0)] = hit.shape[0]
+    return first
+
+
+def _last(hit: np.ndarray) -> np.ndarray:
+    """Last month index with ``hit`` per run; -1 if never."""
+    n = hit.shape[0]
+    last = (n - 1 - hit[::-1].argmax(axis=0)).astype(float)
+    last[~hit.any(axis=0)] = -1
+    return last
+
+
+def longest_gap(launches: np.ndarray) -> np.ndarray:
+    """Longest run of consecutive months without a launch event, per run."""
+    run = np.zeros(launches.shape[1])
+    longest = np.zeros(launches.shape[1])
+    for month in launches:
+        run = np.where(month == 0, run + 1, 0)
+        longest = np.maximum(longest, run)
+    return longest
+
+
+def mean_gap(launches: np.ndarray) -> np.ndarray:
+    """Mean number of months between consecutive months with a launch event (the span from the
+    first to the last such month over their number less one); the number of months when fewer
+    than two months have one."""
+    hit = launches > 0
+    count = hit.sum(axis=0)
+    span = _last(hit) - _first(hit)
+    return np.where(count >= 2, span / np.maximum(count - 1, 1), launches.shape[0])
+
+
+def resolution_lag(major: np.ndarray, resolution_rows: np.ndarray) -> np.ndarray:
+    """Mean over the resolutions of the months from the last major test at or before the
+    resolution's month to it (a resolution with no major test before it within the panel counts
+    the months since the panel's start, plus one)."""
+    lags = []
+    for row in resolution_rows:
+        last = _last(major[: row + 1] > 0)
+        lags.append(np.where(last >= 0, row - last, row + 1))
+    return np.mean(lags, axis=0)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """One statistic: ``kind`` names its function in :data:`STATISTICS`, ``arg`` its argument."""
+
+    name: str
+    kind: str
+    arg: object
+    meaning: str
+
+
+def _year_rows(panel: Panel, year: int) -> np.ndarray:
+    return np.asarray(panel.months.year == year)
+
+
+STATISTICS: dict[str, Callable[[Panel, object], np.ndarray]] = {
+    "launches": lambda p, year: p.launches[_year_rows(p, year)].sum(axis=0),
+    "months_with_launch": lambda p, year: (p.launches[_year_rows(p, year)] > 0).sum(axis=0),
+    "nuclear_tests": lambda p, year: p.nuclear[_year_rows(p, year)].sum(axis=0),
+    "rung": lambda p, arg: p.by_rung[arg[0]][_year_rows(p, arg[1])].sum(axis=0),
+    "talks_months": lambda p, year: p.talks[_year_rows(p, year)].sum(axis=0),
+    "first_nuclear": lambda p, _: _first(p.nuclear > 0),
+    "last_nuclear": lambda p, _: _last(p.nuclear > 0),
+    "longest_gap": lambda p, _: longest_gap(p.launches),
+    "mean_gap": lambda p, _: mean_gap(p.launches),
+    "exercise_launches": lambda p, rows: p.launches[np.asarray(rows)].sum(axis=0),
+    "resolution_lag": lambda p, rows: resolution_lag(p.major, np.asarray(rows)),
+    "milestone": lambda p, name: _first(p.milestones[name]),
+}
+"""Statistic kind -> function of a panel (and the summary's argument), one value per run."""
+
+
+def summary_table(scenario: Scenario, record: pd.DataFrame) -> list[Summary]:
+    """The summaries that ``scenario`` and ``record`` support, and the model can produce."""
+    months = _week_months(scenario).unique()
+    years = [y for y in sorted(set(months.year)) if (months.year == y).sum() == 12]
+    rungs = recorded_rungs(record)
+    rec = record.reindex(months)
+    table: list[Summary] = []
+    for year in years:
+        table += [
+            Summary(f"launches_{year}", "launches", year, f"launch events in {year}"),
+            Summary(f"months_with_launch_{year}", "months_with_launch", year, f"months with a launch in {year}"),
+            Summary(f"nuclear_tests_{year}", "nuclear_tests", year, f"nuclear tests in {year}"),
+        ]
+        table += [
+            Summary(
+                f"{RUNG_NAMES[r - 1]}_{year}",
+                "rung",
+                (RUNG_NAMES[r - 1], year),
+                f"launch events at rung {r} ({RUNG_NAMES[r - 1]}) in {year}",
+            )
+            for r in rungs
+        ]
+        if not rec.loc[np.asarray(months.year == year), "talks"].any():  # months with talks: 0 observed
+            table.append(
+                Summary(f"talks_months_{year}", "talks_months", year, f"months with talks under way in {year}")
+            )
+    table += [
+        Summary("first_nuclear_test_month", "first_nuclear", None, "month index of the first nuclear test"),
+        Summary("last_nuclear_test_month", "last_nuclear", None, "month index of the last nuclear test"),
+        Summary("longest_gap_months", "longest_gap", None, "longest run of months without a launch"),
+        Summary("mean_gap_months", "mean_gap", None, "mean months between months with a launch"),
+    ]
+    exercise = _exercise_months(scenario, months)
+    if exercise.any():
+        table.append(
+            Summary(
+                "launches_in_exercise_months",
+                "exercise_launches",
+                tuple(np.flatnonzero(exercise)),
+                "launch events in months with a US-ROK exercise held",
+            )
+        )
+    resolutions = _resolution_rows(scenario, months)
+    if resolutions and panel_from_record(scenario, record, rungs).major is not None:
+        table.append(
+            Summary(
+                "lag_major_test_to_resolution",
+                "resolution_lag",
+                tuple(resolutions),
+                "mean months from the last major test to each UN resolution",
+            )
+        )
+    missing = unavailable_milestones(scenario)
+    table += [
+        Summary(f"first_{m.name}_month", "milestone", m.name, f"month index of {m.meaning}")
+        for m in MILESTONES
+        if m.name not in missing
+    ]
+    return table
+
+
+def unavailable_milestones(scenario: Scenario) -> list[str]:
+    """The milestones the model cannot produce (left out of the summaries)."""
+    weekly = _empty_weekly(scenario)
+    return [m.name for m in MILESTONES if m.simulated(weekly) is None]
+
+
+def _empty_weekly(scenario: Scenario) -> dict[str, np.ndarray]:
+    """A one-run weekly series of zeros with the model's series names (to ask which milestones
+    the model produces)."""
+    return simulate_points(
+        [scenario.params],
+        np.zeros(1, dtype=np.intp),
+        replicate_seeds(0, 1),
+        1,
+        [scenario.schedule()],
+        trajectories=True,
+    ).trajectory
+
+
+def _exercise_months(scenario: Scenario, months: pd.PeriodIndex) -> np.ndarray:
+    held = scenario.schedule().arrays(scenario.weeks)["scheduled_exercise"] > 0
+    return _monthly(held.astype(np.int8), _week_months(scenario), "max").astype(bool)
+
+
+def _resolution_rows(scenario: Scenario, months: pd.PeriodIndex) -> list[int]:
+    position = {m: i for i, m in enumerate(months)}
+    rows = [position.get(pd.Period(s.date, freq="M")) for s in scenario.sanctions if s.level is not None]
+    return [r for r in rows if r is not None]
+
+
+def compute(summaries: list[Summary], panel: Panel) -> pd.DataFrame:
+    """The summaries of every run of ``panel`` (one row per run)."""
+    return pd.DataFrame({s.name: np.asarray(STATISTICS[s.kind](panel, s.arg), dtype=float) for s in summaries})
