@@ -72,7 +72,7 @@ from ..history.posterior import read_posterior
 from ..io import atomic_write_bytes, atomic_write_text, read_toml
 from ..provenance import provenance
 from ..seeds import replicate_seeds
-from ..sweep.config import Experiment, parse_experiment
+from ..sweep.config import Experiment, parse_experiment, unknown_key
 from ..sweep.runner import make_executor
 
 METHODS = ("both", "morris", "sobol")
@@ -177,10 +177,7 @@ def _settings(section: dict[str, Any], source: str) -> Settings:
     values: dict[str, Any] = {}
     for key, value in section.items():
         if key not in _SECTION_KEYS:
-            raise UserError(
-                f"{source}: unknown key '{key}' in [sensitivity]{closest_name(key, _SECTION_KEYS)}; "
-                f"allowed: {', '.join(_SECTION_KEYS)}"
-            )
+            raise unknown_key(source, key, "sensitivity", _SECTION_KEYS)
         wanted = _SECTION_KEYS[key]
         if wanted is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
