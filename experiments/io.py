@@ -65,7 +65,9 @@ def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_exists(pid: int) -> bool:
+    """Whether a process ``pid`` exists on this host (``kill(pid, 0)``: one we may not signal
+    exists too; a zombie counts as existing)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -87,7 +89,7 @@ def clean_temporary_files(*directories: Path) -> list[Path]:
             if match is None or not path.is_file():
                 continue
             stale = time.time() - path.stat().st_mtime > STALE_TMP_SECONDS
-            dead = match["host"] == host and not _pid_alive(int(match["pid"]))
+            dead = match["host"] == host and not pid_exists(int(match["pid"]))
             if stale or dead:
                 path.unlink(missing_ok=True)
                 removed.append(path)

@@ -33,6 +33,8 @@ Conventions
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 from scipy import stats as _st
@@ -421,10 +423,9 @@ def count_mean_interval(total, sd, n, confidence: float = 0.95) -> tuple[np.ndar
     return low, high
 
 
-def holm_adjust(p) -> np.ndarray:
-    """Holm (1979) step-down adjusted p-values: control the family-wise error rate over the
-    comparisons given (reject where the adjusted p is below the level). NaN p-values are left
-    NaN and not counted."""
+def _adjust(p, step: Callable[[np.ndarray, int], np.ndarray]) -> np.ndarray:
+    """Adjusted p-values by ``step(ranked, m)``: the ``m`` non-NaN p-values in ascending order ->
+    their adjusted values in that order (capped at 1 here); NaN stays NaN, not counted."""
     p = np.asarray(p, dtype=float)
     out = np.full(p.shape, np.nan)
     ok = ~np.isnan(p)
@@ -433,27 +434,20 @@ def holm_adjust(p) -> np.ndarray:
     if m == 0:
         return out
     order = np.argsort(values, kind="stable")
-    adjusted = np.maximum.accumulate((m - np.arange(m)) * values[order])
     result = np.empty(m)
-    result[order] = np.minimum(adjusted, 1.0)
+    result[order] = np.minimum(step(values[order], m), 1.0)
     out[ok] = result
     return out
+
+
+def holm_adjust(p) -> np.ndarray:
+    """Holm (1979) step-down adjusted p-values: control the family-wise error rate over the
+    comparisons given (reject where the adjusted p is below the level). NaN p-values are left
+    NaN and not counted."""
+    return _adjust(p, lambda ranked, m: np.maximum.accumulate((m - np.arange(m)) * ranked))
 
 
 def bh_adjust(p) -> np.ndarray:
     """Benjamini-Hochberg (1995) adjusted p-values (q-values): control the false discovery rate
     over the comparisons given. NaN p-values are left NaN and not counted."""
-    p = np.asarray(p, dtype=float)
-    out = np.full(p.shape, np.nan)
-    ok = ~np.isnan(p)
-    values = p[ok]
-    m = len(values)
-    if m == 0:
-        return out
-    order = np.argsort(values, kind="stable")
-    scaled = values[order] * m / np.arange(1, m + 1)
-    adjusted = np.minimum.accumulate(scaled[::-1])[::-1]
-    result = np.empty(m)
-    result[order] = np.minimum(adjusted, 1.0)
-    out[ok] = result
-    return out
+    return _adjust(p, lambda ranked, m: np.minimum.accumulate((ranked * m / np.arange(1, m + 1))[::-1])[::-1])

@@ -25,32 +25,9 @@ def test_run_json_is_identical_twice_and_matches_the_model():
 
 def test_run_engines_agree_and_trajectory_is_written(tmp_path):
     mesa_csv, batched_csv = tmp_path / "m.csv", tmp_path / "b.csv"
-    mesa = run_cli(
-        "run",
-        "--seed",
-        "3",
-        "--weeks",
-        "30",
-        "--set",
-        "exercise_policy=delayed",
-        "--json",
-        "--trajectory",
-        str(mesa_csv),
-    )
-    batched = run_cli(
-        "run",
-        "--seed",
-        "3",
-        "--weeks",
-        "30",
-        "--set",
-        "exercise_policy=delayed",
-        "--json",
-        "--engine",
-        "batched",
-        "--trajectory",
-        str(batched_csv),
-    )
+    same = ("run", "--seed", "3", "--weeks", "30", "--set", "exercise_policy=delayed", "--json")
+    mesa = run_cli(*same, "--trajectory", str(mesa_csv))
+    batched = run_cli(*same, "--engine", "batched", "--trajectory", str(batched_csv))
     assert json.loads(mesa.stdout)["outcomes"] == json.loads(batched.stdout)["outcomes"]
     a, b = pd.read_csv(mesa_csv), pd.read_csv(batched_csv)
     assert len(a) == 30 and list(a.columns) == list(b.columns)

@@ -88,6 +88,20 @@ def regret_table(
     return out.sort_values(["mean_regret", "max_regret"], kind="stable").reset_index(drop=True)
 
 
+def _paired_t(differences: np.ndarray, axis: int, confidence: float):
+    """Paired t over the draws along ``axis`` of ``differences``: the mean difference, its
+    t-interval and the two-sided p-value (1 where every difference is 0, 0 where they are equal
+    and not 0; the spread is NaN with one draw)."""
+    n = differences.shape[axis]
+    mean = differences.mean(axis=axis)
+    sd = differences.std(axis=axis, ddof=1) if n > 1 else np.full(mean.shape, np.nan)
+    low, high = t_interval(mean, sd, n, confidence)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = mean / (sd / math.sqrt(n))
+    p = np.where(sd > 0, 2 * _st.t.sf(np.abs(t), max(n - 1, 1)), np.where(mean == 0, 1.0, 0.0))
+    return mean, low, high, p
+
+
 def pairwise(
     estimates: pd.DataFrame, policy_columns: Sequence[str], reference: tuple | None = None, confidence: float = 0.95
 ) -> pd.DataFrame:
@@ -107,12 +121,7 @@ def pairwise(
     b_idx = np.array([index[b] for _, b in pairs], dtype=np.intp)
     diff = values[:, a_idx] - values[:, b_idx]
     n = len(values)
-    mean = diff.mean(axis=0)
-    sd = diff.std(axis=0, ddof=1) if n > 1 else np.full(len(pairs), np.nan)
-    low, high = t_interval(mean, sd, n, confidence)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t = mean / (sd / math.sqrt(n))
-    p = np.where(sd > 0, 2 * _st.t.sf(np.abs(t), max(n - 1, 1)), np.where(mean == 0, 1.0, 0.0))
+    mean, low, high, p = _paired_t(diff, 0, confidence)
     rows = []
     for k, (a, b) in enumerate(pairs):
         rows.append(
@@ -234,13 +243,7 @@ def contrasts_over_draws(
     frame = pd.DataFrame(out)
     d = np.vstack(frame.pop("_d").to_numpy())
     itself = frame.pop("_self").to_numpy(dtype=bool)
-    n = d.shape[1]
-    mean = d.mean(axis=1)
-    sd = d.std(axis=1, ddof=1) if n > 1 else np.full(len(d), np.nan)
-    low, high = t_interval(mean, sd, n, confidence)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t = mean / (sd / math.sqrt(n))
-    p = np.where(sd > 0, 2 * _st.t.sf(np.abs(t), max(n - 1, 1)), np.where(mean == 0, 1.0, 0.0))
+    mean, low, high, p = _paired_t(d, 1, confidence)
     frame["difference"], frame["ci_low"], frame["ci_high"], frame["p_value"] = mean, low, high, p
     frame["p_holm"] = holm_adjust(np.where(itself, np.nan, p))
     frame.loc[itself, ["difference", "ci_low", "ci_high"]] = 0.0

@@ -72,7 +72,7 @@ from ..history.posterior import read_posterior
 from ..io import atomic_write_bytes, atomic_write_text, read_toml
 from ..provenance import provenance
 from ..seeds import replicate_seeds
-from ..sweep.config import Experiment, parse_experiment
+from ..sweep.config import Experiment, parse_experiment, unknown_key
 from ..sweep.runner import make_executor
 
 METHODS = ("both", "morris", "sobol")
@@ -177,10 +177,7 @@ def _settings(section: dict[str, Any], source: str) -> Settings:
     values: dict[str, Any] = {}
     for key, value in section.items():
         if key not in _SECTION_KEYS:
-            raise UserError(
-                f"{source}: unknown key '{key}' in [sensitivity]{closest_name(key, _SECTION_KEYS)}; "
-                f"allowed: {', '.join(_SECTION_KEYS)}"
-            )
+            raise unknown_key(source, key, "sensitivity", _SECTION_KEYS)
         wanted = _SECTION_KEYS[key]
         if wanted is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
@@ -485,37 +482,36 @@ def morris(
     spec = problem_spec(ranges, outcomes)
     spec.sample_morris(trajectories, num_levels=levels, seed=np.random.default_rng([seed, SALIB_STREAM, 1]))
     X = spec.samples
-    per_run = evaluator(X)
-    rows, converged, split = [], {}, {}
     D = len(ranges)
-    half = (trajectories // 2) * (D + 1)
-    for name in outcomes:
-        Y = per_run[name].mean(axis=1)
-        split[name] = variance_split(per_run[name])
-        if _saturated(Y):
-            converged[name] = None
-            continue
-        full = morris_analysis.analyze(spec, X, Y, num_resamples=bootstrap, num_levels=levels, seed=seed)
-        part = morris_analysis.analyze(spec, X[:half], Y[:half], num_resamples=bootstrap, num_levels=levels, seed=seed)
+
+    def analyze(X, Y):
+        return morris_analysis.analyze(spec, X, Y, num_resamples=bootstrap, num_levels=levels, seed=seed)
+
+    def moved(full, part) -> float:
         scale = float(np.max(full["mu_star"])) or 1.0
-        moved = float(np.max(np.abs(np.asarray(full["mu_star"]) - np.asarray(part["mu_star"])))) / scale
-        converged[name] = bool(moved <= tolerance)
-        for j, parameter in enumerate(ranges):
-            rows.append(
-                {
-                    "outcome": name,
-                    "parameter": parameter,
-                    "mu_star": float(full["mu_star"][j]),
-                    "mu_star_conf": float(full["mu_star_conf"][j]),
-                    "mu": float(full["mu"][j]),
-                    "sigma": float(full["sigma"][j]),
-                    "mu_star_half": float(part["mu_star"][j]),
-                }
-            )
-    indices = pd.DataFrame(
-        rows, columns=["outcome", "parameter", "mu_star", "mu_star_conf", "mu", "sigma", "mu_star_half"]
+        return float(np.max(np.abs(np.asarray(full["mu_star"]) - np.asarray(part["mu_star"])))) / scale
+
+    def row(full, part, j: int) -> dict[str, float]:
+        return {
+            "mu_star": float(full["mu_star"][j]),
+            "mu_star_conf": float(full["mu_star_conf"][j]),
+            "mu": float(full["mu"][j]),
+            "sigma": float(full["sigma"][j]),
+            "mu_star_half": float(part["mu_star"][j]),
+        }
+
+    return _indices(
+        ranges,
+        evaluator,
+        outcomes,
+        X,
+        (trajectories // 2) * (D + 1),
+        analyze,
+        moved,
+        row,
+        tolerance,
+        ["mu_star", "mu_star_conf", "mu", "sigma", "mu_star_half"],
     )
-    return {"indices": indices, "converged": converged, "split": split, "samples": _samples_frame(X, ranges, per_run)}
 
 
 def sobol(
@@ -536,9 +532,54 @@ def sobol(
     spec = problem_spec(ranges, outcomes)
     spec.sample_sobol(samples, calc_second_order=False, seed=np.random.default_rng([seed, SALIB_STREAM, 2]))
     X = spec.samples
-    per_run = evaluator(X)
     D = len(ranges)
-    half = (samples // 2) * (D + 2)
+
+    def analyze(X, Y):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return sobol_analysis.analyze(spec, Y, calc_second_order=False, num_resamples=bootstrap, seed=seed)
+
+    def moved(full, part) -> float:
+        return max(float(np.nanmax(np.abs(np.asarray(full[k]) - np.asarray(part[k])))) for k in ("S1", "ST"))
+
+    def row(full, part, j: int) -> dict[str, float]:
+        return {
+            **{k: float(full[k][j]) for k in ("S1", "S1_conf", "ST", "ST_conf")},
+            "S1_half": float(part["S1"][j]),
+            "ST_half": float(part["ST"][j]),
+        }
+
+    return _indices(
+        ranges,
+        evaluator,
+        outcomes,
+        X,
+        (samples // 2) * (D + 2),
+        analyze,
+        moved,
+        row,
+        tolerance,
+        ["S1", "S1_conf", "ST", "ST_conf", "S1_half", "ST_half"],
+    )
+
+
+def _indices(
+    ranges: dict[str, tuple[float, float]],
+    evaluator: Evaluator,
+    outcomes: Sequence[str],
+    X: np.ndarray,
+    half: int,
+    analyze: Callable[[np.ndarray, np.ndarray], Any],
+    moved: Callable[[Any, Any], float],
+    row: Callable[[Any, Any, int], dict[str, float]],
+    tolerance: float,
+    columns: list[str],
+) -> dict[str, Any]:
+    """What :func:`morris` and :func:`sobol` share: run the sample ``X``, and for each outcome
+    with any spread in its per-point means, ``analyze`` it whole and over its first ``half``
+    points, call it converged when the two moved at most ``tolerance``, and keep one ``row`` of
+    indices per parameter; a saturated outcome gets no rows and converged None."""
+    per_run = evaluator(X)
     rows, converged, split = [], {}, {}
     for name in outcomes:
         Y = per_run[name].mean(axis=1)
@@ -546,25 +587,12 @@ def sobol(
         if _saturated(Y):
             converged[name] = None
             continue
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            full = sobol_analysis.analyze(spec, Y, calc_second_order=False, num_resamples=bootstrap, seed=seed)
-            part = sobol_analysis.analyze(spec, Y[:half], calc_second_order=False, num_resamples=bootstrap, seed=seed)
-        moved = max(float(np.nanmax(np.abs(np.asarray(full[k]) - np.asarray(part[k])))) for k in ("S1", "ST"))
-        converged[name] = bool(moved <= tolerance)
+        full = analyze(X, Y)
+        part = analyze(X[:half], Y[:half])
+        converged[name] = bool(moved(full, part) <= tolerance)
         for j, parameter in enumerate(ranges):
-            rows.append(
-                {
-                    "outcome": name,
-                    "parameter": parameter,
-                    **{k: float(full[k][j]) for k in ("S1", "S1_conf", "ST", "ST_conf")},
-                    "S1_half": float(part["S1"][j]),
-                    "ST_half": float(part["ST"][j]),
-                }
-            )
-    indices = pd.DataFrame(
-        rows, columns=["outcome", "parameter", "S1", "S1_conf", "ST", "ST_conf", "S1_half", "ST_half"]
-    )
+            rows.append({"outcome": name, "parameter": parameter, **row(full, part, j)})
+    indices = pd.DataFrame(rows, columns=["outcome", "parameter", *columns])
     return {"indices": indices, "converged": converged, "split": split, "samples": _samples_frame(X, ranges, per_run)}
 
 

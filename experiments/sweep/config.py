@@ -18,6 +18,7 @@ import hashlib
 import json
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -121,6 +122,15 @@ class Experiment:
         return asdict(self)
 
 
+def unknown_key(source: str, key: str, table: str, allowed: Iterable[str]) -> UserError:
+    """The error for ``key``, not one of ``allowed``, in the config's ``[table]``: names the
+    closest allowed key and lists them all."""
+    allowed = list(allowed)
+    return UserError(
+        f"{source}: unknown key '{key}' in [{table}]{closest_name(key, allowed)}; allowed: {', '.join(allowed)}"
+    )
+
+
 def load_experiment(path: str | Path) -> Experiment:
     """Read and validate a TOML experiment config."""
     return parse_experiment(read_toml(path, "config"), source=str(path))
@@ -139,10 +149,7 @@ def parse_experiment(data: dict[str, Any], source: str = "<config>") -> Experime
     head = data.get("experiment", {})
     for key, value in head.items():
         if key not in _EXPERIMENT_KEYS:
-            raise UserError(
-                f"{source}: unknown key '{key}' in [experiment]{closest_name(key, _EXPERIMENT_KEYS)}; "
-                f"allowed: {', '.join(_EXPERIMENT_KEYS)}"
-            )
+            raise unknown_key(source, key, "experiment", _EXPERIMENT_KEYS)
         wanted = _EXPERIMENT_KEYS[key]
         if wanted is int and (isinstance(value, bool) or not isinstance(value, int)):
             raise UserError(f"{source}: [experiment] {key} must be an integer, got {value!r}")
@@ -238,10 +245,7 @@ def _posterior_spec(spec: dict[str, Any] | None, source: str) -> dict[str, Any]:
     unknown = set(spec) - {"samples", "file"}
     if unknown:
         name = sorted(unknown)[0]
-        raise UserError(
-            f"{source}: unknown key '{name}' in [posterior]{closest_name(name, ('samples', 'file'))}; "
-            "allowed: samples, file"
-        )
+        raise unknown_key(source, name, "posterior", ("samples", "file"))
     samples = spec.get("samples")
     if isinstance(samples, bool) or not isinstance(samples, int) or not 1 <= samples <= 10**6:
         raise UserError(

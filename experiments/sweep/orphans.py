@@ -19,6 +19,8 @@ import threading
 import time
 from pathlib import Path
 
+from ..io import pid_exists
+
 PR_SET_PDEATHSIG = 1
 POLL_SECONDS = 0.5
 
@@ -27,14 +29,8 @@ def process_alive(pid: int) -> bool:
     """Whether ``pid`` runs (a zombie, dead but not yet reaped, counts as gone)."""
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
+    except OSError:  # no /proc: whether the process exists at all
+        return pid_exists(pid)
     return state not in ("Z", "X")
 
 
