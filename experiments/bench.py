@@ -68,8 +68,20 @@ def _batch_run(replicates: int, repeats: int) -> float:
 
 
 def _sweep_command(replicates: int, out: str, workers: int) -> list[str]:
-    return [sys.executable, "-m", "experiments.cli", "sweep", str(CONFIG), "--out", out,
-            "--replicates", str(replicates), "--workers", str(workers), "--quiet"]
+    return [
+        sys.executable,
+        "-m",
+        "experiments.cli",
+        "sweep",
+        str(CONFIG),
+        "--out",
+        out,
+        "--replicates",
+        str(replicates),
+        "--workers",
+        str(workers),
+        "--quiet",
+    ]
 
 
 def timed_sweep(replicates: int, workers: int) -> float:
@@ -83,10 +95,16 @@ def timed_sweep(replicates: int, workers: int) -> float:
 
 def _sweep_seconds(replicates: int, workers: int, repeats: int) -> float:
     """Best of ``repeats`` :func:`timed_sweep` calls, each in a fresh Python process."""
-    code = ("import experiments.cli  # the command line's process settings\n"
-            f"from experiments.bench import timed_sweep; print(timed_sweep({replicates}, {workers}))")
-    return min(float(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
-                                    text=True).stdout.split()[-1]) for _ in range(repeats))
+    code = (
+        "import experiments.cli  # the command line's process settings\n"
+        f"from experiments.bench import timed_sweep; print(timed_sweep({replicates}, {workers}))"
+    )
+    return min(
+        float(
+            subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout.split()[-1]
+        )
+        for _ in range(repeats)
+    )
 
 
 def peak_rss_mib(command: list[str], interval: float = 0.02) -> float:
@@ -113,8 +131,19 @@ def sensitivity_seconds(replicates: int | None = None) -> float:
     """Wall-clock seconds of ``escalation sensitivity`` on the shipped config with 2 workers."""
     config = CONFIG.parent / "sensitivity.toml"
     with tempfile.TemporaryDirectory() as out:
-        command = [sys.executable, "-m", "experiments.cli", "sensitivity", str(config), "--out", out, "--workers", "2",
-                   "--quiet", *(["--replicates", str(replicates)] if replicates else [])]
+        command = [
+            sys.executable,
+            "-m",
+            "experiments.cli",
+            "sensitivity",
+            str(config),
+            "--out",
+            out,
+            "--workers",
+            "2",
+            "--quiet",
+            *(["--replicates", str(replicates)] if replicates else []),
+        ]
         start = time.perf_counter()
         subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
         return time.perf_counter() - start
@@ -127,8 +156,15 @@ def _calibration_block(particles: int, repeats: int) -> float:
     record = load_record_for(scenario, None)
     low, high = _prior_bounds(scenario.params)
     theta = np.random.default_rng(0).uniform(low, high, size=(particles, len(low)))
-    block = Block(scenario, CALIBRATED_PARAMETERS, theta, 10, block_seeds(0, 0, 0, particles * 10),
-                  tuple(summary_table(scenario, record)), recorded_rungs(record))
+    block = Block(
+        scenario,
+        CALIBRATED_PARAMETERS,
+        theta,
+        10,
+        block_seeds(0, 0, 0, particles * 10),
+        tuple(summary_table(scenario, record)),
+        recorded_rungs(record),
+    )
     return particles * 10 / _best(lambda: run_block(block), repeats)
 
 

@@ -38,8 +38,12 @@ MAX_WEEKS = 5200
 # pyarrow's jemalloc background thread would only oversubscribe the cores and make this process
 # multi-threaded, which rules out forking workers (the fastest start). Set before numpy loads;
 # a user's explicit settings win.
-for _name, _value in (("OPENBLAS_NUM_THREADS", "1"), ("OMP_NUM_THREADS", "1"), ("MKL_NUM_THREADS", "1"),
-                      ("JE_ARROW_MALLOC_CONF", "background_thread:false")):
+for _name, _value in (
+    ("OPENBLAS_NUM_THREADS", "1"),
+    ("OMP_NUM_THREADS", "1"),
+    ("MKL_NUM_THREADS", "1"),
+    ("JE_ARROW_MALLOC_CONF", "background_thread:false"),
+):
     os.environ.setdefault(_name, _value)
 # After a SIGKILL of the sweep, multiprocessing's resource tracker cleans up the pool's semaphores
 # and would warn about each "leak" on our stderr; the cleaning is its job, the warning noise.
@@ -62,8 +66,10 @@ def _os_error(error: OSError) -> str:
     """One line for an operating-system error while reading or writing files."""
     where = f" ({error.filename})" if error.filename else ""
     if error.errno in (errno.ENOSPC, errno.EDQUOT):
-        return (f"the disk is full{where}: free some space and rerun the same command (nothing half-written is kept "
-                "or used; a sweep resumes from its finished chunks)")
+        return (
+            f"the disk is full{where}: free some space and rerun the same command (nothing half-written is kept "
+            "or used; a sweep resumes from its finished chunks)"
+        )
     reason = error.strerror or (str(error).splitlines() or [type(error).__name__])[0]
     return f"{reason}{where}: fix the cause and rerun the same command (a sweep resumes from its finished chunks)"
 
@@ -92,8 +98,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.trajectory and Path(args.trajectory).is_dir():
         raise UserError(f"--trajectory {args.trajectory} is a directory; give a file name such as run.csv")
     if args.trajectory and not Path(args.trajectory).parent.is_dir():
-        raise UserError(f"--trajectory {args.trajectory}: the directory {Path(args.trajectory).parent} does not exist; "
-                        "create it, or give a file in an existing directory")
+        raise UserError(
+            f"--trajectory {args.trajectory}: the directory {Path(args.trajectory).parent} does not exist; "
+            "create it, or give a file in an existing directory"
+        )
 
     from model.batched import simulate
     from model.model import EscalationModel
@@ -110,15 +118,26 @@ def cmd_run(args: argparse.Namespace) -> int:
     if trajectory is not None:
         atomic_write_text(Path(args.trajectory), trajectory.to_csv(index=False))
     if args.json:
-        record = {"seed": args.seed, "weeks": args.weeks, "engine": args.engine,
-                  "overrides": params.changed(), "outcomes": outcomes}
+        record = {
+            "seed": args.seed,
+            "weeks": args.weeks,
+            "engine": args.engine,
+            "overrides": params.changed(),
+            "outcomes": outcomes,
+        }
         print(json.dumps(_jsonable(record), indent=2))
     else:
-        print(f"seed {args.seed}, {args.weeks} weeks, {args.engine} engine"
-              + (f", overrides {params.changed()}" if params.changed() else ""))
+        print(
+            f"seed {args.seed}, {args.weeks} weeks, {args.engine} engine"
+            + (f", overrides {params.changed()}" if params.changed() else "")
+        )
         width = max(map(len, outcomes))
         for name, value in outcomes.items():
-            text = "-" if isinstance(value, float) and math.isnan(value) else (f"{value:.4g}" if isinstance(value, float) else str(value))
+            text = (
+                "-"
+                if isinstance(value, float) and math.isnan(value)
+                else (f"{value:.4g}" if isinstance(value, float) else str(value))
+            )
             print(f"  {name:<{width}}  {text}")
         if args.trajectory:
             print(f"weekly trajectory written to {args.trajectory}")
@@ -135,7 +154,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
     _output_dir(args.out)
     experiment = load_experiment(args.config).with_options(
-        replicates=args.replicates, engine=args.engine, chunk_size=args.chunk_size)
+        replicates=args.replicates, engine=args.engine, chunk_size=args.chunk_size
+    )
 
     from .analysis.compact import text as compact_text
     from .analysis.estimates import (
@@ -152,16 +172,28 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
     shard = parse_shard(args.shard)
     out = Path(args.out) if args.out is not None else Path("results") / experiment.name
-    done = run_sweep(experiment, out, workers=args.workers, dask=args.dask, shard=shard,
-                     overwrite=args.overwrite, progress=not args.quiet, derived=DERIVED_FILES)
+    done = run_sweep(
+        experiment,
+        out,
+        workers=args.workers,
+        dask=args.dask,
+        shard=shard,
+        overwrite=args.overwrite,
+        progress=not args.quiet,
+        derived=DERIVED_FILES,
+    )
     design = done.design
-    print(f"{experiment.name}: {design.n_runs} runs ({design.n_points} design points x {design.replicates} "
-          f"replicates, {design.weeks} weeks, {experiment.engine} engine); {done.chunks_run} chunks run, "
-          f"{done.chunks_skipped} already on disk; results in {out}")
+    print(
+        f"{experiment.name}: {design.n_runs} runs ({design.n_points} design points x {design.replicates} "
+        f"replicates, {design.weeks} weeks, {experiment.engine} engine); {done.chunks_run} chunks run, "
+        f"{done.chunks_skipped} already on disk; results in {out}"
+    )
     if not done.complete:
         missing = sum(not done.store.chunk_path(c).is_file() for c in design.chunks())
-        print(f"{missing} chunks are still missing (other shards); rerun without --shard, or run the "
-              "remaining shards, to finish and write the summary")
+        print(
+            f"{missing} chunks are still missing (other shards); rerun without --shard, or run the "
+            "remaining shards, to finish and write the summary"
+        )
         return 0
     result = load(out)
     table = summary(result)
@@ -202,24 +234,38 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from .analysis.report import write_replay
     from .history.replay import Replay
 
-    replay = Replay(scenario, replicates=args.replicates, seed=args.seed, record=record,
-                    score_from=args.score_from, score_to=args.score_to)
+    replay = Replay(
+        scenario,
+        replicates=args.replicates,
+        seed=args.seed,
+        record=record,
+        score_from=args.score_from,
+        score_to=args.score_to,
+    )
     summary = replay.summary()
     written = write_replay(replay, Path(args.out)) if args.out else []
     if args.json:
         print(json.dumps(_jsonable(summary), indent=2))
         return 0
-    print(f"{scenario.name}: {scenario.start} to {scenario.end} ({scenario.weeks} weeks), {args.replicates} replicates, "
-          f"scored over {summary['months_compared']} months of the record ({summary['score_from']} to {summary['score_to']})")
-    print(f"  coverage of observed monthly launches: 50% interval {summary['coverage_50']:.2f}, "
-          f"90% interval {summary['coverage_90']:.2f}")
+    print(
+        f"{scenario.name}: {scenario.start} to {scenario.end} ({scenario.weeks} weeks), {args.replicates} replicates, "
+        f"scored over {summary['months_compared']} months of the record ({summary['score_from']} to {summary['score_to']})"
+    )
+    print(
+        f"  coverage of observed monthly launches: 50% interval {summary['coverage_50']:.2f}, "
+        f"90% interval {summary['coverage_90']:.2f}"
+    )
     print(f"  mean absolute error of the monthly launch rate: {summary['mae_monthly_launches']:.2f} launches/month")
-    print(f"  CRPS of monthly launches {summary['crps']:.3f}; naive baseline (Poisson at the fitted period's mean "
-          f"rate {summary['baseline_rate']:.2f}/month) {summary['crps_baseline']:.3f}; skill "
-          + ("n/a (the baseline is perfect)" if summary["crps_skill"] is None else f"{summary['crps_skill']:+.2f}"))
-    print(f"  total launches {summary['total_launches_observed']}, simulated 90% interval "
-          f"[{summary['total_launches_90_low']:g}, {summary['total_launches_90_high']:g}]; PIT histogram (10 bins) "
-          f"{summary['pit_histogram']}")
+    print(
+        f"  CRPS of monthly launches {summary['crps']:.3f}; naive baseline (Poisson at the fitted period's mean "
+        f"rate {summary['baseline_rate']:.2f}/month) {summary['crps_baseline']:.3f}; skill "
+        + ("n/a (the baseline is perfect)" if summary["crps_skill"] is None else f"{summary['crps_skill']:+.2f}")
+    )
+    print(
+        f"  total launches {summary['total_launches_observed']}, simulated 90% interval "
+        f"[{summary['total_launches_90_low']:g}, {summary['total_launches_90_high']:g}]; PIT histogram (10 bins) "
+        f"{summary['pit_histogram']}"
+    )
     for name, verdict in summary["facts"].items():
         print(f"  {name} {verdict:>4}: {summary['fact_details'][name]}")
     for path in written:
@@ -248,60 +294,102 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
         with make_executor(args.workers, args.dask) as (executor, parallelism):
             table, settings = compare_explanations(
-                scenario, record, draws=args.explanations, accept=args.accept, replicates=args.replicates,
-                seed=args.seed, block=args.block, executor=executor, parallelism=parallelism)
+                scenario,
+                record,
+                draws=args.explanations,
+                accept=args.accept,
+                replicates=args.replicates,
+                seed=args.seed,
+                block=args.block,
+                executor=executor,
+                parallelism=parallelism,
+            )
         out.mkdir(parents=True, exist_ok=True)
         atomic_write_text(out / "explanations.csv", table.to_csv(index=False))
-        print(f"ABC model choice on {scenario.name}: {args.explanations} prior draws per model, {args.replicates} "
-              f"replays each, the closest {args.accept:.0%} kept (tolerance {settings['tolerance']:.3g}):")
+        print(
+            f"ABC model choice on {scenario.name}: {args.explanations} prior draws per model, {args.replicates} "
+            f"replays each, the closest {args.accept:.0%} kept (tolerance {settings['tolerance']:.3g}):"
+        )
         print(table.round(3).to_string(index=False))
         print(f"wrote {out / 'explanations.csv'}")
         return 0
     if args.sbc:
         with make_executor(args.workers, args.dask) as (executor, parallelism):
             figures = simulation_based_calibration(
-                scenario, record, truths=args.sbc, seed=args.seed, progress=not args.quiet, population=args.population,
-                generations=args.generations, accept=args.accept, replicates=args.replicates, block=args.block,
-                max_simulations_per_generation=args.max_simulations, executor=executor, parallelism=parallelism)
+                scenario,
+                record,
+                truths=args.sbc,
+                seed=args.seed,
+                progress=not args.quiet,
+                population=args.population,
+                generations=args.generations,
+                accept=args.accept,
+                replicates=args.replicates,
+                block=args.block,
+                max_simulations_per_generation=args.max_simulations,
+                executor=executor,
+                parallelism=parallelism,
+            )
         written = [write_checks(figures, out / "calibration_checks.json")]
         if args.install:
             written.append(write_checks(figures, CHECKS_FILE))
-        print(f"simulation-based calibration, {args.sbc} truths from the prior: the 50% credible intervals contain "
-              f"the truth in {figures['sbc_coverage_50']:.2f} of cases (SE {figures['sbc_coverage_50_se']:.2f}), the "
-              f"90% intervals in {figures['sbc_coverage_90']:.2f} (SE {figures['sbc_coverage_90_se']:.2f})")
+        print(
+            f"simulation-based calibration, {args.sbc} truths from the prior: the 50% credible intervals contain "
+            f"the truth in {figures['sbc_coverage_50']:.2f} of cases (SE {figures['sbc_coverage_50_se']:.2f}), the "
+            f"90% intervals in {figures['sbc_coverage_90']:.2f} (SE {figures['sbc_coverage_90_se']:.2f})"
+        )
         print(f"wrote {' and '.join(map(str, written))}")
         return 0
     if args.restart:
         for path in sorted(out.glob("generation_*.json")) + sorted(out.glob("generation_*.parquet")):
             path.unlink()
     with make_executor(args.workers, args.dask) as (executor, parallelism):
-        result = calibrate(scenario, record, population=args.population, generations=args.generations,
-                           accept=args.accept, seed=args.seed, progress=not args.quiet, replicates=args.replicates,
-                           block=args.block, max_simulations_per_generation=args.max_simulations, out=out,
-                           executor=executor, parallelism=parallelism)
+        result = calibrate(
+            scenario,
+            record,
+            population=args.population,
+            generations=args.generations,
+            accept=args.accept,
+            seed=args.seed,
+            progress=not args.quiet,
+            replicates=args.replicates,
+            block=args.block,
+            max_simulations_per_generation=args.max_simulations,
+            out=out,
+            executor=executor,
+            parallelism=parallelism,
+        )
     written = write_calibration(result, out)
-    print(f"ABC-SMC on {scenario.name}: {result.simulations} simulations, {len(result.tolerances)} generations, "
-          f"tolerances {', '.join(f'{t:.3g}' for t in result.tolerances)}, effective sample size "
-          f"{result.effective_sample_size:.0f}, {result.replicates} replicates per particle")
+    print(
+        f"ABC-SMC on {scenario.name}: {result.simulations} simulations, {len(result.tolerances)} generations, "
+        f"tolerances {', '.join(f'{t:.3g}' for t in result.tolerances)}, effective sample size "
+        f"{result.effective_sample_size:.0f}, {result.replicates} replicates per particle"
+    )
     if result.stopped:
         print(f"stopped early: {result.stopped}")
     print(result.intervals().round(4).to_string())
-    print("strongest posterior correlations (pairs the record cannot separate): "
-          + "; ".join(f"{a} ~ {b} {r:+.2f}" for a, b, r in result.strongest_correlations()))
+    print(
+        "strongest posterior correlations (pairs the record cannot separate): "
+        + "; ".join(f"{a} ~ {b} {r:+.2f}" for a, b, r in result.strongest_correlations())
+    )
     try:
         f2 = resolution_effect_summary(resolution_effect_over_posterior(scenario, result.posterior))
     except UserError as error:  # a scenario without resolutions: nothing to report, keep the calibration
         print(f"F2 over the posterior: n/a ({error})")
     else:
-        print(f"F2 over the posterior ({f2['particles']} particles drawn by weight, 100 paired replays each): launch "
-              f"change in the resolutions' quarters, with minus without them, median {f2['median']:+.2f}, 90% "
-              f"interval [{f2['low']:+.2f}, {f2['high']:+.2f}]; below 0 under {f2['share_below_zero']:.0%} of the "
-              f"particles, below -2 SE (F2's criterion) under {f2['share_suppressed']:.0%}")
+        print(
+            f"F2 over the posterior ({f2['particles']} particles drawn by weight, 100 paired replays each): launch "
+            f"change in the resolutions' quarters, with minus without them, median {f2['median']:+.2f}, 90% "
+            f"interval [{f2['low']:+.2f}, {f2['high']:+.2f}]; below 0 under {f2['share_below_zero']:.0%} of the "
+            f"particles, below -2 SE (F2's criterion) under {f2['share_suppressed']:.0%}"
+        )
     print(f"wrote {' and '.join(map(str, written))}")
     if args.install:
         calibrated, posterior = install_calibration(result)
-        print(f"installed as {calibrated} (posterior sample {posterior}): the parameter table's defaults now read it "
-              f"(docs/ODD.md {'updated' if update_odd_after_install() else 'unchanged'})")
+        print(
+            f"installed as {calibrated} (posterior sample {posterior}): the parameter table's defaults now read it "
+            f"(docs/ODD.md {'updated' if update_odd_after_install() else 'unchanged'})"
+        )
     return 0
 
 
@@ -309,8 +397,9 @@ def update_odd_after_install() -> bool:
     """Regenerate the ODD's parameter table in a fresh interpreter (the table is read at import)."""
     import subprocess
 
-    done = subprocess.run([sys.executable, "-m", "experiments.cli", "params", "--update-odd"],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "experiments.cli", "params", "--update-odd"], capture_output=True, text=True
+    )
     return "updated" in done.stdout
 
 
@@ -398,32 +487,45 @@ def build_parser() -> argparse.ArgumentParser:
             "policy sweeps, reports, historical replay and calibration."
         ),
         epilog="Run `escalation COMMAND --help` for the options of a command. Exit status: 0 done; 2 bad input "
-               "(one line says what and what is allowed); 3 a fault that is not the input (a worker or the Dask "
-               "scheduler died, the disk is full, a results file is damaged: rerun the same command to resume); "
-               "130 Ctrl-C; 143 SIGTERM.",
+        "(one line says what and what is allowed); 3 a fault that is not the input (a worker or the Dask "
+        "scheduler died, the disk is full, a results file is damaged: rerun the same command to resume); "
+        "130 Ctrl-C; 143 SIGTERM.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
-    run = sub.add_parser("run", help="one run of the model; prints its outcomes",
-                         description="Run the model once and print the run's outcomes.")
+    run = sub.add_parser(
+        "run",
+        help="one run of the model; prints its outcomes",
+        description="Run the model once and print the run's outcomes.",
+    )
     run.add_argument("--seed", type=_seed, default=1, help="random seed, 0 to 2**64-1 (default 1)")
     run.add_argument("--weeks", type=_weeks, default=52, help="weeks to simulate (default 52, at most 5200)")
-    run.add_argument("--set", action="append", metavar="NAME=VALUE",
-                     help="override a parameter (repeatable); `escalation params` lists names and ranges")
-    run.add_argument("--engine", choices=("mesa", "batched"), default="mesa",
-                     help="mesa: the inspectable reference (default); batched: the array engine (same numbers)")
+    run.add_argument(
+        "--set",
+        action="append",
+        metavar="NAME=VALUE",
+        help="override a parameter (repeatable); `escalation params` lists names and ranges",
+    )
+    run.add_argument(
+        "--engine",
+        choices=("mesa", "batched"),
+        default="mesa",
+        help="mesa: the inspectable reference (default); batched: the array engine (same numbers)",
+    )
     run.add_argument("--json", action="store_true", help="print the outcomes as one JSON object")
     run.add_argument("--trajectory", metavar="FILE.csv", help="also write the weekly series to this CSV file")
     run.set_defaults(func=cmd_run)
 
     sweep = sub.add_parser(
-        "sweep", help="run (or resume) a policy sweep from a TOML config",
+        "sweep",
+        help="run (or resume) a policy sweep from a TOML config",
         description="Run every design point of a TOML experiment config for its replicates, writing Parquet "
-                    "chunks with provenance into the output directory, then print and save the summary "
-                    "(P(talks) with 95% Wilson intervals, time to talks, testing) and the P(talks) heatmap. "
-                    "Rerunning the same config into the same directory resumes: finished chunks are kept. A config "
-                    "may sample uncertainties over ranges ([uncertainties]) or draw them from the calibration "
-                    "posterior ([posterior]); see the README.")
+        "chunks with provenance into the output directory, then print and save the summary "
+        "(P(talks) with 95% Wilson intervals, time to talks, testing) and the P(talks) heatmap. "
+        "Rerunning the same config into the same directory resumes: finished chunks are kept. A config "
+        "may sample uncertainties over ranges ([uncertainties]) or draw them from the calibration "
+        "posterior ([posterior]); see the README.",
+    )
     sweep.add_argument("config", help="experiment config (TOML), e.g. experiments/configs/policy_grid.toml")
     sweep.add_argument("--out", help="results directory (default results/<experiment name>)")
     sweep.add_argument("--replicates", type=_positive_int, help="replicates per design point (overrides the config)")
@@ -437,104 +539,171 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
     sweep.set_defaults(func=cmd_sweep)
 
-    params = sub.add_parser("params", help="print the parameter table",
-                            description="Print every parameter: kind, default, allowed range, unit, meaning, source.")
+    params = sub.add_parser(
+        "params",
+        help="print the parameter table",
+        description="Print every parameter: kind, default, allowed range, unit, meaning, source.",
+    )
     params.add_argument("--kind", choices=("lever", "uncertainty", "constant"), help="only parameters of this kind")
     params.add_argument("--markdown", action="store_true", help="print as a Markdown table")
-    params.add_argument("--update-odd", action="store_true",
-                        help="regenerate docs/ODD.md's parameter table and validation results")
+    params.add_argument(
+        "--update-odd", action="store_true", help="regenerate docs/ODD.md's parameter table and validation results"
+    )
     params.set_defaults(func=cmd_params)
 
     replay = sub.add_parser(
-        "replay", help="replay a historical scenario beside the record; scores and stylised facts",
+        "replay",
+        help="replay a historical scenario beside the record; scores and stylised facts",
         description="Run a scenario (levers by date, see the README) for many replicates on the batched engine and "
-                    "set it beside the record month by month, scored over a window of months: coverage of the "
-                    "observed monthly launch counts by the 50% and 90% predictive intervals, the randomised PIT "
-                    "histogram, the CRPS of monthly launches beside a naive baseline (a Poisson forecast at the "
-                    "fitted period's mean monthly rate) and its skill score, the window's total launches against "
-                    "the simulated 90% interval, and the stylised facts F1-F5 as pass, fail or n/a (not covered "
-                    "by the scored window).")
+        "set it beside the record month by month, scored over a window of months: coverage of the "
+        "observed monthly launch counts by the 50% and 90% predictive intervals, the randomised PIT "
+        "histogram, the CRPS of monthly launches beside a naive baseline (a Poisson forecast at the "
+        "fitted period's mean monthly rate) and its skill score, the window's total launches against "
+        "the simulated 90% interval, and the stylised facts F1-F5 as pass, fail or n/a (not covered "
+        "by the scored window).",
+    )
     replay.add_argument("scenario", help="scenario TOML, e.g. experiments/scenarios/history_2016_2018.toml")
-    replay.add_argument("--record", metavar="CSV", help="monthly record (default: the scenario's, else data/dprk_monthly_2016_2018.csv)")
+    replay.add_argument(
+        "--record", metavar="CSV", help="monthly record (default: the scenario's, else data/dprk_monthly_2016_2018.csv)"
+    )
     replay.add_argument("--replicates", type=_positive_int, default=500, help="replicates (default 500)")
     replay.add_argument("--seed", type=_seed, default=2016, help="experiment seed (default 2016)")
-    replay.add_argument("--out", help="also write replay_monthly.csv, replay_replicates.parquet (every replicate's "
-                                      "monthly counts), replay_scores.json and the figure here")
-    replay.add_argument("--score-from", metavar="YYYY-MM", help="first month scored (default: the scenario's first); "
-                        "the whole scenario is simulated, only the scores and facts are restricted")
+    replay.add_argument(
+        "--out",
+        help="also write replay_monthly.csv, replay_replicates.parquet (every replicate's "
+        "monthly counts), replay_scores.json and the figure here",
+    )
+    replay.add_argument(
+        "--score-from",
+        metavar="YYYY-MM",
+        help="first month scored (default: the scenario's first); "
+        "the whole scenario is simulated, only the scores and facts are restricted",
+    )
     replay.add_argument("--score-to", metavar="YYYY-MM", help="last month scored (default: the scenario's last)")
     replay.add_argument("--json", action="store_true", help="print the scores and facts as one JSON object")
     replay.set_defaults(func=cmd_replay)
 
     calibrate = sub.add_parser(
-        "calibrate", help="fit the record-informed parameters by ABC-SMC",
+        "calibrate",
+        help="fit the record-informed parameters by ABC-SMC",
         description="Fit the uncertain parameters the record can inform (test hazard, self-excitation, reactance, "
-                    "completion, talks rates, ...) to the record by approximate Bayesian computation with sequential "
-                    "Monte Carlo on the batched engine, each particle replayed --replicates times, against summaries "
-                    "of the record (launches, months with a launch, nuclear tests and the rung mix by year, gaps, "
-                    "exercise months, lags to resolutions, talks milestones) scaled by their simulated spread. "
-                    "Resumable: each generation is saved in --out. Writes the posterior sample and a calibrated "
-                    "parameter file; --install makes it the parameter table's defaults (model/calibrated.toml).")
+        "completion, talks rates, ...) to the record by approximate Bayesian computation with sequential "
+        "Monte Carlo on the batched engine, each particle replayed --replicates times, against summaries "
+        "of the record (launches, months with a launch, nuclear tests and the rung mix by year, gaps, "
+        "exercise months, lags to resolutions, talks milestones) scaled by their simulated spread. "
+        "Resumable: each generation is saved in --out. Writes the posterior sample and a calibrated "
+        "parameter file; --install makes it the parameter table's defaults (model/calibrated.toml).",
+    )
     calibrate.add_argument("scenario", help="scenario TOML covering 2016-2018")
     calibrate.add_argument("--record", metavar="CSV", help="monthly record (default: the scenario's)")
     budget = calibrate.add_argument_group(
-        "budget", "the cost is about population / accept x replicates simulations for generation 0, then at least "
-                  "population x replicates per generation (fewer accepted as the tolerance tightens); 2016-2018 runs "
-                  "about 14,000 simulations a second per core (`escalation bench`: calibration_simulations_per_s)")
-    budget.add_argument("--population", type=_positive_int, default=1000, help="particles per generation (default 1000)")
+        "budget",
+        "the cost is about population / accept x replicates simulations for generation 0, then at least "
+        "population x replicates per generation (fewer accepted as the tolerance tightens); 2016-2018 runs "
+        "about 14,000 simulations a second per core (`escalation bench`: calibration_simulations_per_s)",
+    )
+    budget.add_argument(
+        "--population", type=_positive_int, default=1000, help="particles per generation (default 1000)"
+    )
     budget.add_argument("--generations", type=_positive_int, default=9, help="SMC generations at most (default 9)")
-    budget.add_argument("--accept", type=_share, default=0.02, help="share of prior draws kept in generation 0 (default 0.02)")
-    budget.add_argument("--replicates", type=_positive_int, default=10,
-                        help="replays per particle; the distance is their expected squared distance (default 10)")
-    budget.add_argument("--max-simulations", type=_positive_int, default=2_000_000, metavar="N",
-                        help="simulations a generation may spend filling its population before the run stops at the "
-                             "previous generation (default 2,000,000)")
-    budget.add_argument("--block", type=_positive_int, default=2000,
-                        help="particles per task (each task runs block x replicates simulations; default 2000)")
-    budget.add_argument("--workers", type=_positive_int, default=None,
-                        help="local worker processes (default: all cores; 1 runs in this process)")
-    budget.add_argument("--dask", metavar="ADDRESS", help="run the simulations on this Dask scheduler instead "
-                                                          "(e.g. tcp://127.0.0.1:8786); same numbers as locally")
+    budget.add_argument(
+        "--accept", type=_share, default=0.02, help="share of prior draws kept in generation 0 (default 0.02)"
+    )
+    budget.add_argument(
+        "--replicates",
+        type=_positive_int,
+        default=10,
+        help="replays per particle; the distance is their expected squared distance (default 10)",
+    )
+    budget.add_argument(
+        "--max-simulations",
+        type=_positive_int,
+        default=2_000_000,
+        metavar="N",
+        help="simulations a generation may spend filling its population before the run stops at the "
+        "previous generation (default 2,000,000)",
+    )
+    budget.add_argument(
+        "--block",
+        type=_positive_int,
+        default=2000,
+        help="particles per task (each task runs block x replicates simulations; default 2000)",
+    )
+    budget.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=None,
+        help="local worker processes (default: all cores; 1 runs in this process)",
+    )
+    budget.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        help="run the simulations on this Dask scheduler instead (e.g. tcp://127.0.0.1:8786); same numbers as locally",
+    )
     calibrate.add_argument("--seed", type=_seed, default=1, help="seed (default 1)")
-    calibrate.add_argument("--out", default="results/calibration",
-                           help="output directory (default results/calibration); each finished generation is saved "
-                                "there and a rerun with the same settings continues after the last one")
-    calibrate.add_argument("--restart", action="store_true", help="discard the generations saved in --out and start afresh")
-    calibrate.add_argument("--sbc", type=_positive_int, metavar="TRUTHS",
-                           help="instead of fitting the record, check the method: simulation-based calibration on "
-                                "TRUTHS parameter vectors drawn from the prior, each fitted (with the budget options) "
-                                "to a synthetic record; writes calibration_checks.json into --out (with --install, "
-                                "into data/ as well)")
-    calibrate.add_argument("--explanations", type=_positive_int, metavar="DRAWS",
-                           help="instead of fitting, compare the explanations of the 2018 pause (completed programme, "
-                                "talks, declared moratorium) by ABC model choice: DRAWS prior draws for the full model "
-                                "and for the model without each, the --accept share closest to the record kept; writes "
-                                "explanations.csv into --out")
-    calibrate.add_argument("--install", action="store_true", help="write the result to model/calibrated.toml "
-                           "(with --sbc: the checks to data/calibration_checks.json)")
+    calibrate.add_argument(
+        "--out",
+        default="results/calibration",
+        help="output directory (default results/calibration); each finished generation is saved "
+        "there and a rerun with the same settings continues after the last one",
+    )
+    calibrate.add_argument(
+        "--restart", action="store_true", help="discard the generations saved in --out and start afresh"
+    )
+    calibrate.add_argument(
+        "--sbc",
+        type=_positive_int,
+        metavar="TRUTHS",
+        help="instead of fitting the record, check the method: simulation-based calibration on "
+        "TRUTHS parameter vectors drawn from the prior, each fitted (with the budget options) "
+        "to a synthetic record; writes calibration_checks.json into --out (with --install, "
+        "into data/ as well)",
+    )
+    calibrate.add_argument(
+        "--explanations",
+        type=_positive_int,
+        metavar="DRAWS",
+        help="instead of fitting, compare the explanations of the 2018 pause (completed programme, "
+        "talks, declared moratorium) by ABC model choice: DRAWS prior draws for the full model "
+        "and for the model without each, the --accept share closest to the record kept; writes "
+        "explanations.csv into --out",
+    )
+    calibrate.add_argument(
+        "--install",
+        action="store_true",
+        help="write the result to model/calibrated.toml (with --sbc: the checks to data/calibration_checks.json)",
+    )
     calibrate.add_argument("--quiet", action="store_true", help="no progress bar")
     calibrate.set_defaults(func=cmd_calibrate)
 
     report = sub.add_parser(
-        "report", help="figures and a Markdown report for a results directory",
+        "report",
+        help="figures and a Markdown report for a results directory",
         description="Write every figure (PDF and PNG) and report.md (estimates with intervals, paired policy "
-                    "contrasts against a baseline, testing cost, provenance) into a results directory made by "
-                    "`escalation sweep`.")
+        "contrasts against a baseline, testing cost, provenance) into a results directory made by "
+        "`escalation sweep`.",
+    )
     report.add_argument("results", help="results directory written by `escalation sweep`")
-    report.add_argument("--baseline", metavar="POLICY",
-                        help="baseline policy for the paired contrasts, as lever=value pairs joined by commas, e.g. "
-                             "'exercise_policy=as_scheduled,engagement_stance=pressure_first,sanctions_level=1'. "
-                             "Levers left out are matched: each policy is compared with the baseline at its own value "
-                             "of them (e.g. 'exercise_policy=as_scheduled' gives the effect of each exercise policy at "
-                             "every sanctions level and stance). Default: the first value of each lever in the config, "
-                             "with the sanctions level at its highest (for policy_grid: as scheduled, pressure first, "
-                             "sanctions level 1)")
+    report.add_argument(
+        "--baseline",
+        metavar="POLICY",
+        help="baseline policy for the paired contrasts, as lever=value pairs joined by commas, e.g. "
+        "'exercise_policy=as_scheduled,engagement_stance=pressure_first,sanctions_level=1'. "
+        "Levers left out are matched: each policy is compared with the baseline at its own value "
+        "of them (e.g. 'exercise_policy=as_scheduled' gives the effect of each exercise policy at "
+        "every sanctions level and stance). Default: the first value of each lever in the config, "
+        "with the sanctions level at its highest (for policy_grid: as scheduled, pressure first, "
+        "sanctions level 1)",
+    )
     report.set_defaults(func=lambda args: __import__("experiments.analysis.report", fromlist=["main"]).main(args))
 
-    bench = sub.add_parser("bench", help="measure engine speed and sweep memory (prints JSON)",
-                           description="Benchmark the Mesa engine, mesa.batch_run and the batched engine on the "
-                                       "policy_grid design, and the peak memory of a 10^6-run sweep; prints one "
-                                       "JSON object. Figures, not tests: nothing passes or fails.")
+    bench = sub.add_parser(
+        "bench",
+        help="measure engine speed and sweep memory (prints JSON)",
+        description="Benchmark the Mesa engine, mesa.batch_run and the batched engine on the "
+        "policy_grid design, and the peak memory of a 10^6-run sweep; prints one "
+        "JSON object. Figures, not tests: nothing passes or fails.",
+    )
     bench.add_argument("--quick", action="store_true", help="smaller samples (under a minute)")
     bench.set_defaults(func=lambda args: __import__("experiments.bench", fromlist=["main"]).main(args.quick))
 
@@ -551,59 +720,94 @@ def _lazy(module: str):
 
 def _add_sensitivity(sub) -> None:
     p = sub.add_parser(
-        "sensitivity", help="global sensitivity analysis: Morris screen, Sobol' indices, parameters vs noise",
+        "sensitivity",
+        help="global sensitivity analysis: Morris screen, Sobol' indices, parameters vs noise",
         description="Which uncertain parameters drive the outcomes, and how much of their variance is the simulation's "
-                    "own noise. A Morris screen over every uncertainty (the config's [uncertainties], the support of "
-                    "its [posterior], or else every uncertainty of the parameter table over its allowed range), then "
-                    "Sobol' first-order (S1) and total (ST) indices with 95% bootstrap intervals for the most "
-                    "influential ([sensitivity] top, default 10), on the batched engine with the same replicate seeds "
-                    "at every point (common random numbers). Reports, per outcome, the share of one run's variance due "
-                    "to the seeds and whether the indices computed from half the sample agree (converged). Writes "
-                    "tables (CSV, Markdown), the sample points and figures to --out. Example config: "
-                    "experiments/configs/sensitivity.toml.")
-    p.add_argument("config", help="config TOML: [experiment] (weeks, replicates, seed), the policy fixed in [params], "
-                                  "optional [uncertainties] or [posterior], and [sensitivity] (method, trajectories, "
-                                  "samples, top, outcomes, bootstrap)")
-    p.add_argument("--method", choices=("morris", "sobol"),
-                   help="only a Morris screen, or only Sobol' indices, of every parameter (default: the config's "
-                        "method, else a Morris screen then Sobol' on the top parameters)")
-    p.add_argument("--samples", type=_positive_int, metavar="N",
-                   help="Morris trajectories (with --method morris; even) or the Sobol' base sample N (a power of 2)")
-    p.add_argument("--replicates", type=_positive_int, metavar="R", help="replicate seeds per point (overrides the config)")
+        "own noise. A Morris screen over every uncertainty (the config's [uncertainties], the support of "
+        "its [posterior], or else every uncertainty of the parameter table over its allowed range), then "
+        "Sobol' first-order (S1) and total (ST) indices with 95% bootstrap intervals for the most "
+        "influential ([sensitivity] top, default 10), on the batched engine with the same replicate seeds "
+        "at every point (common random numbers). Reports, per outcome, the share of one run's variance due "
+        "to the seeds and whether the indices computed from half the sample agree (converged). Writes "
+        "tables (CSV, Markdown), the sample points and figures to --out. Example config: "
+        "experiments/configs/sensitivity.toml.",
+    )
+    p.add_argument(
+        "config",
+        help="config TOML: [experiment] (weeks, replicates, seed), the policy fixed in [params], "
+        "optional [uncertainties] or [posterior], and [sensitivity] (method, trajectories, "
+        "samples, top, outcomes, bootstrap)",
+    )
+    p.add_argument(
+        "--method",
+        choices=("morris", "sobol"),
+        help="only a Morris screen, or only Sobol' indices, of every parameter (default: the config's "
+        "method, else a Morris screen then Sobol' on the top parameters)",
+    )
+    p.add_argument(
+        "--samples",
+        type=_positive_int,
+        metavar="N",
+        help="Morris trajectories (with --method morris; even) or the Sobol' base sample N (a power of 2)",
+    )
+    p.add_argument(
+        "--replicates", type=_positive_int, metavar="R", help="replicate seeds per point (overrides the config)"
+    )
     p.add_argument("--out", metavar="DIR", help="output directory (default results/<experiment name>)")
     where = p.add_mutually_exclusive_group()
     where.add_argument("--workers", type=_positive_int, help="local worker processes (default: all cores)")
     where.add_argument("--dask", metavar="ADDRESS", help="run on a Dask cluster, e.g. tcp://127.0.0.1:8786")
-    p.add_argument("--json", action="store_true",
-                   help="print one JSON object: indices (outcome, parameter, S1, S1_conf, ST, ST_conf or mu_star, "
-                        "sigma), noise_share and converged per outcome")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object: indices (outcome, parameter, S1, S1_conf, ST, ST_conf or mu_star, "
+        "sigma), noise_share and converged per outcome",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_lazy("sensitivity"))
 
 
 def _add_discover(sub) -> None:
     p = sub.add_parser(
-        "discover", help="scenario discovery (PRIM): where in parameter space a policy fails",
+        "discover",
+        help="scenario discovery (PRIM): where in parameter space a policy fails",
         description="Find boxes of the uncertain parameters (a sweep's [uncertainties] scenarios or [posterior] draws, "
-                    "or the points of `escalation sensitivity`) in which an outcome is bad, with the Patient Rule "
-                    "Induction Method (EMA Workbench's prim). A case is one scenario under one policy; it is "
-                    "'of interest' when the scenario's estimate of the outcome is below (or above) a threshold. "
-                    "Prints the chosen box's limits, coverage and density; writes the peeling trajectory "
-                    "(coverage-density trade-off figure) and the box to --out.")
-    p.add_argument("results", help="results directory of `escalation sweep` (sampled scenarios) or of "
-                                   "`escalation sensitivity`")
-    p.add_argument("--outcome", required=True, metavar="NAME",
-                   help="outcome column, e.g. talks (a yes/no outcome is estimated per scenario as a probability)")
-    p.add_argument("--below", type=float, metavar="X",
-                   help="a case is of interest when the scenario's estimate is below X (default: below 0.5 for a "
-                        "probability, else below the median)")
+        "or the points of `escalation sensitivity`) in which an outcome is bad, with the Patient Rule "
+        "Induction Method (EMA Workbench's prim). A case is one scenario under one policy; it is "
+        "'of interest' when the scenario's estimate of the outcome is below (or above) a threshold. "
+        "Prints the chosen box's limits, coverage and density; writes the peeling trajectory "
+        "(coverage-density trade-off figure) and the box to --out.",
+    )
+    p.add_argument(
+        "results", help="results directory of `escalation sweep` (sampled scenarios) or of `escalation sensitivity`"
+    )
+    p.add_argument(
+        "--outcome",
+        required=True,
+        metavar="NAME",
+        help="outcome column, e.g. talks (a yes/no outcome is estimated per scenario as a probability)",
+    )
+    p.add_argument(
+        "--below",
+        type=float,
+        metavar="X",
+        help="a case is of interest when the scenario's estimate is below X (default: below 0.5 for a "
+        "probability, else below the median)",
+    )
     p.add_argument("--above", type=float, metavar="X", help="... or above X instead")
-    p.add_argument("--policy", action="append", metavar="LEVER=VALUE",
-                   help="only the design points with this lever value (repeatable), e.g. "
-                        "engagement_stance=pressure_and_engagement")
-    p.add_argument("--threshold", type=_share, default=0.8,
-                   help="PRIM's minimum density of the chosen box (default 0.8)")
-    p.add_argument("--mass-min", type=_share, default=0.05, help="PRIM's minimum share of cases in a box (default 0.05)")
+    p.add_argument(
+        "--policy",
+        action="append",
+        metavar="LEVER=VALUE",
+        help="only the design points with this lever value (repeatable), e.g. "
+        "engagement_stance=pressure_and_engagement",
+    )
+    p.add_argument(
+        "--threshold", type=_share, default=0.8, help="PRIM's minimum density of the chosen box (default 0.8)"
+    )
+    p.add_argument(
+        "--mass-min", type=_share, default=0.05, help="PRIM's minimum share of cases in a box (default 0.05)"
+    )
     p.add_argument("--out", metavar="DIR", help="where to write discovery_<outcome>.* (default: the results directory)")
     p.add_argument("--json", action="store_true", help="print the box and its statistics as one JSON object")
     p.set_defaults(func=_lazy("discovery"))

@@ -77,14 +77,13 @@ def fit_markdown() -> str:
     the strongest correlations, as Markdown."""
     import pandas as pd
 
-
     method = read_calibrated()["method"]
     posterior = pd.read_csv(POSTERIOR_FILE)
     names = tuple(c for c in posterior.columns if c in read_calibrated()["parameters"])
     low, high = prior_bounds(load_scenario(HISTORY_SCENARIO).params, names)
     table = credible_intervals(posterior, names, low, high)
     w = posterior["weight"].to_numpy()
-    ess = w.sum() ** 2 / (w ** 2).sum()
+    ess = w.sum() ** 2 / (w**2).sum()
     lines = [
         f"The installed calibration (`model/calibrated.toml`: {method.get('population')} particles, "
         f"{method.get('replicates_per_particle', 1)} replay(s) each, {method.get('generations')} generations, "
@@ -93,12 +92,17 @@ def fit_markdown() -> str:
         "",
         "| parameter | prior | median | 90% interval | width share |",
         "|---|---|---|---|---|",
-        *[f"| `{n}` | {r.prior_low:.3g} to {r.prior_high:.3g} | {r['median']:.3g} | {r.low:.3g} to {r.high:.3g} "
-          f"| {r.width_ratio:.2f} |" for n, r in table.iterrows()],
+        *[
+            f"| `{n}` | {r.prior_low:.3g} to {r.prior_high:.3g} | {r['median']:.3g} | {r.low:.3g} to {r.high:.3g} "
+            f"| {r.width_ratio:.2f} |"
+            for n, r in table.iterrows()
+        ],
         "",
         f"{int((table['width_ratio'] >= 0.69).sum())} of {len(table)} intervals keep at least 69% of the prior's "
         "width. Strongest posterior correlations: "
-        + "; ".join(f"`{a}` and `{b}` {r:+.2f}" for a, b, r in strongest_pairs(weighted_correlations(posterior, names), 4))
+        + "; ".join(
+            f"`{a}` and `{b}` {r:+.2f}" for a, b, r in strongest_pairs(weighted_correlations(posterior, names), 4)
+        )
         + ".",
     ]
     return "\n".join(lines)
@@ -110,20 +114,24 @@ def checks_markdown(path: Path | None = None) -> str:
 
     path = CHECKS_FILE if path is None else path
     if not path.is_file():
-        return ("Not computed yet: `escalation calibrate experiments/scenarios/history_2016_2018.toml --sbc 20 "
-                "--install` writes `data/calibration_checks.json`.")
+        return (
+            "Not computed yet: `escalation calibrate experiments/scenarios/history_2016_2018.toml --sbc 20 "
+            "--install` writes `data/calibration_checks.json`."
+        )
     c = json.loads(path.read_text(encoding="utf-8"))
     budget = ", ".join(f"{k} {v}" for k, v in c["budget"].items())
     worst = sorted(c["per_parameter_90"].items(), key=lambda kv: kv[1])[:3]
-    return "\n".join([
-        f"Simulation-based calibration (`data/calibration_checks.json`): {c['truths']} truths drawn from the prior "
-        f"(seed {c['seed']}), each fitted to its own synthetic record ({budget}):",
-        "",
-        f"* the 50% credible intervals contain the truth in {c['sbc_coverage_50']:.2f} of the cases "
-        f"(SE {c['sbc_coverage_50_se']:.2f});",
-        f"* the 90% credible intervals in {c['sbc_coverage_90']:.2f} (SE {c['sbc_coverage_90_se']:.2f});",
-        "* lowest 90% coverage by parameter: " + ", ".join(f"`{k}` {v:.2f}" for k, v in worst) + ".",
-    ])
+    return "\n".join(
+        [
+            f"Simulation-based calibration (`data/calibration_checks.json`): {c['truths']} truths drawn from the prior "
+            f"(seed {c['seed']}), each fitted to its own synthetic record ({budget}):",
+            "",
+            f"* the 50% credible intervals contain the truth in {c['sbc_coverage_50']:.2f} of the cases "
+            f"(SE {c['sbc_coverage_50_se']:.2f});",
+            f"* the 90% credible intervals in {c['sbc_coverage_90']:.2f} (SE {c['sbc_coverage_90_se']:.2f});",
+            "* lowest 90% coverage by parameter: " + ", ".join(f"`{k}` {v:.2f}" for k, v in worst) + ".",
+        ]
+    )
 
 
 def with_generated_blocks(text: str) -> str:

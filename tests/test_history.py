@@ -64,7 +64,7 @@ def test_history_scenario_schedule_follows_the_record():
     assert s.start == dt.date(2016, 1, 4) and s.weeks == 157
     arrays = s.lever_arrays(s.weeks)
     floor = pd.Series(arrays["sanctions_floor"], index=s.week_starts())
-    assert np.isnan(floor[: dt.date(2016, 2, 22)]).all()                 # before UNSCR 2270
+    assert np.isnan(floor[: dt.date(2016, 2, 22)]).all()  # before UNSCR 2270
     assert floor[dt.date(2016, 3, 7)] == 0.1 and floor[dt.date(2017, 12, 25)] == 0.95
     assert arrays["announced_packages"].sum() == len(s.sanctions)
     pressure_first = pd.Series(arrays["pressure_first"], index=s.week_starts())
@@ -73,10 +73,10 @@ def test_history_scenario_schedule_follows_the_record():
     assert mediation[dt.date(2017, 1, 2)] == 0.0 and mediation[dt.date(2017, 6, 5)] == 0.8
     held = pd.Series(arrays["scheduled_exercise"], index=s.week_starts())
     standard = pd.Series(arrays["standard_exercise"], index=s.week_starts())
-    assert held[dt.date(2018, 3, 5)] == 0 < standard[dt.date(2018, 3, 5)]    # spring 2018 postponed
-    assert held[dt.date(2018, 4, 2)] > 0                                     # ... held from April
+    assert held[dt.date(2018, 3, 5)] == 0 < standard[dt.date(2018, 3, 5)]  # spring 2018 postponed
+    assert held[dt.date(2018, 4, 2)] > 0  # ... held from April
     assert held[dt.date(2018, 8, 20)] == 0 < standard[dt.date(2018, 8, 20)]  # UFG 2018 suspended
-    assert held[dt.date(2017, 8, 21)] == 1.0                                 # UFG 2017 held
+    assert held[dt.date(2017, 8, 21)] == 1.0  # UFG 2017 held
     assert (arrays["endogenous_sanctions"] == 0).all() and (arrays["forced_event"] == 0).all()
 
 
@@ -110,21 +110,35 @@ def test_forced_events_force_the_stage(tmp_path):
     assert (replay.weekly["talks_stage"][:week] == 0).all()
 
 
-@pytest.mark.parametrize("change, fragments", [
-    (("end = 2031-12-29", "end = 2029-12-29"), ["dates out of order", "start 2030-01-07"]),
-    (("", '[[sanctions]]\ndate = 2030-06-01\nlevel = 0.5\n[[sanctions]]\ndate = 2030-03-01\nlevel = 0.6\n'),
-     ["dates out of order in [[sanctions]]", "2030-03-01 comes after 2030-06-01"]),
-    (("", '[[exercises]]\nname = "Foal Egle"\nyear = 2030\n'), ["unknown exercise 'Foal Egle'", "Foal Eagle"]),
-    (("", '[[exercises]]\nname = "Foal Eagle"\nyear = 2030\nstatus = "postponed"\n'), ["status 'postponed'", "delayed"]),
-    (("", '[[levers]]\ndate = 2030-02-01\nengagement_stance = "maximum_pressure"\n'), ["engagement_stance='maximum_pressure'", "pressure_first"]),
-    (("", '[[levers]]\ndate = 2030-02-01\nrok_mediation = 1.5\n'), ["rok_mediation=1.5 is out of range", "allowed 0 to 1"]),
-    (("", '[[sanctions]]\ndate = 2030-02-01\nlevel = 2.0\n'), ["sanctions_level=2 is out of range"]),
-    (("", '[[exercises]]\nname = "Foal Eagle"\nyear = "2030"\n'), ["year must be an integer"]),
-    (("", '[[events]]\ndate = 2030-02-01\nkind = "negotiations"\n'), ["kind 'negotiations'", "us_dprk_talks"]),
-    (("test_baseline_rate = 0.0", "test_baseline_rat = 0.0"), ["unknown parameter 'test_baseline_rat'"]),
-    (("end = 2031-12-29", "end = 9999-12-31"), ["outside the dates the model handles"]),
-    (('name = "synthetic"', 'name = "synthetic"\nrecord = 5'), ["record must be a file name"]),
-])
+@pytest.mark.parametrize(
+    "change, fragments",
+    [
+        (("end = 2031-12-29", "end = 2029-12-29"), ["dates out of order", "start 2030-01-07"]),
+        (
+            ("", "[[sanctions]]\ndate = 2030-06-01\nlevel = 0.5\n[[sanctions]]\ndate = 2030-03-01\nlevel = 0.6\n"),
+            ["dates out of order in [[sanctions]]", "2030-03-01 comes after 2030-06-01"],
+        ),
+        (("", '[[exercises]]\nname = "Foal Egle"\nyear = 2030\n'), ["unknown exercise 'Foal Egle'", "Foal Eagle"]),
+        (
+            ("", '[[exercises]]\nname = "Foal Eagle"\nyear = 2030\nstatus = "postponed"\n'),
+            ["status 'postponed'", "delayed"],
+        ),
+        (
+            ("", '[[levers]]\ndate = 2030-02-01\nengagement_stance = "maximum_pressure"\n'),
+            ["engagement_stance='maximum_pressure'", "pressure_first"],
+        ),
+        (
+            ("", "[[levers]]\ndate = 2030-02-01\nrok_mediation = 1.5\n"),
+            ["rok_mediation=1.5 is out of range", "allowed 0 to 1"],
+        ),
+        (("", "[[sanctions]]\ndate = 2030-02-01\nlevel = 2.0\n"), ["sanctions_level=2 is out of range"]),
+        (("", '[[exercises]]\nname = "Foal Eagle"\nyear = "2030"\n'), ["year must be an integer"]),
+        (("", '[[events]]\ndate = 2030-02-01\nkind = "negotiations"\n'), ["kind 'negotiations'", "us_dprk_talks"]),
+        (("test_baseline_rate = 0.0", "test_baseline_rat = 0.0"), ["unknown parameter 'test_baseline_rat'"]),
+        (("end = 2031-12-29", "end = 9999-12-31"), ["outside the dates the model handles"]),
+        (('name = "synthetic"', 'name = "synthetic"\nrecord = 5'), ["record must be a file name"]),
+    ],
+)
 def test_scenario_errors_exit_2_with_one_line(tmp_path, change, fragments):
     old, new = change
     text = SYNTHETIC.format(rate=0.0)
@@ -135,20 +149,25 @@ def test_scenario_errors_exit_2_with_one_line(tmp_path, change, fragments):
     assert_one_line_error(run_cli("replay", str(path), "--record", str(RECORD), "--replicates", "5"), *fragments)
 
 
-@pytest.mark.parametrize("csv, fragment", [
-    ("month,missile_launch_events\n2016-01,1\n", "missing column(s) nuclear_tests"),
-    ("month,missile_launch_events,nuclear_tests\n2016-1x,1,0\n", "is not a month YYYY-MM"),
-    ("month,missile_launch_events,nuclear_tests\n2016-01,one,0\n", "'one' is not a non-negative integer"),
-    ("month,missile_launch_events,nuclear_tests\n2016-01,1,0\n2016-01,2,0\n", "lists 2016-01 twice"),
-    ("month,missile_launch_events,nuclear_tests\n2016-01,²,0\n", "is not a non-negative integer"),
-])
+@pytest.mark.parametrize(
+    "csv, fragment",
+    [
+        ("month,missile_launch_events\n2016-01,1\n", "missing column(s) nuclear_tests"),
+        ("month,missile_launch_events,nuclear_tests\n2016-1x,1,0\n", "is not a month YYYY-MM"),
+        ("month,missile_launch_events,nuclear_tests\n2016-01,one,0\n", "'one' is not a non-negative integer"),
+        ("month,missile_launch_events,nuclear_tests\n2016-01,1,0\n2016-01,2,0\n", "lists 2016-01 twice"),
+        ("month,missile_launch_events,nuclear_tests\n2016-01,²,0\n", "is not a non-negative integer"),
+    ],
+)
 def test_record_errors_exit_2_with_one_line(tmp_path, csv, fragment):
     record = tmp_path / "bad.csv"
     record.write_text(csv, encoding="utf-8")
     with pytest.raises(UserError, match="bad.csv"):
         read_record(record)
     assert_one_line_error(run_cli("replay", str(HISTORY), "--record", str(record)), "bad.csv", fragment)
-    assert_one_line_error(run_cli("replay", str(HISTORY), "--record", str(tmp_path / "none.csv")), "record file not found")
+    assert_one_line_error(
+        run_cli("replay", str(HISTORY), "--record", str(tmp_path / "none.csv")), "record file not found"
+    )
 
 
 def test_output_paths_are_checked_before_any_work(tmp_path):
@@ -168,8 +187,9 @@ def test_replay_with_no_testing_against_an_empty_record_is_perfect(tmp_path):
     scenario = load_scenario(write(tmp_path, SYNTHETIC.format(rate=0.0)))
     record = read_record(synthetic_record(tmp_path, [0] * 24))
     scores = Replay(scenario, replicates=50, record=record).scores()
-    assert {k: scores[k] for k in ("coverage_50", "coverage_90", "mae_monthly_launches", "months_compared", "crps")} == {
-        "coverage_50": 1.0, "coverage_90": 1.0, "mae_monthly_launches": 0.0, "months_compared": 24, "crps": 0.0}
+    assert {
+        k: scores[k] for k in ("coverage_50", "coverage_90", "mae_monthly_launches", "months_compared", "crps")
+    } == {"coverage_50": 1.0, "coverage_90": 1.0, "mae_monthly_launches": 0.0, "months_compared": 24, "crps": 0.0}
     wrong = read_record(synthetic_record(tmp_path, [2] * 24, name="two.csv"))
     scores = Replay(scenario, replicates=50, record=wrong).scores()
     assert scores["coverage_90"] == 0.0 and scores["mae_monthly_launches"] == 2.0
@@ -177,8 +197,10 @@ def test_replay_with_no_testing_against_an_empty_record_is_perfect(tmp_path):
 
 def test_replay_of_a_constant_rate_matches_poisson(tmp_path):
     rate = 0.3  # tests per week, all at rung 1 (initial rung 0, and moving up the ladder costs too much)
-    text = SYNTHETIC.format(rate=rate) + ("initial_rung = 0\nrung_distance_cost = 5.0\nred_line_cost = 5.0\n"
-                                          "rung_development_weight = 0.0\nlogit_precision = 20.0\n")
+    text = SYNTHETIC.format(rate=rate) + (
+        "initial_rung = 0\nrung_distance_cost = 5.0\nred_line_cost = 5.0\n"
+        "rung_development_weight = 0.0\nlogit_precision = 20.0\n"
+    )
     scenario = load_scenario(write(tmp_path, text))
     replay = Replay(scenario, replicates=2000, record=read_record(synthetic_record(tmp_path, [1] * 24)))
     weeks_in_month = pd.Series(replay.week_months).value_counts().sort_index().to_numpy()
@@ -248,9 +270,12 @@ def test_observed_summaries_are_computed_from_the_record():
     observed = observed_summaries(scenario, read_record(RECORD))
     record = pd.read_csv(RECORD)
     assert observed["launches_2016"] == record[record["month"].str.startswith("2016")]["missile_launch_events"].sum()
-    assert observed["nuclear_tests_2016"] + observed["nuclear_tests_2017"] == record[record["month"] < "2018"]["nuclear_tests"].sum()
+    assert (
+        observed["nuclear_tests_2016"] + observed["nuclear_tests_2017"]
+        == record[record["month"] < "2018"]["nuclear_tests"].sum()
+    )
     assert observed["first_inter_korean_talks_month"] == 24  # January 2018
-    assert observed["first_us_dprk_talks_month"] == 26       # March 2018: Trump accepts a summit
+    assert observed["first_us_dprk_talks_month"] == 26  # March 2018: Trump accepts a summit
     assert observed["launches_2017"] == 15 and observed["launches_2018"] == 0
     assert observed["months_with_launch_2016"] + observed["months_with_launch_2017"] == 17
     assert observed["talks_months_2016"] == observed["talks_months_2017"] == 0  # no talks event during the surge
@@ -271,8 +296,9 @@ def test_f2_over_the_posterior_matches_the_replay_for_a_one_particle_posterior()
     assert len(effects) == 1 and effects["particle"].iloc[0] == 0  # the zero-weight particle is never drawn
     assert effects["effect"].iloc[0] == differences.mean()
     assert effects["se"].iloc[0] == pytest.approx(differences.std(ddof=1) / np.sqrt(150), rel=1e-12)
-    pd.testing.assert_frame_equal(effects, resolution_effect_over_posterior(scenario, posterior, particles=1,
-                                                                            replicates=150, seed=11))
+    pd.testing.assert_frame_equal(
+        effects, resolution_effect_over_posterior(scenario, posterior, particles=1, replicates=150, seed=11)
+    )
 
 
 def test_f2_windows_are_the_resolutions_calendar_quarters():
@@ -298,8 +324,17 @@ def test_small_calibration_runs_end_to_end(tmp_path):
     import tomllib
 
     scenario = load_scenario(HISTORY)
-    result = calibrate(scenario, read_record(RECORD), population=60, generations=2, accept=0.1, seed=3,
-                       block=200, progress=False, replicates=10)
+    result = calibrate(
+        scenario,
+        read_record(RECORD),
+        population=60,
+        generations=2,
+        accept=0.1,
+        seed=3,
+        block=200,
+        progress=False,
+        replicates=10,
+    )
     assert len(result.posterior) == 60 and set(CALIBRATED_PARAMETERS) <= set(result.posterior)
     assert result.posterior["weight"].sum() == pytest.approx(1.0)
     assert (result.posterior["distance"] <= result.tolerances[-1]).all()
@@ -339,8 +374,10 @@ def test_smc_weights_equal_a_brute_force_computation():
     spread, low, high = np.array([0.3]), np.array([0.0]), np.array([1.0])
     expected = []
     for t in theta[:, 0]:  # 1 / sum_j w_j * truncated-normal density of t around theta_j
-        density = [w * norm.pdf(t, loc=c, scale=0.3) / (norm.cdf(1, c, 0.3) - norm.cdf(0, c, 0.3))
-                   for c, w in zip(previous[:, 0], previous_weights)]
+        density = [
+            w * norm.pdf(t, loc=c, scale=0.3) / (norm.cdf(1, c, 0.3) - norm.cdf(0, c, 0.3))
+            for c, w in zip(previous[:, 0], previous_weights, strict=True)
+        ]
         expected.append(1 / sum(density))
     expected = np.array(expected) / sum(expected)
     np.testing.assert_allclose(_smc_weights(theta, previous, previous_weights, spread, low, high), expected, rtol=1e-12)
@@ -371,27 +408,63 @@ def test_calibration_recovers_a_known_parameter(tmp_path):
 
     truth = 0.8
     # the other parameters fixed here (not the installed calibration, which a recalibration changes)
-    fixed = dict(hawkes_alpha=0.3, reactance_hazard_weight=0.3, threat_hazard_weight=1.0, progress_per_test=0.05,
-                 progress_hazard_weight=2.0, moratorium_hazard_weight=5.0, dprk_talk_progress_weight=4.0,
-                 dprk_talk_base=-4.0, inter_korean_rate=1.0, us_dprk_rate=0.5, red_line_cost=0.5)
+    fixed = dict(
+        hawkes_alpha=0.3,
+        reactance_hazard_weight=0.3,
+        threat_hazard_weight=1.0,
+        progress_per_test=0.05,
+        progress_hazard_weight=2.0,
+        moratorium_hazard_weight=5.0,
+        dprk_talk_progress_weight=4.0,
+        dprk_talk_base=-4.0,
+        inter_korean_rate=1.0,
+        us_dprk_rate=0.5,
+        red_line_cost=0.5,
+    )
     scenario = load_scenario(HISTORY)
     scenario = scenario.with_params(scenario.params.replace(test_baseline_rate=truth, **fixed))
-    run = simulate_points([scenario.params], [0], replicate_seeds(99, 1), scenario.weeks, [scenario.schedule()],
-                          trajectories=True).trajectory
+    run = simulate_points(
+        [scenario.params], [0], replicate_seeds(99, 1), scenario.weeks, [scenario.schedule()], trajectories=True
+    ).trajectory
     months = pd.PeriodIndex([pd.Period(d, freq="M") for d in scenario.week_starts()])
-    weekly = pd.DataFrame({"month": months, "launches": np.where(run["test_rung"][:, 0] < RUNGS, run["tests"][:, 0], 0),
-                           "nuclear": np.where(run["test_rung"][:, 0] == RUNGS, run["tests"][:, 0], 0),
-                           "stage": run["talks_stage"][:, 0]})
-    monthly = weekly.groupby("month").agg(launches=("launches", "sum"), nuclear=("nuclear", "sum"), stage=("stage", "max"))
+    weekly = pd.DataFrame(
+        {
+            "month": months,
+            "launches": np.where(run["test_rung"][:, 0] < RUNGS, run["tests"][:, 0], 0),
+            "nuclear": np.where(run["test_rung"][:, 0] == RUNGS, run["tests"][:, 0], 0),
+            "stage": run["talks_stage"][:, 0],
+        }
+    )
+    monthly = weekly.groupby("month").agg(
+        launches=("launches", "sum"), nuclear=("nuclear", "sum"), stage=("stage", "max")
+    )
     first_ik = monthly.index[talks_reached(monthly["stage"].to_numpy(), INTER_KOREAN)].min()
     first_us = monthly.index[talks_reached(monthly["stage"].to_numpy(), PRELIMINARY)].min()
-    talks = [("Inter-Korean talks" if m == first_ik else "") + (" US-DPRK talks" if m == first_us else "")
-             for m in monthly.index]
+    talks = [
+        ("Inter-Korean talks" if m == first_ik else "") + (" US-DPRK talks" if m == first_us else "")
+        for m in monthly.index
+    ]
     path = tmp_path / "synthetic.csv"
-    pd.DataFrame({"month": monthly.index.astype(str), "missile_launch_events": monthly["launches"],
-                  "nuclear_tests": monthly["nuclear"], "talks_event": talks}).to_csv(path, index=False)
-    result = calibrate(scenario, read_record(path), population=300, generations=4, accept=0.1, seed=4, block=500,
-                       progress=False, replicates=10, parameters=("test_baseline_rate",))
+    pd.DataFrame(
+        {
+            "month": monthly.index.astype(str),
+            "missile_launch_events": monthly["launches"],
+            "nuclear_tests": monthly["nuclear"],
+            "talks_event": talks,
+        }
+    ).to_csv(path, index=False)
+    result = calibrate(
+        scenario,
+        read_record(path),
+        population=300,
+        generations=4,
+        accept=0.1,
+        seed=4,
+        block=500,
+        progress=False,
+        replicates=10,
+        parameters=("test_baseline_rate",),
+    )
     low, high = result.quantile("test_baseline_rate", 0.05), result.quantile("test_baseline_rate", 0.95)
     prior = TABLE["test_baseline_rate"]
     assert low <= truth <= high, (low, high)
@@ -407,37 +480,45 @@ def test_parameter_table_defaults_are_the_calibrated_values():
             assert "model/calibrated.toml" in TABLE[name].source, name
 
 
-@pytest.mark.parametrize("text, us_dprk, inter_korean", [
-    ("US-DPRK summit, Singapore 12 Jun", True, False),
-    ("U.S.-North Korea working-level talks, Stockholm", True, False),
-    ("DPRK-US talks resume", True, False),
-    ("Hanoi summit (Trump-Kim)", True, False),
-    ("Biegun visits Pyongyang", True, False),
-    ("inter-Korean summit #3, Pyongyang", False, True),
-    ("Inter Korean military talks", False, True),
-    ("North-South high-level talks", False, True),
-    ("ROK envoys in Pyongyang; Trump accepts a summit", True, True),
-    ("Kim-Xi Beijing", False, False),
-    ("USS Carl Vinson deployment", False, False),
-])
+@pytest.mark.parametrize(
+    "text, us_dprk, inter_korean",
+    [
+        ("US-DPRK summit, Singapore 12 Jun", True, False),
+        ("U.S.-North Korea working-level talks, Stockholm", True, False),
+        ("DPRK-US talks resume", True, False),
+        ("Hanoi summit (Trump-Kim)", True, False),
+        ("Biegun visits Pyongyang", True, False),
+        ("inter-Korean summit #3, Pyongyang", False, True),
+        ("Inter Korean military talks", False, True),
+        ("North-South high-level talks", False, True),
+        ("ROK envoys in Pyongyang; Trump accepts a summit", True, True),
+        ("Kim-Xi Beijing", False, False),
+        ("USS Carl Vinson deployment", False, False),
+    ],
+)
 def test_talks_events_are_classified_by_keywords(tmp_path, text, us_dprk, inter_korean):
     path = tmp_path / "record.csv"
-    pd.DataFrame({"month": ["2019-02"], "missile_launch_events": [0], "nuclear_tests": [0],
-                  "talks_event": [text]}).to_csv(path, index=False)
+    pd.DataFrame(
+        {"month": ["2019-02"], "missile_launch_events": [0], "nuclear_tests": [0], "talks_event": [text]}
+    ).to_csv(path, index=False)
     row = read_record(path).iloc[0]
     assert (row["us_dprk_talks"], row["inter_korean_talks"], row["talks"]) == (us_dprk, inter_korean, True)
 
 
-@pytest.mark.parametrize("text, summit", [
-    ("US-DPRK summit, Singapore 12 Jun (joint statement)", True),
-    ("U.S.-North Korea summit, Hanoi", True),
-    ("Inter-Korean summit #1, Panmunjom 27 Apr", False),
-    ("Trump accepts summit 8 Mar", False),
-])
+@pytest.mark.parametrize(
+    "text, summit",
+    [
+        ("US-DPRK summit, Singapore 12 Jun (joint statement)", True),
+        ("U.S.-North Korea summit, Hanoi", True),
+        ("Inter-Korean summit #1, Panmunjom 27 Apr", False),
+        ("Trump accepts summit 8 Mar", False),
+    ],
+)
 def test_us_dprk_summits_are_recognised(tmp_path, text, summit):
     path = tmp_path / "record.csv"
-    pd.DataFrame({"month": ["2018-06"], "missile_launch_events": [0], "nuclear_tests": [0],
-                  "talks_event": [text]}).to_csv(path, index=False)
+    pd.DataFrame(
+        {"month": ["2018-06"], "missile_launch_events": [0], "nuclear_tests": [0], "talks_event": [text]}
+    ).to_csv(path, index=False)
     assert read_record(path).iloc[0]["us_dprk_summit"] == summit
 
 
@@ -445,16 +526,20 @@ def test_a_sub_period_of_a_scenario_starts_from_the_state_its_earlier_entries_se
     text = HISTORY.read_text(encoding="utf-8")
     text = text.replace("start = 2016-01-04", "start = 2017-01-02").replace("end = 2018-12-31", "end = 2018-06-30")
     text = text.replace('record = "../../data/dprk_monthly_2016_2018.csv"', f'record = "{RECORD}"')
-    text += '\n[[sanctions]]\ndate = 2019-01-07\nlevel = 1.0\n'   # after the end: ignored
+    text += "\n[[sanctions]]\ndate = 2019-01-07\nlevel = 1.0\n"  # after the end: ignored
     path = write(tmp_path, text)
     scenario = load_scenario(path)
     levers = scenario.schedule().week(1)
-    assert levers["sanctions_floor"] == 0.35               # UNSCR 2321 (Nov 2016) is in force from the start
-    assert levers["announced_packages"] == 0               # but it is not announced again
+    assert levers["sanctions_floor"] == 0.35  # UNSCR 2321 (Nov 2016) is in force from the start
+    assert levers["announced_packages"] == 0  # but it is not announced again
     assert levers["rok_mediation"] == 0.0 and levers["pressure_first"] == 1.0  # Park, pressure first
-    assert scenario.schedule().week(scenario.week_of(dt.date(2017, 5, 15)))["rok_mediation"] == 0.8  # Moon from 10 May 2017
+    assert (
+        scenario.schedule().week(scenario.week_of(dt.date(2017, 5, 15)))["rok_mediation"] == 0.8
+    )  # Moon from 10 May 2017
     assert any("before the start 2017-01-02" in n for n in scenario.notes)
-    assert "entries dated after the end 2018-06-30 are ignored (1 [[sanctions]], 2 [[exercises]])" in scenario.notes  # UFG, VA 2018
+    assert (
+        "entries dated after the end 2018-06-30 are ignored (1 [[sanctions]], 2 [[exercises]])" in scenario.notes
+    )  # UFG, VA 2018
     assert scenario.schedule().week(scenario.weeks)["sanctions_floor"] == 0.95
     result = run_cli("replay", str(path), "--replicates", "50", "--json")
     assert result.returncode == 0, result.stderr
@@ -463,6 +548,7 @@ def test_a_sub_period_of_a_scenario_starts_from_the_state_its_earlier_entries_se
     assert result.stderr.count("note: ") == len(scenario.notes) == 3  # carried, ignored before, after
     # F2's counterfactual removes the resolutions within the period, not the level it starts from
     from experiments.history.replay import without_resolutions
+
     assert without_resolutions(scenario).schedule().week(1)["sanctions_floor"] == 0.35
 
 
@@ -472,15 +558,18 @@ def test_a_cut_after_the_spring_delay_keeps_the_delayed_exercises_and_does_not_j
     scenario = load_scenario(write(tmp_path, text))
     spring = {e.name: e for e in scenario.exercises if e.start.year == 2018 and e.name in ("Foal Eagle", "Key Resolve")}
     assert spring["Foal Eagle"].start == dt.date(2018, 3, 29) and spring["Foal Eagle"].days == 28  # delayed 4 weeks
-    assert spring["Key Resolve"].start == dt.date(2018, 4, 23)                                      # delayed 6 weeks
+    assert spring["Key Resolve"].start == dt.date(2018, 4, 23)  # delayed 6 weeks
     assert scenario.schedule().week(1)["scheduled_exercise"] == pytest.approx(0.7)  # Foal Eagle under way, scaled
     f4 = {f.name: f for f in Replay(scenario, replicates=20, record=load_record_for(scenario, None)).facts()}["F4"]
     assert f4.passed is None and "before the scenario starts" in f4.detail
 
 
 def test_an_exercise_changed_twice_is_a_one_line_error(tmp_path):
-    text = SYNTHETIC.format(rate=0.0) + ('[[exercises]]\nname = "Foal Eagle"\nyear = 2030\nstatus = "suspended"\n'
-                                         '[[exercises]]\nname = "Foal Eagle"\nyear = 2030\nstatus = "delayed"\n')
+    text = SYNTHETIC.format(rate=0.0) + (
+        '[[exercises]]\nname = "Foal Eagle"\nyear = 2030\nstatus = "suspended"\n'
+        '[[exercises]]\nname = "Foal Eagle"\nyear = 2030\nstatus = "delayed"\n'
+    )
     path = write(tmp_path, text)
-    assert_one_line_error(run_cli("replay", str(path), "--record", str(RECORD), "--replicates", "5"),
-                          "Foal Eagle 2030 is changed twice")
+    assert_one_line_error(
+        run_cli("replay", str(path), "--record", str(RECORD), "--replicates", "5"), "Foal Eagle 2030 is changed twice"
+    )

@@ -43,8 +43,15 @@ from .survival import survival_curves
 from .trajectories import ModelChangedWarning, trajectories
 
 REPORT = "report.md"
-FIGURES = ("p_talks_heatmap", "time_to_talks", "contrasts_forest", "testing_cost", "talks_testing_tradeoff",
-           "p_talks_across_posterior", "trajectories_fan")
+FIGURES = (
+    "p_talks_heatmap",
+    "time_to_talks",
+    "contrasts_forest",
+    "testing_cost",
+    "talks_testing_tradeoff",
+    "p_talks_across_posterior",
+    "trajectories_fan",
+)
 """Every figure the sweep and the report may draw at the top of a results directory (PDF and PNG)."""
 DERIVED_FILES = (SUMMARY_FILE, REPORT, *(f"{stem}{suffix}" for stem in FIGURES for suffix in (".png", ".pdf")))
 """Every file the analysis writes into a results directory: ``escalation sweep --overwrite``
@@ -61,11 +68,15 @@ def posterior_reading(posterior: dict, replicates: int) -> str:
     """How to read estimates pooled over posterior draws (for the report's first paragraph)."""
     draws = posterior["samples"]
     if replicates == 1:
-        return (f" under each of {draws} draws from the calibration posterior, one run per draw, so each estimate "
-                "is averaged over the posterior and its interval is the Monte Carlo error of that average (how far "
-                "an outcome moves across the posterior needs more than one run per draw)")
-    return (f" under each of {draws} draws from the calibration posterior (the section \"Across the posterior\" "
-            "gives the spread across the draws)")
+        return (
+            f" under each of {draws} draws from the calibration posterior, one run per draw, so each estimate "
+            "is averaged over the posterior and its interval is the Monte Carlo error of that average (how far "
+            "an outcome moves across the posterior needs more than one run per draw)"
+        )
+    return (
+        f' under each of {draws} draws from the calibration posterior (the section "Across the posterior" '
+        "gives the spread across the draws)"
+    )
 
 
 POSTERIOR_OUTCOMES = {"talks": "P(talks)", "tests": "mean tests"}
@@ -93,24 +104,30 @@ def _posterior_section(result: SweepResult, by: list[str], spreads: dict[str, pd
     where, draw = ("the posterior", "draw") if posterior else ("the scenarios", "scenario")
     lines = [f"## Across {where}", ""]
     if not spreads:
-        return lines + [f"With one run per {draw}, how far an outcome moves across {where} cannot be told apart "
-                        "from the runs' chance; rerun with `replicates` of 20 or more to see it.", ""]
+        return lines + [
+            f"With one run per {draw}, how far an outcome moves across {where} cannot be told apart "
+            "from the runs' chance; rerun with `replicates` of 20 or more to see it.",
+            "",
+        ]
     talks = spreads["talks"]
     table = _lever_cells(talks, by)
     for outcome, label in POSTERIOR_OUTCOMES.items():
         spread = spreads[outcome]
         mean_label = "posterior mean" if posterior else "mean over scenarios"
-        table[f"{label}: {mean_label} [95% CI]"] = [_interval(*v) for v in zip(spread["mean"], spread["ci_low"],
-                                                                                spread["ci_high"])]
-        table[f"{label}: 90% of {draw}s"] = [f"{lo:.2f} to {hi:.2f}" for lo, hi in zip(spread["range_low"],
-                                                                                       spread["range_high"])]
+        table[f"{label}: {mean_label} [95% CI]"] = [
+            _interval(*v) for v in zip(spread["mean"], spread["ci_low"], spread["ci_high"], strict=True)
+        ]
+        table[f"{label}: 90% of {draw}s"] = [
+            f"{lo:.2f} to {hi:.2f}" for lo, hi in zip(spread["range_low"], spread["range_high"], strict=True)
+        ]
     runs, draws = int(talks["runs_per_draw"].iloc[0]), int(talks["draws"].iloc[0])
     allowed = "parameter values the record allows" if posterior else "the ranges of the config's [uncertainties]"
     return lines + [
         f"Each of the {draws} {draw}{'s' if draws != 1 else ''} gives its own estimate from its {runs} runs"
-        + (f" (with so few {draw}s the intervals below are rough)" if draws < 20 else "") + f". The {mean_label}'s "
+        + (f" (with so few {draw}s the intervals below are rough)" if draws < 20 else "")
+        + f". The {mean_label}'s "
         f"interval is a t interval over the {draw}s (it counts the spread across {where} as well as the "
-        f"runs' chance); \"90% of {draw}s\" is the central range of the per-{draw} estimates, how far the outcome moves "
+        f'runs\' chance); "90% of {draw}s" is the central range of the per-{draw} estimates, how far the outcome moves '
         f"across {allowed} (each per-{draw} estimate also carries the chance of {runs} runs, "
         f"so this range is somewhat wider than {where}' alone).",
         "",
@@ -131,8 +148,10 @@ def require_finished(result: SweepResult) -> SweepResult:
     """``result`` if its sweep is finished and its design still rebuilds from the manifest;
     otherwise :class:`UserError` with the one line the report (and the app) print."""
     if not result.complete:
-        raise UserError(f"{result.directory} holds {len(result.rows)} of {result.manifest['n_runs']} runs; "
-                        "finish the sweep (rerun it, or run the missing shards) before the report")
+        raise UserError(
+            f"{result.directory} holds {len(result.rows)} of {result.manifest['n_runs']} runs; "
+            "finish the sweep (rerun it, or run the missing shards) before the report"
+        )
     _ = result.experiment  # rebuilding the design checks it before anything is written
     return result
 
@@ -158,16 +177,19 @@ def write_report(result: SweepResult | str | Path, baseline: Mapping[str, Any] |
     by = list(levers)
     rows, horizon = result.rows, result.horizon
 
-    contrasts = pd.concat([paired_contrasts(rows, baseline, by, outcome) for outcome in ("talks", "tests")],
-                          ignore_index=True)
+    contrasts = pd.concat(
+        [paired_contrasts(rows, baseline, by, outcome) for outcome in ("talks", "tests")], ignore_index=True
+    )
     estimates = summarise(rows, by, horizon)
     curves = survival_curves(rows, by, horizon)
     focus = _focus(levers, baseline)
     spreads = _posterior_spreads(result, by)
     if spreads:  # a sweep over draws or scenarios: intervals over them, not pooled over the runs
         estimates = _over_draws(estimates, spreads, by)
-        contrasts = pd.concat([robustness.contrasts_over_draws(rows, by, baseline, outcome, horizon)
-                               for outcome in ("talks", "tests")], ignore_index=True)
+        contrasts = pd.concat(
+            [robustness.contrasts_over_draws(rows, by, baseline, outcome, horizon) for outcome in ("talks", "tests")],
+            ignore_index=True,
+        )
     figures, notes = _figures(result, baseline, focus, estimates, curves, contrasts, spreads)
     written = [path for paths in figures.values() for path in paths]
 
@@ -199,9 +221,15 @@ def _focus(levers: Mapping[str, list], baseline: Mapping[str, Any]) -> dict[str,
     return {name: baseline.get(name, default[name]) for name in levers if name not in display}
 
 
-def _figures(result: SweepResult, baseline: dict[str, Any], focus: dict[str, Any], estimates: pd.DataFrame,
-             curves: pd.DataFrame, contrasts: pd.DataFrame, spreads: dict[str, pd.DataFrame]
-             ) -> tuple[dict[str, list[Path]], dict[str, str]]:
+def _figures(
+    result: SweepResult,
+    baseline: dict[str, Any],
+    focus: dict[str, Any],
+    estimates: pd.DataFrame,
+    curves: pd.DataFrame,
+    contrasts: pd.DataFrame,
+    spreads: dict[str, pd.DataFrame],
+) -> tuple[dict[str, list[Path]], dict[str, str]]:
     """Draw and save the figures; return {figure name: [pdf, png]} and notes to add to their
     captions {figure name: text}."""
     by, horizon, directory = list(result.levers), result.horizon, result.directory
@@ -210,8 +238,7 @@ def _figures(result: SweepResult, baseline: dict[str, Any], focus: dict[str, Any
     has_grid = has_heatmap(result)
     if has_grid:  # the sweep drew it from the same table; `make run` need not draw it twice
         current = is_current(result, HEATMAP_FILES) and not spreads  # over draws: the report's own intervals
-        figures[HEATMAP] = ([directory / name for name in HEATMAP_FILES] if current
-                            else draw_heatmap(result, estimates))
+        figures[HEATMAP] = [directory / name for name in HEATMAP_FILES] if current else draw_heatmap(result, estimates)
 
     where = f"at {plots.policy_label(focus)}" if focus else None
     shown_curves = curves[matches(curves, focus)]
@@ -219,22 +246,29 @@ def _figures(result: SweepResult, baseline: dict[str, Any], focus: dict[str, Any
     facet = "engagement_stance" if "engagement_stance" in by else None
     figures["time_to_talks"] = plots.save(
         plots.survival_plot(shown_curves, horizon, result.start_date, hue=hue, facet=facet, where=where),
-        directory / "time_to_talks")
+        directory / "time_to_talks",
+    )
 
     shown = contrasts[matches(contrasts, focus) & ~matches(contrasts, baseline)]
     if not shown.empty:
-        figures["contrasts_forest"] = plots.save(plots.forest_plot(shown, by, baseline, horizon, where=where), directory / "contrasts_forest")
+        figures["contrasts_forest"] = plots.save(
+            plots.forest_plot(shown, by, baseline, horizon, where=where), directory / "contrasts_forest"
+        )
 
-    figures["testing_cost"] = plots.save(plots.testing_cost_plot(estimates[matches(estimates, focus)], by, horizon,
-                                                                 where=where),
-                                         directory / "testing_cost")
+    figures["testing_cost"] = plots.save(
+        plots.testing_cost_plot(estimates[matches(estimates, focus)], by, horizon, where=where),
+        directory / "testing_cost",
+    )
     if has_grid:
-        figures["talks_testing_tradeoff"] = plots.save(plots.tradeoff_plot(estimates, horizon), directory / "talks_testing_tradeoff")
+        figures["talks_testing_tradeoff"] = plots.save(
+            plots.tradeoff_plot(estimates, horizon), directory / "talks_testing_tradeoff"
+        )
     if spreads:
         talks = spreads["talks"]
         figures["p_talks_across_posterior"] = plots.save(
             plots.posterior_range_plot(talks[matches(talks, focus)], by, horizon),
-            directory / "p_talks_across_posterior")
+            directory / "p_talks_across_posterior",
+        )
 
     reference = {**default_baseline(result.levers), **baseline}
     talks = shown[shown["outcome"] == "talks"]
@@ -250,8 +284,9 @@ def _figures(result: SweepResult, baseline: dict[str, Any], focus: dict[str, Any
             notes["trajectories_fan"] = f"**Warning:** {warning.message}."
         else:
             warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
-    figures["trajectories_fan"] = plots.save(plots.fan_chart(fan, FAN_SERIES, by, result.start_date),
-                                             directory / "trajectories_fan")
+    figures["trajectories_fan"] = plots.save(
+        plots.fan_chart(fan, FAN_SERIES, by, result.start_date), directory / "trajectories_fan"
+    )
     return figures, notes
 
 
@@ -287,8 +322,7 @@ def _markdown_table(frame: pd.DataFrame) -> str:
     def cell(value: Any) -> str:
         return str(value).replace("|", "\\|")
 
-    lines = ["| " + " | ".join(map(cell, frame.columns)) + " |",
-             "|" + "|".join("---" for _ in frame.columns) + "|"]
+    lines = ["| " + " | ".join(map(cell, frame.columns)) + " |", "|" + "|".join("---" for _ in frame.columns) + "|"]
     lines += ["| " + " | ".join(map(cell, row)) + " |" for row in frame.itertuples(index=False)]
     return "\n".join(lines)
 
@@ -296,18 +330,32 @@ def _markdown_table(frame: pd.DataFrame) -> str:
 def _estimates_table(estimates: pd.DataFrame, by: list[str], horizon: int) -> str:
     e = estimates
     table = _lever_cells(e, by)
-    table["P(talks) [95% CI]"] = [_interval(*v) for v in zip(e["p_talks"], e["p_talks_low"], e["p_talks_high"])]
-    table["median weeks to talks [95% CI]"] = [_weeks(*v, horizon) for v in
-                                               zip(e["median_weeks_to_talks"], e["median_weeks_to_talks_low"],
-                                                                   e["median_weeks_to_talks_high"])]
-    table["P(summit) [95% CI]"] = [_interval(*v) for v in zip(e["p_summit"], e["p_summit_low"], e["p_summit_high"])]
-    table["P(deal) [95% CI]"] = [_interval(*v) for v in zip(e["p_deal"], e["p_deal_low"], e["p_deal_high"])]
+    table["P(talks) [95% CI]"] = [
+        _interval(*v) for v in zip(e["p_talks"], e["p_talks_low"], e["p_talks_high"], strict=True)
+    ]
+    table["median weeks to talks [95% CI]"] = [
+        _weeks(*v, horizon)
+        for v in zip(
+            e["median_weeks_to_talks"], e["median_weeks_to_talks_low"], e["median_weeks_to_talks_high"], strict=True
+        )
+    ]
+    table["P(summit) [95% CI]"] = [
+        _interval(*v) for v in zip(e["p_summit"], e["p_summit_low"], e["p_summit_high"], strict=True)
+    ]
+    table["P(deal) [95% CI]"] = [
+        _interval(*v) for v in zip(e["p_deal"], e["p_deal_low"], e["p_deal_high"], strict=True)
+    ]
     table["mean highest step"] = e["mean_steps"].map("{:.2f}".format)
     table["mean relief"] = e["mean_relief"].map("{:.2f}".format)
-    table["P(any test) [95% CI]"] = [_interval(*v) for v in zip(e["p_any_test"], e["p_any_test_low"], e["p_any_test_high"])]
-    table["mean tests [95% CI]"] = [_interval(*v) for v in zip(e["mean_tests"], e["mean_tests_low"], e["mean_tests_high"])]
-    table["P(nuclear test) [95% CI]"] = [_interval(*v) for v in
-                                         zip(e["p_nuclear_test"], e["p_nuclear_test_low"], e["p_nuclear_test_high"])]
+    table["P(any test) [95% CI]"] = [
+        _interval(*v) for v in zip(e["p_any_test"], e["p_any_test_low"], e["p_any_test_high"], strict=True)
+    ]
+    table["mean tests [95% CI]"] = [
+        _interval(*v) for v in zip(e["mean_tests"], e["mean_tests_low"], e["mean_tests_high"], strict=True)
+    ]
+    table["P(nuclear test) [95% CI]"] = [
+        _interval(*v) for v in zip(e["p_nuclear_test"], e["p_nuclear_test_low"], e["p_nuclear_test_high"], strict=True)
+    ]
     table["highest rung (median)"] = e["median_highest_rung"].map(lambda rung: plots.RUNG_NAMES[int(rung)])
     table["share ICBM or nuclear"] = (e["share_rung_4"] + e["share_rung_5"]).map("{:.2f}".format)
     return _markdown_table(table)
@@ -318,19 +366,28 @@ def _contrasts_table(contrasts: pd.DataFrame, by: list[str]) -> str:
     tests = contrasts[contrasts["outcome"] == "tests"].set_index(by).reindex(talks.index)
     table = _lever_cells(talks.reset_index(), by)
     if "draws" in contrasts.columns:  # over the draws (or scenarios): paired t over them
-        table["Δ P(talks) [95% CI]"] = [_interval(*v, digits=3) for v in zip(talks["difference"], talks["ci_low"],
-                                                                              talks["ci_high"])]
+        table["Δ P(talks) [95% CI]"] = [
+            _interval(*v, digits=3) for v in zip(talks["difference"], talks["ci_low"], talks["ci_high"], strict=True)
+        ]
         table["p"] = talks["p_value"].map(_p_value).to_numpy()
         table["Holm p"] = talks["p_holm"].map(_p_value).to_numpy()
-        table["Δ mean tests [95% CI]"] = [_interval(*v) for v in zip(tests["difference"], tests["ci_low"], tests["ci_high"])]
+        table["Δ mean tests [95% CI]"] = [
+            _interval(*v) for v in zip(tests["difference"], tests["ci_low"], tests["ci_high"], strict=True)
+        ]
         table["p (tests)"] = tests["p_value"].map(_p_value).to_numpy()
         table["Holm p (tests)"] = tests["p_holm"].map(_p_value).to_numpy()
         return _markdown_table(table)
-    table["Δ P(talks) [95% CI]"] = [_interval(*v, digits=3) for v in zip(talks["difference"], talks["ci_low"], talks["ci_high"])]
+    table["Δ P(talks) [95% CI]"] = [
+        _interval(*v, digits=3) for v in zip(talks["difference"], talks["ci_low"], talks["ci_high"], strict=True)
+    ]
     table["McNemar p"] = talks["p_value"].map(_p_value).to_numpy()
     table["Holm p"] = talks["p_holm"].map(_p_value).to_numpy()
-    table["discordant pairs (policy only / baseline only)"] = [f"{f:.0f} / {g:.0f}" for f, g in zip(talks["policy_only"], talks["baseline_only"])]
-    table["Δ mean tests [95% CI]"] = [_interval(*v) for v in zip(tests["difference"], tests["ci_low"], tests["ci_high"])]
+    table["discordant pairs (policy only / baseline only)"] = [
+        f"{f:.0f} / {g:.0f}" for f, g in zip(talks["policy_only"], talks["baseline_only"], strict=True)
+    ]
+    table["Δ mean tests [95% CI]"] = [
+        _interval(*v) for v in zip(tests["difference"], tests["ci_low"], tests["ci_high"], strict=True)
+    ]
     table["paired t p"] = tests["p_value"].map(_p_value).to_numpy()
     table["Holm p (tests)"] = tests["p_holm"].map(_p_value).to_numpy()
     return _markdown_table(table)
@@ -344,79 +401,103 @@ def matches_any(frame: pd.DataFrame, policies: list[dict[str, Any]]) -> pd.Serie
     return mask
 
 
-def _headlines(estimates: pd.DataFrame, contrasts: pd.DataFrame, baseline: dict[str, Any], by: list[str],
-               over: str = "draw") -> list[str]:
+def _headlines(
+    estimates: pd.DataFrame, contrasts: pd.DataFrame, baseline: dict[str, Any], by: list[str], over: str = "draw"
+) -> list[str]:
     talks = contrasts[contrasts["outcome"] == "talks"]
     full_baseline = set(baseline) == set(by)
     lines = []
     if full_baseline:
         row = estimates[matches(estimates, baseline)].iloc[0]
-        lines.append(f"Baseline ({plots.policy_label(baseline)}): P(talks) "
-                     f"{_interval(row['p_talks'], row['p_talks_low'], row['p_talks_high'])}, mean tests "
-                     f"{_interval(row['mean_tests'], row['mean_tests_low'], row['mean_tests_high'])}.")
+        lines.append(
+            f"Baseline ({plots.policy_label(baseline)}): P(talks) "
+            f"{_interval(row['p_talks'], row['p_talks_low'], row['p_talks_high'])}, mean tests "
+            f"{_interval(row['mean_tests'], row['mean_tests_low'], row['mean_tests_high'])}."
+        )
     test = f"paired t over the {over}s" if "draws" in contrasts.columns else "McNemar"
     value, tied = compact.ties(estimates, "p_talks", by)
     if len(tied) > 1:  # many policies at P = 1.00: name the tie rather than pick one of them
         fewest_of_tied = estimates[matches_any(estimates, tied)].sort_values("mean_tests", kind="stable").iloc[0]
-        lines.append(f"Highest P(talks): {value:.2f}, a tie among {len(tied)} policies at the precision shown "
-                     f"(the compact table above marks them); of these, {plots.policy_label({c: fewest_of_tied[c] for c in by})} "
-                     f"has the fewest tests, mean {_interval(fewest_of_tied['mean_tests'], fewest_of_tied['mean_tests_low'], fewest_of_tied['mean_tests_high'])}.")
+        lines.append(
+            f"Highest P(talks): {value:.2f}, a tie among {len(tied)} policies at the precision shown "
+            f"(the compact table above marks them); of these, {plots.policy_label({c: fewest_of_tied[c] for c in by})} "
+            f"has the fewest tests, mean {_interval(fewest_of_tied['mean_tests'], fewest_of_tied['mean_tests_low'], fewest_of_tied['mean_tests_high'])}."
+        )
     else:
         best = estimates.loc[estimates["p_talks"].idxmax()]
         best_policy = {c: best[c] for c in by}
         contrast = talks[matches(talks, best_policy)].iloc[0]
         tests = contrasts[(contrasts["outcome"] == "tests") & matches(contrasts, best_policy)].iloc[0]
-        lines.append(f"Highest P(talks): {plots.policy_label(best_policy)}, "
-                     f"{_interval(best['p_talks'], best['p_talks_low'], best['p_talks_high'])}; against the baseline "
-                     f"{_interval(contrast['difference'], contrast['ci_low'], contrast['ci_high'], 3)} "
-                     f"({test} p {_p_value(contrast['p_value'])}), mean tests "
-                     f"{_interval(tests['difference'], tests['ci_low'], tests['ci_high'])}.")
+        lines.append(
+            f"Highest P(talks): {plots.policy_label(best_policy)}, "
+            f"{_interval(best['p_talks'], best['p_talks_low'], best['p_talks_high'])}; against the baseline "
+            f"{_interval(contrast['difference'], contrast['ci_low'], contrast['ci_high'], 3)} "
+            f"({test} p {_p_value(contrast['p_value'])}), mean tests "
+            f"{_interval(tests['difference'], tests['ci_low'], tests['ci_high'])}."
+        )
     fewest = estimates.loc[estimates["mean_tests"].idxmin()]
-    lines.append(f"Fewest tests: {plots.policy_label({c: fewest[c] for c in by})}, mean "
-                 f"{_interval(fewest['mean_tests'], fewest['mean_tests_low'], fewest['mean_tests_high'])}, "
-                 f"P(talks) {_interval(fewest['p_talks'], fewest['p_talks_low'], fewest['p_talks_high'])}.")
+    lines.append(
+        f"Fewest tests: {plots.policy_label({c: fewest[c] for c in by})}, mean "
+        f"{_interval(fewest['mean_tests'], fewest['mean_tests_low'], fewest['mean_tests_high'])}, "
+        f"P(talks) {_interval(fewest['p_talks'], fewest['p_talks_low'], fewest['p_talks_high'])}."
+    )
     return [f"* {line}" for line in lines]
 
 
 CAPTIONS = {
     "p_talks_heatmap": "P(US–DPRK talks within {horizon} weeks) by sanctions level, exercise policy and engagement "
-                       "stance. Each cell: the estimate and ± half the width of its 95% Wilson interval.",
+    "stance. Each cell: the estimate and ± half the width of its 95% Wilson interval.",
     "time_to_talks": "Time to US–DPRK talks {focus}: Kaplan–Meier estimate of P(no talks yet) by week, runs "
-                     "without talks censored at week {horizon}; bands are pointwise 95% log(−log) intervals.",
+    "without talks censored at week {horizon}; bands are pointwise 95% log(−log) intervals.",
     "contrasts_forest": "Paired contrasts with the baseline ({baseline}) {focus}: difference in P(talks) with "
-                        "Newcombe's paired 95% interval, and in mean tests with a paired t interval; every policy "
-                        "ran the baseline's replicate seeds.",
+    "Newcombe's paired 95% interval, and in mean tests with a paired t interval; every policy "
+    "ran the baseline's replicate seeds.",
     "contrasts_forest_over": "Paired contrasts with the baseline ({baseline}) {focus}: mean over the {draw}s of the "
-                             "difference in P(talks) and in mean tests, with 95% t intervals over the {draw}s; every "
-                             "policy ran the baseline's {draw}s and replicate seeds.",
+    "difference in P(talks) and in mean tests, with 95% t intervals over the {draw}s; every "
+    "policy ran the baseline's {draw}s and replicate seeds.",
     "testing_cost": "What each policy costs in North Korean testing {focus}: share of runs by the highest rung "
-                    "tested within {horizon} weeks, and the mean number of tests with its 95% interval.",
+    "tested within {horizon} weeks, and the mean number of tests with its 95% interval.",
     "talks_testing_tradeoff": "Talks against testing over the whole design: each line runs through the sanctions "
-                              "levels of one exercise policy and stance (open marker: lowest level, filled: highest); "
-                              "thin bars are the 95% intervals of both estimates.",
+    "levels of one exercise policy and stance (open marker: lowest level, filled: highest); "
+    "thin bars are the 95% intervals of both estimates.",
     "p_talks_across_posterior": "P(US–DPRK talks within {horizon} weeks) across {across} {focus}: "
-                                "the average (dot) with its 95% t interval over the {draw}s (thick bar), "
-                                "and the central 90% of the per-{draw} estimates (thin bar): how far P(talks) moves "
-                                "across {allowed}.",
+    "the average (dot) with its 95% t interval over the {draw}s (thick bar), "
+    "and the central 90% of the per-{draw} estimates (thin bar): how far P(talks) moves "
+    "across {allowed}.",
     "trajectories_fan": "Weekly trajectories of the baseline and of the policy that differs most from it in "
-                        "P(talks) {focus} ({replicates} replicates each, re-run with the sweep's seeds): the share of "
-                        "runs with US–DPRK talks under way (top row), then the median, central 50% and 90% of runs "
-                        "of each series (a log axis where the values span decades).",
+    "P(talks) {focus} ({replicates} replicates each, re-run with the sweep's seeds): the share of "
+    "runs with US–DPRK talks under way (top row), then the median, central 50% and 90% of runs "
+    "of each series (a log axis where the values span decades).",
 }
 
 
-def _markdown(result: SweepResult, baseline: dict[str, Any], focus: dict[str, Any], estimates: pd.DataFrame,
-              contrasts: pd.DataFrame, figures: dict[str, list[Path]], notes: dict[str, str],
-              spreads: dict[str, pd.DataFrame]) -> str:
+def _markdown(
+    result: SweepResult,
+    baseline: dict[str, Any],
+    focus: dict[str, Any],
+    estimates: pd.DataFrame,
+    contrasts: pd.DataFrame,
+    figures: dict[str, list[Path]],
+    notes: dict[str, str],
+    spreads: dict[str, pd.DataFrame],
+) -> str:
     by, horizon, manifest, prov = list(result.levers), result.horizon, result.manifest, result.provenance
     start = f"{result.start_date.day} {result.start_date:%B %Y}"
-    fields = {"horizon": horizon, "baseline": plots.policy_label(baseline),
-              "focus": f"at {plots.policy_label(focus)}" if focus else "for every policy",
-              "replicates": min(FAN_REPLICATES, manifest["replicates"]),
-              **({"across": "the calibration posterior", "draw": "draw", "allowed": "parameter values the record allows"}
-                 if prov["experiment"].get("posterior") else
-                 {"across": "the scenarios of the uncertainties", "draw": "scenario",
-                  "allowed": "the ranges of the config's [uncertainties]"})}
+    fields = {
+        "horizon": horizon,
+        "baseline": plots.policy_label(baseline),
+        "focus": f"at {plots.policy_label(focus)}" if focus else "for every policy",
+        "replicates": min(FAN_REPLICATES, manifest["replicates"]),
+        **(
+            {"across": "the calibration posterior", "draw": "draw", "allowed": "parameter values the record allows"}
+            if prov["experiment"].get("posterior")
+            else {
+                "across": "the scenarios of the uncertainties",
+                "draw": "scenario",
+                "allowed": "the ranges of the config's [uncertainties]",
+            }
+        ),
+    }
     experiment = prov["experiment"]
     over = "draw" if experiment.get("posterior") else "scenario"
     lines = [
@@ -426,25 +507,35 @@ def _markdown(result: SweepResult, baseline: dict[str, Any], focus: dict[str, An
         *([compact.markdown(estimates, by, horizon), ""] if "sanctions_level" in by or len(by) > 1 else []),
         f"**How to read this.** Each policy ran {manifest['replicates']} replicate{'s' if manifest['replicates'] != 1 else ''} "
         f"of {horizon} weeks from {start}"
-        + (f" in each of {experiment['samples']} scenarios of the uncertainties" if experiment.get("uncertainties") else "")
+        + (
+            f" in each of {experiment['samples']} scenarios of the uncertainties"
+            if experiment.get("uncertainties")
+            else ""
+        )
         + (posterior_reading(experiment["posterior"], manifest["replicates"]) if experiment.get("posterior") else "")
         + "; "
         "every policy ran the same replicate seeds (common random numbers), so policies are compared pair by pair. "
         "Brackets are 95% confidence intervals: Wilson for probabilities, Kaplan–Meier (runs without talks "
         f"censored at week {horizon}) for median weeks; "
-        + (f"for P(talks), mean tests and the contrasts with the baseline, means over the {over}s with t intervals "
-           f"over them (paired by {over} and seeds for the contrasts), which count the spread across the {over}s as "
-           "well as the runs' chance (pooled intervals would treat every run as independent); the other columns are "
-           "pooled over the runs." if spreads else
-           "quasi-Poisson (overdispersion-scaled exact Poisson) for mean tests, which are skewed low counts where a "
-           "t interval undercovers; Newcombe's paired interval with the exact McNemar test for differences in "
-           "P(talks), and the paired t "
-           "interval and test for differences in mean tests.")
-        + " \"Talks\" means US–DPRK talks (stage 2 or higher) began within the horizon.",
+        + (
+            f"for P(talks), mean tests and the contrasts with the baseline, means over the {over}s with t intervals "
+            f"over them (paired by {over} and seeds for the contrasts), which count the spread across the {over}s as "
+            "well as the runs' chance (pooled intervals would treat every run as independent); the other columns are "
+            "pooled over the runs."
+            if spreads
+            else "quasi-Poisson (overdispersion-scaled exact Poisson) for mean tests, which are skewed low counts where a "
+            "t interval undercovers; Newcombe's paired interval with the exact McNemar test for differences in "
+            "P(talks), and the paired t "
+            "interval and test for differences in mean tests."
+        )
+        + ' "Talks" means US–DPRK talks (stage 2 or higher) began within the horizon.',
         "",
         f"**Baseline for the contrasts:** {plots.policy_label(baseline)}"
-        + ("" if set(baseline) == set(by) else
-           f", each policy compared with it at the same {' and '.join(plots.lever_name(c).lower() for c in by if c not in baseline)}")
+        + (
+            ""
+            if set(baseline) == set(by)
+            else f", each policy compared with it at the same {' and '.join(plots.lever_name(c).lower() for c in by if c not in baseline)}"
+        )
         + ".",
         "",
         "## At a glance",
@@ -459,11 +550,19 @@ def _markdown(result: SweepResult, baseline: dict[str, Any], focus: dict[str, An
         caption = CAPTIONS[name + "_over" if name == "contrasts_forest" and spreads else name].format(**fields)
         if name == HEATMAP and spreads:
             caption = caption.replace("its 95% Wilson interval", f"its 95% t interval over the {over}s")
-        if name == "time_to_talks" and {"as_scheduled", "suspended_during_talks"} <= set(result.levers.get("exercise_policy", [])):
-            caption += (" \"Suspended in talks\" holds the exercises as scheduled until talks begin, so its curves "
-                        "coincide with \"as scheduled\".")
-        lines += [f"![{name}]({png.name})", "", " ".join(filter(None, [caption, notes.get(name)]))
-                  + f" (PDF: [{name}.pdf]({name}.pdf))", ""]
+        if name == "time_to_talks" and {"as_scheduled", "suspended_during_talks"} <= set(
+            result.levers.get("exercise_policy", [])
+        ):
+            caption += (
+                ' "Suspended in talks" holds the exercises as scheduled until talks begin, so its curves '
+                'coincide with "as scheduled".'
+            )
+        lines += [
+            f"![{name}]({png.name})",
+            "",
+            " ".join(filter(None, [caption, notes.get(name)])) + f" (PDF: [{name}.pdf]({name}.pdf))",
+            "",
+        ]
     lines += [
         "## Estimates per policy",
         "",
@@ -473,8 +572,11 @@ def _markdown(result: SweepResult, baseline: dict[str, Any], focus: dict[str, An
         *_robustness_section(result, by),
         f"## Contrasts with the baseline ({plots.policy_label(baseline)})",
         "",
-        ("Δ is the mean over the " + over + "s of the policy minus the baseline in each " + over + " (same seeds); "
-         if spreads else "Δ is the policy minus the baseline on the same replicates; ")
+        (
+            "Δ is the mean over the " + over + "s of the policy minus the baseline in each " + over + " (same seeds); "
+            if spreads
+            else "Δ is the policy minus the baseline on the same replicates; "
+        )
         + "the baseline itself shows 0. With "
         f"{int((contrasts['outcome'] == 'talks').sum()) - 1} contrasts per outcome some unadjusted p-values fall "
         "below 0.05 by chance alone: the Holm columns adjust them over the contrasts of each outcome (family-wise "
@@ -499,8 +601,9 @@ def _robustness_section(result: SweepResult, by: list[str]) -> list[str]:
     lines = []
     for outcome, larger in (("talks", True), ("tests", False)):
         unit = "draw" if result.provenance["experiment"].get("posterior") else "scenario"
-        text, tables = robustness.section(result.rows, by, outcome, larger_is_better=larger, horizon=result.horizon,
-                                          unit=unit)
+        text, tables = robustness.section(
+            result.rows, by, outcome, larger_is_better=larger, horizon=result.horizon, unit=unit
+        )
         atomic_write_text(result.directory / f"robust_{outcome}.csv", tables["regret"].to_csv(index=False))
         lines += [text, ""]
     return lines
@@ -523,8 +626,10 @@ def _provenance(result: SweepResult) -> list[str]:
         lines.append(f"* uncertainties ({experiment['samples']} Latin hypercube scenarios): {ranges}")
     if experiment.get("posterior"):
         post = experiment["posterior"]
-        lines.append(f"* posterior: {post['samples']} draws by weight from `{post.get('file') or 'the installed posterior'}` "
-                     f"(SHA-256 `{post.get('sha256', '?')}`), each with its own replayed start state")
+        lines.append(
+            f"* posterior: {post['samples']} draws by weight from `{post.get('file') or 'the installed posterior'}` "
+            f"(SHA-256 `{post.get('sha256', '?')}`), each with its own replayed start state"
+        )
     seeds = prov.get("seeds", {})
     lines += [
         f"* seeds: experiment seed {seeds.get('experiment_seed', experiment.get('seed'))}; replicate seed = "
@@ -533,7 +638,7 @@ def _provenance(result: SweepResult) -> list[str]:
         f"* packages: {', '.join(f'{k} {v}' for k, v in prov.get('packages', {}).items())}",
         f"* platform: {prov.get('platform', {}).get('system', '?')}",
         f"* results created: {prov.get('created', '?')}; report written: "
-        f"{dt.datetime.now(dt.timezone.utc).isoformat(timespec='seconds')}",
+        f"{dt.datetime.now(dt.UTC).isoformat(timespec='seconds')}",
     ]
     return lines
 

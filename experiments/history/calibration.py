@@ -71,10 +71,23 @@ from .scenario import Scenario
 from .summaries import Summary, compute, panel_from_record, panel_from_trajectory, recorded_rungs, summary_table
 
 CALIBRATED_PARAMETERS = (
-    "test_baseline_rate", "hawkes_alpha", "threat_hazard_weight", "reactance_hazard_weight",
-    "progress_hazard_weight", "moratorium_hazard_weight", "red_line_cost", "progress_per_test",
-    "dprk_talk_base", "dprk_talk_progress_weight", "dprk_talk_stress_weight", "stress_gain",
-    "inter_korean_rate", "us_dprk_rate", "rung_distance_cost", "suspend_per_package", "summit_rate",
+    "test_baseline_rate",
+    "hawkes_alpha",
+    "threat_hazard_weight",
+    "reactance_hazard_weight",
+    "progress_hazard_weight",
+    "moratorium_hazard_weight",
+    "red_line_cost",
+    "progress_per_test",
+    "dprk_talk_base",
+    "dprk_talk_progress_weight",
+    "dprk_talk_stress_weight",
+    "stress_gain",
+    "inter_korean_rate",
+    "us_dprk_rate",
+    "rung_distance_cost",
+    "suspend_per_package",
+    "summit_rate",
 )
 """The uncertainties the 2016-2018 record can inform: testing (baseline, self-excitation,
 reactance to new sanctions, threat, completion, the moratorium), the ladder's red line, and the
@@ -99,13 +112,16 @@ def observed_summaries(scenario: Scenario, record: pd.DataFrame, summaries: list
     unique = week_months(scenario).unique()
     missing = [str(m) for m in unique if m not in record.index]
     if missing:
-        raise UserError(f"the record lacks month(s) {', '.join(missing[:3])} of the scenario; calibration needs them all")
+        raise UserError(
+            f"the record lacks month(s) {', '.join(missing[:3])} of the scenario; calibration needs them all"
+        )
     summaries = summary_table(scenario, record) if summaries is None else summaries
     return compute(summaries, panel_from_record(scenario, record, recorded_rungs(record))).iloc[0]
 
 
-def simulated_summaries(scenario: Scenario, trajectory: dict[str, np.ndarray], summaries: list[Summary],
-                        rungs: dict[int, list[str]]) -> pd.DataFrame:
+def simulated_summaries(
+    scenario: Scenario, trajectory: dict[str, np.ndarray], summaries: list[Summary], rungs: dict[int, list[str]]
+) -> pd.DataFrame:
     """The summary statistics of each simulated run (one row per run)."""
     return compute(summaries, panel_from_trajectory(scenario, trajectory, rungs))
 
@@ -132,7 +148,9 @@ def run_block(block: Block) -> tuple[np.ndarray, np.ndarray]:
     two arrays of particles x summaries."""
     scenario, r = block.scenario, block.replicates
     varying = dict(zip(block.names, np.repeat(block.theta, r, axis=0).T, strict=True))
-    result = simulate_arrays(scenario.params, varying, block.seeds, scenario.weeks, scenario.schedule(), trajectories=True)
+    result = simulate_arrays(
+        scenario.params, varying, block.seeds, scenario.weeks, scenario.schedule(), trajectories=True
+    )
     stats = simulated_summaries(scenario, result.trajectory, list(block.summaries), block.rungs).to_numpy()
     stats = stats.reshape(len(block.theta), r, -1)
     return stats.mean(axis=1), stats.var(axis=1)
@@ -172,7 +190,7 @@ def ordered_results(executor: Executor | None, parallelism: int, tasks: Iterator
 def expected_distance(mean: np.ndarray, var: np.ndarray, observed: np.ndarray, scales: np.ndarray) -> np.ndarray:
     """Root expected squared scaled distance over a particle's replicates:
     ``sqrt(sum_j ((mean_j - obs_j)^2 + var_j) / scale_j^2)``."""
-    return np.sqrt(((((mean - observed) ** 2) + var) / scales ** 2).sum(axis=1))
+    return np.sqrt(((((mean - observed) ** 2) + var) / scales**2).sum(axis=1))
 
 
 def noise_scales(var: np.ndarray, replicates: int) -> np.ndarray:
@@ -189,7 +207,7 @@ def noise_scales(var: np.ndarray, replicates: int) -> np.ndarray:
 class Calibration:
     """The result of :func:`calibrate`: the posterior sample and what produced it."""
 
-    posterior: pd.DataFrame     # last population: parameters, mean summaries, distance, weight
+    posterior: pd.DataFrame  # last population: parameters, mean summaries, distance, weight
     observed: pd.Series
     scales: pd.Series
     simulations: int
@@ -198,14 +216,14 @@ class Calibration:
     scenario: str
     start_state: dict[str, float]
     tolerances: list[float]
-    stopped: str = ""           # why SMC stopped before the requested generations, if it did
+    stopped: str = ""  # why SMC stopped before the requested generations, if it did
     parameters: tuple[str, ...] = CALIBRATED_PARAMETERS
     settings: dict[str, Any] = field(default_factory=dict)
     prior_low: dict[str, float] = field(default_factory=dict)
     prior_high: dict[str, float] = field(default_factory=dict)
     replicates: int = 1
     summary_meanings: dict[str, str] = field(default_factory=dict)
-    estimate_index: int = 0     # row of the posterior chosen as the calibrated values
+    estimate_index: int = 0  # row of the posterior chosen as the calibrated values
 
     def quantile(self, name: str, q: float) -> float:
         """Weighted posterior quantile of a parameter."""
@@ -225,7 +243,7 @@ class Calibration:
     def effective_sample_size(self) -> float:
         """Kish's effective sample size of the weighted posterior sample."""
         w = self.posterior["weight"].to_numpy()
-        return float(w.sum() ** 2 / (w ** 2).sum())
+        return float(w.sum() ** 2 / (w**2).sum())
 
     def intervals(self, level: float = 0.9) -> pd.DataFrame:
         """Calibrated value, posterior median and central credible interval of each parameter,
@@ -250,7 +268,7 @@ class Calibration:
         dirty = {True: "true", False: "false"}.get(code["dirty"], '"unknown"')
         lines = [
             "# Calibrated parameter values: written by `escalation calibrate`; read by model/params.py.",
-            "# Method: ABC-SMC (see experiments/calibration.py and docs/ODD.md, section 9).",
+            "# Method: ABC-SMC (see experiments/history/calibration.py and docs/ODD.md, section 9).",
             "",
             "[method]",
             'name = "ABC-SMC (population Monte Carlo), uniform priors over the parameter table ranges"',
@@ -267,8 +285,7 @@ class Calibration:
             *[f"{key} = {json.dumps(value)}" for key, value in self.settings.items()],
             f'code_commit = "{code["commit"]}"',
             f"code_dirty = {dirty}",
-            "distance_scales = { "
-            + ", ".join(f"{name} = {value:.6g}" for name, value in self.scales.items()) + " }",
+            "distance_scales = { " + ", ".join(f"{name} = {value:.6g}" for name, value in self.scales.items()) + " }",
             f"summaries = {json.dumps(list(self.observed.index))}",
             f"facts_fitted = {json.dumps(list(FACTS_FITTED))}",
             f"facts_checked = {json.dumps(list(FACTS_CHECKED))}",
@@ -279,15 +296,22 @@ class Calibration:
             *[f"{name} = {value!r}" for name, value in self.estimates.items()],
             "",
             f"[initial_state]  # replayed state on {STATE_DATE.isoformat()} under the calibrated values (median; mode if discrete)",
-            *[f"{name} = {str(value).lower() if isinstance(value, bool) else repr(value)}"
-              for name, value in self.start_state.items()],
+            *[
+                f"{name} = {str(value).lower() if isinstance(value, bool) else repr(value)}"
+                for name, value in self.start_state.items()
+            ],
             "",
         ]
         return "\n".join(lines)
 
 
-def credible_intervals(posterior: pd.DataFrame, parameters: tuple[str, ...], prior_low: dict[str, float],
-                       prior_high: dict[str, float], level: float = 0.9) -> pd.DataFrame:
+def credible_intervals(
+    posterior: pd.DataFrame,
+    parameters: tuple[str, ...],
+    prior_low: dict[str, float],
+    prior_high: dict[str, float],
+    level: float = 0.9,
+) -> pd.DataFrame:
     """Per parameter of a weighted posterior sample: median, central ``level`` credible interval,
     the prior bounds sampled and ``width_ratio``, the interval's width over the prior's."""
     q = (1 - level) / 2
@@ -296,9 +320,14 @@ def credible_intervals(posterior: pd.DataFrame, parameters: tuple[str, ...], pri
     for name in parameters:
         values = posterior[name].to_numpy()
         low, high = weighted_quantile(values, weights, q), weighted_quantile(values, weights, 1 - q)
-        rows[name] = {"median": weighted_quantile(values, weights, 0.5), "low": low, "high": high,
-                      "prior_low": prior_low[name], "prior_high": prior_high[name],
-                      "width_ratio": (high - low) / (prior_high[name] - prior_low[name])}
+        rows[name] = {
+            "median": weighted_quantile(values, weights, 0.5),
+            "low": low,
+            "high": high,
+            "prior_low": prior_low[name],
+            "prior_high": prior_high[name],
+            "width_ratio": (high - low) / (prior_high[name] - prior_low[name]),
+        }
     return pd.DataFrame(rows).T
 
 
@@ -314,7 +343,7 @@ def weighted_correlations(posterior: pd.DataFrame, parameters: tuple[str, ...]) 
 
 def strongest_pairs(corr: pd.DataFrame, top: int = 5) -> list[tuple[str, str, float]]:
     """The ``top`` pairs of a correlation matrix with the largest absolute correlation."""
-    pairs = [(a, b, float(corr.at[a, b])) for i, a in enumerate(corr.index) for b in corr.index[i + 1:]]
+    pairs = [(a, b, float(corr.at[a, b])) for i, a in enumerate(corr.index) for b in corr.index[i + 1 :]]
     return sorted(pairs, key=lambda t: -abs(t[2] if np.isfinite(t[2]) else 0))[:top]
 
 
@@ -354,7 +383,6 @@ def _state_paths(out: Path, generation: int) -> tuple[Path, Path]:
 
 def _save_generation(out: Path, generation: int, frame: pd.DataFrame, meta: dict[str, Any]) -> None:
 
-
     table, info = _state_paths(out, generation)
     buffer = io.BytesIO()
     frame.to_parquet(buffer, index=False)
@@ -373,24 +401,43 @@ def _load_generations(out: Path, fingerprint: dict[str, Any]) -> list[tuple[pd.D
             meta = json.loads(info.read_text(encoding="utf-8"))
             frame = pd.read_parquet(table) if meta.get("filled", True) else None
         except (OSError, ValueError) as error:
-            raise UserError(f"{info}: an unreadable calibration state ({str(error).splitlines()[0]}); delete "
-                            f"{out}'s generation files to start afresh") from None
+            raise UserError(
+                f"{info}: an unreadable calibration state ({str(error).splitlines()[0]}); delete "
+                f"{out}'s generation files to start afresh"
+            ) from None
         if meta.get("fingerprint") != fingerprint:
-            differ = sorted(k for k in set(fingerprint) | set(meta.get("fingerprint", {}))
-                            if fingerprint.get(k) != meta.get("fingerprint", {}).get(k))
-            raise UserError(f"{out} holds a calibration with other settings ({', '.join(differ[:4])} differ); "
-                            "use another --out, or --restart to discard them")
+            differ = sorted(
+                k
+                for k in set(fingerprint) | set(meta.get("fingerprint", {}))
+                if fingerprint.get(k) != meta.get("fingerprint", {}).get(k)
+            )
+            raise UserError(
+                f"{out} holds a calibration with other settings ({', '.join(differ[:4])} differ); "
+                "use another --out, or --restart to discard them"
+            )
         done.append((frame, meta))
 
 
 # ---- ABC-SMC --------------------------------------------------------------------------------------
 
 
-def calibrate(scenario: Scenario, record: pd.DataFrame, population: int = 1000, generations: int = 4,
-              accept: float = 0.02, seed: int = 1, block: int = 2000, progress: bool = True,
-              max_simulations_per_generation: int = 2_000_000, replicates: int = 10,
-              parameters: tuple[str, ...] = CALIBRATED_PARAMETERS, observed: pd.Series | None = None,
-              out: str | Path | None = None, executor: Executor | None = None, parallelism: int = 1) -> Calibration:
+def calibrate(
+    scenario: Scenario,
+    record: pd.DataFrame,
+    population: int = 1000,
+    generations: int = 4,
+    accept: float = 0.02,
+    seed: int = 1,
+    block: int = 2000,
+    progress: bool = True,
+    max_simulations_per_generation: int = 2_000_000,
+    replicates: int = 10,
+    parameters: tuple[str, ...] = CALIBRATED_PARAMETERS,
+    observed: pd.Series | None = None,
+    out: str | Path | None = None,
+    executor: Executor | None = None,
+    parallelism: int = 1,
+) -> Calibration:
     """ABC-SMC (module docstring): up to ``generations`` generations of ``population`` particles,
     each replayed ``replicates`` times; the first keeps the ``accept`` share of its prior draws.
 
@@ -402,11 +449,15 @@ def calibrate(scenario: Scenario, record: pd.DataFrame, population: int = 1000, 
     With ``out``, each finished generation is saved there and a rerun continues after the last.
     """
     if population < 10 or generations < 1 or not 0 < accept < 1 or replicates < 1 or block < 1:
-        raise UserError(f"need population >= 10, generations >= 1, 0 < accept < 1, replicates >= 1 and block >= 1; "
-                        f"got {population}, {generations}, {accept}, {replicates}, {block}")
+        raise UserError(
+            f"need population >= 10, generations >= 1, 0 < accept < 1, replicates >= 1 and block >= 1; "
+            f"got {population}, {generations}, {accept}, {replicates}, {block}"
+        )
     if population / accept > MAX_FIRST_DRAWS:
-        raise UserError(f"population / accept = {population / accept:.3g} prior draws: at most {MAX_FIRST_DRAWS:,}; "
-                        "raise --accept or lower --population")
+        raise UserError(
+            f"population / accept = {population / accept:.3g} prior draws: at most {MAX_FIRST_DRAWS:,}; "
+            "raise --accept or lower --population"
+        )
     unknown = [name for name in parameters if name not in TABLE or TABLE[name].kind != "uncertainty"]
     if unknown:
         raise UserError(f"cannot calibrate {unknown}: only uncertainties can be calibrated")
@@ -419,17 +470,35 @@ def calibrate(scenario: Scenario, record: pd.DataFrame, population: int = 1000, 
     obs = observed.to_numpy(dtype=float)
     base = scenario.params
     low, high = _prior_bounds(base, parameters)
-    fingerprint = {"scenario": scenario.name, "scenario_params": repr(base), "weeks": scenario.weeks,
-                   "observed": [float(v) for v in obs], "summaries": names, "parameters": list(parameters),
-                   "population": population, "accept": accept, "seed": seed, "block": block, "replicates": replicates,
-                   "prior_low": [float(v) for v in low], "prior_high": [float(v) for v in high],
-                   "max_simulations_per_generation": max_simulations_per_generation}
+    fingerprint = {
+        "scenario": scenario.name,
+        "scenario_params": repr(base),
+        "weeks": scenario.weeks,
+        "observed": [float(v) for v in obs],
+        "summaries": names,
+        "parameters": list(parameters),
+        "population": population,
+        "accept": accept,
+        "seed": seed,
+        "block": block,
+        "replicates": replicates,
+        "prior_low": [float(v) for v in low],
+        "prior_high": [float(v) for v in high],
+        "max_simulations_per_generation": max_simulations_per_generation,
+    }
     out = Path(out) if out is not None else None
     saved = _load_generations(out, fingerprint) if out is not None and out.is_dir() else []
 
     def task(generation: int, index: int, theta: np.ndarray) -> Block:
-        return Block(scenario, tuple(parameters), theta, replicates,
-                     block_seeds(seed, generation, index, len(theta) * replicates), tuple(summaries), rungs)
+        return Block(
+            scenario,
+            tuple(parameters),
+            theta,
+            replicates,
+            block_seeds(seed, generation, index, len(theta) * replicates),
+            tuple(summaries),
+            rungs,
+        )
 
     simulations = 0
     tolerances: list[float] = []
@@ -442,7 +511,7 @@ def calibrate(scenario: Scenario, record: pd.DataFrame, population: int = 1000, 
         else:
             draws = int(np.ceil(population / accept))
             theta_all = np.random.default_rng([seed, PROPOSAL_STREAM]).uniform(low, high, size=(draws, len(low)))
-            blocks = (task(0, b, theta_all[start:start + block]) for b, start in enumerate(range(0, draws, block)))
+            blocks = (task(0, b, theta_all[start : start + block]) for b, start in enumerate(range(0, draws, block)))
             means, variances = [], []
             for _, (mean, var) in ordered_results(executor, parallelism, blocks):
                 means.append(mean)
@@ -452,10 +521,23 @@ def calibrate(scenario: Scenario, record: pd.DataFrame, population: int = 1000, 
             keep = np.argsort(distance, kind="stable")[:population]
             # Adapt the scales once, to the simulation noise within the first population.
             scales = noise_scales(var_all[keep], replicates)
-            frame = _population_frame(theta_all[keep], mean_all[keep], var_all[keep], obs, scales,
-                                      np.full(population, 1.0 / population), parameters, names)
-            meta = {"fingerprint": fingerprint, "scales": scales.tolist(), "simulations": draws * replicates,
-                    "tolerance": float(frame["distance"].max()), "filled": True}
+            frame = _population_frame(
+                theta_all[keep],
+                mean_all[keep],
+                var_all[keep],
+                obs,
+                scales,
+                np.full(population, 1.0 / population),
+                parameters,
+                names,
+            )
+            meta = {
+                "fingerprint": fingerprint,
+                "scales": scales.tolist(),
+                "simulations": draws * replicates,
+                "tolerance": float(frame["distance"].max()),
+                "filled": True,
+            }
             if out is not None:
                 _save_generation(out, 0, frame, meta)
         simulations += meta["simulations"]
@@ -465,9 +547,24 @@ def calibrate(scenario: Scenario, record: pd.DataFrame, population: int = 1000, 
             if generation < len(saved):
                 new_frame, meta = saved[generation]
             else:
-                new_frame, meta = _next_generation(frame, generation, population, low, high, scales, obs, seed, block,
-                                                   max_simulations_per_generation, replicates, parameters, names,
-                                                   executor, parallelism, task)
+                new_frame, meta = _next_generation(
+                    frame,
+                    generation,
+                    population,
+                    low,
+                    high,
+                    scales,
+                    obs,
+                    seed,
+                    block,
+                    max_simulations_per_generation,
+                    replicates,
+                    parameters,
+                    names,
+                    executor,
+                    parallelism,
+                    task,
+                )
                 meta["fingerprint"] = fingerprint
                 if out is not None:
                     _save_generation(out, generation, new_frame if new_frame is not None else frame.iloc[:0], meta)
@@ -480,29 +577,60 @@ def calibrate(scenario: Scenario, record: pd.DataFrame, population: int = 1000, 
             bar.update(1)
 
     prior_low, prior_high = prior_bounds(base, tuple(parameters))
-    calibration = Calibration(frame.drop(columns=[c for c in frame if c.startswith("var_")]), observed,
-                              pd.Series(scales, index=names), simulations, accept, seed, scenario.name, {}, tolerances,
-                              stopped, parameters=tuple(parameters),
-                              settings={"block": block, "max_simulations_per_generation": max_simulations_per_generation},
-                              prior_low=prior_low, prior_high=prior_high, replicates=replicates,
-                              summary_meanings={s.name: s.meaning for s in summaries})
+    calibration = Calibration(
+        frame.drop(columns=[c for c in frame if c.startswith("var_")]),
+        observed,
+        pd.Series(scales, index=names),
+        simulations,
+        accept,
+        seed,
+        scenario.name,
+        {},
+        tolerances,
+        stopped,
+        parameters=tuple(parameters),
+        settings={"block": block, "max_simulations_per_generation": max_simulations_per_generation},
+        prior_low=prior_low,
+        prior_high=prior_high,
+        replicates=replicates,
+        summary_meanings={s.name: s.meaning for s in summaries},
+    )
     calibration.estimate_index = central_particle(calibration.posterior, tuple(parameters), low, high)
     calibration.start_state = start_state(scenario.with_params(base.replace(**calibration.estimates)))
     return calibration
 
 
 def _population_frame(theta, mean, var, obs, scales, weights, parameters, names) -> pd.DataFrame:
-    return pd.concat([pd.DataFrame(theta, columns=list(parameters)),
-                      pd.DataFrame(mean, columns=[f"sim_{n}" for n in names]),
-                      pd.DataFrame(var, columns=[f"var_{n}" for n in names]),
-                      pd.Series(expected_distance(mean, var, obs, scales), name="distance"),
-                      pd.Series(weights, name="weight")], axis=1)
+    return pd.concat(
+        [
+            pd.DataFrame(theta, columns=list(parameters)),
+            pd.DataFrame(mean, columns=[f"sim_{n}" for n in names]),
+            pd.DataFrame(var, columns=[f"var_{n}" for n in names]),
+            pd.Series(expected_distance(mean, var, obs, scales), name="distance"),
+            pd.Series(weights, name="weight"),
+        ],
+        axis=1,
+    )
 
 
-def _next_generation(frame: pd.DataFrame, generation: int, population: int, low: np.ndarray, high: np.ndarray,
-                     scales: np.ndarray, obs: np.ndarray, seed: int, block: int, max_simulations: int, replicates: int,
-                     parameters: tuple[str, ...], names: list[str], executor: Executor | None, parallelism: int,
-                     task: Callable[[int, int, np.ndarray], Block]) -> tuple[pd.DataFrame | None, dict[str, Any]]:
+def _next_generation(
+    frame: pd.DataFrame,
+    generation: int,
+    population: int,
+    low: np.ndarray,
+    high: np.ndarray,
+    scales: np.ndarray,
+    obs: np.ndarray,
+    seed: int,
+    block: int,
+    max_simulations: int,
+    replicates: int,
+    parameters: tuple[str, ...],
+    names: list[str],
+    executor: Executor | None,
+    parallelism: int,
+    task: Callable[[int, int, np.ndarray], Block],
+) -> tuple[pd.DataFrame | None, dict[str, Any]]:
     """One SMC generation from the population ``frame``: the new population (None if it could not
     be filled) and its metadata."""
     theta = frame[list(parameters)].to_numpy()
@@ -530,9 +658,14 @@ def _next_generation(frame: pd.DataFrame, generation: int, population: int, low:
             break
     meta: dict[str, Any] = {"simulations": tried * replicates, "tolerance": tolerance, "scales": scales.tolist()}
     if count < population:
-        meta.update(filled=False, stopped=(f"generation {generation + 1} accepted {count} of {tried} proposals, fewer "
-                                           f"than the population {population} (the tolerance {tolerance:.3g} is near the "
-                                           f"simulation noise); kept generation {generation}"))
+        meta.update(
+            filled=False,
+            stopped=(
+                f"generation {generation + 1} accepted {count} of {tried} proposals, fewer "
+                f"than the population {population} (the tolerance {tolerance:.3g} is near the "
+                f"simulation noise); kept generation {generation}"
+            ),
+        )
         return None, meta
     new_theta, new_mean, new_var = (np.concatenate([a[k] for a in accepted])[:population] for k in range(3))
     new_weights = _smc_weights(new_theta, theta, weights, spread, low, high)
@@ -553,8 +686,9 @@ def _prior_bounds(base: Params, parameters: tuple[str, ...] = CALIBRATED_PARAMET
     return np.array(low, dtype=float), np.array(high, dtype=float)
 
 
-def _truncated_normal(rng: np.random.Generator, centre: np.ndarray, spread: np.ndarray,
-                      low: np.ndarray, high: np.ndarray) -> np.ndarray:
+def _truncated_normal(
+    rng: np.random.Generator, centre: np.ndarray, spread: np.ndarray, low: np.ndarray, high: np.ndarray
+) -> np.ndarray:
     """Component-wise Gaussian perturbation truncated to the prior box (inverse-CDF sampling)."""
     from scipy.stats import norm
 
@@ -563,8 +697,14 @@ def _truncated_normal(rng: np.random.Generator, centre: np.ndarray, spread: np.n
     return np.clip(centre + spread * norm.ppf(u), low, high)
 
 
-def _smc_weights(theta: np.ndarray, previous: np.ndarray, previous_weights: np.ndarray, spread: np.ndarray,
-                 low: np.ndarray, high: np.ndarray) -> np.ndarray:
+def _smc_weights(
+    theta: np.ndarray,
+    previous: np.ndarray,
+    previous_weights: np.ndarray,
+    spread: np.ndarray,
+    low: np.ndarray,
+    high: np.ndarray,
+) -> np.ndarray:
     """Importance weights of a new population under a uniform prior:
     ``w_i = 1 / sum_j w_j K(theta_i | theta_j)``, ``K`` the truncated component-wise Gaussian
     kernel (each factor renormalised to the prior box), normalised to sum to 1."""
@@ -572,14 +712,15 @@ def _smc_weights(theta: np.ndarray, previous: np.ndarray, previous_weights: np.n
 
     z = (theta[:, None, :] - previous[None, :, :]) / spread
     mass = norm.cdf((high - previous) / spread) - norm.cdf((low - previous) / spread)  # (j, k)
-    log_kernel = (-0.5 * z ** 2).sum(axis=2) - np.log(mass).sum(axis=1)[None, :]
+    log_kernel = (-0.5 * z**2).sum(axis=2) - np.log(mass).sum(axis=1)[None, :]
     kernel = np.exp(log_kernel - log_kernel.max())
     weights = 1.0 / (kernel @ previous_weights)
     return weights / weights.sum()
 
 
-def resolution_effect_over_posterior(scenario: Scenario, posterior: pd.DataFrame, particles: int = 200,
-                                     replicates: int = 100, seed: int = 9) -> pd.DataFrame:
+def resolution_effect_over_posterior(
+    scenario: Scenario, posterior: pd.DataFrame, particles: int = 200, replicates: int = 100, seed: int = 9
+) -> pd.DataFrame:
     """Fact F2 over the posterior rather than at the calibrated point.
 
     Draws ``particles`` particles from ``posterior`` by weight and, for each, replays
@@ -602,8 +743,14 @@ def resolution_effect_over_posterior(scenario: Scenario, posterior: pd.DataFrame
     seeds = replicate_seeds(seed, particles * replicates)
     totals = []
     for variant in (scenario, without_resolutions(scenario)):
-        result = simulate_arrays(scenario.params, dict(zip(names, theta.T, strict=True)), seeds, scenario.weeks,
-                                 variant.schedule(), trajectories=True)
+        result = simulate_arrays(
+            scenario.params,
+            dict(zip(names, theta.T, strict=True)),
+            seeds,
+            scenario.weeks,
+            variant.schedule(),
+            trajectories=True,
+        )
         totals.append(launches_after_resolutions(launches_by_month(result.trajectory, week_months(scenario)), windows))
     differences = (totals[0] - totals[1]).reshape(particles, replicates)
     se = differences.std(axis=1, ddof=1) / np.sqrt(replicates) if replicates > 1 else np.full(particles, np.nan)
@@ -616,9 +763,14 @@ def resolution_effect_summary(effects: pd.DataFrame) -> dict[str, float]:
     ``share_below_zero``, the share of particles under which the resolutions suppress testing;
     and ``share_suppressed``, the share that meet F2's criterion (effect below -2 SE)."""
     effect = effects["effect"]
-    return {"particles": len(effects), "median": float(effect.median()), "low": float(effect.quantile(0.05)),
-            "high": float(effect.quantile(0.95)), "share_below_zero": float(np.mean(effect < 0)),
-            "share_suppressed": float(np.mean(effect < -2 * effects["se"]))}
+    return {
+        "particles": len(effects),
+        "median": float(effect.median()),
+        "low": float(effect.quantile(0.05)),
+        "high": float(effect.quantile(0.95)),
+        "share_below_zero": float(np.mean(effect < 0)),
+        "share_suppressed": float(np.mean(effect < -2 * effects["se"])),
+    }
 
 
 def write_calibration(result: Calibration, out: Path) -> list[Path]:

@@ -31,7 +31,9 @@ from ..errors import UserError
 REQUIRED = ("month", "missile_launch_events", "nuclear_tests")
 OPTIONAL_COUNTS = ("icbm_launches", "slbm_space_launches")
 """Optional columns of launch events by kind (each also counted in ``missile_launch_events``)."""
-US_DPRK = re.compile(r"U\.?S\.?\s*[-–—]\s*(DPRK|North Korea)|(DPRK|North Korea)\s*[-–—]\s*U\.?S\.?\b|Trump|Pompeo|Biegun", re.I)
+US_DPRK = re.compile(
+    r"U\.?S\.?\s*[-–—]\s*(DPRK|North Korea)|(DPRK|North Korea)\s*[-–—]\s*U\.?S\.?\b|Trump|Pompeo|Biegun", re.I
+)
 US_DPRK_SUMMIT = re.compile(r"U\.?S\.?\s*[-–—]\s*(DPRK|North Korea)\s+summit", re.I)
 INTER_KOREAN = re.compile(r"inter[- ]?Korean|ROK envoys|North[- ]South|South[- ]North", re.I)
 MAX_COUNT = {"missile_launch_events": 300, "nuclear_tests": 31, "icbm_launches": 300, "slbm_space_launches": 300}
@@ -74,11 +76,15 @@ def read_record(path: str | Path) -> pd.DataFrame:
             record[column] = [_count(v, column, path) for v in raw[column]]
             if (record[column] > record["launches"]).any():
                 month = record.index[record[column] > record["launches"]][0]
-                raise UserError(f"{path}: column {column}: {month} has more than its missile_launch_events; launch "
-                                "events by kind are counted in missile_launch_events too")
+                raise UserError(
+                    f"{path}: column {column}: {month} has more than its missile_launch_events; launch "
+                    "events by kind are counted in missile_launch_events too"
+                )
     notes = raw["notes"] if "notes" in raw.columns else pd.Series([""] * len(raw))
     record["text"] = [f"{t} | {n}" for t, n in zip(talks, notes, strict=True)]
-    resolutions = raw["unsc_sanctions_resolutions"] if "unsc_sanctions_resolutions" in raw.columns else pd.Series([""] * len(raw))
+    resolutions = (
+        raw["unsc_sanctions_resolutions"] if "unsc_sanctions_resolutions" in raw.columns else pd.Series([""] * len(raw))
+    )
     record["resolution"] = [bool(r.strip()) for r in resolutions]
     record["exercise"] = list(raw["us_rok_major_exercise"]) if "us_rok_major_exercise" in raw.columns else ""
     return record.sort_index()
@@ -111,13 +117,17 @@ def _read_csv_strictly(path: Path) -> pd.DataFrame:
         except csv.Error as error:
             raise UserError(f"{path}: line {line}: malformed CSV ({error}); check its quotes") from None
         if reader.line_num != line:
-            raise UserError(f"{path}: line {line}: a quoted field runs on over {reader.line_num - line + 1} lines (a quote "
-                            "left open?); each month must be one line")
+            raise UserError(
+                f"{path}: line {line}: a quoted field runs on over {reader.line_num - line + 1} lines (a quote "
+                "left open?); each month must be one line"
+            )
         if not row or not any(cell.strip() for cell in row):
             continue
         if len(row) != len(header):
-            raise UserError(f"{path}: line {line}: {len(row)} fields, but the header has {len(header)}; quote cells "
-                            "that contain commas")
+            raise UserError(
+                f"{path}: line {line}: {len(row)} fields, but the header has {len(header)}; quote cells "
+                "that contain commas"
+            )
         rows.append(row)
     return pd.DataFrame(rows, columns=header, dtype=str)
 
@@ -135,8 +145,10 @@ def _count(value: str, column: str, path: Path) -> int:
         raise UserError(f"{path}: column {column}: {value!r} is not a non-negative integer")
     count = int(text)
     if count > MAX_COUNT[column]:
-        raise UserError(f"{path}: column {column}: {count} in one month is not physically plausible (at most "
-                        f"{MAX_COUNT[column]}); check the file")
+        raise UserError(
+            f"{path}: column {column}: {count} in one month is not physically plausible (at most "
+            f"{MAX_COUNT[column]}); check the file"
+        )
     return count
 
 

@@ -36,9 +36,9 @@ from .scores import coverage, crps_poisson, crps_sample, pit_histogram, randomis
 from .summaries import stage_under_way
 
 PI_LEVELS = {50: (0.25, 0.75), 90: (0.05, 0.95)}
-RESPONSE_WEEKS = 12   # F2: sanctions came 1-12 weeks after a major test
-QUARTER_MONTHS = 3    # F2: launches in the quarter from a resolution's month vs the quarter before
-PIT_STREAM = 0x917    # mixed into the seed for the PIT's randomisation
+RESPONSE_WEEKS = 12  # F2: sanctions came 1-12 weeks after a major test
+QUARTER_MONTHS = 3  # F2: launches in the quarter from a resolution's month vs the quarter before
+PIT_STREAM = 0x917  # mixed into the seed for the PIT's randomisation
 SCENARIOS_DIR = Path(__file__).resolve().parents[1] / "scenarios"
 
 
@@ -58,8 +58,10 @@ def fitted_period_rate(calibrated: Path = CALIBRATED_FILE) -> tuple[float, str]:
     name = tomllib.loads(calibrated.read_text(encoding="utf-8")).get("method", {}).get("scenario", "")
     path = SCENARIOS_DIR / f"{name}.toml"
     if not path.is_file():
-        raise UserError(f"{calibrated} names the fitted scenario {name!r}, not found in {SCENARIOS_DIR}; "
-                        "pass a baseline rate explicitly")
+        raise UserError(
+            f"{calibrated} names the fitted scenario {name!r}, not found in {SCENARIOS_DIR}; "
+            "pass a baseline rate explicitly"
+        )
     scenario = load_scenario(path)
     record = load_record_for(scenario, None)
     months = week_months(scenario).unique()
@@ -133,8 +135,10 @@ def predictive_interval(samples: np.ndarray, level: int, axis: int = -1) -> tupl
     quantiles (inverted-CDF quantiles, so the bounds are attainable counts; for discrete counts
     the interval covers at least ``level``)."""
     low, high = PI_LEVELS[level]
-    return (np.quantile(samples, low, axis=axis, method="inverted_cdf"),
-            np.quantile(samples, high, axis=axis, method="inverted_cdf"))
+    return (
+        np.quantile(samples, low, axis=axis, method="inverted_cdf"),
+        np.quantile(samples, high, axis=axis, method="inverted_cdf"),
+    )
 
 
 @dataclass
@@ -154,9 +158,16 @@ class Fact:
 class Replay:
     """A scenario run for many replicates on the batched engine, with its weekly series."""
 
-    def __init__(self, scenario: Scenario, replicates: int = 500, seed: int = 2016,
-                 record: pd.DataFrame | None = None, score_from: str | None = None, score_to: str | None = None,
-                 baseline_rate: float | None = None) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        replicates: int = 500,
+        seed: int = 2016,
+        record: pd.DataFrame | None = None,
+        score_from: str | None = None,
+        score_to: str | None = None,
+        baseline_rate: float | None = None,
+    ) -> None:
         if replicates < 1:
             raise UserError(f"replicates must be at least 1, got {replicates}")
         self.scenario, self.replicates, self.seed, self.record = scenario, replicates, seed, record
@@ -171,8 +182,10 @@ class Replay:
         first = self.months[0] if first is None else first
         last = self.months[-1] if last is None else last
         if first < self.months[0] or last > self.months[-1]:
-            raise UserError(f"the scored window {first} to {last} is not inside the scenario's months "
-                            f"{self.months[0]} to {self.months[-1]}; choose --score-from/--score-to inside them")
+            raise UserError(
+                f"the scored window {first} to {last} is not inside the scenario's months "
+                f"{self.months[0]} to {self.months[-1]}; choose --score-from/--score-to inside them"
+            )
         if first > last:
             raise UserError(f"--score-from {first} is after --score-to {last}")
         if self.record is not None and not self.record.index.isin(pd.period_range(first, last, freq="M")).any():
@@ -202,13 +215,15 @@ class Replay:
     @cached_property
     def talks_active(self) -> np.ndarray:
         """Whether talks were under way (not suspended) in some week of the month, per run."""
-        return self._by_month(stage_under_way(self.weekly["talks_stage"], INTER_KOREAN).astype(np.int64),
-                              how="max").astype(bool)
+        return self._by_month(
+            stage_under_way(self.weekly["talks_stage"], INTER_KOREAN).astype(np.int64), how="max"
+        ).astype(bool)
 
     def first_month(self, stage: int) -> np.ndarray:
         """Index (into ``months``) of the first month each run reached ``stage`` (NaN if never)."""
-        reached = self._by_month(stage_under_way(self.weekly["talks_stage"], stage).astype(np.int64),
-                                 how="max").astype(bool)
+        reached = self._by_month(stage_under_way(self.weekly["talks_stage"], stage).astype(np.int64), how="max").astype(
+            bool
+        )
         first = reached.argmax(axis=0).astype(float)
         first[~reached.any(axis=0)] = np.nan
         return first
@@ -228,7 +243,9 @@ class Replay:
         frame["sim_launches_mean"] = self.launches.mean(axis=1)
         frame["sim_launches_median"] = np.median(self.launches, axis=1)
         for level in PI_LEVELS:
-            frame[f"sim_launches_{level}_low"], frame[f"sim_launches_{level}_high"] = predictive_interval(self.launches, level, axis=1)
+            frame[f"sim_launches_{level}_low"], frame[f"sim_launches_{level}_high"] = predictive_interval(
+                self.launches, level, axis=1
+            )
         frame["sim_nuclear_mean"] = self.nuclear.mean(axis=1)
         frame["sim_p_talks"] = self.talks_active.mean(axis=1)
         if self.record is not None:
@@ -265,14 +282,23 @@ class Replay:
         crps, baseline = float(crps_sample(sample, obs).mean()), float(crps_poisson(rate, obs).mean())
         pit = randomised_pit(sample, obs, np.random.default_rng([self.seed, PIT_STREAM]))
         total_low, total_high = predictive_interval(sample.sum(axis=0), 90)
-        return {**cover, "mae_monthly_launches": float(np.mean(np.abs(obs - frame["sim_launches_mean"]))),
-                "months_compared": int(len(frame)), "score_from": str(frame.index[0]), "score_to": str(frame.index[-1]),
-                "crps": crps, "crps_baseline": baseline,
-                "crps_skill": float(1 - crps / baseline) if baseline > 0 else None,  # None: a perfect baseline
-                "baseline_rate": rate, "baseline_period": period, "pit_histogram": pit_histogram(pit),
-                "total_launches_observed": int(obs.sum()), "total_launches_90_low": float(total_low),
-                "total_launches_90_high": float(total_high),
-                "total_launches_covered": bool(total_low <= obs.sum() <= total_high)}
+        return {
+            **cover,
+            "mae_monthly_launches": float(np.mean(np.abs(obs - frame["sim_launches_mean"]))),
+            "months_compared": int(len(frame)),
+            "score_from": str(frame.index[0]),
+            "score_to": str(frame.index[-1]),
+            "crps": crps,
+            "crps_baseline": baseline,
+            "crps_skill": float(1 - crps / baseline) if baseline > 0 else None,  # None: a perfect baseline
+            "baseline_rate": rate,
+            "baseline_period": period,
+            "pit_histogram": pit_histogram(pit),
+            "total_launches_observed": int(obs.sum()),
+            "total_launches_90_low": float(total_low),
+            "total_launches_90_high": float(total_high),
+            "total_launches_covered": bool(total_low <= obs.sum() <= total_high),
+        }
 
     # -- stylised facts -------------------------------------------------------------------------
 
@@ -314,12 +340,20 @@ class Replay:
     def _simulate(self, scenario: Scenario) -> dict[str, np.ndarray]:
         """Weekly series of ``scenario`` for this replay's replicate seeds (common random numbers)."""
         seeds = replicate_seeds(self.seed, self.replicates)
-        return simulate_points([scenario.params], np.zeros(self.replicates, dtype=np.intp), seeds, scenario.weeks,
-                               [scenario.schedule()], trajectories=True).trajectory
+        return simulate_points(
+            [scenario.params],
+            np.zeros(self.replicates, dtype=np.intp),
+            seeds,
+            scenario.weeks,
+            [scenario.schedule()],
+            trajectories=True,
+        ).trajectory
 
     def _f2(self) -> Fact:
-        claim = ("sanctions follow major tests within about 12 weeks, without suppressing testing: the quarters "
-                 "from the resolutions' months see no fewer launches than without those resolutions")
+        claim = (
+            "sanctions follow major tests within about 12 weeks, without suppressing testing: the quarters "
+            "from the resolutions' months see no fewer launches than without those resolutions"
+        )
         p = self.scenario.params
         factor = 1 + p.japan_lobby_weight * p.include_japan
         respond = 1 - (1 - min(1.0, p.sanctions_response_prob * factor)) ** RESPONSE_WEEKS
@@ -330,18 +364,26 @@ class Replay:
         windows = [(a, b) for a, b in windows if self.in_window[a].all() and self.in_window[b].all()]
         # The counterfactual: the same runs (same seeds) without the resolutions.
         counterfactual = launches_by_month(self._simulate(without_resolutions(self.scenario)), self.week_months)
-        effect = launches_after_resolutions(self.launches, windows) - launches_after_resolutions(counterfactual, windows)
+        effect = launches_after_resolutions(self.launches, windows) - launches_after_resolutions(
+            counterfactual, windows
+        )
         se = effect.std(ddof=1) / np.sqrt(effect.size) if effect.size > 1 else np.inf
         ok = bool(respond >= 0.75 and effect.mean() >= -2 * se)
-        detail = (f"P(package within {RESPONSE_WEEKS} weeks of a major test) = {respond:.2f} (needs >= 0.75); "
-                  f"launches in the quarters from {len(windows)} resolutions' months, with minus without the "
-                  f"resolutions (paired runs): mean {effect.mean():+.2f} (SE {se:.2f}; needs >= -2 SE)")
-        if self.record is not None and set(self.months[np.r_[tuple(np.r_[a, b] for a, b in windows)]]) <= set(self.record.index):
+        detail = (
+            f"P(package within {RESPONSE_WEEKS} weeks of a major test) = {respond:.2f} (needs >= 0.75); "
+            f"launches in the quarters from {len(windows)} resolutions' months, with minus without the "
+            f"resolutions (paired runs): mean {effect.mean():+.2f} (SE {se:.2f}; needs >= -2 SE)"
+        )
+        if self.record is not None and set(self.months[np.r_[tuple(np.r_[a, b] for a, b in windows)]]) <= set(
+            self.record.index
+        ):
             sim = launch_change(self.launches, windows)
             observed = float(launch_change(self.record["launches"].reindex(self.months).to_numpy(dtype=float), windows))
             low, high = predictive_interval(sim, 90)
-            detail += (f". Reported, not judged: launches in those quarters minus the quarters before, observed "
-                       f"{observed:g}, simulated 90% PI [{low:g}, {high:g}]")
+            detail += (
+                f". Reported, not judged: launches in those quarters minus the quarters before, observed "
+                f"{observed:g}, simulated 90% PI [{low:g}, {high:g}]"
+            )
         return Fact("F2", claim, ok, detail)
 
     def _f3(self) -> Fact:
@@ -354,9 +396,13 @@ class Replay:
         rate_2018, rate_surge = self.launches[pause].mean(), self.launches[surge].mean()
         low, high = predictive_interval(sim_2018, 90)
         ok = bool(low <= observed <= high and rate_2018 <= 0.5 * rate_surge)
-        return Fact("F3", claim, ok,
-                    f"2018 launches: observed {observed:g}, simulated 90% PI [{low:g}, {high:g}]; simulated monthly "
-                    f"rate 2018 {rate_2018:.2f} vs 2016-17 {rate_surge:.2f} (needs <= half)")
+        return Fact(
+            "F3",
+            claim,
+            ok,
+            f"2018 launches: observed {observed:g}, simulated 90% PI [{low:g}, {high:g}]; simulated monthly "
+            f"rate 2018 {rate_2018:.2f} vs 2016-17 {rate_surge:.2f} (needs <= half)",
+        )
 
     def _f4(self) -> Fact:
         claim = "detente leads to talks: first inter-Korean and US-DPRK talks months as observed"
@@ -364,8 +410,10 @@ class Replay:
             return Fact("F4", claim, None, "no record")
         checks, already = {}, []
         end = len(self.months)  # no talks within the scenario counts as "after the end"
-        for label, column, stage in (("first inter-Korean talks", "inter_korean_talks", INTER_KOREAN),
-                                     ("first US-DPRK talks", "us_dprk_talks", PRELIMINARY)):
+        for label, column, stage in (
+            ("first inter-Korean talks", "inter_korean_talks", INTER_KOREAN),
+            ("first US-DPRK talks", "us_dprk_talks", PRELIMINARY),
+        ):
             if (self.record.index[self.record[column]] < self.window[0]).any():
                 already.append(label.removeprefix("first "))  # under way before the start: no "first" to judge
                 continue
@@ -373,7 +421,10 @@ class Replay:
             if len(observed_months) == 0:
                 continue
             observed = float(self.months.get_loc(observed_months[0]))
-            checks[f"{label} (month index, {self.months[0]} = 0)"] = (observed, np.nan_to_num(self.first_month(stage), nan=end))
+            checks[f"{label} (month index, {self.months[0]} = 0)"] = (
+                observed,
+                np.nan_to_num(self.first_month(stage), nan=end),
+            )
         before = f"the record shows {' and '.join(already)} before the scenario starts" if already else ""
         if not checks:
             return Fact("F4", claim, None, before or "the record shows no talks within the scenario")
@@ -389,9 +440,13 @@ class Replay:
             return Fact("F5", claim, None, "no simulated run reached US-DPRK talks")
         first = (contact < talks)[with_talks]
         low, high = wilson_interval(first.sum(), first.size)
-        return Fact("F5", claim, bool(low >= 0.8),
-                    f"{first.mean():.2f} of {first.size} runs with talks (95% CI {low:.2f}-{high:.2f}; "
-                    "needs the lower bound >= 0.80)")
+        return Fact(
+            "F5",
+            claim,
+            bool(low >= 0.8),
+            f"{first.mean():.2f} of {first.size} runs with talks (95% CI {low:.2f}-{high:.2f}; "
+            "needs the lower bound >= 0.80)",
+        )
 
     # -- output ---------------------------------------------------------------------------------
 
@@ -416,10 +471,12 @@ def replicate_table(replay: Replay) -> pd.DataFrame:
     ``replicate`` (0-based; its seed is ``replicate_seeds(seed, replicates)[replicate]``),
     ``launches``, ``nuclear_tests`` and ``talks`` (talks under way in some week of the month)."""
     months, runs = replay.launches.shape
-    return pd.DataFrame({
-        "month": np.repeat(replay.months.astype(str).to_numpy(), runs),
-        "replicate": np.tile(np.arange(runs, dtype=np.int64), months),
-        "launches": replay.launches.reshape(-1).astype(np.int64),
-        "nuclear_tests": replay.nuclear.reshape(-1).astype(np.int64),
-        "talks": replay.talks_active.reshape(-1),
-    })
+    return pd.DataFrame(
+        {
+            "month": np.repeat(replay.months.astype(str).to_numpy(), runs),
+            "replicate": np.tile(np.arange(runs, dtype=np.int64), months),
+            "launches": replay.launches.reshape(-1).astype(np.int64),
+            "nuclear_tests": replay.nuclear.reshape(-1).astype(np.int64),
+            "talks": replay.talks_active.reshape(-1),
+        }
+    )
