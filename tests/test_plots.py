@@ -151,3 +151,19 @@ def test_posterior_range_plot_has_a_row_per_policy_with_its_three_marks(tmp_path
     assert segments == [(0.0, 0.8), (0.1, 0.9), (0.15, 0.25), (0.45, 0.55)]  # ranges and intervals
     assert list(ax.lines[-1].get_xdata()) == [0.1, 0.6]  # the calibrated point
     assert plots.save(fig, tmp_path / "posterior")[0].stat().st_size > 1000
+
+
+def test_survival_plot_accepts_talks_under_way_at_week_0():
+    """Runs that start with talks under way record them at week 0: the curve then has two rows at
+    time 0 (its origin and the drop), which is still one curve per colour."""
+    rows = pd.DataFrame(
+        {
+            "exercise_policy": ["as_scheduled"] * 4 + ["suspended"] * 4,
+            "talks_week": [0.0, 0.0, 3.0, float("nan"), 0.0, 2.0, float("nan"), float("nan")],
+        }
+    )
+    curves = analysis.survival_curves(rows, ["exercise_policy"], horizon=10)
+    assert (curves["time"] == 0).sum() == 4  # two origins and two drops at week 0
+    fig = plots.survival_plot(curves, 10, hue="exercise_policy", facet=None)
+    assert len(visible_axes(fig)[0].get_lines()) == 2
+    plt.close(fig)

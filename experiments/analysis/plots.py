@@ -293,7 +293,7 @@ def survival_plot(
     hue = hue if hue in curves.columns else None
     facet = facet if facet in curves.columns else None
     keys = [c for c in (facet, hue) if c]
-    origins = curves[curves["time"] == 0]
+    origins = curves[(curves["time"] == 0) & (curves["events"] == 0)]  # an event at week 0 adds a second row
     if (origins.groupby(keys).size().max() if keys else len(origins)) > 1:
         raise ValueError("more than one curve per panel and colour: select one value of the other levers first")
     panels = _ordered(curves[facet], ENGAGEMENT_STANCES) if facet else [None]
