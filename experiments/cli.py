@@ -313,22 +313,20 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         print(table.round(3).to_string(index=False))
         print(f"wrote {out / 'explanations.csv'}")
         return 0
+    budget = {  # the options a fit and each of the SBC's fits share
+        "population": args.population,
+        "generations": args.generations,
+        "accept": args.accept,
+        "seed": args.seed,
+        "progress": not args.quiet,
+        "replicates": args.replicates,
+        "block": args.block,
+        "max_simulations_per_generation": args.max_simulations,
+    }
     if args.sbc:
         with make_executor(args.workers, args.dask) as (executor, parallelism):
             figures = simulation_based_calibration(
-                scenario,
-                record,
-                truths=args.sbc,
-                seed=args.seed,
-                progress=not args.quiet,
-                population=args.population,
-                generations=args.generations,
-                accept=args.accept,
-                replicates=args.replicates,
-                block=args.block,
-                max_simulations_per_generation=args.max_simulations,
-                executor=executor,
-                parallelism=parallelism,
+                scenario, record, truths=args.sbc, executor=executor, parallelism=parallelism, **budget
             )
         written = [write_checks(figures, out / "calibration_checks.json")]
         if args.install:
@@ -344,21 +342,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         for path in sorted(out.glob("generation_*.json")) + sorted(out.glob("generation_*.parquet")):
             path.unlink()
     with make_executor(args.workers, args.dask) as (executor, parallelism):
-        result = calibrate(
-            scenario,
-            record,
-            population=args.population,
-            generations=args.generations,
-            accept=args.accept,
-            seed=args.seed,
-            progress=not args.quiet,
-            replicates=args.replicates,
-            block=args.block,
-            max_simulations_per_generation=args.max_simulations,
-            out=out,
-            executor=executor,
-            parallelism=parallelism,
-        )
+        result = calibrate(scenario, record, out=out, executor=executor, parallelism=parallelism, **budget)
     written = write_calibration(result, out)
     print(
         f"ABC-SMC on {scenario.name}: {result.simulations} simulations, {len(result.tolerances)} generations, "

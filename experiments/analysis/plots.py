@@ -730,26 +730,17 @@ def replay_figure(replay: Replay):
             if intensity > 0:
                 for a in (ax, talks_ax):
                     a.axvspan(starts[w], starts[w] + dt.timedelta(days=7), color="0.85", lw=0, zorder=0)
-        ax.fill_between(
-            x,
-            frame["sim_launches_90_low"],
-            frame["sim_launches_90_high"],
-            step="mid",
-            color=palette(0),
-            alpha=0.2,
-            lw=0,
-            label="simulated 90% interval",
-        )
-        ax.fill_between(
-            x,
-            frame["sim_launches_50_low"],
-            frame["sim_launches_50_high"],
-            step="mid",
-            color=palette(0),
-            alpha=0.4,
-            lw=0,
-            label="simulated 50% interval",
-        )
+        for level, alpha in ((90, 0.2), (50, 0.4)):
+            ax.fill_between(
+                x,
+                frame[f"sim_launches_{level}_low"],
+                frame[f"sim_launches_{level}_high"],
+                step="mid",
+                color=palette(0),
+                alpha=alpha,
+                lw=0,
+                label=f"simulated {level}% interval",
+            )
         ax.step(x, frame["sim_launches_median"], where="mid", color=palette(0), lw=1, label="simulated median")
         if "obs_launches" in frame:
             ax.plot(x, frame["obs_launches"], "o", color="black", ms=3, label="observed (CNS)")
