@@ -215,13 +215,19 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------------------------------
 
 
-def _scenario_and_record(args: argparse.Namespace):
+def _scenario_and_record(args: argparse.Namespace, continued: bool = True):
     """The scenario and the record to compare it with (``--record``, else the scenario's own),
-    both validated before any simulation."""
+    both validated before any simulation; ``continued=False`` refuses a scenario that continues
+    another (calibration fits a period from its own starting state)."""
     from .history.record import load_record_for
     from .history.scenario import load_scenario
 
     scenario = load_scenario(args.scenario)
+    if not continued and scenario.continue_from is not None:
+        raise UserError(
+            f"{args.scenario} continues {Path(scenario.continue_from.source).name}: calibrate fits a period from the "
+            "state its own [params] set; calibrate the first period, then replay the continued one"
+        )
     for note in scenario.notes:
         print(f"note: {note}", file=sys.stderr)
     return scenario, load_record_for(scenario, args.record)
@@ -275,7 +281,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     _output_dir(args.out)
-    scenario, record = _scenario_and_record(args)
+    scenario, record = _scenario_and_record(args, continued=False)
 
     from .history.calibration import (
         calibrate,

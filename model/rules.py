@@ -809,7 +809,9 @@ def forced_event(stage, remembered, code):
     """Stage after a historical scenario's forced event (codes :data:`EVENT_NONE` ...).
 
     1 inter-Korean contact (starts contact unless talks are in progress); 2 US-DPRK talks
-    (at least stage 2); 6 suspended; 7 resumed (to the remembered stage); 8 ended. Codes 3-5
+    (at least stage 2); 6 suspended (talks in progress); 7 resumed (suspended talks to the
+    remembered stage; talks that had ended, or contact only, to US-DPRK talks at stage 2: the
+    record says talks are under way again); 8 ended. Codes 3-5
     (summits) are handled by the summit rules: they return ``summit``/``deal`` flags here.
     Returns ``(stage', remembered', summit_forced, deal_forced)``, ``deal_forced`` being -1 (the
     model decides), 1 (deal) or 0 (no deal).
@@ -823,7 +825,11 @@ def forced_event(stage, remembered, code):
     new = where(summit_codes & (stage != NEGOTIATIONS), PRELIMINARY, new)
     new = where((code == EVENT_SUSPENDED) & in_progress, SUSPENDED_TALKS, new)
     remembered = where((code == EVENT_SUSPENDED) & in_progress, stage, remembered)
-    new = where((code == EVENT_RESUMED) & (stage == SUSPENDED_TALKS), remembered, new)
+    new = where(
+        code == EVENT_RESUMED,
+        where(stage == SUSPENDED_TALKS, remembered, where(stage < PRELIMINARY, PRELIMINARY, stage)),
+        new,
+    )
     new = where(code == EVENT_ENDED, NO_TALKS, new)
     deal_forced = where(code == EVENT_SUMMIT_DEAL, 1, where(code == EVENT_SUMMIT_NO_DEAL, 0, -1))
     return new, remembered, summit_codes, deal_forced

@@ -221,6 +221,9 @@ def test_summit_result_and_forced_events():
     assert f(1, 0, rules.EVENT_TALKS)[0] == 2 and f(3, 0, rules.EVENT_TALKS)[0] == 3
     assert f(2, 0, rules.EVENT_SUSPENDED)[:2] == (4, 2)
     assert f(4, 3, rules.EVENT_RESUMED)[0] == 3
+    assert f(0, 0, rules.EVENT_RESUMED)[0] == 2 and f(1, 0, rules.EVENT_RESUMED)[0] == 2  # ended talks restart
+    assert f(3, 0, rules.EVENT_RESUMED)[0] == 3  # talks under way go on
+    assert f(0, 1, rules.EVENT_SUSPENDED)[:2] == (0, 1)  # nothing to suspend
     assert f(3, 0, rules.EVENT_ENDED)[0] == 0
     assert f(1, 0, rules.EVENT_SUMMIT)[0] == 2 and bool(f(1, 0, rules.EVENT_SUMMIT)[2])
     assert f(2, 0, rules.EVENT_SUMMIT_DEAL)[3] == 1 and f(2, 0, rules.EVENT_SUMMIT_NO_DEAL)[3] == 0

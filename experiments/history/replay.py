@@ -23,9 +23,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model.batched import simulate_points
 from model.params import CALIBRATED_FILE
-from model.rules import INTER_KOREAN, PRELIMINARY, RUNGS
+from model.rules import INTER_KOREAN, NO_TALKS, PRELIMINARY, RUNGS
 
 from ..errors import UserError
 from ..seeds import replicate_seeds
@@ -175,7 +174,12 @@ class Replay:
         self.months = self.week_months.unique()
         self.window = self._window(parse_month(score_from, "--score-from"), parse_month(score_to, "--score-to"))
         self.baseline_rate = baseline_rate
-        self.weekly = self._simulate(scenario)
+        result = scenario.simulate(replicate_seeds(seed, replicates), trajectories=True)
+        self.weekly = result.trajectory
+        self.start_stage = np.broadcast_to(
+            scenario.params.initial_stage if result.start is None else result.start["talks_stage"], (replicates,)
+        )
+        """Each run's talks stage at the start (a continued scenario's runs start where the period before left them)."""
 
     def _window(self, first: pd.Period | None, last: pd.Period | None) -> tuple[pd.Period, pd.Period]:
         """The scored months [first, last], checked against the scenario (and the record)."""
@@ -339,15 +343,7 @@ class Replay:
 
     def _simulate(self, scenario: Scenario) -> dict[str, np.ndarray]:
         """Weekly series of ``scenario`` for this replay's replicate seeds (common random numbers)."""
-        seeds = replicate_seeds(self.seed, self.replicates)
-        return simulate_points(
-            [scenario.params],
-            np.zeros(self.replicates, dtype=np.intp),
-            seeds,
-            scenario.weeks,
-            [scenario.schedule()],
-            trajectories=True,
-        ).trajectory
+        return scenario.simulate(replicate_seeds(self.seed, self.replicates), trajectories=True).trajectory
 
     def _f2(self) -> Fact:
         claim = (
@@ -433,11 +429,13 @@ class Replay:
 
     def _f5(self) -> Fact:
         claim = "the mediator moves first: inter-Korean contact before US-DPRK talks in at least 80% of runs with talks"
+        if self.scenario.continue_from is not None:
+            return Fact("F5", claim, None, "F5 judges the first opening; these runs continue a period with talks")
         talks = self.first_week(PRELIMINARY)
         contact = self.first_week(INTER_KOREAN, exactly=True)
-        with_talks = ~np.isnan(talks)
+        with_talks = ~np.isnan(talks) & (self.start_stage == NO_TALKS)  # runs that start in talks have no "first"
         if with_talks.sum() == 0:
-            return Fact("F5", claim, None, "no simulated run reached US-DPRK talks")
+            return Fact("F5", claim, None, "no simulated run that starts without talks reached US-DPRK talks")
         first = (contact < talks)[with_talks]
         low, high = wilson_interval(first.sum(), first.size)
         return Fact(
