@@ -307,3 +307,13 @@ def test_talks_predicates():
     assert rules.talks_at_us_level(stages).tolist() == [False, False, True, True, False]
     assert rules.talks_reached(stages, 2).tolist() == [False, False, True, True, False]
     assert rules.talks_reached(stages, 1).tolist() == [False, True, True, True, False]
+
+
+def test_overflowing_rates_and_utilities_give_their_limits_without_warnings():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        counts = rules.poisson_count(np.array([np.inf, 1e300, 2e6, 0.0]), np.full(4, 0.5))
+        assert counts.tolist() == [rules.MAX_TESTS_PER_WEEK] * 3 + [0]
+        assert rules.logit_choice(-1e6, 1.0) == 0.0 and rules.logit_choice(1e6, 1.0) == 1.0
