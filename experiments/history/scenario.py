@@ -31,6 +31,15 @@ engagement stance and of South Korean mediation, and optional forced events::
     delay_weeks = 4
     days = 28                       # optional new length; `scale` optional new intensity share
 
+    [[exercises]]                   # ... move a year's instance to a date (earlier or later) ...
+    name = "Key Resolve"
+    year = 2019
+    start = 2019-02-11
+
+    [[exercises]]                   # ... take it off the calendar from a date on (both the
+    name = "Foal Eagle"             # calendar expected and the one held: no signal each year)
+    terminated = 2019-03-02
+
     [[exercises]]                   # ... or add one
     name = "Max Thunder"
     start = 2018-05-11
@@ -39,8 +48,15 @@ engagement stance and of South Korean mediation, and optional forced events::
 
     [[events]]                      # force a talks event in that week
     date = 2018-06-12
-    kind = "summit"                 # inter_korean_talks | us_dprk_talks | summit | summit_deal |
-                                    # summit_no_deal | talks_suspended | talks_resumed | talks_ended
+    kind = "summit"                 # inter_korean_talks | us_dprk_talks | summit |
+    outcome = "deal"                # talks_suspended | talks_resumed | talks_ended;
+                                    # a summit's outcome "deal" | "no_deal" (none: the model's)
+
+``[scenario] continue_from = "earlier.toml"`` (relative to this file) makes a period that
+continues another: :meth:`Scenario.simulate` runs the earlier one (and its own chain) first and
+starts each run from the whole state its run reaches (:meth:`model.batched.BatchedEngine.state`),
+with the earlier period's parameters, levers as they stand at the start, and terminated
+exercises; the random numbers go on where they stopped, so the chain is one run.
 
 Entries dated outside ``start``..``end`` are allowed, so a scenario can be cut to a sub-period
 by changing its dates: those before the start set the levers it starts with (the last lever
