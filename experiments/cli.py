@@ -235,11 +235,14 @@ def _scenario_and_record(args: argparse.Namespace, continued: bool = True):
 
 def cmd_replay(args: argparse.Namespace) -> int:
     _output_dir(args.out)
-    scenario, record = _scenario_and_record(args)
-
     from .analysis.report import write_replay
+    from .history.posterior import default_posterior_file, read_posterior
     from .history.replay import Replay
 
+    posterior = None
+    if args.posterior is not None:
+        posterior = read_posterior(default_posterior_file() if args.posterior == "installed" else args.posterior)
+    scenario, record = _scenario_and_record(args)
     replay = Replay(
         scenario,
         replicates=args.replicates,
@@ -247,6 +250,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
         record=record,
         score_from=args.score_from,
         score_to=args.score_to,
+        posterior=posterior,
     )
     summary = replay.summary()
     written = write_replay(replay, Path(args.out)) if args.out else []
@@ -254,7 +258,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
         print(json.dumps(_jsonable(summary), indent=2))
         return 0
     print(
-        f"{scenario.name}: {scenario.start} to {scenario.end} ({scenario.weeks} weeks), {args.replicates} replicates, "
+        f"{scenario.name}: {scenario.start} to {scenario.end} ({scenario.weeks} weeks), {args.replicates} replicates "
+        f"({summary['parameters']}), "
         f"scored over {summary['months_compared']} months of the record ({summary['score_from']} to {summary['score_to']})"
     )
     print(
@@ -570,6 +575,15 @@ def build_parser() -> argparse.ArgumentParser:
         "the whole scenario is simulated, only the scores and facts are restricted",
     )
     replay.add_argument("--score-to", metavar="YYYY-MM", help="last month scored (default: the scenario's last)")
+    replay.add_argument(
+        "--posterior",
+        nargs="?",
+        const="installed",
+        metavar="CSV",
+        help="each replicate draws its parameters from the posterior sample (default: the installed "
+        "data/calibration_posterior.csv) instead of using the calibrated point: the posterior predictive "
+        "distribution, whose intervals include what the record leaves unknown about the parameters",
+    )
     replay.add_argument("--json", action="store_true", help="print the scores and facts as one JSON object")
     replay.set_defaults(func=cmd_replay)
 

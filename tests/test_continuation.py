@@ -5,6 +5,7 @@ import datetime as dt
 import textwrap
 
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import ROOT, assert_one_line_error, run_cli
 
@@ -310,3 +311,38 @@ def test_an_exercise_can_be_moved_earlier(tmp_path):
     arrays = scenario.lever_arrays(scenario.weeks)
     feb = scenario.week_of(dt.date(2031, 2, 3)) - 1
     assert arrays["scheduled_exercise"][feb] == 1.0 and arrays["standard_exercise"][feb] == 0.0
+
+
+# ---- the posterior predictive replay --------------------------------------------------------------
+
+
+def test_a_replay_over_a_one_particle_posterior_at_the_calibrated_point_is_the_point_replay(tmp_path):
+    from experiments.history.calibration import CALIBRATED_PARAMETERS
+
+    scenario = load_scenario(chain(tmp_path))
+    point = Params()
+    posterior = pd.DataFrame({**{n: [point[n]] for n in CALIBRATED_PARAMETERS if n in point}, "weight": [1.0]})
+    a, b = Replay(scenario, replicates=60), Replay(scenario, replicates=60, posterior=posterior)
+    for name, series in a.weekly.items():
+        assert np.array_equal(series, b.weekly[name]), name
+    assert a.particles is None and b.particles is not None and (b.particles == 0).all()
+
+
+def test_posterior_draws_give_each_replicate_its_particle(tmp_path):
+    scenario = load_scenario(write(tmp_path, FIRST.replace("test_baseline_rate = 0.3\n", ""), "quiet.toml"))
+    posterior = pd.DataFrame({"test_baseline_rate": [0.0, 3.0], "weight": [1.0, 1.0]})
+    replay = Replay(scenario, replicates=200, posterior=posterior)
+    assert set(np.unique(replay.particles)) == {0, 1}
+    tests = replay.weekly["tests"].sum(axis=0)
+    assert (tests[replay.particles == 0] == 0).all() and tests[replay.particles == 1].mean() > 1
+
+
+def test_replay_takes_a_posterior_file_from_the_command_line(tmp_path):
+    path = chain(tmp_path)
+    bad = tmp_path / "posterior.csv"
+    bad.write_text("weight,initial_stress\n1,0.2\n")
+    assert_one_line_error(
+        run_cli("replay", str(path), "--record", str(RECORD), "--replicates", "5", "--posterior", str(bad)),
+        "initial_stress",
+        "start state",
+    )
