@@ -346,3 +346,18 @@ def test_replay_takes_a_posterior_file_from_the_command_line(tmp_path):
         "initial_stress",
         "start state",
     )
+
+
+def test_the_readme_example_continues_the_shipped_history_from_the_monday_after_it(tmp_path):
+    import re
+    import shutil
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = next(b for b in re.findall(r"```toml\n(.*?)```", text, re.S) if "continue_from" in b)
+    shutil.copy(ROOT / "experiments" / "scenarios" / "history_2016_2018.toml", tmp_path)
+    scenario = load_scenario(write(tmp_path, block, "after_2018.toml"))
+    history = scenario.continue_from
+    assert history.name == "history_2016_2018" and scenario.lead_weeks == history.weeks - 1
+    assert scenario.start == history.start + dt.timedelta(weeks=scenario.lead_weeks)  # no gap, no overlap
+    assert scenario.params.engagement_stance == "pressure_and_engagement" and scenario.params.rok_mediation == 0.8
+    assert not scenario.endogenous_sanctions  # carried: the record dictated sanctions in 2016-2018
