@@ -215,13 +215,19 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------------------------------
 
 
-def _scenario_and_record(args: argparse.Namespace):
+def _scenario_and_record(args: argparse.Namespace, continued: bool = True):
     """The scenario and the record to compare it with (``--record``, else the scenario's own),
-    both validated before any simulation."""
+    both validated before any simulation; ``continued=False`` refuses a scenario that continues
+    another (calibration fits a period from its own starting state)."""
     from .history.record import load_record_for
     from .history.scenario import load_scenario
 
     scenario = load_scenario(args.scenario)
+    if not continued and scenario.continue_from is not None:
+        raise UserError(
+            f"{args.scenario} continues {Path(scenario.continue_from.source).name}: calibrate fits a period from the "
+            "state its own [params] set; calibrate the first period, then replay the continued one"
+        )
     for note in scenario.notes:
         print(f"note: {note}", file=sys.stderr)
     return scenario, load_record_for(scenario, args.record)
@@ -229,11 +235,14 @@ def _scenario_and_record(args: argparse.Namespace):
 
 def cmd_replay(args: argparse.Namespace) -> int:
     _output_dir(args.out)
-    scenario, record = _scenario_and_record(args)
-
     from .analysis.report import write_replay
+    from .history.posterior import default_posterior_file, read_posterior
     from .history.replay import Replay
 
+    posterior = None
+    if args.posterior is not None:
+        posterior = read_posterior(default_posterior_file() if args.posterior == "installed" else args.posterior)
+    scenario, record = _scenario_and_record(args)
     replay = Replay(
         scenario,
         replicates=args.replicates,
@@ -241,6 +250,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
         record=record,
         score_from=args.score_from,
         score_to=args.score_to,
+        posterior=posterior,
     )
     summary = replay.summary()
     written = write_replay(replay, Path(args.out)) if args.out else []
@@ -248,7 +258,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
         print(json.dumps(_jsonable(summary), indent=2))
         return 0
     print(
-        f"{scenario.name}: {scenario.start} to {scenario.end} ({scenario.weeks} weeks), {args.replicates} replicates, "
+        f"{scenario.name}: {scenario.start} to {scenario.end} ({scenario.weeks} weeks), {args.replicates} replicates "
+        f"({summary['parameters']}), "
         f"scored over {summary['months_compared']} months of the record ({summary['score_from']} to {summary['score_to']})"
     )
     print(
@@ -275,7 +286,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     _output_dir(args.out)
-    scenario, record = _scenario_and_record(args)
+    scenario, record = _scenario_and_record(args, continued=False)
 
     from .history.calibration import (
         calibrate,
@@ -564,6 +575,15 @@ def build_parser() -> argparse.ArgumentParser:
         "the whole scenario is simulated, only the scores and facts are restricted",
     )
     replay.add_argument("--score-to", metavar="YYYY-MM", help="last month scored (default: the scenario's last)")
+    replay.add_argument(
+        "--posterior",
+        nargs="?",
+        const="installed",
+        metavar="CSV",
+        help="each replicate draws its parameters from the posterior sample (default: the installed "
+        "data/calibration_posterior.csv) instead of using the calibrated point: the posterior predictive "
+        "distribution, whose intervals include what the record leaves unknown about the parameters",
+    )
     replay.add_argument("--json", action="store_true", help="print the scores and facts as one JSON object")
     replay.set_defaults(func=cmd_replay)
 

@@ -82,6 +82,8 @@ class BatchResult:
 
     outcomes: dict[str, np.ndarray]
     trajectory: dict[str, np.ndarray] | None = None
+    state: dict[str, np.ndarray] | None = None  # every run's whole state at the end (when asked for)
+    start: dict[str, np.ndarray] | None = None  # the state continued runs started from (None: week 0)
 
     def outcomes_frame(self) -> pd.DataFrame:
         """Outcomes as a DataFrame, one row per run."""
@@ -146,6 +148,11 @@ class BatchedEngine:
         seeds: one seed per run.
         levers: lever schedules as arrays (weeks, L) per schedule field (:func:`stack_schedules`).
         lever_index: for each run, its column in ``levers`` (default: all runs use column 0).
+        start: every run's whole state to start from (:meth:`state` of an engine that ran the
+            same runs before), instead of the week-0 state the parameters set: a run continued.
+        first_week: the week of the run the first step is (default 1). A continued run passes
+            the weeks already run plus one, so it draws the random numbers it would have drawn
+            had it run on in one piece: a run continued is the same run.
     """
 
     def __init__(
@@ -154,6 +161,8 @@ class BatchedEngine:
         seeds: Sequence[int] | np.ndarray,
         levers: dict[str, np.ndarray],
         lever_index: Sequence[int] | np.ndarray | None = None,
+        start: dict[str, np.ndarray] | None = None,
+        first_week: int = 1,
     ) -> None:
         self.seeds = np.asarray(seeds, dtype=np.uint64)
         self.n = n = len(self.seeds)
@@ -174,13 +183,74 @@ class BatchedEngine:
         self.china = ChinaReplicates(p, full, present=full(p.include_china, np.bool_))
         self.japan = JapanReplicates(p, full, present=full(p.include_japan, np.bool_))
         week.begin(self, full, uniforms(self.seeds, 0).T)
-        self.tally = OutcomeTally((n,), initial_stage=p.initial_stage)
+        self.started_from = start
+        if start is not None:
+            self.restore(start)
+        if first_week < 1:
+            raise ValueError(f"first_week must be at least 1, got {first_week}")
+        self.week_offset = first_week - 1
+        self.tally = OutcomeTally(
+            (n,), initial_stage=self.started_from["talks_stage"] if start is not None else p.initial_stage
+        )
         self.steps = 0
 
     def step(self) -> None:
         """One week for every run (:func:`model.week.run_week`)."""
         self.steps += 1
-        week.run_week(self, uniforms(self.seeds, self.steps).T, self.week_levers(self.steps))
+        week.run_week(self, uniforms(self.seeds, self.week_offset + self.steps).T, self.week_levers(self.steps))
+
+    def _holders(self):
+        """``(prefix, object, names)`` for the world and each actor: whose attributes are state."""
+        yield "", self, week.WORLD_STATE
+        for name in week.ACTORS:
+            actor = getattr(self, name)
+            yield f"{name}.", actor, [k for k in vars(actor) if k not in ("params", "present")]
+
+    def state(self) -> dict[str, np.ndarray]:
+        """Every run's whole state now: each state variable of the world and of every actor
+        (trust as one entry per other state), as an array with the runs first. Pass it as
+        ``start`` to continue these runs in another engine (:class:`BatchedEngine`)."""
+        out: dict[str, np.ndarray] = {}
+        for prefix, holder, names in self._holders():
+            for key in names:
+                value = getattr(holder, key)
+                if isinstance(value, dict):
+                    for other, v in value.items():
+                        out[f"{prefix}{key}.{other}"] = self._runs(v)
+                else:
+                    out[f"{prefix}{key}"] = self._runs(value)
+        return out
+
+    def restore(self, state: dict[str, np.ndarray]) -> None:
+        """Set every run's whole state from :meth:`state` (of as many runs); a missing or
+        unknown variable, or one of another shape, is an error (the state would be partial)."""
+        expected = set()
+        for prefix, holder, names in self._holders():
+            for key in names:
+                value = getattr(holder, key)
+                if isinstance(value, dict):
+                    for other in value:
+                        expected.add(f"{prefix}{key}.{other}")
+                        value[other] = self._take(state, f"{prefix}{key}.{other}", value[other])
+                else:
+                    expected.add(f"{prefix}{key}")
+                    setattr(holder, key, self._take(state, f"{prefix}{key}", value))
+        unknown = set(state) - expected
+        if unknown:
+            raise ValueError(f"the state has variables this engine does not: {', '.join(sorted(unknown)[:3])}")
+
+    def _runs(self, value) -> np.ndarray:
+        array = np.asarray(value)
+        return np.array(np.broadcast_to(array, (self.n, *array.shape[1:]) if array.ndim else (self.n,)))
+
+    def _take(self, state: dict[str, np.ndarray], key: str, current) -> np.ndarray:
+        if key not in state:
+            raise ValueError(f"the state to start from lacks {key}")
+        value = np.asarray(state[key])
+        like = self._runs(current)
+        if value.shape != like.shape:
+            raise ValueError(f"the state's {key} has shape {value.shape}, not {like.shape}")
+        return value.astype(like.dtype, copy=True)
 
     def week_levers(self, w: int) -> dict[str, Any]:
         """Each run's levers in week ``w``: scalars when the block shares one schedule."""
@@ -188,8 +258,9 @@ class BatchedEngine:
             return {k: v[w - 1, 0] for k, v in self.levers.items()}
         return {k: v[w - 1][self.lever_index] for k, v in self.levers.items()}
 
-    def run(self, weeks: int, trajectories: bool = False) -> BatchResult:
-        """Advance ``weeks`` weeks and return the outcomes (and trajectories if asked for)."""
+    def run(self, weeks: int, trajectories: bool = False, keep_state: bool = False) -> BatchResult:
+        """Advance ``weeks`` weeks and return the outcomes (and the trajectories, and every
+        run's whole state at the end, if asked for)."""
         if self.levers["forced_event"].shape[0] < weeks:
             raise ValueError(f"the lever schedule covers {self.levers['forced_event'].shape[0]} weeks, not {weeks}")
         trajectory: dict[str, np.ndarray] | None = (
@@ -200,7 +271,12 @@ class BatchedEngine:
             if trajectory is not None:
                 for column, values in week.series(self).items():
                     trajectory[column][w] = values
-        return BatchResult(self.tally.result(week.final_state(self)), trajectory)
+        return BatchResult(
+            self.tally.result(week.final_state(self)),
+            trajectory,
+            self.state() if keep_state else None,
+            self.started_from,
+        )
 
     def quantity(self, name: str) -> np.ndarray:
         """The current value of a quantity of :data:`model.week.QUANTITIES` in every run."""
@@ -238,10 +314,14 @@ def simulate_points(
     weeks: int,
     schedules: Sequence[LeverSchedule] | None = None,
     trajectories: bool = False,
+    start: dict[str, np.ndarray] | None = None,
+    first_week: int = 1,
+    keep_state: bool = False,
 ) -> BatchResult:
     """Run one run per seed; run ``i`` uses design point ``points[point_index[i]]`` (and its
     lever schedule ``schedules[point_index[i]]``). The efficient form for sweeps: parameters
-    are stored per point, and schedules that are the same object are computed once."""
+    are stored per point, and schedules that are the same object are computed once.
+    ``start``, ``first_week`` and ``keep_state`` continue runs (see :class:`BatchedEngine`)."""
     if schedules is None:
         schedules = [LeverSchedule.from_params(q) for q in points]
     point_index = np.asarray(point_index, dtype=np.intp)
@@ -253,9 +333,14 @@ def simulate_points(
             unique.append(schedule)
     point_column = np.array([column_of[id(s)] for s in schedules], dtype=np.intp)
     engine = BatchedEngine(
-        ParamArrays.from_points(points, point_index), seeds, stack_schedules(unique, weeks), point_column[point_index]
+        ParamArrays.from_points(points, point_index),
+        seeds,
+        stack_schedules(unique, weeks),
+        point_column[point_index],
+        start=start,
+        first_week=first_week,
     )
-    return engine.run(weeks, trajectories=trajectories)
+    return engine.run(weeks, trajectories=trajectories, keep_state=keep_state)
 
 
 def simulate_arrays(

@@ -82,8 +82,11 @@ def bounded_accumulation(level, drive, gain, decay):
 
 def logit_choice(utility, precision):
     """Probability of choosing an action over its alternative under logit (quantal-response)
-    choice: ``P = 1 / (1 + exp(-lambda * U))`` (Signorino 1999), ``U`` the utility difference."""
-    return 1.0 / (1.0 + np.exp(-precision * utility))
+    choice: ``P = 1 / (1 + exp(-lambda * U))`` (Signorino 1999), ``U`` the utility difference.
+    A very negative ``lambda * U`` overflows ``exp`` to inf, which gives exactly 0: the
+    overflow is the right answer, so it is not warned about."""
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-precision * utility))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -210,13 +213,19 @@ def self_excitation(excitation, tests, alpha, beta):
     return decay * excitation + jump * tests
 
 
+RATE_CAP = 1e6
+"""Weekly Poisson rates are capped here in :func:`poisson_count` (far above any count it returns)."""
+
+
 def poisson_count(rate, u, max_count: int = MAX_TESTS_PER_WEEK):
     """Number of events in a week with Poisson mean ``rate``, by inverse CDF from one uniform ``u``.
 
     ``N = #{k < max_count : u > F(k)}`` with ``F`` the Poisson CDF; one uniform per draw keeps
-    the random numbers aligned across runs (common random numbers).
+    the random numbers aligned across runs (common random numbers). Rates above
+    :data:`RATE_CAP` (the hazard of extreme parameter draws may overflow to inf) count as the
+    cap, which gives ``max_count`` as the rate itself would: ``inf * 0`` would give NaN.
     """
-    rate = np.asarray(rate, dtype=float)
+    rate = np.minimum(np.asarray(rate, dtype=float), RATE_CAP)
     u = np.asarray(u, dtype=float)
     pmf = np.exp(-rate)
     cdf = pmf
@@ -809,7 +818,9 @@ def forced_event(stage, remembered, code):
     """Stage after a historical scenario's forced event (codes :data:`EVENT_NONE` ...).
 
     1 inter-Korean contact (starts contact unless talks are in progress); 2 US-DPRK talks
-    (at least stage 2); 6 suspended; 7 resumed (to the remembered stage); 8 ended. Codes 3-5
+    (at least stage 2); 6 suspended (talks in progress); 7 resumed (suspended talks to the
+    remembered stage; talks that had ended, or contact only, to US-DPRK talks at stage 2: the
+    record says talks are under way again); 8 ended. Codes 3-5
     (summits) are handled by the summit rules: they return ``summit``/``deal`` flags here.
     Returns ``(stage', remembered', summit_forced, deal_forced)``, ``deal_forced`` being -1 (the
     model decides), 1 (deal) or 0 (no deal).
@@ -823,7 +834,11 @@ def forced_event(stage, remembered, code):
     new = where(summit_codes & (stage != NEGOTIATIONS), PRELIMINARY, new)
     new = where((code == EVENT_SUSPENDED) & in_progress, SUSPENDED_TALKS, new)
     remembered = where((code == EVENT_SUSPENDED) & in_progress, stage, remembered)
-    new = where((code == EVENT_RESUMED) & (stage == SUSPENDED_TALKS), remembered, new)
+    new = where(
+        code == EVENT_RESUMED,
+        where(stage == SUSPENDED_TALKS, remembered, where(stage < PRELIMINARY, PRELIMINARY, stage)),
+        new,
+    )
     new = where(code == EVENT_ENDED, NO_TALKS, new)
     deal_forced = where(code == EVENT_SUMMIT_DEAL, 1, where(code == EVENT_SUMMIT_NO_DEAL, 0, -1))
     return new, remembered, summit_codes, deal_forced

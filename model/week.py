@@ -33,6 +33,46 @@ SLOT_COST = 0
 """The week-0 slot that draws the DPRK's private step-cost multiplier (once per run)."""
 
 
+WORLD_STATE: tuple[str, ...] = (
+    "talks_stage",
+    "remembered_stage",
+    "idle_weeks",
+    "week_tests",
+    "week_rung",
+    "week_summit",
+    "exercise_intensity",
+    "enforcement",
+)
+"""The world's own state variables (set by :func:`begin`); with the actors' own (set in each
+actor's ``start``), the whole state a run carries from one week to the next."""
+START_PARAMETERS: tuple[str, ...] = (
+    "sanctions_level",
+    "trust_us_dprk",
+    "trust_rok_dprk",
+    "trust_china_dprk",
+    "trust_japan_dprk",
+    "trust_dprk_us",
+    "trust_dprk_rok",
+    "initial_rung",
+    "initial_progress",
+    "initial_stress",
+    "initial_threat",
+    "initial_alignment",
+    "initial_expected_relief",
+    "initial_stage",
+    "initial_resume_stage",
+    "initial_step",
+    "initial_moratorium",
+    "initial_excitation",
+    "initial_reactance",
+    "initial_china_memory",
+)
+"""The parameters that set a run's state at week 0 (in :func:`begin` and the actors' ``start``):
+a run continued from another's state (``BatchedEngine(start=...)``) does not read them."""
+ACTORS: tuple[str, ...] = ("us", "rok", "dprk", "china", "japan")
+"""The world's attributes that hold an actor (``None`` for an actor the Mesa engine leaves out)."""
+
+
 def begin(world, full: Full, u0) -> None:
     """The world's own state at week 0 (docs/ODD.md section 5): the talks stage of the start,
     empty records of the week, and the DPRK's private cost multiplier drawn from the run's

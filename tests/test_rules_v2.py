@@ -221,6 +221,9 @@ def test_summit_result_and_forced_events():
     assert f(1, 0, rules.EVENT_TALKS)[0] == 2 and f(3, 0, rules.EVENT_TALKS)[0] == 3
     assert f(2, 0, rules.EVENT_SUSPENDED)[:2] == (4, 2)
     assert f(4, 3, rules.EVENT_RESUMED)[0] == 3
+    assert f(0, 0, rules.EVENT_RESUMED)[0] == 2 and f(1, 0, rules.EVENT_RESUMED)[0] == 2  # ended talks restart
+    assert f(3, 0, rules.EVENT_RESUMED)[0] == 3  # talks under way go on
+    assert f(0, 1, rules.EVENT_SUSPENDED)[:2] == (0, 1)  # nothing to suspend
     assert f(3, 0, rules.EVENT_ENDED)[0] == 0
     assert f(1, 0, rules.EVENT_SUMMIT)[0] == 2 and bool(f(1, 0, rules.EVENT_SUMMIT)[2])
     assert f(2, 0, rules.EVENT_SUMMIT_DEAL)[3] == 1 and f(2, 0, rules.EVENT_SUMMIT_NO_DEAL)[3] == 0
@@ -304,3 +307,13 @@ def test_talks_predicates():
     assert rules.talks_at_us_level(stages).tolist() == [False, False, True, True, False]
     assert rules.talks_reached(stages, 2).tolist() == [False, False, True, True, False]
     assert rules.talks_reached(stages, 1).tolist() == [False, True, True, True, False]
+
+
+def test_overflowing_rates_and_utilities_give_their_limits_without_warnings():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        counts = rules.poisson_count(np.array([np.inf, 1e300, 2e6, 0.0]), np.full(4, 0.5))
+        assert counts.tolist() == [rules.MAX_TESTS_PER_WEEK] * 3 + [0]
+        assert rules.logit_choice(-1e6, 1.0) == 0.0 and rules.logit_choice(1e6, 1.0) == 1.0

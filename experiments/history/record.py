@@ -39,7 +39,7 @@ INTER_KOREAN = re.compile(r"inter[- ]?Korean|ROK envoys|North[- ]South|South[- ]
 MAX_COUNT = {"missile_launch_events": 300, "nuclear_tests": 31, "icbm_launches": 300, "slbm_space_launches": 300}
 """The most of each a month can hold: a few hundred launch events (the busiest month on record
 had well under twenty) and one nuclear test a day. Anything above is a typing error."""
-DEFAULT_RECORD = Path(__file__).resolve().parents[1] / "data" / "dprk_monthly_2016_2018.csv"
+DEFAULT_RECORD = Path(__file__).resolve().parents[2] / "data" / "dprk_monthly_2016_2018.csv"
 
 
 def read_record(path: str | Path) -> pd.DataFrame:

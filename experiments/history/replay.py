@@ -23,13 +23,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model.batched import simulate_points
-from model.params import CALIBRATED_FILE
-from model.rules import INTER_KOREAN, PRELIMINARY, RUNGS
+from model.params import CALIBRATED_FILE, Params
+from model.rules import INTER_KOREAN, NO_TALKS, PRELIMINARY, RUNGS
 
 from ..errors import UserError
 from ..seeds import replicate_seeds
 from ..stats import wilson_interval
+from .posterior import draw_particles
 from .record import load_record_for
 from .scenario import Scenario, load_scenario
 from .scores import coverage, crps_poisson, crps_sample, pit_histogram, randomised_pit
@@ -156,7 +156,12 @@ class Fact:
 
 
 class Replay:
-    """A scenario run for many replicates on the batched engine, with its weekly series."""
+    """A scenario run for many replicates on the batched engine, with its weekly series.
+
+    By default every replicate uses the scenario's parameters (the calibrated point). With a
+    ``posterior`` sample (:func:`experiments.history.posterior.read_posterior`), each replicate
+    draws a particle in proportion to its weight, so the predictive intervals include what the
+    record leaves unknown about the parameters (the posterior predictive distribution)."""
 
     def __init__(
         self,
@@ -167,15 +172,24 @@ class Replay:
         score_from: str | None = None,
         score_to: str | None = None,
         baseline_rate: float | None = None,
+        posterior: pd.DataFrame | None = None,
     ) -> None:
         if replicates < 1:
             raise UserError(f"replicates must be at least 1, got {replicates}")
         self.scenario, self.replicates, self.seed, self.record = scenario, replicates, seed, record
+        self.posterior = posterior
+        self.particles = None if posterior is None else draw_particles(posterior, replicates, seed)
+        """The posterior row each replicate uses (None: the scenario's own parameters)."""
         self.week_months = week_months(scenario)
         self.months = self.week_months.unique()
         self.window = self._window(parse_month(score_from, "--score-from"), parse_month(score_to, "--score-to"))
         self.baseline_rate = baseline_rate
-        self.weekly = self._simulate(scenario)
+        result = self._run(scenario)
+        self.weekly = result.trajectory
+        self.start_stage = np.broadcast_to(
+            scenario.params.initial_stage if result.start is None else result.start["talks_stage"], (replicates,)
+        )
+        """Each run's talks stage at the start (a continued scenario's runs start where the period before left them)."""
 
     def _window(self, first: pd.Period | None, last: pd.Period | None) -> tuple[pd.Period, pd.Period]:
         """The scored months [first, last], checked against the scenario (and the record)."""
@@ -337,17 +351,20 @@ class Replay:
             parts.append(f"{label}: observed {observed:g}, simulated 90% PI [{low:g}, {high:g}]")
         return Fact(name, claim, ok, "; ".join(parts))
 
+    def _run(self, scenario: Scenario):
+        """``scenario`` for this replay's replicate seeds and parameters (common random numbers)."""
+        seeds = replicate_seeds(self.seed, self.replicates)
+        if self.particles is None:
+            return scenario.simulate(seeds, trajectories=True)
+        assert self.posterior is not None
+        unique, inverse = np.unique(self.particles, return_inverse=True)
+        names = [c for c in self.posterior.columns if c != "weight"]
+        points = [Params().replace(**self.posterior.iloc[i][names].to_dict()) for i in unique]
+        return scenario.simulate(seeds, points=points, point_index=inverse, trajectories=True)
+
     def _simulate(self, scenario: Scenario) -> dict[str, np.ndarray]:
         """Weekly series of ``scenario`` for this replay's replicate seeds (common random numbers)."""
-        seeds = replicate_seeds(self.seed, self.replicates)
-        return simulate_points(
-            [scenario.params],
-            np.zeros(self.replicates, dtype=np.intp),
-            seeds,
-            scenario.weeks,
-            [scenario.schedule()],
-            trajectories=True,
-        ).trajectory
+        return self._run(scenario).trajectory
 
     def _f2(self) -> Fact:
         claim = (
@@ -433,11 +450,13 @@ class Replay:
 
     def _f5(self) -> Fact:
         claim = "the mediator moves first: inter-Korean contact before US-DPRK talks in at least 80% of runs with talks"
+        if self.scenario.continue_from is not None:
+            return Fact("F5", claim, None, "F5 judges the first opening; these runs continue a period with talks")
         talks = self.first_week(PRELIMINARY)
         contact = self.first_week(INTER_KOREAN, exactly=True)
-        with_talks = ~np.isnan(talks)
+        with_talks = ~np.isnan(talks) & (self.start_stage == NO_TALKS)  # runs that start in talks have no "first"
         if with_talks.sum() == 0:
-            return Fact("F5", claim, None, "no simulated run reached US-DPRK talks")
+            return Fact("F5", claim, None, "no simulated run that starts without talks reached US-DPRK talks")
         first = (contact < talks)[with_talks]
         low, high = wilson_interval(first.sum(), first.size)
         return Fact(
@@ -459,6 +478,7 @@ class Replay:
             "end": self.scenario.end.isoformat(),
             "replicates": self.replicates,
             "seed": self.seed,
+            "parameters": "calibrated point" if self.posterior is None else "posterior draws",
             "notes": list(self.scenario.notes),
             **self.scores(),
             "facts": {f.name: f.verdict for f in facts},

@@ -31,6 +31,15 @@ engagement stance and of South Korean mediation, and optional forced events::
     delay_weeks = 4
     days = 28                       # optional new length; `scale` optional new intensity share
 
+    [[exercises]]                   # ... move a year's instance to a date (earlier or later) ...
+    name = "Key Resolve"
+    year = 2019
+    start = 2019-02-11
+
+    [[exercises]]                   # ... take it off the calendar from a date on (both the
+    name = "Foal Eagle"             # calendar expected and the one held: no signal each year)
+    terminated = 2019-03-02
+
     [[exercises]]                   # ... or add one
     name = "Max Thunder"
     start = 2018-05-11
@@ -39,8 +48,15 @@ engagement stance and of South Korean mediation, and optional forced events::
 
     [[events]]                      # force a talks event in that week
     date = 2018-06-12
-    kind = "summit"                 # inter_korean_talks | us_dprk_talks | summit | summit_deal |
-                                    # summit_no_deal | talks_suspended | talks_resumed | talks_ended
+    kind = "summit"                 # inter_korean_talks | us_dprk_talks | summit |
+    outcome = "deal"                # talks_suspended | talks_resumed | talks_ended;
+                                    # a summit's outcome "deal" | "no_deal" (none: the model's)
+
+``[scenario] continue_from = "earlier.toml"`` (relative to this file) makes a period that
+continues another: :meth:`Scenario.simulate` runs the earlier one (and its own chain) first and
+starts each run from the whole state its run reaches (:meth:`model.batched.BatchedEngine.state`),
+with the earlier period's parameters, levers as they stand at the start, and terminated
+exercises; the random numbers go on where they stopped, so the chain is one run.
 
 Entries dated outside ``start``..``end`` are allowed, so a scenario can be cut to a sub-period
 by changing its dates: those before the start set the levers it starts with (the last lever
@@ -65,6 +81,7 @@ from typing import Any
 import numpy as np
 
 from model import rules
+from model.batched import BatchResult, simulate_points
 from model.calendar import (
     Exercise,
     exercises_in_year,
@@ -73,11 +90,14 @@ from model.calendar import (
 )
 from model.params import DATE_RANGE, TABLE, ParameterError, Params, closest_name
 from model.policies import LeverSchedule, exercise_policy_code
+from model.week import START_PARAMETERS
 
 from ..errors import UserError
 from ..io import read_toml
 
 EXERCISE_STATUSES = ("held", "delayed", "scaled_down", "suspended")
+SUMMIT_OUTCOMES = {"deal": rules.EVENT_SUMMIT_DEAL, "no_deal": rules.EVENT_SUMMIT_NO_DEAL}
+"""A ``summit`` event's optional ``outcome`` and the forced event it makes (none: the model decides)."""
 EVENT_KINDS = {
     "inter_korean_talks": rules.EVENT_CONTACT,
     "us_dprk_talks": rules.EVENT_TALKS,
@@ -93,6 +113,10 @@ outcome is the model's under ``summit``, forced under ``summit_deal`` and ``summ
 DATED_LEVERS = ("engagement_stance", "rok_mediation", "exercise_policy", "exercise_scale", "endogenous_sanctions")
 STANDARD_EXERCISES = ("Foal Eagle", "Key Resolve", "Ulchi Freedom Guardian", "Vigilant Ace")
 _TABLES = ("scenario", "params", "levers", "sanctions", "exercises", "events")
+_HEAD_KEYS = ("name", "description", "start", "end", "record", "endogenous_sanctions", "continue_from")
+_EVENT_KEYS = ("date", "kind", "outcome", "label")
+_ADDED_KEYS = ("name", "start", "days", "intensity", "label")
+_CHANGED_KEYS = ("name", "year", "status", "delay_weeks", "days", "scale", "start", "label")
 
 
 @dataclass(frozen=True)
@@ -122,6 +146,22 @@ class Scenario:
     source: str = "<scenario>"
     overrides: dict[str, Any] = field(default_factory=dict)  # the scenario's own [params] (and start date)
     notes: tuple[str, ...] = ()  # entries outside the scenario's dates, and what was done with them
+    continue_from: Scenario | None = None  # the earlier period whose replayed state this one starts from
+    carried: dict[str, Any] = field(default_factory=dict)  # lever values carried from the earlier period
+    terminated: dict[str, dt.date] = field(default_factory=dict)  # exercise name -> off the calendar from
+
+    @property
+    def lead_weeks(self) -> int:
+        """Weeks the earlier period (``continue_from``) runs before this one starts: the whole
+        weeks from its start to this start (0 without ``continue_from``)."""
+        if self.continue_from is None:
+            return 0
+        return (self.start - self.continue_from.start).days // 7
+
+    @property
+    def chain(self) -> list[Scenario]:
+        """The periods this one continues, earliest first, then this one."""
+        return [*(self.continue_from.chain if self.continue_from is not None else []), self]
 
     @property
     def weeks(self) -> int:
@@ -135,8 +175,51 @@ class Scenario:
         return [self.start + dt.timedelta(days=7 * w) for w in range(self.weeks)]
 
     def with_params(self, params: Params) -> Scenario:
-        """The same scenario starting from other parameter values (its own [params] still apply on top)."""
-        return replace(self, params=params.replace(**self.overrides))
+        """The same scenario starting from other parameter values (its own [params] still apply on
+        top; a continued scenario passes them to the period it continues, and takes that
+        period's levers as they stand at its start)."""
+        if self.continue_from is None:
+            return replace(self, params=params.replace(**self.overrides))
+        earlier = self.continue_from.with_params(params)
+        carried = {k: v for k, v in earlier.levers_on(self.start).items() if k != "endogenous_sanctions"}
+        return replace(
+            self, continue_from=earlier, carried=carried, params=earlier.params.replace(**carried, **self.overrides)
+        )
+
+    def simulate(
+        self,
+        seeds: np.ndarray,
+        weeks: int | None = None,
+        points: list[Params] | None = None,
+        point_index: np.ndarray | None = None,
+        trajectories: bool = False,
+        keep_state: bool = False,
+    ) -> BatchResult:
+        """Run one run per seed over this scenario's ``weeks`` (default: all of it) on the
+        batched engine; run ``i`` uses the parameters ``points[point_index[i]]`` (default: the
+        scenario's own, :meth:`with_params` applies them).
+
+        A scenario that continues another (``continue_from``) first runs that one, and the
+        periods before it, with the same seeds and parameters up to its start, and starts each
+        run from the whole state its run reaches there; the random numbers go on where those
+        runs stopped, so the chain is the same run as one over all periods' levers."""
+        variants = [self] if points is None else [self.with_params(q) for q in points]
+        index = np.zeros(len(seeds), dtype=np.intp) if point_index is None else np.asarray(point_index)
+        return _simulate_chain(
+            variants, index, seeds, self.weeks if weeks is None else weeks, trajectories, keep_state
+        )[0]
+
+    def levers_on(self, date: dt.date) -> dict[str, Any]:
+        """The dated levers (:data:`DATED_LEVERS`) as they stand on ``date``: this scenario's
+        parameters with every ``[[levers]]`` entry dated up to it applied (a later period that
+        continues this one starts with them)."""
+        p = self.params
+        values: dict[str, Any] = {k: p[k] for k in DATED_LEVERS if k != "endogenous_sanctions"}
+        values["endogenous_sanctions"] = self.endogenous_sanctions
+        for when, changes in self.levers:
+            if when <= date:
+                values.update(changes)
+        return values
 
     def schedule(self) -> LeverSchedule:
         """The levers by week, for either engine."""
@@ -192,16 +275,47 @@ class Scenario:
         }
 
 
+def _simulate_chain(
+    variants: list[Scenario], index: np.ndarray, seeds: np.ndarray, weeks: int, trajectories: bool, keep_state: bool
+) -> tuple[BatchResult, int]:
+    """Run ``variants`` (one scenario under several parameter sets) after the periods they
+    continue; returns the result and the run's next week."""
+    head, start, first_week = variants[0], None, 1
+    if head.continue_from is not None:
+        before, first_week = _simulate_chain(
+            [v.continue_from for v in variants], index, seeds, head.lead_weeks, False, True
+        )
+        start = before.state
+    result = simulate_points(
+        [v.params for v in variants],
+        index,
+        seeds,
+        weeks,
+        [v.schedule() for v in variants],
+        trajectories=trajectories,
+        start=start,
+        first_week=first_week,
+        keep_state=keep_state,
+    )
+    return result, first_week + weeks
+
+
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario TOML file."""
     return parse_scenario(read_toml(path, "scenario"), source=str(path), base_dir=Path(path).parent)
 
 
 def parse_scenario(
-    data: dict[str, Any], source: str = "<scenario>", base_dir: Path | None = None, params: Params | None = None
+    data: dict[str, Any],
+    source: str = "<scenario>",
+    base_dir: Path | None = None,
+    params: Params | None = None,
+    _seen: tuple[Path, ...] = (),
 ) -> Scenario:
     """Validate a parsed scenario (see the module docstring). ``params``: parameter values to
-    start from (default: the table's defaults); the scenario's [params] apply on top."""
+    start from (default: the table's defaults); the scenario's [params] apply on top. A
+    scenario that continues another (``continue_from``) starts from that one's parameters and
+    levers instead."""
 
     def fail(message: str) -> UserError:
         return UserError(f"{source}: {message}")
@@ -222,20 +336,33 @@ def parse_scenario(
     if not start < end:
         raise fail(f"dates out of order: start {start} is not before end {end}")
     for key in head:
-        if key not in ("name", "description", "start", "end", "record", "endogenous_sanctions"):
-            raise fail(f"unknown key '{key}' in [scenario]")
+        if key not in _HEAD_KEYS:
+            raise fail(
+                f"unknown key '{key}' in [scenario]{closest_name(key, _HEAD_KEYS)}; allowed: {', '.join(_HEAD_KEYS)}"
+            )
     for key in ("name", "description"):
         if key in head and not isinstance(head[key], str):
             raise fail(f"[scenario] {key} must be a string, got {head[key]!r}")
 
     overrides = dict(data.get("params", {}))
+    earlier = _earlier_period(head, start, source, base_dir, params, _seen or (), fail)
+    carried: dict[str, Any] = {}
+    if earlier is not None:
+        state = sorted(set(overrides) & set(START_PARAMETERS))
+        if state:
+            raise fail(
+                f"[params] {state[0]} sets the state at the start, but this scenario continues "
+                f"{earlier.source} and starts from the state that replay reaches: remove it from [params]"
+            )
+        carried = earlier.levers_on(start)
+    carried_endogenous = carried.pop("endogenous_sanctions", False)
     try:
-        merged = (params or Params()).replace(**overrides)
+        merged = (earlier.params if earlier is not None else (params or Params())).replace(**carried, **overrides)
     except ParameterError as error:
         raise fail(f"[params] {error}") from None
     merged = merged.replace(start_date=start.isoformat())
 
-    carried: Counter[str] = Counter()  # entries dated before the start that set the starting levers
+    carried_entries: Counter[str] = Counter()  # entries dated before the start that set the starting levers
     before: Counter[str] = Counter()  # other entries dated before the start: ignored
     after: Counter[str] = Counter()  # entries dated after the end: ignored
 
@@ -246,7 +373,7 @@ def parse_scenario(
             after[what] += 1
             return False
         if date < start:
-            (carried if carries else before)[what] += 1
+            (carried_entries if carries else before)[what] += 1
             return carries
         return True
 
@@ -314,14 +441,31 @@ def parse_scenario(
         (after if planned.start > end else before)["[[exercises]]"] += 1
         return False
 
+    terminated = dict(earlier.terminated) if earlier is not None else {}
+    entries = _entries(data, "exercises", fail)
+    for entry in entries:
+        if "terminated" in entry:
+            name, date = _termination_entry(entry, fail)
+            if name in terminated and terminated[name] != date:
+                raise fail(f"[[exercises]] {name} is terminated twice ({terminated[name]} and {date}); give one date")
+            terminated[name] = date
+    standard = _without_terminated(standard, terminated)
+
     added, changed = [], {}
-    for i, entry in enumerate(_entries(data, "exercises", fail)):
+    for i, entry in enumerate(entries):
+        if "terminated" in entry:
+            continue
         kind, exercise, held = _exercise_entry(entry, i, fail)
         if kind == "added":
             if overlaps(exercise, held):
                 added.append(exercise)
             continue
         key = (exercise.name, exercise.start.year)
+        if exercise.name in terminated and exercise.start >= terminated[exercise.name]:
+            raise fail(
+                f"[[exercises]] {key[0]} {key[1]} is changed, but {key[0]} is off the calendar from "
+                f"{terminated[key[0]]} (terminated); add a new exercise by its start date instead"
+            )
         if key in changed:
             raise fail(f"[[exercises]] {key[0]} {key[1]} is changed twice; give one entry per exercise and year")
         changed[key] = held
@@ -338,20 +482,15 @@ def parse_scenario(
     events = []
     for i, entry in enumerate(_entries(data, "events", fail)):
         date = _date(entry.get("date"), f"[[events]] #{i + 1} date", fail)
-        kind = entry.get("kind")
-        if kind not in EVENT_KINDS:
-            raise fail(
-                f"[[events]] kind {kind!r} is not allowed{closest_name(str(kind), EVENT_KINDS)}: "
-                f"allowed {', '.join(EVENT_KINDS)}"
-            )
+        code = _event_code(entry, date, fail)
         if within(date, "[[events]]", carries=False):
-            events.append((date, EVENT_KINDS[kind]))
+            events.append((date, code))
 
     record = head.get("record")
     if record is not None and not isinstance(record, str):
         raise fail(f"[scenario] record must be a file name (a string), got {record!r}")
     record_path = (base_dir / record) if (record and base_dir is not None) else (Path(record) if record else None)
-    endogenous = head.get("endogenous_sanctions", False)
+    endogenous = head.get("endogenous_sanctions", carried_endogenous)
     if not isinstance(endogenous, bool):
         raise fail(f"[scenario] endogenous_sanctions must be true or false, got {endogenous!r}")
     scenario = Scenario(
@@ -369,24 +508,137 @@ def parse_scenario(
         description=str(head.get("description", "")),
         source=source,
         overrides={**overrides, "start_date": start.isoformat()},
-        notes=_outside_notes(carried, before, after, start, end),
+        notes=_outside_notes(carried_entries, before, after, start, end, earlier),
+        continue_from=earlier,
+        carried=carried,
+        terminated=terminated,
     )
     return scenario
 
 
-def _outside_notes(carried: Counter, before: Counter, after: Counter, start: dt.date, end: dt.date) -> tuple[str, ...]:
-    """One line each for the entries that carry in from before the start, those before the start
-    that are ignored, and those after the end."""
+def _earlier_period(
+    head: dict[str, Any],
+    start: dt.date,
+    source: str,
+    base_dir: Path | None,
+    params: Params | None,
+    seen: tuple[Path, ...],
+    fail,
+) -> Scenario | None:
+    """The scenario named by ``[scenario] continue_from`` (a path relative to this file), read
+    and checked: it must exist, start at least a week before this one, and not lead back here."""
+    name = head.get("continue_from")
+    if name is None:
+        return None
+    if not isinstance(name, str) or not name:
+        raise fail(f"[scenario] continue_from must be a scenario file name (a string), got {name!r}")
+    path = (base_dir / name) if base_dir is not None else Path(name)
+    here = Path(source).resolve() if base_dir is not None else None
+    chain = (*seen, here) if here is not None else seen
+    if path.resolve() in chain:
+        raise fail(f"[scenario] continue_from {name!r} leads back to a scenario it continues (a loop)")
+    if not path.is_file():
+        raise fail(f"[scenario] continue_from: no scenario file {path} (the path is relative to this file)")
+    data = read_toml(path, "scenario")
+    earlier = parse_scenario(data, source=str(path), base_dir=path.parent, params=params, _seen=chain)
+    if (start - earlier.start).days < 7:
+        raise fail(
+            f"[scenario] start {start} must be at least a week after the start {earlier.start} of the scenario it "
+            f"continues ({path.name})"
+        )
+    return earlier
+
+
+def _event_code(entry: dict[str, Any], date: dt.date, fail) -> int:
+    """The forced-event code of one ``[[events]]`` entry (a ``summit`` may force its outcome)."""
+    unknown = [k for k in entry if k not in _EVENT_KEYS]
+    if unknown:
+        raise fail(
+            f"[[events]] {date}: unknown key '{unknown[0]}'{closest_name(unknown[0], _EVENT_KEYS)}; "
+            f"allowed: {', '.join(_EVENT_KEYS)}"
+        )
+    kind = entry.get("kind")
+    if kind not in EVENT_KINDS:
+        raise fail(
+            f"[[events]] {date}: kind {kind!r} is not allowed{closest_name(str(kind), EVENT_KINDS)}: "
+            f"allowed {', '.join(EVENT_KINDS)}"
+        )
+    if "label" in entry and not isinstance(entry["label"], str):
+        raise fail(f"[[events]] {date}: label must be a string, got {entry['label']!r}")
+    if "outcome" not in entry:
+        return EVENT_KINDS[kind]
+    outcome = entry["outcome"]
+    if kind != "summit":
+        raise fail(f'[[events]] {date}: outcome is for kind = "summit" only, not {kind!r}')
+    if outcome not in SUMMIT_OUTCOMES:
+        raise fail(
+            f"[[events]] {date}: summit outcome {outcome!r} is not allowed"
+            f"{closest_name(str(outcome), SUMMIT_OUTCOMES)}: allowed {', '.join(SUMMIT_OUTCOMES)} "
+            "(leave it out to let the model decide)"
+        )
+    return SUMMIT_OUTCOMES[outcome]
+
+
+def _termination_entry(entry: dict[str, Any], fail) -> tuple[str, dt.date]:
+    """``(name, date)`` of an ``[[exercises]]`` entry that takes a standard exercise off the
+    calendar from ``terminated`` on."""
+    name = entry.get("name")
+    if name not in STANDARD_EXERCISES:
+        raise fail(
+            f"[[exercises]] terminated: unknown exercise {name!r}{closest_name(str(name), STANDARD_EXERCISES)}: "
+            f"allowed {', '.join(STANDARD_EXERCISES)}"
+        )
+    unknown = [k for k in entry if k not in ("name", "terminated", "label")]
+    if unknown:
+        raise fail(
+            f"[[exercises]] {name} terminated: unknown key '{unknown[0]}'; an entry that terminates an exercise "
+            "takes only name, terminated (a date) and label"
+        )
+    return name, _date(entry["terminated"], f"[[exercises]] {name} terminated", fail)
+
+
+def _without_terminated(exercises: list[Exercise], terminated: dict[str, dt.date]) -> list[Exercise]:
+    """The calendar with each terminated exercise off it from its date on: instances starting
+    on or after the date are gone, one under way then ends that day. Both the calendar the DPRK
+    expects and the one held lose them, so a terminated exercise's absence sends no signal."""
+    kept = []
+    for e in exercises:
+        stop = terminated.get(e.name)
+        if stop is None or e.end <= stop:
+            kept.append(e)
+        elif e.start < stop:
+            kept.append(replace(e, days=(stop - e.start).days))
+    return kept
+
+
+def _outside_notes(
+    carried: Counter, before: Counter, after: Counter, start: dt.date, end: dt.date, earlier: Scenario | None = None
+) -> tuple[str, ...]:
+    """One line each for the period this one continues, the entries that carry in from before
+    the start, those before the start that are ignored, and those after the end."""
 
     def listing(counts: Counter) -> str:
         return ", ".join(f"{n} {table}" for table, n in counts.items())
 
     notes = []
+    if earlier is not None:
+        lead = (start - earlier.start).days // 7
+        past = lead - earlier.weeks
+        notes.append(
+            f"continues {Path(earlier.source).name}: each run starts from the whole state its replay of "
+            f"{earlier.start} on reaches after {lead} weeks, with its levers as they stand then"
+            + (f" ({past} weeks past its end, run on with its last levers)" if past > 0 else "")
+        )
     if carried:
         notes.append(
             f"entries dated before the start {start} set the levers it starts with ({listing(carried)}: the "
-            "last lever settings, the highest sanctions level); the state in [params] (stress, threat, "
-            "progress, alignment, trust) still applies at the start, so set it there for that date"
+            "last lever settings, the highest sanctions level)"
+            + (
+                ""
+                if earlier is not None
+                else "; the state in [params] (stress, threat, progress, alignment, trust) still applies at "
+                "the start, so set it there for that date (or continue_from the scenario of the period before)"
+            )
         )
     if before:
         notes.append(
@@ -426,10 +678,17 @@ def _exercise_entry(entry: dict[str, Any], i: int, fail) -> tuple[str, Exercise,
     name = entry.get("name")
     if not isinstance(name, str) or not name:
         raise fail(f"[[exercises]] #{i + 1} needs a name")
+    allowed = _ADDED_KEYS if "year" not in entry else _CHANGED_KEYS
+    unknown = [k for k in entry if k not in allowed]
+    if unknown:
+        raise fail(
+            f"[[exercises]] {name}: unknown key '{unknown[0]}'{closest_name(unknown[0], allowed)}; "
+            f"allowed {'for a change to a year' if 'year' in entry else 'for a new exercise'}: {', '.join(allowed)}"
+        )
     days = entry.get("days")
     if days is not None and (isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 365):
         raise fail(f"[[exercises]] {name}: days must be an integer from 1 to 365, got {days!r}")
-    if "start" in entry:  # a new exercise
+    if "start" in entry and "year" not in entry:  # a new exercise
         start = _date(entry["start"], f"[[exercises]] {name} start", fail)
         intensity = entry.get("intensity", 1.0)
         if isinstance(intensity, bool) or not isinstance(intensity, (int, float)) or not 0 <= intensity <= 1:
@@ -460,6 +719,18 @@ def _exercise_entry(entry: dict[str, Any], i: int, fail) -> tuple[str, Exercise,
     if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not 0 <= scale <= 1:
         raise fail(f"[[exercises]] {name} {year}: scale must be from 0 to 1, got {scale!r}")
     instance = next(e for e in exercises_in_year(year) if e.name == name)
+    if "start" in entry:  # the year's instance moved to a date, earlier or later
+        if status not in ("held", "scaled_down") or "delay_weeks" in entry:
+            raise fail(
+                f"[[exercises]] {name} {year}: a start date moves the exercise; it cannot also be {status} "
+                "or delayed (give status held or scaled_down, or leave start out)"
+            )
+        moved = _date(entry["start"], f"[[exercises]] {name} {year} start", fail)
+        return (
+            "changed",
+            instance,
+            replace(instance, start=moved, days=days or instance.days, weight=instance.weight * scale),
+        )
     held = (
         None
         if status == "suspended"
