@@ -597,7 +597,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--replicates",
         type=_positive_int,
         default=10,
-        help="replays per particle; the distance is their expected squared distance (default 10)",
+        help="replays per particle; a particle weighs the share of its replays within the tolerance (default 10)",
     )
     budget.add_argument(
         "--max-simulations",
