@@ -149,11 +149,12 @@ def test_point_estimate_is_central_among_the_good_particles_not_the_closest_corn
         {
             "a": [0.0, 0.5, 0.52, 0.9, 0.48],
             "b": [10.0, 5.0, 9.0, 1.0, 5.5],
-            "distance": [1.0, 2.0, 9.0, 1.5, 2.1],
+            "share": [0.9, 0.5, 0.1, 0.6, 0.4],
             "weight": [0.2] * 5,
         }
     )
-    # median a = 0.5, b = 5.5 (weighted); good = distance <= median distance 2.0 -> rows 0, 1, 3
+    # median a = 0.5, b = 5.5 (weighted); good = share >= median share 0.5 -> rows 0, 1, 3
+    # (row 4, nearer the median than row 1 in b, fits worse and is not a candidate)
     assert central_particle(posterior, ("a", "b"), np.array([0.0, 0.0]), np.array([1.0, 10.0])) == 1
     assert weighted_quantile(np.array([3.0, 1.0, 2.0]), np.array([0.1, 0.1, 0.8]), 0.5) == 2.0
 

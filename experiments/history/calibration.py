@@ -17,7 +17,7 @@ Beaumont et al. 2009), on the batched engine.
    it (:func:`acceptance_share`: unbiased, Bornn et al. 2017), and its importance weight is
    proportional to that share (Del Moral, Doucet and Jasra 2012), so the weighted sample
    targets the exact ABC posterior at that tolerance: replays are noise to average over, not a
-   mean to fit. (Until November 2026 particles were ranked by their expected squared distance
+   mean to fit. (Before December 2026 particles were ranked by their expected squared distance
    over the replays, which rewards small simulation variance as much as a close mean and made
    the posteriors overconfident: docs/ODD.md section 9.) Generation 0 draws ``population /
    accept`` parameter sets from the prior and keeps the ``population`` whose nearest replay is
@@ -32,8 +32,9 @@ Beaumont et al. 2009), on the batched engine.
    tolerance has reached the simulation noise).
 4. The posterior sample is the last population with its weights (the product: posterior sweeps
    draw from it). The calibrated values, a point the policy sweep can start from, are a jointly
-   feasible central particle: among the particles whose expected distance is at most the
-   weighted median, the one nearest the weighted posterior median in prior-scaled space (the
+   feasible central particle: among the particles whose share of replays within the final
+   tolerance (their estimated ABC likelihood) is at least the weighted median share, the one
+   nearest the weighted posterior median in prior-scaled space (the
    posterior is correlated, so the vector of marginal medians need not itself fit; the single
    closest particle sits in a corner). The default start state of the policy sweep (26 February
    2018) is the median replayed state on that date under the calibrated values.
@@ -361,7 +362,7 @@ class Calibration:
             f"facts_fitted = {json.dumps(list(FACTS_FITTED))}",
             f"facts_checked = {json.dumps(list(FACTS_CHECKED))}",
             'point_estimate = "central particle: nearest the weighted posterior median (prior-scaled) among '
-            'particles with expected distance at most the weighted median"',
+            'particles whose share of replays within the final tolerance is at least the weighted median share"',
             "",
             "[parameters]  # a jointly feasible central posterior particle (see point_estimate)",
             *[f"{name} = {value!r}" for name, value in self.estimates.items()],
@@ -433,12 +434,13 @@ def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> floa
 
 
 def central_particle(posterior: pd.DataFrame, parameters: tuple[str, ...], low: np.ndarray, high: np.ndarray) -> int:
-    """Row of ``posterior``: among the particles whose distance is at most the weighted median
-    distance, the one nearest the weighted posterior median, each parameter scaled by its prior
-    width (see the module docstring)."""
+    """Row of ``posterior``: among the particles whose ``share`` (of replays within the final
+    tolerance: the estimated ABC likelihood) is at least the weighted median share, the one
+    nearest the weighted posterior median, each parameter scaled by its prior width (see the
+    module docstring)."""
     weights = posterior["weight"].to_numpy()
-    distance = posterior["distance"].to_numpy()
-    good = np.flatnonzero(distance <= weighted_quantile(distance, weights, 0.5))
+    share = posterior["share"].to_numpy()
+    good = np.flatnonzero(share >= weighted_quantile(share, weights, 0.5))
     theta = posterior[list(parameters)].to_numpy()
     median = np.array([weighted_quantile(theta[:, k], weights, 0.5) for k in range(theta.shape[1])])
     gap = (((theta[good] - median) / (high - low)) ** 2).sum(axis=1)
