@@ -245,8 +245,9 @@ def test_cli_calibrate_names_its_budget_and_refuses_other_settings_in_out(tmp_pa
 @pytest.mark.slow
 def test_simulation_based_calibration_reproduces_the_shipped_figures(history):
     """data/calibration_checks.json is what the code gives: the same truths, budget and seed
-    give the same coverage, bit for bit (about 10 minutes on one core). What the figures say
-    (the 90% intervals under-cover) is discussed in docs/ODD.md section 9."""
+    give the same coverage, bit for bit, here in one process as from the command's 2 workers
+    (about a minute on one core). What the figures say (the 90% intervals under-cover a little)
+    is discussed in docs/ODD.md section 9."""
     from experiments.history.checks import CHECKS_FILE, simulation_based_calibration
 
     shipped = json.loads(CHECKS_FILE.read_text(encoding="utf-8"))
