@@ -609,7 +609,13 @@ def build_parser() -> argparse.ArgumentParser:
     budget.add_argument(
         "--population", type=_positive_int, default=1000, help="particles per generation (default 1000)"
     )
-    budget.add_argument("--generations", type=_positive_int, default=9, help="SMC generations at most (default 9)")
+    budget.add_argument(
+        "--generations",
+        type=_positive_int,
+        default=20,
+        help="SMC generations at most (default 20); the run ends sooner, at the last generation it can fill "
+        "within --max-simulations (the tolerance has reached the simulation noise)",
+    )
     budget.add_argument(
         "--accept", type=_share, default=0.02, help="share of prior draws kept in generation 0 (default 0.02)"
     )
@@ -617,7 +623,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--replicates",
         type=_positive_int,
         default=10,
-        help="replays per particle; the distance is their expected squared distance (default 10)",
+        help="replays per particle; a particle weighs the share of its replays within the tolerance (default 10)",
     )
     budget.add_argument(
         "--max-simulations",

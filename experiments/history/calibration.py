@@ -6,26 +6,35 @@ Beaumont et al. 2009), on the batched engine.
    0.95 ``hawkes_beta``, so that the test process stays stationary); :meth:`Calibration.intervals`
    prints the bounds actually sampled.
 2. Each proposal is replayed ``replicates`` times (10 by default) through the historical
-   scenario, so that one lucky replay cannot carry a particle. The summaries
-   (:mod:`experiments.summaries`: launches, months with a launch, nuclear tests and the rung
-   mix by year, nuclear-test timing, inter-launch gaps, launches in exercise months, the lag
-   from a major test to the next resolution, the milestones of talks) are compared with the
-   record's by the expected squared distance over the replicates,
-   ``d^2 = sum_j ((mean_j - obs_j)^2 + var_j) / scale_j^2``, each statistic scaled by its
-   simulated spread (the pooled within-particle standard deviation, the simulation noise):
-   first over the prior draws, then, once, over the first population (Prangle 2017).
-3. Generation 0 draws ``population / accept`` parameter sets from the prior and keeps the
-   ``population`` closest (ABC rejection, Pritchard et al. 1999). Each later generation sets
-   its tolerance to the median distance of the previous one, proposes by resampling the
+   scenario. The summaries (:mod:`experiments.summaries`: launches, months with a launch,
+   nuclear tests and the rung mix by year, nuclear-test timing, inter-launch gaps, launches in
+   exercise months, the lag from a major test to the next resolution, the milestones of talks)
+   of each replay are compared with the record's by the scaled Euclidean distance
+   ``d = sqrt(sum_j (x_j - obs_j)^2 / scale_j^2)``, each statistic scaled by its simulated
+   spread (the pooled within-particle standard deviation, the simulation noise): first over the
+   prior draws, then, once, over the first population (Prangle 2017).
+3. A particle's ABC likelihood at a tolerance is estimated by the share of its replays within
+   it (:func:`acceptance_share`: unbiased, Bornn et al. 2017), and its importance weight is
+   proportional to that share (Del Moral, Doucet and Jasra 2012), so the weighted sample
+   targets the exact ABC posterior at that tolerance: replays are noise to average over, not a
+   mean to fit. (Before December 2026 particles were ranked by their expected squared distance
+   over the replays, which rewards small simulation variance as much as a close mean and made
+   the posteriors overconfident: docs/ODD.md section 9.) Generation 0 draws ``population /
+   accept`` parameter sets from the prior and keeps the ``population`` whose nearest replay is
+   closest, at the smallest tolerance that keeps a replay of each (ABC rejection, Pritchard et
+   al. 1999). Each later generation sets its tolerance to the median distance of the replays
+   the previous population accepts (:func:`next_tolerance`), proposes by resampling the
    previous population by weight and perturbing with a Gaussian kernel of twice its weighted
-   covariance, and keeps proposals inside the prior and within the tolerance until it has
-   ``population`` of them; weights are prior / sum_j w_j K(theta | theta_j). A generation that
-   cannot fill its population within ``max_simulations_per_generation`` ends the run, keeping
-   the previous one (its tolerance has reached the simulation noise).
+   variance (:func:`kernel_spread`), and keeps proposals inside the prior with at least one
+   replay within the tolerance until it has ``population`` of them; weights are
+   share x prior / sum_j w_j K(theta | theta_j). A generation that cannot fill its population
+   within ``max_simulations_per_generation`` ends the run, keeping the previous one (its
+   tolerance has reached the simulation noise).
 4. The posterior sample is the last population with its weights (the product: posterior sweeps
    draw from it). The calibrated values, a point the policy sweep can start from, are a jointly
-   feasible central particle: among the particles whose expected distance is at most the
-   weighted median, the one nearest the weighted posterior median in prior-scaled space (the
+   feasible central particle: among the particles whose share of replays within the final
+   tolerance (their estimated ABC likelihood) is at least the weighted median share, the one
+   nearest the weighted posterior median in prior-scaled space (the
    posterior is correlated, so the vector of marginal medians need not itself fit; the single
    closest particle sits in a corner). The default start state of the policy sweep (26 February
    2018) is the median replayed state on that date under the calibrated values.
@@ -103,6 +112,9 @@ PROPOSAL_STREAM = 0x5AC
 """Mixed into the seed for the prior draws and the proposals (with the generation and block)."""
 SEED_STREAM = 0x5EED
 """Mixed into the seed for the replicate seeds of each block (with the generation and block)."""
+ACCEPTANCE = "share of replays within the tolerance"
+"""How a particle is accepted and weighted (:func:`acceptance_share`); part of a saved run's
+settings, so that generations saved under another rule are never resumed."""
 MAX_ALPHA_SHARE = 0.95
 MAX_FIRST_DRAWS = 5_000_000
 
@@ -143,16 +155,23 @@ class Block:
     rungs: dict[int, list[str]]
 
 
-def run_block(block: Block) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and (biased, ``ddof=0``) variance over the replicates of each particle's summaries:
-    two arrays of particles x summaries."""
+def run_block_replicates(block: Block) -> np.ndarray:
+    """The summaries of every replay of every particle: particles x replicates x summaries."""
     scenario, r = block.scenario, block.replicates
     varying = dict(zip(block.names, np.repeat(block.theta, r, axis=0).T, strict=True))
     result = simulate_arrays(
         scenario.params, varying, block.seeds, scenario.weeks, scenario.schedule(), trajectories=True
     )
     stats = simulated_summaries(scenario, result.trajectory, list(block.summaries), block.rungs).to_numpy()
-    stats = stats.reshape(len(block.theta), r, -1)
+    # C order, as after a trip through a worker: numpy's reductions sum in an order that depends
+    # on the memory layout, and the numbers must not depend on where a block ran.
+    return np.ascontiguousarray(stats.reshape(len(block.theta), r, -1))
+
+
+def run_block(block: Block) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and (biased, ``ddof=0``) variance over the replicates of each particle's summaries:
+    two arrays of particles x summaries."""
+    stats = run_block_replicates(block)
     return stats.mean(axis=1), stats.var(axis=1)
 
 
@@ -161,13 +180,19 @@ def block_seeds(seed: int, generation: int, block: int, n: int) -> np.ndarray:
     return np.random.SeedSequence([seed, SEED_STREAM, generation, block]).generate_state(n, dtype=np.uint64)
 
 
-def ordered_results(executor: Executor | None, parallelism: int, tasks: Iterator[Block]) -> Iterator[tuple[Block, Any]]:
-    """Run ``tasks`` on ``executor`` with up to ``2 * parallelism + 1`` in flight and yield
-    ``(task, result)`` in submission order (a consumer may stop early; the rest is cancelled).
-    Without an executor, each task runs here when its result is wanted."""
+def ordered_results(
+    executor: Executor | None,
+    parallelism: int,
+    tasks: Iterator[Block],
+    function: Callable[[Block], Any] = run_block,
+) -> Iterator[tuple[Block, Any]]:
+    """Run ``function`` (:func:`run_block` by default) on ``tasks`` on ``executor`` with up to
+    ``2 * parallelism + 1`` in flight and yield ``(task, result)`` in submission order (a consumer
+    may stop early; the rest is cancelled). Without an executor, each task runs here when its
+    result is wanted."""
     if executor is None:
         for task in tasks:
-            yield task, run_block(task)
+            yield task, function(task)
         return
     pending: list[tuple[Block, Future]] = []
     limit = 2 * parallelism + 1
@@ -177,7 +202,7 @@ def ordered_results(executor: Executor | None, parallelism: int, tasks: Iterator
                 task = next(tasks, None)
                 if task is None:
                     break
-                pending.append((task, executor.submit(run_block, task)))
+                pending.append((task, executor.submit(function, task)))
             if not pending:
                 return
             task, future = pending.pop(0)
@@ -198,6 +223,49 @@ def noise_scales(var: np.ndarray, replicates: int) -> np.ndarray:
     variances averaged over particles); 1 where the simulations never vary."""
     pooled = np.sqrt(var.mean(axis=0) * replicates / max(replicates - 1, 1))
     return np.where(pooled > 0, pooled, 1.0)
+
+
+LOGGED_KINDS = ("launches", "nuclear_tests", "rung", "exercise_launches")
+"""Summary kinds (:data:`experiments.history.summaries.STATISTICS`) compared on the log(1 + x)
+scale: counts of events, whose spread between replays grows with their level (a self-exciting
+process bursts), so that on their own scale a run with 80 launches is barely further from 30
+than one with 15 (their pooled spread is about 30 launches a year) and the surge statistics
+carry almost no weight in the distance."""
+
+
+def logged_summaries(summaries: list[Summary]) -> np.ndarray:
+    """Which of ``summaries`` the distance compares on the log(1 + x) scale (:data:`LOGGED_KINDS`)."""
+    return np.array([s.kind in LOGGED_KINDS for s in summaries], dtype=bool)
+
+
+def distance_space(stats: np.ndarray, logged: np.ndarray) -> np.ndarray:
+    """Summaries (last axis) as the distance compares them: log(1 + x) where ``logged``, else as they are."""
+    return np.where(logged, np.log1p(np.where(logged, stats, 0.0)), stats)
+
+
+def replicate_distances(stats: np.ndarray, observed: np.ndarray, scales: np.ndarray) -> np.ndarray:
+    """The scaled Euclidean distance of each replay to the record: ``stats`` is particles x
+    replicates x summaries, the result particles x replicates."""
+    return np.sqrt((((stats - observed) / scales) ** 2).sum(axis=2))
+
+
+def acceptance_share(distances: np.ndarray, tolerance: float) -> np.ndarray:
+    """The share of each particle's replays within ``tolerance`` (``distances``: particles x
+    replicates). It is an unbiased estimate of the ABC likelihood P(d <= tolerance | theta)
+    (Bornn et al. 2017), so importance weights proportional to it target the ABC posterior at
+    that tolerance exactly, whatever the number of replays (Del Moral, Doucet and Jasra 2012);
+    a particle none of whose replays comes within the tolerance has weight 0."""
+    return (distances <= tolerance).mean(axis=1)
+
+
+def next_tolerance(distances: np.ndarray, weights: np.ndarray, tolerance: float, quantile: float = 0.5) -> float:
+    """The next generation's tolerance: the ``quantile`` of the distances of the replays that
+    the current ABC posterior accepts (each replay within ``tolerance`` of particle ``i`` weighs
+    ``weights_i / share_i``: the joint posterior of parameters and replay)."""
+    inside = distances <= tolerance
+    share = inside.mean(axis=1)
+    per_replay = np.where(inside, (weights / np.where(share > 0, share, 1.0))[:, None], 0.0)
+    return weighted_quantile(distances.ravel(), per_replay.ravel(), quantile)
 
 
 # ---- the result ---------------------------------------------------------------------------------
@@ -224,6 +292,7 @@ class Calibration:
     replicates: int = 1
     summary_meanings: dict[str, str] = field(default_factory=dict)
     estimate_index: int = 0  # row of the posterior chosen as the calibrated values
+    logged: tuple[str, ...] = ()  # summaries the distance compares on the log(1 + x) scale
 
     def quantile(self, name: str, q: float) -> float:
         """Weighted posterior quantile of a parameter."""
@@ -276,6 +345,8 @@ class Calibration:
             f"simulations = {self.simulations}",
             f"population = {len(self.posterior)}",
             f"replicates_per_particle = {self.replicates}",
+            f'acceptance = "{ACCEPTANCE}: weights proportional to that share (the unbiased ABC '
+            'likelihood estimate; Bornn et al. 2017, Del Moral et al. 2012) times prior over proposal"',
             f"generations = {len(self.tolerances)}",
             f"first_generation_accept = {self.accept}",
             f"tolerances = [{', '.join(f'{t:.4g}' for t in self.tolerances)}]",
@@ -285,12 +356,13 @@ class Calibration:
             *[f"{key} = {json.dumps(value)}" for key, value in self.settings.items()],
             f'code_commit = "{code["commit"]}"',
             f"code_dirty = {dirty}",
+            f"distance_log_scale = {json.dumps(list(self.logged))}",
             "distance_scales = { " + ", ".join(f"{name} = {value:.6g}" for name, value in self.scales.items()) + " }",
             f"summaries = {json.dumps(list(self.observed.index))}",
             f"facts_fitted = {json.dumps(list(FACTS_FITTED))}",
             f"facts_checked = {json.dumps(list(FACTS_CHECKED))}",
             'point_estimate = "central particle: nearest the weighted posterior median (prior-scaled) among '
-            'particles with expected distance at most the weighted median"',
+            'particles whose share of replays within the final tolerance is at least the weighted median share"',
             "",
             "[parameters]  # a jointly feasible central posterior particle (see point_estimate)",
             *[f"{name} = {value!r}" for name, value in self.estimates.items()],
@@ -362,12 +434,13 @@ def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> floa
 
 
 def central_particle(posterior: pd.DataFrame, parameters: tuple[str, ...], low: np.ndarray, high: np.ndarray) -> int:
-    """Row of ``posterior``: among the particles whose distance is at most the weighted median
-    distance, the one nearest the weighted posterior median, each parameter scaled by its prior
-    width (see the module docstring)."""
+    """Row of ``posterior``: among the particles whose ``share`` (of replays within the final
+    tolerance: the estimated ABC likelihood) is at least the weighted median share, the one
+    nearest the weighted posterior median, each parameter scaled by its prior width (see the
+    module docstring)."""
     weights = posterior["weight"].to_numpy()
-    distance = posterior["distance"].to_numpy()
-    good = np.flatnonzero(distance <= weighted_quantile(distance, weights, 0.5))
+    share = posterior["share"].to_numpy()
+    good = np.flatnonzero(share >= weighted_quantile(share, weights, 0.5))
     theta = posterior[list(parameters)].to_numpy()
     median = np.array([weighted_quantile(theta[:, k], weights, 0.5) for k in range(theta.shape[1])])
     gap = (((theta[good] - median) / (high - low)) ** 2).sum(axis=1)
@@ -467,14 +540,15 @@ def calibrate(
     rungs = recorded_rungs(record)
     names = [s.name for s in summaries]
     observed = observed_summaries(scenario, record, summaries) if observed is None else observed[names].astype(float)
-    obs = observed.to_numpy(dtype=float)
+    logged = logged_summaries(summaries)
+    obs = distance_space(observed.to_numpy(dtype=float), logged)  # as the distance compares them
     base = scenario.params
     low, high = _prior_bounds(base, parameters)
     fingerprint = {
         "scenario": scenario.name,
         "scenario_params": repr(base),
         "weeks": scenario.weeks,
-        "observed": [float(v) for v in obs],
+        "observed": [float(v) for v in observed.to_numpy(dtype=float)],
         "summaries": names,
         "parameters": list(parameters),
         "population": population,
@@ -485,6 +559,8 @@ def calibrate(
         "prior_low": [float(v) for v in low],
         "prior_high": [float(v) for v in high],
         "max_simulations_per_generation": max_simulations_per_generation,
+        "acceptance": ACCEPTANCE,
+        "logged": [n for n, flag in zip(names, logged, strict=True) if flag],
     }
     out = Path(out) if out is not None else None
     saved = _load_generations(out, fingerprint) if out is not None and out.is_dir() else []
@@ -512,22 +588,30 @@ def calibrate(
             draws = int(np.ceil(population / accept))
             theta_all = np.random.default_rng([seed, PROPOSAL_STREAM]).uniform(low, high, size=(draws, len(low)))
             blocks = (task(0, b, theta_all[start : start + block]) for b, start in enumerate(range(0, draws, block)))
-            means, variances = [], []
-            for _, (mean, var) in ordered_results(executor, parallelism, blocks):
-                means.append(mean)
-                variances.append(var)
-            mean_all, var_all = np.concatenate(means), np.concatenate(variances)
-            distance = expected_distance(mean_all, var_all, obs, noise_scales(var_all, replicates))
-            keep = np.argsort(distance, kind="stable")[:population]
-            # Adapt the scales once, to the simulation noise within the first population.
+            stats_all = np.concatenate(
+                [stats for _, stats in ordered_results(executor, parallelism, blocks, run_block_replicates)]
+            )
+            var_all = distance_space(stats_all, logged).var(axis=1)
+            # The prior draws whose closest replay is nearest the record: the smallest tolerance
+            # at which `population` of them have a replay inside it.
+            nearest = replicate_distances(distance_space(stats_all, logged), obs, noise_scales(var_all, replicates))
+            nearest = nearest.min(axis=1)
+            keep = np.argsort(nearest, kind="stable")[:population]
+            # Adapt the scales once, to the simulation noise within the first population; the
+            # tolerance is then the smallest that keeps a replay of every kept draw.
             scales = noise_scales(var_all[keep], replicates)
+            distances = replicate_distances(distance_space(stats_all[keep], logged), obs, scales)
+            tolerance = float(distances.min(axis=1).max())
+            share = acceptance_share(distances, tolerance)
             frame = _population_frame(
                 theta_all[keep],
-                mean_all[keep],
-                var_all[keep],
+                stats_all[keep],
+                distances,
+                share,
+                share / share.sum(),
                 obs,
                 scales,
-                np.full(population, 1.0 / population),
+                logged,
                 parameters,
                 names,
             )
@@ -535,7 +619,7 @@ def calibrate(
                 "fingerprint": fingerprint,
                 "scales": scales.tolist(),
                 "simulations": draws * replicates,
-                "tolerance": float(frame["distance"].max()),
+                "tolerance": tolerance,
                 "filled": True,
             }
             if out is not None:
@@ -564,6 +648,8 @@ def calibrate(
                     executor,
                     parallelism,
                     task,
+                    tolerances[-1],
+                    logged,
                 )
                 meta["fingerprint"] = fingerprint
                 if out is not None:
@@ -578,7 +664,7 @@ def calibrate(
 
     prior_low, prior_high = prior_bounds(base, tuple(parameters))
     calibration = Calibration(
-        frame.drop(columns=[c for c in frame if c.startswith("var_")]),
+        frame.drop(columns=[c for c in frame if c.startswith(("var_", "replay_"))]),
         observed,
         pd.Series(scales, index=names),
         simulations,
@@ -594,19 +680,28 @@ def calibrate(
         prior_high=prior_high,
         replicates=replicates,
         summary_meanings={s.name: s.meaning for s in summaries},
+        logged=tuple(n for n, flag in zip(names, logged, strict=True) if flag),
     )
     calibration.estimate_index = central_particle(calibration.posterior, tuple(parameters), low, high)
     calibration.start_state = start_state(scenario.with_params(base.replace(**calibration.estimates)))
     return calibration
 
 
-def _population_frame(theta, mean, var, obs, scales, weights, parameters, names) -> pd.DataFrame:
+def _population_frame(theta, stats, distances, share, weights, obs, scales, logged, parameters, names) -> pd.DataFrame:
+    """A population as a table: parameters, the mean and variance of each summary over the
+    replays (``sim_``, ``var_``: as simulated), each replay's distance (``replay_NN``), the
+    expected distance (:func:`expected_distance`, in the distance's space; the point estimate
+    reads it), the share of replays within the tolerance and the weight."""
+    mean, var = stats.mean(axis=1), stats.var(axis=1)
+    compared = distance_space(stats, logged)
     return pd.concat(
         [
             pd.DataFrame(theta, columns=list(parameters)),
             pd.DataFrame(mean, columns=[f"sim_{n}" for n in names]),
             pd.DataFrame(var, columns=[f"var_{n}" for n in names]),
-            pd.Series(expected_distance(mean, var, obs, scales), name="distance"),
+            pd.DataFrame(distances, columns=[f"replay_{r:02d}" for r in range(distances.shape[1])]),
+            pd.Series(expected_distance(compared.mean(axis=1), compared.var(axis=1), obs, scales), name="distance"),
+            pd.Series(share, name="share"),
             pd.Series(weights, name="weight"),
         ],
         axis=1,
@@ -630,15 +725,18 @@ def _next_generation(
     executor: Executor | None,
     parallelism: int,
     task: Callable[[int, int, np.ndarray], Block],
+    previous_tolerance: float,
+    logged: np.ndarray,
 ) -> tuple[pd.DataFrame | None, dict[str, Any]]:
-    """One SMC generation from the population ``frame``: the new population (None if it could not
-    be filled) and its metadata."""
+    """One SMC generation from the population ``frame`` (accepted at ``previous_tolerance``):
+    the new population (None if it could not be filled) and its metadata. A proposal is kept
+    when at least one of its replays comes within the tolerance, and weighted by the share that
+    do times prior / proposal density (:func:`acceptance_share`, :func:`_smc_weights`)."""
     theta = frame[list(parameters)].to_numpy()
     weights = frame["weight"].to_numpy()
-    distance = frame["distance"].to_numpy()
-    tolerance = float(np.median(distance))
-    spread = np.sqrt(2.0 * np.atleast_2d(np.cov(theta.T, aweights=weights)).diagonal())
-    spread = np.where(spread > 0, spread, 1e-9 * (high - low))
+    replays = frame[[c for c in frame if c.startswith("replay_")]].to_numpy()
+    tolerance = next_tolerance(replays, weights, previous_tolerance)
+    spread = kernel_spread(theta, weights, low, high)
     max_blocks = max(1, max_simulations // (block * replicates))
 
     def proposals() -> Iterator[Block]:
@@ -649,10 +747,11 @@ def _next_generation(
 
     accepted: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     count = tried = 0
-    for done, (mean, var) in ordered_results(executor, parallelism, proposals()):
+    for done, stats in ordered_results(executor, parallelism, proposals(), run_block_replicates):
         tried += len(done.theta)
-        ok = expected_distance(mean, var, obs, scales) <= tolerance
-        accepted.append((done.theta[ok], mean[ok], var[ok]))
+        distances = replicate_distances(distance_space(stats, logged), obs, scales)
+        ok = acceptance_share(distances, tolerance) > 0
+        accepted.append((done.theta[ok], stats[ok], distances[ok]))
         count += int(ok.sum())
         if count >= population:
             break
@@ -667,10 +766,30 @@ def _next_generation(
             ),
         )
         return None, meta
-    new_theta, new_mean, new_var = (np.concatenate([a[k] for a in accepted])[:population] for k in range(3))
-    new_weights = _smc_weights(new_theta, theta, weights, spread, low, high)
+    new_theta, new_stats, new_distances = (np.concatenate([a[k] for a in accepted])[:population] for k in range(3))
+    share = acceptance_share(new_distances, tolerance)
+    new_weights = share * _smc_weights(new_theta, theta, weights, spread, low, high)
     meta["filled"] = True
-    return _population_frame(new_theta, new_mean, new_var, obs, scales, new_weights, parameters, names), meta
+    frame = _population_frame(
+        new_theta,
+        new_stats,
+        new_distances,
+        share,
+        new_weights / new_weights.sum(),
+        obs,
+        scales,
+        logged,
+        parameters,
+        names,
+    )
+    return frame, meta
+
+
+def kernel_spread(theta: np.ndarray, weights: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """Standard deviations of the component-wise Gaussian proposal kernel: twice the weighted
+    variance of the population (Beaumont et al. 2009), never zero."""
+    spread = np.sqrt(2.0 * np.atleast_2d(np.cov(theta.T, aweights=weights)).diagonal())
+    return np.where(spread > 0, spread, 1e-9 * (high - low))
 
 
 def _prior_bounds(base: Params, parameters: tuple[str, ...] = CALIBRATED_PARAMETERS) -> tuple[np.ndarray, np.ndarray]:
