@@ -155,6 +155,8 @@ class BatchedEngine:
             had it run on in one piece: a run continued is the same run.
     """
 
+    talks_stage: np.ndarray  # the world's state (model.week.WORLD_STATE), set by model.week.begin
+
     def __init__(
         self,
         params: ParamArrays,
@@ -189,9 +191,7 @@ class BatchedEngine:
         if first_week < 1:
             raise ValueError(f"first_week must be at least 1, got {first_week}")
         self.week_offset = first_week - 1
-        self.tally = OutcomeTally(
-            (n,), initial_stage=self.started_from["talks_stage"] if start is not None else p.initial_stage
-        )
+        self.tally = OutcomeTally((n,), initial_stage=self.talks_stage if start is not None else p.initial_stage)
         self.steps = 0
 
     def step(self) -> None:
