@@ -157,12 +157,14 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         replicates=args.replicates, engine=args.engine, chunk_size=args.chunk_size
     )
 
+    from .analysis.assumptions import brief, relevant
     from .analysis.compact import text as compact_text
     from .analysis.estimates import (
         SUMMARY_FILE,
         format_table,
         has_heatmap,
         load,
+        policy_estimates,
         summary,
         summary_is_current,
         write_summary,
@@ -198,7 +200,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     result = load(out)
     table = summary(result)
     if result.levers:  # the answer on one screen; the full table is summary.csv
-        print(compact_text(summary(result, result.policy_columns), result.policy_columns, result.horizon))
+        headline, over = policy_estimates(result)
+        notes = brief(relevant(result.levers, list(headline.columns)))
+        print(compact_text(headline, result.policy_columns, result.horizon, over, notes))
         print(f"(one row per design point, with 95% intervals: {out / SUMMARY_FILE})")
     else:
         print(format_table(table, result.factors or ["design_point"]))
