@@ -254,3 +254,26 @@ def test_posterior_report_uses_intervals_over_the_draws_and_opens_with_the_compa
     other = contrasts[contrasts["difference"] != 0].iloc[0]
     assert f"{other['difference']:.3f} [{other['ci_low']:.3f}, {other['ci_high']:.3f}]" in text
     assert "McNemar p" not in text.split("## Contrasts with the baseline")[1]
+
+
+def test_the_sweeps_heatmap_of_a_posterior_sweep_takes_its_intervals_over_the_draws(tmp_path, monkeypatch):
+    """`escalation sweep` draws the heatmap before any report: for a sweep over draws from the
+    same table the report uses, not from intervals pooled over the runs."""
+    import matplotlib.pyplot as plt
+
+    from experiments.analysis import estimates, plots
+
+    path = write(tmp_path, samples=5, replicates=4)
+    run_sweep(load_experiment(path), tmp_path / "out", workers=1, progress=False)
+    result = SweepResult.load(tmp_path / "out")
+    drawn = {}
+
+    def capture(table, horizon):
+        drawn["table"] = table
+        return plt.figure()
+
+    monkeypatch.setattr(plots, "p_talks_heatmap", capture)
+    estimates.draw_heatmap(result)
+    spread = estimates.posterior_spread(result.rows, result.policy_columns, "talks")
+    got = drawn["table"].merge(spread, on=result.policy_columns)
+    assert (got["p_talks"] == got["mean"]).all() and (got["p_talks_low"] == got["ci_low"]).all()

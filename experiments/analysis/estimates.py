@@ -265,8 +265,9 @@ def has_heatmap(result: SweepResult) -> bool:
 
 def draw_heatmap(result: SweepResult, table: pd.DataFrame | None = None) -> list[Path]:
     """Draw and save the P(talks) heatmap (PNG and PDF) from the per-policy table (``table``:
-    :func:`summary` by ``result.policy_columns``, when already computed); return the paths."""
-    table = summary(result, result.policy_columns) if table is None else table
+    :func:`policy_estimates`, when already computed: for a sweep over draws, intervals over the
+    draws); return the paths."""
+    table = policy_estimates(result)[0] if table is None else table
     return plots.save(plots.p_talks_heatmap(table, horizon=result.horizon), result.directory / HEATMAP)
 
 
