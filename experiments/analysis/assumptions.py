@@ -105,6 +105,8 @@ def relevant(levers: Mapping[str, Sequence[Any]], columns: Sequence[str]) -> lis
 def _value(name: str, experiment: Mapping[str, Any]) -> str:
     """The parameter's value in the sweep, as text: a fixed override, a sampled range, or the default."""
     uncertain = experiment.get("uncertainties") or {}
+    if experiment.get("posterior") and is_calibrated(name):
+        return "drawn from the posterior"
     if name in uncertain:
         low, high = uncertain[name]
         return f"sampled over [{low:g}, {high:g}]"
@@ -124,7 +126,7 @@ def _held(experiment: Mapping[str, Any]) -> str:
             "their uncertainty"
         )
     if experiment.get("uncertainties"):
-        return "the scenarios vary only those sampled above"
+        return 'the scenarios vary only those whose value reads "sampled"'
     return "the intervals are Monte Carlo error at these values"
 
 
