@@ -157,12 +157,14 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         replicates=args.replicates, engine=args.engine, chunk_size=args.chunk_size
     )
 
+    from .analysis.assumptions import brief, relevant
     from .analysis.compact import text as compact_text
     from .analysis.estimates import (
         SUMMARY_FILE,
         format_table,
         has_heatmap,
         load,
+        policy_estimates,
         summary,
         summary_is_current,
         write_summary,
@@ -198,7 +200,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     result = load(out)
     table = summary(result)
     if result.levers:  # the answer on one screen; the full table is summary.csv
-        print(compact_text(summary(result, result.policy_columns), result.policy_columns, result.horizon))
+        headline, over = policy_estimates(result)
+        notes = brief(relevant(result.levers, list(headline.columns)))
+        print(compact_text(headline, result.policy_columns, result.horizon, over, notes))
         print(f"(one row per design point, with 95% intervals: {out / SUMMARY_FILE})")
     else:
         print(format_table(table, result.factors or ["design_point"]))
@@ -515,13 +519,19 @@ def build_parser() -> argparse.ArgumentParser:
         "sweep",
         help="run (or resume) a policy sweep from a TOML config",
         description="Run every design point of a TOML experiment config for its replicates, writing Parquet "
-        "chunks with provenance into the output directory, then print and save the summary "
-        "(P(talks) with 95% Wilson intervals, time to talks, testing) and the P(talks) heatmap. "
+        "chunks with provenance into the output directory, then print the answer on one screen (P(talks), "
+        "for a sweep over the calibration posterior averaged over the draws with its 95% t interval over them; "
+        "time to talks; testing; and the parameters each effect rests on) and save the summary (every "
+        "estimate with its 95% interval) and the P(talks) heatmap. `make run` runs experiments/configs/policy_posterior.toml. "
         "Rerunning the same config into the same directory resumes: finished chunks are kept. A config "
         "may sample uncertainties over ranges ([uncertainties]) or draw them from the calibration "
         "posterior ([posterior]); see the README.",
     )
-    sweep.add_argument("config", help="experiment config (TOML), e.g. experiments/configs/policy_grid.toml")
+    sweep.add_argument(
+        "config",
+        help="experiment config (TOML), e.g. experiments/configs/policy_posterior.toml (the policy grid over the "
+        "calibration posterior) or experiments/configs/policy_grid.toml (the grid at the calibrated point)",
+    )
     sweep.add_argument("--out", help="results directory (default results/<experiment name>)")
     sweep.add_argument("--replicates", type=_positive_int, help="replicates per design point (overrides the config)")
     where = sweep.add_mutually_exclusive_group()
@@ -702,7 +712,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Levers left out are matched: each policy is compared with the baseline at its own value "
         "of them (e.g. 'exercise_policy=as_scheduled' gives the effect of each exercise policy at "
         "every sanctions level and stance). Default: the first value of each lever in the config, "
-        "with the sanctions level at its highest (for policy_grid: as scheduled, pressure first, "
+        "with the sanctions level at its highest (for policy_posterior and policy_grid: as scheduled, pressure first, "
         "sanctions level 1)",
     )
     report.set_defaults(func=lambda args: __import__("experiments.analysis.report", fromlist=["main"]).main(args))

@@ -280,6 +280,7 @@ def posterior_results(tmp_path_factory):
 def test_posterior_spread_only_for_posterior_sweeps(smoke_results, posterior_results):
     view = sweep.SweepView(sweep.load_sweep(smoke_results))
     assert not view.is_posterior and view.posterior_spread() is None and view.posterior_png() is None
+    assert not view.over_draws
 
     view = sweep.SweepView(sweep.load_sweep(posterior_results))
     assert view.is_posterior
@@ -287,6 +288,24 @@ def test_posterior_spread_only_for_posterior_sweeps(smoke_results, posterior_res
     pd.testing.assert_frame_equal(view.posterior_spread(), expected)
     assert (expected["draws"] == 5).all() and (expected["runs_per_draw"] == 4).all()
     assert view.heatmap_png() is None  # no sanctions lever: the page shows the table only
+    # the estimates and the contrasts are taken over the draws, as the report takes them
+    from experiments.analysis.robustness import contrasts_over_draws
+
+    assert view.over_draws
+    table = view.estimates_table().merge(expected, on=view.by)
+    assert (table["p_talks"] == table["mean"].round(3)).all() and (
+        table["p_talks_low"] == table["ci_low"].round(3)
+    ).all()
+    baseline, policy = view.default_baseline(), view.default_policy()
+    want = contrasts_over_draws(view.result.rows, view.by, baseline, "talks", view.result.horizon)
+    got = view.contrasts(policy, baseline)
+    pd.testing.assert_frame_equal(
+        got[got["outcome"] == "talks"].reset_index(drop=True),
+        want[analysis.matches(want, policy)].reset_index(drop=True),
+    )
+    assert "P(talks) with 95% intervals over the draws" in titles_of(
+        solara.render(sweep.SweepPage(results=str(posterior_results)), handle_error=False)[1]
+    )
     rc = solara.render(sweep.SweepPage(results=str(posterior_results)), handle_error=False)[1]
     assert "Across the posterior" in titles_of(rc) and not rc.find(v.Alert).widgets
 

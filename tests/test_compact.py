@@ -42,7 +42,40 @@ def test_one_screen_marks_the_best_and_names_ties():
     first = frame[frame["stance"] == "pressure first"]
     assert all(" · >52 · " in cell for cell in first["sanctions 1"])  # median beyond the horizon
     assert any(n.startswith("sanctions 1: 2 policies tie at the highest P(talks) (1.00)") for n in notes)
-    assert any(n.startswith("sanctions 0: 4 policies tie at the highest P(talks) (0.10)") for n in notes)
+    # at sanctions 0 all four policies have 0.10: no policy is marked, one note says so
+    assert "sanctions 0: every policy has P(talks) 0.10 at the precision shown." in notes
+    assert not any("**" in cell.split(" · ")[0] for cell in frame["sanctions 0"])
     text = compact.text(_table(), BY, 52)
     assert "1.00*" in text and "**" not in text
     assert len(text.splitlines()[1]) < 120  # fits a terminal
+
+
+def _over_draws_table():
+    """A table as :func:`~experiments.analysis.estimates.policy_estimates` gives it for a posterior
+    sweep: P(talks) the mean over the draws, with its t interval over them."""
+    table = _table()
+    table["p_talks_low"] = (table["p_talks"] - 0.04).clip(0, 1)
+    table["p_talks_high"] = (table["p_talks"] + 0.03).clip(0, 1)
+    table["p_deal"] = 0.0
+    return table
+
+
+def test_a_sweep_over_draws_leads_with_the_posterior_average_and_its_interval():
+    table = _over_draws_table()
+    frame, notes = compact.one_screen(table, BY, 52, over="draw")
+    row = table[(table["sanctions_level"] == 0.5) & (table["exercise_policy"] == "suspended")]
+    first = row[row["engagement_stance"] == "pressure_first"].iloc[0]
+    cell = frame[(frame["exercises"] == "suspended") & (frame["stance"] == "pressure first")]["sanctions 0.5"].iloc[0]
+    expected = f"{first['p_talks']:.2f} [{first['p_talks_low']:.2f}, {first['p_talks_high']:.2f}]"
+    assert cell.startswith(expected + " · ")
+    # the best is marked on the estimate with its interval, and a column alike everywhere gets one note
+    engaged = frame[frame["stance"] == "pressure + engagement"]["sanctions 1"]
+    assert all(cell.startswith("**1.00 [0.96, 1.00]**") for cell in engaged)
+    assert "At every sanctions level shown, every policy has P(deal) 0.00 at the precision shown." in notes
+    text = compact.markdown(table, BY, 52, over="draw", footnotes=["The stance effect rests on `x`."])
+    assert "averaged over the calibration posterior's draws [95% t interval over the draws" in text.splitlines()[0]
+    assert text.rstrip().endswith("* The stance effect rests on `x`.")
+    plain = compact.text(table, BY, 52, over="draw", footnotes=["The stance effect rests on `x`."])
+    assert plain.splitlines()[-1] == "The stance effect rests on x." and "**" not in plain
+    # without `over` the same table shows the estimate alone (a sweep at one parameter point)
+    assert compact.one_screen(table, BY, 52)[0]["sanctions 0.5"].iloc[0].split(" · ")[0] == "0.15"

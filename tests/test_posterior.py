@@ -238,7 +238,42 @@ def test_posterior_report_uses_intervals_over_the_draws_and_opens_with_the_compa
     baseline = spread.iloc[0]
     interval = f"P(talks) {baseline['mean']:.2f} [{baseline['ci_low']:.2f}, {baseline['ci_high']:.2f}]"
     assert interval in text  # the baseline's headline, over the draws
+    # the one-screen table (report and terminal) leads with the same average and interval over the draws
+    table = text.split("**How to read this.**")[0]
+    cell = f"{baseline['mean']:.2f} [{baseline['ci_low']:.2f}, {baseline['ci_high']:.2f}] · "
+    assert "averaged over the calibration posterior's draws [95% t interval over the draws" in table
+    assert cell in table and cell in sweep.stdout
+    # the stance and exercise effects and P(deal) say what they rest on, assumptions named
+    rests = text.split("## What the effects rest on")[1].split("## Figures")[0]
+    assert "**The stance effect**" in rests and "**The exercise-policy effect**" in rests and "**P(deal)**" in rests
+    from model.params import TABLE
+
+    assert f"`threat_gain` = {TABLE['threat_gain'].default:g} (**an assumption**" in rests
+    assert "The exercise-policy effect rests on the assumptions `threat_gain`" in table
     contrasts = contrasts_over_draws(result.rows, by, {c: baseline[c] for c in by}, "talks")
     other = contrasts[contrasts["difference"] != 0].iloc[0]
     assert f"{other['difference']:.3f} [{other['ci_low']:.3f}, {other['ci_high']:.3f}]" in text
     assert "McNemar p" not in text.split("## Contrasts with the baseline")[1]
+
+
+def test_the_sweeps_heatmap_of_a_posterior_sweep_takes_its_intervals_over_the_draws(tmp_path, monkeypatch):
+    """`escalation sweep` draws the heatmap before any report: for a sweep over draws from the
+    same table the report uses, not from intervals pooled over the runs."""
+    import matplotlib.pyplot as plt
+
+    from experiments.analysis import estimates, plots
+
+    path = write(tmp_path, samples=5, replicates=4)
+    run_sweep(load_experiment(path), tmp_path / "out", workers=1, progress=False)
+    result = SweepResult.load(tmp_path / "out")
+    drawn = {}
+
+    def capture(table, horizon):
+        drawn["table"] = table
+        return plt.figure()
+
+    monkeypatch.setattr(plots, "p_talks_heatmap", capture)
+    estimates.draw_heatmap(result)
+    spread = estimates.posterior_spread(result.rows, result.policy_columns, "talks")
+    got = drawn["table"].merge(spread, on=result.policy_columns)
+    assert (got["p_talks"] == got["mean"]).all() and (got["p_talks_low"] == got["ci_low"]).all()

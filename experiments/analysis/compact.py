@@ -6,6 +6,11 @@ within the horizon), the median weeks to talks and the mean number of tests, plu
 ``p_<event>`` columns asked for (the version-2 outcomes such as summit or deal, when the table
 has them). The best value of each column is marked, and when several policies share it at the
 precision shown they are named as tied rather than one of them picked.
+
+For a sweep over posterior draws (or sampled scenarios) the table leads with the
+posterior-averaged P(talks) and its 95% t interval over the draws (``over="draw"``, from
+:func:`experiments.analysis.estimates.policy_estimates`): that interval holds what the record
+leaves unknown about the parameters, not only the runs' chance.
 """
 
 from __future__ import annotations
@@ -47,9 +52,14 @@ def ties(
     return float(best), [dict(zip(by, row, strict=True)) for row in tied[list(by)].itertuples(index=False)]
 
 
-def one_screen(table: pd.DataFrame, by: Sequence[str], horizon: int) -> tuple[pd.DataFrame, list[str]]:
+def one_screen(
+    table: pd.DataFrame, by: Sequence[str], horizon: int, over: str | None = None
+) -> tuple[pd.DataFrame, list[str]]:
     """The compact table (cells as text) and notes naming ties, from the estimates table
-    (:func:`experiments.analysis.summarise` by the levers)."""
+    (:func:`experiments.analysis.summarise` by the levers). With ``over`` (``"draw"`` or
+    ``"scenario"``: the table's P(talks) is the mean over them, as
+    :func:`~experiments.analysis.estimates.policy_estimates` gives it) each cell opens with
+    P(talks) and its interval over the draws, ``0.23 [0.18, 0.27]``."""
     by = list(by)
     rows_by = [c for c in by if c != "sanctions_level"]
     levels = shown_levels(table["sanctions_level"]) if "sanctions_level" in by else [None]
@@ -63,6 +73,7 @@ def one_screen(table: pd.DataFrame, by: Sequence[str], horizon: int) -> tuple[pd
     keys = table[rows_by].drop_duplicates() if rows_by else pd.DataFrame(index=[0])
     out = pd.DataFrame({_pretty(c): [_label(v) for v in keys[c]] for c in rows_by})
     notes = []
+    alike: dict[tuple[str, str], list[str]] = {}  # (column, value) -> levels where every policy has it
     for level in levels:
         part = table if level is None else table[table["sanctions_level"] == level]
         where = "" if level is None else f"sanctions {level:g}: "
@@ -70,12 +81,21 @@ def one_screen(table: pd.DataFrame, by: Sequence[str], horizon: int) -> tuple[pd
         columns = []
         for column, title, digits, larger in metrics:
             cells = [_fmt(v, digits) for v in part[column]]
+            if column == "p_talks" and over is not None:
+                cells = [
+                    f"{c} [{_fmt(lo, digits)}, {_fmt(hi, digits)}]"
+                    for c, lo, hi in zip(cells, part["p_talks_low"], part["p_talks_high"], strict=True)
+                ]
             if column == "median_weeks_to_talks":
                 cells = [f">{horizon}" if c == "–" else c for c in cells]
             values = part[column]
             if values.notna().any() and rows_by:
                 best, tied = ties(part, column, rows_by, digits, larger)
                 marks = values.round(digits) == best
+                if len(part) > 1 and len(tied) == len(part):  # every policy alike: nothing to mark, one note
+                    alike.setdefault((title, f"{best:.{digits}f}"), []).append(where)
+                    columns.append(cells)
+                    continue
                 cells = [f"**{c}**" if m else c for c, m in zip(cells, marks, strict=True)]
                 if column in ("p_talks", *extra) and len(tied) > 1:
                     names = "; ".join(", ".join(_label(v) for v in policy.values()) for policy in tied)
@@ -85,6 +105,10 @@ def one_screen(table: pd.DataFrame, by: Sequence[str], horizon: int) -> tuple[pd
             columns.append(cells)
         header = "P(talks) · median wk · tests" if level is None else f"sanctions {level:g}"
         out[header] = [" · ".join(parts) for parts in zip(*columns, strict=True)]
+    for (title, value), wheres in alike.items():
+        if len(wheres) == len(levels) and levels != [None]:
+            wheres = ["At every sanctions level shown, "]
+        notes += [f"{where}every policy has {title} {value} at the precision shown." for where in wheres]
     return out, notes
 
 
@@ -92,21 +116,42 @@ def _pretty(column: str) -> str:
     return {"exercise_policy": "exercises", "engagement_stance": "stance"}.get(column, column.replace("_", " "))
 
 
-def caption(horizon: int, extra: Sequence[str] = ()) -> str:
+OVER_WORDS = {
+    "draw": "averaged over the calibration posterior's draws [95% t interval over the draws: it includes "
+    "what the record leaves unknown about the calibrated parameters]",
+    "scenario": "averaged over the sampled scenarios [95% t interval over the scenarios]",
+}
+"""How the caption describes the leading P(talks) of a sweep over draws or scenarios."""
+
+
+def caption(horizon: int, extra: Sequence[str] = (), over: str | None = None) -> str:
     """What the cells of the compact table are."""
+    talks = f"P(US–DPRK talks within {horizon} weeks)" + (f", {OVER_WORDS[over]}" if over else "")
     return (
-        f"Each cell: P(US–DPRK talks within {horizon} weeks) · Kaplan–Meier median weeks to talks (>{horizon}: "
+        f"Each cell: {talks} · Kaplan–Meier median weeks to talks (>{horizon}: "
         f"fewer than half the runs reach talks) · mean tests within {horizon} weeks"
         + "".join(f" · P({c[2:]})" for c in extra)
-        + ". Best of each column marked; intervals in the full table."
+        + ". Best of each column marked"
+        + (
+            "; mean tests also over the draws"
+            if over == "draw"
+            else "; mean tests also over the scenarios"
+            if over
+            else ""
+        )
+        + "; intervals of the other columns in the full table."
     )
 
 
-def markdown(table: pd.DataFrame, by: Sequence[str], horizon: int) -> str:
-    """:func:`one_screen` as a Markdown table with its notes (bold: the best of each column)."""
-    frame, notes = one_screen(table, by, horizon)
+def markdown(
+    table: pd.DataFrame, by: Sequence[str], horizon: int, over: str | None = None, footnotes: Sequence[str] = ()
+) -> str:
+    """:func:`one_screen` as a Markdown table with its notes (bold: the best of each column) and
+    any ``footnotes`` after them."""
+    frame, notes = one_screen(table, by, horizon, over)
+    notes = [*notes, *footnotes]
     lines = [
-        caption(horizon, [c for c in OPTIONAL_EVENTS if c in table.columns]),
+        caption(horizon, [c for c in OPTIONAL_EVENTS if c in table.columns], over),
         "",
         "| " + " | ".join(frame.columns) + " |",
         "|" + "---|" * len(frame.columns),
@@ -117,12 +162,21 @@ def markdown(table: pd.DataFrame, by: Sequence[str], horizon: int) -> str:
     return "\n".join(lines)
 
 
-def text(table: pd.DataFrame, by: Sequence[str], horizon: int) -> str:
-    """:func:`one_screen` as plain text for a terminal (the best of each column marked with *)."""
-    frame, notes = one_screen(table, by, horizon)
+def text(
+    table: pd.DataFrame, by: Sequence[str], horizon: int, over: str | None = None, footnotes: Sequence[str] = ()
+) -> str:
+    """:func:`one_screen` as plain text for a terminal (the best of each column marked with *),
+    then its notes and any ``footnotes``."""
+    frame, notes = one_screen(table, by, horizon, over)
     frame = frame.map(lambda v: _star(v) if isinstance(v, str) else v)
     extra = [c for c in OPTIONAL_EVENTS if c in table.columns]
-    return "\n".join([caption(horizon, extra).replace("marked", "marked *"), frame.to_string(index=False), *notes])
+    head = caption(horizon, extra, over).replace("marked", "marked *")
+    return "\n".join([head, frame.to_string(index=False), *notes, *[_plain(f) for f in footnotes]])
+
+
+def _plain(markdown_text: str) -> str:
+    """A Markdown note for a terminal: no bold, no code quotes."""
+    return markdown_text.replace("**", "").replace("`", "")
 
 
 def _star(cell: str) -> str:

@@ -265,8 +265,9 @@ def has_heatmap(result: SweepResult) -> bool:
 
 def draw_heatmap(result: SweepResult, table: pd.DataFrame | None = None) -> list[Path]:
     """Draw and save the P(talks) heatmap (PNG and PDF) from the per-policy table (``table``:
-    :func:`summary` by ``result.policy_columns``, when already computed); return the paths."""
-    table = summary(result, result.policy_columns) if table is None else table
+    :func:`policy_estimates`, when already computed: for a sweep over draws, intervals over the
+    draws); return the paths."""
+    table = policy_estimates(result)[0] if table is None else table
     return plots.save(plots.p_talks_heatmap(table, horizon=result.horizon), result.directory / HEATMAP)
 
 
@@ -336,3 +337,52 @@ def posterior_spread(
     return out.drop(columns="sd")[
         [*by, "draws", "runs_per_draw", "mean", "ci_low", "ci_high", "range_low", "range_high"]
     ]
+
+
+SPREAD_OUTCOMES = ("talks", "tests")
+"""Outcomes whose estimates a sweep over scenarios takes over the draws: P(talks) and mean tests."""
+
+
+def scenario_unit(result: SweepResult) -> str | None:
+    """``"draw"`` for a ``[posterior]`` sweep, ``"scenario"`` for one over ``[uncertainties]``,
+    else None (a sweep at one parameter point)."""
+    experiment = result.provenance["experiment"]
+    if experiment.get("posterior"):
+        return "draw"
+    return "scenario" if experiment.get("uncertainties") else None
+
+
+def scenario_spreads(result: SweepResult, by: Sequence[str]) -> dict[str, pd.DataFrame]:
+    """For a sweep over scenarios (``[posterior]`` draws or ``[uncertainties]``) with several runs
+    per scenario, :func:`posterior_spread` of each of :data:`SPREAD_OUTCOMES`; else empty (one run
+    per draw cannot separate the spread across the draws from the runs' chance)."""
+    if scenario_unit(result) is None or result.manifest["replicates"] < 2:
+        return {}
+    return {outcome: posterior_spread(result.rows, by, outcome) for outcome in SPREAD_OUTCOMES}
+
+
+def over_draws(estimates: pd.DataFrame, spreads: dict[str, pd.DataFrame], by: Sequence[str]) -> pd.DataFrame:
+    """The table of estimates with P(talks) and mean tests and their intervals taken over the
+    draws (or scenarios) of the sweep: the mean of the per-draw estimates with a t interval over
+    the draws, which counts the spread across them as well as the runs' chance (pooled Wilson
+    intervals would treat every run as independent and be too narrow)."""
+    out = estimates.copy()
+    for outcome, column in (("talks", "p_talks"), ("tests", "mean_tests")):
+        spread = estimates[list(by)].merge(spreads[outcome], on=list(by), how="left")
+        out[column] = spread["mean"].to_numpy()
+        out[f"{column}_low"] = spread["ci_low"].to_numpy()
+        out[f"{column}_high"] = spread["ci_high"].to_numpy()
+    return out
+
+
+def policy_estimates(result: SweepResult, by: Sequence[str] | None = None) -> tuple[pd.DataFrame, str | None]:
+    """The per-policy table (``by`` default: ``result.policy_columns``) and the unit its headline
+    intervals are taken over: for a sweep over posterior draws (``"draw"``) or sampled scenarios
+    (``"scenario"``) with several runs each, P(talks) and mean tests are the means over them with
+    t intervals over them (:func:`over_draws`); otherwise the pooled table and None."""
+    by = list(result.policy_columns if by is None else by)
+    table = summary(result, by)
+    spreads = scenario_spreads(result, by)
+    if not spreads:
+        return table, None
+    return over_draws(table, spreads, by), scenario_unit(result)

@@ -26,7 +26,7 @@ from ..errors import UserError
 from ..history.replay import Replay, replicate_table
 from ..io import atomic_write_bytes, atomic_write_text
 from ..sweep.results import SweepResult
-from . import compact, plots, robustness
+from . import assumptions, compact, plots, robustness
 from .contrasts import default_baseline, matches, paired_contrasts, parse_policy
 from .estimates import (
     HEATMAP,
@@ -36,7 +36,9 @@ from .estimates import (
     has_heatmap,
     is_current,
     load,
-    posterior_spread,
+    over_draws,
+    scenario_spreads,
+    scenario_unit,
     summarise,
 )
 from .survival import survival_curves
@@ -81,16 +83,6 @@ def posterior_reading(posterior: dict, replicates: int) -> str:
 
 POSTERIOR_OUTCOMES = {"talks": "P(talks)", "tests": "mean tests"}
 """Outcomes of the section "Across the posterior" -> their column label."""
-
-
-def _posterior_spreads(result: SweepResult, by: list[str]) -> dict[str, pd.DataFrame]:
-    """For a sweep over scenarios (``[posterior]`` draws or ``[uncertainties]``) with several runs per
-    scenario, :func:`~experiments.analysis.estimates.posterior_spread` of each of :data:`POSTERIOR_OUTCOMES` (used by a
-    figure and by the section); else empty."""
-    experiment = result.provenance["experiment"]
-    if not (experiment.get("posterior") or experiment.get("uncertainties")) or result.manifest["replicates"] < 2:
-        return {}
-    return {outcome: posterior_spread(result.rows, by, outcome) for outcome in POSTERIOR_OUTCOMES}
 
 
 def _posterior_section(result: SweepResult, by: list[str], spreads: dict[str, pd.DataFrame]) -> list[str]:
@@ -183,9 +175,9 @@ def write_report(result: SweepResult | str | Path, baseline: Mapping[str, Any] |
     estimates = summarise(rows, by, horizon)
     curves = survival_curves(rows, by, horizon)
     focus = _focus(levers, baseline)
-    spreads = _posterior_spreads(result, by)
+    spreads = scenario_spreads(result, by)
     if spreads:  # a sweep over draws or scenarios: intervals over them, not pooled over the runs
-        estimates = _over_draws(estimates, spreads, by)
+        estimates = over_draws(estimates, spreads, by)
         contrasts = pd.concat(
             [robustness.contrasts_over_draws(rows, by, baseline, outcome, horizon) for outcome in ("talks", "tests")],
             ignore_index=True,
@@ -197,20 +189,6 @@ def write_report(result: SweepResult | str | Path, baseline: Mapping[str, Any] |
     path = result.directory / REPORT
     atomic_write_text(path, text)
     return [*written, path]
-
-
-def _over_draws(estimates: pd.DataFrame, spreads: dict[str, pd.DataFrame], by: list[str]) -> pd.DataFrame:
-    """The table of estimates with P(talks) and mean tests and their intervals taken over the
-    draws (or scenarios) of the sweep: the mean of the per-draw estimates with a t interval over
-    the draws, which counts the spread across them as well as the runs' chance (pooled Wilson
-    intervals would treat every run as independent and be too narrow)."""
-    out = estimates.copy()
-    for outcome, column in (("talks", "p_talks"), ("tests", "mean_tests")):
-        spread = estimates[by].merge(spreads[outcome], on=by, how="left")
-        out[column] = spread["mean"].to_numpy()
-        out[f"{column}_low"] = spread["ci_low"].to_numpy()
-        out[f"{column}_high"] = spread["ci_high"].to_numpy()
-    return out
 
 
 def _focus(levers: Mapping[str, list], baseline: Mapping[str, Any]) -> dict[str, Any]:
@@ -500,11 +478,17 @@ def _markdown(
     }
     experiment = prov["experiment"]
     over = "draw" if experiment.get("posterior") else "scenario"
+    effects = assumptions.relevant(result.levers, list(estimates.columns))
+    effect_notes = assumptions.brief(effects)
     lines = [
         f"# Report: {result.name}",
         "",
         *([f"_{experiment['description']}_", ""] if experiment.get("description") else []),
-        *([compact.markdown(estimates, by, horizon), ""] if "sanctions_level" in by or len(by) > 1 else []),
+        *(
+            [compact.markdown(estimates, by, horizon, scenario_unit(result) if spreads else None, effect_notes), ""]
+            if "sanctions_level" in by or len(by) > 1
+            else []
+        ),
         f"**How to read this.** Each policy ran {manifest['replicates']} replicate{'s' if manifest['replicates'] != 1 else ''} "
         f"of {horizon} weeks from {start}"
         + (
@@ -542,6 +526,7 @@ def _markdown(
         "",
         *_headlines(estimates, contrasts, baseline, by, over),
         "",
+        *assumptions.section(effects, experiment),
         "## Figures",
         "",
     ]

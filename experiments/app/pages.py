@@ -12,7 +12,7 @@ from .sweep import SweepPage
 
 @solara.component
 def Sweep():
-    """The sweep explorer, opening on ``escalation app --results DIR`` (or results/policy_grid)."""
+    """The sweep explorer, opening on ``escalation app --results DIR`` (or results/policy_posterior, where ``make run`` writes)."""
     return SweepPage()
 
 

@@ -110,6 +110,8 @@ def add_app_parser(sub) -> None:
         help=f"port on 127.0.0.1 (default {DEFAULT_PORT}; 0 picks a free one)",
     )
     app.add_argument(
-        "--results", metavar="DIR", help="results directory the sweep page opens with (default results/policy_grid)"
+        "--results",
+        metavar="DIR",
+        help="results directory the sweep page opens with (default results/policy_posterior, where `make run` writes)",
     )
     app.set_defaults(func=cmd_app)

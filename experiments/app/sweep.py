@@ -8,6 +8,12 @@ It reads a results directory written by ``escalation sweep`` and never re-runs a
   testing cost, and its paired contrast with a baseline policy (common random numbers);
 * for a ``[posterior]`` sweep, the spread of P(talks) across the posterior draws.
 
+For a sweep over posterior draws (or sampled scenarios) with several runs each, P(talks), mean
+tests and the contrasts are taken over the draws as the report takes them (the mean of the
+per-draw estimates with a t interval over the draws; contrasts paired by draw and seeds), so
+their intervals include what the record leaves unknown; pooled intervals would treat every run
+as independent.
+
 Bad input (a directory that is missing, is not a results directory, or holds an unfinished
 sweep) shows, in the page, the one-line message that ``escalation report`` prints for it.
 The functions here are plain (a directory in, DataFrames and PNG bytes out); :func:`SweepPage`
@@ -30,16 +36,18 @@ import solara
 
 from .. import analysis
 from ..analysis import plots
-from ..analysis.estimates import GRID_LEVERS
+from ..analysis.estimates import GRID_LEVERS, policy_estimates, scenario_spreads
 from ..analysis.report import require_finished
+from ..analysis.robustness import contrasts_over_draws
 from ..errors import UserError
 from ..sweep.results import SweepResult
 
 RESULTS_ENV = "ESCALATION_RESULTS"
 """Environment variable through which ``escalation app --results DIR`` names the directory the
 page opens with."""
-DEFAULT_RESULTS = "results/policy_grid"
-"""The directory the page opens with otherwise (where ``make run`` writes)."""
+DEFAULT_RESULTS = "results/policy_posterior"
+"""The directory the page opens with otherwise (where ``make run`` writes: the policy grid over
+the calibration posterior)."""
 
 
 def load_sweep(directory: str | Path) -> SweepResult:
@@ -92,9 +100,15 @@ class SweepView:
         return self.result.levers or {"design_point": sorted(self.result.rows["design_point"].unique().tolist())}
 
     @cached_property
+    def over_draws(self) -> bool:
+        """Whether P(talks), mean tests and the contrasts are taken over the draws (or scenarios)."""
+        return bool(scenario_spreads(self.result, self.by))
+
+    @cached_property
     def summary(self) -> pd.DataFrame:
-        """Per policy: P(talks) and the other estimates with their intervals (:func:`analysis.summarise`)."""
-        return analysis.summarise(self.result.rows, self.by, self.result.horizon)
+        """Per policy: P(talks) and the other estimates with their intervals (:func:`analysis.summarise`;
+        over the draws for a sweep over draws: :func:`~experiments.analysis.estimates.policy_estimates`)."""
+        return policy_estimates(self.result, self.by)[0]
 
     def estimates_table(self) -> pd.DataFrame:
         """The summary's main columns, rounded for the page."""
@@ -153,9 +167,14 @@ class SweepView:
         baseline, so that choosing another policy only filters."""
         key = tuple(sorted(baseline.items(), key=lambda item: item[0]))
         if key not in self._contrasts:
-            rows = self.result.rows
+            rows, horizon = self.result.rows, self.result.horizon
             self._contrasts[key] = pd.concat(
-                [analysis.paired_contrasts(rows, baseline, self.by, outcome) for outcome in ("talks", "tests")],
+                [
+                    contrasts_over_draws(rows, self.by, dict(baseline), outcome, horizon)
+                    if self.over_draws
+                    else analysis.paired_contrasts(rows, baseline, self.by, outcome)
+                    for outcome in ("talks", "tests")
+                ],
                 ignore_index=True,
             )
         return self._contrasts[key]
@@ -236,6 +255,7 @@ def PolicyDetails(view: SweepView, policy: dict, baseline: dict):
         columns = [
             "outcome",
             "n_pairs",
+            "draws",
             "policy_estimate",
             "baseline_estimate",
             "difference",
@@ -276,7 +296,14 @@ def SweepPage(results: str | None = None):
             f"**{result.name}**: {result.manifest['n_runs']} runs, {result.horizon} weeks, "
             f"policies by {', '.join(view.by)}; read from `{result.directory}` (nothing is re-run)"
         )
-        with solara.Card("P(talks) with 95% intervals"):
+        over = (
+            " over the draws"
+            if view.over_draws and view.is_posterior
+            else " over the scenarios"
+            if view.over_draws
+            else ""
+        )
+        with solara.Card(f"P(talks) with 95% intervals{over}"):
             if heatmap is not None:
                 solara.Image(heatmap)
             solara.DataFrame(view.estimates_table(), items_per_page=12)
