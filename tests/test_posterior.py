@@ -277,3 +277,19 @@ def test_the_sweeps_heatmap_of_a_posterior_sweep_takes_its_intervals_over_the_dr
     spread = estimates.posterior_spread(result.rows, result.policy_columns, "talks")
     got = drawn["table"].merge(spread, on=result.policy_columns)
     assert (got["p_talks"] == got["mean"]).all() and (got["p_talks_low"] == got["ci_low"]).all()
+
+
+def test_the_report_of_a_posterior_sweep_reuses_the_sweeps_heatmap(tmp_path):
+    """Sweep and report take the heatmap's intervals over the draws from the same table, so the
+    report (as `make run` calls it) embeds the sweep's figure rather than drawing it again."""
+    from experiments.analysis.report import write_report
+
+    path = write(tmp_path, samples=3, replicates=2)
+    path.write_text(path.read_text().replace("[levers]\n", "[levers]\nsanctions_level = [0.0, 1.0]\n"))
+    sweep = run_cli("sweep", str(path), "--out", str(tmp_path / "out"), "--quiet", "--workers", "1")
+    assert sweep.returncode == 0, sweep.stderr
+    heatmap = tmp_path / "out" / "p_talks_heatmap.png"
+    drawn_by_the_sweep = heatmap.stat().st_mtime_ns
+    write_report(SweepResult.load(tmp_path / "out"))
+    assert heatmap.stat().st_mtime_ns == drawn_by_the_sweep
+    assert "p_talks_heatmap.png" in (tmp_path / "out" / "report.md").read_text()

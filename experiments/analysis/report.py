@@ -215,7 +215,7 @@ def _figures(
     notes: dict[str, str] = {}
     has_grid = has_heatmap(result)
     if has_grid:  # the sweep drew it from the same table; `make run` need not draw it twice
-        current = is_current(result, HEATMAP_FILES) and not spreads  # over draws: the report's own intervals
+        current = is_current(result, HEATMAP_FILES)  # over draws too: both take policy_estimates' intervals
         figures[HEATMAP] = [directory / name for name in HEATMAP_FILES] if current else draw_heatmap(result, estimates)
 
     where = f"at {plots.policy_label(focus)}" if focus else None
