@@ -46,11 +46,13 @@ def test_with_its_parameters_at_zero_the_lever_changes_no_outcome_and_each_one_m
 
 def test_the_deal_parameters_govern_p_deal():
     """At the defaults no summit ends in a deal; with the step cheap, the trust bar at zero and the
-    lowest relief threshold most do; raising the trust bar alone to 1 stops them all."""
+    lowest relief threshold deals happen (about a fifth of the runs at the calibrated point of
+    1 December 2026; the bound is far below that and far above 0 at RUNS runs); raising the trust
+    bar alone to 1 stops them all."""
     engaged = {"engagement_stance": "pressure_and_engagement", "relief_threshold": 1}
     assert outcomes(engagement_stance="pressure_and_engagement")["deal"].mean() == 0.0
     open_deal = outcomes(**engaged, deal_trust_threshold=0.0, step_cost_scale=0.0)["deal"].mean()
-    assert open_deal > 0.5
+    assert open_deal > 0.1
     assert outcomes(**engaged, deal_trust_threshold=1.0, step_cost_scale=0.0)["deal"].mean() == 0.0
     assert {"deal_trust_threshold", "step_cost_scale"} <= set(EFFECTS["deal"].parameters)
 
