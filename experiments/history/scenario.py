@@ -549,14 +549,19 @@ def _earlier_period(
     return earlier
 
 
-def _event_code(entry: dict[str, Any], date: dt.date, fail) -> int:
-    """The forced-event code of one ``[[events]]`` entry (a ``summit`` may force its outcome)."""
-    unknown = [k for k in entry if k not in _EVENT_KEYS]
+def _known_keys(entry: dict[str, Any], allowed: tuple[str, ...], what: str, fail, purpose: str = "") -> None:
+    """A one-line error naming the first key of ``entry`` not in ``allowed`` (and the closest)."""
+    unknown = [k for k in entry if k not in allowed]
     if unknown:
         raise fail(
-            f"[[events]] {date}: unknown key '{unknown[0]}'{closest_name(unknown[0], _EVENT_KEYS)}; "
-            f"allowed: {', '.join(_EVENT_KEYS)}"
+            f"{what}: unknown key '{unknown[0]}'{closest_name(unknown[0], allowed)}; "
+            f"allowed{purpose}: {', '.join(allowed)}"
         )
+
+
+def _event_code(entry: dict[str, Any], date: dt.date, fail) -> int:
+    """The forced-event code of one ``[[events]]`` entry (a ``summit`` may force its outcome)."""
+    _known_keys(entry, _EVENT_KEYS, f"[[events]] {date}", fail)
     kind = entry.get("kind")
     if kind not in EVENT_KINDS:
         raise fail(
@@ -588,12 +593,7 @@ def _termination_entry(entry: dict[str, Any], fail) -> tuple[str, dt.date]:
             f"[[exercises]] terminated: unknown exercise {name!r}{closest_name(str(name), STANDARD_EXERCISES)}: "
             f"allowed {', '.join(STANDARD_EXERCISES)}"
         )
-    unknown = [k for k in entry if k not in ("name", "terminated", "label")]
-    if unknown:
-        raise fail(
-            f"[[exercises]] {name} terminated: unknown key '{unknown[0]}'; an entry that terminates an exercise "
-            "takes only name, terminated (a date) and label"
-        )
+    _known_keys(entry, ("name", "terminated", "label"), f"[[exercises]] {name} terminated", fail, " to terminate")
     return name, _date(entry["terminated"], f"[[exercises]] {name} terminated", fail)
 
 
@@ -678,13 +678,10 @@ def _exercise_entry(entry: dict[str, Any], i: int, fail) -> tuple[str, Exercise,
     name = entry.get("name")
     if not isinstance(name, str) or not name:
         raise fail(f"[[exercises]] #{i + 1} needs a name")
-    allowed = _ADDED_KEYS if "year" not in entry else _CHANGED_KEYS
-    unknown = [k for k in entry if k not in allowed]
-    if unknown:
-        raise fail(
-            f"[[exercises]] {name}: unknown key '{unknown[0]}'{closest_name(unknown[0], allowed)}; "
-            f"allowed {'for a change to a year' if 'year' in entry else 'for a new exercise'}: {', '.join(allowed)}"
-        )
+    if "year" in entry:
+        _known_keys(entry, _CHANGED_KEYS, f"[[exercises]] {name}", fail, " for a change to a year")
+    else:
+        _known_keys(entry, _ADDED_KEYS, f"[[exercises]] {name}", fail, " for a new exercise")
     days = entry.get("days")
     if days is not None and (isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 365):
         raise fail(f"[[exercises]] {name}: days must be an integer from 1 to 365, got {days!r}")
