@@ -132,13 +132,68 @@ def test_a_continued_scenario_starts_with_the_levers_and_parameters_of_the_perio
 
 
 def test_a_continued_period_starts_where_each_run_left_off(tmp_path):
-    """The runs do not restart from the [params] state: their spread of talks stages and of
-    self-excitation at the start is the earlier period's at its end."""
+    """The engine restores every run's state as given (not the [params] state): their spread of
+    talks stages and of self-excitation at the start is the earlier period's at its end."""
     second = load_scenario(chain(tmp_path))
-    result = second.simulate(replicate_seeds(3, 400))
-    stages = np.bincount(result.start["talks_stage"], minlength=5)
-    assert (stages > 0).sum() >= 3, stages
-    assert np.unique(result.start["dprk.excitation"]).size > 10
+    seeds = replicate_seeds(3, 400)
+    before = second.continue_from.simulate(seeds, weeks=second.lead_weeks, keep_state=True).state
+    engine = BatchedEngine(
+        ParamArrays.from_points([second.params], np.zeros(400, dtype=np.intp)),
+        seeds,
+        stack_schedules([second.schedule()], 2),
+        start=before,
+        first_week=second.lead_weeks + 1,
+    )
+    restored = engine.state()
+    assert all(np.array_equal(restored[k], before[k]) for k in before)
+    assert (np.bincount(restored["talks_stage"], minlength=5) > 0).sum() >= 3
+    assert np.unique(restored["dprk.excitation"]).size > 10
+
+
+def test_a_continued_scenario_may_set_levers_in_its_params(tmp_path):
+    scenario = load_scenario(chain(tmp_path, '[params]\nrok_mediation = 0.9\nexercise_policy = "suspended"\n'))
+    assert scenario.params.rok_mediation == 0.9 and scenario.params.exercise_policy == "suspended"
+    assert scenario.with_params(Params()).params.rok_mediation == 0.9
+    assert scenario.params.engagement_stance == "pressure_and_engagement"  # still carried
+
+
+def test_a_start_after_the_earlier_end_replays_the_gap_with_this_files_entries(tmp_path):
+    """The weeks between the earlier period's end and this start are this file's: a termination
+    and an event dated then apply there, as they would in one scenario over both."""
+    later = (
+        SECOND.replace("2031-01-06", "2031-06-02")
+        + TERMINATED
+        + TERMINATED.replace("Foal Eagle", "Key Resolve")
+        + '[[events]]\ndate = 2031-04-01\nkind = "talks_ended"\n'
+    )
+    write(tmp_path, FIRST, "first.toml")
+    scenario = load_scenario(write(tmp_path, later, "second.toml"))
+    gap = scenario.continue_from
+    assert gap.start == dt.date(2031, 1, 6) and gap.end == dt.date(2031, 6, 1) and gap.continue_from.name == "first"
+    assert scenario.lead_weeks == gap.weeks and any("replayed with this file's" in n for n in scenario.notes)
+    arrays = gap.lever_arrays(gap.weeks)
+    spring = gap.week_of(dt.date(2031, 3, 16)) - 1
+    assert arrays["standard_exercise"][spring] == 0.0  # the spring exercises terminated on 2 March, in the gap
+    assert arrays["forced_event"][gap.week_of(dt.date(2031, 4, 1)) - 1] == rules.EVENT_ENDED
+    result = scenario.simulate(replicate_seeds(5, 100), trajectories=True)
+    assert result.trajectory["tests"].shape == (scenario.weeks, 100)
+
+
+def test_two_events_in_one_week_both_happen_in_order(tmp_path):
+    """A summit that fails and a suspension the next day (as a record would write them): the
+    second moves to the next week, with a note, rather than replacing the first."""
+    events = (
+        '[[events]]\ndate = 2031-02-27\nkind = "summit"\noutcome = "no_deal"\n'
+        '[[events]]\ndate = 2031-02-28\nkind = "talks_ended"\n'
+    )
+    scenario = load_scenario(chain(tmp_path, events))
+    forced = scenario.lever_arrays(scenario.weeks)["forced_event"]
+    week = scenario.week_of(dt.date(2031, 2, 27)) - 1
+    assert forced[week] == rules.EVENT_SUMMIT_NO_DEAL and forced[week + 1] == rules.EVENT_ENDED
+    assert any("move to the next free week" in note for note in scenario.notes)
+    replay = Replay(scenario, replicates=50)
+    assert (replay.weekly["summit"][week] == rules.SUMMIT_FAILED).all()
+    assert (replay.weekly["talks_stage"][week + 1] == rules.NO_TALKS).all()
 
 
 def test_the_replay_of_a_continued_period_judges_f5_not_applicable(tmp_path):
@@ -229,6 +284,8 @@ def test_a_summit_forced_without_a_deal_fails_in_every_run_and_with_one_succeeds
         ('kind = "talks_suspended"\noutcome = "deal"', ['outcome is for kind = "summit" only']),
         ('kind = "summit"\noutcome = "failure"', ["summit outcome 'failure' is not allowed", "no_deal"]),
         ('kind = "summit"\nresult = "deal"', ["unknown key 'result'", "outcome"]),
+        ('kind = ["summit"]', ["kind ['summit'] is not allowed"]),
+        ('kind = "summit"\noutcome = ["deal"]', ["summit outcome ['deal'] is not allowed"]),
     ],
 )
 def test_event_errors_are_one_line(tmp_path, entry, fragments):

@@ -183,7 +183,7 @@ class Scenario:
         earlier = self.continue_from.with_params(params)
         carried = {k: v for k, v in earlier.levers_on(self.start).items() if k != "endogenous_sanctions"}
         return replace(
-            self, continue_from=earlier, carried=carried, params=earlier.params.replace(**carried, **self.overrides)
+            self, continue_from=earlier, carried=carried, params=earlier.params.replace(**{**carried, **self.overrides})
         )
 
     def simulate(
@@ -257,10 +257,9 @@ class Scenario:
             if step.level is not None:
                 floor[max(w, 0) :] = np.fmax(floor[max(w, 0) :], step.level)
         forced = np.zeros(weeks, dtype=np.int64)
-        for date, code in sorted(self.events):
-            w = self.week_of(date) - 1
+        for w, code in event_weeks(self.events, self.start):
             if w < weeks:
-                forced[w] = code  # two events in one week: the later one counts
+                forced[w] = code
         return {
             "standard_exercise": standard,
             "scheduled_exercise": scheduled,
@@ -273,6 +272,33 @@ class Scenario:
             "endogenous_sanctions": np.array(per_week["endogenous_sanctions"], dtype=float),
             "forced_event": forced,
         }
+
+
+def _moved_event_notes(events: list[tuple[dt.date, int]], start: dt.date) -> tuple[str, ...]:
+    """A note for the events that share a week with an earlier one and move to the next."""
+    moved = [
+        f"{date} to the week of {start + dt.timedelta(weeks=w)}"
+        for (date, _), (w, _) in zip(sorted(events, key=lambda e: e[0]), event_weeks(events, start), strict=True)
+        if w != max((date - start).days // 7, 0)
+    ]
+    if not moved:
+        return ()
+    return (f"[[events]] in a week already taken by an earlier event move to the next free week: {'; '.join(moved)}",)
+
+
+def event_weeks(events: list[tuple[dt.date, int]], start: dt.date) -> list[tuple[int, int]]:
+    """``(week index, code)`` of each forced event, in date order (the file's order within a
+    date): an event whose week is already taken by an earlier one moves to the next free week,
+    so a summit that fails and the suspension the next day both happen, in that order."""
+    taken: set[int] = set()
+    placed = []
+    for date, code in sorted(events, key=lambda e: e[0]):  # stable: the file's order within a date
+        w = max((date - start).days // 7, 0)
+        while w in taken:
+            w += 1
+        taken.add(w)
+        placed.append((w, code))
+    return placed
 
 
 def _simulate_chain(
@@ -354,10 +380,23 @@ def parse_scenario(
                 f"[params] {state[0]} sets the state at the start, but this scenario continues "
                 f"{earlier.source} and starts from the state that replay reaches: remove it from [params]"
             )
+    gap, origin = None, earlier
+    if earlier is not None and (start - earlier.start).days // 7 > earlier.weeks:
+        # A start after the earlier period's last week: the weeks between are this file's too
+        # (its levers, terminations, exercises and events dated then), replayed as a bridge.
+        bridge = {
+            **head,
+            "start": earlier.start + dt.timedelta(weeks=earlier.weeks),
+            "end": start - dt.timedelta(days=1),
+        }
+        bridge.pop("record", None)
+        gap = parse_scenario({**data, "scenario": bridge}, source, base_dir, params, _seen or ())
+        origin, earlier = earlier, gap
+    if earlier is not None:
         carried = earlier.levers_on(start)
     carried_endogenous = carried.pop("endogenous_sanctions", False)
     try:
-        merged = (earlier.params if earlier is not None else (params or Params())).replace(**carried, **overrides)
+        merged = (earlier.params if earlier is not None else (params or Params())).replace(**{**carried, **overrides})
     except ParameterError as error:
         raise fail(f"[params] {error}") from None
     merged = merged.replace(start_date=start.isoformat())
@@ -508,7 +547,8 @@ def parse_scenario(
         description=str(head.get("description", "")),
         source=source,
         overrides={**overrides, "start_date": start.isoformat()},
-        notes=_outside_notes(carried_entries, before, after, start, end, earlier),
+        notes=_outside_notes(carried_entries, before, after, start, end, origin, gap)
+        + _moved_event_notes(events, start),
         continue_from=earlier,
         carried=carried,
         terminated=terminated,
@@ -563,7 +603,7 @@ def _event_code(entry: dict[str, Any], date: dt.date, fail) -> int:
     """The forced-event code of one ``[[events]]`` entry (a ``summit`` may force its outcome)."""
     _known_keys(entry, _EVENT_KEYS, f"[[events]] {date}", fail)
     kind = entry.get("kind")
-    if kind not in EVENT_KINDS:
+    if not isinstance(kind, str) or kind not in EVENT_KINDS:
         raise fail(
             f"[[events]] {date}: kind {kind!r} is not allowed{closest_name(str(kind), EVENT_KINDS)}: "
             f"allowed {', '.join(EVENT_KINDS)}"
@@ -575,7 +615,7 @@ def _event_code(entry: dict[str, Any], date: dt.date, fail) -> int:
     outcome = entry["outcome"]
     if kind != "summit":
         raise fail(f'[[events]] {date}: outcome is for kind = "summit" only, not {kind!r}')
-    if outcome not in SUMMIT_OUTCOMES:
+    if not isinstance(outcome, str) or outcome not in SUMMIT_OUTCOMES:
         raise fail(
             f"[[events]] {date}: summit outcome {outcome!r} is not allowed"
             f"{closest_name(str(outcome), SUMMIT_OUTCOMES)}: allowed {', '.join(SUMMIT_OUTCOMES)} "
@@ -612,10 +652,17 @@ def _without_terminated(exercises: list[Exercise], terminated: dict[str, dt.date
 
 
 def _outside_notes(
-    carried: Counter, before: Counter, after: Counter, start: dt.date, end: dt.date, earlier: Scenario | None = None
+    carried: Counter,
+    before: Counter,
+    after: Counter,
+    start: dt.date,
+    end: dt.date,
+    earlier: Scenario | None = None,
+    gap: Scenario | None = None,
 ) -> tuple[str, ...]:
-    """One line each for the period this one continues, the entries that carry in from before
-    the start, those before the start that are ignored, and those after the end."""
+    """One line each for the period this one continues (and the gap between them, replayed
+    with this file's entries), the entries that carry in from before the start, those before
+    the start that are ignored, and those after the end."""
 
     def listing(counts: Counter) -> str:
         return ", ".join(f"{n} {table}" for table, n in counts.items())
@@ -623,11 +670,20 @@ def _outside_notes(
     notes = []
     if earlier is not None:
         lead = (start - earlier.start).days // 7
-        past = lead - earlier.weeks
         notes.append(
             f"continues {Path(earlier.source).name}: each run starts from the whole state its replay of "
             f"{earlier.start} on reaches after {lead} weeks, with its levers as they stand then"
-            + (f" ({past} weeks past its end, run on with its last levers)" if past > 0 else "")
+            + (
+                f" (the {gap.weeks} weeks from {gap.start}, after its end, replayed with this file's levers, "
+                "exercises and events dated then)"
+                if gap is not None
+                else ""
+            )
+            + (
+                f"; the {(start - earlier.start).days % 7} day(s) before this start that do not fill a week are not simulated"
+                if (start - earlier.start).days % 7
+                else ""
+            )
         )
     if carried:
         notes.append(
@@ -640,7 +696,7 @@ def _outside_notes(
                 "the start, so set it there for that date (or continue_from the scenario of the period before)"
             )
         )
-    if before:
+    if before and gap is None:
         notes.append(
             f"entries dated before the start {start} are ignored ({listing(before)}: announcements, events, exercises)"
         )
