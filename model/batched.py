@@ -83,7 +83,6 @@ class BatchResult:
     outcomes: dict[str, np.ndarray]
     trajectory: dict[str, np.ndarray] | None = None
     state: dict[str, np.ndarray] | None = None  # every run's whole state at the end (when asked for)
-    start: dict[str, np.ndarray] | None = None  # the state continued runs started from (None: week 0)
 
     def outcomes_frame(self) -> pd.DataFrame:
         """Outcomes as a DataFrame, one row per run."""
@@ -185,7 +184,6 @@ class BatchedEngine:
         self.china = ChinaReplicates(p, full, present=full(p.include_china, np.bool_))
         self.japan = JapanReplicates(p, full, present=full(p.include_japan, np.bool_))
         week.begin(self, full, uniforms(self.seeds, 0).T)
-        self.started_from = start
         if start is not None:
             self.restore(start)
         if first_week < 1:
@@ -275,7 +273,6 @@ class BatchedEngine:
             self.tally.result(week.final_state(self)),
             trajectory,
             self.state() if keep_state else None,
-            self.started_from,
         )
 
     def quantity(self, name: str) -> np.ndarray:

@@ -147,7 +147,6 @@ class Scenario:
     overrides: dict[str, Any] = field(default_factory=dict)  # the scenario's own [params] (and start date)
     notes: tuple[str, ...] = ()  # entries outside the scenario's dates, and what was done with them
     continue_from: Scenario | None = None  # the earlier period whose replayed state this one starts from
-    carried: dict[str, Any] = field(default_factory=dict)  # lever values carried from the earlier period
     terminated: dict[str, dt.date] = field(default_factory=dict)  # exercise name -> off the calendar from
 
     @property
@@ -181,10 +180,8 @@ class Scenario:
         if self.continue_from is None:
             return replace(self, params=params.replace(**self.overrides))
         earlier = self.continue_from.with_params(params)
-        carried = {k: v for k, v in earlier.levers_on(self.start).items() if k != "endogenous_sanctions"}
-        return replace(
-            self, continue_from=earlier, carried=carried, params=earlier.params.replace(**{**carried, **self.overrides})
-        )
+        carried, _ = earlier.carried_into(self.start)
+        return replace(self, continue_from=earlier, params=earlier.params.replace(**{**carried, **self.overrides}))
 
     def simulate(
         self,
@@ -208,6 +205,12 @@ class Scenario:
         return _simulate_chain(
             variants, index, seeds, self.weeks if weeks is None else weeks, trajectories, keep_state
         )[0]
+
+    def carried_into(self, date: dt.date) -> tuple[dict[str, Any], bool]:
+        """What a period continuing this one from ``date`` starts with: the lever parameters as
+        they stand then, and whether the sanctions are endogenous (a scenario field, not a parameter)."""
+        levers = self.levers_on(date)
+        return levers, levers.pop("endogenous_sanctions")
 
     def levers_on(self, date: dt.date) -> dict[str, Any]:
         """The dated levers (:data:`DATED_LEVERS`) as they stand on ``date``: this scenario's
@@ -373,6 +376,7 @@ def parse_scenario(
     overrides = dict(data.get("params", {}))
     earlier = _earlier_period(head, start, source, base_dir, params, _seen or (), fail)
     carried: dict[str, Any] = {}
+    carried_endogenous = False
     if earlier is not None:
         state = sorted(set(overrides) & set(START_PARAMETERS))
         if state:
@@ -393,8 +397,7 @@ def parse_scenario(
         gap = parse_scenario({**data, "scenario": bridge}, source, base_dir, params, _seen or ())
         origin, earlier = earlier, gap
     if earlier is not None:
-        carried = earlier.levers_on(start)
-    carried_endogenous = carried.pop("endogenous_sanctions", False)
+        carried, carried_endogenous = earlier.carried_into(start)
     try:
         merged = (earlier.params if earlier is not None else (params or Params())).replace(**{**carried, **overrides})
     except ParameterError as error:
@@ -550,7 +553,6 @@ def parse_scenario(
         notes=_outside_notes(carried_entries, before, after, start, end, origin, gap)
         + _moved_event_notes(events, start),
         continue_from=earlier,
-        carried=carried,
         terminated=terminated,
     )
     return scenario
