@@ -74,6 +74,7 @@ class USSteps(Actor):
         self.adopted_package = full(False, np.bool_)
         self.relief = full(0.0)  # relief granted by rule (share of sanctions and exercises lifted)
         self.snapped_back = full(False, np.bool_)  # a major test took relief back until a further step
+        self.talk_utility = full(0.0)  # utility of talking this week (> 0: a standing offer)
 
     def decide_sanctions(self, u, levers, japan_lobbies):
         """Adopt a pending package (with the lag Japan's lobbying shortens), add exogenously
@@ -105,12 +106,13 @@ class USSteps(Actor):
         return before
 
     def willingness_to_talk(self, pressure_first):
-        """Logit probability that the US agrees to preliminary talks this week."""
+        """Logit probability that the US agrees to preliminary talks this week (its utility is kept
+        in ``talk_utility``: a positive one is a standing offer)."""
         p = self.params
-        utility = rules.us_talk_utility(
+        self.talk_utility = rules.us_talk_utility(
             p.us_talk_base, self.trust[DPRK], pressure_first, p.us_talk_trust_weight, p.pressure_first_penalty
         )
-        return rules.logit_choice(utility, p.logit_precision)
+        return rules.logit_choice(self.talk_utility, p.logit_precision)
 
 
 class ROKSteps(Actor):
@@ -156,10 +158,13 @@ class DPRKSteps(Actor):
         self.moratorium = full(p.initial_moratorium, np.bool_)  # a declared test moratorium holds
         self.expected_relief = full(p.initial_expected_relief)
         self.cost_multiplier = full(1.0)  # theta, drawn per run in model.week.begin
+        self.talks_memory = full(p.initial_talks_memory)  # memory of failed summits and collapsed talks
+        self.talk_utility = full(0.0)  # utility of talking this week
 
-    def feel_pressure(self, sanctions, relief, enforcement, alignment, held_exercise, packages) -> None:
+    def feel_pressure(self, sanctions, relief, enforcement, alignment, held_exercise, packages, in_talks) -> None:
         """Update felt pressure (sanctions minus relief), economic stress, perceived threat and
-        reactance (scaled by distrust of the US, Jervis's spiral) for the week."""
+        reactance (scaled by distrust of the US, Jervis's spiral; a package during talks is a
+        spoiler with its own effect) for the week."""
         p = self.params
         self.pressure = rules.effective_sanctions(
             np.maximum(sanctions - relief, 0.0), enforcement, p.china_trade_share, alignment, p.alignment_effect
@@ -167,12 +172,18 @@ class DPRKSteps(Actor):
         self.stress = rules.accumulate_stress(self.stress, self.pressure, p.stress_gain, p.stress_recovery)
         self.threat = rules.perceived_threat(self.threat, held_exercise, p.threat_gain, p.threat_decay)
         self.reactance = rules.reactance(
-            self.reactance, packages, p.reactance_decay, p.reactance_per_package, self.trust[US]
+            self.reactance,
+            packages,
+            p.reactance_decay,
+            p.reactance_per_package,
+            self.trust[US],
+            in_talks,
+            p.spoiler_reactance,
         )
 
     def test(self, u_count, u_rung, in_talks):
-        """Draw this week's tests from the Hawkes hazard (lowered by a moratorium) and choose their
-        rung against its cost; return ``(tests, rung)``."""
+        """Draw this week's tests from the two tracks' hazards (sub-strategic, lowered by talks;
+        strategic, lowered by a moratorium) and their rung by the rung logit; return ``(tests, rung)``."""
         p = self.params
         baseline = rules.baseline_test_rate(
             p.test_baseline_rate,
@@ -183,20 +194,23 @@ class DPRKSteps(Actor):
             p.reactance_hazard_weight,
             p.progress_hazard_weight,
         )
-        self.hazard = rules.test_hazard(baseline, self.excitation, self.moratorium, p.moratorium_hazard_weight)
-        tests = rules.poisson_count(self.hazard, u_count)
-        rung = rules.choose_rung(
+        weights = rules.rung_weights(
             self.progress,
             self.last_rung,
-            tests,
-            u_rung,
+            in_talks,
             p.logit_precision,
             p.rung_development_weight,
             p.rung_distance_cost,
             p.red_line_cost,
             p.red_line_talks_multiplier,
-            in_talks,
         )
+        f_sub, f_strat = rules.track_factors(
+            self.moratorium, p.moratorium_hazard_weight, in_talks, p.substrategic_talks_weight
+        )
+        sub, strat = rules.track_hazards(baseline, self.excitation, weights, f_sub, f_strat)
+        self.hazard = sub + strat
+        tests = rules.poisson_count(self.hazard, u_count)
+        rung = rules.choose_rung(weights, f_sub, f_strat, tests, u_rung, self.last_rung)
         self.excitation = rules.self_excitation(self.excitation, tests, p.hawkes_alpha, p.hawkes_beta)
         self.progress = rules.rung_progress(self.progress, tests, rung, p.progress_per_test)
         self.strategic = rules.strategic_progress(self.progress)
@@ -238,6 +252,7 @@ class DPRKSteps(Actor):
             p.step_rate,
             p.logit_precision,
             self.expected_relief,
+            self.stress,
             self.trust[US],
             self.cost_multiplier,
             p.relief_threshold,
@@ -245,24 +260,30 @@ class DPRKSteps(Actor):
             p.relief_per_step,
             p.step_cost_scale,
             p.step_relief_weight,
+            p.deal_stress_weight,
             p.step_expectation_weight,
             p.step_trust_weight,
         )
         self.moratorium = self.moratorium | (taken > 0)
         return taken
 
-    def offer(self, expected, levers):
-        """The step the DPRK offers at a summit (:func:`rules.dprk_offer`), given its expectation."""
+    def offer(self, u, expected, levers):
+        """The step the DPRK offers at a summit (:func:`rules.choose_offer`, a logit choice with its
+        private cost), given the relief it expects."""
         p = self.params
-        return rules.dprk_offer(
+        return rules.choose_offer(
             self.step,
+            u,
+            p.logit_precision,
             expected,
+            self.stress,
             self.cost_multiplier,
             p.relief_threshold,
             levers["relief_all_at_end"],
             p.relief_per_step,
             p.step_cost_scale,
             p.step_relief_weight,
+            p.deal_stress_weight,
             p.step_expectation_weight,
         )
 
@@ -288,10 +309,17 @@ class DPRKSteps(Actor):
             p.failure_expectation_cut,
         )
 
+    def remember_talks(self, failed, stage_before, remembered_before, stage_after) -> None:
+        """Update the memory of failed summits and collapsed talks (:func:`rules.talks_memory`)."""
+        self.talks_memory = rules.talks_memory(
+            self.talks_memory, failed, stage_before, remembered_before, stage_after, self.params.talks_memory_decay
+        )
+
     def willingness_to_talk(self, pressure_first):
-        """Logit probability that the DPRK wants to talk this week."""
+        """Logit probability that the DPRK wants to talk this week (its utility is kept in
+        ``talk_utility``: at or below 0 it refuses a standing offer)."""
         p = self.params
-        utility = rules.dprk_talk_utility(
+        self.talk_utility = rules.dprk_talk_utility(
             p.dprk_talk_base,
             self.stress,
             self.trust[US],
@@ -303,8 +331,10 @@ class DPRKSteps(Actor):
             p.dprk_talk_threat_weight,
             p.dprk_talk_progress_weight,
             p.precondition_cost,
+            self.talks_memory,
+            p.talks_memory_weight,
         )
-        return rules.logit_choice(utility, p.logit_precision)
+        return rules.logit_choice(self.talk_utility, p.logit_precision)
 
 
 class ChinaSteps(Actor):

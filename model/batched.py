@@ -189,7 +189,11 @@ class BatchedEngine:
         if first_week < 1:
             raise ValueError(f"first_week must be at least 1, got {first_week}")
         self.week_offset = first_week - 1
-        self.tally = OutcomeTally((n,), initial_stage=self.talks_stage if start is not None else p.initial_stage)
+        self.tally = OutcomeTally(
+            (n,),
+            initial_stage=self.talks_stage if start is not None else p.initial_stage,
+            initial_moratorium=self.dprk.moratorium if start is not None else p.initial_moratorium,
+        )
         self.steps = 0
 
     def step(self) -> None:

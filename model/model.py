@@ -71,7 +71,7 @@ class EscalationModel(mesa.Model):
         self.china = China(self) if p.include_china else None
         self.japan = Japan(self) if p.include_japan else None
         week.begin(self, one_run, self.streams.week(0))
-        self.tally = OutcomeTally(initial_stage=p.initial_stage)
+        self.tally = OutcomeTally(initial_stage=p.initial_stage, initial_moratorium=p.initial_moratorium)
         self.datacollector = mesa.DataCollector(model_reporters=_REPORTERS) if collect else None
 
     def step(self) -> None:

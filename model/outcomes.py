@@ -20,6 +20,7 @@ from .rules import (
     SUMMIT_DEAL,
     SUMMIT_FAILED,
     SUMMIT_NONE,
+    SUMMIT_STATEMENT,
     SUSPENDED_TALKS,
 )
 from .week import FINAL_STATE, SERIES
@@ -33,7 +34,10 @@ OUTCOME_COLUMNS: dict[str, str] = {
     "summit_week": "float64",  # week of the first summit (NaN if none)
     "deal": "bool",  # a summit ended in a deal
     "deal_week": "float64",  # week of the first deal (NaN if none)
-    "summit_failed": "bool",  # a summit ended without a deal
+    "summit_failed": "bool",  # a summit failed (talks suspended)
+    "statement": "bool",  # a summit ended in a statement of principles without verified steps
+    "statement_week": "float64",  # week of the first statement (NaN if none)
+    "summits": "int64",  # summits held
     "suspensions": "int64",  # times talks were suspended (spoilers and failed summits)
     "talks_collapsed": "bool",  # US-DPRK talks began and later ended (stage 0)
     "collapses": "int64",  # times talks (any stage 1-4) ended
@@ -46,6 +50,11 @@ OUTCOME_COLUMNS: dict[str, str] = {
     "tests_slbm_space": "int64",  # rung 3 (submarine-launched and space launch)
     "tests_icbm": "int64",  # rung 4
     "nuclear_tests": "int64",  # rung 5
+    "strategic_tests": "int64",  # ICBM launches and nuclear tests (rungs 4-5), what a moratorium covers
+    "substrategic_tests": "int64",  # short-range, intermediate, SLBM and space launches (rungs 1-3)
+    "tests_under_moratorium": "int64",  # sub-strategic launches in weeks a strategic moratorium held
+    "moratorium_week": "float64",  # first week a moratorium was declared (NaN if none; 0 if held at the start)
+    "talks_refused": "int64",  # weeks without US-DPRK talks in which the US stood ready and the DPRK refused
     "highest_rung": "int64",  # highest rung tested within the horizon (0: no test)
     "first_test_week": "float64",  # first week with a test (NaN if none)
     "first_test_after_failure_week": "float64",  # first test after the first failed summit (NaN if none)
@@ -65,15 +74,27 @@ class OutcomeTally:
     start count as reached in week 0.
     """
 
-    _FIRST = ("inter_korean_week", "talks_week", "summit_week", "deal_week", "first_test_week")
+    _FIRST = (
+        "inter_korean_week",
+        "talks_week",
+        "summit_week",
+        "deal_week",
+        "first_test_week",
+        "statement_week",
+        "moratorium_week",
+    )
     _RUNG_NUMBERS = np.arange(1, RUNGS + 1)
 
-    def __init__(self, shape: tuple[int, ...] = (), initial_stage=0) -> None:
+    def __init__(self, shape: tuple[int, ...] = (), initial_stage=0, initial_moratorium=False) -> None:
         start = np.asarray(initial_stage)
         self.first_weeks = np.full((len(self._FIRST), *shape), np.nan)  # rows in the order of _FIRST
         # talks under way at the start count as reached in week 0
         self.first_weeks[0] = np.where(start == INTER_KOREAN, 0.0, np.nan)
         self.first_weeks[1] = np.where((start == PRELIMINARY) | (start == NEGOTIATIONS), 0.0, np.nan)
+        self.first_weeks[6] = np.where(np.asarray(initial_moratorium, dtype=bool), 0.0, np.nan)
+        self.summits = np.zeros(shape, dtype=np.int64)
+        self.under_moratorium = np.zeros(shape, dtype=np.int64)
+        self.refused = np.zeros(shape, dtype=np.int64)
         self.failure_week = np.full(shape, np.nan)
         self.first_test_after_failure = np.full(shape, np.nan)
         self.talks_collapsed = np.zeros(shape, dtype=bool)
@@ -88,10 +109,25 @@ class OutcomeTally:
         self.highest_rung = np.zeros(shape, dtype=np.int64)
         self._rungs = self._RUNG_NUMBERS.reshape((RUNGS,) + (1,) * len(shape))
 
-    def record(self, week: int, stage_before, stage_after, summit, tests, rung, step, relief) -> None:
+    def record(
+        self,
+        week: int,
+        stage_before,
+        stage_after,
+        summit,
+        tests,
+        rung,
+        step,
+        relief,
+        moratorium_before=False,
+        moratorium_after=False,
+        refused=False,
+    ) -> None:
         """Tally one week (``week`` is 1-based): the talks stage before and after it, its summit code
-        (:data:`SUMMIT_NONE`, :data:`SUMMIT_DEAL`, :data:`SUMMIT_FAILED`), its tests and their rung, and
-        the DPRK's step and the relief standing after it."""
+        (:data:`SUMMIT_NONE`, :data:`SUMMIT_DEAL`, :data:`SUMMIT_FAILED`, :data:`SUMMIT_STATEMENT`),
+        its tests and their rung, the DPRK's step and the relief standing after it, whether a
+        moratorium held when the week's tests were drawn and after the week, and whether the DPRK
+        refused a standing US offer of talks."""
         summit = np.asarray(summit)
         reached = np.stack(
             np.broadcast_arrays(
@@ -100,6 +136,8 @@ class OutcomeTally:
                 summit != SUMMIT_NONE,
                 summit == SUMMIT_DEAL,
                 tests > 0,
+                summit == SUMMIT_STATEMENT,
+                np.asarray(moratorium_after, dtype=bool),
             )
         )
         self.first_weeks = np.where(np.isnan(self.first_weeks) & reached, float(week), self.first_weeks)
@@ -120,6 +158,9 @@ class OutcomeTally:
         self.relief = np.asarray(relief, dtype=float) + np.zeros_like(self.relief)
         self.by_rung = self.by_rung + (self._rungs == rung) * tests
         self.highest_rung = np.where(tests > 0, np.maximum(self.highest_rung, rung), self.highest_rung)
+        self.summits = self.summits + (summit != SUMMIT_NONE)
+        self.under_moratorium = self.under_moratorium + (np.asarray(moratorium_before, dtype=bool) & (rung < 4)) * tests
+        self.refused = self.refused + np.asarray(refused, dtype=bool)
 
     def result(self, finals: dict[str, Any]) -> dict[str, np.ndarray]:
         """Outcomes as a dict of arrays (0-d for one run), in :data:`OUTCOME_COLUMNS` order.
@@ -137,6 +178,9 @@ class OutcomeTally:
             "deal": ~np.isnan(weeks["deal_week"]),
             "deal_week": weeks["deal_week"],
             "summit_failed": ~np.isnan(self.failure_week),
+            "statement": ~np.isnan(weeks["statement_week"]),
+            "statement_week": weeks["statement_week"],
+            "summits": self.summits,
             "suspensions": self.suspensions,
             "talks_collapsed": self.talks_collapsed,
             "collapses": self.collapses,
@@ -145,6 +189,11 @@ class OutcomeTally:
             "tests": self.by_rung.sum(axis=0),
             "launches": self.by_rung[:4].sum(axis=0),
             **{name: self.by_rung[i] for i, name in enumerate(_RUNG_COLUMNS)},
+            "strategic_tests": self.by_rung[3:].sum(axis=0),
+            "substrategic_tests": self.by_rung[:3].sum(axis=0),
+            "tests_under_moratorium": self.under_moratorium,
+            "moratorium_week": weeks["moratorium_week"],
+            "talks_refused": self.refused,
             "highest_rung": self.highest_rung,
             "first_test_week": weeks["first_test_week"],
             "first_test_after_failure_week": self.first_test_after_failure,
@@ -159,25 +208,39 @@ def as_python(outcomes: dict[str, np.ndarray]) -> dict[str, Any]:
     return {k: np.asarray(v).item() for k, v in outcomes.items()}
 
 
-FROM_TRAJECTORY = [c for c in OUTCOME_COLUMNS if c not in FINAL_STATE or FINAL_STATE[c] in SERIES]
+FROM_TRAJECTORY = [
+    c for c in OUTCOME_COLUMNS if (c not in FINAL_STATE or FINAL_STATE[c] in SERIES) and c != "talks_refused"
+]
 """Outcomes that :func:`outcomes_from_trajectory` can rebuild from the weekly series alone
-(the ``final_*`` values whose quantity is not a weekly series, such as the ROK's, China's and
-Japan's final trust, are not)."""
+(not the ``final_*`` values whose quantity is not a weekly series, such as the ROK's, China's and
+Japan's final trust, nor ``talks_refused``, which reads the two sides' utilities)."""
 
 
-def outcomes_from_trajectory(trajectory, initial_stage: int = 0) -> dict[str, Any]:
+def outcomes_from_trajectory(trajectory, initial_stage: int = 0, initial_moratorium: bool = False) -> dict[str, Any]:
     """Rebuild a run's outcomes from its weekly series (a DataFrame with ``week`` and the
     series of :data:`model.week.SERIES`, one row per week from week 1), by replaying them
     through :class:`OutcomeTally`; ``initial_stage`` is the run's talks stage at week 0 (its
-    ``initial_stage`` parameter). An independent check on the outcome bookkeeping, and the
+    ``initial_stage`` parameter) and ``initial_moratorium`` whether a moratorium held then. An
+    independent check on the outcome bookkeeping, and the
     way to read outcomes out of tools that only keep the series (such as ``mesa.batch_run``)."""
     frame = trajectory.sort_values("week")
-    tally = OutcomeTally(initial_stage=initial_stage)
-    stage_before = int(initial_stage)
-    columns = ["week", "talks_stage", "summit", "tests", "test_rung", "dprk_step", "relief"]
-    for week, stage, summit, tests, rung, step, relief in frame[columns].itertuples(index=False):
-        tally.record(int(week), stage_before, int(stage), int(summit), int(tests), int(rung), int(step), float(relief))
-        stage_before = int(stage)
+    tally = OutcomeTally(initial_stage=initial_stage, initial_moratorium=initial_moratorium)
+    stage_before, moratorium_before = int(initial_stage), bool(initial_moratorium)
+    columns = ["week", "talks_stage", "summit", "tests", "test_rung", "dprk_step", "relief", "moratorium"]
+    for week, stage, summit, tests, rung, step, relief, moratorium in frame[columns].itertuples(index=False):
+        tally.record(
+            int(week),
+            stage_before,
+            int(stage),
+            int(summit),
+            int(tests),
+            int(rung),
+            int(step),
+            float(relief),
+            moratorium_before,
+            bool(moratorium),
+        )
+        stage_before, moratorium_before = int(stage), bool(moratorium)
     last = frame.iloc[-1]
     finals = {name: (last[quantity] if quantity in SERIES else np.nan) for name, quantity in FINAL_STATE.items()}
     out = as_python(tally.result(finals))

@@ -11,8 +11,8 @@ A :class:`LeverSchedule` gives, for each week, what the policies set exogenously
 * ``rok_mediation`` -- South Korea's mediation effort (0-1);
 * ``announced_packages`` -- sanctions packages announced exogenously that week (the spoiler);
 * ``sanctions_floor`` -- a level the sanctions are raised to that week (NaN: none);
-* ``endogenous_sanctions`` -- 1 when the US answers tests with new packages, 0 when a
-  historical scenario dictates the sanctions;
+* ``endogenous_sanctions`` -- 1 when the US answers major tests with new packages (the
+  ``endogenous_sanctions`` lever), 0 when it does not or a historical scenario dictates the sanctions;
 * ``relief_all_at_end`` -- 1 when relief comes only at full denuclearisation
   (``relief_sequencing = "all_at_end"``), 0 step for step;
 * ``forced_event`` -- a talks event forced that week, for historical scenarios (0 none,
@@ -123,7 +123,7 @@ class LeverSchedule:
             "rok_mediation": np.full(weeks, float(p.rok_mediation)),
             "announced_packages": announced,
             "sanctions_floor": np.full(weeks, np.nan),
-            "endogenous_sanctions": np.ones(weeks),
+            "endogenous_sanctions": np.full(weeks, float(p.endogenous_sanctions)),
             "relief_all_at_end": np.full(weeks, float(p.relief_sequencing == "all_at_end")),
             "forced_event": np.zeros(weeks, dtype=np.int64),
         }

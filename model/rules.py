@@ -297,12 +297,16 @@ def dprk_talk_utility(
     threat_weight,
     progress_weight,
     precondition_cost,
+    memory=0.0,
+    memory_weight=0.0,
 ):
     """DPRK utility of talking rather than not:
-    ``U = u0 + w_E * E + w_mu * mu_DPRK->US - w_T * T + w_G * G - c_pre * [pressure_first]``.
+    ``U = u0 + w_E * E + w_mu * mu_DPRK->US - w_T * T + w_G * G - c_pre * [pressure_first] - w_M * M``.
     Stress pushes toward talks (pressure works), threat away (spiral, Jervis 1976); a completed
     programme makes talking safer (Kim's 2018 offer followed the declared completion); talks
-    that require concessions first cost more (seed: "a bridge too far")."""
+    that require concessions first cost more (seed: "a bridge too far"); the memory ``M`` of
+    failed summits and collapsed talks (:func:`talks_memory`) keeps the DPRK away for years
+    (record, 2009-2012)."""
     return (
         base
         + stress_weight * stress
@@ -310,6 +314,7 @@ def dprk_talk_utility(
         - threat_weight * threat
         + progress_weight * progress
         - precondition_cost * pressure_first
+        - memory_weight * memory
     )
 
 
@@ -358,8 +363,9 @@ FULL_DENUCLEARISATION = 4
 """DPRK steps: 1 declared test moratorium, 2 test-site closure, 3 partial dismantlement,
 4 full denuclearisation."""
 
-SUMMIT_NONE, SUMMIT_DEAL, SUMMIT_FAILED = 0, 1, 2
-"""Codes of the week's summit (the weekly ``summit`` series): none, ended in a deal, failed."""
+SUMMIT_NONE, SUMMIT_DEAL, SUMMIT_FAILED, SUMMIT_STATEMENT = 0, 1, 2, 3
+"""Codes of the week's summit (the weekly ``summit`` series): none, ended in a deal, failed,
+ended in a statement of principles without verified steps."""
 
 # Forced talks events of a historical scenario's lever schedule (``forced_event``).
 (
@@ -372,7 +378,9 @@ SUMMIT_NONE, SUMMIT_DEAL, SUMMIT_FAILED = 0, 1, 2
     EVENT_SUSPENDED,
     EVENT_RESUMED,
     EVENT_ENDED,
-) = range(9)
+    EVENT_SUMMIT_STATEMENT,
+    EVENT_SUMMIT_FAILED,
+) = range(11)
 
 
 def talks_under_way(stage):
@@ -440,25 +448,11 @@ def rung_utilities(progress, last_rung, in_talks, development_weight, distance_c
     )
 
 
-def choose_rung(
-    progress,
-    last_rung,
-    tests,
-    u,
-    precision,
-    development_weight,
-    distance_cost,
-    red_line_cost,
-    talks_multiplier,
-    in_talks,
-):
-    """Rung of this week's tests, chosen by logit against cost (replaces a random walk).
-
-    ``P(r) = exp(lambda * U_r) / sum_s exp(lambda * U_s)`` with ``U_r`` from
-    :func:`rung_utilities` (multinomial logit, Signorino 1999), drawn by inverse CDF from one
-    uniform ``u``: ``r = 1 + #{k < 5 : u * sum > W_1 + ... + W_k}``. Weeks without tests keep
-    the last rung.
-    """
+def rung_weights(progress, last_rung, in_talks, precision, development_weight, distance_cost, red_line_cost, talks_multiplier):
+    """Logit weights of the five rungs, as a list ``[W_1, ..., W_5]``: ``W_r = exp(lambda * (U_r - max U))``
+    with ``U_r`` from :func:`rung_utilities` (multinomial logit, Signorino 1999; shifted by the
+    largest utility so the largest weight is 1). Written rung by rung (no reductions), so a run's
+    arithmetic does not depend on the shape of the array that holds it."""
     utility = rung_utilities(
         progress, last_rung, in_talks, development_weight, distance_cost, red_line_cost, talks_multiplier
     )
@@ -466,14 +460,57 @@ def choose_rung(
     for r in range(1, RUNGS):
         top = np.maximum(top, utility[..., r])
     precision = np.asarray(precision, dtype=float)
-    weights = [np.exp(precision * (utility[..., r] - top)) for r in range(RUNGS)]
+    return [np.exp(precision * (utility[..., r] - top)) for r in range(RUNGS)]
+
+
+def track_factors(moratorium, moratorium_weight, in_talks, talks_weight):
+    """How the two testing tracks are held back this week, as ``(f_sub, f_strat)``.
+
+    Sub-strategic launches (rungs 1-3: short-range, intermediate, SLBM and space) are lowered while
+    talks are under way, ``f_sub = exp(-w_talks * [talks])``; a declared moratorium covers what it
+    names, strategic tests only (rungs 4-5: ICBM and nuclear), ``f_strat = exp(-w_M * [moratorium])``
+    (record: the 20 April 2018 halt named nuclear tests and ICBM launches, the Leap Day deal nuclear
+    tests and long-range launches; short-range launches came around talks, four Scuds on 27 Feb
+    2014 days after inter-Korean high-level talks)."""
+    f_sub = np.exp(-talks_weight * np.asarray(in_talks, dtype=float))
+    f_strat = np.exp(-moratorium_weight * np.asarray(moratorium, dtype=float))
+    return f_sub, f_strat
+
+
+def track_hazards(baseline, excitation, weights, f_sub, f_strat):
+    """Weekly hazards of the two testing tracks, ``(h_sub, h_strat)``.
+
+    The self-exciting hazard ``mu + H`` is split between the rungs by their logit weights ``W_r``
+    (:func:`rung_weights`): ``h_sub = (mu + H) * f_sub * (W_1 + W_2 + W_3) / W`` and
+    ``h_strat = (mu + H) * f_strat * (W_4 + W_5) / W``. Without talks and moratorium the two sum to
+    ``mu + H`` (the thinning of one Poisson process by the rung choice); each track's factor
+    (:func:`track_factors`) holds back only its own rungs.
+    """
     total = weights[0]
     for w in weights[1:]:
         total = total + w
+    sub = weights[0] + weights[1] + weights[2]
+    strat = weights[3] + weights[4]
+    rate = baseline + excitation
+    return rate * f_sub * (sub / total), rate * f_strat * (strat / total)
+
+
+def choose_rung(weights, f_sub, f_strat, tests, u, last_rung):
+    """Rung of this week's tests, drawn by inverse CDF from one uniform ``u`` over the two tracks.
+
+    ``P(r) = W_r * f_track(r) / sum_s W_s * f_track(s)``: the rung logit (:func:`rung_weights`)
+    with each track held back by its factor (:func:`track_factors`), which is the share of track
+    ``r``'s hazard in the week's total (:func:`track_hazards`); ``r = 1 + #{k < 5 : u * sum >
+    V_1 + ... + V_k}``. Weeks without tests keep the last rung.
+    """
+    scaled = [weights[r] * (f_sub if r < ICBM_RUNG - 1 else f_strat) for r in range(RUNGS)]
+    total = scaled[0]
+    for w in scaled[1:]:
+        total = total + w
     target = np.asarray(u, dtype=float) * total
     chosen = np.ones(np.shape(target), dtype=np.int64)
-    cumulative = weights[0]
-    for w in weights[1:]:
+    cumulative = scaled[0]
+    for w in scaled[1:]:
         chosen = chosen + (target > cumulative)
         cumulative = cumulative + w
     return where(np.asarray(tests) > 0, chosen, last_rung)
@@ -482,12 +519,6 @@ def choose_rung(
 def major_test(tests, rung):
     """Whether the week had a test at the ICBM rung or above: ``N > 0 & r >= 4``."""
     return (np.asarray(tests) > 0) & (np.asarray(rung) >= ICBM_RUNG)
-
-
-def test_hazard(baseline, excitation, moratorium, moratorium_weight):
-    """Weekly test hazard: ``lambda = (mu + H) * exp(-w_M * [moratorium])`` -- a declared halt
-    is kept most weeks (record: no launch from the 20 April 2018 declaration to the end of 2018)."""
-    return (baseline + excitation) * np.exp(-moratorium_weight * np.asarray(moratorium, dtype=float))
 
 
 def china_test_memory(memory, tests, rung, decay):
@@ -533,11 +564,44 @@ def relief_signal(relief_before, relief_after, signal_llr):
     return -signal_llr * np.maximum(relief_after - relief_before, 0.0)
 
 
-def reactance(level, packages, decay, per_package, trust_us):
+def reactance(level, packages, decay, per_package, trust_us, in_talks, spoiler_per_package):
     """Reactance to new sanctions, scaled by distrust (Jervis 1976's spiral):
-    ``R' = (1 - decay) * R + per_package * (1 - mu_DPRK->US) * packages`` -- pressure provokes a
-    DPRK that distrusts the US and much less one that does not."""
-    return (1.0 - decay) * level + per_package * (1.0 - trust_us) * packages
+    ``R' = (1 - decay) * R + k * (1 - mu_DPRK->US) * packages`` with ``k = per_package`` outside
+    talks and ``k = spoiler_per_package`` while talks are under way -- pressure provokes a DPRK
+    that distrusts the US. A package during talks is a spoiler whose effect on testing is its own
+    parameter: the one in the record (Max Thunder, May 2018) cancelled a meeting and drew no test."""
+    per = where(np.asarray(in_talks, dtype=bool), spoiler_per_package, per_package)
+    return (1.0 - decay) * level + per * (1.0 - trust_us) * packages
+
+
+def talks_memory(memory, failed, stage_before, remembered_before, stage_after, decay):
+    """The DPRK's memory of failed summits and collapsed talks, decaying slowly:
+    ``M' = (1 - d) * M + [failed summit] + [US-DPRK talks ended] + [a deal collapsed]``.
+
+    US-DPRK talks end when talks at stage 2 or 3 (or suspended from them) reach stage 0; a deal
+    collapses when the talks that end are summit-level (stage 3, reached only through a deal), so a
+    collapsed deal counts twice. The record (2009-2018): after the April 2009 launch ended the
+    Six-Party talks and after the Leap Day deal collapsed in April 2012, years without US-DPRK
+    negotiation, whatever openness Washington stated.
+    """
+    before = np.asarray(stage_before)
+    remembered = np.asarray(remembered_before)
+    level = where(before == SUSPENDED_TALKS, remembered, before)
+    ended = (before != NO_TALKS) & (np.asarray(stage_after) == NO_TALKS)
+    us_level = ended & ((level == PRELIMINARY) | (level == NEGOTIATIONS))
+    collapsed = ended & (level == NEGOTIATIONS)
+    events = np.asarray(failed, dtype=float) + us_level.astype(float) + collapsed.astype(float)
+    return (1.0 - decay) * memory + events
+
+
+def talks_refused(stage, us_utility, dprk_utility):
+    """Whether the US stands ready to talk and the DPRK refuses, in a week without US-DPRK talks:
+    ``[stage not 2 or 3] & [V > 0] & [U <= 0]``, ``V``/``U`` the two sides' utilities of talking
+    (:func:`us_talk_utility`, :func:`dprk_talk_utility`); the seed's "ready to talk" is an offer
+    the other side can decline."""
+    stage = np.asarray(stage)
+    out = (stage != PRELIMINARY) & (stage != NEGOTIATIONS) & (np.asarray(us_utility) > 0) & (np.asarray(dprk_utility) <= 0)
+    return out[()]
 
 
 # ---- steps and relief (Fearon 1995; Powell 2006; the seed) ----------------------------------
@@ -580,9 +644,17 @@ def relief_needed_step(threshold, all_at_end):
     return where(np.asarray(all_at_end) > 0, FULL_DENUCLEARISATION, threshold)
 
 
+def relief_value(relief, stress, relief_weight, stress_weight):
+    """What relief is worth to the DPRK: ``(w_rel + w_E * E) * relief``. Economic stress raises
+    the value of relief because it is the cost of no deal, the DPRK's reservation value (Fearon
+    1995): a squeezed economy gains more from each unit of sanctions lifted."""
+    return (relief_weight + stress_weight * stress) * relief
+
+
 def step_utility(
     step,
     expected,
+    stress,
     trust_us,
     theta,
     threshold,
@@ -591,14 +663,19 @@ def step_utility(
     cost_scale,
     relief_weight,
     stress_weight,
+    expectation_weight,
     trust_weight,
 ):
     """DPRK utility of taking step ``k`` now:
-    ``U_k = w_rel * relief(k) + w_E * E + w_mu * mu_DPRK->US - cost_k`` (Fearon 1995: a step is
-    worth its price in relief the DPRK believes it will get)."""
+    ``U_k = (w_rel + w_E * E) * relief(k) + w_exp * E_rel + w_mu * mu_DPRK->US - cost_k``
+    (Fearon 1995: a step is worth its price in relief, valued against the cost of no deal
+    (:func:`relief_value`), and in the relief ``E_rel`` the DPRK expects from talks)."""
     relief = relief_granted(step, threshold, all_at_end, per_step)
     return (
-        relief_weight * relief + stress_weight * expected + trust_weight * trust_us - step_cost(step, theta, cost_scale)
+        relief_value(relief, stress, relief_weight, stress_weight)
+        + expectation_weight * expected
+        + trust_weight * trust_us
+        - step_cost(step, theta, cost_scale)
     )
 
 
@@ -609,6 +686,7 @@ def next_step(
     rate,
     precision,
     expected,
+    stress,
     trust_us,
     theta,
     threshold,
@@ -617,6 +695,7 @@ def next_step(
     cost_scale,
     relief_weight,
     stress_weight,
+    expectation_weight,
     trust_weight,
 ):
     """The DPRK's step after a week, and the step taken this week (0: none).
@@ -628,6 +707,7 @@ def next_step(
     utility = step_utility(
         k,
         expected,
+        stress,
         trust_us,
         theta,
         threshold,
@@ -636,6 +716,7 @@ def next_step(
         cost_scale,
         relief_weight,
         stress_weight,
+        expectation_weight,
         trust_weight,
     )
     take = (
@@ -698,28 +779,120 @@ def expected_relief(expected, relief, summit, failed, learning, summit_expectati
 # ---- summits (Fearon 1995; Kydd 2005) --------------------------------------------------------
 
 
-def dprk_offer(step, expected, theta, threshold, all_at_end, per_step, cost_scale, relief_weight, stress_weight):
-    """The highest step ``k`` (0-4, at least the standing step) the DPRK offers at a summit:
-    the largest ``k`` with ``w_rel * relief(k) + w_E * E - cost_k >= 0`` (its reservation value)."""
-    offer = np.asarray(step) * 1
-    for k in range(1, FULL_DENUCLEARISATION + 1):
-        value = (
-            relief_weight * relief_granted(k, threshold, all_at_end, per_step)
-            + stress_weight * expected
-            - step_cost(k, theta, cost_scale)
-        )
-        offer = where(value >= 0.0, np.maximum(offer, k), offer)
-    return offer
-
-
-def summit_deal(offer, threshold, all_at_end, trust_us_dprk, trust_dprk_us, trust_threshold):
-    """Whether a summit ends in a deal: the US accepts an offer that meets the step its rule needs
-    for any relief (:func:`relief_needed_step`), and both sides trust each other enough to believe
-    the other keeps it: ``min(mu_US->DPRK, mu_DPRK->US) >= trust_threshold`` (Kydd's assurance
-    game)."""
-    return (np.asarray(offer) >= relief_needed_step(threshold, all_at_end)) & (
-        np.minimum(trust_us_dprk, trust_dprk_us) >= trust_threshold
+def offer_utility(
+    k, step, expected, stress, theta, threshold, all_at_end, per_step, cost_scale, relief_weight, stress_weight, expectation_weight
+):
+    """DPRK utility of offering step ``k`` at a summit, against offering nothing beyond its standing
+    step ``s``: ``V_k = (w_rel + w_E * E) * relief(k) + w_exp * E_rel * [k > s] - cost_k`` for
+    ``k >= s``, with ``theta`` (in ``cost_k``) its private cost multiplier (Fearon 1995: the offer
+    weighs the relief the rule grants, valued against the cost of no deal, against a cost only
+    the DPRK knows)."""
+    relief = relief_granted(k, threshold, all_at_end, per_step)
+    more = (np.asarray(k) > np.asarray(step)).astype(float)
+    return (
+        relief_value(relief, stress, relief_weight, stress_weight)
+        + expectation_weight * expected * more
+        - step_cost(k, theta, cost_scale)
     )
+
+
+def choose_offer(
+    step,
+    u,
+    precision,
+    expected,
+    stress,
+    theta,
+    threshold,
+    all_at_end,
+    per_step,
+    cost_scale,
+    relief_weight,
+    stress_weight,
+    expectation_weight,
+):
+    """The step ``k`` (from the standing step ``s`` to 4) the DPRK offers at a summit, a logit choice
+    over :func:`offer_utility` drawn by inverse CDF from one uniform ``u``:
+    ``P(k) = exp(lambda * V_k) / sum_{j >= s} exp(lambda * V_j)``. Every step at or above the
+    standing one has positive probability, so P(deal) moves smoothly with the levers (no hard
+    threshold that leaves zero mass; quantal response, Signorino 1999)."""
+    step = np.asarray(step)
+    values = [
+        offer_utility(
+            k, step, expected, stress, theta, threshold, all_at_end, per_step, cost_scale, relief_weight, stress_weight,
+            expectation_weight,
+        )
+        for k in range(FULL_DENUCLEARISATION + 1)
+    ]
+    allowed = [step <= k for k in range(FULL_DENUCLEARISATION + 1)]
+    top = where(allowed[FULL_DENUCLEARISATION], values[FULL_DENUCLEARISATION], -np.inf)
+    for k in range(FULL_DENUCLEARISATION):
+        top = np.maximum(top, where(allowed[k], values[k], -np.inf))
+    precision = np.asarray(precision, dtype=float)
+    weights = [
+        where(allowed[k], np.exp(precision * np.minimum(values[k] - top, 0.0)), 0.0)
+        for k in range(FULL_DENUCLEARISATION + 1)
+    ]
+    total = weights[0]
+    for w in weights[1:]:
+        total = total + w
+    target = np.asarray(u, dtype=float) * total
+    offer = np.zeros(np.shape(target), dtype=np.int64)
+    cumulative = weights[0]
+    for w in weights[1:]:
+        offer = offer + (target >= cumulative)
+        cumulative = cumulative + w
+    return where(offer < step, step, offer)
+
+
+def summit_outcome(
+    offer,
+    needed,
+    u,
+    precision,
+    trust_us_dprk,
+    trust_dprk_us,
+    trust_weight,
+    trust_threshold,
+    statement_base,
+    gap_cost,
+    forced,
+):
+    """How a summit ends: :data:`SUMMIT_DEAL`, :data:`SUMMIT_STATEMENT` or :data:`SUMMIT_FAILED`,
+    drawn from one uniform ``u``.
+
+    * A deal needs an offer that meets the step the rule needs for any relief (``needed``,
+      :func:`relief_needed_step`) and both sides' acceptance, a logit on their trust (Kydd's
+      assurance game, smoothed): ``P_deal = [k >= needed] * logit(lambda * w_mu * (min(mu_US,
+      mu_DPRK) - mu*))``.
+    * Otherwise a statement of principles without verified steps (talks go on at working level)
+      with ``P = logit(lambda * (s0 - c_gap * max(needed - k, 0)))``: the further apart the
+      positions, the likelier a breakdown (Fearon 1995; record: Singapore, 12 June 2018).
+    * Otherwise the summit fails.
+
+    ``forced`` is a historical scenario's outcome: -1 the model decides, -2 anything but a deal
+    (the model decides between a statement and a failure), or a summit code.
+    """
+    offer = np.asarray(offer)
+    forced = np.asarray(forced)
+    precision = np.asarray(precision, dtype=float)
+    trust = np.minimum(trust_us_dprk, trust_dprk_us)
+    accept = logit_choice(trust_weight * (trust - trust_threshold), precision)
+    p_deal = where((offer >= needed) & (forced == -1), accept, 0.0)
+    gap = np.maximum(np.asarray(needed) - offer, 0).astype(float)
+    p_statement = (1.0 - p_deal) * logit_choice(statement_base - gap_cost * gap, precision)
+    u = np.asarray(u, dtype=float)
+    drawn = where(u < p_deal, SUMMIT_DEAL, where(u < p_deal + p_statement, SUMMIT_STATEMENT, SUMMIT_FAILED))
+    return where(forced >= 0, forced, drawn)
+
+
+def summit_trust_signal(outcome, statement_llr, failure_llr):
+    """Log likelihood ratio (greedy : secure) each side reads in a summit's outcome: a statement
+    raises trust (``-statement_llr``: leaders who commit in public to principles pay a price if
+    they walk away), a failure lowers it (``failure_llr``); a deal's steps and relief are read by
+    :func:`step_signal` and :func:`relief_signal` (Kydd 2005)."""
+    outcome = np.asarray(outcome)
+    return where(outcome == SUMMIT_STATEMENT, -statement_llr, where(outcome == SUMMIT_FAILED, failure_llr, 0.0))
 
 
 # ---- talks stages without an absorbing stage ------------------------------------------------
@@ -806,12 +979,14 @@ def talks_transition(
     return new_stage, new_remembered, summit, suspended, ended
 
 
-def summit_result(stage, remembered, summit, deal):
-    """Stage after a summit: 3 after a deal, 4 (suspended, remembering the stage) after a failure.
-    Returns ``(stage', remembered', failed)``."""
-    failed = summit & ~np.asarray(deal)
-    new_stage = where(summit, where(deal, NEGOTIATIONS, SUSPENDED_TALKS), stage)
-    return new_stage, where(failed, stage, remembered), failed
+def summit_result(stage, remembered, outcome):
+    """Stage after a summit: 3 (summit-level negotiation) after a deal; the same stage after a
+    statement (talks go on at working level); 4 (suspended, remembering the stage) after a
+    failure. ``outcome`` is the week's summit code. Returns ``(stage', remembered', failed)``."""
+    outcome = np.asarray(outcome)
+    failed = outcome == SUMMIT_FAILED
+    new_stage = where(outcome == SUMMIT_DEAL, NEGOTIATIONS, where(failed, SUSPENDED_TALKS, stage))
+    return new_stage, where(failed, stage, remembered), failed[()]
 
 
 def forced_event(stage, remembered, code):
@@ -820,17 +995,25 @@ def forced_event(stage, remembered, code):
     1 inter-Korean contact (starts contact unless talks are in progress); 2 US-DPRK talks
     (at least stage 2); 6 suspended (talks in progress); 7 resumed (suspended talks to the
     remembered stage; talks that had ended, or contact only, to US-DPRK talks at stage 2: the
-    record says talks are under way again); 8 ended. Codes 3-5
-    (summits) are handled by the summit rules: they return ``summit``/``deal`` flags here.
-    Returns ``(stage', remembered', summit_forced, deal_forced)``, ``deal_forced`` being -1 (the
-    model decides), 1 (deal) or 0 (no deal).
+    record says talks are under way again); 8 ended. Codes 3-5, 9 and 10 (summits: the model
+    decides, a deal, no deal, a statement, a failure) are handled by the summit rules
+    (:func:`summit_outcome`): they return ``summit`` and the forced outcome here.
+    Returns ``(stage', remembered', summit_forced, outcome_forced)``, ``outcome_forced`` being -1
+    (the model decides), -2 (anything but a deal: the model decides between a statement and a
+    failure) or a summit code (:data:`SUMMIT_DEAL`, :data:`SUMMIT_STATEMENT`, :data:`SUMMIT_FAILED`).
     """
     stage = np.asarray(stage)
     code = np.asarray(code)
     in_progress = (stage >= INTER_KOREAN) & (stage <= NEGOTIATIONS)
     new = where(code == EVENT_CONTACT, where(in_progress, stage, INTER_KOREAN), stage)
     new = where(code == EVENT_TALKS, where((stage == PRELIMINARY) | (stage == NEGOTIATIONS), stage, PRELIMINARY), new)
-    summit_codes = (code == EVENT_SUMMIT) | (code == EVENT_SUMMIT_DEAL) | (code == EVENT_SUMMIT_NO_DEAL)
+    summit_codes = (
+        (code == EVENT_SUMMIT)
+        | (code == EVENT_SUMMIT_DEAL)
+        | (code == EVENT_SUMMIT_NO_DEAL)
+        | (code == EVENT_SUMMIT_STATEMENT)
+        | (code == EVENT_SUMMIT_FAILED)
+    )
     new = where(summit_codes & (stage != NEGOTIATIONS), PRELIMINARY, new)
     new = where((code == EVENT_SUSPENDED) & in_progress, SUSPENDED_TALKS, new)
     remembered = where((code == EVENT_SUSPENDED) & in_progress, stage, remembered)
@@ -840,8 +1023,16 @@ def forced_event(stage, remembered, code):
         new,
     )
     new = where(code == EVENT_ENDED, NO_TALKS, new)
-    deal_forced = where(code == EVENT_SUMMIT_DEAL, 1, where(code == EVENT_SUMMIT_NO_DEAL, 0, -1))
-    return new, remembered, summit_codes, deal_forced
+    outcome_forced = where(
+        code == EVENT_SUMMIT_DEAL,
+        SUMMIT_DEAL,
+        where(
+            code == EVENT_SUMMIT_STATEMENT,
+            SUMMIT_STATEMENT,
+            where(code == EVENT_SUMMIT_FAILED, SUMMIT_FAILED, where(code == EVENT_SUMMIT_NO_DEAL, -2, -1)),
+        ),
+    )
+    return new, remembered, summit_codes, outcome_forced
 
 
 def idle_weeks_after(idle, stage, summit, step_taken, relief_changed):

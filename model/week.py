@@ -29,6 +29,7 @@ from .policies import forgone_exercise, held_exercise
 # Decision slots: which of the week's uniforms each random decision uses. Every week draws
 # all slots whatever happens, so runs under different policies share their random numbers.
 SLOT_TESTS, SLOT_RUNG, SLOT_SANCTIONS, SLOT_EXIT, SLOT_ADVANCE, SLOT_STEP, SLOT_MORATORIUM = range(7)
+SLOT_OFFER, SLOT_SUMMIT = 8, 9  # slot 7 is left unused, so the slots above keep their values
 SLOT_COST = 0
 """The week-0 slot that draws the DPRK's private step-cost multiplier (once per run)."""
 
@@ -66,6 +67,7 @@ START_PARAMETERS: tuple[str, ...] = (
     "initial_excitation",
     "initial_reactance",
     "initial_china_memory",
+    "initial_talks_memory",
 )
 """The parameters that set a run's state at week 0 (in :func:`begin` and the actors' ``start``):
 a run continued from another's state (``BatchedEngine(start=...)``) does not read them."""
@@ -124,7 +126,8 @@ def run_week(world, u, levers) -> None:
 
     # 4. The DPRK feels pressure (sanctions minus relief) and threat, then tests (or not) at a
     #    rung chosen against its cost; a major test starts a package and China remembers it.
-    dprk.feel_pressure(us.sanctions, us.relief, enforcement, rok.alignment, held, packages)
+    dprk.feel_pressure(us.sanctions, us.relief, enforcement, rok.alignment, held, packages, talking)
+    moratorium_before = dprk.moratorium
     tests, rung = dprk.test(u[SLOT_TESTS], u[SLOT_RUNG], talking)
     us.note_tests(tests, rung)
     if china is not None:
@@ -150,18 +153,31 @@ def run_week(world, u, levers) -> None:
         dprk.observe(other, alliance_llr)
 
     # 6. Talks: spoilers suspend, idle talks wither, a major test ends them; they advance,
-    #    resume, or a summit is held and ends in a deal or fails.
+    #    resume, or a summit is held: the DPRK makes an offer (logit, its private cost) and the
+    #    summit ends in a deal, a statement or a failure.
+    remembered_before = world.remembered_stage
     summit, suspended = advance_talks(
         world, u[SLOT_EXIT], u[SLOT_ADVANCE], tests, rung, major, held, packages, pressure_first, levers["forced_event"]
     )
     summit_expectation = np.maximum(dprk.expected_relief, p.summit_expectation)
-    offer = dprk.offer(summit_expectation, levers)
-    deal = rules.summit_deal(
-        offer, p.relief_threshold, levers["relief_all_at_end"], us.trust[DPRK], dprk.trust[US], p.deal_trust_threshold
+    offer = dprk.offer(u[SLOT_OFFER], summit_expectation, levers)
+    outcome = rules.summit_outcome(
+        offer,
+        rules.relief_needed_step(p.relief_threshold, levers["relief_all_at_end"]),
+        u[SLOT_SUMMIT],
+        p.logit_precision,
+        us.trust[DPRK],
+        dprk.trust[US],
+        p.deal_trust_weight,
+        p.deal_trust_threshold,
+        p.statement_base,
+        p.statement_gap_cost,
+        world.forced_outcome,
     )
-    deal = summit & rules.where(world.forced_deal >= 0, world.forced_deal == 1, deal)
+    outcome = rules.where(summit, outcome, rules.SUMMIT_NONE)
+    deal = outcome == rules.SUMMIT_DEAL
     world.talks_stage, world.remembered_stage, failed = rules.summit_result(
-        world.talks_stage, world.remembered_stage, summit, deal
+        world.talks_stage, world.remembered_stage, outcome
     )
     dealt = dprk.commit(deal, offer)
 
@@ -171,10 +187,11 @@ def run_week(world, u, levers) -> None:
     stepped = dprk.consider_step(u[SLOT_STEP], eligible, levers)
     taken = np.maximum(np.maximum(dealt, stepped), rules.where(declared, 1, 0))
     relief_before = us.grant_relief(dprk.step, taken, major, levers)
-    dprk.expect(us.relief, summit & deal, failed)
+    dprk.expect(us.relief, summit & ~failed, failed)
 
     # 8. Costly signals: steps (and a declared moratorium) read by everyone, relief by the DPRK;
-    #    a failed summit lowers both sides' trust and provokes (reactance).
+    #    a statement raises both sides' trust, a failed summit lowers it and provokes (reactance);
+    #    the DPRK remembers failed summits and collapsed talks.
     step_llr = rules.step_signal(taken, p.signal_step_llr)
     for observer in (us, rok, china, japan):
         if observer is not None:
@@ -182,22 +199,31 @@ def run_week(world, u, levers) -> None:
     relief_llr = rules.relief_signal(relief_before, us.relief, p.signal_relief_llr)
     for other in (US, ROK):
         dprk.observe(other, relief_llr)
-    failure_llr = rules.where(failed, p.signal_failure_llr, 0.0)
-    us.observe(DPRK, failure_llr)
-    dprk.observe(US, failure_llr)
+    summit_llr = rules.summit_trust_signal(outcome, p.signal_statement_llr, p.signal_failure_llr)
+    us.observe(DPRK, summit_llr)
+    dprk.observe(US, summit_llr)
     dprk.reactance = dprk.reactance + rules.where(failed, p.failure_reactance, 0.0)
+    dprk.remember_talks(failed, stage_before, remembered_before, world.talks_stage)
     world.idle_weeks = rules.idle_weeks_after(
         world.idle_weeks, world.talks_stage, summit, taken, us.relief != relief_before
     )
 
     # 9. Record the week.
     world.week_tests, world.week_rung = tests, rules.where(tests > 0, rung, 0)
-    world.week_summit = rules.where(
-        summit, rules.where(deal, rules.SUMMIT_DEAL, rules.SUMMIT_FAILED), rules.SUMMIT_NONE
-    )
+    world.week_summit = outcome
     world.exercise_intensity, world.enforcement = held, enforcement
     world.tally.record(
-        world.steps, stage_before, world.talks_stage, world.week_summit, tests, rung, dprk.step, us.relief
+        world.steps,
+        stage_before,
+        world.talks_stage,
+        world.week_summit,
+        tests,
+        rung,
+        dprk.step,
+        us.relief,
+        moratorium_before,
+        dprk.moratorium,
+        rules.talks_refused(stage_before, us.talk_utility, dprk.talk_utility),
     )
 
 
@@ -205,7 +231,8 @@ def advance_talks(world, u_exit, u_advance, tests, rung, major, held, packages, 
     """The talks process of the week before any summit's outcome: both sides' willingness
     (logit), the transition rates and hazards, the stage transition and a forced event of a
     historical scenario. Sets the stage; returns ``(summit, suspended)`` and leaves a forced
-    summit outcome in ``world.forced_deal`` (-1: the model decides)."""
+    summit outcome in ``world.forced_outcome`` (-1: the model decides; see
+    :func:`rules.forced_event`)."""
     p, us, rok, dprk = world.params, world.us, world.rok, world.dprk
     dprk_willing, us_willing = dprk.willingness_to_talk(pressure_first), us.willingness_to_talk(pressure_first)
     r01, r02, r12 = rules.talks_rates(
@@ -236,7 +263,7 @@ def advance_talks(world, u_exit, u_advance, tests, rung, major, held, packages, 
         p.resume_rate,
         p.suspended_end_rate,
     )
-    stage, remembered, forced_summit, world.forced_deal = rules.forced_event(stage, remembered, forced)
+    stage, remembered, forced_summit, world.forced_outcome = rules.forced_event(stage, remembered, forced)
     world.talks_stage, world.remembered_stage = stage, remembered
     return summit | forced_summit, suspended
 
@@ -271,6 +298,7 @@ QUANTITIES: dict[str, Callable[[Any], Any]] = {
     "dprk_threat": lambda w: w.dprk.threat,
     "dprk_reactance": lambda w: w.dprk.reactance,
     "dprk_progress": lambda w: w.dprk.strategic,
+    "dprk_talks_memory": lambda w: w.dprk.talks_memory,
     "dprk_excitation": lambda w: w.dprk.excitation,
     "dprk_last_rung": lambda w: w.dprk.last_rung,
     "test_hazard": lambda w: w.dprk.hazard,
