@@ -117,6 +117,7 @@ def test_hawkes_long_run_rate_matches_mu_over_one_minus_branching_ratio(mu, alph
         reactance_hazard_weight=0.0,
         progress_hazard_weight=0.0,
         moratorium_rate=0.0,
+        substrategic_talks_weight=0.0,
     )
     n, burn_in, horizon = 2000, 40, 540
     # Common random numbers: with the same seeds, a run of 540 weeks repeats the first 40 weeks of

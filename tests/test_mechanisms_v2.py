@@ -1,4 +1,4 @@
-"""Version 2's mechanisms (issue 14), each over many seeds with a tolerance from the sampling error.
+"""Mechanisms of relief, spoilers, summits, trust and the moratorium, each over many seeds with a tolerance from the sampling error.
 
 Runs use the batched engine (``tests/test_batched.py`` checks it is the Mesa model run by run).
 A property "X raises Y" is a one-sided paired z-test at z = 4 on common random numbers (the same
@@ -73,11 +73,15 @@ def test_a_spoiler_during_talks_suspends_them_and_the_suspension_brings_no_test(
     suspended = [(t["talks_stage"][:4] == rules.SUSPENDED_TALKS).any(axis=0) for t in (spoiled, calm)]
     diff, se = paired(*suspended)
     assert diff > Z * se, (diff, se)
-    # The suspension itself does not bring tests (talks have no term in the test hazard): with
-    # the package's reactance switched off, P(test within 8 weeks) does not rise. (With it, the
-    # seed's reactance to a "toughest ever" package does raise it: see docs/ODD.md 7.4.)
+    # The suspension brings no strategic test: the moratorium covers ICBM and nuclear tests whether
+    # talks go on or not, and a package during talks adds no reactance unless spoiler_reactance
+    # says so (0 by default: the spoiler in the record drew no test). Sub-strategic launches may
+    # rise, since talks under way no longer hold them back.
     no_reactance = dict(base, reactance_hazard_weight=0.0)
-    tested = [(run(4000, 8, spoiler_week=w, **no_reactance).trajectory["tests"] > 0).any(axis=0) for w in (1, 0)]
+    tested = [
+        ((t["tests"] > 0) & (t["test_rung"] >= rules.ICBM_RUNG)).any(axis=0)
+        for t in (run(4000, 8, spoiler_week=w, **base).trajectory for w in (1, 0))
+    ]
     diff, se = paired(*tested)
     assert diff < Z * se, (diff, se)
     suspended = [
@@ -89,7 +93,7 @@ def test_a_spoiler_during_talks_suspends_them_and_the_suspension_brings_no_test(
 
 def test_a_failed_summit_lowers_trust_and_raises_the_test_hazard_after_it():
     base = dict(initial_stage=2, summit_rate=0.0)  # summits only when forced (week 2)
-    failed = run(2000, 12, levers=forced(2, rules.EVENT_SUMMIT_NO_DEAL), **base).trajectory
+    failed = run(2000, 12, levers=forced(2, rules.EVENT_SUMMIT_FAILED), **base).trajectory
     none = run(2000, 12, **base).trajectory
     assert np.all(failed["summit"][1] == rules.SUMMIT_FAILED)
     # the week of the failure: identical histories before it, so trust is lower in every run
@@ -112,6 +116,10 @@ def test_trust_rises_after_a_costly_signal():
     assert took.sum() > 100
     week = rose.argmax(axis=0)[took]
     runs = np.flatnonzero(took)
+    # a summit deal commits a step in both settings alike: keep the runs whose first step is their own
+    own = none["dprk_step"][week, runs] < 2
+    assert own.sum() > 100
+    week, runs = week[own], runs[own]
     assert np.all(steps["trust_us_in_dprk"][week, runs] > none["trust_us_in_dprk"][week, runs])
     # a declared moratorium too (moratorium_rate 0: never declared)
     declared = run(2000, 52, initial_stage=2).trajectory
@@ -120,6 +128,9 @@ def test_trust_rises_after_a_costly_signal():
     first = on.any(axis=0)
     assert first.sum() > 100
     week, runs = on.argmax(axis=0)[first], np.flatnonzero(first)
+    own = never["moratorium"][week, runs] == 0  # a summit deal brings a moratorium in both settings
+    assert own.sum() > 100
+    week, runs = week[own], runs[own]
     assert np.all(declared["trust_us_in_dprk"][week, runs] > never["trust_us_in_dprk"][week, runs])
 
 

@@ -90,7 +90,7 @@ def test_stress_threat_reactance_progress():
     # no exercise: 0.3 - 0.09 = 0.21
     assert rules.perceived_threat(0.3, 0.0, 0.5, 0.3) == pytest.approx(0.21, abs=1e-15)
     # reactance with no trust toward the US: 0.75*2 + 1*1 = 2.5 (the spiral scaling: tests/test_rules_v2.py)
-    assert rules.reactance(2.0, 1, 0.25, 1.0, 0.0) == pytest.approx(2.5)
+    assert rules.reactance(2.0, 1, 0.25, 1.0, 0.0, False, 0.0) == pytest.approx(2.5)
 
 
 def test_baseline_test_rate():
@@ -211,7 +211,9 @@ def _rule_arguments(rng, n):
         (rules.alliance_alignment, [share(), share(), flag(), share(), share()]),
         (rules.accumulate_stress, [share(), share(), share(), share()]),
         (rules.perceived_threat, [share(), share(), share(), share()]),
-        (rules.reactance, [pos(), count(), share(), share(), share()]),
+        (rules.reactance, [pos(), count(), share(), share(), share(), flag() > 0, share()]),
+        (rules.talks_memory, [pos(), flag() > 0, stage(), rng.integers(1, 4, n), stage(), share()]),
+        (rules.talks_refused, [stage(), signed(), signed()]),
         (rules.baseline_test_rate, [pos(0.5), share(), pos(), share(), pos(), pos(), pos(10)]),
         (rules.self_excitation, [pos(), count(), pos(1), 1 + pos(1)]),
         (rules.poisson_count, [pos(), share()]),
@@ -220,7 +222,7 @@ def _rule_arguments(rng, n):
         (rules.alliance_signal, [share(), share(), count(), pos(), pos(), pos()]),
         (
             rules.dprk_talk_utility,
-            [signed(), share(), share(), share(), share(), flag(), pos(), pos(), pos(), pos(), pos()],
+            [signed(), share(), share(), share(), share(), flag(), pos(), pos(), pos(), pos(), pos(), pos(), pos()],
         ),
         (rules.us_talk_utility, [signed(), share(), flag(), pos(), pos()]),
         (rules.talks_rates, [share(), share(), share(), share(), pos(), pos(), pos()]),
@@ -229,7 +231,9 @@ def _rule_arguments(rng, n):
         (rules.talks_at_us_level, [stage()]),
         (rules.talks_reached, [stage(), rng.integers(1, 4, n)]),
         (rules.major_test, [count(), rung()]),
-        (rules.test_hazard, [pos(), pos(), flag() > 0, pos(10)]),
+        (rules.track_factors, [flag() > 0, pos(10), flag() > 0, pos(10)]),
+        (rules.relief_value, [share(), share(), pos(), pos()]),
+        (rules.summit_trust_signal, [rng.integers(0, 4, n), pos(), pos()]),
         (rules.china_test_memory, [pos(), count(), rung(), share()]),
         (rules.depreciate_trust, [share(), share(), share()]),
         (rules.step_signal, [step(), pos()]),
@@ -241,7 +245,7 @@ def _rule_arguments(rng, n):
         (rules.relief_needed_step, [threshold(), flag()]),
         (
             rules.step_utility,
-            [step(), share(), share(), pos(), threshold(), flag(), share(), pos(), pos(), pos(), pos()],
+            [step(), share(), share(), share(), pos(), threshold(), flag(), share(), pos(), pos(), pos(), pos(), pos()],
         ),
         (
             rules.next_step,
@@ -253,10 +257,12 @@ def _rule_arguments(rng, n):
                 pos(20),
                 share(),
                 share(),
+                share(),
                 pos(),
                 threshold(),
                 flag(),
                 share(),
+                pos(),
                 pos(),
                 pos(),
                 pos(),
@@ -268,8 +274,10 @@ def _rule_arguments(rng, n):
         (rules.next_moratorium, [flag() > 0, share(), flag() > 0, share(), pos(), flag() > 0]),
         (rules.step_after_moratorium, [step(), flag() > 0, flag() > 0, step()]),
         (rules.expected_relief, [share(), share(), flag() > 0, flag() > 0, share(), share(), share()]),
-        (rules.dprk_offer, [step(), share(), pos(), threshold(), flag(), share(), pos(), pos(), pos()]),
-        (rules.summit_deal, [step(), threshold(), flag(), share(), share(), share()]),
+        (
+            rules.offer_utility,
+            [step(), step(), share(), share(), pos(), threshold(), flag(), share(), pos(), pos(), pos(), pos()],
+        ),
         (rules.suspension_hazard, [share(), count(), share(), count(), rung(), pos(), pos(), pos()]),
         (rules.idle_end_hazard, [rng.integers(0, 200, n), share(), rng.integers(1, 100, n)]),
         (
@@ -290,8 +298,8 @@ def _rule_arguments(rng, n):
                 pos(),
             ],
         ),
-        (rules.summit_result, [stage(), rng.integers(1, 4, n), flag() > 0, flag() > 0]),
-        (rules.forced_event, [stage(), rng.integers(1, 4, n), rng.integers(0, 9, n)]),
+        (rules.summit_result, [stage(), rng.integers(1, 4, n), rng.integers(0, 4, n)]),
+        (rules.forced_event, [stage(), rng.integers(1, 4, n), rng.integers(0, 11, n)]),
         (rules.idle_weeks_after, [rng.integers(0, 200, n), stage(), flag() > 0, step(), flag() > 0]),
     ]
 

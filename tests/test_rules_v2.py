@@ -1,4 +1,4 @@
-"""Version 2's rules (issue 14) against values computed by hand (the arithmetic is in the
+"""The rules of rungs, steps, relief, summits and talks against values computed by hand (the arithmetic is in the
 comments), and each rule on arrays equal, bit for bit, to the rule on scalars run by run."""
 
 import math
@@ -36,23 +36,44 @@ def test_rung_utilities_by_hand():
 
 def test_choose_rung_inverse_cdf():
     g = np.array([1.0, 1.0, 0.5, 0.0, 0.0])
-    u_r = np.array([-0.8, 0.0, -0.3, -1.1, -1.9])
+    u_r = np.array([-0.8, 0.0, -0.3, -1.1, -1.9])  # test_rung_utilities_by_hand; its largest is 0
     w = np.exp(2.0 * (u_r - 0.0))
+    weights = rules.rung_weights(g, 2, False, 2.0, 1.0, 0.8, 0.5, 2.0)
+    assert np.allclose(weights, w, rtol=1e-15)
     cdf = np.cumsum(w) / w.sum()
     for u, expected in [(cdf[0] - 1e-9, 1), (cdf[0] + 1e-9, 2), (cdf[2] + 1e-9, 4), (0.999999, 5)]:
-        assert rules.choose_rung(g, 2, 1, u, 2.0, 1.0, 0.8, 0.5, 2.0, False) == expected
+        assert rules.choose_rung(weights, 1.0, 1.0, 1, u, 2) == expected
     # no test: the last rung is kept
-    assert rules.choose_rung(g, 2, 0, 0.999, 2.0, 1.0, 0.8, 0.5, 2.0, False) == 2
+    assert rules.choose_rung(weights, 1.0, 1.0, 0, 0.999, 2) == 2
     # precision 0: every rung equally likely; u = 0.5 lies in the third fifth
-    assert rules.choose_rung(g, 2, 1, 0.5, 0.0, 1.0, 0.8, 0.5, 2.0, False) == 3
+    flat = rules.rung_weights(g, 2, False, 0.0, 1.0, 0.8, 0.5, 2.0)
+    assert rules.choose_rung(flat, 1.0, 1.0, 1, 0.5, 2) == 3
+    # a strategic track held back by a factor 1/4 (a moratorium): rungs 4-5 weigh 1/4 as much,
+    # V = [1, 1, 1, 0.25, 0.25] / 3.5; u = 0.99 lies in rung 5's share (above 3.25 / 3.5 = 0.9286)
+    assert rules.choose_rung(flat, 1.0, 0.25, 1, 0.99, 2) == 5
+    assert rules.choose_rung(flat, 1.0, 0.25, 1, 0.85, 2) == 3  # 0.85 * 3.5 = 2.975 < 3
+    # talks hold back the sub-strategic track instead: V = [0.5, 0.5, 0.5, 1, 1], sum 3.5;
+    # u = 0.4 gives 0.4 * 3.5 = 1.4, inside rung 3's share (1.0 to 1.5)
+    assert rules.choose_rung(flat, 0.5, 1.0, 1, 0.4, 2) == 3
 
 
-def test_major_test_and_hazard():
+def test_major_test_and_track_hazards():
     assert rules.major_test(1, 4) and rules.major_test(2, 5)
     assert not rules.major_test(1, 3) and not rules.major_test(0, 5)
-    # (0.3 + 0.2) * exp(-4) = 0.5 * 0.018315638888734 = 0.009157819444367
-    assert rules.test_hazard(0.3, 0.2, True, 4.0) == pytest.approx(0.009157819444367, rel=1e-12)
-    assert rules.test_hazard(0.3, 0.2, False, 4.0) == 0.5
+    # a moratorium (w_M 4) not in talks: f_sub = 1, f_strat = e^-4 = 0.018315638888734
+    f_sub, f_strat = rules.track_factors(True, 4.0, False, 1.0)
+    assert f_sub == 1.0 and f_strat == pytest.approx(0.018315638888734, rel=1e-12)
+    # in talks (w 1.5) without a moratorium: f_sub = e^-1.5 = 0.22313016014843, f_strat = 1
+    assert rules.track_factors(False, 4.0, True, 1.5)[0] == pytest.approx(0.22313016014843, rel=1e-12)
+    assert rules.track_factors(False, 4.0, True, 1.5)[1] == 1.0
+    # mu + H = 0.5 split by equal weights: 3/5 sub-strategic, 2/5 strategic
+    flat = [1.0] * 5
+    sub, strat = rules.track_hazards(0.3, 0.2, flat, f_sub, f_strat)
+    assert sub == pytest.approx(0.3) and strat == pytest.approx(0.2 * 0.018315638888734, rel=1e-12)
+    # without talks or moratorium the two tracks add up to mu + H
+    sub, strat = rules.track_hazards(0.3, 0.2, [1.0, 0.5, 0.25, 0.1, 0.05], 1.0, 1.0)
+    assert sub + strat == pytest.approx(0.5, rel=1e-15)
+    assert strat == pytest.approx(0.5 * 0.15 / 1.9)
 
 
 def test_china():
@@ -75,8 +96,11 @@ def test_trust_depreciation_and_signals():
     assert rules.relief_signal(0.0, 0.34, 1.0) == pytest.approx(-0.34)
     assert rules.relief_signal(0.34, 0.0, 1.0) == 0.0
     # spiral: 0.75 * 1 + 1 * (1 - 0.2) * 1 = 1.55 ; a trusting DPRK reacts less: 0.75 + 0.2 = 0.95
-    assert rules.reactance(1.0, 1, 0.25, 1.0, 0.2) == pytest.approx(1.55)
-    assert rules.reactance(1.0, 1, 0.25, 1.0, 0.8) == pytest.approx(0.95)
+    assert rules.reactance(1.0, 1, 0.25, 1.0, 0.2, False, 0.0) == pytest.approx(1.55)
+    assert rules.reactance(1.0, 1, 0.25, 1.0, 0.8, False, 0.0) == pytest.approx(0.95)
+    # a package during talks is a spoiler with its own weight: 0.75 + 0.3 * 0.8 = 0.99 ; 0 adds nothing
+    assert rules.reactance(1.0, 1, 0.25, 1.0, 0.2, True, 0.3) == pytest.approx(0.99)
+    assert rules.reactance(1.0, 1, 0.25, 1.0, 0.2, True, 0.0) == pytest.approx(0.75)
 
 
 def test_relief_rule():
@@ -95,16 +119,22 @@ def test_step_cost_and_utility():
     # theta 1.5, scale 0.3, k = 3: 1.5 * 0.3 * 9 = 4.05
     assert rules.step_cost(3, 1.5, 0.3) == pytest.approx(4.05)
     assert rules.draw_step_cost_multiplier(0.25, 0.5, 2.0) == pytest.approx(0.875)
-    # U_3 at threshold 3: 2 * 0.34 + 1 * 0.5 + 1 * 0.2 - 4.05 = 0.68 + 0.5 + 0.2 - 4.05 = -2.67
-    u = rules.step_utility(3, 0.5, 0.2, 1.5, 3, 0, 0.34, 0.3, 2.0, 1.0, 1.0)
+    # U_3 at threshold 3, no stress: 2 * 0.34 + 1 * 0.5 + 1 * 0.2 - 4.05 = 0.68 + 0.5 + 0.2 - 4.05 = -2.67
+    u = rules.step_utility(3, 0.5, 0.0, 0.2, 1.5, 3, 0, 0.34, 0.3, 2.0, 2.0, 1.0, 1.0)
     assert u == pytest.approx(-2.67)
+    # stress 0.5 with w_E 2 makes relief worth (2 + 1) * 0.34 = 1.02: -2.67 + 0.34 = -2.33
+    u = rules.step_utility(3, 0.5, 0.5, 0.2, 1.5, 3, 0, 0.34, 0.3, 2.0, 2.0, 1.0, 1.0)
+    assert u == pytest.approx(-2.33)
+    # the expectation weight multiplies the expected relief, not the stress: w_exp 0 drops 0.5
+    u = rules.step_utility(3, 0.5, 0.5, 0.2, 1.5, 3, 0, 0.34, 0.3, 2.0, 2.0, 0.0, 1.0)
+    assert u == pytest.approx(-2.83)
 
 
 def test_next_step():
     # step 1, k = 2, threshold 1: U = 2*0.68 + 0.5 + 0.2 - 0.5*0.3*4 = 1.36 + 0.7 - 0.6 = 1.46
     # P = 0.05 * logit(3 * 1.46) = 0.05 / (1 + e^-4.38) = 0.04937...
     p = 0.05 / (1 + math.exp(-4.38))
-    args = (0.05, 3.0, 0.5, 0.2, 0.5, 1, 0, 0.34, 0.3, 2.0, 1.0, 1.0)
+    args = (0.05, 3.0, 0.5, 0.0, 0.2, 0.5, 1, 0, 0.34, 0.3, 2.0, 2.0, 1.0, 1.0)
     assert rules.next_step(1, p - 1e-9, True, *args) == (2, 2)
     assert rules.next_step(1, p + 1e-9, True, *args) == (1, 0)
     # not eligible (talks not at stage 2-3), no moratorium yet, or already at 4: nothing
@@ -141,19 +171,80 @@ def test_expected_relief():
     assert rules.expected_relief(0.5, 0.0, True, True, 0.02, 0.6, 0.5) == pytest.approx(0.25)
 
 
-def test_summit_offer_and_deal():
-    # theta 0.5, scale 0.3, threshold 1, step-for-step 0.34, w_rel 2, w_E 1, E 0.6:
-    # k=1: 0.68 + 0.6 - 0.15 = 1.13; k=2: 1.36 + 0.6 - 0.6 = 1.36; k=3: 2 + 0.6 - 1.35 = 1.25;
-    # k=4: 2 + 0.6 - 2.4 = 0.2 >= 0 -> offer 4
-    assert rules.dprk_offer(0, 0.6, 0.5, 1, 0, 0.34, 0.3, 2.0, 1.0) == 4
-    # theta 2: k=1: 0.68 + 0.6 - 0.6 = 0.68; k=2: 1.36 + 0.6 - 2.4 < 0; k=3: 2.6 - 5.4 < 0 -> offer 1
-    assert rules.dprk_offer(0, 0.6, 2.0, 1, 0, 0.34, 0.3, 2.0, 1.0) == 1
-    # a standing step is never taken back at a summit
-    assert rules.dprk_offer(2, 0.0, 2.0, 4, 1, 0.34, 0.3, 2.0, 1.0) == 2
-    # the US accepts an offer meeting the threshold if both trust each other enough
-    assert rules.summit_deal(1, 1, 0, 0.4, 0.3, 0.3)
-    assert not rules.summit_deal(1, 1, 0, 0.4, 0.29, 0.3)
-    assert not rules.summit_deal(3, 1, 1, 0.9, 0.9, 0.3)  # all at the end needs step 4
+def test_offer_utility_by_hand():
+    # theta 0.5, scale 0.3, threshold 1, step-for-step 0.34, w_rel 2, w_E 1 at stress 0.2 (relief
+    # worth 2.2 a unit), w_exp 1 with E 0.6, standing step 0:
+    # V_0 = 0; V_1 = 2.2*0.34 + 0.6 - 0.15 = 1.198; V_2 = 2.2*0.68 + 0.6 - 0.6 = 1.496;
+    # V_3 = 2.2*1 + 0.6 - 1.35 = 1.45; V_4 = 2.2 + 0.6 - 2.4 = 0.4
+    args = (0.6, 0.2, 0.5, 1, 0, 0.34, 0.3, 2.0, 1.0, 1.0)
+    values = [float(rules.offer_utility(k, 0, *args)) for k in range(5)]
+    assert values == pytest.approx([0.0, 1.198, 1.496, 1.45, 0.4], abs=1e-12)
+    # a standing step 2 earns no expectation term for offering it again: V_2 = 1.496 - 0.6
+    assert rules.offer_utility(2, 2, *args) == pytest.approx(0.896)
+
+
+def test_choose_offer_is_a_logit_over_the_steps_not_below_the_standing_one():
+    values = np.array([0.0, 1.198, 1.496, 1.45, 0.4])  # test_offer_utility_by_hand
+    w = np.exp(3.0 * (values - values.max()))
+    cdf = np.cumsum(w) / w.sum()
+    args = (0.6, 0.2, 0.5, 1, 0, 0.34, 0.3, 2.0, 1.0, 1.0)
+    for u, expected in [(cdf[0] - 1e-9, 0), (cdf[0] + 1e-9, 1), (cdf[2] - 1e-9, 2), (cdf[3] + 1e-9, 4)]:
+        assert rules.choose_offer(0, u, 3.0, *args) == expected
+    # every step has positive probability: the smallest share (k = 0) is exp(3 * -1.496) / sum
+    assert cdf[0] == pytest.approx(math.exp(-4.488) / w.sum(), rel=1e-12) and cdf[0] > 0
+    # standing step 3: only 3 or 4, V_3 = 1.45 - 0.6 = 0.85, V_4 = 0.4: P(3) = 1 / (1 + e^(3 * -0.45))
+    p3 = 1 / (1 + math.exp(-1.35))
+    assert rules.choose_offer(3, 0.0, 3.0, *args) == 3
+    assert rules.choose_offer(3, p3 - 1e-9, 3.0, *args) == 3
+    assert rules.choose_offer(3, p3 + 1e-9, 3.0, *args) == 4
+
+
+def test_summit_outcome_deal_statement_failure():
+    s = rules.summit_outcome
+    # offer 3 meets threshold 3; min trust 0.35, bar 0.3, weight 5, precision 3:
+    # P_deal = logit(3 * 5 * 0.05) = 1 / (1 + e^-0.75) = 0.679179
+    # P_statement = (1 - 0.679179) * logit(3 * (1 - 0)) = 0.320821 * 0.952574 = 0.305606
+    p_deal = 1 / (1 + math.exp(-0.75))
+    p_statement = (1 - p_deal) / (1 + math.exp(-3.0))
+    args = (3.0, 0.4, 0.35, 5.0, 0.3, 1.0, 0.3)
+    assert s(3, 3, p_deal - 1e-9, *args, -1) == rules.SUMMIT_DEAL
+    assert s(3, 3, p_deal + 1e-9, *args, -1) == rules.SUMMIT_STATEMENT
+    assert s(3, 3, p_deal + p_statement - 1e-9, *args, -1) == rules.SUMMIT_STATEMENT
+    assert s(3, 3, p_deal + p_statement + 1e-9, *args, -1) == rules.SUMMIT_FAILED
+    # an offer of 0 against threshold 3: no deal; a gap of 3 steps: P_statement = logit(3 * 0.1) = 0.574443
+    p = 1 / (1 + math.exp(-0.3))
+    assert s(0, 3, p - 1e-9, *args, -1) == rules.SUMMIT_STATEMENT
+    assert s(0, 3, p + 1e-9, *args, -1) == rules.SUMMIT_FAILED
+    # a deal has positive probability at any trust: min trust 0.07 gives logit(3 * 5 * -0.23) = 0.031
+    assert s(3, 3, 0.03, 3.0, 0.07, 0.5, 5.0, 0.3, 1.0, 0.3, -1) == rules.SUMMIT_DEAL
+    # forced outcomes: -2 is anything but a deal (here a statement at u = 0.5 < 0.952574), codes as given
+    assert s(3, 3, 0.5, *args, -2) == rules.SUMMIT_STATEMENT
+    assert s(3, 3, 0.999, *args, -2) == rules.SUMMIT_FAILED
+    assert s(0, 3, 0.0, *args, rules.SUMMIT_DEAL) == rules.SUMMIT_DEAL
+    assert s(4, 3, 0.0, *args, rules.SUMMIT_FAILED) == rules.SUMMIT_FAILED
+
+
+def test_summit_trust_signal_and_talks_memory():
+    assert rules.summit_trust_signal(rules.SUMMIT_STATEMENT, 0.3, 0.5) == -0.3
+    assert rules.summit_trust_signal(rules.SUMMIT_FAILED, 0.3, 0.5) == 0.5
+    assert rules.summit_trust_signal(rules.SUMMIT_DEAL, 0.3, 0.5) == 0.0
+    assert rules.summit_trust_signal(rules.SUMMIT_NONE, 0.3, 0.5) == 0.0
+    m = rules.talks_memory
+    # decay 0.01: 0.99 * 2 = 1.98; a failed summit adds 1
+    assert m(2.0, False, 2, 1, 2, 0.01) == pytest.approx(1.98)
+    assert m(2.0, True, 2, 1, 4, 0.01) == pytest.approx(2.98)
+    # US-DPRK talks (2) end: +1; summit-level talks (3, a deal) end: +2; contact (1) ends: nothing
+    assert m(0.0, False, 2, 1, 0, 0.01) == 1.0
+    assert m(0.0, False, 3, 1, 0, 0.01) == 2.0
+    assert m(0.0, False, 1, 1, 0, 0.01) == 0.0
+    # suspended talks that end count by the stage they were suspended from
+    assert m(0.0, False, 4, 3, 0, 0.01) == 2.0 and m(0.0, False, 4, 1, 0, 0.01) == 0.0
+    # the refusal of a standing offer, outside US-DPRK talks only
+    assert rules.talks_refused(0, 0.5, -0.1) and rules.talks_refused(4, 0.5, 0.0)
+    assert not rules.talks_refused(2, 0.5, -0.1) and not rules.talks_refused(0, -0.5, -0.1)
+    assert not rules.talks_refused(0, 0.5, 0.1)
+    # the DPRK's memory enters its wish to talk: -0.25 - 1.5 * 2 = -3.25 (tests/test_rules.py's -0.25)
+    assert rules.dprk_talk_utility(-0.5, 0.5, 0.2, 0.3, 0.8, 1, 1.5, 2.0, 1.0, 0.5, 1.0, 2.0, 1.5) == pytest.approx(-3.25)
 
 
 def test_suspension_and_idle_hazards():
@@ -212,10 +303,13 @@ def test_talks_transition():
 
 
 def test_summit_result_and_forced_events():
-    assert rules.summit_result(2, 0, True, True)[:2] == (3, 0)
-    stage, remembered, failed = rules.summit_result(2, 0, True, False)
+    assert rules.summit_result(2, 0, rules.SUMMIT_DEAL)[:2] == (3, 0)
+    stage, remembered, failed = rules.summit_result(2, 0, rules.SUMMIT_FAILED)
     assert (stage, remembered, failed) == (4, 2, True)
-    assert rules.summit_result(2, 0, False, False) == (2, 0, False)
+    # a statement: talks go on at the stage they were in (working level)
+    assert rules.summit_result(2, 0, rules.SUMMIT_STATEMENT) == (2, 0, False)
+    assert rules.summit_result(3, 0, rules.SUMMIT_STATEMENT) == (3, 0, False)
+    assert rules.summit_result(2, 0, rules.SUMMIT_NONE) == (2, 0, False)
     f = rules.forced_event
     assert f(0, 0, rules.EVENT_CONTACT)[0] == 1 and f(2, 0, rules.EVENT_CONTACT)[0] == 2
     assert f(1, 0, rules.EVENT_TALKS)[0] == 2 and f(3, 0, rules.EVENT_TALKS)[0] == 3
@@ -226,7 +320,10 @@ def test_summit_result_and_forced_events():
     assert f(0, 1, rules.EVENT_SUSPENDED)[:2] == (0, 1)  # nothing to suspend
     assert f(3, 0, rules.EVENT_ENDED)[0] == 0
     assert f(1, 0, rules.EVENT_SUMMIT)[0] == 2 and bool(f(1, 0, rules.EVENT_SUMMIT)[2])
-    assert f(2, 0, rules.EVENT_SUMMIT_DEAL)[3] == 1 and f(2, 0, rules.EVENT_SUMMIT_NO_DEAL)[3] == 0
+    assert f(2, 0, rules.EVENT_SUMMIT_DEAL)[3] == rules.SUMMIT_DEAL and f(2, 0, rules.EVENT_SUMMIT_NO_DEAL)[3] == -2
+    assert f(2, 0, rules.EVENT_SUMMIT_STATEMENT)[3] == rules.SUMMIT_STATEMENT
+    assert f(2, 0, rules.EVENT_SUMMIT_FAILED)[3] == rules.SUMMIT_FAILED
+    assert bool(f(2, 0, rules.EVENT_SUMMIT_STATEMENT)[2]) and bool(f(2, 0, rules.EVENT_SUMMIT_FAILED)[2])
     assert f(2, 0, rules.EVENT_NONE) == (2, 0, False, -1)
 
 
@@ -244,6 +341,13 @@ def test_exercise_held_under_dual_suspension_and_relief():
     # talks suspended (stage 4) are not talks under way: the exercise is held
     assert held_exercise(1.0, SUSPENDED_DURING_TALKS, 4, 0.5) == 1.0
     assert held_exercise(1.0, SUSPENDED_DURING_TALKS, 3, 0.5) == 0.0
+
+
+def _rung(g, last, tests, u, lam, stage, moratorium_share):
+    """The week's rung as the DPRK's step chooses it, on arrays or on one run's scalars."""
+    weights = rules.rung_weights(g, last, stage == 2, lam, 1.0, 0.8, 0.5, 2.0)
+    f_sub, f_strat = rules.track_factors(moratorium_share > 0.5, 4.0, stage == 2, 1.0)
+    return rules.choose_rung(weights, f_sub, f_strat, tests, u, last)
 
 
 def test_rules_on_arrays_equal_rules_on_scalars():
@@ -264,18 +368,25 @@ def test_rules_on_arrays_equal_rules_on_scalars():
     end = rng.integers(0, 2, n)
     step = rng.integers(0, 5, n)
     stage = rng.integers(0, 5, n)
+    forced = rng.choice([-2, -1, -1, -1, rules.SUMMIT_DEAL, rules.SUMMIT_STATEMENT, rules.SUMMIT_FAILED], n)
     arr = {
         "progress": rules.rung_progress(g, tests, rung, per_test),
-        "rung": rules.choose_rung(g, last, tests, u, lam, 1.0, 0.8, 0.5, 2.0, stage == 2),
-        "offer": rules.dprk_offer(step, e, theta, thr, end, 0.34, 0.3, 2.0, 1.0),
-        "step": rules.next_step(step, u, stage == 2, 0.5, lam, e, mu, theta, thr, end, 0.34, 0.3, 2.0, 1.0, 1.0)[0],
+        "rung": _rung(g, last, tests, u, lam, stage, e),
+        "offer": rules.choose_offer(step, u, lam, e, mu, theta, thr, end, 0.34, 0.3, 2.0, 2.0, 1.0),
+        "outcome": rules.summit_outcome(step, thr, u, lam, e, mu, 5.0, 0.3, 1.0, 0.3, forced),
+        "step": rules.next_step(
+            step, u, stage == 2, 0.5, lam, e, mu, mu, theta, thr, end, 0.34, 0.3, 2.0, 2.0, 1.0, 1.0
+        )[0],
         "transition": rules.talks_transition(stage, 2, u, u[::-1], rung >= 4, e, mu, 0.2, 0.1, 0.3, e, 0.3, 0.1)[0],
     }
     for i in range(n):
         one = {
             "progress": rules.rung_progress(g[i], tests[i], rung[i], per_test[i]),
-            "rung": rules.choose_rung(g[i], last[i], tests[i], u[i], lam[i], 1.0, 0.8, 0.5, 2.0, stage[i] == 2),
-            "offer": rules.dprk_offer(step[i], e[i], theta[i], thr[i], end[i], 0.34, 0.3, 2.0, 1.0),
+            "rung": _rung(g[i], last[i], tests[i], u[i], lam[i], stage[i], e[i]),
+            "offer": rules.choose_offer(
+                step[i], u[i], lam[i], e[i], mu[i], theta[i], thr[i], end[i], 0.34, 0.3, 2.0, 2.0, 1.0
+            ),
+            "outcome": rules.summit_outcome(step[i], thr[i], u[i], lam[i], e[i], mu[i], 5.0, 0.3, 1.0, 0.3, forced[i]),
             "step": rules.next_step(
                 step[i],
                 u[i],
@@ -284,11 +395,13 @@ def test_rules_on_arrays_equal_rules_on_scalars():
                 lam[i],
                 e[i],
                 mu[i],
+                mu[i],
                 theta[i],
                 thr[i],
                 end[i],
                 0.34,
                 0.3,
+                2.0,
                 2.0,
                 1.0,
                 1.0,

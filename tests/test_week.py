@@ -77,6 +77,8 @@ def test_every_mechanism_is_called_from_exactly_one_place_and_never_by_an_engine
         "relief_granted",
         "relief_needed_step",
         "step_utility",
+        "offer_utility",
+        "relief_value",
         "rung_utilities",
         "_last_axis",
     }
@@ -141,7 +143,9 @@ def test_mesa_batch_run_returns_every_input_as_given():
 
 def test_outcomes_from_the_weekly_series_equal_the_run_outcomes():
     m = EscalationModel(rng=9, spoiler_week=4).run(40)
-    rebuilt = outcomes_from_trajectory(m.trajectory(), initial_stage=m.params.initial_stage)
+    rebuilt = outcomes_from_trajectory(
+        m.trajectory(), initial_stage=m.params.initial_stage, initial_moratorium=m.params.initial_moratorium
+    )
     direct = m.outcomes()
     assert list(rebuilt) == FROM_TRAJECTORY
     for name in FROM_TRAJECTORY:

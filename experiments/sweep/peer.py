@@ -48,11 +48,12 @@ def outcomes_via_batch_run(design: Design, processes: int = 1) -> pd.DataFrame:
         point = int(key.loc[tuple(weekly.iloc[0][factors])]) if factors else 0
         series = weekly.rename(columns={"Step": "week"})
         start = int(weekly.iloc[0].get("initial_stage", TABLE["initial_stage"].default))  # an input, or the default
+        halt = bool(weekly.iloc[0].get("initial_moratorium", TABLE["initial_moratorium"].default))
         records.append(
             {
                 "design_point": point,
                 "replicate": int(iteration),
-                **outcomes_from_trajectory(series, initial_stage=start),
+                **outcomes_from_trajectory(series, initial_stage=start, initial_moratorium=halt),
             }
         )
     frame = pd.DataFrame.from_records(records)
