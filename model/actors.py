@@ -151,7 +151,8 @@ class DPRKSteps(Actor):
         self.reactance = full(p.initial_reactance)
         self.progress = np.repeat(np.asarray(full(p.initial_progress))[..., None], rules.RUNGS, axis=-1)  # per rung
         self.strategic = full(p.initial_progress)  # the strategic programme's progress (rungs 4-5)
-        self.excitation = full(p.initial_excitation)  # Hawkes self-excitation
+        self.excitation = full(p.initial_excitation)  # Hawkes self-excitation of sub-strategic launches
+        self.strategic_excitation = full(p.initial_strategic_excitation)  # ... of strategic tests
         self.hazard = full(0.0)  # test hazard of the week
         self.last_rung = full(p.initial_rung, np.int64)
         self.step = full(p.initial_step, np.int64)  # highest step standing (1 moratorium ... 4 full)
@@ -181,9 +182,11 @@ class DPRKSteps(Actor):
             p.spoiler_reactance,
         )
 
-    def test(self, u_count, u_rung, in_talks):
-        """Draw this week's tests from the two tracks' hazards (sub-strategic, lowered by talks;
-        strategic, lowered by a moratorium) and their rung by the rung logit; return ``(tests, rung)``."""
+    def test(self, u_count, u_rung, in_talks, talks_open):
+        """Draw this week's tests from the two tracks' hazards (sub-strategic, lowered by talks under
+        way; strategic, lowered by a moratorium) and their rung by the rung logit, in which a red
+        line costs more while talks are open (under way or suspended); return ``(tests, rung, major)``,
+        ``major`` whether they were strategic (:func:`rules.major_test`)."""
         p = self.params
         baseline = rules.baseline_test_rate(
             p.test_baseline_rate,
@@ -197,7 +200,7 @@ class DPRKSteps(Actor):
         weights = rules.rung_weights(
             self.progress,
             self.last_rung,
-            in_talks,
+            talks_open,
             p.logit_precision,
             p.rung_development_weight,
             p.rung_distance_cost,
@@ -207,15 +210,18 @@ class DPRKSteps(Actor):
         f_sub, f_strat = rules.track_factors(
             self.moratorium, p.moratorium_hazard_weight, in_talks, p.substrategic_talks_weight
         )
-        sub, strat = rules.track_hazards(baseline, self.excitation, weights, f_sub, f_strat)
+        sub, strat = rules.track_hazards(baseline, self.excitation, self.strategic_excitation, weights, f_sub, f_strat)
         self.hazard = sub + strat
         tests = rules.poisson_count(self.hazard, u_count)
-        rung = rules.choose_rung(weights, f_sub, f_strat, tests, u_rung, self.last_rung)
-        self.excitation = rules.self_excitation(self.excitation, tests, p.hawkes_alpha, p.hawkes_beta)
+        rung = rules.choose_rung(weights, sub, strat, tests, u_rung, self.last_rung)
+        major = rules.major_test(tests, rung)
+        self.excitation, self.strategic_excitation = rules.track_excitation(
+            self.excitation, self.strategic_excitation, tests, major, p.hawkes_alpha, p.hawkes_beta
+        )
         self.progress = rules.rung_progress(self.progress, tests, rung, p.progress_per_test)
         self.strategic = rules.strategic_progress(self.progress)
         self.last_rung = rung
-        return tests, rung
+        return tests, rung, major
 
     def keep_or_break_moratorium(self, u, in_talks, major):
         """Declare a moratorium (logit on :func:`rules.moratorium_utility`) while talks are under way,
@@ -333,6 +339,8 @@ class DPRKSteps(Actor):
             p.precondition_cost,
             self.talks_memory,
             p.talks_memory_weight,
+            self.expected_relief,
+            p.dprk_talk_expectation_weight,
         )
         return rules.logit_choice(self.talk_utility, p.logit_precision)
 

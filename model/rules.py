@@ -204,13 +204,26 @@ def hawkes_decay_and_jump(alpha, beta):
 
 
 def self_excitation(excitation, tests, alpha, beta):
-    """Self-excitation after a week: ``H' = e^-beta * H + (alpha/beta)(1 - e^-beta) * N``.
+    """Self-excitation after a week: ``H' = e^-beta * H + (alpha/beta)(1 - e^-beta) * N`` (one per
+    testing track, ``N`` that track's tests).
 
     ``lambda(t) = mu(t) + sum_i alpha * exp(-beta * (t - t_i))`` summed over past tests
     (Hawkes 1971; Hess 2018: the best predictor of a provocation is a recent provocation).
     """
     decay, jump = hawkes_decay_and_jump(alpha, beta)
     return decay * excitation + jump * tests
+
+
+def track_excitation(excitation_sub, excitation_strat, tests, major, alpha, beta):
+    """Both tracks' self-excitation after a week (:func:`self_excitation`): the week's tests excite
+    the strategic track when they were strategic (``major``), the sub-strategic one otherwise.
+    Returns ``(H_sub', H_strat')``."""
+    major = np.asarray(major, dtype=bool)
+    tests = np.asarray(tests)
+    return (
+        self_excitation(excitation_sub, where(major, 0, tests), alpha, beta),
+        self_excitation(excitation_strat, where(major, tests, 0), alpha, beta),
+    )
 
 
 RATE_CAP = 1e6
@@ -299,14 +312,18 @@ def dprk_talk_utility(
     precondition_cost,
     memory=0.0,
     memory_weight=0.0,
+    expected=0.0,
+    expectation_weight=0.0,
 ):
     """DPRK utility of talking rather than not:
-    ``U = u0 + w_E * E + w_mu * mu_DPRK->US - w_T * T + w_G * G - c_pre * [pressure_first] - w_M * M``.
+    ``U = u0 + w_E * E + w_mu * mu_DPRK->US - w_T * T + w_G * G - c_pre * [pressure_first] - w_M * M
+    + w_rel * E_rel``.
     Stress pushes toward talks (pressure works), threat away (spiral, Jervis 1976); a completed
     programme makes talking safer (Kim's 2018 offer followed the declared completion); talks
     that require concessions first cost more (seed: "a bridge too far"); the memory ``M`` of
     failed summits and collapsed talks (:func:`talks_memory`) keeps the DPRK away for years
-    (record, 2009-2012)."""
+    (record, 2009-2012); talks are worth the relief ``E_rel`` the DPRK expects them to bring
+    (Fearon 1995: it bargains for what the other side's rule can give)."""
     return (
         base
         + stress_weight * stress
@@ -315,6 +332,7 @@ def dprk_talk_utility(
         + progress_weight * progress
         - precondition_cost * pressure_first
         - memory_weight * memory
+        + expectation_weight * expected
     )
 
 
@@ -387,6 +405,12 @@ def talks_under_way(stage):
     """Whether talks are under way: stage 1 (inter-Korean contact), 2 or 3 -- not 0 or 4 (suspended)."""
     stage = np.asarray(stage)
     return ((stage >= INTER_KOREAN) & (stage <= NEGOTIATIONS))[()]
+
+
+def talks_open(stage):
+    """Whether talks exist at all: under way (stages 1-3) or suspended (4), not ended (0). A
+    strategic test would end talks that are only suspended as surely as talks under way."""
+    return (np.asarray(stage) != NO_TALKS)[()]
 
 
 def talks_at_us_level(stage):
@@ -477,33 +501,36 @@ def track_factors(moratorium, moratorium_weight, in_talks, talks_weight):
     return f_sub, f_strat
 
 
-def track_hazards(baseline, excitation, weights, f_sub, f_strat):
+def track_hazards(baseline, excitation_sub, excitation_strat, weights, f_sub, f_strat):
     """Weekly hazards of the two testing tracks, ``(h_sub, h_strat)``.
 
-    The self-exciting hazard ``mu + H`` is split between the rungs by their logit weights ``W_r``
-    (:func:`rung_weights`): ``h_sub = (mu + H) * f_sub * (W_1 + W_2 + W_3) / W`` and
-    ``h_strat = (mu + H) * f_strat * (W_4 + W_5) / W``. Without talks and moratorium the two sum to
-    ``mu + H`` (the thinning of one Poisson process by the rung choice); each track's factor
-    (:func:`track_factors`) holds back only its own rungs.
+    The baseline ``mu`` is split between the tracks by the rungs' logit weights ``W_r``
+    (:func:`rung_weights`), and each track excites itself (a launch makes launches likelier, a
+    strategic test strategic tests; Hess 2018): ``h_sub = (mu * (W_1 + W_2 + W_3) / W + H_sub) * f_sub``
+    and ``h_strat = (mu * (W_4 + W_5) / W + H_strat) * f_strat``, each held back only by its own
+    factor (:func:`track_factors`).
     """
     total = weights[0]
     for w in weights[1:]:
         total = total + w
     sub = weights[0] + weights[1] + weights[2]
     strat = weights[3] + weights[4]
-    rate = baseline + excitation
-    return rate * f_sub * (sub / total), rate * f_strat * (strat / total)
+    return (baseline * (sub / total) + excitation_sub) * f_sub, (baseline * (strat / total) + excitation_strat) * f_strat
 
 
-def choose_rung(weights, f_sub, f_strat, tests, u, last_rung):
+def choose_rung(weights, h_sub, h_strat, tests, u, last_rung):
     """Rung of this week's tests, drawn by inverse CDF from one uniform ``u`` over the two tracks.
 
-    ``P(r) = W_r * f_track(r) / sum_s W_s * f_track(s)``: the rung logit (:func:`rung_weights`)
-    with each track held back by its factor (:func:`track_factors`), which is the share of track
-    ``r``'s hazard in the week's total (:func:`track_hazards`); ``r = 1 + #{k < 5 : u * sum >
-    V_1 + ... + V_k}``. Weeks without tests keep the last rung.
+    The track by its share of the week's hazard (:func:`track_hazards`), the rung within it by the
+    rung logit: ``P(r) = h_track(r) / (h_sub + h_strat) * W_r / W_track(r)`` (the thinning of two
+    Poisson processes); ``r = 1 + #{k < 5 : u * sum > V_1 + ... + V_k}``. Weeks without tests keep
+    the last rung.
     """
-    scaled = [weights[r] * (f_sub if r < ICBM_RUNG - 1 else f_strat) for r in range(RUNGS)]
+    sub = weights[0] + weights[1] + weights[2]
+    strat = weights[3] + weights[4]
+    per_sub = where(sub > 0, h_sub / where(sub > 0, sub, 1.0), 0.0)
+    per_strat = where(strat > 0, h_strat / where(strat > 0, strat, 1.0), 0.0)
+    scaled = [weights[r] * (per_sub if r < ICBM_RUNG - 1 else per_strat) for r in range(RUNGS)]
     total = scaled[0]
     for w in scaled[1:]:
         total = total + w
@@ -905,6 +932,14 @@ def suspension_hazard(base, packages, held, tests, rung, per_package, per_exerci
     opening). Tests at the ICBM rung or above end talks outright."""
     minor = np.asarray(tests) * (np.asarray(rung) <= ICBM_RUNG - 1)
     return base + per_package * packages + per_exercise * held + per_test * minor
+
+
+def summit_hazard(rate, dprk_willing, us_willing, weeks_since, spacing):
+    """Weekly hazard of a summit from US-DPRK talks: ``k_S * W_D * W_U * min(1, t / t_S)``, with
+    ``t`` the weeks since the last summit: a summit takes months to prepare, so a second one comes
+    no sooner than the first did (record 2018: one US-DPRK summit; inter-Korean summits 4 and 16
+    weeks apart)."""
+    return rate * dprk_willing * us_willing * np.minimum(1.0, np.asarray(weeks_since, dtype=float) / np.maximum(spacing, 1.0))
 
 
 def idle_end_hazard(idle_weeks, rate, patience):

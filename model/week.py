@@ -38,6 +38,7 @@ WORLD_STATE: tuple[str, ...] = (
     "talks_stage",
     "remembered_stage",
     "idle_weeks",
+    "weeks_since_summit",
     "week_tests",
     "week_rung",
     "week_summit",
@@ -65,6 +66,7 @@ START_PARAMETERS: tuple[str, ...] = (
     "initial_step",
     "initial_moratorium",
     "initial_excitation",
+    "initial_strategic_excitation",
     "initial_reactance",
     "initial_china_memory",
     "initial_talks_memory",
@@ -85,6 +87,7 @@ def begin(world, full: Full, u0) -> None:
     world.talks_stage = full(p.initial_stage, np.int64)
     world.remembered_stage = full(p.initial_resume_stage, np.int64)  # stage to resume after a suspension
     world.idle_weeks = full(0, np.int64)
+    world.weeks_since_summit = full(p.summit_spacing, np.int64)  # no summit in recent memory at the start
     world.week_tests = full(0, np.int64)
     world.week_rung = full(0, np.int64)
     world.week_summit = full(0, np.int64)
@@ -128,11 +131,10 @@ def run_week(world, u, levers) -> None:
     #    rung chosen against its cost; a major test starts a package and China remembers it.
     dprk.feel_pressure(us.sanctions, us.relief, enforcement, rok.alignment, held, packages, talking)
     moratorium_before = dprk.moratorium
-    tests, rung = dprk.test(u[SLOT_TESTS], u[SLOT_RUNG], talking)
+    tests, rung, major = dprk.test(u[SLOT_TESTS], u[SLOT_RUNG], talking, rules.talks_open(stage_before))
     us.note_tests(tests, rung)
     if china is not None:
         china.remember(tests, rung)
-    major = rules.major_test(tests, rung)
 
     # 5. Trust depreciates toward its prior; everyone reads the week's tests and the alliance's week.
     test_llr = rules.test_signal(tests, rung, p.signal_test_llr, p.signal_quiet_llr)
@@ -207,6 +209,7 @@ def run_week(world, u, levers) -> None:
     world.idle_weeks = rules.idle_weeks_after(
         world.idle_weeks, world.talks_stage, summit, taken, us.relief != relief_before
     )
+    world.weeks_since_summit = rules.where(summit, 0, world.weeks_since_summit + 1)
 
     # 9. Record the week.
     world.week_tests, world.week_rung = tests, rules.where(tests > 0, rung, 0)
@@ -259,7 +262,7 @@ def advance_talks(world, u_exit, u_advance, tests, rung, major, held, packages, 
         r01,
         r02,
         r12,
-        p.summit_rate * dprk_willing * us_willing,
+        rules.summit_hazard(p.summit_rate, dprk_willing, us_willing, world.weeks_since_summit, p.summit_spacing),
         p.resume_rate,
         p.suspended_end_rate,
     )
@@ -300,6 +303,7 @@ QUANTITIES: dict[str, Callable[[Any], Any]] = {
     "dprk_progress": lambda w: w.dprk.strategic,
     "dprk_talks_memory": lambda w: w.dprk.talks_memory,
     "dprk_excitation": lambda w: w.dprk.excitation,
+    "dprk_strategic_excitation": lambda w: w.dprk.strategic_excitation,
     "dprk_last_rung": lambda w: w.dprk.last_rung,
     "test_hazard": lambda w: w.dprk.hazard,
     "dprk_step": lambda w: w.dprk.step,

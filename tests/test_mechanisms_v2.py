@@ -67,7 +67,15 @@ def _first_weeks(flags, weeks):
 
 def test_a_spoiler_during_talks_suspends_them_and_the_suspension_brings_no_test():
     # Talks at stage 2 with a moratorium declared (May 2018); a package announced in week 1.
-    base = dict(initial_stage=2, initial_moratorium=True, initial_step=1)
+    base = dict(
+        initial_stage=2,
+        initial_moratorium=True,
+        initial_step=1,
+        initial_progress=0.3,
+        test_baseline_rate=1.0,
+        red_line_cost=0.0,
+        rung_distance_cost=0.0,
+    )
     spoiled = run(4000, 8, spoiler_week=1, **base).trajectory
     calm = run(4000, 8, spoiler_week=0, **base).trajectory
     suspended = [(t["talks_stage"][:4] == rules.SUSPENDED_TALKS).any(axis=0) for t in (spoiled, calm)]
@@ -82,8 +90,9 @@ def test_a_spoiler_during_talks_suspends_them_and_the_suspension_brings_no_test(
         ((t["tests"] > 0) & (t["test_rung"] >= rules.ICBM_RUNG)).any(axis=0)
         for t in (run(4000, 8, spoiler_week=w, **base).trajectory for w in (1, 0))
     ]
+    assert tested[1].sum() >= 20  # strategic tests do happen under the moratorium, rarely
     diff, se = paired(*tested)
-    assert diff < Z * se, (diff, se)
+    assert diff <= Z * se, (diff, se)
     suspended = [
         (run(4000, 4, spoiler_week=w, **no_reactance).trajectory["talks_stage"] == 4).any(axis=0) for w in (1, 0)
     ]

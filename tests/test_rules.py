@@ -216,19 +216,22 @@ def _rule_arguments(rng, n):
         (rules.talks_refused, [stage(), signed(), signed()]),
         (rules.baseline_test_rate, [pos(0.5), share(), pos(), share(), pos(), pos(), pos(10)]),
         (rules.self_excitation, [pos(), count(), pos(1), 1 + pos(1)]),
+        (rules.track_excitation, [pos(), pos(), count(), flag() > 0, pos(1), 1 + pos(1)]),
         (rules.poisson_count, [pos(), share()]),
         (rules.update_trust, [share(), signed()]),
         (rules.test_signal, [count(), rung(), pos(), pos()]),
         (rules.alliance_signal, [share(), share(), count(), pos(), pos(), pos()]),
         (
             rules.dprk_talk_utility,
-            [signed(), share(), share(), share(), share(), flag(), pos(), pos(), pos(), pos(), pos(), pos(), pos()],
+            [signed(), share(), share(), share(), share(), flag(), pos(), pos(), pos(), pos(), pos(), pos(), pos()]
+            + [share(), pos()],
         ),
         (rules.us_talk_utility, [signed(), share(), flag(), pos(), pos()]),
         (rules.talks_rates, [share(), share(), share(), share(), pos(), pos(), pos()]),
         # version 2 (issue 14); the per-rung rules are checked in tests/test_rules_v2.py
         (rules.talks_under_way, [stage()]),
         (rules.talks_at_us_level, [stage()]),
+        (rules.talks_open, [stage()]),
         (rules.talks_reached, [stage(), rng.integers(1, 4, n)]),
         (rules.major_test, [count(), rung()]),
         (rules.track_factors, [flag() > 0, pos(10), flag() > 0, pos(10)]),
@@ -279,6 +282,7 @@ def _rule_arguments(rng, n):
             [step(), step(), share(), share(), pos(), threshold(), flag(), share(), pos(), pos(), pos(), pos()],
         ),
         (rules.suspension_hazard, [share(), count(), share(), count(), rung(), pos(), pos(), pos()]),
+        (rules.summit_hazard, [pos(), share(), share(), rng.integers(0, 200, n), rng.integers(1, 100, n)]),
         (rules.idle_end_hazard, [rng.integers(0, 200, n), share(), rng.integers(1, 100, n)]),
         (
             rules.talks_transition,

@@ -41,20 +41,22 @@ def test_choose_rung_inverse_cdf():
     weights = rules.rung_weights(g, 2, False, 2.0, 1.0, 0.8, 0.5, 2.0)
     assert np.allclose(weights, w, rtol=1e-15)
     cdf = np.cumsum(w) / w.sum()
+    # hazards in proportion to the tracks' weights: the track choice and the rung logit agree
+    h_sub, h_strat = w[:3].sum() / w.sum(), w[3:].sum() / w.sum()
     for u, expected in [(cdf[0] - 1e-9, 1), (cdf[0] + 1e-9, 2), (cdf[2] + 1e-9, 4), (0.999999, 5)]:
-        assert rules.choose_rung(weights, 1.0, 1.0, 1, u, 2) == expected
+        assert rules.choose_rung(weights, h_sub, h_strat, 1, u, 2) == expected
     # no test: the last rung is kept
-    assert rules.choose_rung(weights, 1.0, 1.0, 0, 0.999, 2) == 2
+    assert rules.choose_rung(weights, h_sub, h_strat, 0, 0.999, 2) == 2
     # precision 0: every rung equally likely; u = 0.5 lies in the third fifth
     flat = rules.rung_weights(g, 2, False, 0.0, 1.0, 0.8, 0.5, 2.0)
-    assert rules.choose_rung(flat, 1.0, 1.0, 1, 0.5, 2) == 3
-    # a strategic track held back by a factor 1/4 (a moratorium): rungs 4-5 weigh 1/4 as much,
-    # V = [1, 1, 1, 0.25, 0.25] / 3.5; u = 0.99 lies in rung 5's share (above 3.25 / 3.5 = 0.9286)
-    assert rules.choose_rung(flat, 1.0, 0.25, 1, 0.99, 2) == 5
-    assert rules.choose_rung(flat, 1.0, 0.25, 1, 0.85, 2) == 3  # 0.85 * 3.5 = 2.975 < 3
-    # talks hold back the sub-strategic track instead: V = [0.5, 0.5, 0.5, 1, 1], sum 3.5;
-    # u = 0.4 gives 0.4 * 3.5 = 1.4, inside rung 3's share (1.0 to 1.5)
-    assert rules.choose_rung(flat, 0.5, 1.0, 1, 0.4, 2) == 3
+    assert rules.choose_rung(flat, 0.6, 0.4, 1, 0.5, 2) == 3
+    # a strategic hazard of 0.1 against 0.6: V = [0.2, 0.2, 0.2, 0.05, 0.05], sum 0.7; u = 0.99
+    # lies in rung 5's share (above 0.65 / 0.7 = 0.9286); u = 0.85 gives 0.595 < 0.6, rung 3
+    assert rules.choose_rung(flat, 0.6, 0.1, 1, 0.99, 2) == 5
+    assert rules.choose_rung(flat, 0.6, 0.1, 1, 0.85, 2) == 3
+    # a sub-strategic hazard of 0.3 against 0.4: V = [0.1, 0.1, 0.1, 0.2, 0.2], sum 0.7;
+    # u = 0.4 gives 0.28, inside rung 3's share (0.2 to 0.3)
+    assert rules.choose_rung(flat, 0.3, 0.4, 1, 0.4, 2) == 3
 
 
 def test_major_test_and_track_hazards():
@@ -66,14 +68,15 @@ def test_major_test_and_track_hazards():
     # in talks (w 1.5) without a moratorium: f_sub = e^-1.5 = 0.22313016014843, f_strat = 1
     assert rules.track_factors(False, 4.0, True, 1.5)[0] == pytest.approx(0.22313016014843, rel=1e-12)
     assert rules.track_factors(False, 4.0, True, 1.5)[1] == 1.0
-    # mu + H = 0.5 split by equal weights: 3/5 sub-strategic, 2/5 strategic
+    # mu = 0.5 split by equal weights, 3/5 sub-strategic, 2/5 strategic, each plus its own excitation:
+    # h_sub = 0.3 + 0.1 = 0.4; h_strat = (0.2 + 0.05) * e^-4 = 0.25 * 0.018315638888734
     flat = [1.0] * 5
-    sub, strat = rules.track_hazards(0.3, 0.2, flat, f_sub, f_strat)
-    assert sub == pytest.approx(0.3) and strat == pytest.approx(0.2 * 0.018315638888734, rel=1e-12)
-    # without talks or moratorium the two tracks add up to mu + H
-    sub, strat = rules.track_hazards(0.3, 0.2, [1.0, 0.5, 0.25, 0.1, 0.05], 1.0, 1.0)
-    assert sub + strat == pytest.approx(0.5, rel=1e-15)
-    assert strat == pytest.approx(0.5 * 0.15 / 1.9)
+    sub, strat = rules.track_hazards(0.5, 0.1, 0.05, flat, f_sub, f_strat)
+    assert sub == pytest.approx(0.4) and strat == pytest.approx(0.25 * 0.018315638888734, rel=1e-12)
+    # without talks or moratorium the two tracks add up to mu + H_sub + H_strat
+    sub, strat = rules.track_hazards(0.5, 0.1, 0.05, [1.0, 0.5, 0.25, 0.1, 0.05], 1.0, 1.0)
+    assert sub + strat == pytest.approx(0.65, rel=1e-15)
+    assert strat == pytest.approx(0.5 * 0.15 / 1.9 + 0.05)
 
 
 def test_china():
@@ -347,7 +350,8 @@ def _rung(g, last, tests, u, lam, stage, moratorium_share):
     """The week's rung as the DPRK's step chooses it, on arrays or on one run's scalars."""
     weights = rules.rung_weights(g, last, stage == 2, lam, 1.0, 0.8, 0.5, 2.0)
     f_sub, f_strat = rules.track_factors(moratorium_share > 0.5, 4.0, stage == 2, 1.0)
-    return rules.choose_rung(weights, f_sub, f_strat, tests, u, last)
+    h_sub, h_strat = rules.track_hazards(lam / 20, moratorium_share, u / 3, weights, f_sub, f_strat)
+    return rules.choose_rung(weights, h_sub, h_strat, tests, u, last)
 
 
 def test_rules_on_arrays_equal_rules_on_scalars():

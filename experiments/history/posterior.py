@@ -59,6 +59,8 @@ STATE_PARAMETERS = {  # parameter table name -> the quantity it starts (model.we
     "initial_reactance": "dprk_reactance",
     "initial_progress": "dprk_progress",
     "initial_excitation": "dprk_excitation",
+    "initial_strategic_excitation": "dprk_strategic_excitation",
+    "initial_talks_memory": "dprk_talks_memory",
     "initial_rung": "dprk_last_rung",
     "initial_step": "dprk_step",
     "initial_moratorium": "moratorium",
