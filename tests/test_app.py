@@ -87,6 +87,8 @@ def test_every_lever_and_uncertainty_has_a_control_with_the_tables_range_and_def
         assert p.name in label and p.unit in label and p.allowed in label
         if p.choices is not None:
             assert selects[label].items == list(p.choices) and selects[label].v_model == p.default
+        elif p.dtype is bool:
+            assert rc.find(v.Checkbox, label=label).widget.v_model == p.default
         else:
             slider = sliders[label]
             assert (slider.min, slider.max, slider.v_model) == (p.low, p.high, p.default), p.name
