@@ -472,7 +472,9 @@ def rung_utilities(progress, last_rung, in_talks, development_weight, distance_c
     )
 
 
-def rung_weights(progress, last_rung, in_talks, precision, development_weight, distance_cost, red_line_cost, talks_multiplier):
+def rung_weights(
+    progress, last_rung, in_talks, precision, development_weight, distance_cost, red_line_cost, talks_multiplier
+):
     """Logit weights of the five rungs, as a list ``[W_1, ..., W_5]``: ``W_r = exp(lambda * (U_r - max U))``
     with ``U_r`` from :func:`rung_utilities` (multinomial logit, Signorino 1999; shifted by the
     largest utility so the largest weight is 1). Written rung by rung (no reductions), so a run's
@@ -515,7 +517,9 @@ def track_hazards(baseline, excitation_sub, excitation_strat, weights, f_sub, f_
         total = total + w
     sub = weights[0] + weights[1] + weights[2]
     strat = weights[3] + weights[4]
-    return (baseline * (sub / total) + excitation_sub) * f_sub, (baseline * (strat / total) + excitation_strat) * f_strat
+    return (baseline * (sub / total) + excitation_sub) * f_sub, (
+        baseline * (strat / total) + excitation_strat
+    ) * f_strat
 
 
 def choose_rung(weights, h_sub, h_strat, tests, u, last_rung):
@@ -627,7 +631,12 @@ def talks_refused(stage, us_utility, dprk_utility):
     (:func:`us_talk_utility`, :func:`dprk_talk_utility`); the seed's "ready to talk" is an offer
     the other side can decline."""
     stage = np.asarray(stage)
-    out = (stage != PRELIMINARY) & (stage != NEGOTIATIONS) & (np.asarray(us_utility) > 0) & (np.asarray(dprk_utility) <= 0)
+    out = (
+        (stage != PRELIMINARY)
+        & (stage != NEGOTIATIONS)
+        & (np.asarray(us_utility) > 0)
+        & (np.asarray(dprk_utility) <= 0)
+    )
     return out[()]
 
 
@@ -807,7 +816,18 @@ def expected_relief(expected, relief, summit, failed, learning, summit_expectati
 
 
 def offer_utility(
-    k, step, expected, stress, theta, threshold, all_at_end, per_step, cost_scale, relief_weight, stress_weight, expectation_weight
+    k,
+    step,
+    expected,
+    stress,
+    theta,
+    threshold,
+    all_at_end,
+    per_step,
+    cost_scale,
+    relief_weight,
+    stress_weight,
+    expectation_weight,
 ):
     """DPRK utility of offering step ``k`` at a summit, against offering nothing beyond its standing
     step ``s``: ``V_k = (w_rel + w_E * E) * relief(k) + w_exp * E_rel * [k > s] - cost_k`` for
@@ -846,7 +866,17 @@ def choose_offer(
     step = np.asarray(step)
     values = [
         offer_utility(
-            k, step, expected, stress, theta, threshold, all_at_end, per_step, cost_scale, relief_weight, stress_weight,
+            k,
+            step,
+            expected,
+            stress,
+            theta,
+            threshold,
+            all_at_end,
+            per_step,
+            cost_scale,
+            relief_weight,
+            stress_weight,
             expectation_weight,
         )
         for k in range(FULL_DENUCLEARISATION + 1)
@@ -939,7 +969,12 @@ def summit_hazard(rate, dprk_willing, us_willing, weeks_since, spacing):
     ``t`` the weeks since the last summit: a summit takes months to prepare, so a second one comes
     no sooner than the first did (record 2018: one US-DPRK summit; inter-Korean summits 4 and 16
     weeks apart)."""
-    return rate * dprk_willing * us_willing * np.minimum(1.0, np.asarray(weeks_since, dtype=float) / np.maximum(spacing, 1.0))
+    return (
+        rate
+        * dprk_willing
+        * us_willing
+        * np.minimum(1.0, np.asarray(weeks_since, dtype=float) / np.maximum(spacing, 1.0))
+    )
 
 
 def idle_end_hazard(idle_weeks, rate, patience):

@@ -45,16 +45,18 @@ def test_with_its_parameters_at_zero_the_lever_changes_no_outcome_and_each_one_m
 
 
 def test_the_deal_parameters_govern_p_deal():
-    """At the defaults no summit ends in a deal; with the step cheap, the trust bar at zero and the
-    lowest relief threshold deals happen (about a fifth of the runs at the calibrated point of
-    1 December 2026; the bound is far below that and far above 0 at RUNS runs); raising the trust
-    bar alone to 1 stops them all."""
+    """With the step cheap, the trust bar at zero and the lowest relief threshold, deals are common;
+    at the defaults they are rarer (paired, the same seeds); raising the trust bar to 1 with the
+    steepest acceptance stops them all (P(accept) <= logit(-48))."""
     engaged = {"engagement_stance": "pressure_and_engagement", "relief_threshold": 1}
-    assert outcomes(engagement_stance="pressure_and_engagement")["deal"].mean() == 0.0
-    open_deal = outcomes(**engaged, deal_trust_threshold=0.0, step_cost_scale=0.0)["deal"].mean()
-    assert open_deal > 0.1
-    assert outcomes(**engaged, deal_trust_threshold=1.0, step_cost_scale=0.0)["deal"].mean() == 0.0
-    assert {"deal_trust_threshold", "step_cost_scale"} <= set(EFFECTS["deal"].parameters)
+    open_deal = outcomes(**engaged, deal_trust_threshold=0.0, step_cost_scale=0.0)["deal"]
+    default = outcomes(engagement_stance="pressure_and_engagement")["deal"]
+    assert open_deal.mean() > 0.1
+    d = open_deal.astype(float) - default.astype(float)
+    assert d.mean() > 4 * d.std(ddof=1) / len(d) ** 0.5
+    closed = outcomes(**engaged, deal_trust_threshold=1.0, deal_trust_weight=20.0, step_cost_scale=0.0)["deal"]
+    assert closed.mean() == 0.0
+    assert {"deal_trust_threshold", "deal_trust_weight", "step_cost_scale"} <= set(EFFECTS["deal"].parameters)
 
 
 def test_flags_follow_the_parameter_table():
@@ -76,6 +78,8 @@ def test_the_section_names_every_parameter_with_its_value_and_marks_assumptions(
     assert "`precondition_cost` = 1 (source: seed" in text
     assert "intervals over the draws do not include their uncertainty" in text
     brief = assumptions.brief(effects)
-    assert brief[1].startswith("P(deal) rests on the assumptions `step_cost_scale`")
+    assert brief[1].startswith(
+        "P(deal) rests on the assumptions `deal_trust_weight`, `deal_stress_weight`, `step_cost_scale`"
+    )
     assert all("What the effects rest on" in line for line in brief)
     assert assumptions.section([], {}) == []

@@ -191,7 +191,9 @@ def test_two_events_in_one_week_both_happen_in_order(tmp_path):
     assert forced[week] == rules.EVENT_SUMMIT_NO_DEAL and forced[week + 1] == rules.EVENT_ENDED
     assert any("move to the next free week" in note for note in scenario.notes)
     replay = Replay(scenario, replicates=50)
-    assert (replay.weekly["summit"][week] == rules.SUMMIT_FAILED).all()
+    summit = replay.weekly["summit"][week]
+    assert np.isin(summit, [rules.SUMMIT_FAILED, rules.SUMMIT_STATEMENT]).all()  # no deal, whichever else
+    assert (summit == rules.SUMMIT_FAILED).any() and (summit == rules.SUMMIT_STATEMENT).any()
     assert (replay.weekly["talks_stage"][week + 1] == rules.NO_TALKS).all()
 
 
@@ -267,14 +269,17 @@ def test_events_map_to_their_forced_event(tmp_path, entry, code):
     assert forced[week - 1] == code and np.count_nonzero(forced) == 1
 
 
-def test_a_summit_forced_without_a_deal_fails_in_every_run_and_with_one_succeeds(tmp_path):
+def test_a_summit_forced_without_a_deal_never_deals_and_with_one_succeeds(tmp_path):
     date = dt.date(2031, 2, 27)
-    for outcome, expected in (("no_deal", rules.SUMMIT_FAILED), ("deal", rules.SUMMIT_DEAL)):
+    for outcome, allowed in (
+        ("no_deal", [rules.SUMMIT_FAILED, rules.SUMMIT_STATEMENT]),  # the model decides between these
+        ("deal", [rules.SUMMIT_DEAL]),
+    ):
         scenario = load_scenario(
             chain(tmp_path, f'[[events]]\ndate = {date}\nkind = "summit"\noutcome = "{outcome}"\n')
         )
         replay = Replay(scenario, replicates=100)
-        assert (replay.weekly["summit"][scenario.week_of(date) - 1] == expected).all()
+        assert np.isin(replay.weekly["summit"][scenario.week_of(date) - 1], allowed).all()
 
 
 @pytest.mark.parametrize(

@@ -79,7 +79,9 @@ def test_substrategic_launches_happen_while_a_strategic_moratorium_holds():
     # while the moratorium held, strategic tests are much rarer than without it
     held = out.trajectory["moratorium"].astype(bool)
     strategic = (out.trajectory["tests"] > 0) & (out.trajectory["test_rung"] >= rules.ICBM_RUNG)
-    free = run(3000, 52, trajectories=True, **{**base, "initial_moratorium": False, "initial_step": 0, "moratorium_rate": 0.0})
+    free = run(
+        3000, 52, trajectories=True, **{**base, "initial_moratorium": False, "initial_step": 0, "moratorium_rate": 0.0}
+    )
     free_strategic = (free.trajectory["tests"] > 0) & (free.trajectory["test_rung"] >= rules.ICBM_RUNG)
     assert strategic[held].mean() < free_strategic.mean() / 5, (strategic[held].mean(), free_strategic.mean())
 
@@ -87,7 +89,14 @@ def test_substrategic_launches_happen_while_a_strategic_moratorium_holds():
 def test_a_spoiler_during_talks_raises_suspension_and_not_strategic_tests():
     # talks at stage 2, no moratorium, a programme far from complete (so strategic tests do
     # happen in some runs: the check has something to see): a package announced in week 1
-    base = dict(initial_stage=2, initial_progress=0.3, test_baseline_rate=1.0, red_line_cost=0.0, rung_distance_cost=0.0, **ENGAGED)
+    base = dict(
+        initial_stage=2,
+        initial_progress=0.3,
+        test_baseline_rate=1.0,
+        red_line_cost=0.0,
+        rung_distance_cost=0.0,
+        **ENGAGED,
+    )
     spoiled = run(4000, 8, trajectories=True, spoiler_week=1, **base).trajectory
     calm = run(4000, 8, trajectories=True, spoiler_week=0, **base).trajectory
     suspended = [(t["talks_stage"][:4] == rules.SUSPENDED_TALKS).any(axis=0) for t in (spoiled, calm)]
@@ -113,7 +122,9 @@ def test_after_a_failed_summit_or_a_collapsed_deal_talks_are_less_likely(code):
     diff, se = paired(again[1], again[0])
     assert diff > Z * se, (diff, se)
     # and lower than before it: the same runs from no talks and no memory at week 0
-    before = rules.talks_at_us_level(run(4000, 52, trajectories=True, initial_stage=0, **ENGAGED).trajectory["talks_stage"])
+    before = rules.talks_at_us_level(
+        run(4000, 52, trajectories=True, initial_stage=0, **ENGAGED).trajectory["talks_stage"]
+    )
     diff, se = paired(before.any(axis=0), again[0])
     assert diff > Z * se, (diff, se)
 

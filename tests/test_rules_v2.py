@@ -247,7 +247,9 @@ def test_summit_trust_signal_and_talks_memory():
     assert not rules.talks_refused(2, 0.5, -0.1) and not rules.talks_refused(0, -0.5, -0.1)
     assert not rules.talks_refused(0, 0.5, 0.1)
     # the DPRK's memory enters its wish to talk: -0.25 - 1.5 * 2 = -3.25 (tests/test_rules.py's -0.25)
-    assert rules.dprk_talk_utility(-0.5, 0.5, 0.2, 0.3, 0.8, 1, 1.5, 2.0, 1.0, 0.5, 1.0, 2.0, 1.5) == pytest.approx(-3.25)
+    assert rules.dprk_talk_utility(-0.5, 0.5, 0.2, 0.3, 0.8, 1, 1.5, 2.0, 1.0, 0.5, 1.0, 2.0, 1.5) == pytest.approx(
+        -3.25
+    )
 
 
 def test_suspension_and_idle_hazards():

@@ -60,12 +60,15 @@ EFFECTS = (
         "P(deal)",
         None,
         "p_deal",
-        "a summit ends in a deal only if the DPRK's offer reaches the relief threshold (a lever), weighing the "
-        "relief a step brings (`step_relief_weight`, `relief_per_step`) and the relief it expects "
-        "(`step_expectation_weight`, `summit_expectation`) against the step's cost (`step_cost_scale`, "
-        "`step_cost_low`, `step_cost_high`), and both sides' trust reaches `deal_trust_threshold` (ODD 7.9)",
+        "a summit ends in a deal when the DPRK's offer (a logit choice) reaches the relief threshold (a lever), "
+        "weighing the relief a step brings (`step_relief_weight`, `relief_per_step`, worth more under economic "
+        "stress: `deal_stress_weight`) and the relief it expects (`step_expectation_weight`, `summit_expectation`) "
+        "against the step's cost (`step_cost_scale`, `step_cost_low`, `step_cost_high`), and both sides accept "
+        "as far as their trust exceeds `deal_trust_threshold` (`deal_trust_weight`) (ODD 7.9)",
         (
             "deal_trust_threshold",
+            "deal_trust_weight",
+            "deal_stress_weight",
             "step_cost_scale",
             "step_cost_low",
             "step_cost_high",
