@@ -10,7 +10,7 @@ import pytest
 from conftest import ROOT, assert_one_line_error, run_cli
 
 from experiments.errors import UserError
-from experiments.history.calibration import (
+from experiments.history.abc import (
     CALIBRATED_PARAMETERS,
     calibrate,
     observed_summaries,
@@ -277,7 +277,7 @@ def test_observed_summaries_are_computed_from_the_record():
 
 
 def test_f2_over_the_posterior_matches_the_replay_for_a_one_particle_posterior():
-    from experiments.history.calibration import resolution_effect_over_posterior
+    from experiments.history.abc import resolution_effect_over_posterior
     from experiments.history.replay import resolution_windows, without_resolutions
 
     scenario = load_scenario(HISTORY)
@@ -342,7 +342,7 @@ def test_small_calibration_runs_end_to_end(tmp_path):
     assert set(parsed["method"]["distance_scales"]) == set(result.observed.index) == set(parsed["method"]["summaries"])
     assert {"launches_2016", "nuclear_tests_2017"} <= set(parsed["method"]["distance_log_scale"])
     assert not {"months_with_launch_2016", "first_nuclear_test_month"} & set(parsed["method"]["distance_log_scale"])
-    from experiments.history.calibration import write_calibration
+    from experiments.history.abc import write_calibration
     from experiments.history.posterior import read_posterior
 
     posterior, calibrated = write_calibration(result, tmp_path / "out")
@@ -351,7 +351,7 @@ def test_small_calibration_runs_end_to_end(tmp_path):
 
 
 def test_resolution_effect_summary_counts_particles_below_zero_and_below_two_se():
-    from experiments.history.calibration import resolution_effect_summary
+    from experiments.history.abc import resolution_effect_summary
 
     effects = pd.DataFrame({"particle": range(4), "effect": [-3.0, -1.0, 0.5, 2.0], "se": [1.0, 1.0, 0.1, 1.0]})
     summary = resolution_effect_summary(effects)
@@ -363,7 +363,7 @@ def test_resolution_effect_summary_counts_particles_below_zero_and_below_two_se(
 def test_smc_weights_equal_a_brute_force_computation():
     from scipy.stats import norm
 
-    from experiments.history.calibration import _smc_weights
+    from experiments.history.abc import _smc_weights
 
     rng = np.random.default_rng(1)
     previous, theta = rng.uniform(0, 1, (7, 1)), rng.uniform(0, 1, (5, 1))
@@ -383,7 +383,7 @@ def test_smc_weights_equal_a_brute_force_computation():
 def test_truncated_kernel_samples_the_truncated_normal():
     from scipy.stats import kstest, truncnorm
 
-    from experiments.history.calibration import _truncated_normal
+    from experiments.history.abc import _truncated_normal
 
     rng = np.random.default_rng(2)
     centre = np.full((20_000, 2), [0.9, 0.1])

@@ -105,7 +105,9 @@ def test_validate_end_to_end_fits_on_the_training_months_only(tmp_path):
     assert nb["months"] == 84 and nb["skill_of_model"] == pytest.approx(1 - model["crps"] / nb["crps"])
     assert set(fold["facts"]) == {"F1", "F2", "F3", "F4", "F5"}
     assert fold["monthly"]["observed"] == test["launches"].astype(float).tolist()
-    assert all(lo <= hi for lo, hi in zip(fold["monthly"]["model_90_low"], fold["monthly"]["model_90_high"]))
+    assert all(
+        lo <= hi for lo, hi in zip(fold["monthly"]["model_90_low"], fold["monthly"]["model_90_high"], strict=True)
+    )
 
     # Change every month of the test window: the fit (calibration and regression) must not move.
     changed = tmp_path / "changed.csv"

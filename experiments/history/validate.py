@@ -37,8 +37,8 @@ import pandas as pd
 
 from ..errors import UserError
 from ..io import atomic_write_text
+from .abc import calibrate
 from .baselines import GAP_CAP, design, fit_count_regression, monthly_covariates, months_since_launch, skill
-from .calibration import calibrate
 from .record import load_record_for, missing_months
 from .replay import PI_LEVELS, Replay, predictive_interval, week_months
 from .scenario import Scenario, load_scenario
