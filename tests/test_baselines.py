@@ -27,7 +27,9 @@ def _energy_crps(mean: float, alpha: float, y: int, top: int = 400) -> float:
 
 @pytest.mark.parametrize(("mean", "alpha", "y"), [(0.4, 1.5, 0), (0.4, 1.5, 3), (2.0, 0.3, 1), (5.0, 0.8, 12)])
 def test_the_nb_crps_equals_its_energy_form(mean, alpha, y):
-    assert crps_negative_binomial(mean, alpha, np.array([y]))[0] == pytest.approx(_energy_crps(mean, alpha, y), abs=1e-9)
+    assert crps_negative_binomial(mean, alpha, np.array([y]))[0] == pytest.approx(
+        _energy_crps(mean, alpha, y), abs=1e-9
+    )
 
 
 def test_the_nb_crps_tends_to_the_poisson_crps_and_matches_a_large_sample():

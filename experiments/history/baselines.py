@@ -107,17 +107,13 @@ class CountRegression:
     def as_dict(self) -> dict:
         return {
             "coefficients": dict(zip(("intercept", *COVARIATES), map(float, self.coefficients), strict=True)),
-            "standard_errors": dict(
-                zip(("intercept", *COVARIATES), map(float, self.standard_errors), strict=True)
-            ),
+            "standard_errors": dict(zip(("intercept", *COVARIATES), map(float, self.standard_errors), strict=True)),
             "alpha": self.alpha,
             "months": self.months,
             "converged": self.converged,
         }
 
-    def sample(
-        self, covariates: pd.DataFrame, gap_before: float, draws: int, rng: np.random.Generator
-    ) -> np.ndarray:
+    def sample(self, covariates: pd.DataFrame, gap_before: float, draws: int, rng: np.random.Generator) -> np.ndarray:
         """``draws`` predictive paths over the months of ``covariates`` (months x draws): each month
         is drawn from the NB with its mean, and the months since the last launch follow the draws."""
         x = design(covariates, np.ones(len(covariates)))
