@@ -155,3 +155,28 @@ def test_rolling_validation_scores_three_folds(tmp_path):
     assert [f["regression"]["months"] for f in folds] == [84, 96, 108]
     assert np.isfinite([f["regression"]["crps"] for f in folds]).all()
     assert result.stdout.count("NB regression: CRPS") == 3
+
+
+def test_validate_gives_the_same_numbers_in_process_and_on_a_pool(tmp_path):
+    outputs = []
+    for workers in ("1", "2"):
+        result = run_cli(
+            "validate",
+            str(HISTORY_10),
+            "--train",
+            "2009-01:2016-12",
+            "--test",
+            "2017-01:2018-12",
+            "--budget",
+            "tiny",
+            "--replicates",
+            "20",
+            "--workers",
+            workers,
+            "--quiet",
+            "--out",
+            str(tmp_path / workers),
+        )
+        assert result.returncode == 0, result.stderr
+        outputs.append((tmp_path / workers / "validation.json").read_bytes())
+    assert outputs[0] == outputs[1]

@@ -24,7 +24,6 @@ each of the three years before its last, testing the months after it (for 2009-2
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 from concurrent.futures import Executor
@@ -284,7 +283,6 @@ def validate(
         "calibration_budget": BUDGETS[budget],
         "seed": seed,
         "replicates": replicates,
-        "written": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "folds": results,
     }
 
