@@ -729,6 +729,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_sensitivity(sub)
     _add_discover(sub)
+    _add_validate(sub)
     add_app_parser(sub)
     return parser
 
@@ -831,6 +832,50 @@ def _add_discover(sub) -> None:
     p.add_argument("--out", metavar="DIR", help="where to write discovery_<outcome>.* (default: the results directory)")
     p.add_argument("--json", action="store_true", help="print the box and its statistics as one JSON object")
     p.set_defaults(func=_lazy("discovery"))
+
+
+# ---- escalation validate: self-contained (parser and call into experiments.history.validate) ----
+
+
+def _add_validate(sub) -> None:
+    p = sub.add_parser(
+        "validate",
+        help="out-of-sample validation: fit on a training window, score the forecast of a test window",
+        description="Calibrate (ABC-SMC, --budget) on the training window's months of the record only, then replay "
+        "the scenario with the posterior and score its forecast of the test window: coverage of the 50% and 90% "
+        "intervals, PIT histogram, CRPS of monthly launch events, the total against its 90% interval, the "
+        "stylised facts; beside two baselines fitted on the same training months (the naive rate, and a "
+        "negative binomial regression on exercise, talks, sanctions and months since the last launch) with "
+        "the model's skill against each. Writes validation.json and validation.png into --out.",
+    )
+    p.add_argument("scenario", help="scenario TOML, e.g. experiments/scenarios/history_2009_2018.toml")
+    p.add_argument("--train", action="append", metavar="YYYY-MM:YYYY-MM", help="training window (repeatable)")
+    p.add_argument("--test", action="append", metavar="YYYY-MM:YYYY-MM", help="test window, one per --train")
+    p.add_argument(
+        "--rolling",
+        action="store_true",
+        help="rolling origin: train to December of each of the three years before the scenario's last, test after",
+    )
+    p.add_argument(
+        "--budget", default="small", help="calibration budget: tiny, small (default), medium or full (the installed)"
+    )
+    p.add_argument("--replicates", type=_positive_int, default=1000, help="forecast replicates (default 1000)")
+    p.add_argument("--seed", type=_seed, default=1, help="seed (default 1)")
+    p.add_argument("--record", metavar="CSV", help="monthly record (default: the scenario's)")
+    p.add_argument("--out", default="results/validation", help="output directory (default results/validation)")
+    p.add_argument("--workers", type=_positive_int, help="local worker processes (default: all cores)")
+    p.add_argument("--json", action="store_true", help="print the results as one JSON object")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_validate)
+
+
+def _validate(args: argparse.Namespace) -> int:
+    _output_dir(args.out)
+    from .history.validate import main as validate_main
+    from .sweep.runner import make_executor
+
+    with make_executor(args.workers) as (executor, parallelism):
+        return validate_main(args, executor, parallelism)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -11,7 +11,7 @@ from conftest import ROOT, assert_one_line_error, run_cli
 
 from experiments.errors import UserError
 from experiments.history import summaries as S
-from experiments.history.calibration import (
+from experiments.history.abc import (
     CALIBRATED_PARAMETERS,
     Calibration,
     _smc_weights,
@@ -382,3 +382,160 @@ def test_each_generation_weighs_its_particles_by_share_times_prior_over_proposal
         np.testing.assert_allclose(frame["weight"], expected / expected.sum(), rtol=1e-10)
         assert result.tolerances[g] < result.tolerances[g - 1]
     assert frames[0]["share"].nunique() > 1  # the weights are not all equal: the rule matters
+
+
+# ---- the package restructuring changed no number -------------------------------------------------
+
+BEFORE_RESTRUCTURING = {
+    # Computed by running the single-module calibration (experiments/history/calibration.py at
+    # commit f5c72ec, before it became the experiments/history/abc package) once with the
+    # settings of the test below; the package must reproduce every number bit for bit.
+    "posterior_sha256": "f84d8c82febc8a50ee6a011e6278998f995d72c49629dffefff1fb1868b89f20",
+    "tolerances": [15.55018015006849, 14.481275999559445, 13.895713291117367],
+    "simulations": 285,
+    "estimate_index": 9,
+    "weights": [
+        0.1800982358076178,
+        0.13270241235742464,
+        0.01065299639891999,
+        0.01577788646460799,
+        0.020754757180746458,
+        0.022838336398614694,
+        0.06339562796058647,
+        0.10318085657489057,
+        0.0037745145137893844,
+        0.446824376342802,
+    ],
+    "start_state_sha256": "156b68e872b458d4ee02922080e611be6202e7646bb3a81ef32a0bb4dc7da769",
+}
+
+
+def test_the_abc_package_reproduces_the_single_module_calibration_exactly():
+    import hashlib
+
+    scenario = load_scenario(HISTORY)
+    result = calibrate(
+        scenario,
+        read_record(RECORD),
+        population=10,
+        generations=3,
+        accept=0.4,
+        seed=3,
+        block=7,
+        replicates=3,
+        progress=False,
+        max_simulations_per_generation=3000,
+    )
+    csv = result.posterior.to_csv(index=False, float_format="%.17g").encode()
+    state = json.dumps(result.start_state, sort_keys=True, default=str).encode()
+    assert result.tolerances == BEFORE_RESTRUCTURING["tolerances"]
+    assert result.simulations == BEFORE_RESTRUCTURING["simulations"] and result.stopped == ""
+    assert result.posterior["weight"].tolist() == BEFORE_RESTRUCTURING["weights"]
+    assert result.estimate_index == BEFORE_RESTRUCTURING["estimate_index"]
+    assert hashlib.sha256(csv).hexdigest() == BEFORE_RESTRUCTURING["posterior_sha256"]
+    assert hashlib.sha256(state).hexdigest() == BEFORE_RESTRUCTURING["start_state_sha256"]
+
+
+# ---- the decade summaries -------------------------------------------------------------------------
+
+HISTORY_10 = ROOT / "experiments" / "scenarios" / "history_2009_2018.toml"
+RECORD_10 = ROOT / "data" / "dprk_monthly_2009_2018.csv"
+
+
+def _panel(launches, talks, deal, nuclear=None):
+    launches = np.asarray(launches, dtype=float)
+    months = pd.period_range("2030-01", periods=launches.shape[0], freq="M")
+    return S.Panel(
+        months=months,
+        launches=launches,
+        nuclear=np.zeros_like(launches) if nuclear is None else np.asarray(nuclear, dtype=float),
+        by_rung={"tests_icbm": (launches > 1).astype(float)},
+        major=None,
+        milestones={},
+        talks=np.asarray(talks, dtype=bool),
+        deal=np.asarray(deal, dtype=bool),
+    )
+
+
+def test_decade_statistics_by_hand():
+    # two runs over eight months
+    launches = [[1, 0], [0, 0], [0, 3], [0, 0], [2, 0], [0, 0], [0, 1], [0, 0]]
+    talks = [[0, 0], [1, 0], [1, 0], [0, 1], [0, 1], [0, 0], [1, 0], [0, 0]]
+    deal = [[0, 0], [1, 0], [0, 0], [0, 0], [0, 1], [0, 0], [0, 0], [0, 0]]
+    p = _panel(launches, talks, deal, nuclear=[[0, 0]] * 7 + [[1, 0]])
+
+    def stat(kind, arg=None):
+        return S.STATISTICS[kind](p, arg).tolist()
+
+    assert S.starts(p.talks).astype(int)[:, 0].tolist() == [0, 1, 0, 0, 0, 0, 1, 0]
+    # run 0: launches in months 0 and 4; talks start in months 1 and 6 -> both launches followed within 3
+    # run 1: launches in months 2 and 6; talks start in month 3 -> the first only
+    assert stat("talks_after_launches", 3) == [2, 1]
+    assert stat("talks_after_launches", 1) == [1, 1]
+    # run 0: talks start in months 1 and 6, a launch in month 4 (3 after the first); run 1: start in 3, launch in 6
+    assert stat("launches_after_talks", 3) == [1, 1]
+    assert stat("launches_after_talks", 2) == [0, 0]
+    # deals: run 0 in month 1, next launch month 4 (3 months); run 1 in month 4, next launch month 6 (2)
+    assert stat("first_deal") == [1, 4] and stat("deal_to_launch") == [3, 2]
+    assert S.deal_to_launch(np.zeros((5, 1), bool), np.ones((5, 1))).tolist() == [5]  # no deal: the months
+    assert S.deal_to_launch(np.array([[0], [1], [0]], bool), np.zeros((3, 1))).tolist() == [2]  # none after: to the end
+    assert stat("talks_in", (1, 2, 3)) == [2, 1]
+    assert stat("launch_rate", (0, 4)) == [1.5, 0.0]
+    assert stat("rung_total", "tests_icbm") == [1, 1] and stat("nuclear_total") == [1, 0]
+    assert stat("longest_without_talks") == [3, 3] and stat("talks_spells") == [2, 1]
+
+
+def test_decade_statistics_take_many_replicates_at_once():
+    rng = np.random.default_rng(2)
+    launches, talks, deal = rng.poisson(0.5, (24, 12)), rng.random((24, 12)) < 0.3, rng.random((24, 12)) < 0.05
+    whole = _panel(launches, talks, deal)
+    for kind, arg in (("talks_after_launches", 3), ("launches_after_talks", 3), ("deal_to_launch", None)):
+        together = S.STATISTICS[kind](whole, arg)
+        alone = [S.STATISTICS[kind](_panel(launches[:, [r]], talks[:, [r]], deal[:, [r]]), arg)[0] for r in range(12)]
+        np.testing.assert_array_equal(together, alone)
+
+
+def test_the_record_s_deals_and_the_model_s():
+    scenario, record = load_scenario(HISTORY_10), read_record(RECORD_10)
+    panel = S.panel_from_record(scenario, record, S.recorded_rungs(record))
+    assert [str(m) for m in panel.months[panel.deal[:, 0]]] == ["2012-02", "2018-04", "2018-06"]
+    weekly = {
+        "tests": np.zeros((4, 2)),
+        "summit": np.array([[0, 0], [0, 1], [0, 0], [0, 0]]),  # run 1: a summit deal in week 2
+        "moratorium": np.array([[0, 0], [1, 0], [1, 0], [0, 0]]),  # run 0: declared in week 2, kept in week 3
+    }
+    from model.rules import SUMMIT_DEAL
+
+    assert SUMMIT_DEAL == 1
+    np.testing.assert_array_equal(S.simulated_deals(weekly), [[0, 0], [1, 1], [0, 0], [0, 0]])
+
+
+def test_the_decade_set_goes_with_ten_years_and_is_computed_alike_from_record_and_runs():
+    scenario, record = load_scenario(HISTORY_10), read_record(RECORD_10)
+    names = [s.name for s in S.summary_table(scenario, record)]
+    decade = S.decade_summaries(scenario, record)
+    assert {s.name for s in decade} <= set(names) and "talks_months_pressure_first" in names
+    three = load_scenario(HISTORY)
+    assert not {s.name for s in decade} & {s.name for s in S.summary_table(three, record)}  # 3 years: annual
+    with pytest.raises(UserError, match="not known"):
+        S.summary_table(three, record, "weekly")
+    # a run that reproduces the record month by month has the record's decade summaries
+    weeks = pd.PeriodIndex([pd.Period(d, freq="M") for d in scenario.week_starts()])
+    rec = record.reindex(weeks.unique())
+    rungs = S.recorded_rungs(record)
+    tests, rung = np.zeros((len(weeks), 1), np.int64), np.zeros((len(weeks), 1), np.int64)
+    stage, moratorium = np.zeros_like(tests), np.zeros_like(tests)
+    panel = S.panel_from_record(scenario, record, rungs)
+    for i, month in enumerate(weeks.unique()):
+        w = np.flatnonzero(weeks == month)
+        kinds = [(r, int(rec.loc[month, cols].sum())) for r, cols in rungs.items()]
+        tests[w[0]], rung[w[0]] = rec.loc[month, "launches"] - sum(n for _, n in kinds), 1
+        for k, (r, n) in enumerate(kinds, start=1):
+            tests[w[k]], rung[w[k]] = n, r
+        tests[w[len(kinds) + 1]], rung[w[len(kinds) + 1]] = rec.loc[month, "nuclear_tests"], RUNGS
+        stage[w] = 1 if rec.loc[month, "talks"] else 0
+        moratorium[w[0]] = int(panel.deal[i, 0])
+    weekly = {"tests": tests, "test_rung": rung, "talks_stage": stage, "moratorium": moratorium}
+    sim = S.compute(decade, S.panel_from_trajectory(scenario, weekly, rungs)).iloc[0]
+    obs = observed_summaries(scenario, record, decade)
+    pd.testing.assert_series_equal(sim, obs, check_names=False)

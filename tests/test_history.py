@@ -10,7 +10,7 @@ import pytest
 from conftest import ROOT, assert_one_line_error, run_cli
 
 from experiments.errors import UserError
-from experiments.history.calibration import (
+from experiments.history.abc import (
     CALIBRATED_PARAMETERS,
     calibrate,
     observed_summaries,
@@ -277,7 +277,7 @@ def test_observed_summaries_are_computed_from_the_record():
 
 
 def test_f2_over_the_posterior_matches_the_replay_for_a_one_particle_posterior():
-    from experiments.history.calibration import resolution_effect_over_posterior
+    from experiments.history.abc import resolution_effect_over_posterior
     from experiments.history.replay import resolution_windows, without_resolutions
 
     scenario = load_scenario(HISTORY)
@@ -342,7 +342,7 @@ def test_small_calibration_runs_end_to_end(tmp_path):
     assert set(parsed["method"]["distance_scales"]) == set(result.observed.index) == set(parsed["method"]["summaries"])
     assert {"launches_2016", "nuclear_tests_2017"} <= set(parsed["method"]["distance_log_scale"])
     assert not {"months_with_launch_2016", "first_nuclear_test_month"} & set(parsed["method"]["distance_log_scale"])
-    from experiments.history.calibration import write_calibration
+    from experiments.history.abc import write_calibration
     from experiments.history.posterior import read_posterior
 
     posterior, calibrated = write_calibration(result, tmp_path / "out")
@@ -351,7 +351,7 @@ def test_small_calibration_runs_end_to_end(tmp_path):
 
 
 def test_resolution_effect_summary_counts_particles_below_zero_and_below_two_se():
-    from experiments.history.calibration import resolution_effect_summary
+    from experiments.history.abc import resolution_effect_summary
 
     effects = pd.DataFrame({"particle": range(4), "effect": [-3.0, -1.0, 0.5, 2.0], "se": [1.0, 1.0, 0.1, 1.0]})
     summary = resolution_effect_summary(effects)
@@ -363,7 +363,7 @@ def test_resolution_effect_summary_counts_particles_below_zero_and_below_two_se(
 def test_smc_weights_equal_a_brute_force_computation():
     from scipy.stats import norm
 
-    from experiments.history.calibration import _smc_weights
+    from experiments.history.abc import _smc_weights
 
     rng = np.random.default_rng(1)
     previous, theta = rng.uniform(0, 1, (7, 1)), rng.uniform(0, 1, (5, 1))
@@ -383,7 +383,7 @@ def test_smc_weights_equal_a_brute_force_computation():
 def test_truncated_kernel_samples_the_truncated_normal():
     from scipy.stats import kstest, truncnorm
 
-    from experiments.history.calibration import _truncated_normal
+    from experiments.history.abc import _truncated_normal
 
     rng = np.random.default_rng(2)
     centre = np.full((20_000, 2), [0.9, 0.1])
@@ -570,3 +570,104 @@ def test_an_exercise_changed_twice_is_a_one_line_error(tmp_path):
     assert_one_line_error(
         run_cli("replay", str(path), "--record", str(RECORD), "--replicates", "5"), "Foal Eagle 2030 is changed twice"
     )
+
+
+# ---- the ten-year record and scenario -----------------------------------------------------------
+
+HISTORY_10 = ROOT / "experiments" / "scenarios" / "history_2009_2018.toml"
+RECORD_10 = ROOT / "data" / "dprk_monthly_2009_2018.csv"
+
+
+def test_the_2016_2018_record_is_the_tail_of_the_ten_year_record():
+    import csv
+
+    def rows(path):
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            return list(csv.reader(handle))
+
+    ten, three = rows(RECORD_10), rows(RECORD)
+    assert ten[0] == three[0]  # the same columns, in the same order
+    assert ten[-36:] == three[1:]  # cell for cell
+    assert [r[0] for r in ten[1:]] == [str(m) for m in pd.period_range("2009-01", "2018-12", freq="M")]
+    whole, tail = read_record(RECORD_10), read_record(RECORD)
+    pd.testing.assert_frame_equal(whole.loc["2016-01":], tail)
+    # the counts the README of the backward extension totals by year (CNS days, nuclear tests)
+    early = whole.loc[:"2015-12"]
+    assert early["launches"].groupby(early.index.year).sum().tolist() == [2, 0, 0, 2, 3, 11, 7]
+    assert early["nuclear_tests"].sum() == 2 and early["resolution"].sum() == 3 and early["major_package"].sum() == 4
+
+
+def _entries_from(path, start):
+    """The [[levers]], [[sanctions]], [[exercises]] and [[events]] entries of a scenario file
+    dated (or, for a year's change, of a year) from ``start`` on."""
+    import tomllib
+
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+
+    def when(entry):
+        return entry.get("date") or entry.get("start") or dt.date(entry["year"], 1, 1)
+
+    return {t: [e for e in data.get(t, []) if when(e) >= start] for t in ("levers", "sanctions", "exercises", "events")}
+
+
+def test_the_2016_2018_scenario_is_the_tail_of_the_ten_year_scenario():
+    start = dt.date(2016, 1, 4)
+    assert _entries_from(HISTORY_10, start) == _entries_from(HISTORY, dt.date(1950, 1, 1))
+    ten, three = load_scenario(HISTORY_10), load_scenario(HISTORY)
+    assert ten.end == three.end and ten.week_of(start) == 366  # whole weeks: the two week grids agree
+    a, b = ten.lever_arrays(ten.weeks), three.lever_arrays(three.weeks)
+    skip = ten.week_of(start) - 1
+    for name in ("pressure_first", "rok_mediation", "announced_packages", "scheduled_exercise", "forced_event"):
+        np.testing.assert_array_equal(a[name][skip:], b[name], err_msg=name)
+    # the sanctions level agrees from UNSCR 2270 on; before it the ten-year scenario carries
+    # 1874's 0.04 where the 2016-2018 file starts its own state at 0.0
+    w2270 = ten.week_of(dt.date(2016, 3, 2)) - 1
+    np.testing.assert_array_equal(a["sanctions_floor"][w2270:], b["sanctions_floor"][w2270 - skip :])
+    assert a["sanctions_floor"][skip] == 0.04 and np.isnan(b["sanctions_floor"][0])
+
+
+def test_the_ten_year_scenario_dates_the_levers_of_2009_2015():
+    s = load_scenario(HISTORY_10)
+    levers = s.schedule()
+
+    def on(date):
+        return levers.week(s.week_of(date))
+
+    assert on(dt.date(2009, 2, 2))["pressure_first"] == 0.0  # Obama's offer
+    assert on(dt.date(2009, 6, 1))["pressure_first"] == 1.0  # after the Six-Party exit
+    assert on(dt.date(2011, 10, 24))["pressure_first"] == 0.0  # exploratory talks, Geneva
+    assert on(dt.date(2012, 3, 5))["pressure_first"] == 0.0  # the Leap Day deal
+    assert on(dt.date(2012, 5, 7))["pressure_first"] == 1.0  # the deal dead
+    assert on(dt.date(2015, 9, 7))["rok_mediation"] == 0.40  # after the 25 Aug 2015 agreement
+    assert on(dt.date(2009, 7, 6))["sanctions_floor"] == 0.04  # UNSCR 1874
+    assert on(dt.date(2010, 3, 29))["scheduled_exercise"] > 0  # Foal Eagle 2010, to 30 Apr
+    resolutions = [x.date.isoformat() for x in s.sanctions if x.level is not None and x.date.year < 2016]
+    assert resolutions == ["2009-06-12", "2013-01-22", "2013-03-07"]
+    assert s.record == RECORD_10.parent / "dprk_monthly_2009_2018.csv" or s.record.resolve() == RECORD_10
+
+
+# ---- a record with a month missing ------------------------------------------------------------------
+
+
+def test_a_record_with_months_missing_inside_it_is_refused_naming_them(tmp_path):
+    months = [str(p) for p in pd.period_range("2030-01", "2031-12", freq="M")]
+    kept = [m for m in months if m not in ("2030-05", "2030-07", "2030-08")]
+    path = synthetic_record(tmp_path, [0] * len(kept), months=kept)
+    with pytest.raises(UserError, match="2030-05, 2030-07 to 2030-08 missing inside the record"):
+        read_record(path)
+    scenario = write(tmp_path, SYNTHETIC.format(rate=0.0))
+    assert_one_line_error(
+        run_cli("replay", str(scenario), "--record", str(path), "--replicates", "2"),
+        "2030-05, 2030-07 to 2030-08",
+        "missing",
+    )
+
+
+def test_a_scored_window_the_record_does_not_cover_is_refused_naming_the_months(tmp_path):
+    months = [str(p) for p in pd.period_range("2030-03", "2031-12", freq="M")]
+    record = read_record(synthetic_record(tmp_path, [0] * len(months), months=months))
+    scenario = load_scenario(write(tmp_path, SYNTHETIC.format(rate=0.0)))
+    with pytest.raises(UserError, match="lacks month.s. 2030-01 to 2030-02 of the scored window"):
+        Replay(scenario, replicates=2, record=record)
+    scores = Replay(scenario, replicates=2, record=record, score_from="2030-03").scores()
+    assert scores["months_compared"] == 22

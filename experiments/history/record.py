@@ -1,12 +1,21 @@
-"""The public record, month by month (``data/dprk_monthly_2016_2018.csv`` or any CSV with the
+"""The public record, month by month (``data/dprk_monthly_2009_2018.csv`` or any CSV with the
 same columns).
+
+``data/dprk_monthly_2009_2018.csv`` is the one record: 2009-2015 coded from the CNS missile test
+list and cross-checked against the CSIS provocations database, 2016-2018 the project's earlier
+file (``data/dprk_monthly_2016_2018.csv``, kept for the 2016-2018 scenario: its rows are the
+last 36 of the ten-year file, word for word). A ``?`` in a cell marks an uncertain item or a
+disagreement between sources; it never sits in a count column (the counts follow CNS, as the
+2016-2018 coding does), so it changes no number read here: a talks cell with a ``?`` (an
+uncertain date or detail) is still a talks event, and the ``?`` notes are kept in ``text``.
 
 Required columns: ``month`` (YYYY-MM), ``missile_launch_events`` and ``nuclear_tests``
 (non-negative integers). Optional: ``talks_event`` (text; a non-empty cell is a talks event
 that month), ``unsc_sanctions_resolutions``, ``us_unilateral_sanctions_major``,
 ``us_rok_major_exercise``, ``notes``, and the launch events by kind ``icbm_launches`` and
 ``slbm_space_launches`` (non-negative integers; the calibration's rung mix reads them when
-present). Talks events are classified by keywords: a cell naming
+present). Every month from the first to the last must have its row: a month missing inside
+the record would silently drop out of every score, so it is refused with the missing months named. Talks events are classified by keywords: a cell naming
 a US–DPRK meeting ("US-DPRK", "U.S.-North Korea", "Trump", "Pompeo", "Biegun") is a US–DPRK
 event; one naming inter-Korean contact ("inter-Korean", "ROK envoys", "North-South") an
 inter-Korean event (case-insensitive; a cell may be both).
@@ -39,15 +48,24 @@ INTER_KOREAN = re.compile(r"inter[- ]?Korean|ROK envoys|North[- ]South|South[- ]
 MAX_COUNT = {"missile_launch_events": 300, "nuclear_tests": 31, "icbm_launches": 300, "slbm_space_launches": 300}
 """The most of each a month can hold: a few hundred launch events (the busiest month on record
 had well under twenty) and one nuclear test a day. Anything above is a typing error."""
-DEFAULT_RECORD = Path(__file__).resolve().parents[2] / "data" / "dprk_monthly_2016_2018.csv"
+DATA = Path(__file__).resolve().parents[2] / "data"
+RECORD_2009_2018 = DATA / "dprk_monthly_2009_2018.csv"
+"""The one record, January 2009 to December 2018."""
+RECORD_2016_2018 = DATA / "dprk_monthly_2016_2018.csv"
+"""Its last 36 months, the file the 2016-2018 scenario names (kept so that its uses stand)."""
+DEFAULT_RECORD = RECORD_2009_2018
+MAJOR_PACKAGE = re.compile(r"\s*([01])\b")
+"""A ``us_unilateral_sanctions_major`` cell starts with 1 (a major package) or 0 (none, or minor)."""
 
 
 def read_record(path: str | Path) -> pd.DataFrame:
     """The record indexed by month (a ``pandas.Period``), with columns ``launches``,
     ``nuclear_tests``, ``talks`` (any talks event), ``us_dprk_talks``, ``inter_korean_talks``,
-    ``resolution`` (a UNSC sanctions resolution that month), ``exercise`` (text), ``text`` (the
-    talks event and the notes, searched for the milestones of :mod:`experiments.history.summaries`) and
-    the :data:`OPTIONAL_COUNTS` columns present in the file."""
+    ``resolution`` (a UNSC sanctions resolution that month), ``major_package`` (a major US
+    unilateral package), ``exercise`` (text: held, postponed or suspended; the scenario's calendar says
+    which months had one under way), ``text`` (the talks event and the notes, searched for the milestones of
+    :mod:`experiments.history.summaries`) and the :data:`OPTIONAL_COUNTS` columns present in the
+    file. A month missing between the first and the last is a :class:`UserError` naming it."""
     path = Path(path)
     if not path.is_file():
         raise UserError(f"record file not found: {path}")
@@ -63,6 +81,12 @@ def read_record(path: str | Path) -> pd.DataFrame:
         raise UserError(f"{path}: column month: {error}") from None
     if months.has_duplicates:
         raise UserError(f"{path}: column month lists {months[months.duplicated()][0]} twice")
+    gaps = missing_months(months, months.min(), months.max())
+    if gaps:
+        raise UserError(
+            f"{path}: month(s) {gaps} missing inside the record ({months.min()} to {months.max()}); every month "
+            "needs a row (zeros and empty cells for a quiet month)"
+        )
     record = pd.DataFrame(index=months.rename("month"))
     for column, name in (("missile_launch_events", "launches"), ("nuclear_tests", "nuclear_tests")):
         record[name] = [_count(v, column, path) for v in raw[column]]
@@ -87,7 +111,39 @@ def read_record(path: str | Path) -> pd.DataFrame:
     )
     record["resolution"] = [bool(r.strip()) for r in resolutions]
     record["exercise"] = list(raw["us_rok_major_exercise"]) if "us_rok_major_exercise" in raw.columns else ""
+    packages = (
+        raw["us_unilateral_sanctions_major"]
+        if "us_unilateral_sanctions_major" in raw.columns
+        else pd.Series([""] * len(raw))
+    )
+    record["major_package"] = [_major(v, path) for v in packages]
     return record.sort_index()
+
+
+def missing_months(months: pd.PeriodIndex, first: pd.Period, last: pd.Period) -> str:
+    """The months from ``first`` to ``last`` not in ``months``, as ranges (``2017-03, 2017-05 to
+    2017-07``); empty if none is missing."""
+    absent = pd.period_range(first, last, freq="M").difference(months)
+    ranges: list[list[pd.Period]] = []
+    for month in absent:
+        if ranges and month == ranges[-1][-1] + 1:
+            ranges[-1].append(month)
+        else:
+            ranges.append([month])
+    return ", ".join(str(r[0]) if len(r) == 1 else f"{r[0]} to {r[-1]}" for r in ranges)
+
+
+def _major(value: str, path: Path) -> bool:
+    text = value.strip()
+    if not text:
+        return False
+    match = MAJOR_PACKAGE.match(text)
+    if match is None:
+        raise UserError(
+            f"{path}: column us_unilateral_sanctions_major: {value[:40]!r} must start with 1 (a major package) or "
+            "0 (none or minor), e.g. '1 - EO 13722'"
+        )
+    return match.group(1) == "1"
 
 
 def _read_csv_strictly(path: Path) -> pd.DataFrame:
@@ -154,6 +210,6 @@ def _count(value: str, column: str, path: Path) -> int:
 
 def load_record_for(scenario, record: str | Path | None) -> pd.DataFrame:
     """The record to compare a scenario with: ``record`` if given, else the scenario's own,
-    else the shipped 2016-2018 record."""
+    else the shipped 2009-2018 record (:data:`DEFAULT_RECORD`)."""
     path = Path(record) if record else (scenario.record or DEFAULT_RECORD)
     return read_record(path)

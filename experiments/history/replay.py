@@ -30,7 +30,7 @@ from ..errors import UserError
 from ..seeds import replicate_seeds
 from ..stats import wilson_interval
 from .posterior import draw_particles
-from .record import load_record_for
+from .record import load_record_for, missing_months
 from .scenario import Scenario, load_scenario
 from .scores import coverage, crps_poisson, crps_sample, pit_histogram, randomised_pit
 from .summaries import stage_under_way
@@ -197,8 +197,13 @@ class Replay:
             )
         if first > last:
             raise UserError(f"--score-from {first} is after --score-to {last}")
-        if self.record is not None and not self.record.index.isin(pd.period_range(first, last, freq="M")).any():
-            raise UserError(f"the record has no month inside the scored window {first} to {last}")
+        if self.record is not None:
+            gaps = missing_months(pd.PeriodIndex(self.record.index), first, last)
+            if gaps:
+                raise UserError(
+                    f"the record lacks month(s) {gaps} of the scored window {first} to {last}; add their rows to the "
+                    "record, or score only months it has (--score-from/--score-to)"
+                )
         return first, last
 
     @property

@@ -29,6 +29,7 @@ from model import outcomes as model_outcomes
 from model import rules
 from model.batched import simulate_points
 
+from ..errors import UserError
 from ..seeds import replicate_seeds
 from .scenario import Scenario
 
@@ -134,6 +135,22 @@ MILESTONES: tuple[Milestone, ...] = (
 )
 """The 2018 milestones the record names; each is a summary once the model can produce it."""
 
+DEAL_RECORD = r"Leap Day agreement|halt to nuclear and ICBM tests|US-DPRK summit[^|]*joint statement"
+"""A deal in the record: a DPRK freeze agreed or declared, or a summit that ends in a joint
+statement (the Leap Day agreement of February 2012, the test halt of April 2018, Singapore)."""
+
+
+def simulated_deals(weekly: dict[str, np.ndarray]) -> np.ndarray:
+    """Weeks x runs: a deal made that week, a summit that ends in a deal or a moratorium the DPRK
+    declares (the model's counterparts of :data:`DEAL_RECORD`); none if the model has neither."""
+    deal = np.zeros_like(np.asarray(weekly["tests"]), dtype=bool)
+    if "summit" in weekly and hasattr(rules, "SUMMIT_DEAL"):
+        deal |= np.asarray(weekly["summit"]) == rules.SUMMIT_DEAL
+    if "moratorium" in weekly:
+        on = np.asarray(weekly["moratorium"]) > 0
+        deal |= on & ~np.vstack([np.zeros_like(on[:1]), on[:-1]])
+    return deal
+
 
 @dataclass
 class Panel:
@@ -146,6 +163,7 @@ class Panel:
     major: np.ndarray | None  # major tests (rung >= the sanctions trigger), None if unknown
     milestones: dict[str, np.ndarray]  # milestone -> bool per month
     talks: np.ndarray  # talks under way (simulated) or a talks event (record)
+    deal: np.ndarray | None = None  # a deal made that month (:data:`DEAL_RECORD`, :func:`simulated_deals`)
 
 
 def _monthly(weekly: np.ndarray, week_months: pd.PeriodIndex, how: str = "sum") -> np.ndarray:
@@ -194,6 +212,7 @@ def panel_from_trajectory(scenario: Scenario, weekly: dict[str, np.ndarray], run
         talks=_monthly(stage_under_way(weekly["talks_stage"], rules.INTER_KOREAN).astype(np.int8), weeks, "max").astype(
             bool
         ),
+        deal=_monthly(simulated_deals(weekly).astype(np.int8), weeks, "max").astype(bool),
     )
 
 
@@ -224,6 +243,7 @@ def panel_from_record(scenario: Scenario, record: pd.DataFrame, rungs: dict[int,
         major=major,
         milestones={m.name: m.observed_months(rec).reshape(-1, 1) for m in MILESTONES},
         talks=rec["talks"].to_numpy(dtype=bool).reshape(-1, 1),
+        deal=np.array([bool(re.search(DEAL_RECORD, t, re.I)) for t in rec["text"]], dtype=bool).reshape(-1, 1),
     )
 
 
@@ -276,6 +296,33 @@ def resolution_lag(major: np.ndarray, resolution_rows: np.ndarray) -> np.ndarray
     return np.mean(lags, axis=0)
 
 
+def starts(hit: np.ndarray) -> np.ndarray:
+    """Months (rows) in which a spell of ``hit`` begins (``hit`` there, not the month before)."""
+    return hit & ~np.vstack([np.zeros_like(hit[:1]), hit[:-1]])
+
+
+def followed_within(first: np.ndarray, then: np.ndarray, months: int) -> np.ndarray:
+    """Per run, the number of months with ``first`` followed by ``then`` in one of the next
+    ``months`` months (months x runs booleans)."""
+    ahead = np.zeros_like(then, dtype=bool)
+    for k in range(1, months + 1):
+        ahead[:-k] |= then[k:]
+    return (first & ahead).sum(axis=0)
+
+
+def deal_to_launch(deal: np.ndarray, launches: np.ndarray) -> np.ndarray:
+    """Months from the first deal to the first launch after it (its collapse), per run: the
+    months left to the end if no launch follows, the number of months if there is no deal."""
+    n = deal.shape[0]
+    first = _first(deal)
+    out = np.full(deal.shape[1], float(n))
+    for run in np.flatnonzero(first < n):
+        d = int(first[run])
+        after = np.flatnonzero(launches[d + 1 :, run] > 0)
+        out[run] = after[0] + 1 if after.size else n - d
+    return out
+
+
 @dataclass(frozen=True)
 class Summary:
     """One statistic: ``kind`` names its function in :data:`STATISTICS`, ``arg`` its argument."""
@@ -303,12 +350,40 @@ STATISTICS: dict[str, Callable[[Panel, object], np.ndarray]] = {
     "exercise_launches": lambda p, rows: p.launches[np.asarray(rows)].sum(axis=0),
     "resolution_lag": lambda p, rows: resolution_lag(p.major, np.asarray(rows)),
     "milestone": lambda p, name: _first(p.milestones[name]),
+    # the decade set (:data:`DECADE_YEARS`)
+    "talks_in": lambda p, rows: p.talks[np.asarray(rows, dtype=np.intp)].sum(axis=0),
+    "talks_after_launches": lambda p, k: followed_within(p.launches > 0, starts(p.talks), k),
+    "launches_after_talks": lambda p, k: followed_within(starts(p.talks), p.launches > 0, k),
+    "first_deal": lambda p, _: _first(p.deal),
+    "deal_to_launch": lambda p, _: deal_to_launch(p.deal, p.launches),
+    "launch_rate": lambda p, rows: p.launches[np.asarray(rows, dtype=np.intp)].mean(axis=0),
+    "rung_total": lambda p, name: p.by_rung[name].sum(axis=0),
+    "nuclear_total": lambda p, _: p.nuclear.sum(axis=0),
+    "longest_without_talks": lambda p, _: longest_gap(p.talks.astype(np.int64)),
+    "talks_spells": lambda p, _: starts(p.talks).sum(axis=0),
 }
 """Statistic kind -> function of a panel (and the summary's argument), one value per run."""
 
 
-def summary_table(scenario: Scenario, record: pd.DataFrame) -> list[Summary]:
-    """The summaries that ``scenario`` and ``record`` support, and the model can produce."""
+SUMMARY_SETS = ("annual", "decade")
+"""``annual``: the statistics by calendar year, gaps, exercise months, lags and milestones;
+``decade``: those and :func:`decade_summaries`, for a record long enough to hold several
+stances, deals and spells without talks."""
+DECADE_YEARS = 5
+"""A scenario with at least this many whole calendar years gets the decade set by default."""
+FOLLOW_MONTHS = 3
+"""Talks after launches and launches after talks: within this many months."""
+MEDIATION_SPLIT = 0.25
+"""Months with ROK mediation above this count as mediated (a judgement: Moon's 0.8 and the
+short thaws of 2013-2015 above it, Lee's and Park's usual levels at or below it)."""
+
+
+def summary_table(scenario: Scenario, record: pd.DataFrame, summary_set: str | None = None) -> list[Summary]:
+    """The summaries that ``scenario`` and ``record`` support, and the model can produce:
+    ``summary_set`` one of :data:`SUMMARY_SETS`; by default ``decade`` for a scenario with at
+    least :data:`DECADE_YEARS` whole calendar years, else ``annual``."""
+    if summary_set is not None and summary_set not in SUMMARY_SETS:
+        raise UserError(f"summaries {summary_set!r} are not known; choose {' or '.join(SUMMARY_SETS)}")
     months = _week_months(scenario).unique()
     years = [y for y in sorted(set(months.year)) if (months.year == y).sum() == 12]
     rungs = recorded_rungs(record)
@@ -365,7 +440,73 @@ def summary_table(scenario: Scenario, record: pd.DataFrame) -> list[Summary]:
         for m in MILESTONES
         if m.name not in missing
     ]
+    if summary_set is None:
+        summary_set = "decade" if len(years) >= DECADE_YEARS else "annual"
+    if summary_set == "decade":
+        table += decade_summaries(scenario, record)
     return table
+
+
+def decade_summaries(scenario: Scenario, record: pd.DataFrame) -> list[Summary]:
+    """Statistics over the whole period that inform the stance, mediation, exercise, talks and
+    deal parameters: months with talks by stance and by mediation, talks after launches and
+    launches after talks, the first deal and the months to its collapse, the launch rate in
+    exercise and other months, the rung mix and nuclear tests over the period, and the spells
+    without talks. A split with no month on one side is left out."""
+    months = _week_months(scenario).unique()
+    levers = monthly_levers(scenario)
+    table: list[Summary] = []
+    splits = (
+        ("pressure_first", levers["pressure_first"] > 0.5, "months with talks under a pressure-first stance"),
+        ("engagement", levers["pressure_first"] <= 0.5, "months with talks under pressure and engagement"),
+        ("mediated", levers["rok_mediation"] > MEDIATION_SPLIT, "months with talks while the ROK mediates"),
+        ("unmediated", levers["rok_mediation"] <= MEDIATION_SPLIT, "months with talks without ROK mediation"),
+    )
+    for name, rows, meaning in splits:
+        if rows.any():
+            table.append(Summary(f"talks_months_{name}", "talks_in", tuple(np.flatnonzero(rows)), meaning))
+    table += [
+        Summary(
+            "talks_after_launches",
+            "talks_after_launches",
+            FOLLOW_MONTHS,
+            f"months with a launch followed by talks starting within {FOLLOW_MONTHS} months",
+        ),
+        Summary(
+            "launches_after_talks",
+            "launches_after_talks",
+            FOLLOW_MONTHS,
+            f"talks starting, followed by a launch within {FOLLOW_MONTHS} months",
+        ),
+        Summary("first_deal_month", "first_deal", None, "month index of the first deal"),
+        Summary("deal_to_launch_months", "deal_to_launch", None, "months from the first deal to a launch after it"),
+    ]
+    exercise = _exercise_months(scenario, months)
+    for name, rows, meaning in (
+        ("exercise", exercise, "launch events a month in months with a US-ROK exercise"),
+        ("other", ~exercise, "launch events a month in months without one"),
+    ):
+        if rows.any():
+            table.append(Summary(f"launch_rate_{name}_months", "launch_rate", tuple(np.flatnonzero(rows)), meaning))
+    table += [
+        Summary(f"{RUNG_NAMES[r - 1]}_total", "rung_total", RUNG_NAMES[r - 1], f"launch events at rung {r} in all")
+        for r in recorded_rungs(record)
+    ]
+    table += [
+        Summary("nuclear_tests_total", "nuclear_total", None, "nuclear tests in all"),
+        Summary("longest_without_talks_months", "longest_without_talks", None, "longest spell of months without talks"),
+        Summary("talks_spells", "talks_spells", None, "spells of months with talks"),
+    ]
+    return table
+
+
+def monthly_levers(scenario: Scenario) -> dict[str, np.ndarray]:
+    """The stance (``pressure_first``: 1 or 0) and ``rok_mediation`` of each month of the
+    scenario, as they stand in the month's first week."""
+    arrays = scenario.lever_arrays(scenario.weeks)
+    weeks = _week_months(scenario)
+    first = np.flatnonzero(np.r_[True, weeks[1:] != weeks[:-1]])
+    return {name: np.asarray(arrays[name], dtype=float)[first] for name in ("pressure_first", "rok_mediation")}
 
 
 def unavailable_milestones(scenario: Scenario) -> list[str]:
