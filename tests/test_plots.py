@@ -1,4 +1,4 @@
-"""Tests for experiments/analysis/plots.py: every figure is drawn from a tiny results directory, has the
+"""Tests for experiments/analysis/plots/: every figure is drawn from a tiny results directory, has the
 panels it should, and saves as a real PNG and PDF."""
 
 from __future__ import annotations
