@@ -16,6 +16,7 @@ from .curves import fan_chart, survival_plot
 from .grid import p_talks_heatmap, tradeoff_plot
 from .intervals import forest_plot, posterior_range_plot, testing_cost_plot
 from .labels import (
+    COLUMN_LABELS,
     CONTRAST_LABELS,
     EXERCISE_DASHES,
     LABELS,
@@ -25,6 +26,7 @@ from .labels import (
     SEQUENTIAL,
     SHORT_NAMES,
     TALKS_STAGES,
+    column_label,
     exercise_colours,
     lever_name,
     nice,
@@ -39,6 +41,8 @@ from .runs import replay_figure, run_plot
 from .style import DOUBLE_COLUMN, SINGLE_COLUMN, paper_style, save
 
 __all__ = [
+    "COLUMN_LABELS",
+    "column_label",
     "CONTRAST_LABELS",
     "DOUBLE_COLUMN",
     "EXERCISE_DASHES",

@@ -7,6 +7,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.legend_handler import HandlerTuple
 
 from model.params import ENGAGEMENT_STANCES, EXERCISE_POLICIES
 
@@ -30,9 +31,12 @@ def _cell_note(estimate: float, low: float, high: float) -> str:
     return f"{estimate:.2f}\n±{(high - low) / 2:.2f}".replace("±0.", "±.")
 
 
-def p_talks_heatmap(summary: pd.DataFrame, value: str = "p_talks", horizon: int | None = None):
+def p_talks_heatmap(summary: pd.DataFrame, value: str = "p_talks", horizon: int | None = None, over: str | None = None):
     """P(talks) by sanctions level (columns) and exercise policy (rows), one panel per
-    engagement stance; each cell shows the estimate and the 95% interval half-width."""
+    engagement stance; each cell shows the estimate and the 95% interval half-width. ``over``
+    says in words what the estimates and intervals are (e.g. "mean over the 200 posterior
+    draws, 95% t interval over the draws"); it is printed under the figure, so that a reader
+    knows whether the intervals count the spread across draws or only the runs' chance."""
     needed = {"sanctions_level", "exercise_policy", "engagement_stance"}
     if not needed <= set(summary.columns):
         raise ValueError(f"the heatmap needs the levers {sorted(needed)} in the design")
@@ -78,8 +82,19 @@ def p_talks_heatmap(summary: pd.DataFrame, value: str = "p_talks", horizon: int 
             ax.set_xticklabels([f"{v:g}" for v in levels], rotation=0)
             ax.set_ylabel(LABELS["exercise_policy"] if ax is axes[0][0] else "")
             ax.set_yticklabels([nice(p) for p in policies], rotation=0)
-        fig.supxlabel(LABELS["sanctions_level"], fontsize=plt.rcParams["axes.labelsize"])
+        caption = f"Each cell: estimate ± half its 95% interval; {over}" if over else None
+        fig.supxlabel(
+            LABELS["sanctions_level"] + (f"\n{caption}" if caption else ""), fontsize=plt.rcParams["axes.labelsize"]
+        )
     return fig
+
+
+def error_bars(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """The (below, above) lengths of ``column``'s interval bars: the estimate to ``_low`` and to
+    ``_high``, never negative (an estimate may sit a rounding error outside its interval)."""
+    below = frame[column] - frame[column + "_low"]
+    above = frame[column + "_high"] - frame[column]
+    return np.clip(np.vstack([below.to_numpy(float), above.to_numpy(float)]), 0, None)
 
 
 def tradeoff_plot(summary: pd.DataFrame, horizon: int | None = None):
@@ -105,8 +120,8 @@ def tradeoff_plot(summary: pd.DataFrame, horizon: int | None = None):
                 ax.errorbar(
                     line["p_talks"],
                     line["mean_tests"],
-                    xerr=[line["p_talks"] - line["p_talks_low"], line["p_talks_high"] - line["p_talks"]],
-                    yerr=[line["mean_tests"] - line["mean_tests_low"], line["mean_tests_high"] - line["mean_tests"]],
+                    xerr=error_bars(line, "p_talks"),
+                    yerr=error_bars(line, "mean_tests"),
                     fmt="none",
                     ecolor=colour,
                     elinewidth=0.5,
@@ -140,19 +155,27 @@ def tradeoff_plot(summary: pd.DataFrame, horizon: int | None = None):
             matplotlib.lines.Line2D([], [], color=colours[p], dashes=EXERCISE_DASHES[p], lw=1, label=nice(p))
             for p in ordered(summary["exercise_policy"], EXERCISE_POLICIES)
         ]
+        # a stance is a marker shape (drawn half filled in the legend), a sanctions level is open
+        # (lowest) or filled (highest) whatever the shape: the legend shows both shapes for a level
+        stances = ordered(summary["engagement_stance"], ENGAGEMENT_STANCES)
         stance_handles = [
-            matplotlib.lines.Line2D([], [], ls="", marker=markers[s], color="0.3", ms=4, label=nice(s))
-            for s in ordered(summary["engagement_stance"], ENGAGEMENT_STANCES)
+            matplotlib.lines.Line2D(
+                [], [], ls="", marker=markers[s], color="0.3", mfc="0.3", fillstyle="left", ms=4, label=nice(s)
+            )
+            for s in stances
         ]
         levels = sorted(summary["sanctions_level"].unique())
         level_handles = [
-            matplotlib.lines.Line2D(
-                [], [], ls="", marker="o", color="0.3", mfc=face, ms=4, label=f"sanctions {level:g}"
+            tuple(
+                matplotlib.lines.Line2D([], [], ls="", marker=markers[s], color="0.3", mfc=face, ms=4) for s in stances
             )
-            for face, level in (("white", levels[0]), ("0.3", levels[-1]))
+            for face in ("white", "0.3")
         ]
+        level_labels = [f"sanctions {levels[0]:g} (open)", f"sanctions {levels[-1]:g} (filled)"]
         fig.legend(
             handles=policy_handles + stance_handles + level_handles,
+            labels=[h.get_label() for h in policy_handles + stance_handles] + level_labels,
+            handler_map={tuple: HandlerTuple(ndivide=None, pad=0.6)},
             loc="outside lower center",
             ncol=2,
             frameon=False,

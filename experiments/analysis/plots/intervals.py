@@ -151,7 +151,7 @@ def testing_cost_plot(cost: pd.DataFrame, columns: Sequence[str], horizon: int |
         fig.legend(
             handles,
             names,
-            loc="outside upper center",
+            loc="outside lower center",
             ncol=len(rungs),
             frameon=False,
             handlelength=1,

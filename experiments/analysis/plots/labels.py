@@ -24,6 +24,13 @@ LABELS = {
     "exercise_policy": "Exercise policy",
     "engagement_stance": "Engagement stance",
     "rok_mediation": "ROK mediation effort",
+    "sanctions_escalation": "Sanctions escalation (share of the gap a package closes)",
+    "spoiler_week": "Spoiler week (0 = none)",
+    "exercise_delay_weeks": "Exercise delay (weeks)",
+    "exercise_scale": "Exercise scale (share of full)",
+    "relief_threshold": "Relief threshold (DPRK step 1–4)",
+    "relief_sequencing": "Relief sequencing",
+    "relief_per_step": "Relief per step (share)",
     "talks_week": "Weeks to US–DPRK talks",
     "p_talks": "P(US–DPRK talks)",
     "survival": "P(no US–DPRK talks yet)",
@@ -39,6 +46,13 @@ LABELS = {
     "exercise_intensity": "Exercise intensity (share of full)",
     "alignment": "US–ROK alignment (0–1)",
     "talks_stage": "Talks stage",
+    "test_rung": "Rung of the week's test",
+    "summit": "Summit held (0/1)",
+    "relief": "Relief granted (0–1)",
+    "enforcement": "China's enforcement (0–1)",
+    "dprk_step": "DPRK step (0–4)",
+    "moratorium": "Test moratorium (0/1)",
+    "expected_relief": "DPRK expected relief (0–1)",
 }
 """Axis labels in words, with units, for columns of the results and trajectories."""
 
@@ -59,7 +73,11 @@ NICE = {
     "suspended": "suspended",
     "pressure_first": "pressure first",
     "pressure_and_engagement": "pressure + engagement",
+    "dual_suspension": "dual suspension",
+    "step_for_step": "step for step",
+    "all_at_end": "all at the end",
 }
+"""Categorical lever values in words."""
 SHORT_NAMES = {
     "sanctions_level": "sanctions",
     "rok_mediation": "ROK mediation",
@@ -67,8 +85,35 @@ SHORT_NAMES = {
     "sanctions_escalation": "sanctions escalation",
     "exercise_delay_weeks": "delay (weeks)",
     "exercise_scale": "exercise scale",
+    "relief_threshold": "relief from step",
+    "relief_per_step": "relief per step",
 }
 """Lever names in words for numeric levers inside policy labels ("sanctions 0.9")."""
+
+COLUMN_LABELS = {
+    "n": "runs",
+    "draws": "draws",
+    "runs_per_draw": "runs per draw",
+    "median_weeks_to_talks": "median weeks to talks",
+    "median_weeks_given_talks": "median weeks, given talks",
+    "mean_tests": "mean tests",
+    "mean_icbm_tests": "mean ICBM tests",
+    "mean_nuclear_tests": "mean nuclear tests",
+    "mean_steps": "mean DPRK step",
+    "mean_relief": "mean relief",
+    "mean_suspensions": "mean suspensions",
+    "median_highest_rung": "median highest rung",
+    "outcome": "outcome",
+    "n_pairs": "pairs",
+    "policy_estimate": "policy",
+    "baseline_estimate": "baseline",
+    "difference": "difference",
+    "ci_low": "95% low",
+    "ci_high": "95% high",
+    "p_value": "p",
+    "p_holm": "p (Holm)",
+}
+"""Column names of the estimate and contrast tables in words, as the explorer shows them."""
 
 TALKS_STAGES = {0: "none", 1: "inter-Korean", 2: "US–DPRK talks", 3: "summit-level", 4: "suspended"}
 RUNG_NAMES = {0: "no test", 1: "short-range", 2: "intermediate-range", 3: "SLBM/space launch", 4: "ICBM", 5: "nuclear"}
@@ -147,3 +192,20 @@ def sort_policies(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
         return column.map({v: i for i, v in enumerate(order)}) if order else column
 
     return frame.sort_values(keys, key=rank, kind="stable") if keys else frame
+
+
+def column_label(column: str) -> str:
+    """A table column in words: "P(talks)", "P(talks) 95% low", "runs", "Exercise policy"."""
+    for suffix, words in (("_low", " 95% low"), ("_high", " 95% high")):
+        if column.endswith(suffix) and column != "ci" + suffix:
+            return column_label(column.removesuffix(suffix)) + words
+    if column in COLUMN_LABELS:
+        return COLUMN_LABELS[column]
+    if column in LABELS:
+        return lever_name(column)
+    if column.startswith("p_"):
+        return f"P({column[2:].replace('_', ' ')})"
+    if column.startswith("share_rung_"):
+        rung = int(column.removeprefix("share_rung_"))
+        return f"share {RUNG_NAMES.get(rung, rung)}"
+    return column.replace("_", " ")

@@ -19,6 +19,9 @@ from .labels import (
 )
 from .style import DOUBLE_COLUMN, SINGLE_COLUMN, paper_style
 
+STAGE_HEIGHTS = {4: -1}
+"""Where a talks stage sits on the run plot's axis when not at its own number (suspended, below none)."""
+
 
 def run_plot(trajectory: pd.DataFrame, start_date: dt.date | str | None = None):
     """One run's weekly series (``EscalationModel.trajectory()``), single column: the talks
@@ -58,9 +61,11 @@ def run_plot(trajectory: pd.DataFrame, start_date: dt.date | str | None = None):
             constrained_layout=True,
             gridspec_kw={"height_ratios": [0.9, 0.8, 1, 1, 1]},
         )
-        axes[0].step(weeks, trajectory["talks_stage"], where="mid", color="black", lw=1.2)
-        axes[0].set_yticks(list(TALKS_STAGES), list(TALKS_STAGES.values()))
-        axes[0].set_ylim(-0.3, 3.3)
+        # suspended talks (stage 4) are drawn below "none": a suspension is not a step past a summit
+        heights = {stage: STAGE_HEIGHTS.get(stage, stage) for stage in TALKS_STAGES}
+        axes[0].step(weeks, trajectory["talks_stage"].map(heights), where="mid", color="black", lw=1.2)
+        axes[0].set_yticks(list(heights.values()), list(TALKS_STAGES.values()))
+        axes[0].set_ylim(min(heights.values()) - 0.3, max(heights.values()) + 0.3)
         axes[0].set_ylabel("Talks stage")
         tested = trajectory[trajectory["tests"] > 0]
         for rung, part in tested.groupby("test_rung"):
