@@ -239,7 +239,7 @@ def series_figure(frame: pd.DataFrame, title: str, columns: Sequence[str], weeks
     """One group's plot: a line per series against the week (steps for integer series, a log
     axis for trust). The time axis spans ``weeks`` (or the weeks run, when more); before the
     first week the plot says so, on the axes the run will fill."""
-    fig = Figure(figsize=(6, 3.0), layout="constrained")
+    fig = Figure(figsize=(6.4, 2.8), layout="constrained")
     ax = fig.subplots()
     log = title.startswith("Trust")
     for column in columns:
@@ -263,7 +263,7 @@ def series_figure(frame: pd.DataFrame, title: str, columns: Sequence[str], weeks
     ax.set_xlabel("week")
     ax.set_title(title.split(":")[0], fontsize="medium")
     ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
-    ax.legend(loc="upper left", fontsize="small", frameon=False, ncols=2)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small", frameon=False)  # beside, off the lines
     ax.grid(color="0.92", lw=0.5)
     return fig
 
