@@ -12,7 +12,7 @@ STAMP  := $(VENV)/.installed
 CONFIG ?= experiments/configs/policy_posterior.toml
 OUT    ?= results/policy_posterior
 
-.PHONY: run test test-all lint bench venv clean app browser
+.PHONY: run test test-all lint bench venv clean app browser notebook
 
 venv: $(STAMP)
 
@@ -30,8 +30,9 @@ run: $(STAMP)
 	$(BIN)/escalation sweep $(CONFIG) --out $(OUT)
 	$(BIN)/escalation report $(OUT)
 
-## test: the whole default test suite (slow tests excluded; see test-all)
-test: $(STAMP) browser
+## test: the whole default test suite (slow tests excluded; see test-all). Installs nothing beyond
+## .venv: the explorer's browser test skips, saying why, unless `make browser` has installed Chromium.
+test: $(STAMP)
 	$(BIN)/python -m pytest
 
 ## test-all: every test, the slow ones included
@@ -53,14 +54,22 @@ PORT ?= 8765
 app: $(STAMP)
 	$(BIN)/escalation app --port $(PORT) --results $(OUT)
 
-## browser: Debian's headless Chromium and chromedriver for the app's end-to-end test (.ci/run calls it).
+## browser: opt-in. Debian's headless Chromium and chromedriver (system packages chromium and chromium-driver,
+## installed with apt-get into /usr/bin, about 300 MB) for the explorer's end-to-end test; .ci/run calls it.
 ## Installs only when they are missing and we are root with apt-get; otherwise says why the test will skip.
 browser:
 	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then echo "browser: /usr/bin/chromium and /usr/bin/chromedriver present"; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "browser: installing the Debian packages chromium and chromium-driver with apt-get (system-wide, /usr/bin)"; \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver) \
 		|| echo "browser: apt-get could not install chromium and chromium-driver; the browser test will skip"; \
 	else echo "browser: /usr/bin/chromium is missing and this is not root with apt-get; the browser test will skip"; fi
+
+NOTEBOOK_PORT ?= 8888
+## notebook: JupyterLab on notebooks/ (installs the [notebook] extra into .venv the first time); prints its address
+notebook: $(STAMP)
+	@[ -x $(BIN)/jupyter-lab ] || $(BIN)/python -m pip install --disable-pip-version-check -e '.[dev,app,notebook]'
+	$(BIN)/jupyter lab --notebook-dir=notebooks --ip=127.0.0.1 --port=$(NOTEBOOK_PORT) --no-browser $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis results

@@ -1,9 +1,11 @@
 """The interactive explorer, rendered headless with solara's test utilities (``solara.render`` and
-the render context's ``find``): the one-run page (model/app.py) and the sweep page
+the render context's ``find``): the one-run page (experiments/app/run.py) and the sweep page
 (experiments/app/sweep.py). The browser test is tests/test_app_browser.py."""
 
+import json
 import shutil
 import socket
+import time
 
 import ipyvuetify as v
 import ipywidgets as widgets
@@ -14,22 +16,27 @@ from conftest import assert_one_line_error, run_cli
 
 from experiments import analysis
 from experiments.analysis import plots
-from experiments.app import sweep
-from model import app
+from experiments.app import run, sweep
 from model.model import EscalationModel
 from model.params import TABLE
 from model.week import SERIES
 
 
-def render_run_page():
-    """The one-run page inside an app layout (as the server shows it: the controls live in the sidebar)."""
+def render_run_page(model=None):
+    """The one-run page inside an app layout (as the server shows it: the controls live in the
+    sidebar); ``model`` (a reactive) lets the test read the page's model."""
 
     @solara.component
     def Wrapped():
         with solara.AppLayout():
-            app.make_page()
+            run.RunPage(model=model)
 
     return solara.render(Wrapped(), handle_error=False)[1]
+
+
+def control(rc, name):
+    """The control (slider, list or box) of parameter ``name``."""
+    return rc.find(class_=run.CONTROL_CLASS + name).widget
 
 
 def button(rc, text):
@@ -78,41 +85,115 @@ def page_text(rc) -> str:
 
 def test_every_lever_and_uncertainty_has_a_control_with_the_tables_range_and_default():
     rc = render_run_page()
-    sliders = {w.label: w for w in rc.find(v.Slider).widgets}
-    selects = {w.label: w for w in rc.find(v.Select).widgets}
     shown = [p for p in TABLE.values() if p.kind in ("lever", "uncertainty")]
     assert shown and any(p.kind == "lever" for p in shown)
     for p in shown:
-        label = app.control_label(p)
-        assert p.name in label and p.unit in label and p.allowed in label
+        widget = control(rc, p.name)
+        assert p.unit in widget.hint and p.allowed in widget.hint and "default" in widget.hint
         if p.choices is not None:
-            assert selects[label].items == list(p.choices) and selects[label].v_model == p.default
+            assert isinstance(widget, v.Select) and widget.items == list(p.choices) and widget.v_model == p.default
         elif p.dtype is bool:
-            assert rc.find(v.Checkbox, label=label).widget.v_model == p.default
+            assert isinstance(widget, v.Checkbox) and widget.v_model == p.default, p.name
         else:
-            slider = sliders[label]
-            assert (slider.min, slider.max, slider.v_model) == (p.low, p.high, p.default), p.name
+            assert isinstance(widget, v.Slider), p.name
+            assert (widget.min, widget.max, widget.v_model) == (p.low, p.high, p.default), p.name
     constants = [p.name for p in TABLE.values() if p.kind == "constant"]
-    assert not [label for label in [*sliders, *selects] if label.split(" [")[0] in constants]
-    assert rc.find(v.TextField, label=app.model_params()["rng"]["label"]).widget.v_model == str(app.DEFAULT_SEED)
+    assert not [n for n in constants if rc.find(class_=run.CONTROL_CLASS + n).widgets]
+    assert rc.find(v.TextField, label="seed (integer 0 to 2**64-1)").widget.v_model == str(run.DEFAULT_SEED)
+
+
+def test_levers_come_first_and_every_uncertainty_sits_in_one_folded_group():
+    rc = render_run_page()
+    cards = [str(w.children[0]) for w in every(rc, v.CardTitle) if w.children]
+    assert cards.index("Levers (the policies)") < cards.index("Uncertainties (folded by group)")
+    grouped = [p.name for rows in run.parameter_groups().values() for p in rows]
+    assert sorted(grouped) == sorted(p.name for p in TABLE.values() if p.kind == "uncertainty")
+    assert len(run.parameter_groups()) > 1
+    panels = rc.find(v.ExpansionPanels).widget
+    assert panels.v_model == []  # every group folded until opened
+    headers = [str(h.children[0]) for h in every(rc, v.ExpansionPanelHeader)]
+    assert headers == [f"{title} ({len(rows)})" for title, rows in run.parameter_groups().items()]
 
 
 def test_every_weekly_series_is_plotted_once_and_trust_on_a_log_scale():
-    groups = app.series_groups()
+    groups = run.series_groups()
     plotted = [c for columns in groups.values() for c in columns]
     assert sorted(plotted) == sorted(SERIES)
     trust = [title for title, columns in groups.items() if any(c.startswith("trust_") for c in columns)]
     assert len(trust) == 1
-    frame = app.weekly_series(EscalationModel(rng=2).run(5))
-    assert app.series_figure(frame, trust[0], groups[trust[0]]).axes[0].get_yscale() == "log"
+    frame = run.weekly_series(EscalationModel(rng=2).run(5))
+    assert run.series_figure(frame, trust[0], groups[trust[0]]).axes[0].get_yscale() == "log"
     other = next(t for t in groups if t not in trust)
-    assert app.series_figure(frame, other, groups[other]).axes[0].get_yscale() == "linear"
+    assert run.series_figure(frame, other, groups[other]).axes[0].get_yscale() == "linear"
+
+
+def test_before_the_first_week_the_plots_span_the_run_on_sensible_axes():
+    empty = run.weekly_series(run.AppModel())
+    for title, columns in run.series_groups().items():
+        ax = run.series_figure(empty, title, columns).axes[0]
+        assert ax.get_xlim() == (0, run.DEFAULT_WEEKS)
+        low, high = ax.get_ylim()
+        assert (low, high) == ((1e-3, 1) if title.startswith("Trust") else (0, 1)), title
+        assert "press Step" in ax.texts[0].get_text()
 
 
 def step_weeks(rc, weeks: int) -> None:
-    """Advance the page's model ``weeks`` weeks with one press of Step (Render Interval = weeks)."""
-    rc.find(v.Slider, label="Render Interval (steps)").widget.v_model = weeks
+    """Advance the page's model ``weeks`` weeks with one press of Step."""
+    rc.find(v.Slider, label="weeks per Step").widget.v_model = weeks
     button(rc, "Step").click()
+
+
+def snap_like_the_browser(rc) -> None:
+    """What the browser does when it draws the page: every float slider's value snapped to its step."""
+    for widget in rc.find(v.Slider).widgets:
+        if widget.step and widget.step < 1:
+            widget.v_model = round(round(widget.v_model / widget.step) * widget.step, 12)
+
+
+def cli_run(tmp_path, seed: int, weeks: int, *sets: str):
+    """`escalation run --json --trajectory` of the same run: outcomes and weekly series."""
+    csv = tmp_path / "run.csv"
+    args = [a for s in sets for a in ("--set", s)]
+    result = run_cli("run", "--seed", str(seed), "--weeks", str(weeks), "--json", "--trajectory", str(csv), *args)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)["outcomes"], pd.read_csv(csv)
+
+
+def test_reset_then_step_runs_exactly_what_escalation_run_runs(tmp_path):
+    """Only the controls a user moved reach the model: after the browser snaps every slider to
+    its step, Reset and Step give `escalation run` with the same seed, to the last digit; a moved
+    lever gives `escalation run --set` of it."""
+    model = solara.reactive(run.AppModel())
+    rc = render_run_page(model)
+    snap_like_the_browser(rc)
+    rc.find(v.TextField, label="seed (integer 0 to 2**64-1)").widget.v_model = "3"
+    button(rc, "Reset").click()
+    step_weeks(rc, 20)
+    assert model.value.params.changed() == {} and model.value.seed == 3
+    outcomes, trajectory = cli_run(tmp_path, 3, 20)
+    pd.testing.assert_frame_equal(model.value.trajectory(), trajectory, check_dtype=False, check_exact=True)
+    page_outcomes = {k: None if isinstance(v, float) and v != v else v for k, v in model.value.outcomes().items()}
+    assert json.loads(json.dumps(page_outcomes, default=float)) == outcomes
+
+    control(rc, "sanctions_level").v_model = 0.5
+    control(rc, "exercise_policy").v_model = "suspended"
+    button(rc, "Reset").click()
+    step_weeks(rc, 20)
+    assert model.value.params.changed() == {"sanctions_level": 0.5, "exercise_policy": "suspended"}
+    outcomes, trajectory = cli_run(tmp_path, 3, 20, "sanctions_level=0.5", "exercise_policy=suspended")
+    pd.testing.assert_frame_equal(model.value.trajectory(), trajectory, check_dtype=False, check_exact=True)
+    text = page_text(rc)
+    assert "Week 20" in text and "sanctions_level=0.5" in text and "exercise_policy=suspended" in text
+
+
+@pytest.mark.parametrize("name", ["test_baseline_rate", "hawkes_alpha", "dprk_talk_base", "sanctions_level"])
+def test_a_value_within_half_a_step_of_the_default_is_the_default(name):
+    p = TABLE[name]
+    step = run.slider_step(p)
+    assert run.moved_value(p, round(p.default / step) * step) is None
+    assert run.moved_value(p, p.default) is None
+    moved = p.default + step if p.default + step <= p.high else p.default - step
+    assert run.moved_value(p, moved) == pytest.approx(moved)
 
 
 def test_changing_a_control_and_stepping_changes_the_plotted_series():
@@ -121,7 +202,7 @@ def test_changing_a_control_and_stepping_changes_the_plotted_series():
     blank = series_images(default)
     step_weeks(default, weeks)
     default_images = series_images(default)
-    assert len(default_images) == len(app.series_groups()) and default_images != blank
+    assert len(default_images) == len(run.series_groups()) and default_images != blank
     assert "Week 12" in page_text(default) and "all parameters at the table" in page_text(default)
 
     again = render_run_page()  # the same controls give the same pictures
@@ -129,8 +210,8 @@ def test_changing_a_control_and_stepping_changes_the_plotted_series():
     assert series_images(again) == default_images
 
     changed = render_run_page()
-    label = app.control_label(TABLE["engagement_stance"])
-    changed.find(v.Select, label=label).widget.v_model = "pressure_first"
+    control(changed, "engagement_stance").v_model = "pressure_first"
+    assert "applies on **Reset**" in page_text(changed) or "applies on" in page_text(changed)
     button(changed, "Reset").click()
     step_weeks(changed, weeks)
     assert series_images(changed) != default_images
@@ -139,7 +220,7 @@ def test_changing_a_control_and_stepping_changes_the_plotted_series():
 
 
 def test_the_page_runs_the_model_the_sweeps_run():
-    model = app.AppModel(rng="7", sanctions_level=0.3, exercise_policy="suspended")
+    model = run.AppModel(rng="7", sanctions_level=0.3, exercise_policy="suspended")
     reference = EscalationModel(sanctions_level=0.3, exercise_policy="suspended", rng=7)
     model.run(30), reference.run(30)
     pd.testing.assert_frame_equal(model.trajectory(), reference.trajectory())
@@ -159,18 +240,18 @@ def test_the_page_runs_the_model_the_sweeps_run():
     ],
 )
 def test_bad_input_is_shown_and_nothing_runs(values, fragment):
-    model = app.AppModel(**values)
+    model = run.AppModel(**values)
     assert fragment in model.input_error and not model.running
     model.step()
-    assert app.weeks_run(model) == 0 and app.weekly_series(model).empty
-    box, rc = solara.render(app.RunStatus(model), handle_error=False)
+    assert run.weeks_run(model) == 0 and run.weekly_series(model).empty
+    box, rc = solara.render(run.RunStatus(model, solara.reactive({})), handle_error=False)
     assert fragment in rc.find(v.Alert).widget.children[0]
 
 
 def test_event_log_reads_talks_tests_sanctions_and_forgone_exercises():
-    model = app.AppModel(rng="5", sanctions_level=0.3, exercise_policy="suspended", spoiler_week=20).run(60)
-    frame = app.weekly_series(model)
-    found = app.events(frame, model.forgone)
+    model = run.AppModel(rng="5", sanctions_level=0.3, exercise_policy="suspended", spoiler_week=20).run(60)
+    frame = run.weekly_series(model)
+    found = run.events(frame, model.forgone)
     texts = [t for _, t in found]
     assert [w for w, _ in found] == sorted(w for w, _ in found)
     tests = frame[frame["tests"] > 0]
@@ -223,10 +304,23 @@ def test_bad_directory_shows_the_clis_one_line_message_in_the_page(case, smoke_r
     assert not rc.find(widgets.Image).widgets
 
 
+def wait_for_title(rc, text: str, timeout: float = 120) -> str:
+    """The page's card titles once one contains ``text`` (the policy panels are computed in the
+    background)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        titles = titles_of(rc)
+        if text in titles:
+            return titles
+        time.sleep(0.2)
+    raise AssertionError(f"no card titled {text!r} after {timeout} s: {titles_of(rc)}")
+
+
 def test_sweep_page_shows_the_stored_estimates_and_the_chosen_policys_contrast(smoke_results):
     before = sorted(p.stat().st_mtime_ns for p in smoke_results.rglob("*"))
     rc = solara.render(sweep.SweepPage(results=str(smoke_results)), handle_error=False)[1]
     assert not rc.find(v.Alert).widgets
+    wait_for_title(rc, "Time to talks:")
     assert len(rc.find(widgets.Image).widgets) >= 2  # the heatmap and the time-to-talks curve
     result = analysis.load(smoke_results)
     by = list(result.levers)
@@ -235,9 +329,9 @@ def test_sweep_page_shows_the_stored_estimates_and_the_chosen_policys_contrast(s
     opened = view.default_policy()
     assert opened != baseline and plots.policy_label(opened) in titles_of(rc)
     # choose another policy in the page: exercises as scheduled, the other levers as opened
-    rc.find(v.Select, label="exercise_policy").widgets[0].v_model = "as_scheduled"
+    rc.find(v.Select, label="Exercise policy").widgets[0].v_model = "as scheduled"
     policy = {**opened, "exercise_policy": "as_scheduled"}
-    assert f"Testing cost: {plots.policy_label(policy)}" in titles_of(rc)
+    wait_for_title(rc, f"Testing cost: {plots.policy_label(policy)}")
     expected = pd.concat([analysis.paired_contrasts(result.rows, baseline, by, o) for o in ("talks", "tests")])
     expected = expected[analysis.matches(expected, policy)]
     got = view.contrasts(policy, baseline)
@@ -246,7 +340,7 @@ def test_sweep_page_shows_the_stored_estimates_and_the_chosen_policys_contrast(s
     assert cost["n"].item() == analysis.matches(result.rows, policy).sum()
     assert cost["mean_tests"].item() == result.rows[analysis.matches(result.rows, policy)]["tests"].mean()
     titles = titles_of(rc)
-    assert "P(talks) with 95% intervals" in titles
+    assert f"P(talks) within {result.horizon} weeks: 95% Wilson intervals, runs pooled" in titles
     assert "Paired contrast with the baseline" in titles and "Time to talks" in titles
     assert sorted(p.stat().st_mtime_ns for p in smoke_results.rglob("*")) == before  # read, never written
 
@@ -294,10 +388,8 @@ def test_posterior_spread_only_for_posterior_sweeps(smoke_results, posterior_res
     from experiments.analysis.robustness import contrasts_over_draws
 
     assert view.over_draws
-    table = view.estimates_table().merge(expected, on=view.by)
-    assert (table["p_talks"] == table["mean"].round(3)).all() and (
-        table["p_talks_low"] == table["ci_low"].round(3)
-    ).all()
+    table = view.summary.merge(expected, on=view.by)
+    assert (table["p_talks"] == table["mean"]).all() and (table["p_talks_low"] == table["ci_low"]).all()
     baseline, policy = view.default_baseline(), view.default_policy()
     want = contrasts_over_draws(view.result.rows, view.by, baseline, "talks", view.result.horizon)
     got = view.contrasts(policy, baseline)
@@ -305,11 +397,31 @@ def test_posterior_spread_only_for_posterior_sweeps(smoke_results, posterior_res
         got[got["outcome"] == "talks"].reset_index(drop=True),
         want[analysis.matches(want, policy)].reset_index(drop=True),
     )
-    assert "P(talks) with 95% intervals over the draws" in titles_of(
-        solara.render(sweep.SweepPage(results=str(posterior_results)), handle_error=False)[1]
-    )
     rc = solara.render(sweep.SweepPage(results=str(posterior_results)), handle_error=False)[1]
-    assert "Across the posterior" in titles_of(rc) and not rc.find(v.Alert).widgets
+    titles = titles_of(rc)
+    assert "P(talks) within 12 weeks: mean over the 5 posterior draws, 95% t interval over the draws" in titles
+    assert "Across the posterior" in titles and not rc.find(v.Alert).widgets
+
+
+def test_sweep_page_reads_the_estimates_table_and_shows_it_in_words(smoke_results, tmp_path):
+    """With a current summary.csv the page shows its numbers (a value changed in the file shows
+    up) and reads no run before a policy's panels need them; the columns are named in words."""
+    from experiments.analysis.estimates import SUMMARY_FILE, write_summary
+
+    copy = tmp_path / "with_summary"
+    shutil.copytree(smoke_results, copy)
+    write_summary(analysis.load(copy))
+    table = pd.read_csv(copy / SUMMARY_FILE)
+    table.loc[0, "p_talks"] = 0.123456  # a mark only the file carries
+    (copy / SUMMARY_FILE).write_text(table.to_csv(index=False))
+    view = sweep.SweepView(sweep.load_sweep(copy))
+    assert view.stored_summary and view.summary.loc[0, "p_talks"] == 0.123456
+    shown = view.estimates_table()
+    assert "runs" in shown.columns and "P(US–DPRK talks)" in shown.columns and "Exercise policy" in shown.columns
+    assert not [c for c in shown.columns if "_" in c]
+    assert not [v for v in shown["Exercise policy"] if "_" in v]
+    assert "runs" not in vars(view)  # the runs are not read for the estimates
+    assert set(view.result.rows.columns) >= {"talks", "tests"} and "talks_week" not in view.result.rows
 
 
 # ---------------------------------------------------------------------------------------------
@@ -324,18 +436,18 @@ def test_app_command_refuses_a_bad_or_busy_port_in_one_line():
         busy.listen()
         port = busy.getsockname()[1]
         assert_one_line_error(run_cli("app", "--port", str(port)), f"port {port} on 127.0.0.1 is in use", "--port")
-    assert "from model.app import page" in run_cli("app", "--help").stdout
+    assert "from experiments.app.run import page" in " ".join(run_cli("app", "--help").stdout.split())
 
 
 def test_the_notebook_page_renders():
-    """`from model.app import page; page` (the README's notebook recipe) is an element that renders
+    """`from experiments.app.run import page; page` (the notebook recipe) is an element that renders
     with its controls (Jupyter puts the sidebar of an app layout in a dialog)."""
 
     @solara.component
     def Notebook():
         with solara.AppLayout():
-            app.Page()
+            run.RunPage()
 
-    assert app.page.component is app.Page  # `page` is this component's element
+    assert run.page.component is run.RunPage  # `page` is this component's element
     rc = solara.render(Notebook(), handle_error=False)[1]
     assert [b.children for b in rc.find(v.Btn).widgets if b.children in (["Reset"], ["Step"])] == [["Reset"], ["Step"]]

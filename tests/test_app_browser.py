@@ -4,6 +4,7 @@ The browser is not installed here: `make browser` (which .ci/run calls) installs
 packages chromium and chromium-driver; without them the test skips and says so.
 """
 
+import json
 import os
 import shutil
 import signal
@@ -16,7 +17,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, run_cli
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -122,39 +123,54 @@ def browser():
         shutil.rmtree(profile, ignore_errors=True)
 
 
-def test_app_serves_both_pages_and_a_moved_lever_changes_the_run(server, browser):
+def _address_line(process) -> str:
+    """The command's line with the address (the server may print its own lines first)."""
+    for _ in range(20):
+        line = process.stdout.readline()
+        if line.startswith("escalation app: serving"):
+            return line
+    raise AssertionError("escalation app printed no address line")
+
+
+def test_app_serves_both_pages_and_reset_and_step_run_what_escalation_run_runs(server, browser):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
     process, url = server
-    first_line = process.stdout.readline()
-    assert first_line.startswith(f"escalation app: serving {url}")
+    assert _address_line(process).startswith(f"escalation app: serving {url}")
 
     browser.get(url)
     body = lambda: browser.find_element(By.TAG_NAME, "body").text  # noqa: E731
-    _wait_for(lambda: "Week 0" in body() and "sanctions_level [" in body(), "the one-run page")
+    _wait_for(lambda: "Week 0" in body() and "sanctions_level" in body(), "the one-run page")
+    assert "PAGE 0" not in body().upper()
     images = lambda: [i.get_attribute("src") for i in browser.find_elements(By.TAG_NAME, "img")]  # noqa: E731
     before_images = _wait_for(lambda: len(images()) >= 4 and images(), "the plots")
-    before = body()
+    button = lambda text: browser.find_element(By.XPATH, f"//button[normalize-space(.)='{text}']")  # noqa: E731
+
+    # untouched controls: Reset and three weeks are `escalation run --weeks 3` with the same seed
+    button("Reset").click()
+    for week in (1, 2, 3):
+        button("Step").click()
+        _wait_for(lambda week=week: f"Week {week}" in body(), f"week {week}")
+    assert "all parameters at the table's values" in body()
+    expected = json.loads(run_cli("run", "--weeks", "3", "--json").stdout)["outcomes"]
+    _wait_for(lambda: "Outcomes after 3 weeks" in body(), "the outcomes")
+    shown = " " + " ".join(body().split("Outcomes after 3 weeks")[1].split()) + " "
+    for name, value in expected.items():  # as the page prints them: floats to 4 digits, None as "-"
+        text = "-" if value is None else f"{value:.4g}" if isinstance(value, float) else str(value)
+        assert f" {name} {text} " in shown, (name, text)
 
     # move a lever: the sanctions level's slider to its minimum, with the keyboard
-    thumb = browser.find_element(
-        By.XPATH,
-        "//label[starts-with(normalize-space(.), 'sanctions_level [')]"
-        "/ancestor::div[contains(@class, 'v-input')][1]//*[@role='slider']",
-    )
+    thumb = browser.find_element(By.CSS_SELECTOR, ".param-sanctions_level [role='slider']")
     thumb.send_keys(Keys.HOME)
-    button = lambda text: browser.find_element(By.XPATH, f"//button[normalize-space(.)='{text}']")  # noqa: E731
     button("Reset").click()
     _wait_for(lambda: "sanctions_level=0" in body(), "the reset run with the moved lever")
     for week in (1, 2, 3):
         button("Step").click()
         _wait_for(lambda week=week: f"Week {week}" in body(), f"week {week}")
     _wait_for(lambda: len(images()) == len(before_images) and images() != before_images, "the plots to be redrawn")
-    after = body()
-    assert "Outcomes after 3 weeks" in after and "Outcomes after 0 weeks" in before
-    assert after.split("Outcomes after 3 weeks")[1] != before.split("Outcomes after 0 weeks")[1]  # new outcome values
+    assert "parameters changed from the table's values: sanctions_level=0" in body()
 
     browser.get(url + "sweep")
-    _wait_for(lambda: "P(talks) with 95% intervals" in body() and "Paired contrast" in body(), "the sweep page")
+    _wait_for(lambda: "P(talks) within" in body() and "Paired contrast" in body(), "the sweep page")
     assert "smoke" in body()

@@ -413,7 +413,7 @@ def test_the_readme_example_continues_the_shipped_history_from_the_monday_after_
     import re
     import shutil
 
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    text = (ROOT / "docs" / "scenarios.md").read_text(encoding="utf-8")
     block = next(b for b in re.findall(r"```toml\n(.*?)```", text, re.S) if "continue_from" in b)
     shutil.copy(ROOT / "experiments" / "scenarios" / "history_2016_2018.toml", tmp_path)
     scenario = load_scenario(write(tmp_path, block, "after_2018.toml"))

@@ -1,4 +1,4 @@
-"""Tests for experiments/analysis/plots.py: every figure is drawn from a tiny results directory, has the
+"""Tests for experiments/analysis/plots/: every figure is drawn from a tiny results directory, has the
 panels it should, and saves as a real PNG and PDF."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from experiments import analysis
 from experiments.analysis import plots
 from experiments.analysis.estimates import summarise
 from model import EscalationModel
+from model.params import ENGAGEMENT_STANCES, EXERCISE_POLICIES
 
 LEVERS = ["sanctions_level", "exercise_policy", "engagement_stance"]
 BASELINE = {"sanctions_level": 0.95, "exercise_policy": "as_scheduled", "engagement_stance": "pressure_first"}
@@ -45,6 +46,14 @@ def test_heatmap_has_a_panel_per_stance_and_annotated_cells(result, tmp_path):
     assert len(notes) == 4 and all("\n±" in n for n in notes)
     assert "within 26 weeks" in fig.axes[-1].get_ylabel()
     saved(fig, tmp_path, "heatmap")
+
+
+def test_heatmap_caption_says_what_the_intervals_are_over(result):
+    table = summarise(result.rows, LEVERS, result.horizon)
+    note = "mean over the 5 posterior draws, 95% t interval over the draws"
+    fig = plots.p_talks_heatmap(table, horizon=result.horizon, over=note)
+    assert note in fig.get_supxlabel()
+    plt.close(fig)
 
 
 def test_survival_plot_draws_one_curve_per_exercise_policy_in_each_stance_panel(result, tmp_path):
@@ -105,6 +114,14 @@ def test_testing_cost_plot_has_bars_and_intervals(result, tmp_path):
     left, right = visible_axes(fig)
     assert len(left.patches) % 4 == 0 and len(left.patches) >= 4
     assert len(right.get_lines()) == 2 * 4
+    # one title: the legend's title sits under the panels, away from the figure's title
+    fig_titled = plots.testing_cost_plot(cost, LEVERS, result.horizon, where="at every level")
+    fig_titled.canvas.draw()
+    renderer = fig_titled.canvas.get_renderer()
+    legend_box = fig_titled.legends[0].get_window_extent(renderer)
+    title_box = fig_titled._suptitle.get_window_extent(renderer)
+    assert not legend_box.overlaps(title_box) and legend_box.y1 < title_box.y0
+    plt.close(fig_titled)
     saved(fig, tmp_path, "cost")
 
 
@@ -113,7 +130,23 @@ def test_tradeoff_plot_runs_a_line_per_exercise_policy_and_stance(result, tmp_pa
     (ax,) = visible_axes(fig)
     assert len(ax.get_lines()) == 4 * 3  # a line and two end markers per exercise policy and stance
     assert ax.get_xlabel() == "P(US–DPRK talks within 26 weeks)"
+    # the legend tells a stance (half-filled shape) from a sanctions level (open or filled, both shapes)
+    texts = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "sanctions 0.5 (open)" in texts and "sanctions 0.95 (filled)" in texts
+    stances = [h for h in fig.legends[0].legend_handles if getattr(h, "get_fillstyle", lambda: "")() == "left"]
+    assert len(stances) == 2
     saved(fig, tmp_path, "tradeoff")
+
+
+def test_tradeoff_plot_draws_an_estimate_a_rounding_error_outside_its_interval(result):
+    """With few replicates an estimate can sit outside its rounded interval: the bars are
+    clipped at the estimate instead of failing ('xerr' must not contain negative values)."""
+    table = summarise(result.rows.groupby(LEVERS).head(3), LEVERS, result.horizon)
+    table["p_talks_low"] = table["p_talks"] + 1e-9  # the estimate just below its interval
+    table["mean_tests_high"] = table["mean_tests"] - 1e-9
+    fig = plots.tradeoff_plot(table, result.horizon)
+    assert (plots.grid.error_bars(table, "p_talks") >= 0).all()
+    plt.close(fig)
 
 
 def test_run_plot_shows_one_run(tmp_path):
@@ -121,12 +154,19 @@ def test_run_plot_shows_one_run(tmp_path):
     fig = plots.run_plot(model.trajectory(), model.params["start_date"])
     panels = visible_axes(fig)
     assert len(panels) == 5 and panels[-1].get_xlabel() == "Weeks since 26 Feb 2018"
+    # every talks stage on the axis, suspended below none (not above the summit)
+    ticks = {t.get_text(): y for t, y in zip(panels[0].get_yticklabels(), panels[0].get_yticks(), strict=True)}
+    assert ticks["suspended"] < ticks["none"] < ticks["summit-level"]
+    low, high = panels[0].get_ylim()
+    assert low < min(ticks.values()) and max(ticks.values()) < high
     saved(fig, tmp_path, "run")
 
 
 def test_labels_are_words():
     assert plots.policy_label(BASELINE) == "sanctions 0.95, as scheduled, pressure first"
     assert plots.nice("suspended_during_talks") == "suspended in talks" and plots.nice(0.5) == "0.5"
+    assert all("_" not in plots.nice(p) for p in EXERCISE_POLICIES + ENGAGEMENT_STANCES)
+    assert plots.column_label("p_talks_low") == "P(US–DPRK talks) 95% low" and plots.column_label("n") == "runs"
     frame = pd.DataFrame({"sanctions_level": [1.0, 1.0], "exercise_policy": ["delayed", "suspended"]})
     assert plots.policy_labels(frame, ["sanctions_level", "exercise_policy"]).tolist() == ["delayed", "suspended"]
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import solara
 
-from model.app import Page as RunPage
-
+from .run import RunPage
 from .sweep import SweepPage
 
 

@@ -11,6 +11,7 @@ import argparse
 import os
 import socket
 import sys
+import time
 from pathlib import Path
 
 from ..errors import UserError
@@ -83,12 +84,54 @@ def cmd_app(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
     print(
-        f"escalation app: serving http://{HOST}:{port}/ (one run) and http://{HOST}:{port}/sweep (sweep explorer); "
-        "Ctrl-C stops it",
+        f"escalation app: starting the server on {HOST}:{port}; its address follows once it answers "
+        "(up to a minute or two on a busy machine)",
+        file=sys.stderr,
         flush=True,
     )
+    announce_when_up(port, os.getpid())
     os.execve(sys.executable, server_command(port), env)
     return 0  # pragma: no cover (exec does not return)
+
+
+STARTUP_LIMIT = 600
+"""Seconds the announcer waits for the server to answer before it gives up silently."""
+
+
+def address_line(port: int) -> str:
+    """The line that tells the user where the explorer is."""
+    return (
+        f"escalation app: serving http://{HOST}:{port}/ (one run) and http://{HOST}:{port}/sweep (sweep explorer); "
+        "Ctrl-C stops it"
+    )
+
+
+def announce_when_up(port: int, server: int) -> None:
+    """Print :func:`address_line` once ``HOST:port`` accepts connections, from a detached process,
+    so that this process can become the server (its process id stays the server's). The
+    announcer gives up when the server's process ends or after :data:`STARTUP_LIMIT` seconds."""
+    sys.stdout.flush()
+    child = os.fork()
+    if child:
+        os.waitpid(child, 0)  # the first child exits at once; its child is adopted by init
+        return
+    if os.fork():
+        os._exit(0)
+    try:
+        end = time.monotonic() + STARTUP_LIMIT
+        while time.monotonic() < end:
+            try:
+                os.kill(server, 0)
+            except OSError:
+                break  # the server has ended
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as client:
+                client.settimeout(1)
+                if client.connect_ex((HOST, port)) == 0:
+                    print(address_line(port), flush=True)
+                    break
+            time.sleep(0.25)
+    finally:
+        os._exit(0)
 
 
 def add_app_parser(sub) -> None:
@@ -97,11 +140,11 @@ def add_app_parser(sub) -> None:
         "app",
         help="the interactive explorer in the browser: one run, and a stored sweep",
         description="Serve the interactive explorer on 127.0.0.1 and print its address: '/' runs the model one week at "
-        "a time with its levers and main uncertainties as controls (Mesa's SolaraViz; new values apply on "
-        "Reset), '/sweep' browses a results directory written by `escalation sweep` (P(talks) heatmap "
+        "a time with its levers and main uncertainties as controls (only the controls you move reach the model; "
+        "they apply on Reset), '/sweep' browses a results directory written by `escalation sweep` (P(talks) heatmap "
         "with intervals, a policy's time to talks, testing cost and paired contrast with a baseline, the "
         "spread across posterior draws). It reads stored results and never re-runs a sweep. From a "
-        "notebook: `from model.app import page; page`.",
+        "notebook: `from experiments.app.run import page; page`.",
     )
     app.add_argument(
         "--port",
