@@ -384,58 +384,6 @@ def test_each_generation_weighs_its_particles_by_share_times_prior_over_proposal
     assert frames[0]["share"].nunique() > 1  # the weights are not all equal: the rule matters
 
 
-# ---- the package restructuring changed no number -------------------------------------------------
-
-BEFORE_RESTRUCTURING = {
-    # Computed by running the single-module calibration (experiments/history/calibration.py at
-    # commit f5c72ec, before it became the experiments/history/abc package) once with the
-    # settings of the test below; the package must reproduce every number bit for bit.
-    "posterior_sha256": "f84d8c82febc8a50ee6a011e6278998f995d72c49629dffefff1fb1868b89f20",
-    "tolerances": [15.55018015006849, 14.481275999559445, 13.895713291117367],
-    "simulations": 285,
-    "estimate_index": 9,
-    "weights": [
-        0.1800982358076178,
-        0.13270241235742464,
-        0.01065299639891999,
-        0.01577788646460799,
-        0.020754757180746458,
-        0.022838336398614694,
-        0.06339562796058647,
-        0.10318085657489057,
-        0.0037745145137893844,
-        0.446824376342802,
-    ],
-    "start_state_sha256": "156b68e872b458d4ee02922080e611be6202e7646bb3a81ef32a0bb4dc7da769",
-}
-
-
-def test_the_abc_package_reproduces_the_single_module_calibration_exactly():
-    import hashlib
-
-    scenario = load_scenario(HISTORY)
-    result = calibrate(
-        scenario,
-        read_record(RECORD),
-        population=10,
-        generations=3,
-        accept=0.4,
-        seed=3,
-        block=7,
-        replicates=3,
-        progress=False,
-        max_simulations_per_generation=3000,
-    )
-    csv = result.posterior.to_csv(index=False, float_format="%.17g").encode()
-    state = json.dumps(result.start_state, sort_keys=True, default=str).encode()
-    assert result.tolerances == BEFORE_RESTRUCTURING["tolerances"]
-    assert result.simulations == BEFORE_RESTRUCTURING["simulations"] and result.stopped == ""
-    assert result.posterior["weight"].tolist() == BEFORE_RESTRUCTURING["weights"]
-    assert result.estimate_index == BEFORE_RESTRUCTURING["estimate_index"]
-    assert hashlib.sha256(csv).hexdigest() == BEFORE_RESTRUCTURING["posterior_sha256"]
-    assert hashlib.sha256(state).hexdigest() == BEFORE_RESTRUCTURING["start_state_sha256"]
-
-
 # ---- the decade summaries -------------------------------------------------------------------------
 
 HISTORY_10 = ROOT / "experiments" / "scenarios" / "history_2009_2018.toml"

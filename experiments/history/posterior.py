@@ -33,13 +33,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import tomllib
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from model.batched import BatchedEngine, ParamArrays, stack_schedules
-from model.params import TABLE, ParameterError, Params
+from model.params import CALIBRATED_FILE, TABLE, ParameterError, Params
 from model.rules import SUSPENDED_TALKS
 
 from ..errors import UserError
@@ -50,8 +51,22 @@ POSTERIOR_STREAM = 0x9057
 """Mixed into the experiment seed for the posterior draws (never coincides with the replicate seeds)."""
 STATE_REPLICATES = 100
 """Replays per draw whose median state on 26 February 2018 is the draw's start state."""
-HISTORY_SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "history_2016_2018.toml"
-"""The scenario the shipped calibration fitted, replayed for each draw's start state."""
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+HISTORY_SCENARIO = SCENARIOS / "history_2016_2018.toml"
+"""The scenario replayed for each draw's start state when the installed calibration names none."""
+
+
+def fitted_scenario() -> Path:
+    """The scenario the installed calibration fitted (``model/calibrated.toml``'s ``[method]
+    scenario``), replayed for each draw's start state: the state on 26 February 2018 is the one
+    the fitted history reaches under the draw's parameters."""
+    if CALIBRATED_FILE.is_file():
+        name = tomllib.loads(CALIBRATED_FILE.read_text(encoding="utf-8")).get("method", {}).get("scenario")
+        if name and (SCENARIOS / f"{name}.toml").is_file():
+            return SCENARIOS / f"{name}.toml"
+    return HISTORY_SCENARIO
+
+
 STATE_DATE = dt.date(2018, 2, 26)
 STATE_PARAMETERS = {  # parameter table name -> the quantity it starts (model.week.QUANTITIES)
     "initial_stress": "dprk_stress",
@@ -163,7 +178,7 @@ def posterior_scenarios(posterior: pd.DataFrame, samples: int, seed: int) -> pd.
     drawn = draw_particles(posterior, samples, seed)
     names = [c for c in posterior.columns if c != "weight"]
     values = posterior.iloc[drawn][names].reset_index(drop=True)
-    history = load_scenario(HISTORY_SCENARIO)
+    history = load_scenario(fitted_scenario())
     unique, inverse = np.unique(drawn, return_inverse=True)
     points = [history.params.replace(**posterior.iloc[i][names].to_dict()) for i in unique]
     states = start_states(history, points, replicates=STATE_REPLICATES).iloc[inverse].reset_index(drop=True)

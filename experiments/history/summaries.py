@@ -441,10 +441,17 @@ def summary_table(scenario: Scenario, record: pd.DataFrame, summary_set: str | N
         if m.name not in missing
     ]
     if summary_set is None:
-        summary_set = "decade" if len(years) >= DECADE_YEARS else "annual"
+        summary_set = "decade" if decade_by_default(scenario) else "annual"
     if summary_set == "decade":
         table += decade_summaries(scenario, record)
     return table
+
+
+def decade_by_default(scenario: Scenario) -> bool:
+    """Whether ``scenario`` spans at least :data:`DECADE_YEARS` whole calendar years (then the
+    decade summaries and parameters are the default)."""
+    months = pd.PeriodIndex([pd.Period(d, freq="M") for d in scenario.week_starts()]).unique()
+    return sum(1 for y in sorted(set(months.year)) if (months.year == y).sum() == 12) >= DECADE_YEARS
 
 
 def decade_summaries(scenario: Scenario, record: pd.DataFrame) -> list[Summary]:

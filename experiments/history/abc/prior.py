@@ -35,6 +35,34 @@ CALIBRATED_PARAMETERS = (
 reactance to new sanctions, threat, completion, the moratorium), the ladder's red line, and the
 talks process."""
 
+DECADE_PARAMETERS = CALIBRATED_PARAMETERS + (
+    # what the headline effects rest on: the stance, the exercise policy, the US's willingness
+    "precondition_cost",
+    "pressure_first_penalty",
+    "alignment_gap",
+    "threat_gain",
+    "signal_exercise_llr",
+    "signal_suspension_llr",
+    "suspend_per_exercise",
+    "us_talk_base",
+    "dprk_talk_threat_weight",
+    # what deals rest on, and the mechanisms of model version 3
+    "step_cost_scale",
+    "deal_trust_threshold",
+    "deal_trust_weight",
+    "deal_stress_weight",
+    "statement_base",
+    "dprk_talk_expectation_weight",
+    "substrategic_talks_weight",
+    "spoiler_reactance",
+    "talks_memory_weight",
+    "talks_memory_decay",
+)
+"""The uncertainties a record of several years (2009-2018) is asked to inform: those of
+:data:`CALIBRATED_PARAMETERS`, the parameters the headline effects rest on (stance, exercise
+policy, the US's and the DPRK's willingness to talk, deals), and model version 3's tracks,
+spoilers, statements and memory of failed talks."""
+
 MAX_ALPHA_SHARE = 0.95
 
 

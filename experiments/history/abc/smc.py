@@ -17,7 +17,7 @@ import pandas as pd
 from ...errors import UserError
 from ..posterior import STATE_DATE, start_state
 from ..scenario import Scenario
-from ..summaries import Summary, recorded_rungs, summary_table
+from ..summaries import Summary, decade_by_default, recorded_rungs, summary_table
 from .distance import (
     acceptance_share,
     distance_space,
@@ -27,7 +27,7 @@ from .distance import (
     replicate_distances,
 )
 from .epsilon import first_tolerance, next_tolerance
-from .prior import CALIBRATED_PARAMETERS, UniformPrior
+from .prior import CALIBRATED_PARAMETERS, DECADE_PARAMETERS, UniformPrior
 from .result import ACCEPTANCE, Calibration, central_particle
 from .sampler import Block, block_seeds, observed_summaries, ordered_results, run_block_replicates
 from .storage import load_generations, save_generation
@@ -137,7 +137,7 @@ def calibrate(
     progress: bool = True,
     max_simulations_per_generation: int = 2_000_000,
     replicates: int = 10,
-    parameters: tuple[str, ...] = CALIBRATED_PARAMETERS,
+    parameters: tuple[str, ...] | None = None,
     observed: pd.Series | None = None,
     out: str | Path | None = None,
     executor: Executor | None = None,
@@ -155,9 +155,14 @@ def calibrate(
     or, by default, in this process; the numbers are the same either way.
     With ``out``, each finished generation is saved there and a rerun continues after the last.
     ``summary_set``: which summaries (:data:`~experiments.history.summaries.SUMMARY_SETS`; by
-    default the decade set for a scenario of five whole years or more, else the annual).
+    default the decade set for a scenario of five whole years or more, else the annual);
+    ``parameters`` the uncertainties fitted (by default :data:`DECADE_PARAMETERS` with the decade
+    summaries, :data:`CALIBRATED_PARAMETERS` with the annual).
     """
     check_budget(population, generations, accept, replicates, block)
+    if parameters is None:
+        decade = summary_set == "decade" or (summary_set is None and decade_by_default(scenario))
+        parameters = DECADE_PARAMETERS if decade else CALIBRATED_PARAMETERS
     prior = UniformPrior.over(scenario.params, tuple(parameters))
     from tqdm.auto import tqdm
 
