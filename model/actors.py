@@ -216,7 +216,7 @@ class DPRKSteps(Actor):
         rung = rules.choose_rung(weights, sub, strat, tests, u_rung, self.last_rung)
         major = rules.major_test(tests, rung)
         self.excitation, self.strategic_excitation = rules.track_excitation(
-            self.excitation, self.strategic_excitation, tests, major, p.hawkes_alpha, p.hawkes_beta
+            self.excitation, self.strategic_excitation, tests, major, p.hawkes_ratio, p.hawkes_beta
         )
         self.progress = rules.rung_progress(self.progress, tests, rung, p.progress_per_test)
         self.strategic = rules.strategic_progress(self.progress)

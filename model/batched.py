@@ -21,7 +21,7 @@ import pandas as pd
 from . import week
 from .actors import ChinaSteps, DPRKSteps, JapanSteps, ROKSteps, USSteps
 from .outcomes import OutcomeTally
-from .params import TABLE, ParameterError, Params, check_constraints, lookup
+from .params import TABLE, ParameterError, Params, lookup
 from .policies import SCHEDULE_FIELDS, LeverSchedule
 from .rng import uniforms
 
@@ -57,7 +57,7 @@ class ParamArrays:
     @classmethod
     def from_arrays(cls, base: Params, varying: dict[str, np.ndarray]) -> ParamArrays:
         """``base`` with some numeric parameters given per run, each checked against the
-        table's range and the cross-parameter constraints (all runs at once)."""
+        table's range (all runs at once; the table has no cross-parameter constraints)."""
         values = {name: base[name] for name in _NUMERIC}
         for name, array in varying.items():
             row = lookup(name)
@@ -68,7 +68,6 @@ class ParamArrays:
             if outside.any():
                 raise ParameterError(f"{name}={array[outside][0]} is out of range: allowed {row.allowed} ({row.unit})")
             values[name] = array
-        check_constraints(values)
         return cls(values)
 
 

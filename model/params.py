@@ -28,8 +28,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
-import numpy as np
-
 Kind = Literal["lever", "uncertainty", "constant"]
 
 EXERCISE_POLICIES: tuple[str, ...] = (
@@ -203,11 +201,12 @@ TABLE: dict[str, Parameter] = {p.name: p for p in [
     _p("test_baseline_rate", 0.35, "uncertainty", "tests per week",
        "Baseline test rate mu0 before threat, reactance, progress and talks modify it",
        "record: 33 test events in 104 weeks of 2016-17; Hess (2018)", 0.0, 3.0),
-    _p("hawkes_alpha", 0.4, "uncertainty", "per week",
-       "Self-excitation: jump of the test hazard after a test (Hawkes alpha)",
-       "Hess (2018): a recent provocation is the best predictor of the next", 0.0, 5.0),
+    _p("hawkes_ratio", 0.4, "uncertainty", "tests per test",
+       "Self-excitation: further tests each test triggers on average (Hawkes branching ratio alpha/beta; "
+       "below 1 the process is stationary)",
+       "Hess (2018): a recent provocation is the best predictor of the next", 0.0, 0.95),
     _p("hawkes_beta", 1.0, "uncertainty", "per week",
-       "Decay rate of the self-excitation (Hawkes beta); needs alpha < beta",
+       "Decay rate of the self-excitation (Hawkes beta; the jump after a test is alpha = ratio * beta)",
        "record: median gap between launch days about 16 days", 0.05, 5.0),
     _p("threat_hazard_weight", 1.0, "uncertainty", "log-rate per unit threat",
        "How perceived threat raises the baseline test rate", "assumption", 0.0, 5.0),
@@ -382,8 +381,9 @@ TABLE: dict[str, Parameter] = {p.name: p for p in [
        "assumption (talks that deliver nothing wither)", 0.0, 1.0),
     _p("idle_patience", 52, "uncertainty", "weeks",
        "Weeks without a summit, step or relief after which the withering hazard is full", "assumption", 1, 520, int),
-    _p("step_cost_low", 0.5, "uncertainty", "multiplier",
-       "Lowest DPRK private cost multiplier theta (drawn per run, uniform)", "assumption", 0.0, 10.0),
+    _p("step_cost_low_share", 0.25, "uncertainty", "share of step_cost_high",
+       "Lowest DPRK private cost multiplier theta as a share of the highest (theta drawn per run, uniform)",
+       "assumption", 0.0, 1.0),
     _p("step_cost_high", 2.0, "uncertainty", "multiplier",
        "Highest DPRK private cost multiplier theta (drawn per run, uniform)", "assumption", 0.0, 10.0),
     _p("step_cost_scale", 0.3, "uncertainty", "utility",
@@ -554,8 +554,9 @@ class Params(Mapping[str, Any]):
     """A complete, validated set of parameter values.
 
     ``Params()`` holds the defaults; ``Params(sanctions_level=0.5)`` overrides some. Values
-    are checked against the table when the object is built (unknown names, types, ranges and
-    the cross-parameter constraints), so a ``Params`` that exists is valid. Read values as
+    are checked against the table when the object is built (unknown names, types and ranges;
+    the table has no cross-parameter constraints: a constrained pair is written as a share, such as
+    ``hawkes_ratio`` and ``step_cost_low_share``), so a ``Params`` that exists is valid. Read values as
     attributes (``p.sanctions_level``) or as a mapping (``p["sanctions_level"]``).
     """
 
@@ -565,7 +566,6 @@ class Params(Mapping[str, Any]):
         merged = {name: row.default for name, row in TABLE.items()}
         for name, value in {**(values or {}), **overrides}.items():
             merged[name] = lookup(name).coerce(value)
-        check_constraints(merged)
         object.__setattr__(self, "_values", merged)
         object.__setattr__(self, "_hash", hash(tuple(sorted(merged.items()))))
 
@@ -624,27 +624,6 @@ class Params(Mapping[str, Any]):
 
     def __reduce__(self):
         return (Params, (self._values,))
-
-
-def check_constraints(values: Mapping[str, Any]) -> None:
-    """Constraints that involve more than one parameter, for one parameter set (scalars) or for
-    many runs at once (arrays, as the batched engine's per-run parameters are); the first
-    violation is a :class:`ParameterError`."""
-    alpha, beta = np.asarray(values["hawkes_alpha"]), np.asarray(values["hawkes_beta"])
-    if np.any(alpha >= beta):
-        raise ParameterError(
-            "hawkes_alpha must be less than hawkes_beta in every run"
-            if max(alpha.ndim, beta.ndim) > 0
-            else f"hawkes_alpha={values['hawkes_alpha']} must be less than hawkes_beta="
-            f"{values['hawkes_beta']} (the test process would explode: branching ratio alpha/beta >= 1)"
-        )
-    low, high = np.asarray(values["step_cost_low"]), np.asarray(values["step_cost_high"])
-    if np.any(low > high):
-        raise ParameterError(
-            "step_cost_low must be at most step_cost_high in every run"
-            if max(low.ndim, high.ndim) > 0
-            else f"step_cost_low={values['step_cost_low']} must be at most step_cost_high={values['step_cost_high']}"
-        )
 
 
 def table_markdown() -> str:

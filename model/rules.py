@@ -190,39 +190,39 @@ def baseline_test_rate(mu0, threat, reactance_level, progress, threat_weight, re
     return mu0 * np.exp(threat_weight * threat + reactance_weight * reactance_level - progress_weight * progress)
 
 
-def hawkes_decay_and_jump(alpha, beta):
+def hawkes_decay_and_jump(ratio, beta):
     """Weekly decay factor and jump per test of the discretised Hawkes kernel.
 
     The continuous kernel ``alpha * exp(-beta * t)`` integrated over each week after a test
-    gives ``(alpha/beta) * (1 - e^-beta) * e^(-beta*(k-1))`` in week ``k``, so
-    ``decay = e^-beta`` and ``jump = (alpha/beta) * (1 - e^-beta)``. The jumps sum to
-    ``alpha/beta`` exactly, so the long-run rate is ``mu / (1 - alpha/beta)`` as in continuous
-    time (Hawkes 1971).
+    gives ``n * (1 - e^-beta) * e^(-beta*(k-1))`` in week ``k``, ``n = alpha/beta`` the branching
+    ratio (the parameter, so that any value in its range keeps the process stationary), so
+    ``decay = e^-beta`` and ``jump = n * (1 - e^-beta)``. The jumps sum to ``n`` exactly, so the
+    long-run rate is ``mu / (1 - n)`` as in continuous time (Hawkes 1971).
     """
     decay = np.exp(-beta)
-    return decay, (alpha / beta) * (1.0 - decay)
+    return decay, ratio * (1.0 - decay)
 
 
-def self_excitation(excitation, tests, alpha, beta):
-    """Self-excitation after a week: ``H' = e^-beta * H + (alpha/beta)(1 - e^-beta) * N`` (one per
-    testing track, ``N`` that track's tests).
+def self_excitation(excitation, tests, ratio, beta):
+    """Self-excitation after a week: ``H' = e^-beta * H + n (1 - e^-beta) * N``, ``n = alpha/beta``
+    the branching ratio (one per testing track, ``N`` that track's tests).
 
     ``lambda(t) = mu(t) + sum_i alpha * exp(-beta * (t - t_i))`` summed over past tests
     (Hawkes 1971; Hess 2018: the best predictor of a provocation is a recent provocation).
     """
-    decay, jump = hawkes_decay_and_jump(alpha, beta)
+    decay, jump = hawkes_decay_and_jump(ratio, beta)
     return decay * excitation + jump * tests
 
 
-def track_excitation(excitation_sub, excitation_strat, tests, major, alpha, beta):
+def track_excitation(excitation_sub, excitation_strat, tests, major, ratio, beta):
     """Both tracks' self-excitation after a week (:func:`self_excitation`): the week's tests excite
     the strategic track when they were strategic (``major``), the sub-strategic one otherwise.
     Returns ``(H_sub', H_strat')``."""
     major = np.asarray(major, dtype=bool)
     tests = np.asarray(tests)
     return (
-        self_excitation(excitation_sub, where(major, 0, tests), alpha, beta),
-        self_excitation(excitation_strat, where(major, tests, 0), alpha, beta),
+        self_excitation(excitation_sub, where(major, 0, tests), ratio, beta),
+        self_excitation(excitation_strat, where(major, tests, 0), ratio, beta),
     )
 
 
@@ -651,8 +651,11 @@ def step_cost(step, theta, scale):
     return theta * scale * (k * k)
 
 
-def draw_step_cost_multiplier(u, low, high):
-    """The DPRK's private cost multiplier of a run: ``theta = low + u * (high - low)``, uniform."""
+def draw_step_cost_multiplier(u, low_share, high):
+    """The DPRK's private cost multiplier of a run: uniform on ``[low, high]`` with
+    ``low = low_share * high`` (a share, so any value in its range gives a valid interval):
+    ``theta = low + u * (high - low)``."""
+    low = low_share * high
     return low + u * (high - low)
 
 

@@ -93,7 +93,9 @@ def begin(world, full: Full, u0) -> None:
     world.week_summit = full(0, np.int64)
     world.exercise_intensity = full(0.0)
     world.enforcement = full(p.china_enforcement)
-    world.dprk.cost_multiplier = full(rules.draw_step_cost_multiplier(u0[SLOT_COST], p.step_cost_low, p.step_cost_high))
+    world.dprk.cost_multiplier = full(
+        rules.draw_step_cost_multiplier(u0[SLOT_COST], p.step_cost_low_share, p.step_cost_high)
+    )
 
 
 def run_week(world, u, levers) -> None:

@@ -334,7 +334,7 @@ def test_a_design_with_uncertainties_loads_its_scenarios_and_rebuilds_its_experi
             "experiment": {"name": "lhs", "weeks": 8, "replicates": 5, "seed": 1, "samples": 2},
             "levers": {"exercise_policy": ["as_scheduled", "suspended"]},
             "params": {"start_date": "2018-03-05"},
-            "uncertainties": {"hawkes_alpha": {"low": 0.2, "high": 0.6}},
+            "uncertainties": {"hawkes_ratio": {"low": 0.2, "high": 0.6}},
         }
     )
     run_sweep(experiment, tmp_path, workers=1, progress=False)

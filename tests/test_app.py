@@ -186,7 +186,7 @@ def test_reset_then_step_runs_exactly_what_escalation_run_runs(tmp_path):
     assert "Week 20" in text and "sanctions_level=0.5" in text and "exercise_policy=suspended" in text
 
 
-@pytest.mark.parametrize("name", ["test_baseline_rate", "hawkes_alpha", "dprk_talk_base", "sanctions_level"])
+@pytest.mark.parametrize("name", ["test_baseline_rate", "hawkes_ratio", "dprk_talk_base", "sanctions_level"])
 def test_a_value_within_half_a_step_of_the_default_is_the_default(name):
     p = TABLE[name]
     step = run.slider_step(p)
@@ -236,7 +236,7 @@ def test_the_page_runs_the_model_the_sweeps_run():
     [
         ({"rng": "seven"}, "seed 'seven' is not an integer"),
         ({"rng": str(2**64)}, "out of range"),
-        ({"hawkes_alpha": 2.0, "hawkes_beta": 1.0}, "hawkes_alpha=2.0 must be less than hawkes_beta"),
+        ({"hawkes_ratio": 2.0}, "hawkes_ratio=2 is out of range"),
     ],
 )
 def test_bad_input_is_shown_and_nothing_runs(values, fragment):

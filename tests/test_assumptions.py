@@ -75,7 +75,7 @@ def test_the_section_names_every_parameter_with_its_value_and_marks_assumptions(
     assert [e.name for e in effects] == ["stance", "deal"]  # one exercise policy: no exercise effect
     text = "\n".join(assumptions.section(effects, {"params": {"step_cost_scale": 0.7}, "posterior": {"samples": 3}}))
     assert "`step_cost_scale` = 0.7 (**an assumption**; source: assumption)" in text
-    assert "`precondition_cost` = 1 (source: seed" in text
+    assert "`precondition_cost` = 1 (source: Rogin (2018)" in text
     assert "intervals over the draws do not include their uncertainty" in text
     brief = assumptions.brief(effects)
     assert brief[1].startswith(

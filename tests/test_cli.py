@@ -56,7 +56,7 @@ def test_misspelt_parameter_exits_2_naming_the_right_one():
         (["run", "--weeks", "0"], "positive integer"),
         (["run", "--seed", "-4"], "seed"),
         (["run", "--engine", "gpu"], "mesa"),
-        (["run", "--set", "hawkes_alpha=3"], "hawkes_beta"),
+        (["run", "--set", "hawkes_ratio=3"], "allowed 0 to 0.95"),
         (["frobnicate"], "invalid choice"),
         (["run", "--weeks", "600000"], "at most 5200"),
         (["run", "--set", "start_date=0001-01-01"], "1950-01-01"),
@@ -93,7 +93,7 @@ def test_params_lists_every_parameter():
     for name in TABLE:
         assert name in result.stdout
     levers = run_cli("params", "--kind", "lever").stdout
-    assert "sanctions_level" in levers and "hawkes_alpha" not in levers
+    assert "sanctions_level" in levers and "hawkes_ratio" not in levers
 
 
 def test_every_command_has_help_that_reads_cleanly():

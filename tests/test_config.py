@@ -40,7 +40,7 @@ def test_a_good_config_builds_the_full_factorial(tmp_path):
 
 def test_uncertainties_are_sampled_by_latin_hypercube(tmp_path):
     text = GOOD.replace("seed = 1", "seed = 1\nsamples = 8") + (
-        "\n[uncertainties]\nhawkes_alpha = {low = 0.1, high = 0.5}\ntest_baseline_rate = [0.1, 0.6]\n"
+        "\n[uncertainties]\nhawkes_ratio = {low = 0.1, high = 0.5}\ntest_baseline_rate = [0.1, 0.6]\n"
     )
     e = load_experiment(write(tmp_path, text))
     design = Design(e)
@@ -54,7 +54,7 @@ def test_uncertainties_are_sampled_by_latin_hypercube(tmp_path):
 
 
 def test_replicate_seeds_are_shared_across_policies_but_not_across_scenarios(tmp_path):
-    text = GOOD.replace("seed = 1", "seed = 1\nsamples = 3") + "\n[uncertainties]\nhawkes_alpha = [0.1, 0.5]\n"
+    text = GOOD.replace("seed = 1", "seed = 1\nsamples = 3") + "\n[uncertainties]\nhawkes_ratio = [0.1, 0.5]\n"
     design = Design(load_experiment(write(tmp_path, text)))
     table = design.run_table(design.chunks()[0].__class__(0, design.n_runs))
     per_scenario = table.groupby(["scenario", "replicate"])["seed"].nunique()
@@ -84,8 +84,8 @@ def test_config_hash_ignores_the_engine_but_not_the_design(tmp_path):
         (('name = "t"', 'name = "t"\nworkers = 3'), ["unknown key 'workers'"]),
         (("[params]", "[parms]"), ["unknown table [parms]", "[params]"]),
         (
-            ("exercise_policy = [", "hawkes_alpha = [0.1, 0.2]\nexercise_policy = ["),
-            ["'hawkes_alpha' is an uncertainty, not a lever"],
+            ("exercise_policy = [", "hawkes_ratio = [0.1, 0.2]\nexercise_policy = ["),
+            ["'hawkes_ratio' is an uncertainty, not a lever"],
         ),
         (("num = 3", "num = 0"), ["num must be an integer from 1 to 100000"]),
         (("seed = 1", 'seed = 1\nengine = "gpu"'), ["engine 'gpu'", "batched, mesa"]),
@@ -116,9 +116,9 @@ def test_command_line_overrides_are_checked(tmp_path):
     assert_one_line_error(run_cli("sweep", str(path), "--workers", "2", "--dask", "tcp://x:1"), "not allowed with")
 
 
-def test_design_point_violating_a_constraint_is_refused(tmp_path):
-    text = GOOD.replace("rok_mediation = 0.5", "hawkes_beta = 0.2\nhawkes_alpha = 0.3")
-    with pytest.raises(UserError, match="hawkes_alpha"):
+def test_design_point_out_of_range_is_refused(tmp_path):
+    text = GOOD.replace("rok_mediation = 0.5", "hawkes_beta = 0.2\nhawkes_ratio = 1.3")
+    with pytest.raises(UserError, match="hawkes_ratio"):
         Design(parse_experiment(__import__("tomllib").loads(text)))
 
 

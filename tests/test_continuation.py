@@ -124,8 +124,8 @@ def test_a_continued_scenario_starts_with_the_levers_and_parameters_of_the_perio
     assert second.params.test_baseline_rate == 0.3
     assert second.params.start_date == "2031-01-06"
     assert any("continues first.toml" in note for note in second.notes)
-    moved = second.with_params(Params(hawkes_alpha=0.1))
-    assert moved.continue_from.params.hawkes_alpha == 0.1 and moved.params.hawkes_alpha == 0.1
+    moved = second.with_params(Params(hawkes_ratio=0.1))
+    assert moved.continue_from.params.hawkes_ratio == 0.1 and moved.params.hawkes_ratio == 0.1
     assert moved.params.test_baseline_rate == 0.3  # the scenarios' own [params] still apply on top
     assert moved.params.engagement_stance == "pressure_and_engagement"
 

@@ -32,7 +32,7 @@ end = 2031-12-29
 
 [params]
 test_baseline_rate = {rate}
-hawkes_alpha = 0.0
+hawkes_ratio = 0.0
 threat_hazard_weight = 0.0
 reactance_hazard_weight = 0.0
 progress_hazard_weight = 0.0
@@ -282,7 +282,7 @@ def test_f2_over_the_posterior_matches_the_replay_for_a_one_particle_posterior()
 
     scenario = load_scenario(HISTORY)
     point = {name: scenario.params[name] for name in CALIBRATED_PARAMETERS}
-    posterior = pd.DataFrame([{**point, "weight": 1.0}, {**point, "hawkes_alpha": 0.0, "weight": 0.0}])
+    posterior = pd.DataFrame([{**point, "weight": 1.0}, {**point, "hawkes_ratio": 0.0, "weight": 0.0}])
     effects = resolution_effect_over_posterior(scenario, posterior, particles=1, replicates=150, seed=11)
     with_, without = (Replay(s, replicates=150, seed=11) for s in (scenario, without_resolutions(scenario)))
     after = np.concatenate([a for a, _ in resolution_windows(scenario, with_.months)])
@@ -406,7 +406,7 @@ def test_calibration_recovers_a_known_parameter(tmp_path):
     truth = 0.8
     # the other parameters fixed here (not the installed calibration, which a recalibration changes)
     fixed = dict(
-        hawkes_alpha=0.3,
+        hawkes_ratio=0.3,
         reactance_hazard_weight=0.3,
         threat_hazard_weight=1.0,
         progress_per_test=0.05,

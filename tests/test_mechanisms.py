@@ -111,7 +111,7 @@ def test_mediator_moves_first_f5():
 def test_hawkes_long_run_rate_matches_mu_over_one_minus_branching_ratio(mu, alpha, beta):
     constant_baseline = dict(
         test_baseline_rate=mu,
-        hawkes_alpha=alpha,
+        hawkes_ratio=alpha / beta,
         hawkes_beta=beta,
         threat_hazard_weight=0.0,
         reactance_hazard_weight=0.0,

@@ -25,14 +25,14 @@ def test_every_row_is_complete_and_its_default_allowed():
 
 def test_levers_and_uncertainties_are_listed():
     assert {"sanctions_level", "exercise_policy", "engagement_stance", "rok_mediation", "spoiler_week"} <= set(levers())
-    assert {"test_baseline_rate", "hawkes_alpha", "hawkes_beta", "reactance_hazard_weight"} <= set(uncertainties())
+    assert {"test_baseline_rate", "hawkes_ratio", "hawkes_beta", "reactance_hazard_weight"} <= set(uncertainties())
 
 
 def test_unknown_name_suggests_the_closest():
     with pytest.raises(ParameterError, match="unknown parameter 'sanctions_levle'.*'sanctions_level'"):
         Params(sanctions_levle=0.5)
-    with pytest.raises(ParameterError, match="did you mean 'hawkes_alpha'"):
-        lookup("hawkes_alfa")
+    with pytest.raises(ParameterError, match="did you mean 'hawkes_ratio'"):
+        lookup("hawkes_ratoi")
 
 
 def test_out_of_range_names_the_range():
@@ -54,11 +54,18 @@ def test_choices_and_types():
     assert Params(include_china="false").include_china is False
 
 
-def test_cross_parameter_constraints():
-    with pytest.raises(ParameterError, match="hawkes_alpha=.*less than hawkes_beta"):
-        Params(hawkes_alpha=1.0, hawkes_beta=1.0)
-    with pytest.raises(ParameterError, match="step_cost_low=3.0 must be at most step_cost_high=2.0"):
-        Params(step_cost_low=3.0, step_cost_high=2.0)
+def test_constrained_pairs_are_shares_so_every_value_in_range_is_valid():
+    # the branching ratio is the parameter: any beta with the highest ratio is stationary
+    p = Params(hawkes_ratio=0.95, hawkes_beta=0.05)
+    assert p.hawkes_ratio == 0.95
+    with pytest.raises(ParameterError, match="hawkes_ratio=1 is out of range"):
+        Params(hawkes_ratio=1.0)
+    # the lowest cost multiplier is a share of the highest: share 1 draws theta = high exactly
+    from model.rules import draw_step_cost_multiplier
+
+    assert draw_step_cost_multiplier(0.3, 1.0, 2.0) == 2.0 and draw_step_cost_multiplier(0.5, 0.25, 2.0) == 1.25
+    with pytest.raises(ParameterError, match="step_cost_low_share=3 is out of range"):
+        Params(step_cost_low_share=3.0)
 
 
 def test_from_strings_converts_types():

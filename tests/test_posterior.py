@@ -131,7 +131,7 @@ def test_a_changed_posterior_sample_is_refused_on_resume(tmp_path):
 @pytest.mark.parametrize(
     "extra, particles, fragments",
     [
-        ("[uncertainties]\nhawkes_alpha = [0.1, 0.5]\n", PARTICLES, ("cannot be combined",)),
+        ("[uncertainties]\nhawkes_ratio = [0.1, 0.5]\n", PARTICLES, ("cannot be combined",)),
         ("[params]\ntest_baseline_rate = 1.0\n", PARTICLES, ("test_baseline_rate", "drawn from the posterior")),
         ("", PARTICLES.drop(columns="weight"), ("weight",)),
         ("", PARTICLES.assign(test_baseline_rate=[2.9, 0.4, 7.0]), ("test_baseline_rate=7.0", "out of range")),

@@ -83,7 +83,7 @@ end = 2031-12-29
 
 [params]
 test_baseline_rate = 0.0
-hawkes_alpha = 0.0
+hawkes_ratio = 0.0
 threat_hazard_weight = 0.0
 reactance_hazard_weight = 0.0
 progress_hazard_weight = 0.0

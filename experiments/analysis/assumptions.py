@@ -63,14 +63,14 @@ EFFECTS = (
         "a summit ends in a deal when the DPRK's offer (a logit choice) reaches the relief threshold (a lever), "
         "weighing the relief a step brings (`step_relief_weight`, `relief_per_step`, worth more under economic "
         "stress: `deal_stress_weight`) and the relief it expects (`step_expectation_weight`, `summit_expectation`) "
-        "against the step's cost (`step_cost_scale`, `step_cost_low`, `step_cost_high`), and both sides accept "
+        "against the step's cost (`step_cost_scale`, `step_cost_low_share`, `step_cost_high`), and both sides accept "
         "as far as their trust exceeds `deal_trust_threshold` (`deal_trust_weight`) (ODD 7.9)",
         (
             "deal_trust_threshold",
             "deal_trust_weight",
             "deal_stress_weight",
             "step_cost_scale",
-            "step_cost_low",
+            "step_cost_low_share",
             "step_cost_high",
             "step_relief_weight",
             "relief_per_step",

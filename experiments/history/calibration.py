@@ -21,9 +21,6 @@ from .abc import (
     LOGGED_KINDS as LOGGED_KINDS,
 )
 from .abc import (
-    MAX_ALPHA_SHARE as MAX_ALPHA_SHARE,
-)
-from .abc import (
     MAX_FIRST_DRAWS as MAX_FIRST_DRAWS,
 )
 from .abc import (

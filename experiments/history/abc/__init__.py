@@ -2,8 +2,7 @@
 (ABC) with sequential Monte Carlo (ABC-SMC / population Monte Carlo: Toni et al. 2009,
 Beaumont et al. 2009), on the batched engine.
 
-1. Prior: independent uniforms over the parameter table's ranges (``hawkes_alpha`` below
-   0.95 ``hawkes_beta``, so that the test process stays stationary); :meth:`Calibration.intervals`
+1. Prior: independent uniforms over the parameter table's ranges; :meth:`Calibration.intervals`
    prints the bounds actually sampled.
 2. Each proposal is replayed ``replicates`` times (10 by default) through the historical
    scenario. The summaries (:mod:`experiments.history.summaries`: launches, months with a launch,
@@ -73,7 +72,7 @@ from .distance import (
 )
 from .effects import F2_STREAM, resolution_effect_over_posterior, resolution_effect_summary
 from .epsilon import first_tolerance, next_tolerance
-from .prior import CALIBRATED_PARAMETERS, MAX_ALPHA_SHARE, UniformPrior, _prior_bounds, prior_bounds
+from .prior import CALIBRATED_PARAMETERS, UniformPrior, _prior_bounds, prior_bounds
 from .result import ACCEPTANCE, FACTS_CHECKED, FACTS_FITTED, Calibration, central_particle
 from .sampler import (
     SEED_STREAM,
@@ -97,7 +96,6 @@ __all__ = [
     "FACTS_CHECKED",
     "FACTS_FITTED",
     "LOGGED_KINDS",
-    "MAX_ALPHA_SHARE",
     "MAX_FIRST_DRAWS",
     "PROPOSAL_STREAM",
     "SEED_STREAM",

@@ -1,6 +1,6 @@
 """The prior: independent uniforms over the parameter table's ranges of the calibrated
-parameters (``hawkes_alpha`` below :data:`MAX_ALPHA_SHARE` of ``hawkes_beta``, so that the test
-process stays stationary)."""
+parameters (the table's ranges need no repair: ``hawkes_ratio`` below 0.95 keeps the test
+process stationary)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from ...errors import UserError
 
 CALIBRATED_PARAMETERS = (
     "test_baseline_rate",
-    "hawkes_alpha",
+    "hawkes_ratio",
     "threat_hazard_weight",
     "reactance_hazard_weight",
     "progress_hazard_weight",
@@ -63,8 +63,6 @@ DECADE_PARAMETERS = CALIBRATED_PARAMETERS + (
 policy, the US's and the DPRK's willingness to talk, deals), and model version 3's tracks,
 spoilers, statements and memory of failed talks."""
 
-MAX_ALPHA_SHARE = 0.95
-
 
 @dataclass(frozen=True)
 class UniformPrior:
@@ -77,7 +75,7 @@ class UniformPrior:
     @classmethod
     def over(cls, base: Params, parameters: tuple[str, ...] = CALIBRATED_PARAMETERS) -> UniformPrior:
         """The prior of ``parameters`` (only uncertainties can be calibrated) given the other
-        values ``base`` (``hawkes_beta`` bounds ``hawkes_alpha``)."""
+        values ``base`` (unused since the table's ranges need no repair; kept for priors that do)."""
         unknown = [name for name in parameters if name not in TABLE or TABLE[name].kind != "uncertainty"]
         if unknown:
             raise UserError(f"cannot calibrate {unknown}: only uncertainties can be calibrated")
@@ -108,8 +106,6 @@ def _prior_bounds(base: Params, parameters: tuple[str, ...] = CALIBRATED_PARAMET
     for name in parameters:
         row = TABLE[name]
         lo, hi = row.low, row.high
-        if name == "hawkes_alpha":
-            lo, hi = 0.0, MAX_ALPHA_SHARE * base.hawkes_beta
         low.append(lo)
         high.append(hi)
     return np.array(low, dtype=float), np.array(high, dtype=float)
