@@ -30,6 +30,7 @@ from model.params import TABLE, ParameterError, Params, closest_name, lookup
 from ..errors import UserError
 from ..history.posterior import default_posterior_file, file_digest, read_posterior
 from ..io import read_toml
+from .integrity import MAX_CHUNKS, MAX_POINTS, MAX_REPLICATES
 
 ENGINES = ("batched", "mesa")
 DEFAULT_CHUNK_SIZE = {"batched": 10_000, "mesa": 50}
@@ -47,13 +48,6 @@ _EXPERIMENT_KEYS = {
     "description": str,
 }
 _SECTIONS = ("experiment", "levers", "params", "uncertainties", "posterior")
-MAX_POINTS = 100_000
-"""Design points (lever combinations x scenarios) at most: each is a validated parameter set built
-before the first run (about 60 microseconds each), so 10^5 start in seconds; more would keep a
-sweep from starting for minutes. Split a larger design into several experiments."""
-MAX_CHUNKS = 1_000_000
-"""Chunk files per results directory at most (runs / chunk_size): a directory of more files is
-slow to list on most file systems. Raise chunk_size for a larger sweep."""
 
 
 @dataclass(frozen=True)
@@ -212,7 +206,7 @@ def _check_experiment_numbers(e: Experiment, where: str) -> None:
         raise UserError(
             f"{where}: engine '{e.engine}' is not allowed{closest_name(e.engine, ENGINES)}: allowed {', '.join(ENGINES)}"
         )
-    for key, low, high in (("weeks", 1, 5200), ("replicates", 1, 10**8)):
+    for key, low, high in (("weeks", 1, 5200), ("replicates", 1, MAX_REPLICATES)):
         value = getattr(e, key)
         if not low <= value <= high:
             raise UserError(f"{where}: {key} = {value} is out of range: allowed {low} to {high}")
