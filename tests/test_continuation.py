@@ -195,6 +195,22 @@ def test_two_events_in_one_week_both_happen_in_order(tmp_path):
     assert (replay.weekly["talks_stage"][week + 1] == rules.NO_TALKS).all()
 
 
+def test_an_event_with_no_week_left_in_the_period_is_reported_as_dropped(tmp_path):
+    """Two events in the last week: the later cannot move past the end, so it is dropped with a
+    note saying so, never under a note saying it moved."""
+    events = (
+        '[[events]]\ndate = 2031-12-29\nkind = "summit"\noutcome = "no_deal"\n'
+        '[[events]]\ndate = 2031-12-29\nkind = "talks_ended"\n'
+    )
+    scenario = load_scenario(chain(tmp_path, events))
+    assert scenario.events == [(dt.date(2031, 12, 29), rules.EVENT_SUMMIT_NO_DEAL)]
+    forced = scenario.lever_arrays(scenario.weeks)["forced_event"]
+    assert forced[-1] == rules.EVENT_SUMMIT_NO_DEAL and (forced[:-1] == 0).all()
+    assert not any("move to the next free week" in note for note in scenario.notes)
+    (dropped,) = [note for note in scenario.notes if "dropped" in note]
+    assert "2031-12-29 (talks_ended)" in dropped and "summit" not in dropped
+
+
 def test_the_replay_of_a_continued_period_judges_f5_not_applicable(tmp_path):
     second = load_scenario(chain(tmp_path))
     facts = {f.name: f for f in Replay(second, replicates=50).facts()}

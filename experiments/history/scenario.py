@@ -277,18 +277,6 @@ class Scenario:
         }
 
 
-def _moved_event_notes(events: list[tuple[dt.date, int]], start: dt.date) -> tuple[str, ...]:
-    """A note for the events that share a week with an earlier one and move to the next."""
-    moved = [
-        f"{date} to the week of {start + dt.timedelta(weeks=w)}"
-        for (date, _), (w, _) in zip(sorted(events, key=lambda e: e[0]), event_weeks(events, start), strict=True)
-        if w != max((date - start).days // 7, 0)
-    ]
-    if not moved:
-        return ()
-    return (f"[[events]] in a week already taken by an earlier event move to the next free week: {'; '.join(moved)}",)
-
-
 def event_weeks(events: list[tuple[dt.date, int]], start: dt.date) -> list[tuple[int, int]]:
     """``(week index, code)`` of each forced event, in date order (the file's order within a
     date): an event whose week is already taken by an earlier one moves to the next free week,
@@ -302,6 +290,36 @@ def event_weeks(events: list[tuple[dt.date, int]], start: dt.date) -> list[tuple
         taken.add(w)
         placed.append((w, code))
     return placed
+
+
+def place_events(
+    events: list[tuple[dt.date, int]], start: dt.date, weeks: int
+) -> tuple[list[tuple[dt.date, int]], tuple[str, ...]]:
+    """The events that find a week inside a period of ``weeks`` weeks, in date order, and a note
+    for those moved to a later week and for those dropped (their week taken and no free week
+    left before the end): an event is never dropped in silence."""
+    ordered = sorted(events, key=lambda e: e[0])
+    kept, moved, dropped = [], [], []
+    for (date, code), (w, _) in zip(ordered, event_weeks(ordered, start), strict=True):
+        kind = next(k for k, c in EVENT_KINDS.items() if c == code)
+        if w >= weeks:
+            dropped.append(f"{date} ({kind})")
+            continue
+        kept.append((date, code))
+        if w != max((date - start).days // 7, 0):
+            moved.append(f"{date} ({kind}) to the week of {start + dt.timedelta(weeks=w)}")
+    notes = []
+    if moved:
+        notes.append(
+            f"[[events]] in a week already taken by an earlier event move to the next free week: {'; '.join(moved)}"
+        )
+    if dropped:
+        notes.append(
+            f"[[events]] dropped, their week taken by an earlier event and no free week left (the last simulated "
+            f"week ends {start + dt.timedelta(weeks=weeks, days=-1)}): {'; '.join(dropped)}; end the scenario later "
+            "to keep them"
+        )
+    return kept, tuple(notes)
 
 
 def _simulate_chain(
@@ -527,6 +545,7 @@ def parse_scenario(
         code = _event_code(entry, date, fail)
         if within(date, "[[events]]", carries=False):
             events.append((date, code))
+    events, event_notes = place_events(events, start, (end - start).days // 7 + 1)
 
     record = head.get("record")
     if record is not None and not isinstance(record, str):
@@ -550,8 +569,7 @@ def parse_scenario(
         description=str(head.get("description", "")),
         source=source,
         overrides={**overrides, "start_date": start.isoformat()},
-        notes=_outside_notes(carried_entries, before, after, start, end, origin, gap)
-        + _moved_event_notes(events, start),
+        notes=_outside_notes(carried_entries, before, after, start, end, origin, gap) + event_notes,
         continue_from=earlier,
         terminated=terminated,
     )
