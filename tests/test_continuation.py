@@ -433,3 +433,10 @@ def test_the_readme_example_continues_the_shipped_history_from_the_monday_after_
     assert scenario.start == history.start + dt.timedelta(weeks=scenario.lead_weeks)  # no gap, no overlap
     assert scenario.params.engagement_stance == "pressure_and_engagement" and scenario.params.rok_mediation == 0.8
     assert not scenario.endogenous_sanctions  # carried: the record dictated sanctions in 2016-2018
+
+
+@pytest.mark.parametrize("line", ['include_japan = "false"', 'initial_moratorium = "yes"', 'include_china = "off"'])
+def test_a_quoted_boolean_in_params_is_refused_as_in_every_other_table(tmp_path, line):
+    path = write(tmp_path, FIRST.replace("[params]\n", f"[params]\n{line}\n"))
+    with pytest.raises(UserError, match=r"\[params\] .*='.*' is not valid: allowed .*unquoted"):
+        load_scenario(path)
