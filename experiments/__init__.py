@@ -1,6 +1,6 @@
 """Experiment machinery: turns the model into evidence. Imports :mod:`model`, never the reverse.
 
-One direction of imports, top to bottom (``tests/test_imports.py`` checks it)::
+One direction of imports, top to bottom (``tests/experiments/test_imports.py`` checks it)::
 
     cli, bench, docs          the `escalation` command and its helpers
     analysis/                 estimates (the one table), contrasts, survival, plots, report

@@ -7,7 +7,7 @@ arrays of replicates at once. Built one at a time in Python that costs about 17 
 seed: 28 minutes before the first chunk of a 10^8-replicate sweep. The algorithm is specified
 by numpy (``numpy/random/bit_generator.pyx``: ``hashmix``, ``mix``, ``mix_entropy`` and
 ``generate_state`` over a pool of four 32-bit words), so the vectorised copy gives the same
-numbers bit for bit (``tests/test_integrity.py`` compares them with numpy's own SeedSequence
+numbers bit for bit (``tests/experiments/sweep/test_integrity.py`` compares them with numpy's own SeedSequence
 over random seeds, replicates and scenarios).
 """
 

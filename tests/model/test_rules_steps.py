@@ -1,4 +1,4 @@
-"""Version 2's rules (issue 14) against values computed by hand (the arithmetic is in the
+"""The step, rung, talks and summit rules against values computed by hand (the arithmetic is in the
 comments), and each rule on arrays equal, bit for bit, to the rule on scalars run by run."""
 
 import math

@@ -7,7 +7,7 @@ import textwrap
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT, assert_one_line_error, run_cli
+from conftest import RECORD, ROOT, assert_one_line_error, run_cli
 
 from experiments.errors import UserError
 from experiments.history.replay import Replay
@@ -17,8 +17,6 @@ from model import rules
 from model.batched import BatchedEngine, ParamArrays, stack_schedules
 from model.params import Params
 from model.policies import LeverSchedule
-
-RECORD = ROOT / "data" / "dprk_monthly_2016_2018.csv"
 
 FIRST = """
 [scenario]

@@ -27,13 +27,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT, SMOKE, assert_one_line_error, run_cli
+from conftest import HISTORY, RECORD, ROOT, SMOKE, SYNTHETIC, assert_one_line_error, run_cli
 
 from experiments import cli
 from experiments.errors import EXIT_FAULT, Fault, UserError
 from experiments.io import atomic_write_bytes
 from experiments.seeds import replicate_seeds, replicate_seeds_of
-from experiments.sweep.config import load_experiment
 from experiments.sweep.design import Design
 from experiments.sweep.integrity import ChunkProblem, DirectoryLock, checksum_path, chunk_provenance, read_chunk
 from experiments.sweep.orphans import process_alive
@@ -42,11 +41,6 @@ from experiments.sweep.store import ResultStore
 
 PYTHON = sys.executable
 ENV = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
-
-
-@pytest.fixture(scope="module")
-def smoke():
-    return load_experiment(SMOKE)
 
 
 @pytest.fixture(scope="module")
@@ -605,7 +599,6 @@ def test_the_lock_works_on_file_systems_without_hard_links(tmp_path, monkeypatch
 
 
 def test_a_quoted_false_is_not_read_as_true(tmp_path, capsys):
-    from test_history import HISTORY, RECORD, SYNTHETIC
 
     path = tmp_path / "s.toml"
     path.write_text(SYNTHETIC.format(rate=0.0) + '[[sanctions]]\ndate = 2030-02-01\nlevel = 0.5\nannounce = "false"\n')
@@ -618,7 +611,6 @@ def test_a_quoted_false_is_not_read_as_true(tmp_path, capsys):
 
 
 def test_a_record_with_an_unbalanced_quote_is_refused_with_its_line(tmp_path, capsys):
-    from test_history import HISTORY, RECORD
 
     lines = RECORD.read_text(encoding="utf-8").splitlines(keepends=True)
     number = next(i for i, line in enumerate(lines) if line.startswith("2017-03,"))
@@ -636,7 +628,6 @@ def test_a_record_with_an_unbalanced_quote_is_refused_with_its_line(tmp_path, ca
 
 
 def test_an_impossible_count_is_refused(tmp_path, capsys):
-    from test_history import HISTORY
 
     bad = tmp_path / "huge.csv"
     bad.write_text("month,missile_launch_events,nuclear_tests\n2016-01," + "1" + "0" * 30 + ",0\n")
