@@ -34,6 +34,7 @@ Conventions
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -339,7 +340,7 @@ def paired_bootstrap_difference(a, b, n_boot: int = 2000, confidence: float = 0.
         raise ValueError("n_boot must be >= 1")
     _, _, e, f, g, h = _paired_cells(a, b)
     n = e + f + g + h
-    out = {"n": n, "n_boot": n_boot, "seed": seed}
+    out: dict[str, Any] = {"n": n, "n_boot": n_boot, "seed": seed}
     if n == 0:
         nan = float("nan")
         out.update(p_a=nan, p_b=nan, difference=nan, ci_low=nan, ci_high=nan, boot_se=nan)

@@ -108,12 +108,12 @@ def compare_explanations(
             means.append(mean)
             variances.append(var)
             labels += [model] * len(mean)
-    mean, var, labels = np.concatenate(means), np.concatenate(variances), np.array(labels)
+    mean, var, model_of = np.concatenate(means), np.concatenate(variances), np.array(labels)
     distance = expected_distance(mean, var, obs, noise_scales(var, replicates))
     kept = np.argsort(distance, kind="stable")[: max(1, int(round(accept * len(distance))))]
     rows = []
     for model, off in models.items():
-        mine = kept[labels[kept] == model]
+        mine = kept[model_of[kept] == model]
         rows.append(
             {
                 "model": model,

@@ -156,7 +156,7 @@ class Scenario:
             "exercise_scale": p.exercise_scale,
             "endogenous_sanctions": self.endogenous_sanctions,
         }
-        per_week = {k: [] for k in values}
+        per_week: dict[str, list[Any]] = {k: [] for k in values}
         changes = list(self.levers)
         for w in range(weeks):
             week_end = self.start + dt.timedelta(days=7 * w + 6)
@@ -244,9 +244,8 @@ def _simulate_chain(
     continue; returns the result and the run's next week."""
     head, start, first_week = variants[0], None, 1
     if head.continue_from is not None:
-        before, first_week = _simulate_chain(
-            [v.continue_from for v in variants], index, seeds, head.lead_weeks, False, True
-        )
+        earlier = [v.continue_from for v in variants if v.continue_from is not None]
+        before, first_week = _simulate_chain(earlier, index, seeds, head.lead_weeks, False, True)
         start = before.state
     result = simulate_points(
         [v.params for v in variants],

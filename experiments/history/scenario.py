@@ -153,9 +153,9 @@ def parse_scenario(
     if not start < end:
         raise fail(f"dates out of order: start {start} is not before end {end}")
     check.check_keys(head, _HEAD_KEYS, source, "[scenario]")
-    for key in ("name", "description"):
-        if key in head:
-            check.string(head[key], f"{source}: [scenario] {key}")
+    for text in ("name", "description"):
+        if text in head:
+            check.string(head[text], f"{source}: [scenario] {text}")
 
     overrides = {name: check.parameter(name, v, f"{source}: [params]") for name, v in data.get("params", {}).items()}
     earlier = _earlier_period(head, start, source, base_dir, params, _seen or (), fail)

@@ -152,8 +152,8 @@ def exercise_entry(entry: dict[str, Any], i: int, source: str) -> tuple[str, Exe
     status = check.choice(
         entry.get("status", "held"), f"{source}: [[exercises]] {name} {year}: status", EXERCISE_STATUSES
     )
-    check.integer(
-        year,
+    year = check.integer(
+        entry.get("year"),
         f"{source}: [[exercises]] {name}: year",
         DATE_RANGE[0].year,
         DATE_RANGE[1].year,

@@ -424,6 +424,7 @@ class DirectoryLock:
             if other == self.path:
                 continue
             match = _LOCK_NAME.match(other.name)
+            assert match is not None  # lock_files lists only names that match
             overlaps = int(match["count"]) != self.shard[1] or int(match["index"]) == self.shard[0]
             holder = _read_lock(other)
             if overlaps and holder and _holder_alive(holder):
