@@ -410,7 +410,7 @@ def count_mean_interval(total, sd, n, confidence: float = 0.95) -> tuple[np.ndar
     (ddof = 1). A zero total gives ``[0, upper]``.
 
     Coverage by simulation (tests/experiments/test_stats.py, fixed seeds), negative binomial counts with mean
-    0.94 and skewness 3.3 (like the policy where the issue measured the t interval): 0.941 at
+    0.94 and skewness 3.3 (a skewed low-count policy, where the t interval undercovers): 0.941 at
     n = 50 and 0.951 at n = 200, against 0.912 and 0.938 for the t interval.
     """
     total, sd, n = (np.asarray(x, dtype=float) for x in (total, sd, n))

@@ -72,7 +72,7 @@ def _resumed(weekly: dict[str, np.ndarray]) -> np.ndarray | None:
 @dataclass(frozen=True)
 class Milestone:
     """An event whose first month is a summary: found in the record by ``record`` (a column of
-    :func:`experiments.record.read_record` or a regular expression over its ``text``), in a
+    :func:`experiments.history.record.read_record` or a regular expression over its ``text``), in a
     simulation by ``simulated`` (weekly series -> weeks x runs booleans, or None when the model
     cannot produce it)."""
 
