@@ -37,6 +37,7 @@ __all__ = [
     "number",
     "parameter",
     "string",
+    "strings",
     "unknown_key",
 ]
 
@@ -118,16 +119,28 @@ def integer(value: Any, what: str, low: int | None = None, high: int | None = No
     return value
 
 
-def number(value: Any, what: str, low: float | None = None, high: float | None = None) -> float:
-    """``value`` as a float if it is a finite number (not a boolean) within ``[low, high]``."""
+def number(
+    value: Any, what: str, low: float | None = None, high: float | None = None, exclusive: bool = False
+) -> float:
+    """``value`` as a float if it is a finite number (not a boolean) within ``[low, high]``
+    (strictly between them when ``exclusive``)."""
     if (
         isinstance(value, bool)
         or not isinstance(value, (int, float))
         or not math.isfinite(value)
         or not _within(value, low, high)
+        or (exclusive and value in (low, high))
     ):
-        raise UserError(f"{what} must be {_range('a number', low, high)}, {_got(value)}")
+        allowed = f"a number strictly between {low} and {high}" if exclusive else _range("a number", low, high)
+        raise UserError(f"{what} must be {allowed}, {_got(value)}")
     return float(value)
+
+
+def strings(value: Any, what: str) -> tuple[str, ...]:
+    """``value`` as a tuple if it is a list of strings (e.g. outcome names)."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise UserError(f"{what} must be a list of strings, {_got(value)}")
+    return tuple(value)
 
 
 def date(value: Any, what: str) -> dt.date:
