@@ -2,11 +2,11 @@
 
 One direction of imports, top to bottom (``tests/experiments/test_imports.py`` checks it)::
 
-    cli, bench, docs          the `escalation` command and its helpers
+    cli/, bench, docs         the `escalation` command (one module per command) and its helpers
     analysis/                 estimates (the one table), contrasts, survival, plots, report
     sweep/                    config, design, runner, store, results (pure data), peer
-    history/                  scenario, record, replay, calibration, posterior
-    errors io seeds provenance stats    leaves: import nothing above them
+    history/                  scenario (period, scenario_entries), record, replay, calibration, posterior
+    errors io seeds provenance stats validation    leaves: import nothing above them
     model/                    the model (imports nothing from experiments/)
 
 A ``[posterior]`` sweep draws its scenarios from the calibration's posterior, so ``sweep``
