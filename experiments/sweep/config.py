@@ -9,7 +9,8 @@ A config has up to five tables::
     [posterior]              # or: samples = N draws from the calibration posterior (file = CSV)
 
 Every problem is reported as a one-line :class:`~experiments.errors.UserError` naming the
-file, the entry and what is allowed; nothing runs until the whole config is valid.
+file, the entry and what is allowed (:mod:`experiments.validation`: TOML types are strict, so a
+quoted ``"false"`` or ``"0.5"`` is refused); nothing runs until the whole config is valid.
 """
 
 from __future__ import annotations
