@@ -39,7 +39,7 @@ test: $(STAMP)
 test-all: $(STAMP)
 	$(BIN)/python -m pytest -m "slow or not slow"
 
-## lint: ruff (lint and format check) over the tree, mypy over model/; .ci/run runs it beside the tests
+## lint: ruff (lint and format check) and mypy (model/ and experiments/) over the tree; .ci/run runs it beside the tests
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

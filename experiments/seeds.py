@@ -7,7 +7,7 @@ arrays of replicates at once. Built one at a time in Python that costs about 17 
 seed: 28 minutes before the first chunk of a 10^8-replicate sweep. The algorithm is specified
 by numpy (``numpy/random/bit_generator.pyx``: ``hashmix``, ``mix``, ``mix_entropy`` and
 ``generate_state`` over a pool of four 32-bit words), so the vectorised copy gives the same
-numbers bit for bit (``tests/test_integrity.py`` compares them with numpy's own SeedSequence
+numbers bit for bit (``tests/experiments/sweep/test_integrity.py`` compares them with numpy's own SeedSequence
 over random seeds, replicates and scenarios).
 """
 
@@ -65,11 +65,11 @@ def seed_sequence_states(seed: int, columns: list[np.ndarray]) -> np.ndarray:
             value = value ^ np.uint32(hash_const)
             hash_const = (hash_const * MULT_A) & MASK32
             value = value * np.uint32(hash_const)
-            return value ^ (value >> np.uint32(XSHIFT))
+            return np.bitwise_xor(value, np.right_shift(value, np.uint32(XSHIFT)))
 
         def mix(x: np.ndarray, y: np.ndarray) -> np.ndarray:
             result = np.uint32(MIX_MULT_L) * x - np.uint32(MIX_MULT_R) * y
-            return result ^ (result >> np.uint32(XSHIFT))
+            return np.bitwise_xor(result, np.right_shift(result, np.uint32(XSHIFT)))
 
         zero = np.zeros(n, dtype=np.uint32)
         mixer = [hashmix(entropy[i] if i < len(entropy) else zero) for i in range(POOL_SIZE)]

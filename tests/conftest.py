@@ -9,6 +9,26 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SMOKE = ROOT / "experiments" / "configs" / "smoke.toml"
+HISTORY = ROOT / "experiments" / "scenarios" / "history_2016_2018.toml"
+RECORD = ROOT / "data" / "dprk_monthly_2016_2018.csv"
+
+SYNTHETIC = """
+[scenario]
+name = "synthetic"
+start = 2030-01-07
+end = 2031-12-29
+
+[params]
+test_baseline_rate = {rate}
+hawkes_ratio = 0.0
+threat_hazard_weight = 0.0
+reactance_hazard_weight = 0.0
+progress_hazard_weight = 0.0
+inter_korean_rate = 0.0
+direct_talks_rate = 0.0
+initial_stage = 0
+"""
+"""A two-year scenario with every hazard but the baseline switched off (``rate``: the baseline)."""
 
 
 def run_cli(*args: str, cwd: Path | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
@@ -37,6 +57,14 @@ def assert_one_line_error(result: subprocess.CompletedProcess, *fragments: str) 
 @pytest.fixture
 def cli():
     return run_cli
+
+
+@pytest.fixture(scope="session")
+def smoke():
+    """The smoke experiment (experiments/configs/smoke.toml), loaded."""
+    from experiments.sweep.config import load_experiment
+
+    return load_experiment(SMOKE)
 
 
 @pytest.fixture(scope="session")

@@ -42,6 +42,7 @@ def synthetic_observed(scenario: Scenario, record: pd.DataFrame, truth: dict[str
         scenario.schedule(),
         trajectories=True,
     )
+    assert result.trajectory is not None  # asked for
     return simulated_summaries(scenario, result.trajectory, summaries, recorded_rungs(record)).iloc[0]
 
 

@@ -1,9 +1,9 @@
 """Competing explanations of the 2018 pause, compared by ABC model choice.
 
 The pause in testing after November 2017 can be explained by a completed programme (the
-progress term of the test hazard), by the talks (the talks term of the hazard in version 1; in
-version 2 the extra cost of crossing the red line while talks are under way), or by the
-declared moratorium (the moratorium term, in a model version that has one). Each explanation is
+progress term of the test hazard), by the talks (the talks term of the hazard, or the extra
+cost of crossing the red line while talks are under way: whichever the model has), or by the
+declared moratorium (the moratorium term, when the model has one). Each explanation is
 switched off by fixing its weight at 0. The full model and each model without one
 explanation are given equal prior probability; parameters are drawn from the calibration's
 prior (the switched-off weight left out), every draw is replayed ``replicates`` times and
@@ -40,7 +40,7 @@ from .summaries import recorded_rungs, summary_table
 
 EXPLANATIONS: dict[str, str | tuple[str, ...]] = {
     "completed programme": "progress_hazard_weight",
-    # version 1: talks lower the test hazard; version 2: talks raise the cost of crossing the red line
+    # talks lower the test hazard, or raise the cost of crossing the red line: whichever the model has
     "talks": ("talks_hazard_weight", "red_line_talks_multiplier"),
     "declared moratorium": "moratorium_hazard_weight",
 }
@@ -108,12 +108,12 @@ def compare_explanations(
             means.append(mean)
             variances.append(var)
             labels += [model] * len(mean)
-    mean, var, labels = np.concatenate(means), np.concatenate(variances), np.array(labels)
+    mean, var, model_of = np.concatenate(means), np.concatenate(variances), np.array(labels)
     distance = expected_distance(mean, var, obs, noise_scales(var, replicates))
     kept = np.argsort(distance, kind="stable")[: max(1, int(round(accept * len(distance))))]
     rows = []
     for model, off in models.items():
-        mine = kept[labels[kept] == model]
+        mine = kept[model_of[kept] == model]
         rows.append(
             {
                 "model": model,

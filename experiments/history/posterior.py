@@ -217,12 +217,13 @@ def start_states(
         if row.dtype is float:
             out[name] = np.median(values, axis=1)
         else:
+            per_point = list(values)
             if name == "initial_resume_stage":  # among the runs suspended on the date (the default if none)
                 stages = engine.quantity("talks_stage").reshape(len(points), replicates)
-                values = [
+                per_point = [
                     v[s == SUSPENDED_TALKS] if (s == SUSPENDED_TALKS).any() else np.array([row.default])
                     for v, s in zip(values, stages, strict=True)
                 ]
-            modes = [int(np.bincount(np.asarray(v, dtype=np.int64)).argmax()) for v in values]
+            modes = [int(np.bincount(np.asarray(v, dtype=np.int64)).argmax()) for v in per_point]
             out[name] = [bool(m) if row.dtype is bool else m for m in modes]
     return pd.DataFrame(out)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -72,7 +73,7 @@ def _resumed(weekly: dict[str, np.ndarray]) -> np.ndarray | None:
 @dataclass(frozen=True)
 class Milestone:
     """An event whose first month is a summary: found in the record by ``record`` (a column of
-    :func:`experiments.record.read_record` or a regular expression over its ``text``), in a
+    :func:`experiments.history.record.read_record` or a regular expression over its ``text``), in a
     simulation by ``simulated`` (weekly series -> weeks x runs booleans, or None when the model
     cannot produce it)."""
 
@@ -333,11 +334,18 @@ class Summary:
     meaning: str
 
 
+def _known(values: np.ndarray | None, what: str) -> np.ndarray:
+    """``values``, which a statistic needs: it is listed only when the record says them."""
+    if values is None:
+        raise ValueError(f"{what} are not known for this record, so no statistic uses them")
+    return values
+
+
 def _year_rows(panel: Panel, year: int) -> np.ndarray:
     return np.asarray(panel.months.year == year)
 
 
-STATISTICS: dict[str, Callable[[Panel, object], np.ndarray]] = {
+STATISTICS: dict[str, Callable[[Panel, Any], np.ndarray]] = {
     "launches": lambda p, year: p.launches[_year_rows(p, year)].sum(axis=0),
     "months_with_launch": lambda p, year: (p.launches[_year_rows(p, year)] > 0).sum(axis=0),
     "nuclear_tests": lambda p, year: p.nuclear[_year_rows(p, year)].sum(axis=0),
@@ -348,7 +356,7 @@ STATISTICS: dict[str, Callable[[Panel, object], np.ndarray]] = {
     "longest_gap": lambda p, _: longest_gap(p.launches),
     "mean_gap": lambda p, _: mean_gap(p.launches),
     "exercise_launches": lambda p, rows: p.launches[np.asarray(rows)].sum(axis=0),
-    "resolution_lag": lambda p, rows: resolution_lag(p.major, np.asarray(rows)),
+    "resolution_lag": lambda p, rows: resolution_lag(_known(p.major, "major tests"), np.asarray(rows)),
     "milestone": lambda p, name: _first(p.milestones[name]),
     # the decade set (:data:`DECADE_YEARS`)
     "talks_in": lambda p, rows: p.talks[np.asarray(rows, dtype=np.intp)].sum(axis=0),
@@ -525,7 +533,7 @@ def unavailable_milestones(scenario: Scenario) -> list[str]:
 def _empty_weekly(scenario: Scenario) -> dict[str, np.ndarray]:
     """A one-run weekly series of zeros with the model's series names (to ask which milestones
     the model produces)."""
-    return simulate_points(
+    trajectory = simulate_points(
         [scenario.params],
         np.zeros(1, dtype=np.intp),
         replicate_seeds(0, 1),
@@ -533,6 +541,8 @@ def _empty_weekly(scenario: Scenario) -> dict[str, np.ndarray]:
         [scenario.schedule()],
         trajectories=True,
     ).trajectory
+    assert trajectory is not None  # asked for
+    return trajectory
 
 
 def _exercise_months(scenario: Scenario, months: pd.PeriodIndex) -> np.ndarray:

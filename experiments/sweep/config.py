@@ -9,7 +9,8 @@ A config has up to five tables::
     [posterior]              # or: samples = N draws from the calibration posterior (file = CSV)
 
 Every problem is reported as a one-line :class:`~experiments.errors.UserError` naming the
-file, the entry and what is allowed; nothing runs until the whole config is valid.
+file, the entry and what is allowed (:mod:`experiments.validation`: TOML types are strict, so a
+quoted ``"false"`` or ``"0.5"`` is refused); nothing runs until the whole config is valid.
 """
 
 from __future__ import annotations
@@ -27,9 +28,11 @@ import numpy as np
 
 from model.params import TABLE, ParameterError, Params, closest_name, lookup
 
+from .. import validation as check
 from ..errors import UserError
 from ..history.posterior import default_posterior_file, file_digest, read_posterior
 from ..io import read_toml
+from .integrity import MAX_CHUNKS, MAX_POINTS, MAX_REPLICATES
 
 ENGINES = ("batched", "mesa")
 DEFAULT_CHUNK_SIZE = {"batched": 10_000, "mesa": 50}
@@ -47,13 +50,6 @@ _EXPERIMENT_KEYS = {
     "description": str,
 }
 _SECTIONS = ("experiment", "levers", "params", "uncertainties", "posterior")
-MAX_POINTS = 100_000
-"""Design points (lever combinations x scenarios) at most: each is a validated parameter set built
-before the first run (about 60 microseconds each), so 10^5 start in seconds; more would keep a
-sweep from starting for minutes. Split a larger design into several experiments."""
-MAX_CHUNKS = 1_000_000
-"""Chunk files per results directory at most (runs / chunk_size): a directory of more files is
-slow to list on most file systems. Raise chunk_size for a larger sweep."""
 
 
 @dataclass(frozen=True)
@@ -123,12 +119,9 @@ class Experiment:
 
 
 def unknown_key(source: str, key: str, table: str, allowed: Iterable[str]) -> UserError:
-    """The error for ``key``, not one of ``allowed``, in the config's ``[table]``: names the
-    closest allowed key and lists them all."""
-    allowed = list(allowed)
-    return UserError(
-        f"{source}: unknown key '{key}' in [{table}]{closest_name(key, allowed)}; allowed: {', '.join(allowed)}"
-    )
+    """The error for ``key``, not one of ``allowed``, in the config's ``[table]`` (see
+    :func:`experiments.validation.unknown_key`)."""
+    return check.unknown_key(source, f"[{table}]", key, allowed)
 
 
 def load_experiment(path: str | Path) -> Experiment:
@@ -138,23 +131,14 @@ def load_experiment(path: str | Path) -> Experiment:
 
 def parse_experiment(data: dict[str, Any], source: str = "<config>") -> Experiment:
     """Validate the tables of a parsed config (see the module docstring)."""
-    for section in data:
-        if section not in _SECTIONS:
-            raise UserError(
-                f"{source}: unknown table [{section}]{closest_name(section, _SECTIONS)}; "
-                f"allowed: {', '.join('[' + s + ']' for s in _SECTIONS)}"
-            )
-        if not isinstance(data[section], dict):
-            raise UserError(f"{source}: [{section}] must be a table")
+    check.check_tables(data, _SECTIONS, source)
     head = data.get("experiment", {})
+    check.check_keys(head, _EXPERIMENT_KEYS, source, "[experiment]")
     for key, value in head.items():
-        if key not in _EXPERIMENT_KEYS:
-            raise unknown_key(source, key, "experiment", _EXPERIMENT_KEYS)
-        wanted = _EXPERIMENT_KEYS[key]
-        if wanted is int and (isinstance(value, bool) or not isinstance(value, int)):
-            raise UserError(f"{source}: [experiment] {key} must be an integer, got {value!r}")
-        if wanted is str and not isinstance(value, str):
-            raise UserError(f"{source}: [experiment] {key} must be a string, got {value!r}")
+        if _EXPERIMENT_KEYS[key] is int:
+            check.integer(value, f"{source}: [experiment] {key}")
+        else:
+            check.string(value, f"{source}: [experiment] {key}")
     if "name" not in head:
         raise UserError(f"{source}: [experiment] needs a name")
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", head["name"]):
@@ -164,10 +148,9 @@ def parse_experiment(data: dict[str, Any], source: str = "<config>") -> Experime
         )
 
     levers = {name: _lever_values(name, spec, source) for name, spec in data.get("levers", {}).items()}
-    params = {}
-    for name, value in data.get("params", {}).items():
-        _known(name, source, "[params]")
-        params[name] = _coerce(name, value, source, "[params]")
+    params = {
+        name: check.parameter(name, value, f"{source}: [params]") for name, value in data.get("params", {}).items()
+    }
     uncertainties = {
         name: _uncertainty_range(name, spec, source) for name, spec in data.get("uncertainties", {}).items()
     }
@@ -212,7 +195,7 @@ def _check_experiment_numbers(e: Experiment, where: str) -> None:
         raise UserError(
             f"{where}: engine '{e.engine}' is not allowed{closest_name(e.engine, ENGINES)}: allowed {', '.join(ENGINES)}"
         )
-    for key, low, high in (("weeks", 1, 5200), ("replicates", 1, 10**8)):
+    for key, low, high in (("weeks", 1, 5200), ("replicates", 1, MAX_REPLICATES)):
         value = getattr(e, key)
         if not low <= value <= high:
             raise UserError(f"{where}: {key} = {value} is out of range: allowed {low} to {high}")
@@ -242,18 +225,12 @@ def _check_experiment_numbers(e: Experiment, where: str) -> None:
 def _posterior_spec(spec: dict[str, Any] | None, source: str) -> dict[str, Any]:
     if spec is None:
         return {}
-    unknown = set(spec) - {"samples", "file"}
-    if unknown:
-        name = sorted(unknown)[0]
-        raise unknown_key(source, name, "posterior", ("samples", "file"))
-    samples = spec.get("samples")
-    if isinstance(samples, bool) or not isinstance(samples, int) or not 1 <= samples <= 10**6:
-        raise UserError(
-            f"{source}: [posterior] samples must be an integer from 1 to 1000000 (draws from the posterior), "
-            f"got {samples!r}"
-        )
-    if "file" in spec and not isinstance(spec["file"], str):
-        raise UserError(f"{source}: [posterior] file must be a path (a string), got {spec['file']!r}")
+    check.check_keys(spec, ("samples", "file"), source, "[posterior]")
+    samples = check.integer(
+        spec.get("samples"), f"{source}: [posterior] samples", 1, 10**6, " (draws from the posterior)"
+    )
+    if "file" in spec:
+        check.string(spec["file"], f"{source}: [posterior] file", "a path (a string)")
     return {"samples": samples, "file": spec.get("file")}
 
 
@@ -280,13 +257,6 @@ def _known(name: str, source: str, table: str) -> None:
         raise UserError(f"{source}: {table} {error}") from None
 
 
-def _coerce(name: str, value: Any, source: str, table: str) -> Any:
-    try:
-        return TABLE[name].coerce(value)
-    except ParameterError as error:
-        raise UserError(f"{source}: {table} {error}") from None
-
-
 def _lever_values(name: str, spec: Any, source: str) -> list[Any]:
     _known(name, source, "[levers]")
     row = TABLE[name]
@@ -303,7 +273,7 @@ def _lever_values(name: str, spec: Any, source: str) -> list[Any]:
         values = [spec]
     if not values:
         raise UserError(f"{source}: [levers] {name} has no values")
-    coerced = [_coerce(name, v, source, "[levers]") for v in values]
+    coerced = [check.parameter(name, v, f"{source}: [levers]") for v in values]
     if len(set(map(repr, coerced))) != len(coerced):
         raise UserError(f"{source}: [levers] {name} lists a value twice")
     return coerced
@@ -315,15 +285,11 @@ def _range_values(name: str, spec: dict[str, Any], source: str, table: str) -> l
         raise UserError(
             f"{source}: {table} {name} range needs exactly the keys start, stop, num; got {', '.join(spec) or 'none'}"
         )
-    num = spec["num"]
-    if isinstance(num, bool) or not isinstance(num, int) or not 1 <= num <= MAX_POINTS:
-        raise UserError(
-            f"{source}: {table} {name} num must be an integer from 1 to {MAX_POINTS} (the most design "
-            f"points a sweep may have), got {num!r}"
-        )
+    num = check.integer(
+        spec["num"], f"{source}: {table} {name} num", 1, MAX_POINTS, " (the most design points a sweep may have)"
+    )
     for key in ("start", "stop"):
-        if isinstance(spec[key], bool) or not isinstance(spec[key], (int, float)) or not math.isfinite(spec[key]):
-            raise UserError(f"{source}: {table} {name} {key} must be a number, got {spec[key]!r}")
+        check.number(spec[key], f"{source}: {table} {name} {key}")
     values = np.linspace(spec["start"], spec["stop"], num)
     if TABLE[name].dtype is int:
         if not np.allclose(values, np.round(values)):
@@ -345,8 +311,8 @@ def _uncertainty_range(name: str, spec: Any, source: str) -> tuple[float, float]
         low, high = spec["low"], spec["high"]
     else:
         raise UserError(f"{source}: [uncertainties] {name} must be {{low = ..., high = ...}} or [low, high]")
-    low = _coerce(name, low, source, "[uncertainties]")
-    high = _coerce(name, high, source, "[uncertainties]")
+    low = check.parameter(name, low, f"{source}: [uncertainties]")
+    high = check.parameter(name, high, f"{source}: [uncertainties]")
     if not low < high:
         raise UserError(f"{source}: [uncertainties] {name} needs low < high, got {low} and {high}")
     return (low, high)

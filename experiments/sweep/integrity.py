@@ -20,6 +20,7 @@ import errno
 import hashlib
 import io
 import json
+import math
 import os
 import re
 import socket
@@ -105,15 +106,43 @@ def chunk_provenance(path: Path, data: bytes | None = None) -> dict[str, Any]:
     return meta
 
 
+def read_checksum(path: Path) -> str | None:
+    """The SHA-256 that the ``.sha256`` file beside the chunk ``path`` holds for it, or None when
+    that file is missing, unreadable, not one ``sha256sum`` line, or names another file."""
+    try:
+        text = checksum_path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    match = _CHECKSUM_LINE.fullmatch(text)
+    if match is None or match["name"] != path.name:
+        return None
+    return match["digest"]
+
+
+_CHECKSUM_LINE = re.compile(r"(?P<digest>[0-9a-f]{64}) [ *](?P<name>[^\n]+)\n?")
+
+
 def read_chunk(path: Path, start: int, stop: int, expected: Expected, columns: list[str] | None = None) -> pd.DataFrame:
-    """The rows of the chunk file ``path`` (all columns, or ``run`` and ``columns``) after checking that it
-    belongs to this experiment and model, that its bytes match the SHA-256 beside it, that it
-    holds exactly runs ``start .. stop - 1`` once each, and that every column read matches its
-    stored SHA-256. Raises :class:`ChunkProblem`."""
+    """The rows of the chunk file ``path`` (all columns, or ``run`` and ``columns``), checked.
+
+    The whole file's SHA-256 is compared first, so damage anywhere (the stored provenance
+    included) reads as damage, never as another experiment's file. Then the provenance (this
+    experiment and model, runs ``start .. stop - 1``), then each column read against its stored
+    SHA-256. A chunk without a usable checksum file is classed by its provenance when that is
+    another experiment's, else as damaged.
+
+    Raises
+    ------
+    ChunkProblem
+        ``foreign`` for another experiment's, model's or run range's file; otherwise damaged.
+    """
     try:
         data = path.read_bytes()
     except OSError as error:
         raise ChunkProblem(path, f"unreadable ({error.strerror})") from None
+    stored = read_checksum(path)
+    if stored is not None and stored != hashlib.sha256(data).hexdigest():
+        raise ChunkProblem(path, "its bytes do not match their SHA-256")
     meta = chunk_provenance(path, data)
     digests = meta.get("digests")
     if meta.get("config_hash") != expected.config_hash:
@@ -136,12 +165,10 @@ def read_chunk(path: Path, start: int, stop: int, expected: Expected, columns: l
         )
     if not isinstance(digests, dict) or not digests:
         raise ChunkProblem(path, "carries no checksums (written by an older version)", foreign=True)
-    try:
-        stored = checksum_path(path).read_text(encoding="utf-8").split()[0]
-    except (OSError, UnicodeDecodeError, IndexError):
-        raise ChunkProblem(path, f"has no readable checksum file {checksum_path(path).name}") from None
-    if stored != hashlib.sha256(data).hexdigest():
-        raise ChunkProblem(path, "its bytes do not match their SHA-256")
+    if stored is None:
+        raise ChunkProblem(
+            path, f"its checksum file {checksum_path(path).name} is missing or is not one sha256sum line naming it"
+        )
     if columns is not None:
         columns = list(dict.fromkeys(["run", *columns]))  # the run ids are always checked
         missing = [c for c in columns if c not in digests]
@@ -170,6 +197,16 @@ def _first_line(error: BaseException) -> str:
 # ---------------------------------------------------------------------------------------------
 # The manifest's shape
 # ---------------------------------------------------------------------------------------------
+
+MAX_POINTS = 100_000
+"""Design points (lever combinations x scenarios) at most: each is a validated parameter set built
+before the first run (about 60 microseconds each), so 10^5 start in seconds."""
+MAX_REPLICATES = 10**8
+"""Replicates per design point at most."""
+MAX_RUNS = MAX_POINTS * MAX_REPLICATES
+MAX_CHUNKS = 1_000_000
+"""Chunk files per results directory at most (runs / chunk_size): a directory of more files is
+slow to list on most file systems."""
 
 MANIFEST_FIELDS: dict[str, type | tuple[type, ...]] = {
     "format": int,
@@ -212,11 +249,52 @@ def check_manifest(manifest: Any, path: Path, format_version: int) -> dict[str, 
             f"{path.parent} was written in results format {version}, newer than this version of "
             f"escalation reads ({format_version}); upgrade escalation to read it"
         )
-    if manifest["chunk_size"] < 1 or manifest["n_runs"] < 0:
-        raise Fault(damaged.format("its chunk size or run count is impossible"))
     if not isinstance(manifest["provenance"].get("experiment"), dict):
         raise Fault(damaged.format("its provenance holds no experiment"))
+    wrong = layout_problem(manifest)
+    if wrong:
+        raise Fault(damaged.format(wrong))
     return manifest
+
+
+def layout_problem(manifest: dict[str, Any]) -> str | None:
+    """What makes a manifest's layout one its directory cannot hold, or None.
+
+    Checked before anything is built from the layout (the chunk ranges, the design), so an
+    edited run count is one line, never a list of 10^30 ranges: every number within the bounds
+    a config may set, runs = points x replicates, and points and replicates those of the
+    experiment stored beside them.
+    """
+    n_runs, size, points, replicates = (manifest[k] for k in ("n_runs", "chunk_size", "n_points", "replicates"))
+    if not 1 <= size <= MAX_RUNS:
+        return f"'chunk_size' is {size}: allowed 1 to {MAX_RUNS}"
+    if not 1 <= points <= MAX_POINTS:
+        return f"'n_points' is {points}: allowed 1 to {MAX_POINTS}"
+    if not 1 <= replicates <= MAX_REPLICATES:
+        return f"'replicates' is {replicates}: allowed 1 to {MAX_REPLICATES}"
+    if n_runs != points * replicates:
+        return f"'n_runs' is {n_runs}, not n_points x replicates = {points * replicates}"
+    if -(-n_runs // size) > MAX_CHUNKS:
+        return f"{n_runs} runs in chunks of {size} make more than {MAX_CHUNKS} chunk files"
+    stored = manifest["provenance"]["experiment"]
+    if stored.get("replicates") != replicates:
+        return f"'replicates' is {replicates}, its experiment's {stored.get('replicates')!r}"
+    expected = stored_points(stored)
+    if expected is not None and expected != points:
+        return f"'n_points' is {points}, its experiment's {expected}"
+    return None
+
+
+def stored_points(experiment: dict[str, Any]) -> int | None:
+    """The design points of an experiment stored as plain data (levers x scenarios), or None when
+    its shape is not the one a sweep stores."""
+    levers, posterior = experiment.get("levers"), experiment.get("posterior") or {}
+    if not isinstance(levers, dict) or not all(isinstance(v, list) for v in levers.values()):
+        return None
+    scenarios = experiment.get("samples") if experiment.get("uncertainties") else posterior.get("samples", 1)
+    if isinstance(scenarios, bool) or not isinstance(scenarios, int):
+        return None
+    return math.prod(len(v) for v in levers.values()) * scenarios
 
 
 def chunk_ranges(n_runs: int, chunk_size: int) -> list[tuple[int, int]]:
@@ -346,6 +424,7 @@ class DirectoryLock:
             if other == self.path:
                 continue
             match = _LOCK_NAME.match(other.name)
+            assert match is not None  # lock_files lists only names that match
             overlaps = int(match["count"]) != self.shard[1] or int(match["index"]) == self.shard[0]
             holder = _read_lock(other)
             if overlaps and holder and _holder_alive(holder):

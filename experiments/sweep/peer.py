@@ -45,7 +45,7 @@ def outcomes_via_batch_run(design: Design, processes: int = 1) -> pd.DataFrame:
     key = design.points.reset_index().set_index(factors)["design_point"] if factors else None
     records = []
     for (_, iteration), weekly in rows.groupby(["RunId", "iteration"], sort=False):
-        point = int(key.loc[tuple(weekly.iloc[0][factors])]) if factors else 0
+        point = int(key.loc[tuple(weekly.iloc[0][factors])]) if key is not None else 0
         series = weekly.rename(columns={"Step": "week"})
         start = int(weekly.iloc[0].get("initial_stage", TABLE["initial_stage"].default))  # an input, or the default
         halt = bool(weekly.iloc[0].get("initial_moratorium", TABLE["initial_moratorium"].default))

@@ -227,7 +227,7 @@ def _process_context():
     if _single_threaded() and "fork" in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("fork")
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["model.batched", "model.model", "experiments.runner"])
+    context.set_forkserver_preload(["model.batched", "model.model", "experiments.sweep.runner"])
     return context
 
 

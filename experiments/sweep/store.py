@@ -9,7 +9,7 @@ A results directory holds::
 Every file is written to a temporary file in the same directory and renamed into place, so a
 killed sweep leaves complete chunks and, at worst, temporary files that the next run removes.
 A chunk that exists is complete; rerunning the same experiment skips it (resume) once it has
-checked the chunk's checksums, experiment and run range (:mod:`experiments.integrity`): a
+checked the chunk's checksums, experiment and run range (:mod:`experiments.sweep.integrity`): a
 damaged chunk is recomputed, a file the sweep did not write is refused and never read.
 """
 
@@ -304,7 +304,7 @@ class ResultStore:
     def load(self, columns: list[str] | None = None) -> pd.DataFrame:
         """Every finished run, one row each, sorted by run id (only ``columns``, plus ``run``,
         when given: a million runs' summary needs a handful of the columns). Every chunk read
-        is verified first (:func:`experiments.integrity.read_chunk`): a damaged one is a
+        is verified first (:func:`experiments.sweep.integrity.read_chunk`): a damaged one is a
         :class:`Fault`, a file the sweep did not write a :class:`UserError`."""
         expected = self.expected()
         self.refuse_strays()

@@ -18,7 +18,6 @@ from experiments.analysis.report import DERIVED_FILES
 from experiments.errors import UserError
 from experiments.seeds import replicate_seeds
 from experiments.stats import wilson_interval
-from experiments.sweep.config import load_experiment
 from experiments.sweep.design import Design
 from experiments.sweep.peer import outcomes_via_batch_run
 from experiments.sweep.results import SweepResult
@@ -26,11 +25,6 @@ from experiments.sweep.runner import run_sweep
 from experiments.sweep.store import ResultStore, read_metadata
 from model import EscalationModel
 from model.outcomes import FROM_TRAJECTORY
-
-
-@pytest.fixture(scope="module")
-def smoke():
-    return load_experiment(SMOKE)
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import textwrap
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT, assert_one_line_error, run_cli
+from conftest import HISTORY, RECORD, SYNTHETIC, assert_one_line_error, run_cli
 
 from experiments.errors import UserError
 from experiments.history.abc import (
@@ -20,26 +20,6 @@ from experiments.history.record import load_record_for, read_record
 from experiments.history.replay import Replay
 from experiments.history.scenario import load_scenario
 from model.params import CALIBRATED_FILE, TABLE
-
-HISTORY = ROOT / "experiments" / "scenarios" / "history_2016_2018.toml"
-RECORD = ROOT / "data" / "dprk_monthly_2016_2018.csv"
-
-SYNTHETIC = """
-[scenario]
-name = "synthetic"
-start = 2030-01-07
-end = 2031-12-29
-
-[params]
-test_baseline_rate = {rate}
-hawkes_ratio = 0.0
-threat_hazard_weight = 0.0
-reactance_hazard_weight = 0.0
-progress_hazard_weight = 0.0
-inter_korean_rate = 0.0
-direct_talks_rate = 0.0
-initial_stage = 0
-"""
 
 
 def write(tmp_path, text, name="s.toml"):

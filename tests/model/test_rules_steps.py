@@ -1,4 +1,4 @@
-"""The rules of rungs, steps, relief, summits and talks against values computed by hand (the arithmetic is in the
+"""The step, rung, talks and summit rules against values computed by hand (the arithmetic is in the
 comments), and each rule on arrays equal, bit for bit, to the rule on scalars run by run."""
 
 import math

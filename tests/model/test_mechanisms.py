@@ -1,6 +1,6 @@
 """Mechanism properties of the model, each over many seeds with a tolerance from the sampling error.
 
-The runs use the batched engine for speed; ``tests/test_batched.py`` checks that it gives the
+The runs use the batched engine for speed; ``tests/model/test_batched.py`` checks that it gives the
 Mesa model's numbers run by run, so these are properties of the Mesa model too.
 
 Tolerances: a property "X raises Y" is asserted as a one-sided z-test at z = 4 (false-alarm
@@ -43,7 +43,7 @@ def test_an_exercise_held_raises_threat_and_test_hazard():
 
 def test_a_test_lowers_trust_toward_the_dprk():
     # Signals isolated: no depreciation toward the prior, no steps, moratoria or summits (whose
-    # signals tests/test_mechanisms_v2.py checks).
+    # signals tests/model/test_mechanisms_steps.py checks).
     quiet = dict(trust_depreciation=0.0, step_rate=0.0, moratorium_rate=0.0, summit_rate=0.0)
     traj = run(1000, trajectories=True, **quiet).trajectory
     trust = traj["trust_us_in_dprk"]

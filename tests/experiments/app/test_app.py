@@ -1,6 +1,6 @@
 """The interactive explorer, rendered headless with solara's test utilities (``solara.render`` and
 the render context's ``find``): the one-run page (experiments/app/run.py) and the sweep page
-(experiments/app/sweep.py). The browser test is tests/test_app_browser.py."""
+(experiments/app/sweep.py). The browser test is tests/experiments/app/test_app_browser.py."""
 
 import json
 import shutil

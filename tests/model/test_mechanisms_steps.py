@@ -1,6 +1,6 @@
-"""Mechanisms of relief, spoilers, summits, trust and the moratorium, each over many seeds with a tolerance from the sampling error.
+"""The relief, spoiler, summit, trust and moratorium mechanisms, each over many seeds with a tolerance from the sampling error.
 
-Runs use the batched engine (``tests/test_batched.py`` checks it is the Mesa model run by run).
+Runs use the batched engine (``tests/model/test_batched.py`` checks it is the Mesa model run by run).
 A property "X raises Y" is a one-sided paired z-test at z = 4 on common random numbers (the same
 seeds under both settings: ``SE = sd(d) / sqrt(n)``); a property that must hold in every run is
 asserted in every run, with a check that the runs exercise it.

@@ -11,7 +11,7 @@ one layer to another module of the same package)::
     analysis              estimates, contrasts, survival, plots, report
     sweep                 config, design, runner, store, results, peer
     history               scenario, record, replay, calibration, posterior
-    io, seeds, provenance, stats     leaves: import no other part of experiments/ but errors
+    io, seeds, provenance, stats, validation     leaves: import no other part of experiments/ but errors
     errors
 
 (``model/`` has its own tests; here it only must not import experiments/.)
@@ -39,6 +39,7 @@ LAYERS = {
     "seeds": 1,
     "provenance": 1,
     "stats": 1,
+    "validation": 1,
     "errors": 0,
 }
 """Top-level part of experiments/ (module or package) -> its layer; an import may point only

@@ -7,7 +7,7 @@ import textwrap
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT, assert_one_line_error, run_cli
+from conftest import RECORD, ROOT, assert_one_line_error, run_cli
 
 from experiments.errors import UserError
 from experiments.history.replay import Replay
@@ -17,8 +17,6 @@ from model import rules
 from model.batched import BatchedEngine, ParamArrays, stack_schedules
 from model.params import Params
 from model.policies import LeverSchedule
-
-RECORD = ROOT / "data" / "dprk_monthly_2016_2018.csv"
 
 FIRST = """
 [scenario]
@@ -195,6 +193,22 @@ def test_two_events_in_one_week_both_happen_in_order(tmp_path):
     assert np.isin(summit, [rules.SUMMIT_FAILED, rules.SUMMIT_STATEMENT]).all()  # no deal, whichever else
     assert (summit == rules.SUMMIT_FAILED).any() and (summit == rules.SUMMIT_STATEMENT).any()
     assert (replay.weekly["talks_stage"][week + 1] == rules.NO_TALKS).all()
+
+
+def test_an_event_with_no_week_left_in_the_period_is_reported_as_dropped(tmp_path):
+    """Two events in the last week: the later cannot move past the end, so it is dropped with a
+    note saying so, never under a note saying it moved."""
+    events = (
+        '[[events]]\ndate = 2031-12-29\nkind = "summit"\noutcome = "no_deal"\n'
+        '[[events]]\ndate = 2031-12-29\nkind = "talks_ended"\n'
+    )
+    scenario = load_scenario(chain(tmp_path, events))
+    assert scenario.events == [(dt.date(2031, 12, 29), rules.EVENT_SUMMIT_NO_DEAL)]
+    forced = scenario.lever_arrays(scenario.weeks)["forced_event"]
+    assert forced[-1] == rules.EVENT_SUMMIT_NO_DEAL and (forced[:-1] == 0).all()
+    assert not any("move to the next free week" in note for note in scenario.notes)
+    (dropped,) = [note for note in scenario.notes if "dropped" in note]
+    assert "2031-12-29 (talks_ended)" in dropped and "summit" not in dropped
 
 
 def test_the_replay_of_a_continued_period_judges_f5_not_applicable(tmp_path):
@@ -422,3 +436,10 @@ def test_the_readme_example_continues_the_shipped_history_from_the_monday_after_
     assert scenario.start == history.start + dt.timedelta(weeks=scenario.lead_weeks)  # no gap, no overlap
     assert scenario.params.engagement_stance == "pressure_and_engagement" and scenario.params.rok_mediation == 0.8
     assert not scenario.endogenous_sanctions  # carried: the record dictated sanctions in 2016-2018
+
+
+@pytest.mark.parametrize("line", ['include_japan = "false"', 'initial_moratorium = "yes"', 'include_china = "off"'])
+def test_a_quoted_boolean_in_params_is_refused_as_in_every_other_table(tmp_path, line):
+    path = write(tmp_path, FIRST.replace("[params]\n", f"[params]\n{line}\n"))
+    with pytest.raises(UserError, match=r"\[params\] .*='.*' is not valid: allowed .*unquoted"):
+        load_scenario(path)

@@ -89,7 +89,7 @@ def test_stress_threat_reactance_progress():
     assert rules.perceived_threat(0.3, 1.0, 0.5, 0.3) == pytest.approx(0.56, abs=1e-15)
     # no exercise: 0.3 - 0.09 = 0.21
     assert rules.perceived_threat(0.3, 0.0, 0.5, 0.3) == pytest.approx(0.21, abs=1e-15)
-    # reactance with no trust toward the US: 0.75*2 + 1*1 = 2.5 (the spiral scaling: tests/test_rules_v2.py)
+    # reactance with no trust toward the US: 0.75*2 + 1*1 = 2.5 (the spiral scaling: tests/model/test_rules_steps.py)
     assert rules.reactance(2.0, 1, 0.25, 1.0, 0.0, False, 0.0) == pytest.approx(2.5)
 
 
@@ -228,7 +228,7 @@ def _rule_arguments(rng, n):
         ),
         (rules.us_talk_utility, [signed(), share(), flag(), pos(), pos()]),
         (rules.talks_rates, [share(), share(), share(), share(), pos(), pos(), pos()]),
-        # version 2 (issue 14); the per-rung rules are checked in tests/test_rules_v2.py
+        # the per-rung rules are checked in tests/model/test_rules_steps.py
         (rules.talks_under_way, [stage()]),
         (rules.talks_at_us_level, [stage()]),
         (rules.talks_open, [stage()]),

@@ -8,12 +8,14 @@ Processes are killed only when they are this test's own (the sweep it started an
 descendants), and every wait is bounded.
 """
 
+import base64
 import contextlib
 import dataclasses
 import errno
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import socket
@@ -25,26 +27,21 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT, SMOKE, assert_one_line_error, run_cli
+from conftest import HISTORY, RECORD, ROOT, SMOKE, SYNTHETIC, assert_one_line_error, run_cli
 
 from experiments import cli
+from experiments import seeds as seeds_module
 from experiments.errors import EXIT_FAULT, Fault, UserError
 from experiments.io import atomic_write_bytes
 from experiments.seeds import replicate_seeds, replicate_seeds_of
-from experiments.sweep.config import load_experiment
 from experiments.sweep.design import Design
-from experiments.sweep.integrity import ChunkProblem, DirectoryLock, checksum_path
+from experiments.sweep.integrity import ChunkProblem, DirectoryLock, checksum_path, chunk_provenance, read_chunk
 from experiments.sweep.orphans import process_alive
 from experiments.sweep.runner import run_sweep
 from experiments.sweep.store import ResultStore
 
 PYTHON = sys.executable
 ENV = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
-
-
-@pytest.fixture(scope="module")
-def smoke():
-    return load_experiment(SMOKE)
 
 
 @pytest.fixture(scope="module")
@@ -105,13 +102,19 @@ def test_vectorised_seeds_equal_numpy_seed_sequence_bit_for_bit():
             assert got.tolist() == expected, (seed, with_scenario)
 
 
-def test_a_1e8_replicate_design_builds_its_first_chunk_at_once(smoke):
+def test_a_1e8_replicate_design_computes_only_the_seeds_of_the_chunks_it_runs(smoke, monkeypatch):
+    computed = []
+    real = seeds_module.seed_sequence_states
+    monkeypatch.setattr(
+        seeds_module,
+        "seed_sequence_states",
+        lambda seed, columns: computed.append(columns[0].size) or real(seed, columns),
+    )
     huge = smoke.with_options(replicates=10**8, chunk_size=10_000)
-    started = time.perf_counter()
     design = Design(huge)
     first, last = design.chunks()[0], design.chunks()[-1]
     table = design.run_table(first)
-    assert time.perf_counter() - started < 60  # was 28 minutes of seed building; bound generous for a loaded machine
+    assert sum(computed) == 10_000  # this chunk's seeds only, never the 10^8 of the design up front
     assert len(table) == 10_000 and design.n_runs == 8 * 10**8 and last.stop == 8 * 10**8
     assert np.array_equal(table["seed"].to_numpy(), replicate_seeds(huge.seed, 10_000))
     tail = design.run_table(last)
@@ -143,6 +146,48 @@ def test_any_flipped_bit_is_caught_and_the_sweep_recomputes_the_chunk(smoke, fin
         assert again.chunks_run == 1 and again.complete
         pd.testing.assert_frame_equal(ResultStore(attacked).load(), reference, check_exact=True)
         shutil.rmtree(attacked)
+
+
+def hash_in_schema_copy(data: bytes, config_hash: str) -> range:
+    """Byte offsets (with a margin) of the base64 copy of the schema that spell the stored config
+    hash: the copy the provenance is read from."""
+    key = data.index(b"ARROW:schema")
+    copy = re.compile(rb"[A-Za-z0-9+/]{100,}={0,2}").search(data, key + len(b"ARROW:schema"))
+    at = base64.b64decode(copy.group()).index(config_hash.encode())
+    return range(copy.start() + 4 * (at // 3) - 32, copy.start() + 4 * ((at + len(config_hash)) // 3 + 1) + 8)
+
+
+def test_a_flipped_bit_in_the_stored_hash_is_damage_not_another_experiment(smoke, copy):
+    store = ResultStore(copy)
+    chunk = Design(smoke).chunks()[0]
+    path, expected = store.chunk_path(chunk), store.expected()
+    data = path.read_bytes()
+    read_as_foreign = 0
+    for offset in hash_in_schema_copy(data, smoke.config_hash()):
+        for bit in range(8):
+            flipped = bytearray(data)
+            flipped[offset] ^= 1 << bit
+            with contextlib.suppress(ChunkProblem):
+                read_as_foreign += chunk_provenance(path, bytes(flipped)).get("config_hash") != smoke.config_hash()
+            path.write_bytes(bytes(flipped))
+            with pytest.raises(ChunkProblem) as problem:
+                read_chunk(path, chunk.start, chunk.stop, expected)
+            assert not problem.value.foreign and "SHA-256" in problem.value.reason, (offset, bit, problem.value)
+    assert read_as_foreign > 50  # the flips do reach the stored hash
+    path.write_bytes(data)
+    assert store.check(chunk)
+
+
+def test_a_checksum_line_naming_another_file_is_not_trusted(smoke, finished, copy):
+    first, second = chunk_paths(copy)[:2]
+    line = checksum_path(first).read_text()
+    checksum_path(first).write_text(line.replace(first.name, second.name))
+    with pytest.raises(ChunkProblem, match="is not one sha256sum line naming it"):
+        ResultStore(copy).check(Design(smoke).chunks()[0])
+    again = run_sweep(smoke, copy, workers=1, progress=False)
+    assert again.chunks_run == 1
+    assert checksum_path(first).read_text().endswith(f"  {first.name}\n")
+    pd.testing.assert_frame_equal(ResultStore(copy).load(), finished[1], check_exact=True)
 
 
 def test_report_on_a_damaged_chunk_is_one_line_naming_it(copy, capsys):
@@ -231,6 +276,32 @@ def test_a_manifest_edited_to_another_layout_is_refused(copy, capsys):
         "manifest.json is damaged",
         "'n_runs' is 370",
     )
+
+
+@pytest.mark.parametrize("n_runs", [10**9, 10**30])
+def test_an_impossible_run_count_is_one_line_in_report_as_in_sweep(copy, n_runs):
+    manifest = json.loads((copy / "manifest.json").read_text())
+    (copy / "manifest.json").write_text(json.dumps({**manifest, "n_runs": n_runs}))
+    for args in (("report", str(copy)), ("sweep", str(SMOKE), "--out", str(copy), "--workers", "1", "--quiet")):
+        result = run_cli(*args, timeout=120)
+        assert_one_line(result, EXIT_FAULT, "manifest.json is damaged", f"'n_runs' is {n_runs}")
+
+
+@pytest.mark.parametrize(
+    "edit, fragment",
+    [
+        ({"n_runs": 10**9, "n_points": 25 * 10**6}, "'n_points' is 25000000"),
+        ({"n_runs": 8 * 10**8, "replicates": 10**8}, "more than 1000000 chunk files"),
+        ({"n_runs": 16 * 10**8, "replicates": 2 * 10**8}, "'replicates' is 200000000"),
+        ({"n_runs": 8 * 10**7, "replicates": 10**7, "chunk_size": 1000}, "its experiment's 40"),
+        ({"n_runs": 10**5 * 40, "n_points": 10**5}, "its experiment's 8"),
+        ({"chunk_size": 0}, "'chunk_size' is 0"),
+    ],
+)
+def test_a_layout_edited_consistently_is_still_refused_before_anything_is_built(copy, capsys, edit, fragment):
+    manifest = json.loads((copy / "manifest.json").read_text())
+    (copy / "manifest.json").write_text(json.dumps({**manifest, **edit}))
+    assert_one_line(call(capsys, "report", str(copy)), EXIT_FAULT, "manifest.json is damaged", fragment)
 
 
 def test_a_directory_of_the_older_format_gets_one_line(copy, capsys):
@@ -535,7 +606,6 @@ def test_the_lock_works_on_file_systems_without_hard_links(tmp_path, monkeypatch
 
 
 def test_a_quoted_false_is_not_read_as_true(tmp_path, capsys):
-    from test_history import HISTORY, RECORD, SYNTHETIC
 
     path = tmp_path / "s.toml"
     path.write_text(SYNTHETIC.format(rate=0.0) + '[[sanctions]]\ndate = 2030-02-01\nlevel = 0.5\nannounce = "false"\n')
@@ -548,7 +618,6 @@ def test_a_quoted_false_is_not_read_as_true(tmp_path, capsys):
 
 
 def test_a_record_with_an_unbalanced_quote_is_refused_with_its_line(tmp_path, capsys):
-    from test_history import HISTORY, RECORD
 
     lines = RECORD.read_text(encoding="utf-8").splitlines(keepends=True)
     number = next(i for i, line in enumerate(lines) if line.startswith("2017-03,"))
@@ -566,7 +635,6 @@ def test_a_record_with_an_unbalanced_quote_is_refused_with_its_line(tmp_path, ca
 
 
 def test_an_impossible_count_is_refused(tmp_path, capsys):
-    from test_history import HISTORY
 
     bad = tmp_path / "huge.csv"
     bad.write_text("month,missile_launch_events,nuclear_tests\n2016-01," + "1" + "0" * 30 + ",0\n")

@@ -91,6 +91,9 @@ def test_config_hash_ignores_the_engine_but_not_the_design(tmp_path):
         (("seed = 1", 'seed = 1\nengine = "gpu"'), ["engine 'gpu'", "batched, mesa"]),
         (('name = "t"', 'name = "../../escaped"'), ["must be a plain name"]),
         (("[params]", "[params]\nstart_date = 9999-06-01"), ["start_date", "1950-01-01 to 2100-12-31"]),
+        (("[params]", '[params]\ninclude_japan = "false"'), ["[params] include_japan='false'", "unquoted"]),
+        (("[params]", '[params]\ninitial_moratorium = "yes"'), ["initial_moratorium='yes'", "unquoted"]),
+        (("rok_mediation = 0.5", 'rok_mediation = "0.5"'), ["rok_mediation='0.5'", "unquoted"]),
     ],
 )
 def test_config_errors_exit_2_with_one_line(tmp_path, change, fragments):

@@ -6,6 +6,7 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -133,6 +134,7 @@ def test_the_rounding_case_that_a_tolerance_once_hid():
     )
 
 
+@pytest.mark.slow  # 240 Mesa runs; the default suite keeps the run-by-run identity tests above
 def test_many_seeds_at_default_and_policy_levers():
     policies = [
         Params(exercise_policy=e, engagement_stance=s, spoiler_week=w)

@@ -1,0 +1,7 @@
+"""``python -m experiments.cli``: the ``escalation`` command."""
+
+import sys
+
+from . import main
+
+sys.exit(main())
