@@ -784,7 +784,7 @@ def _add_sensitivity(sub) -> None:
         "sigma), noise_share and converged per outcome",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(func=_lazy("sensitivity"))
+    p.set_defaults(func=lambda args: __import__("experiments.sensitivity", fromlist=["main"]).main(args))
 
 
 def _add_discover(sub) -> None:

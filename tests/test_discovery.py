@@ -101,8 +101,8 @@ def test_discover_reads_posterior_draws_and_sensitivity_samples(tmp_path):
     """The other two kinds of cases: a [posterior] sweep (each draw's parameter values come from
     the posterior sample) and the points of `escalation sensitivity`."""
     from experiments.analysis.discovery import cases_from_results
-    from experiments.analysis.sensitivity import load_plan, run_plan, write
     from experiments.history.posterior import read_posterior
+    from experiments.sensitivity import load_plan, run_plan, write
     from experiments.sweep.config import load_experiment
     from experiments.sweep.runner import run_sweep
 

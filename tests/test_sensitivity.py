@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from conftest import ROOT, assert_one_line_error, run_cli
 
-from experiments.analysis.sensitivity import (
+from experiments.sensitivity import (
     HAWKES_CAP,
     load_plan,
     morris,
@@ -223,7 +223,7 @@ def test_bad_input_on_the_command_line_is_one_line(tmp_path):
 
 def test_shipped_config_reads_its_ranges_from_the_parameter_table():
     plan = load_plan(ROOT / "experiments" / "configs" / "sensitivity.toml")
-    from experiments.analysis.sensitivity import table_ranges
+    from experiments.sensitivity import table_ranges
 
     assert plan.ranges == table_ranges()
     assert all(o in OUTCOME_COLUMNS for o in plan.outcomes)
@@ -231,8 +231,8 @@ def test_shipped_config_reads_its_ranges_from_the_parameter_table():
 
 
 def test_posterior_config_samples_the_posterior_support(tmp_path):
-    from experiments.analysis.sensitivity import posterior_support
     from experiments.history.posterior import default_posterior_file, read_posterior
+    from experiments.sensitivity import posterior_support
 
     path = tmp_path / "post.toml"
     path.write_text("""
