@@ -73,8 +73,8 @@ def variance_split(
     ``noise_share`` = mean within-point variance / total variance (the seeds' part of one run's
     variance); ``estimate_noise_share`` = the share of the variance of the per-point means that
     the finite replicates carry (within / R over the variance of the means, at most 1). With
-    ``bootstrap`` resamples, each gets a percentile interval (``*_low``, ``*_high``) from a
-    bootstrap over points and seeds together. NaN with one replicate or no variance.
+    ``bootstrap`` resamples, each gets a normal interval (``*_low``, ``*_high``) whose standard
+    error comes from a bootstrap over points and seeds together. NaN with one replicate or no variance.
     """
     out = _split(per_run)
     for key in ("noise_share", "estimate_noise_share"):
@@ -85,12 +85,15 @@ def variance_split(
         draws = [
             _split(per_run[np.ix_(rng.integers(0, points, points), rng.integers(0, R, R))]) for _ in range(bootstrap)
         ]
-        tail = 100 * (1 - confidence) / 2
+        z = float(norm.ppf(0.5 + confidence / 2))
         for key in ("noise_share", "estimate_noise_share"):
             values = np.array([d[key] for d in draws], dtype=float)
             values = values[~np.isnan(values)]
-            if len(values):
-                out[f"{key}_low"], out[f"{key}_high"] = (float(v) for v in np.percentile(values, [tail, 100 - tail]))
+            if len(values) > 1 and not math.isnan(out[key]):
+                # resampled seeds repeat, which biases a within-point variance down: the spread
+                # of the resamples, centred on the estimate, and not their percentiles
+                half = z * float(np.std(values, ddof=1))
+                out[f"{key}_low"], out[f"{key}_high"] = max(0.0, out[key] - half), min(1.0, out[key] + half)
     return out
 
 
@@ -130,9 +133,12 @@ def _band(confidence: float, tests: int) -> float:
 def sobol_estimates(Y: np.ndarray, D: int) -> tuple[np.ndarray, np.ndarray]:
     """First-order (Saltelli 2010) and total (Jansen) indices from outputs in SALib's layout
     (N blocks of A, AB_1..AB_D, B), for one output (N*(D+2),) or many (N*(D+2), k); returns
-    S1 and ST of shape (D,) or (D, k). The estimators of SALib's ``sobol.analyze``."""
+    S1 and ST of shape (D,) or (D, k). The estimators of SALib's ``sobol.analyze``, on outputs
+    standardised like its own."""
     from SALib.analyze.sobol import first_order, total_order
 
+    with np.errstate(invalid="ignore", divide="ignore"):
+        Y = np.nan_to_num((Y - Y.mean(axis=0)) / Y.std(axis=0))  # centred and scaled, as SALib does
     blocks = Y.reshape(-1, D + 2, *Y.shape[1:])
     A, AB, B = blocks[:, 0], blocks[:, 1 : D + 1], blocks[:, D + 1]
     with warnings.catch_warnings():
