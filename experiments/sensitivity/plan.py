@@ -37,6 +37,7 @@ _SECTION_KEYS = {
     "confidence": float,
     "parameters": list,
     "block_runs": int,
+    "screen_replicates": int,
 }
 
 
@@ -55,6 +56,7 @@ class Settings:
     confidence: float = CONFIDENCE
     parameters: tuple[str, ...] = ()  # restrict the analysis to these (default: all in range)
     block_runs: int = 20_000  # runs per task
+    screen_replicates: int = 0  # replicate seeds per Morris point (0: the experiment's replicates)
 
 
 @dataclass
@@ -146,6 +148,7 @@ def _check_settings(s: Settings, source: str) -> None:
         ("top", 2),
         ("bootstrap", 10),
         ("block_runs", 1),
+        ("screen_replicates", 0),
     ):
         if getattr(s, key) < low:
             raise UserError(f"{source}: [sensitivity] {key} = {getattr(s, key)} must be at least {low}")

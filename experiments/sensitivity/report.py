@@ -42,7 +42,7 @@ def markdown(result: SensitivityResult) -> str:
         m = meta["morris"]
         lines.append(
             f"Morris: {m['trajectories']} trajectories over {m['parameters']} parameters ({m['points']} points, "
-            f"{m['levels']} levels); {100 * m['repaired_share']:.1f}% of points repaired to satisfy a constraint."
+            f"{m['levels']} levels, {m['replicates']} replicates per point); {100 * m['repaired_share']:.1f}% of points repaired to satisfy a constraint."
         )
         if not _nan(m.get("seed_overlap")):
             lines.append(

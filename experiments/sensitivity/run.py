@@ -262,9 +262,10 @@ def run_plan(
     """
     s, e = plan.settings, plan.experiment
     seeds = replicate_seeds(e.seed, e.replicates)
+    screen_seeds = replicate_seeds(e.seed, s.screen_replicates) if s.screen_replicates else seeds
     started = time.perf_counter()
 
-    def evaluator_for(names: Sequence[str], label: str):
+    def evaluator_for(names: Sequence[str], label: str, seeds: np.ndarray = seeds):
         def evaluator(X: np.ndarray) -> dict[str, np.ndarray]:
             bar = _progress(len(X) * len(seeds), f"{label}: {len(X)} points x {len(seeds)} replicates", progress)
             try:
@@ -304,7 +305,7 @@ def run_plan(
     if s.method in ("both", "morris"):
         screening = morris(
             feasible_ranges(plan.ranges, plan.base),
-            evaluator_for(list(plan.ranges), "morris"),
+            evaluator_for(list(plan.ranges), "morris", screen_seeds),
             plan.outcomes,
             trajectories=s.trajectories,
             levels=s.levels,
@@ -320,6 +321,7 @@ def run_plan(
         )
         meta["morris"] = {
             "trajectories": s.trajectories,
+            "replicates": len(screen_seeds),
             "levels": s.levels,
             "parameters": len(plan.ranges),
             "points": len(screening["samples"]),
@@ -369,7 +371,7 @@ def run_plan(
         ]
     )
     meta["seconds"] = round(time.perf_counter() - started, 2)
-    meta["runs"] = sum(len(f) for f in sample_frames.values()) * e.replicates
+    meta["runs"] = sum(len(f) * (len(screen_seeds) if m == "morris" else len(seeds)) for m, f in sample_frames.items())
     return SensitivityResult(
         method=s.method,
         indices=main["indices"],
