@@ -338,7 +338,7 @@ def run_plan(
             names = meta["morris"]["top"] or names[: s.top]
             if len(names) < 2:
                 names = list(plan.ranges)[:2]
-            loose = [o for o, c in screening["checks"].items() if c["converged"] is False]
+            loose = [o for o, c in screening["checks"].items() if c["converged"] is False and weights[o] > 0]
             if loose:
                 notes.append(
                     f"The Morris screen has not converged for {', '.join(loose)}: the parameters chosen for "
