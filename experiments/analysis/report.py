@@ -599,7 +599,7 @@ def _markdown(
         _estimates_table(estimates, by, horizon, over if spreads else None),
         "",
         *_posterior_section(result, by, spreads),
-        *_robustness_section(result, by),
+        *_robustness_section(result, by, baseline),
         f"## Contrasts with the baseline ({plots.policy_label(baseline)})",
         "",
         (
@@ -622,17 +622,20 @@ def _markdown(
     return "\n".join(lines)
 
 
-def _robustness_section(result: SweepResult, by: list[str]) -> list[str]:
+def _robustness_section(result: SweepResult, by: list[str], baseline: Mapping[str, Any]) -> list[str]:
     """For a sweep over scenarios with several policies: the robust ranking by P(talks) and by
-    mean tests (regret per draw, share best, paired comparisons with the most robust policy);
-    the full tables go to robust_<outcome>.csv."""
+    mean tests (regret per draw, share best, paired comparisons with the baseline fixed in
+    advance, and with a best chosen on half of the draws judged on the other half); the full
+    tables go to robust_<outcome>.csv."""
     if "scenario" not in result.rows.columns or len(result.rows[by].drop_duplicates()) < 2:
         return []
+    fixed = {**default_baseline(result.levers), **baseline}
+    reference = tuple(fixed[c] for c in by)
     lines = []
     for outcome, larger in (("talks", True), ("tests", False)):
         unit = "draw" if result.provenance["experiment"].get("posterior") else "scenario"
         text, tables = robustness.section(
-            result.rows, by, outcome, larger_is_better=larger, horizon=result.horizon, unit=unit
+            result.rows, by, outcome, larger_is_better=larger, horizon=result.horizon, unit=unit, reference=reference
         )
         atomic_write_text(result.directory / f"robust_{outcome}.csv", tables["regret"].to_csv(index=False))
         lines += [text, ""]
