@@ -444,3 +444,49 @@ def test_intervals_over_the_draws_cover_the_posterior_mean_and_pooled_ones_do_no
     assert (table["p_talks_range_low"] < table["p_talks_low"]).all()  # the spread is wider than the mean's error
     pooled_cover = ((pooled["p_talks_low"] <= 1 / 3) & (1 / 3 <= pooled["p_talks_high"])).mean()
     assert pooled_cover < 0.85, pooled_cover
+
+
+def test_the_sweeps_heatmap_of_a_posterior_sweep_is_drawn_over_the_draws_even_given_the_pooled_table(
+    tmp_path, monkeypatch
+):
+    """`escalation sweep` passes write_summary its pooled table; for a sweep over posterior draws
+    the heatmap must still take the intervals over the draws (its policies are the factors, so
+    the pooled table once went straight to the figure)."""
+    import matplotlib.pyplot as plt
+
+    from experiments.analysis import estimates, plots
+    from experiments.sweep.config import load_experiment
+    from experiments.sweep.results import SweepResult
+    from experiments.sweep.runner import run_sweep
+
+    pd.DataFrame({"test_baseline_rate": [0.4, 1.2], "weight": [1.0, 3.0]}).to_csv(
+        tmp_path / "posterior.csv", index=False
+    )
+    (tmp_path / "c.toml").write_text("""
+[experiment]
+name = "post"
+weeks = 12
+replicates = 3
+seed = 5
+[levers]
+sanctions_level = [0.0, 1.0]
+exercise_policy = ["as_scheduled", "suspended"]
+engagement_stance = ["pressure_first", "pressure_and_engagement"]
+[posterior]
+samples = 4
+file = "posterior.csv"
+""")
+    run_sweep(load_experiment(tmp_path / "c.toml"), tmp_path / "out", workers=1, progress=False)
+    result = SweepResult.load(tmp_path / "out")
+    drawn = {}
+
+    def capture(table, horizon):
+        drawn["table"] = table
+        return plt.figure()
+
+    monkeypatch.setattr(plots, "p_talks_heatmap", capture)
+    estimates.write_summary(result, estimates.summary(result))
+    spread = estimates.posterior_spread(result.rows, result.policy_columns, "talks")
+    got = drawn["table"].merge(spread, on=result.policy_columns)
+    assert len(got) == 8 and (got["p_talks_low"] == got["ci_low"]).all()
+    assert "p_talks_range_low" in drawn["table"].columns

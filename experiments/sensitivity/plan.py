@@ -56,7 +56,7 @@ class Settings:
     confidence: float = CONFIDENCE
     parameters: tuple[str, ...] = ()  # restrict the analysis to these (default: all in range)
     block_runs: int = 20_000  # runs per task
-    screen_replicates: int = 0  # replicate seeds per Morris point (0: the experiment's replicates)
+    screen_replicates: int = 0  # replicate seeds per Morris point (0, or more than replicates: replicates)
 
 
 @dataclass

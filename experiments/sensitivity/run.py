@@ -262,7 +262,8 @@ def run_plan(
     """
     s, e = plan.settings, plan.experiment
     seeds = replicate_seeds(e.seed, e.replicates)
-    screen_seeds = replicate_seeds(e.seed, s.screen_replicates) if s.screen_replicates else seeds
+    screen_replicates = min(s.screen_replicates or e.replicates, e.replicates)  # --replicates caps both
+    screen_seeds = replicate_seeds(e.seed, screen_replicates)
     started = time.perf_counter()
 
     def evaluator_for(names: Sequence[str], label: str, seeds: np.ndarray = seeds):
