@@ -443,7 +443,8 @@ def _headlines(
             f"Highest P(talks): {plots.policy_label(best_policy)}, "
             f"{_interval(best['p_talks'], best['p_talks_low'], best['p_talks_high'])}; against the baseline "
             f"{_interval(contrast['difference'], contrast['ci_low'], contrast['ci_high'], 3)} "
-            f"({test} p {_p_value(contrast['p_value'])}), mean tests "
+            f"({test}, Holm p {_p_value(contrast['p_holm'])} over the policies, since this one was picked "
+            "as the highest), mean tests "
             f"{_interval(tests['difference'], tests['ci_low'], tests['ci_high'])}."
         )
     fewest = estimates.loc[estimates["mean_tests"].idxmin()]
