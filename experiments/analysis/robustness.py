@@ -17,7 +17,9 @@ scenario's replicates; P(event) for a yes/no outcome). Then, per policy:
   a Holm adjustment of the p-values over all comparisons made. By default each policy is
   compared with a baseline fixed in advance;
 * **against the best** (:func:`chosen_best`): the best policy chosen on one half of the draws and
-  every policy judged against it on the other half, so the choice cannot flatter itself.
+  every policy judged against it on the other half, so the choice cannot flatter itself; and
+  Hsu's multiple comparisons with the best over all draws (:func:`mcb`): which policies the data
+  leave among the candidates for the best.
 
 The per-draw regret uses the best *estimate* of each draw, which carries Monte Carlo error: the
 maximum over many policies is biased upwards (the winner's curse), so identical policies show a
@@ -179,6 +181,45 @@ def chosen_best(
     return best, out
 
 
+def mcb(
+    estimates: pd.DataFrame, policy_columns: Sequence[str], *, larger_is_better: bool = True, confidence: float = 0.95
+) -> pd.DataFrame:
+    """Hsu's multiple comparisons with the best (constrained MCB), paired over the draws.
+
+    For each policy, simultaneous intervals for how far its expected outcome lies from the best
+    of the others (``mcb_low``, ``mcb_high``; 0 is the best) and ``may_be_best``: whether the
+    data leave it among the candidates for the best (upper limit above 0). Per pair, the mean
+    difference over the draws and its standard error; the critical value is the one-sided t
+    quantile Bonferroni-adjusted over the k - 1 comparisons with a policy (conservative where
+    Hsu uses Dunnett's): then every interval holds at once with probability at least
+    ``confidence`` (Hsu 1996, ch. 4), identical policies included.
+    """
+    values = estimates.to_numpy(dtype=float)
+    if not larger_is_better:
+        values = -values
+    n, k = values.shape
+    if k < 2 or n < 2:
+        raise UserError("multiple comparisons with the best need at least two policies and two draws")
+    diff = values[:, :, None] - values[:, None, :]  # draws x i x j: i minus j
+    mean = diff.mean(axis=0)
+    se = diff.std(axis=0, ddof=1) / math.sqrt(n)
+    c = float(_st.t.ppf(1 - (1 - confidence) / (k - 1), n - 1))
+    others = ~np.eye(k, dtype=bool)
+    upper_each = np.where(others, mean + c * se, np.inf)
+    upper = np.maximum(0.0, upper_each.min(axis=1))
+    candidates = upper > 0
+    lower = np.zeros(k)
+    for i in range(k):
+        rivals = candidates & others[i]
+        if rivals.any():
+            lower[i] = min(0.0, float((mean[i] - c * se[i])[rivals].min()))
+    out = pd.DataFrame(list(estimates.columns), columns=list(policy_columns))
+    out["draws"] = n
+    out["mcb_low"], out["mcb_high"] = (lower, upper) if larger_is_better else (-upper, -lower)
+    out["may_be_best"] = candidates
+    return out
+
+
 def section(
     rows: pd.DataFrame,
     policy_columns: Sequence[str],
@@ -255,6 +296,16 @@ def section(
                 f"[{r['regret_ci_low']:+.3f}, {r['regret_ci_high']:+.3f}] | {r['p_holm']:.3g} |"
                 for _, r in worst.iterrows()
             ),
+        ]
+    if n >= 2 and len(estimates.columns) > 1:
+        best_set = mcb(estimates, policy_columns, larger_is_better=larger_is_better)
+        tables["mcb"] = best_set
+        may = best_set[best_set["may_be_best"]]
+        names = "; ".join(label(tuple(r[list(policy_columns)]), policy_columns) for _, r in may.iterrows())
+        lines += [
+            "",
+            f"Multiple comparisons with the best (Hsu; 95% simultaneous, paired over all {n} {unit}s): "
+            f"{len(may)} of {len(best_set)} policies may be the best: {names}.",
         ]
     return "\n".join(lines) + "\n", tables
 
