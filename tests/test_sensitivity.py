@@ -385,3 +385,16 @@ def test_the_bootstrap_estimator_is_salibs():
     S1, ST = sobol_estimates(out["samples"]["y"].to_numpy(), 3)
     np.testing.assert_allclose(S1, out["indices"]["S1"], rtol=1e-10)
     np.testing.assert_allclose(ST, out["indices"]["ST"], rtol=1e-10)
+
+
+def test_an_outcome_made_of_replicate_noise_is_not_called_converged():
+    """Independent noise at every point and nothing else: the indices would describe the dice,
+    so the verdict is no, with the reason, whatever the half-sample checks say."""
+
+    def evaluate(X):
+        return {"y": np.random.default_rng(4).normal(size=(len(X), 8)) + 0.01 * X[:, [0]]}
+
+    out = sobol(UNIT, evaluate, ["y"], samples=256, seed=1, bootstrap=50)
+    split = out["split"]["y"]
+    assert split["estimate_noise_share_low"] >= 0.5
+    assert out["converged"] == {"y": False} and "replicates carry" in out["checks"]["y"]["reason"]

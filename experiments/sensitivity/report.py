@@ -213,7 +213,8 @@ def figures(result: SensitivityResult, out: Path) -> list[Path]:
             axes[0][0].legend(fontsize=8, loc="lower right")
         fig.suptitle(
             f"{'Sobol' + chr(39) + ' indices' if sobol_kind else 'Morris screen'} "
-            f"({result.meta['replicates']} replicates per point; intervals over points and seeds)",
+            f"({result.meta['replicates']} replicates per point; intervals over points and seeds; "
+            "every other parameter at its default)",
             fontsize=10,
         )
         fig.tight_layout()
@@ -221,18 +222,31 @@ def figures(result: SensitivityResult, out: Path) -> list[Path]:
         plt.close(fig)
     split = result.split.dropna(subset=["noise_share"])
     if not split.empty:
-        fig, ax = plt.subplots(figsize=(6, 0.45 * len(split) + 1.4))
+        fig, ax = plt.subplots(figsize=(6.5, 0.45 * len(split) + 2.0))
         y = np.arange(len(split))
         ax.barh(y, 1 - split["noise_share"], color="#4c72b0", label="parameters")
         ax.barh(
             y, split["noise_share"], left=1 - split["noise_share"], color="#c44e52", label="seeds (simulation noise)"
         )
+        edge = (1 - split["noise_share"]).to_numpy()
+        low = (1 - split["noise_share_high"]).fillna(pd.Series(edge, index=split.index)).to_numpy()
+        high = (1 - split["noise_share_low"]).fillna(pd.Series(edge, index=split.index)).to_numpy()
+        level = round(100 * result.meta.get("confidence", 0.95))
+        ax.errorbar(
+            edge,
+            y,
+            xerr=[np.maximum(edge - low, 0), np.maximum(high - edge, 0)],
+            fmt="none",
+            ecolor="black",
+            capsize=3,
+            label=f"{level}% interval",
+        )
         ax.set_yticks(y, [result.meta["outcomes"][o] for o in split["outcome"]])
         ax.set_xlim(0, 1)
         ax.set_xlabel("share of one run's variance")
-        ax.legend(fontsize=8, loc="lower right")
+        fig.legend(*ax.get_legend_handles_labels(), loc="lower center", ncol=3, fontsize=8, frameon=False)
         ax.set_title("What drives the variance: parameters or seeds", fontsize=10)
-        fig.tight_layout()
+        fig.tight_layout(rect=(0, 0.1, 1, 1))
         written += _save(fig, out / "variance_split")
         plt.close(fig)
     return written
