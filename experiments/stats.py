@@ -121,8 +121,8 @@ def wilson_interval(successes, n, confidence: float = 0.95) -> tuple[np.ndarray,
         (L, U)    = centre -/+ halfwidth
 
     i.e. the set of ``pi`` with ``|p - pi| <= z sqrt(pi(1 - pi)/n)`` (the score test inverted).
-    The limits are clipped to [0, 1] only to remove floating-point dust: mathematically
-    L = 0 at x = 0 and U = 1 at x = n.
+    The limits are clipped to [0, 1] and to hold ``p`` only to remove floating-point dust:
+    mathematically L = 0 at x = 0, U = 1 at x = n, and L <= p <= U always.
 
     Sources: Wilson EB (1927) "Probable inference, the law of succession, and statistical
     inference", JASA 22:209-212; Newcombe RG (1998a) "Two-sided confidence intervals for the
@@ -154,8 +154,10 @@ def wilson_interval(successes, n, confidence: float = 0.95) -> tuple[np.ndarray,
     denom = n_safe + z2
     centre = (x + z2 / 2.0) / denom
     half = z * np.sqrt(x * (n_safe - x) / n_safe + z2 / 4.0) / denom
-    low = np.clip(centre - half, 0.0, 1.0)
-    high = np.clip(centre + half, 0.0, 1.0)
+    p = x / n_safe
+    # the limits hold p exactly (floating-point dust can put p = 1 just above U)
+    low = np.minimum(np.clip(centre - half, 0.0, 1.0), p)
+    high = np.maximum(np.clip(centre + half, 0.0, 1.0), p)
     low = np.where(empty, np.nan, low)
     high = np.where(empty, np.nan, high)
     return low, high
@@ -421,7 +423,7 @@ def count_mean_interval(total, sd, n, confidence: float = 0.95) -> tuple[np.ndar
     alpha = 1 - confidence
     low = np.where(k > 0, _st.gamma.ppf(alpha / 2, np.where(k > 0, k, 1.0)), 0.0) * phi / n
     high = _st.gamma.ppf(1 - alpha / 2, k + 1) * phi / n
-    return low, high
+    return np.minimum(low, mean), np.maximum(high, mean)  # the estimate inside, whatever the rounding
 
 
 def _adjust(p, step: Callable[[np.ndarray, int], np.ndarray]) -> np.ndarray:

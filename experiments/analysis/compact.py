@@ -7,15 +7,17 @@ within the horizon), the median weeks to talks and the mean number of tests, plu
 has them). The best value of each column is marked, and when several policies share it at the
 precision shown they are named as tied rather than one of them picked.
 
-For a sweep over posterior draws (or sampled scenarios) the table leads with the
-posterior-averaged P(talks) and its 95% t interval over the draws (``over="draw"``, from
-:func:`experiments.analysis.estimates.policy_estimates`): that interval holds what the record
-leaves unknown about the parameters, not only the runs' chance.
+For a sweep over posterior draws (or sampled scenarios) the table has one row per policy and
+sanctions level shown: the posterior-averaged P(talks) with its 95% t interval over the draws
+(``over="draw"``, from :func:`experiments.analysis.estimates.policy_estimates`: how precisely the
+average is known), beside the central 90% of the per-draw estimates (how far P(talks) itself
+moves across the draws), and the mean tests.
 """
 
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Sequence
 from typing import Any
 
@@ -61,6 +63,8 @@ def one_screen(
     :func:`~experiments.analysis.estimates.policy_estimates` gives it) each cell opens with
     P(talks) and its interval over the draws, ``0.23 [0.18, 0.27]``."""
     by = list(by)
+    if over is not None and "p_talks_range_low" in table.columns:
+        return _over_screen(table, by, over)
     rows_by = [c for c in by if c != "sanctions_level"]
     levels = shown_levels(table["sanctions_level"]) if "sanctions_level" in by else [None]
     extra = [c for c in OPTIONAL_EVENTS if c in table.columns]
@@ -112,6 +116,47 @@ def one_screen(
     return out, notes
 
 
+def _over_screen(table: pd.DataFrame, by: list[str], over: str) -> tuple[pd.DataFrame, list[str]]:
+    """The compact table of a sweep over draws (or scenarios), one row per policy and sanctions
+    level shown: the mean P(talks) over the draws with its interval, the central 90% of the
+    per-draw P(talks), and the mean tests; the best of each marked per level, ties named."""
+    rows_by = [c for c in by if c != "sanctions_level"]
+    levels = shown_levels(table["sanctions_level"]) if "sanctions_level" in by else [None]
+    records, notes = [], []
+    for level in levels:
+        part = table if level is None else table[table["sanctions_level"] == level]
+        where = "" if level is None else f"sanctions {level:g}: "
+        marks: dict[str, pd.Series] = {}
+        for column, title, digits, larger in (("p_talks", "P(talks)", 2, True), ("mean_tests", "tests", 1, False)):
+            best, tied = ties(part, column, rows_by or by, digits, larger)
+            marks[column] = part[column].round(digits) == best
+            if len(tied) == len(part) and len(part) > 1:
+                marks[column] = marks[column] & False
+                notes.append(f"{where}every policy has {title} {best:.{digits}f} at the precision shown.")
+            elif column == "p_talks" and len(tied) > 1:
+                names = "; ".join(", ".join(_label(v) for v in policy.values()) for policy in tied)
+                notes.append(f"{where}{len(tied)} policies tie at the highest {title} ({best:.{digits}f}): {names}.")
+        for i, (_, row) in enumerate(part.iterrows()):
+            talks = f"{_fmt(row['p_talks'], 2)} [{_fmt(row['p_talks_low'], 2)}, {_fmt(row['p_talks_high'], 2)}]"
+            spread = f"{_fmt(row['p_talks_range_low'], 2)}–{_fmt(row['p_talks_range_high'], 2)}"
+            tests = _fmt(row["mean_tests"], 1)
+            cell = " · ".join(
+                [
+                    f"**{talks}**" if marks["p_talks"].iloc[i] else talks,
+                    spread,
+                    f"**{tests}**" if marks["mean_tests"].iloc[i] else tests,
+                ]
+            )
+            records.append(
+                {
+                    **{_pretty(c): _label(row[c]) for c in rows_by},
+                    **({"sanctions": f"{level:g}"} if level is not None else {}),
+                    f"P(talks) [95%] · 90% of {over}s · tests": cell,
+                }
+            )
+    return pd.DataFrame(records), notes
+
+
 def _pretty(column: str) -> str:
     return {"exercise_policy": "exercises", "engagement_stance": "stance"}.get(column, column.replace("_", " "))
 
@@ -124,8 +169,23 @@ OVER_WORDS = {
 """How the caption describes the leading P(talks) of a sweep over draws or scenarios."""
 
 
-def caption(horizon: int, extra: Sequence[str] = (), over: str | None = None) -> str:
-    """What the cells of the compact table are."""
+RANGE_WORDS = {
+    "draw": ("the calibration posterior's draws", "parameter values the record allows"),
+    "scenario": ("the sampled scenarios", "the ranges of the config's [uncertainties]"),
+}
+
+
+def caption(horizon: int, extra: Sequence[str] = (), over: str | None = None, ranges: bool = False) -> str:
+    """What the cells of the compact table are (``ranges``: the table of a sweep over draws with
+    the per-draw range beside the mean's interval)."""
+    if over is not None and ranges:
+        across, allowed = RANGE_WORDS[over]
+        return (
+            f"Each cell: P(US–DPRK talks within {horizon} weeks), averaged over {across} [95% t interval "
+            f"over the {over}s: how precisely that average is known] · the range of the middle 90% of the "
+            f"per-{over} P(talks): how far P(talks) itself moves across {allowed} · mean tests within "
+            f"{horizon} weeks, also over the {over}s. Best of each marked; other intervals in the full table."
+        )
     talks = f"P(US–DPRK talks within {horizon} weeks)" + (f", {OVER_WORDS[over]}" if over else "")
     return (
         f"Each cell: {talks} · Kaplan–Meier median weeks to talks (>{horizon}: "
@@ -151,7 +211,7 @@ def markdown(
     frame, notes = one_screen(table, by, horizon, over)
     notes = [*notes, *footnotes]
     lines = [
-        caption(horizon, [c for c in OPTIONAL_EVENTS if c in table.columns], over),
+        caption(horizon, [c for c in OPTIONAL_EVENTS if c in table.columns], over, "p_talks_range_low" in table),
         "",
         "| " + " | ".join(frame.columns) + " |",
         "|" + "---|" * len(frame.columns),
@@ -170,7 +230,9 @@ def text(
     frame, notes = one_screen(table, by, horizon, over)
     frame = frame.map(lambda v: _star(v) if isinstance(v, str) else v)
     extra = [c for c in OPTIONAL_EVENTS if c in table.columns]
-    head = caption(horizon, extra, over).replace("marked", "marked *")
+    head = caption(horizon, extra, over, "p_talks_range_low" in table).replace("marked", "marked *")
+    if over is not None and "p_talks_range_low" in table:
+        head = textwrap.fill(head, 100)  # the table beside it fits 100 columns; so does its caption
     return "\n".join([head, frame.to_string(index=False), *notes, *[_plain(f) for f in footnotes]])
 
 

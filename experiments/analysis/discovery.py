@@ -26,9 +26,12 @@ Levers
     :data:`model.params.EXERCISE_POLICIES` / :data:`~model.params.ENGAGEMENT_STANCES`, and PRIM
     peels it as an ordered number; the box's limits are translated back to the values they hold.
 
-Chosen box
-    On PRIM's peeling trajectory, the box with the largest coverage among those whose density is
-    at least ``threshold`` (default 0.8); if none reaches it, the densest.
+Chosen box and its evidence
+    PRIM peels half of the cases, split by draw (a posterior draw's cases, one per policy, stay
+    together); on its peeling trajectory, the box with the largest coverage among those whose
+    density is at least ``threshold`` (default 0.8), or if none reaches it the densest. Each
+    restricted side carries EMA Workbench's quasi-p-value; those at 0.05 or above are dropped, and
+    the final box's coverage and density are measured on the held-out half.
 """
 
 from __future__ import annotations
@@ -64,6 +67,8 @@ class Cases:
     runs: np.ndarray
     codes: dict[str, list[Any]]
     source: str
+    groups: np.ndarray | None = None  # cases that share a draw (one per policy) share a group
+    dependence: str = ""  # how the cases depend on one another, in words
 
 
 def estimate(values: pd.Series, outcome: str, horizon: int) -> pd.Series:
@@ -122,7 +127,25 @@ def cases_from_results(directory: str | Path, outcome: str, policy: dict[str, An
         present = first[lever]
         if present.nunique() > 1:
             x[lever], codes[lever] = _encode(lever, present.reset_index(drop=True), values)
-    return Cases(x, value.to_numpy(), runs.to_numpy(), codes, f"sweep {result.name} ({len(value)} design points)")
+    groups = first["scenario"].to_numpy() if "scenario" in first.columns else None
+    per_group = len(value) / max(1, len(set(groups))) if groups is not None else 1.0
+    unit = "posterior draw" if experiment.posterior else "scenario"
+    dependence = (
+        f"each {unit} appears in {per_group:.0f} cases (once per policy), so cases are not independent: the "
+        f"held-out half holds other {unit}s than the half PRIM peeled, and the qp-values, which treat cases as "
+        "independent, are optimistic"
+        if per_group > 1
+        else f"one case per {unit}"
+    )
+    return Cases(
+        x,
+        value.to_numpy(),
+        runs.to_numpy(),
+        codes,
+        f"sweep {result.name} ({len(value)} design points)",
+        groups,
+        dependence,
+    )
 
 
 def _encode(lever: str, column: pd.Series, values: list[Any]) -> tuple[pd.Series, list[Any]]:
@@ -172,7 +195,7 @@ class Discovery:
             **self.stats,
             "box": [
                 {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
-                for r in self.limits[self.limits["restricted"]].to_dict("records")
+                for r in self.limits[self.limits["restricted"] | self.limits["dropped"]].to_dict("records")
             ],
         }
 
@@ -186,9 +209,20 @@ def discover(
     threshold: float = 0.8,
     mass_min: float = 0.05,
     peel_alpha: float = 0.05,
+    significance: float = 0.05,
+    holdout: bool = True,
+    seed: int = 0,
 ) -> Discovery:
-    """Run PRIM on the cases of interest (estimate below ``below`` or above ``above``; default
-    below 0.5 for a probability, else below the median) and choose a box (module docstring)."""
+    """Run PRIM on the cases of interest and choose a box, with the evidence for it.
+
+    Cases of interest have an estimate below ``below`` or above ``above`` (default below 0.5 for
+    a probability, else below the median). With ``holdout`` (and at least 10 groups of cases) the
+    groups (draws) are split in half at random (``seed``): PRIM peels one half, and the chosen box
+    (module docstring) is judged on the other. Each side of a restricted dimension carries EMA
+    Workbench's quasi-p-value (the chance that a box without that restriction would be as dense);
+    a restriction with qp at or above ``significance`` is dropped. ``stats`` gives coverage and
+    density of the final box on the held-out half (and in-sample, on the half peeled).
+    """
     if below is not None and above is not None:
         raise UserError("give --below or --above, not both")
     if below is None and above is None:
@@ -203,66 +237,126 @@ def discover(
     x = cases.x.reset_index(drop=True).astype(float)
     constant = [c for c in x.columns if x[c].nunique() < 2]
     x = x.drop(columns=constant)
+    groups = np.arange(len(x)) if cases.groups is None else np.asarray(cases.groups)
+    unique = np.unique(groups)
+    train = np.ones(len(x), dtype=bool)
+    if holdout and len(unique) >= 10:
+        picked = np.random.default_rng(seed).permutation(unique)[: len(unique) // 2]
+        train = np.isin(groups, picked)
+        if interest[train].all() or not interest[train].any() or not interest[~train].any():
+            train = np.ones(len(x), dtype=bool)  # a half without cases of interest: no held-out check
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from ema_workbench.analysis import prim
 
-        box = prim.Prim(x, interest.astype(int), mass_min=mass_min, peel_alpha=peel_alpha).find_box()
+        box = prim.Prim(
+            x[train].reset_index(drop=True), interest[train].astype(int), mass_min=mass_min, peel_alpha=peel_alpha
+        ).find_box()
     trajectory = box.peeling_trajectory[["coverage", "density", "mass", "res_dim"]].reset_index(drop=True)
     dense = trajectory.index[trajectory["density"] >= threshold]
     chosen = int(trajectory.loc[dense, "coverage"].idxmax()) if len(dense) else int(trajectory["density"].idxmax())
     lims, initial = box.box_lims[chosen], box.box_lims[0]
+    qp = box.p_values[chosen]
     rows = []
+    inside = np.ones(len(x), dtype=bool)
     for name in x.columns:
         low, high = float(lims[name].iloc[0]), float(lims[name].iloc[1])
-        restricted = bool(low > float(initial[name].iloc[0]) or high < float(initial[name].iloc[1]))
+        low_cut, high_cut = low > float(initial[name].iloc[0]), high < float(initial[name].iloc[1])
+        qp_low, qp_high = (float(v) for v in qp.get(name, [-1.0, -1.0]))
+        keep_low = low_cut and 0 <= qp_low < significance
+        keep_high = high_cut and 0 <= qp_high < significance
         row = {
             "parameter": name,
-            "low": low,
-            "high": high,
-            "range_low": float(initial[name].iloc[0]),
-            "range_high": float(initial[name].iloc[1]),
-            "restricted": restricted,
+            "low": low if keep_low else float(x[name].min()),
+            "high": high if keep_high else float(x[name].max()),
+            "range_low": float(x[name].min()),
+            "range_high": float(x[name].max()),
+            "restricted": bool(keep_low or keep_high),
+            "dropped": bool((low_cut and not keep_low) or (high_cut and not keep_high)),
+            "qp_low": qp_low if low_cut else math.nan,
+            "qp_high": qp_high if high_cut else math.nan,
         }
+        if keep_low:
+            inside &= x[name].to_numpy() >= low
+        if keep_high:
+            inside &= x[name].to_numpy() <= high
         if name in cases.codes:
-            row["values"] = ", ".join(v for i, v in enumerate(cases.codes[name]) if low <= i <= high)
+            row["values"] = ", ".join(v for i, v in enumerate(cases.codes[name]) if row["low"] <= i <= row["high"])
         rows.append(row)
     limits = pd.DataFrame(rows)
+
+    def judged(mask: np.ndarray, where: np.ndarray) -> tuple[float, float]:
+        hits = interest[where]
+        box_hits = hits[mask[where]]
+        coverage = float(box_hits.sum() / hits.sum()) if hits.sum() else math.nan
+        density = float(box_hits.mean()) if len(box_hits) else math.nan
+        return coverage, density
+
+    held = ~train
+    coverage_in, density_in = judged(inside, train)
+    coverage_out, density_out = judged(inside, held) if held.any() else (math.nan, math.nan)
     stats = {
-        "coverage": float(trajectory.at[chosen, "coverage"]),
-        "density": float(trajectory.at[chosen, "density"]),
-        "mass": float(trajectory.at[chosen, "mass"]),
-        "restricted_dimensions": int(trajectory.at[chosen, "res_dim"]),
+        "coverage": coverage_out if held.any() else coverage_in,
+        "density": density_out if held.any() else density_in,
+        "coverage_in_sample": coverage_in,
+        "density_in_sample": density_in,
+        "peeled_coverage": float(trajectory.at[chosen, "coverage"]),
+        "peeled_density": float(trajectory.at[chosen, "density"]),
+        "held_out": bool(held.any()),
+        "held_out_cases": int(held.sum()),
+        "mass": float(inside.mean()),
+        "restricted_dimensions": int(limits["restricted"].sum()),
+        "dropped_dimensions": int(limits["dropped"].sum()),
+        "significance": significance,
         "cases": int(len(interest)),
         "cases_of_interest": int(interest.sum()),
         "base_rate": float(interest.mean()),
         "threshold": threshold,
         "met_threshold": bool(len(dense)),
+        "dependence": cases.dependence or "one case per sample point",
         "encoded_levers": {k: v for k, v in cases.codes.items()},
     }
     return Discovery(outcome, rule, trajectory, chosen, limits, stats, cases.source)
 
 
 def markdown(d: Discovery) -> str:
+    """The chosen box and its evidence as Markdown."""
     s = d.stats
+    where = (
+        f"on the {s['held_out_cases']} held-out cases (PRIM peeled the other half)"
+        if s["held_out"]
+        else "in sample (too few groups of cases to hold half out)"
+    )
     lines = [
         f"# Scenario discovery: {d.rule}",
         "",
         f"{s['cases_of_interest']} of {s['cases']} cases ({d.source}) have {d.rule} (base rate {s['base_rate']:.2f}). "
-        f"PRIM (EMA Workbench) chose step {d.chosen} of its peeling trajectory: coverage {s['coverage']:.2f} "
-        f"(share of the cases of interest inside the box), density {s['density']:.2f} (share of the box's cases "
-        f"that are of interest), mass {s['mass']:.2f}, {s['restricted_dimensions']} restricted dimensions"
+        f"PRIM (EMA Workbench) chose step {d.chosen} of its peeling trajectory (coverage {s['peeled_coverage']:.2f}, "
+        f"density {s['peeled_density']:.2f} on the cases it peeled"
         + ("" if s["met_threshold"] else f"; no box reached density {s['threshold']:.2f}, this is the densest")
-        + ".",
+        + f"). Restrictions whose quasi-p-value is {s['significance']:g} or more are dropped "
+        f"({s['dropped_dimensions']} dropped). The final box, {s['restricted_dimensions']} restricted dimensions: "
+        f"coverage {s['coverage']:.2f} (share of the cases of interest inside the box) and density "
+        f"{s['density']:.2f} (share of the box's cases that are of interest) {where}"
+        + (f"; in sample {s['coverage_in_sample']:.2f} and {s['density_in_sample']:.2f}" if s["held_out"] else "")
+        + f". Cases: {s['dependence']}.",
         "",
-        "| parameter | box low | box high | sampled from | to |",
-        "|---|---|---|---|---|",
+        "| parameter | box low | box high | sampled from | to | qp (low side / high side) |",
+        "|---|---|---|---|---|---|",
     ]
-    for r in d.limits[d.limits["restricted"]].itertuples():
-        if "values" in d.limits.columns and isinstance(getattr(r, "values", None), str):
-            lines.append(f"| `{r.parameter}` | {r.values} | | | |")
+
+    def qp(value: float) -> str:
+        return "–" if math.isnan(value) else ("< 0.001" if value < 0.001 else f"{value:.3f}")
+
+    for r in d.limits[d.limits["restricted"] | d.limits["dropped"]].to_dict("records"):
+        evidence = f"{qp(r['qp_low'])} / {qp(r['qp_high'])}" + ("" if r["restricted"] else " (dropped)")
+        if isinstance(r.get("values"), str):
+            lines.append(f"| `{r['parameter']}` | {r['values']} | | | | {evidence} |")
         else:
-            lines.append(f"| `{r.parameter}` | {r.low:.4g} | {r.high:.4g} | {r.range_low:.4g} | {r.range_high:.4g} |")
+            lines.append(
+                f"| `{r['parameter']}` | {r['low']:.4g} | {r['high']:.4g} | {r['range_low']:.4g} | "
+                f"{r['range_high']:.4g} | {evidence} |"
+            )
     if s["encoded_levers"]:
         lines += [
             "",

@@ -265,9 +265,9 @@ def has_heatmap(result: SweepResult) -> bool:
 
 def draw_heatmap(result: SweepResult, table: pd.DataFrame | None = None) -> list[Path]:
     """Draw and save the P(talks) heatmap (PNG and PDF) from the per-policy table (``table``:
-    :func:`policy_estimates`, when already computed: for a sweep over draws, intervals over the
+    :func:`over_draw_table`, when already computed: for a sweep over draws, intervals over the
     draws); return the paths."""
-    table = policy_estimates(result)[0] if table is None else table
+    table = over_draw_table(result) if table is None else table
     return plots.save(plots.p_talks_heatmap(table, horizon=result.horizon), result.directory / HEATMAP)
 
 
@@ -297,7 +297,8 @@ def write_summary(result: SweepResult, table: pd.DataFrame | None = None) -> lis
     atomic_write_text(path, table.to_csv(index=False))
     written = [path]
     if has_heatmap(result):
-        same = list(result.policy_columns) == list(result.factors)
+        # the pooled table only when it is the per-policy table; over draws, intervals over them
+        same = list(result.policy_columns) == list(result.factors) and not scenario_spreads(result, result.factors)
         written += draw_heatmap(result, table if same else None)
     return written
 
@@ -339,8 +340,20 @@ def posterior_spread(
     ]
 
 
-SPREAD_OUTCOMES = ("talks", "tests")
-"""Outcomes whose estimates a sweep over scenarios takes over the draws: P(talks) and mean tests."""
+SPREAD_OUTCOMES = ("talks", "summit", "deal", "any_test", "nuclear_test", "tests")
+"""Outcomes whose estimates a sweep over scenarios takes over the draws (those the rows have)."""
+SPREAD_COLUMNS = {
+    "talks": "p_talks",
+    "summit": "p_summit",
+    "deal": "p_deal",
+    "any_test": "p_any_test",
+    "nuclear_test": "p_nuclear_test",
+    "tests": "mean_tests",
+}
+"""Each of :data:`SPREAD_OUTCOMES` -> its column in the table of estimates."""
+POOLED_COLUMNS = ("median_weeks_to_talks",)
+"""Intervals that stay pooled over the runs even in a sweep over draws (a Kaplan-Meier median
+has no per-draw estimate with few runs per draw); tables label them as pooled."""
 
 
 def scenario_unit(result: SweepResult) -> str | None:
@@ -354,25 +367,42 @@ def scenario_unit(result: SweepResult) -> str | None:
 
 def scenario_spreads(result: SweepResult, by: Sequence[str]) -> dict[str, pd.DataFrame]:
     """For a sweep over scenarios (``[posterior]`` draws or ``[uncertainties]``) with several runs
-    per scenario, :func:`posterior_spread` of each of :data:`SPREAD_OUTCOMES`; else empty (one run
-    per draw cannot separate the spread across the draws from the runs' chance)."""
+    per scenario, :func:`posterior_spread` of each of :data:`SPREAD_OUTCOMES` the rows have; else
+    empty (one run per draw cannot separate the spread across the draws from the runs' chance)."""
     if scenario_unit(result) is None or result.manifest["replicates"] < 2:
         return {}
-    return {outcome: posterior_spread(result.rows, by, outcome) for outcome in SPREAD_OUTCOMES}
+    rows = with_events(result.rows, [e for e in SPREAD_OUTCOMES if e in EVENTS])
+    return {outcome: posterior_spread(rows, by, outcome) for outcome in SPREAD_OUTCOMES if outcome in rows.columns}
 
 
 def over_draws(estimates: pd.DataFrame, spreads: dict[str, pd.DataFrame], by: Sequence[str]) -> pd.DataFrame:
-    """The table of estimates with P(talks) and mean tests and their intervals taken over the
-    draws (or scenarios) of the sweep: the mean of the per-draw estimates with a t interval over
-    the draws, which counts the spread across them as well as the runs' chance (pooled Wilson
-    intervals would treat every run as independent and be too narrow)."""
+    """The table of estimates with every outcome of ``spreads`` taken over the draws.
+
+    For each (P(talks), P(summit), P(deal), P(any test), P(nuclear test), mean tests): the mean
+    of the per-draw estimates with a t interval over the draws (``<column>``, ``_low``, ``_high``),
+    which counts the spread across the draws as well as the runs' chance (pooled Wilson intervals
+    would treat every run as independent and be too narrow), and the central 90% range of the
+    per-draw estimates (``<column>_range_low``, ``_range_high``): how far the outcome moves
+    across the draws, not an uncertainty of the mean. ``interval_over`` names what the other
+    intervals are taken over.
+    """
     out = estimates.copy()
-    for outcome, column in (("talks", "p_talks"), ("tests", "mean_tests")):
-        spread = estimates[list(by)].merge(spreads[outcome], on=list(by), how="left")
+    for outcome, spread_table in spreads.items():
+        column = SPREAD_COLUMNS[outcome]
+        spread = estimates[list(by)].merge(spread_table, on=list(by), how="left")
         out[column] = spread["mean"].to_numpy()
         out[f"{column}_low"] = spread["ci_low"].to_numpy()
         out[f"{column}_high"] = spread["ci_high"].to_numpy()
+        out[f"{column}_range_low"] = spread["range_low"].to_numpy()
+        out[f"{column}_range_high"] = spread["range_high"].to_numpy()
     return out
+
+
+def over_draw_table(result: SweepResult, by: Sequence[str] | None = None) -> pd.DataFrame:
+    """The per-policy table a figure of a sweep should draw: for a sweep over draws (or
+    scenarios) with several runs each, the intervals taken over them (:func:`over_draws`);
+    otherwise the pooled table. The P(talks) heatmap takes this table."""
+    return policy_estimates(result, by)[0]
 
 
 def policy_estimates(result: SweepResult, by: Sequence[str] | None = None) -> tuple[pd.DataFrame, str | None]:

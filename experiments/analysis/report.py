@@ -81,7 +81,14 @@ def posterior_reading(posterior: dict, replicates: int) -> str:
     )
 
 
-POSTERIOR_OUTCOMES = {"talks": "P(talks)", "tests": "mean tests"}
+POSTERIOR_OUTCOMES = {
+    "talks": "P(talks)",
+    "summit": "P(summit)",
+    "deal": "P(deal)",
+    "any_test": "P(any test)",
+    "nuclear_test": "P(nuclear test)",
+    "tests": "mean tests",
+}
 """Outcomes of the section "Across the posterior" -> their column label."""
 
 
@@ -104,6 +111,8 @@ def _posterior_section(result: SweepResult, by: list[str], spreads: dict[str, pd
     talks = spreads["talks"]
     table = _lever_cells(talks, by)
     for outcome, label in POSTERIOR_OUTCOMES.items():
+        if outcome not in spreads:
+            continue
         spread = spreads[outcome]
         mean_label = "posterior mean" if posterior else "mean over scenarios"
         table[f"{label}: {mean_label} [95% CI]"] = [
@@ -215,7 +224,7 @@ def _figures(
     notes: dict[str, str] = {}
     has_grid = has_heatmap(result)
     if has_grid:  # the sweep drew it from the same table; `make run` need not draw it twice
-        current = is_current(result, HEATMAP_FILES)  # over draws too: both take policy_estimates' intervals
+        current = is_current(result, HEATMAP_FILES)  # over draws too: both take over_draw_table's intervals
         figures[HEATMAP] = [directory / name for name in HEATMAP_FILES] if current else draw_heatmap(result, estimates)
 
     where = f"at {plots.policy_label(focus)}" if focus else None
@@ -305,37 +314,51 @@ def _markdown_table(frame: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def _estimates_table(estimates: pd.DataFrame, by: list[str], horizon: int) -> str:
+def _label(estimates: pd.DataFrame, column: str, over: str | None) -> str:
+    """How a column's interval is taken: over the draws (or scenarios) when the table has their
+    range for it, else pooled over the runs (said so in a sweep over draws)."""
+    if over is None:
+        return "[95% CI]"
+    if f"{column}_range_low" in estimates.columns:
+        return f"[95% t over {over}s]"
+    return "[95% CI, pooled over runs]"
+
+
+def _estimates_table(estimates: pd.DataFrame, by: list[str], horizon: int, over: str | None = None) -> str:
     e = estimates
     table = _lever_cells(e, by)
-    table["P(talks) [95% CI]"] = [
+    table[f"P(talks) {_label(e, 'p_talks', over)}"] = [
         _interval(*v) for v in zip(e["p_talks"], e["p_talks_low"], e["p_talks_high"], strict=True)
     ]
-    table["median weeks to talks [95% CI]"] = [
+    table[f"median weeks to talks {_label(e, 'median_weeks_to_talks', over)}"] = [
         _weeks(*v, horizon)
         for v in zip(
             e["median_weeks_to_talks"], e["median_weeks_to_talks_low"], e["median_weeks_to_talks_high"], strict=True
         )
     ]
-    table["P(summit) [95% CI]"] = [
+    table[f"P(summit) {_label(e, 'p_summit', over)}"] = [
         _interval(*v) for v in zip(e["p_summit"], e["p_summit_low"], e["p_summit_high"], strict=True)
     ]
-    table["P(deal) [95% CI]"] = [
+    table[f"P(deal) {_label(e, 'p_deal', over)}"] = [
         _interval(*v) for v in zip(e["p_deal"], e["p_deal_low"], e["p_deal_high"], strict=True)
     ]
     table["mean highest step"] = e["mean_steps"].map("{:.2f}".format)
     table["mean relief"] = e["mean_relief"].map("{:.2f}".format)
-    table["P(any test) [95% CI]"] = [
+    table[f"P(any test) {_label(e, 'p_any_test', over)}"] = [
         _interval(*v) for v in zip(e["p_any_test"], e["p_any_test_low"], e["p_any_test_high"], strict=True)
     ]
-    table["mean tests [95% CI]"] = [
+    table[f"mean tests {_label(e, 'mean_tests', over)}"] = [
         _interval(*v) for v in zip(e["mean_tests"], e["mean_tests_low"], e["mean_tests_high"], strict=True)
     ]
-    table["P(nuclear test) [95% CI]"] = [
+    table[f"P(nuclear test) {_label(e, 'p_nuclear_test', over)}"] = [
         _interval(*v) for v in zip(e["p_nuclear_test"], e["p_nuclear_test_low"], e["p_nuclear_test_high"], strict=True)
     ]
     table["highest rung (median)"] = e["median_highest_rung"].map(lambda rung: plots.RUNG_NAMES[int(rung)])
     table["share ICBM or nuclear"] = (e["share_rung_4"] + e["share_rung_5"]).map("{:.2f}".format)
+    if over is not None and "p_talks_range_low" in e.columns:
+        table[f"P(talks): 90% of {over}s"] = [
+            f"{lo:.2f} to {hi:.2f}" for lo, hi in zip(e["p_talks_range_low"], e["p_talks_range_high"], strict=True)
+        ]
     return _markdown_table(table)
 
 
@@ -379,6 +402,16 @@ def matches_any(frame: pd.DataFrame, policies: list[dict[str, Any]]) -> pd.Serie
     return mask
 
 
+def _range(row: pd.Series, over: str) -> str:
+    """After a mean over draws: the central 90% of the per-draw P(talks), when the table has it."""
+    if "p_talks_range_low" not in row.index:
+        return ""
+    return (
+        f" (mean over the {over}s and its t interval; the per-{over} P(talks) runs "
+        f"{row['p_talks_range_low']:.2f} to {row['p_talks_range_high']:.2f} over the central 90% of {over}s)"
+    )
+
+
 def _headlines(
     estimates: pd.DataFrame, contrasts: pd.DataFrame, baseline: dict[str, Any], by: list[str], over: str = "draw"
 ) -> list[str]:
@@ -389,7 +422,7 @@ def _headlines(
         row = estimates[matches(estimates, baseline)].iloc[0]
         lines.append(
             f"Baseline ({plots.policy_label(baseline)}): P(talks) "
-            f"{_interval(row['p_talks'], row['p_talks_low'], row['p_talks_high'])}, mean tests "
+            f"{_interval(row['p_talks'], row['p_talks_low'], row['p_talks_high'])}{_range(row, over)}, mean tests "
             f"{_interval(row['mean_tests'], row['mean_tests_low'], row['mean_tests_high'])}."
         )
     test = f"paired t over the {over}s" if "draws" in contrasts.columns else "McNemar"
@@ -410,7 +443,8 @@ def _headlines(
             f"Highest P(talks): {plots.policy_label(best_policy)}, "
             f"{_interval(best['p_talks'], best['p_talks_low'], best['p_talks_high'])}; against the baseline "
             f"{_interval(contrast['difference'], contrast['ci_low'], contrast['ci_high'], 3)} "
-            f"({test} p {_p_value(contrast['p_value'])}), mean tests "
+            f"({test}, Holm p {_p_value(contrast['p_holm'])} over the policies, since this one was picked "
+            "as the highest), mean tests "
             f"{_interval(tests['difference'], tests['ci_low'], tests['ci_high'])}."
         )
     fewest = estimates.loc[estimates["mean_tests"].idxmin()]
@@ -502,10 +536,11 @@ def _markdown(
         "Brackets are 95% confidence intervals: Wilson for probabilities, Kaplan–Meier (runs without talks "
         f"censored at week {horizon}) for median weeks; "
         + (
-            f"for P(talks), mean tests and the contrasts with the baseline, means over the {over}s with t intervals "
-            f"over them (paired by {over} and seeds for the contrasts), which count the spread across the {over}s as "
-            "well as the runs' chance (pooled intervals would treat every run as independent); the other columns are "
-            "pooled over the runs."
+            f"for P(talks), P(summit), P(deal), P(any test), P(nuclear test), mean tests and the contrasts with the "
+            f"baseline, means over the {over}s with t intervals over them (paired by {over} and seeds for the "
+            f"contrasts): they say how precisely the average over the {over}s is known, counting the spread across "
+            f"the {over}s as well as the runs' chance; how far an outcome moves from one {over} to another is the "
+            f"per-{over} range beside them. The median weeks to talks is pooled over the runs, and labelled so."
             if spreads
             else "quasi-Poisson (overdispersion-scaled exact Poisson) for mean tests, which are skewed low counts where a "
             "t interval undercovers; Newcombe's paired interval with the exact McNemar test for differences in "
@@ -551,10 +586,21 @@ def _markdown(
     lines += [
         "## Estimates per policy",
         "",
-        _estimates_table(estimates, by, horizon),
+        *(
+            [
+                f'Intervals marked "t over {over}s" are t intervals over the {over}s: how precisely the average '
+                f'over them is known. "90% of {over}s" is the central 90% of the per-{over} estimates: how far the '
+                f'outcome moves across them. Intervals marked "pooled over runs" treat every run as independent '
+                f"and are too narrow for an average over {over}s.",
+                "",
+            ]
+            if spreads
+            else []
+        ),
+        _estimates_table(estimates, by, horizon, over if spreads else None),
         "",
         *_posterior_section(result, by, spreads),
-        *_robustness_section(result, by),
+        *_robustness_section(result, by, baseline),
         f"## Contrasts with the baseline ({plots.policy_label(baseline)})",
         "",
         (
@@ -577,17 +623,20 @@ def _markdown(
     return "\n".join(lines)
 
 
-def _robustness_section(result: SweepResult, by: list[str]) -> list[str]:
+def _robustness_section(result: SweepResult, by: list[str], baseline: Mapping[str, Any]) -> list[str]:
     """For a sweep over scenarios with several policies: the robust ranking by P(talks) and by
-    mean tests (regret per draw, share best, paired comparisons with the most robust policy);
-    the full tables go to robust_<outcome>.csv."""
+    mean tests (regret per draw, share best, paired comparisons with the baseline fixed in
+    advance, and with a best chosen on half of the draws judged on the other half); the full
+    tables go to robust_<outcome>.csv."""
     if "scenario" not in result.rows.columns or len(result.rows[by].drop_duplicates()) < 2:
         return []
+    fixed = {**default_baseline(result.levers), **baseline}
+    reference = tuple(fixed[c] for c in by)
     lines = []
     for outcome, larger in (("talks", True), ("tests", False)):
         unit = "draw" if result.provenance["experiment"].get("posterior") else "scenario"
         text, tables = robustness.section(
-            result.rows, by, outcome, larger_is_better=larger, horizon=result.horizon, unit=unit
+            result.rows, by, outcome, larger_is_better=larger, horizon=result.horizon, unit=unit, reference=reference
         )
         atomic_write_text(result.directory / f"robust_{outcome}.csv", tables["regret"].to_csv(index=False))
         lines += [text, ""]

@@ -14,11 +14,17 @@ scenario's replicates; P(event) for a yes/no outcome). Then, per policy:
 * **paired comparisons** (:func:`pairwise`): for two policies the difference of their estimates
   in each draw is paired twice over, by the draw's parameters and by the replicate seeds (common
   random numbers), and the mean difference over the draws gets a t interval over the draws, with
-  a Holm adjustment of the p-values over all comparisons made.
+  a Holm adjustment of the p-values over all comparisons made. By default each policy is
+  compared with a baseline fixed in advance;
+* **against the best** (:func:`chosen_best`): the best policy chosen on one half of the draws and
+  every policy judged against it on the other half, so the choice cannot flatter itself; and
+  Hsu's multiple comparisons with the best over all draws (:func:`mcb`): which policies the data
+  leave among the candidates for the best.
 
-The regret of a policy uses the best *estimate* of each draw, which carries Monte Carlo error:
-with few replicates per draw the maximum over many policies is biased upwards (the winner's
-curse), so regrets are slightly overstated; the paired comparisons do not have this bias.
+The per-draw regret uses the best *estimate* of each draw, which carries Monte Carlo error: the
+maximum over many policies is biased upwards (the winner's curse), so identical policies show a
+regret above 0 whose interval need not cover it. It is descriptive; the comparisons with a
+baseline fixed in advance, and with a best chosen on other draws, are the tests.
 """
 
 from __future__ import annotations
@@ -145,6 +151,75 @@ def label(policy: tuple, policy_columns: Sequence[str]) -> str:
     return policy_label(dict(zip(policy_columns, policy, strict=True)))
 
 
+def halves(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Two disjoint halves of ``n`` draws, alternating (draws 0, 2, 4, ... and 1, 3, 5, ...), so
+    neither half depends on the order the draws were made in."""
+    index = np.arange(n)
+    return index[0::2], index[1::2]
+
+
+def chosen_best(
+    estimates: pd.DataFrame, policy_columns: Sequence[str], *, larger_is_better: bool = True, confidence: float = 0.95
+) -> tuple[tuple, pd.DataFrame]:
+    """ "Against the best" without the winner's curse: the best policy is chosen on one half of the
+    draws (highest mean, or lowest) and every other policy is judged against it on the other half
+    (:func:`pairwise`, Holm over the policies). Returns the chosen policy and the comparisons,
+    with ``regret``: how far each policy falls short of the chosen best on the held-out draws
+    (with its interval; the chosen policy itself is 0). Needs at least 4 draws."""
+    if len(estimates) < 4:
+        raise UserError(
+            f"choosing the best on half of the draws and judging it on the other needs 4 draws, got {len(estimates)}"
+        )
+    select, judge = halves(len(estimates))
+    means = estimates.iloc[select].mean(axis=0)
+    best = means.idxmax() if larger_is_better else means.idxmin()
+    out = pairwise(estimates.iloc[judge], policy_columns, reference=best, confidence=confidence)
+    sign = -1.0 if larger_is_better else 1.0
+    out["regret"] = sign * out["difference"]
+    low, high = sign * out["ci_low"], sign * out["ci_high"]
+    out["regret_ci_low"], out["regret_ci_high"] = np.minimum(low, high), np.maximum(low, high)
+    return best, out
+
+
+def mcb(
+    estimates: pd.DataFrame, policy_columns: Sequence[str], *, larger_is_better: bool = True, confidence: float = 0.95
+) -> pd.DataFrame:
+    """Hsu's multiple comparisons with the best (constrained MCB), paired over the draws.
+
+    For each policy, simultaneous intervals for how far its expected outcome lies from the best
+    of the others (``mcb_low``, ``mcb_high``; 0 is the best) and ``may_be_best``: whether the
+    data leave it among the candidates for the best (upper limit above 0). Per pair, the mean
+    difference over the draws and its standard error; the critical value is the one-sided t
+    quantile Bonferroni-adjusted over the k - 1 comparisons with a policy (conservative where
+    Hsu uses Dunnett's): then every interval holds at once with probability at least
+    ``confidence`` (Hsu 1996, ch. 4), identical policies included.
+    """
+    values = estimates.to_numpy(dtype=float)
+    if not larger_is_better:
+        values = -values
+    n, k = values.shape
+    if k < 2 or n < 2:
+        raise UserError("multiple comparisons with the best need at least two policies and two draws")
+    diff = values[:, :, None] - values[:, None, :]  # draws x i x j: i minus j
+    mean = diff.mean(axis=0)
+    se = diff.std(axis=0, ddof=1) / math.sqrt(n)
+    c = float(_st.t.ppf(1 - (1 - confidence) / (k - 1), n - 1))
+    others = ~np.eye(k, dtype=bool)
+    upper_each = np.where(others, mean + c * se, np.inf)
+    upper = np.maximum(0.0, upper_each.min(axis=1))
+    candidates = upper > 0
+    lower = np.zeros(k)
+    for i in range(k):
+        rivals = candidates & others[i]
+        if rivals.any():
+            lower[i] = min(0.0, float((mean[i] - c * se[i])[rivals].min()))
+    out = pd.DataFrame(list(estimates.columns), columns=list(policy_columns))
+    out["draws"] = n
+    out["mcb_low"], out["mcb_high"] = (lower, upper) if larger_is_better else (-upper, -lower)
+    out["may_be_best"] = candidates
+    return out
+
+
 def section(
     rows: pd.DataFrame,
     policy_columns: Sequence[str],
@@ -154,25 +229,33 @@ def section(
     horizon: int | None = None,
     top: int = 10,
     unit: str = "draw",
+    reference: tuple | None = None,
 ) -> tuple[str, dict[str, pd.DataFrame]]:
-    """A Markdown section for the report (the ``top`` policies by mean regret, and each compared
-    with the most robust one) and the full tables (``regret``, ``pairwise`` against the most
-    robust policy)."""
+    """A Markdown section for the report and its full tables.
+
+    The ``top`` policies by mean regret (descriptive); each policy compared with ``reference``,
+    a policy fixed in advance (the report's baseline; default the first policy of the design),
+    over all draws with Holm's adjustment (``pairwise``); and "against the best" with the best
+    chosen on half of the draws and judged on the other half (``chosen_best``), with the regret
+    against it on the held-out half.
+    """
     estimates = per_draw(rows, policy_columns, outcome, horizon)
     regret = regret_table(estimates, policy_columns, larger_is_better=larger_is_better)
-    best = tuple(regret.loc[0, list(policy_columns)])
-    versus = pairwise(estimates, policy_columns, reference=best)
+    reference = estimates.columns[0] if reference is None else tuple(reference)
+    versus = pairwise(estimates, policy_columns, reference=reference)
     sense = "higher" if larger_is_better else "lower"
     n = len(estimates)
     lines = [
         f"## Robust policy ranking: {outcome} ({sense} is better) over {n} {unit}s",
         "",
-        f"Regret: how far a policy falls short, in a {unit}, of the best policy of that {unit}. Mean regret with a "
-        f"95% t interval over the {unit}s; share of the {unit}s in which the policy is best (ties split) and best or "
-        f"tied. Comparisons with the most robust policy ({label(best, policy_columns)}) pair each {unit}'s parameters and "
-        f"replicate seeds (common random numbers); p-values Holm-adjusted over the {len(versus)} comparisons.",
+        f"Regret: how far a policy falls short, in a {unit}, of the best policy of that {unit}; descriptive only: "
+        f"the best of a {unit} is picked from the same noisy estimates, so even identical policies show a regret "
+        f"above 0. Mean regret with a 95% t interval over the {unit}s; share of the {unit}s in which the policy is "
+        f"best (ties split) and best or tied. The comparison is with the baseline fixed in advance "
+        f"({label(reference, policy_columns)}), pairing each {unit}'s parameters and replicate seeds (common random "
+        f"numbers); p-values Holm-adjusted over the {len(versus)} comparisons.",
         "",
-        "| policy | mean | mean regret [95% CI] | 90% / max regret | best | best or tied | difference vs most robust [95% CI] | Holm p |",
+        "| policy | mean | mean regret [95% CI] | 90% / max regret | best | best or tied | difference vs baseline [95% CI] | Holm p |",
         "|---|---|---|---|---|---|---|---|",
     ]
     lookup = {tuple(r[list(policy_columns)]): r for _, r in versus.iterrows()}
@@ -185,7 +268,7 @@ def section(
                 f"{c['p_holm']:.3g}",
             )
         else:
-            versus_text, p_text = "(reference)", ""
+            versus_text, p_text = "(baseline)", ""
         lines.append(
             f"| {label(policy, policy_columns)} | {r['mean']:.3f} | {r['mean_regret']:.3f} "
             f"[{r['regret_ci_low']:.3f}, {r['regret_ci_high']:.3f}] | {r['regret_p90']:.3f} / {r['max_regret']:.3f} | "
@@ -193,13 +276,52 @@ def section(
         )
     if len(regret) > top:
         lines.append(f"\n{len(regret) - top} more policies in robust_{outcome}.csv.")
-    return "\n".join(lines) + "\n", {"regret": regret, "pairwise": versus}
+    tables = {"regret": regret, "pairwise": versus}
+    if n >= 4 and len(estimates.columns) > 1:
+        best, judged = chosen_best(estimates, policy_columns, larger_is_better=larger_is_better)
+        tables["versus_chosen_best"] = judged
+        worst = judged.sort_values("regret", ascending=False, kind="stable").head(top)
+        lines += [
+            "",
+            f"Against the best: {label(best, policy_columns)} has the best mean on half of the {unit}s "
+            f"({len(halves(n)[0])}); on the other {len(halves(n)[1])} {unit}s every policy is judged against it "
+            f"(regret: how far the policy falls short of it there, with a 95% t interval over those {unit}s; "
+            "Holm p over the comparisons). Choosing and judging on separate draws keeps the choice from "
+            "flattering itself.",
+            "",
+            "| policy | regret vs chosen best [95% CI] | Holm p |",
+            "|---|---|---|",
+            *(
+                f"| {label(tuple(r[list(policy_columns)]), policy_columns)} | {r['regret']:+.3f} "
+                f"[{r['regret_ci_low']:+.3f}, {r['regret_ci_high']:+.3f}] | {r['p_holm']:.3g} |"
+                for _, r in worst.iterrows()
+            ),
+        ]
+    if n >= 2 and len(estimates.columns) > 1:
+        best_set = mcb(estimates, policy_columns, larger_is_better=larger_is_better)
+        tables["mcb"] = best_set
+        may = best_set[best_set["may_be_best"]]
+        names = "; ".join(label(tuple(r[list(policy_columns)]), policy_columns) for _, r in may.iterrows())
+        lines += [
+            "",
+            f"Multiple comparisons with the best (Hsu; 95% simultaneous, paired over all {n} {unit}s): "
+            f"{len(may)} of {len(best_set)} policies may be the best: {names}.",
+        ]
+    return "\n".join(lines) + "\n", tables
 
 
-def robust_ranking(result: Any, outcome: str = "talks", larger_is_better: bool = True) -> dict[str, Any]:
-    """:func:`section` for a :class:`~experiments.results.SweepResult` (markdown, regret, pairwise)."""
+def robust_ranking(
+    result: Any, outcome: str = "talks", larger_is_better: bool = True, reference: tuple | None = None
+) -> dict[str, Any]:
+    """:func:`section` for a :class:`~experiments.results.SweepResult` (markdown, regret, pairwise
+    against ``reference``, a policy fixed in advance, and against a best chosen on other draws)."""
     text, tables = section(
-        result.rows, result.policy_columns, outcome, larger_is_better=larger_is_better, horizon=result.horizon
+        result.rows,
+        result.policy_columns,
+        outcome,
+        larger_is_better=larger_is_better,
+        horizon=result.horizon,
+        reference=reference,
     )
     return {"markdown": text, **tables}
 

@@ -60,6 +60,6 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """Run the sensitivity analysis a config describes."""
-    from ..analysis.sensitivity import main
+    from ..sensitivity import main
 
     return main(args)

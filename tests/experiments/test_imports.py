@@ -9,6 +9,7 @@ one layer to another module of the same package)::
     cli                   the command
     app, bench, docs      its helpers (the explorer's pages, benchmarks, the ODD's generated blocks)
     analysis              estimates, contrasts, survival, plots, report
+    sensitivity           plan, run, indices, report (beside analysis)
     sweep                 config, design, runner, store, results, peer
     history               scenario, record, replay, calibration, posterior
     io, seeds, provenance, stats, validation     leaves: import no other part of experiments/ but errors
@@ -33,6 +34,7 @@ LAYERS = {
     "bench": 5,
     "docs": 5,
     "analysis": 4,
+    "sensitivity": 4,
     "sweep": 3,
     "history": 2,
     "io": 1,

@@ -373,3 +373,19 @@ def test_event_time_with_censoring_rejects_events_after_the_horizon():
         st.event_time_with_censoring([3.0, 60.0], horizon=52)
     with pytest.raises(ValueError):
         st.event_time_with_censoring([-1.0], horizon=52)
+
+
+def test_every_interval_holds_its_estimate_exactly_even_at_the_edges():
+    """A plot's error bars are estimate - low and high - estimate: never negative, including
+    at P = 0 or 1 and for large n, where floating-point dust once put P = 1 above U."""
+    from experiments.stats import count_mean_interval, wilson_interval
+
+    n = np.r_[np.arange(1, 5000), np.arange(1, 5000), [60, 60]]
+    x = np.r_[np.arange(1, 5000), np.zeros(4999, dtype=int), [59, 1]]  # P = 1, P = 0, inside
+    low, high = wilson_interval(x, n)
+    p = x / n
+    assert (low <= p).all() and (p <= high).all()
+    total, sd = np.array([0.0, 3.0, 600.0, 1e6]), np.array([0.0, 0.4, 0.0, 1e-9])
+    runs = np.array([60, 60, 600, 10**6])
+    low, high = count_mean_interval(total, sd, runs)
+    assert (low <= total / runs).all() and (total / runs <= high).all()

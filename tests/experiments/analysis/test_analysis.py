@@ -414,3 +414,79 @@ def test_one_table_every_view_reads_the_same_numbers(result, tmp_path):
     pd.testing.assert_frame_equal(
         written[table.columns[len(levers) :]], table[table.columns[len(levers) :]], check_dtype=False, check_exact=True
     )
+
+
+def test_intervals_over_the_draws_cover_the_posterior_mean_and_pooled_ones_do_not():
+    """Resample the draws: per-draw P(event) from a Beta(1, 2) posterior (mean 1/3), 10 runs per
+    draw, 50 draws, 400 data sets. The mean's t interval over the draws (the report's, by
+    :func:`over_draws`) covers 1/3 at about 95% (tolerance 3 binomial standard errors); the
+    pooled Wilson interval, which treats every run as independent, falls far short."""
+    from experiments.analysis.estimates import over_draws
+
+    rng = np.random.default_rng(2026)
+    sets, draws, runs = 400, 50, 10
+    p = rng.beta(1.0, 2.0, size=(sets, draws))
+    hits = rng.random((sets, draws, runs)) < p[:, :, None]
+    rows = pd.DataFrame(
+        {
+            "dataset": np.repeat(np.arange(sets), draws * runs),
+            "scenario": np.tile(np.repeat(np.arange(draws), runs), sets),
+            "talks": hits.reshape(-1),
+        }
+    )
+    pooled = analysis.event_probabilities(rows, ["dataset"], ["talks"]).rename(
+        columns={"p": "p_talks", "ci_low": "p_talks_low", "ci_high": "p_talks_high"}
+    )
+    spreads = {"talks": analysis.posterior_spread(rows, ["dataset"], "talks")}
+    table = over_draws(pooled, spreads, ["dataset"])
+    covered = ((table["p_talks_low"] <= 1 / 3) & (1 / 3 <= table["p_talks_high"])).mean()
+    assert abs(covered - 0.95) <= 3 * np.sqrt(0.95 * 0.05 / sets), covered
+    assert (table["p_talks_range_low"] < table["p_talks_low"]).all()  # the spread is wider than the mean's error
+    pooled_cover = ((pooled["p_talks_low"] <= 1 / 3) & (1 / 3 <= pooled["p_talks_high"])).mean()
+    assert pooled_cover < 0.85, pooled_cover
+
+
+def test_the_sweeps_heatmap_of_a_posterior_sweep_is_drawn_over_the_draws_even_given_the_pooled_table(
+    tmp_path, monkeypatch
+):
+    """`escalation sweep` passes write_summary its pooled table; for a sweep over posterior draws
+    the heatmap must still take the intervals over the draws (its policies are the factors, so
+    the pooled table once went straight to the figure)."""
+    import matplotlib.pyplot as plt
+
+    from experiments.analysis import estimates, plots
+    from experiments.sweep.config import load_experiment
+    from experiments.sweep.results import SweepResult
+    from experiments.sweep.runner import run_sweep
+
+    pd.DataFrame({"test_baseline_rate": [0.4, 1.2], "weight": [1.0, 3.0]}).to_csv(
+        tmp_path / "posterior.csv", index=False
+    )
+    (tmp_path / "c.toml").write_text("""
+[experiment]
+name = "post"
+weeks = 12
+replicates = 3
+seed = 5
+[levers]
+sanctions_level = [0.0, 1.0]
+exercise_policy = ["as_scheduled", "suspended"]
+engagement_stance = ["pressure_first", "pressure_and_engagement"]
+[posterior]
+samples = 4
+file = "posterior.csv"
+""")
+    run_sweep(load_experiment(tmp_path / "c.toml"), tmp_path / "out", workers=1, progress=False)
+    result = SweepResult.load(tmp_path / "out")
+    drawn = {}
+
+    def capture(table, horizon):
+        drawn["table"] = table
+        return plt.figure()
+
+    monkeypatch.setattr(plots, "p_talks_heatmap", capture)
+    estimates.write_summary(result, estimates.summary(result))
+    spread = estimates.posterior_spread(result.rows, result.policy_columns, "talks")
+    got = drawn["table"].merge(spread, on=result.policy_columns)
+    assert len(got) == 8 and (got["p_talks_low"] == got["ci_low"]).all()
+    assert "p_talks_range_low" in drawn["table"].columns

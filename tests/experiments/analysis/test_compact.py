@@ -79,3 +79,21 @@ def test_a_sweep_over_draws_leads_with_the_posterior_average_and_its_interval():
     assert plain.splitlines()[-1] == "The stance effect rests on x." and "**" not in plain
     # without `over` the same table shows the estimate alone (a sweep at one parameter point)
     assert compact.one_screen(table, BY, 52)[0]["sanctions 0.5"].iloc[0].split(" · ")[0] == "0.15"
+
+
+def test_a_sweep_over_draws_shows_the_per_draw_range_beside_the_means_interval_within_100_columns():
+    table = _over_draws_table()
+    table["p_talks_range_low"] = (table["p_talks"] - 0.3).clip(0, 1)
+    table["p_talks_range_high"] = (table["p_talks"] + 0.2).clip(0, 1)
+    frame, _ = compact.one_screen(table, BY, 52, over="draw")
+    assert len(frame) == 4 * 3  # one row per policy and sanctions level shown
+    row = table[(table["sanctions_level"] == 0.5) & (table["exercise_policy"] == "suspended")].iloc[0]
+    cell = frame[(frame["sanctions"] == "0.5") & (frame["exercises"] == "suspended")].iloc[0, -1]
+    interval = f"{row['p_talks']:.2f} [{row['p_talks_low']:.2f}, {row['p_talks_high']:.2f}]"
+    spread = f"{row['p_talks_range_low']:.2f}–{row['p_talks_range_high']:.2f}"
+    assert cell.replace("**", "").startswith(f"{interval} · {spread} · ")
+    plain = compact.text(table, BY, 52, over="draw")
+    assert "how precisely that average is known" in " ".join(plain.splitlines())
+    assert "how far P(talks) itself moves" in " ".join(plain.splitlines())
+    table_lines = [line for line in plain.splitlines() if " · " in line and "[" in line]
+    assert len(table_lines) == len(frame) + 1 and max(len(line) for line in plain.splitlines()[:18]) <= 100

@@ -21,8 +21,38 @@ def test_prim_finds_a_planted_box():
     # the chosen box (largest coverage at density >= 0.8) holds nearly all of the planted box and
     # cannot stray further than density 0.8 allows: 0.4 / (1 - b_low) >= 0.8 puts b_low at 0.5 or above
     assert 0.29 <= box.at["a", "high"] <= 0.3 + 0.05 and 0.6 - 0.1 - 0.02 <= box.at["b", "low"] <= 0.61
-    assert found.stats["density"] >= 0.8 and found.stats["coverage"] >= 0.95
+    s = found.stats
+    assert s["held_out"] and s["held_out_cases"] == 1000
+    assert s["density_in_sample"] >= 0.8 and s["coverage_in_sample"] >= 0.95
+    # on the held-out half the box is judged afresh: within sampling error of what it promised
+    in_box = s["mass"] * 2000 / 2
+    assert s["density"] >= 0.8 - 3 * np.sqrt(0.8 * 0.2 / in_box) and s["coverage"] >= 0.9
     assert found.trajectory["density"].iloc[-1] > 0.95  # the end of the peeling is the planted box itself
+    # every restriction kept has its quasi-p-value below 0.05; inert inputs end unrestricted
+    kept = box[box["restricted"]]
+    assert (kept[["qp_low", "qp_high"]].min(axis=1) < 0.05).all()
+    assert not box.loc[["c", "d"], "restricted"].any()
+
+
+def test_restrictions_without_evidence_are_dropped_and_draws_stay_together():
+    """Outcome independent of every input: whatever PRIM peels is chance, so the qp-values drop
+    it; cases sharing a draw (four policies each) fall on one side of the split."""
+    rng = np.random.default_rng(5)
+    draws, policies = 100, 4
+    x = pd.DataFrame(np.repeat(rng.uniform(size=(draws, 3)), policies, axis=0), columns=["a", "b", "c"])
+    x["policy"] = np.tile(np.arange(policies), draws).astype(float)
+    value = rng.uniform(size=draws * policies)
+    cases = Cases(x, value, np.full(len(x), 10), {}, "noise", np.repeat(np.arange(draws), policies), "four per draw")
+    found = discover(cases, "talks", below=0.3)
+    box, s = found.limits, found.stats
+    assert s["dropped_dimensions"] >= 1
+    assert (box.loc[box["restricted"], ["qp_low", "qp_high"]].min(axis=1) < 0.05).all()
+    # held out, the box is no denser than the base rate beyond sampling error (nothing to find)
+    in_box = s["mass"] * len(x) / 2
+    assert s["density"] - s["base_rate"] <= 3 * np.sqrt(s["base_rate"] * (1 - s["base_rate"]) / in_box)
+    assert s["density_in_sample"] >= s["density"]  # what it promised in sample, it does not keep
+    assert found.stats["held_out_cases"] % policies == 0 and found.stats["dependence"] == "four per draw"
+    assert "(dropped)" in __import__("experiments.analysis.discovery", fromlist=["markdown"]).markdown(found)
 
 
 def test_nothing_to_tell_apart_is_a_clear_error():
@@ -101,8 +131,8 @@ def test_discover_reads_posterior_draws_and_sensitivity_samples(tmp_path):
     """The other two kinds of cases: a [posterior] sweep (each draw's parameter values come from
     the posterior sample) and the points of `escalation sensitivity`."""
     from experiments.analysis.discovery import cases_from_results
-    from experiments.analysis.sensitivity import load_plan, run_plan, write
     from experiments.history.posterior import read_posterior
+    from experiments.sensitivity import load_plan, run_plan, write
     from experiments.sweep.config import load_experiment
     from experiments.sweep.runner import run_sweep
 
