@@ -5,7 +5,7 @@ estimates Sobol' first-order and total indices for the parameters that matter, b
 :class:`~SALib.util.problem.ProblemSpec` on the batched engine.
 
 * :mod:`.plan` -- what to run: settings, parameters and ranges, outcomes (from a config);
-* :mod:`.run` -- running the points (common random numbers, constraint repair) and the result;
+* :mod:`.run` -- running the points (common random numbers) and the result;
 * :mod:`.indices` -- Morris and Sobol' with errors over points and seeds, and their verdicts;
 * :mod:`.report` -- Markdown, figures, files and the command.
 
@@ -22,21 +22,18 @@ Where the ranges come from
 from .indices import morris, seed_overlap, sobol, sobol_estimates, top_parameters, variance_split
 from .plan import SensitivityPlan, Settings, load_plan, posterior_support, table_ranges
 from .report import main, markdown, write
-from .run import HAWKES_CAP, SensitivityResult, evaluate, feasible_ranges, repair, run_plan
+from .run import SensitivityResult, evaluate, run_plan
 
 __all__ = [
-    "HAWKES_CAP",
     "SensitivityPlan",
     "SensitivityResult",
     "Settings",
     "evaluate",
-    "feasible_ranges",
     "load_plan",
     "main",
     "markdown",
     "morris",
     "posterior_support",
-    "repair",
     "run_plan",
     "seed_overlap",
     "sobol",

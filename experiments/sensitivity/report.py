@@ -42,29 +42,17 @@ def markdown(result: SensitivityResult) -> str:
         m = meta["morris"]
         lines.append(
             f"Morris: {m['trajectories']} trajectories over {m['parameters']} parameters ({m['points']} points, "
-            f"{m['levels']} levels, {m['replicates']} replicates per point); {100 * m['repaired_share']:.1f}% of points repaired to satisfy a constraint."
+            f"{m['levels']} levels, {m['replicates']} replicates per point); every point runs as sampled "
+            "(the table has no cross-parameter constraints)."
         )
         if not _nan(m.get("seed_overlap")):
             lines.append(
                 f"The screens of the two halves of the seeds share {100 * m['seed_overlap']:.0f}% of their top "
                 "parameters."
             )
-    for name, (low, high) in meta.get("narrowed", {}).items():
-        lines.append(
-            f"`{name}` sampled over {low:.4g} to {high:.4g} only, the part of its range that satisfies the "
-            "constraint with its fixed partner."
-        )
     if "sobol" in meta:
         m = meta["sobol"]
-        lines.append(
-            f"Sobol': N = {m['samples']} ({m['points']} points) over {', '.join(m['parameters'])}; "
-            f"{100 * m['repaired_share']:.1f}% of points repaired."
-        )
-        for name, (low, high) in m.get("narrowed", {}).items():
-            lines.append(
-                f"Sobol': `{name}` sampled over {low:.4g} to {high:.4g} only, the part of its range that "
-                "satisfies the constraint with its fixed partner."
-            )
+        lines.append(f"Sobol': N = {m['samples']} ({m['points']} points) over {', '.join(m['parameters'])}.")
     lines += [
         "",
         "## Parameters or dice?",

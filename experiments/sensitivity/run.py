@@ -8,12 +8,10 @@ Common random numbers
     bootstrap over the seeds as well, and are computed again from two disjoint halves of the seeds
     (:mod:`experiments.sensitivity.indices`).
 
-Cross-parameter constraints
-    Sobol' indices need independent inputs, and two pairs of table ranges overlap a constraint
-    (``hawkes_alpha < hawkes_beta``; ``step_cost_low <= step_cost_high``). A point that breaks
-    one runs at a repaired value: ``hawkes_alpha`` capped at :data:`HAWKES_CAP` times ``hawkes_beta``,
-    ``step_cost_low`` capped at ``step_cost_high``. The indices are those of the model composed
-    with this repair (a function of independent inputs); the share of repaired points is reported.
+Independent inputs
+    Sobol' indices need independent inputs. The parameter table has no cross-parameter
+    constraints (a constrained pair is written as a share: ``hawkes_ratio``, ``step_cost_low_share``),
+    so every point of the sample runs as sampled, with nothing repaired or narrowed.
 
 Outcomes
     Taken from :data:`model.outcomes.OUTCOME_COLUMNS`: a yes/no outcome becomes its probability
@@ -38,14 +36,10 @@ from model.batched import simulate_arrays
 from model.outcomes import OUTCOME_COLUMNS
 from model.params import Params
 
-from ..errors import UserError
 from ..seeds import replicate_seeds
 from ..sweep.runner import make_executor
 from .indices import morris, outcome_weights, seed_overlap, sobol, top_parameters
 from .plan import SensitivityPlan, outcome_label
-
-HAWKES_CAP = 0.95
-"""A sampled ``hawkes_alpha`` above this share of ``hawkes_beta`` runs at the cap."""
 
 
 def outcome_values(outcomes: dict[str, np.ndarray], name: str, weeks: int) -> np.ndarray:
@@ -57,79 +51,6 @@ def outcome_values(outcomes: dict[str, np.ndarray], name: str, weeks: int) -> np
     return values
 
 
-def repair(varying: dict[str, np.ndarray], base: Params) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Apply the constraint repairs (module docstring) to per-run values; returns the repaired
-    values and a mask of the runs that needed one."""
-    out = dict(varying)
-    n = len(next(iter(varying.values())))
-    repaired = np.zeros(n, dtype=bool)
-    if "hawkes_alpha" in out or "hawkes_beta" in out:
-        alpha = np.broadcast_to(np.asarray(out.get("hawkes_alpha", base["hawkes_alpha"]), dtype=float), (n,))
-        beta = np.broadcast_to(np.asarray(out.get("hawkes_beta", base["hawkes_beta"]), dtype=float), (n,))
-        bad = alpha >= HAWKES_CAP * beta
-        if bad.any():
-            if "hawkes_alpha" not in out:
-                raise UserError(
-                    "hawkes_beta's range goes below the fixed hawkes_alpha / 0.95; narrow it or sample hawkes_alpha too"
-                )
-            out["hawkes_alpha"] = np.where(bad, HAWKES_CAP * beta, alpha)
-            repaired |= bad
-    if "step_cost_low" in out or "step_cost_high" in out:
-        low = np.broadcast_to(np.asarray(out.get("step_cost_low", base["step_cost_low"]), dtype=float), (n,))
-        high = np.broadcast_to(np.asarray(out.get("step_cost_high", base["step_cost_high"]), dtype=float), (n,))
-        bad = low > high
-        if bad.any():
-            if "step_cost_low" not in out:
-                raise UserError(
-                    "step_cost_high's range goes below the fixed step_cost_low; narrow it or sample step_cost_low too"
-                )
-            out["step_cost_low"] = np.where(bad, high, low)
-            repaired |= bad
-    return out, repaired
-
-
-def feasible_ranges(ranges: dict[str, tuple[float, float]], base: Params) -> dict[str, tuple[float, float]]:
-    """Narrow a range whose constraint partner is fixed (not sampled) to the values that satisfy
-    the constraint with the partner's fixed value, so no point needs a repair: ``hawkes_alpha`` to
-    at most :data:`HAWKES_CAP` times the fixed ``hawkes_beta``, ``step_cost_low`` to at most the
-    fixed ``step_cost_high`` (and the reverse). Pairs that are both sampled are left to :func:`repair`."""
-    out = dict(ranges)
-
-    def cap(name: str, partner: str, limit: float) -> None:
-        if name in out and partner not in out:
-            low, high = out[name]
-            if high > limit:
-                if low >= limit:
-                    raise UserError(
-                        f"{name}'s range {low:g} to {high:g} breaks its constraint with the fixed "
-                        f"{partner} = {base[partner]:g}; narrow it or sample {partner} too"
-                    )
-                out[name] = (low, limit)
-
-    cap("hawkes_alpha", "hawkes_beta", HAWKES_CAP * base["hawkes_beta"])
-    cap("step_cost_low", "step_cost_high", base["step_cost_high"])
-    if "step_cost_high" in out and "step_cost_low" not in out:
-        low, high = out["step_cost_high"]
-        if low < base["step_cost_low"]:
-            if high < base["step_cost_low"]:
-                raise UserError(
-                    f"step_cost_high's range {low:g} to {high:g} breaks its constraint with the fixed "
-                    f"step_cost_low = {base['step_cost_low']:g}; narrow it or sample step_cost_low too"
-                )
-            out["step_cost_high"] = (base["step_cost_low"], high)
-    if "hawkes_beta" in out and "hawkes_alpha" not in out:
-        low, high = out["hawkes_beta"]
-        floor = base["hawkes_alpha"] / HAWKES_CAP
-        if low < floor:
-            if high <= floor:
-                raise UserError(
-                    f"hawkes_beta's range {low:g} to {high:g} breaks its constraint with the fixed "
-                    f"hawkes_alpha = {base['hawkes_alpha']:g}; narrow it or sample hawkes_alpha too"
-                )
-            out["hawkes_beta"] = (floor, high)
-    return out
-
-
 def run_block(
     base: Params, names: Sequence[str], X: np.ndarray, seeds: np.ndarray, weeks: int, outcomes: Sequence[str]
 ) -> dict[str, np.ndarray]:
@@ -137,7 +58,6 @@ def run_block(
     shape (points, replicates). A pure function of its arguments: blocks can run anywhere."""
     R = len(seeds)
     varying = {name: np.repeat(X[:, j], R) for j, name in enumerate(names)}
-    varying, _ = repair(varying, base)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         result = simulate_arrays(base, varying, np.tile(seeds, len(X)), weeks)
     return {name: outcome_values(result.outcomes, name, weeks).reshape(len(X), R) for name in outcomes}
@@ -300,12 +220,9 @@ def run_plan(
     notes: list[str] = []
     screening = result = None
     sample_frames: dict[str, pd.DataFrame] = {}
-    narrowed = {n: r for n, r in feasible_ranges(plan.ranges, plan.base).items() if r != plan.ranges[n]}
-    if narrowed:
-        meta["narrowed"] = {n: list(r) for n, r in narrowed.items()}
     if s.method in ("both", "morris"):
         screening = morris(
-            feasible_ranges(plan.ranges, plan.base),
+            dict(plan.ranges),
             evaluator_for(list(plan.ranges), "morris", screen_seeds),
             plan.outcomes,
             trajectories=s.trajectories,
@@ -327,7 +244,6 @@ def run_plan(
             "parameters": len(plan.ranges),
             "points": len(screening["samples"]),
             "tolerance": s.morris_tolerance,
-            "repaired_share": _repaired_share(screening["samples"], plan),
             "weights": weights,
             "top": top_parameters(screening["indices"], s.top, weights),
             "seed_overlap": seed_overlap(screening["indices"], s.top, weights),
@@ -345,7 +261,7 @@ def run_plan(
                     f"The Morris screen has not converged for {', '.join(loose)}: the parameters chosen for "
                     "Sobol' may not be the most influential. Rerun with more trajectories (or more replicates)."
                 )
-        ranges = feasible_ranges({n: plan.ranges[n] for n in names}, plan.base)
+        ranges = {n: plan.ranges[n] for n in names}
         result = sobol(
             ranges,
             evaluator_for(names, "sobol"),
@@ -360,8 +276,6 @@ def run_plan(
             "samples": s.samples,
             "parameters": names,
             "points": len(result["samples"]),
-            "narrowed": {n: list(r) for n, r in ranges.items() if r != plan.ranges[n]},
-            "repaired_share": _repaired_share(result["samples"], plan),
         }
     main = result if result is not None else screening
     assert main is not None
@@ -392,12 +306,6 @@ def _held_at_defaults(plan: SensitivityPlan) -> int:
     from .plan import table_ranges
 
     return sum(1 for n in table_ranges() if n not in plan.ranges and n not in plan.base.changed())
-
-
-def _repaired_share(samples: pd.DataFrame, plan: SensitivityPlan) -> float:
-    names = [c for c in plan.ranges if c in samples.columns]
-    _, mask = repair({n: samples[n].to_numpy() for n in names}, plan.base)
-    return round(float(mask.mean()), 4)
 
 
 def _saturated_share(means: pd.Series, outcome: str) -> float:

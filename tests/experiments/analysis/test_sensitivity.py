@@ -9,10 +9,8 @@ import pytest
 from conftest import ROOT, assert_one_line_error, run_cli
 
 from experiments.sensitivity import (
-    HAWKES_CAP,
     load_plan,
     morris,
-    repair,
     run_plan,
     seed_overlap,
     sobol,
@@ -20,7 +18,7 @@ from experiments.sensitivity import (
     variance_split,
 )
 from model.outcomes import OUTCOME_COLUMNS
-from model.params import Params, check_constraints
+from model.params import Params
 
 A, B = 7.0, 0.1
 PI_RANGES = {f"x{i}": (-np.pi, np.pi) for i in (1, 2, 3)}
@@ -88,22 +86,24 @@ def test_morris_on_a_linear_function_gives_its_slopes_and_converges():
     assert top_parameters(out["indices"], 2) == ["x1", "x2"]
 
 
-def test_repair_keeps_every_point_valid_and_touches_only_violations():
+def test_every_point_of_the_table_s_ranges_runs_as_sampled():
+    # independent inputs: every uncertainty drawn over its whole range at once gives valid runs
+    from model.batched import ParamArrays
+    from model.params import TABLE, uncertainties
+
     rng = np.random.default_rng(0)
-    n = 5000
+    n = 2000
     varying = {
-        "hawkes_alpha": rng.uniform(0, 5, n),
-        "hawkes_beta": rng.uniform(0.05, 5, n),
-        "step_cost_low": rng.uniform(0, 10, n),
-        "step_cost_high": rng.uniform(0, 10, n),
+        name: (
+            rng.integers(int(TABLE[name].low), int(TABLE[name].high) + 1, n)
+            if TABLE[name].dtype is int
+            else rng.uniform(TABLE[name].low, TABLE[name].high, n)
+        )
+        for name in uncertainties()
     }
-    fixed, mask = repair(varying, Params())
-    check_constraints(fixed)  # raises if any run breaks a constraint
-    ok = ~mask
-    for name in varying:
-        np.testing.assert_array_equal(fixed[name][ok], varying[name][ok])
-    capped = varying["hawkes_alpha"] >= HAWKES_CAP * varying["hawkes_beta"]
-    np.testing.assert_array_equal(fixed["hawkes_alpha"][capped], HAWKES_CAP * varying["hawkes_beta"][capped])
+    arrays = ParamArrays.from_arrays(Params(), varying)
+    for name, values in varying.items():
+        np.testing.assert_array_equal(getattr(arrays, name), values)
 
 
 def _small_config(tmp_path, extra=""):

@@ -7,7 +7,7 @@ import textwrap
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import HISTORY, RECORD, SYNTHETIC, assert_one_line_error, run_cli
+from conftest import HISTORY, RECORD, ROOT, SYNTHETIC, assert_one_line_error, run_cli
 
 from experiments.errors import UserError
 from experiments.history.abc import (
