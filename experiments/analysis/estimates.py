@@ -18,8 +18,9 @@ uncertainties). Columns, in order:
   0-1) and ``mean_suspensions``;
 * ``mean_tests`` with the quasi-Poisson interval of :func:`~experiments.stats.count_mean_interval`
   (``mean_tests_low``, ``mean_tests_high``: tests per run are skewed low counts, where a t interval
-  undercovers); ``mean_icbm_tests``;
-  ``mean_nuclear_tests``;
+  undercovers); ``mean_icbm_tests``; ``mean_nuclear_tests``; the means of :data:`TRACK_MEANS`
+  (strategic and sub-strategic tests, sub-strategic launches under a moratorium, weeks the DPRK
+  refused a standing offer of talks);
 * ``share_rung_0`` ... ``share_rung_5``: the share of runs whose highest rung tested is each of
   :data:`HIGHEST_RUNGS` (0: no test), and ``median_highest_rung`` (the lower median, a rung).
 """
@@ -47,6 +48,7 @@ EVENTS: dict[str, str] = {
     "inter_korean_talks": "inter-Korean contact",
     "summit": "a summit",
     "deal": "a summit deal",
+    "statement": "a summit statement",
     "summit_failed": "a failed summit",
     "talks_collapsed": "talks began, then ended",
     "any_test": "at least one test",
@@ -54,6 +56,15 @@ EVENTS: dict[str, str] = {
     "nuclear_test": "a nuclear test",
 }
 """Events a run may have within the horizon (column or derived column -> words)."""
+
+TRACK_MEANS: dict[str, str] = {
+    "strategic_tests": "mean_strategic_tests",
+    "substrategic_tests": "mean_substrategic_tests",
+    "tests_under_moratorium": "mean_tests_under_moratorium",
+    "talks_refused": "mean_talks_refused",
+}
+"""Per-run counts of the two testing tracks, of sub-strategic launches under a strategic moratorium
+and of weeks the DPRK refused a standing offer of talks -> the column of their mean."""
 
 HIGHEST_RUNGS = tuple(range(ladder.RUNGS + 1))
 """Values of ``highest_rung``: 0 no test, then the rungs of the escalation ladder (1 short-range,
@@ -70,6 +81,7 @@ ANALYSIS_COLUMNS = [
     "deal",
     "deal_week",
     "summit_failed",
+    "statement",
     "suspensions",
     "steps",
     "relief",
@@ -77,6 +89,10 @@ ANALYSIS_COLUMNS = [
     "tests",
     "tests_icbm",
     "nuclear_tests",
+    "strategic_tests",
+    "substrategic_tests",
+    "tests_under_moratorium",
+    "talks_refused",
     "highest_rung",
     "first_test_week",
 ]
@@ -209,7 +225,8 @@ def _testing(rows: pd.DataFrame, by: list[str], confidence: float) -> pd.DataFra
     the share of each highest rung and its median."""
     rungs = pd.get_dummies(rows["highest_rung"]).reindex(columns=list(HIGHEST_RUNGS), fill_value=False)
     rungs.columns = [f"share_rung_{r}" for r in HIGHEST_RUNGS]
-    data = pd.concat([rows[[*by, "tests", "tests_icbm", "nuclear_tests", "highest_rung"]], rungs], axis=1)
+    counts = [c for c in (*TRACK_MEANS, "tests", "tests_icbm", "nuclear_tests", "highest_rung") if c in rows.columns]
+    data = pd.concat([rows[[*by, *dict.fromkeys(counts)]], rungs], axis=1)
     grouped = _grouped(data, by)
     n = grouped.size()
     out = _index_frame(n.index, by)
@@ -221,6 +238,8 @@ def _testing(rows: pd.DataFrame, by: list[str], confidence: float) -> pd.DataFra
     out["mean_tests"], out["mean_tests_low"], out["mean_tests_high"] = mean, low, high
     out["mean_icbm_tests"] = grouped["tests_icbm"].mean().to_numpy()
     out["mean_nuclear_tests"] = grouped["nuclear_tests"].mean().to_numpy()
+    for column, name in TRACK_MEANS.items():
+        out[name] = grouped[column].mean().to_numpy() if column in data.columns else np.nan
     for column in rungs.columns:
         out[column] = grouped[column].mean().to_numpy()
     out["median_highest_rung"] = grouped["highest_rung"].quantile(0.5, interpolation="lower").to_numpy()

@@ -342,6 +342,10 @@ def _estimates_table(estimates: pd.DataFrame, by: list[str], horizon: int, over:
     table[f"P(deal) {_label(e, 'p_deal', over)}"] = [
         _interval(*v) for v in zip(e["p_deal"], e["p_deal_low"], e["p_deal_high"], strict=True)
     ]
+    if "p_statement" in e.columns:
+        table[f"P(statement) {_label(e, 'p_statement', over)}"] = [
+            _interval(*v) for v in zip(e["p_statement"], e["p_statement_low"], e["p_statement_high"], strict=True)
+        ]
     table["mean highest step"] = e["mean_steps"].map("{:.2f}".format)
     table["mean relief"] = e["mean_relief"].map("{:.2f}".format)
     table[f"P(any test) {_label(e, 'p_any_test', over)}"] = [
@@ -353,6 +357,13 @@ def _estimates_table(estimates: pd.DataFrame, by: list[str], horizon: int, over:
     table[f"P(nuclear test) {_label(e, 'p_nuclear_test', over)}"] = [
         _interval(*v) for v in zip(e["p_nuclear_test"], e["p_nuclear_test_low"], e["p_nuclear_test_high"], strict=True)
     ]
+    for column, words in (
+        ("mean_strategic_tests", "mean strategic tests"),
+        ("mean_substrategic_tests", "mean sub-strategic launches"),
+        ("mean_tests_under_moratorium", "mean launches under a moratorium"),
+    ):
+        if column in e.columns:
+            table[words] = e[column].map("{:.2f}".format)
     table["highest rung (median)"] = e["median_highest_rung"].map(lambda rung: plots.RUNG_NAMES[int(rung)])
     table["share ICBM or nuclear"] = (e["share_rung_4"] + e["share_rung_5"]).map("{:.2f}".format)
     if over is not None and "p_talks_range_low" in e.columns:

@@ -47,7 +47,7 @@ LABELS = {
     "alignment": "US–ROK alignment (0–1)",
     "talks_stage": "Talks stage",
     "test_rung": "Rung of the week's test",
-    "summit": "Summit held (0/1)",
+    "summit": "Summit outcome (0 none, 1 deal, 2 failed, 3 statement)",
     "relief": "Relief granted (0–1)",
     "enforcement": "China's enforcement (0–1)",
     "dprk_step": "DPRK step (0–4)",
