@@ -135,7 +135,7 @@ def summarise(rows: pd.DataFrame, by: Sequence[str], horizon: int, confidence: f
     """The table of estimates (see the module docstring) per group of ``by``, groups in the
     order they first appear in ``rows``."""
     by = list(by)
-    out = _proportions(rows, by, EVENTS, confidence)
+    out = _proportions(rows, by, tuple(EVENTS), confidence)
     curves = survival_curves(rows, by, horizon, "talks", confidence)
     medians = median_weeks(curves, by).rename(columns=lambda c: c.replace("median_weeks", "median_weeks_to_talks"))
     out = out.merge(medians, on=by, how="left", sort=False)

@@ -336,7 +336,12 @@ def ParameterControl(p: Parameter, moved: solara.Reactive[dict]):
         f"**{p.name}** = `{shown}`" + (" (moved)" if p.name in moved.value else ""),
         style={"font-size": "12px", "margin-bottom": "-14px"},
     )
-    common = {"class_": CONTROL_CLASS + p.name, "hint": control_hint(p), "persistent_hint": True, "dense": True}
+    common: dict[str, Any] = {
+        "class_": CONTROL_CLASS + p.name,
+        "hint": control_hint(p),
+        "persistent_hint": True,
+        "dense": True,
+    }
     if p.choices is not None:
         solara.v.Select(v_model=value, items=list(p.choices), on_v_model=on_value, **common)
     elif p.dtype is bool:
@@ -437,9 +442,9 @@ def RunPage(model: solara.Reactive[AppModel] | None = None):
     """The page: controls in the sidebar, the run's status, plots, events and outcomes. ``model``
     (optional) is the reactive holding the page's model, for a caller that reads it."""
     first = solara.use_memo(AppModel, [])
-    own = solara.use_reactive(first)
+    own: solara.Reactive[AppModel] = solara.use_reactive(first)
     model = model if model is not None else own
-    moved = solara.use_reactive({})
+    moved: solara.Reactive[dict] = solara.use_reactive({})
     seed = solara.use_reactive(str(DEFAULT_SEED))
     per_step = solara.use_reactive(1)
     tick = solara.use_reactive(0)

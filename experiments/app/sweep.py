@@ -333,6 +333,7 @@ def PolicyDetails(view: SweepView, policy: dict, baseline: dict):
     result = solara.use_thread(compute, dependencies=key)
     if result.state != solara.ResultState.FINISHED or result.value is None:
         if result.state == solara.ResultState.ERROR:
+            assert result.error is not None  # set with the ERROR state
             solara.Error(f"could not compute the policy's panels: {error_message(result.error)}")
             return
         with solara.Card(f"Reading the runs for the policy {label}"):
@@ -357,8 +358,8 @@ def SweepPage(results: str | None = None):
     start = results if results is not None else os.environ.get(RESULTS_ENV, DEFAULT_RESULTS)
     directory = solara.use_reactive(start)
     view, problem = solara.use_memo(lambda: open_view(directory.value), [directory.value])
-    policy = solara.use_reactive({})
-    baseline = solara.use_reactive({})
+    policy: solara.Reactive[dict] = solara.use_reactive({})
+    baseline: solara.Reactive[dict] = solara.use_reactive({})
 
     def reset_choices():
         if view is not None:
@@ -376,6 +377,7 @@ def SweepPage(results: str | None = None):
         if problem is not None:
             solara.Error(problem)
             return
+        assert view is not None  # open_view gives a view whenever it gives no problem
         result = view.result
         source = "summary.csv" if view.stored_summary else "the runs (summary.csv is missing or older than them)"
         solara.Markdown(

@@ -332,7 +332,7 @@ class Replay:
     def _f1(self) -> Fact:
         claim = "2016-17 surge: launches, months with a launch and nuclear tests as observed"
         mask = self._months_mask("2016-01", "2017-12")
-        if mask is None:
+        if mask is None or self.record is None:  # no mask without a record
             return Fact("F1", claim, None, "the scored window, the scenario or the record does not cover 2016-17")
         obs = self.record.loc[self.months[mask]]
         checks = {
@@ -356,11 +356,14 @@ class Replay:
         random numbers)."""
         seeds = replicate_seeds(self.seed, self.replicates)
         if self.posterior is None or self.particles is None:
-            return scenario.simulate(seeds, trajectories=True).trajectory
-        unique, inverse = np.unique(self.particles, return_inverse=True)
-        names = [c for c in self.posterior.columns if c != "weight"]
-        points = [Params().replace(**self.posterior.iloc[i][names].to_dict()) for i in unique]
-        return scenario.simulate(seeds, points=points, point_index=inverse, trajectories=True).trajectory
+            result = scenario.simulate(seeds, trajectories=True)
+        else:
+            unique, inverse = np.unique(self.particles, return_inverse=True)
+            names = [c for c in self.posterior.columns if c != "weight"]
+            points = [Params().replace(**self.posterior.iloc[i][names].to_dict()) for i in unique]
+            result = scenario.simulate(seeds, points=points, point_index=inverse, trajectories=True)
+        assert result.trajectory is not None  # asked for
+        return result.trajectory
 
     def _f2(self) -> Fact:
         claim = (
@@ -402,7 +405,7 @@ class Replay:
     def _f3(self) -> Fact:
         claim = "pause without relief: no launches in 2018, well below the 2016-17 rate"
         pause, surge = self._months_mask("2018-01", "2018-12"), self._months_mask("2016-01", "2017-12")
-        if pause is None or surge is None:
+        if pause is None or surge is None or self.record is None:  # no mask without a record
             return Fact("F3", claim, None, "the scored window, the scenario or the record does not cover 2016-18")
         observed = self.record.loc[self.months[pause], "launches"].sum()
         sim_2018 = self.launches[pause].sum(axis=0)

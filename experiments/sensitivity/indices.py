@@ -79,6 +79,8 @@ def variance_split(
     out = _split(per_run)
     for key in ("noise_share", "estimate_noise_share"):
         out[f"{key}_low"] = out[f"{key}_high"] = math.nan
+    points: int  # as ints, so numpy's stubs give integers() an array
+    R: int
     points, R = per_run.shape
     if bootstrap and R >= 2 and points >= 2 and not math.isnan(out["noise_share"]):
         rng = _rng(seed, 3)

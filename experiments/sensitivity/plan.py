@@ -131,7 +131,7 @@ def _settings(section: dict[str, Any], source: str) -> Settings:
                 f"{source}: [sensitivity] {key} must be {'a list' if wanted is list else 'a ' + wanted.__name__}, "
                 f"got {value!r}"
             )
-        values[key] = tuple(value) if wanted is list else value
+        values[key] = tuple(value) if isinstance(value, list) else value  # a list exactly when one is wanted
     return Settings(**values)
 
 
@@ -172,7 +172,7 @@ def table_ranges() -> dict[str, tuple[float, float]]:
     return {
         p.name: (float(p.low), float(p.high))
         for p in TABLE.values()
-        if p.kind == "uncertainty" and p.dtype is float and p.low is not None and p.low < p.high
+        if p.kind == "uncertainty" and p.dtype is float and p.low is not None and p.high is not None and p.low < p.high
     }
 
 

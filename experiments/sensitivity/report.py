@@ -105,6 +105,7 @@ def _share(row: dict, key: str) -> str:
     low, high = row.get(f"{key}_low"), row.get(f"{key}_high")
     if _nan(low):
         return _pct(row[key])
+    assert low is not None and high is not None  # the split writes the two ends together
     return f"{_pct(row[key])} [{100 * low:.1f}, {100 * high:.1f}]"
 
 
@@ -238,15 +239,6 @@ def figures(result: SensitivityResult, out: Path) -> list[Path]:
         written += _save(fig, out / "variance_split")
         plt.close(fig)
     return written
-
-
-def _save(fig, stem: Path) -> list[Path]:
-    paths = []
-    for suffix in (".png", ".pdf"):
-        path = stem.with_suffix(suffix)
-        fig.savefig(path, dpi=150 if suffix == ".png" else None)
-        paths.append(path)
-    return paths
 
 
 def _save(fig, stem: Path) -> list[Path]:

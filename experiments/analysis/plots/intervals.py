@@ -78,7 +78,8 @@ def forest_plot(
         )
         shown = f", {where}" if where else ""
         fig.suptitle(
-            textwrap.fill(f"Policy minus baseline{against}, paired by replicate{shown}", 13 * width), fontsize="medium"
+            textwrap.fill(f"Policy minus baseline{against}, paired by replicate{shown}", int(13 * width)),
+            fontsize="medium",
         )
     return fig
 
