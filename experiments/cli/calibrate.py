@@ -210,11 +210,28 @@ def run(args: argparse.Namespace) -> int:
     print(f"wrote {' and '.join(map(str, written))}")
     if args.install:
         calibrated, posterior = install_calibration(result)
+        checks = install_identification(result)
         print(
-            f"installed as {calibrated} (posterior sample {posterior}): the parameter table's defaults now read it "
-            f"(docs/ODD.md {'updated' if update_odd_after_install() else 'unchanged'})"
+            f"installed as {calibrated} (posterior sample {posterior}; what the record informs in {checks}): the "
+            f"parameter table's defaults now read it (docs/ODD.md {'updated' if update_odd_after_install() else 'unchanged'})"
         )
     return 0
+
+
+def install_identification(result) -> Path:
+    """Write the installed posterior's identification report (width ratio per parameter, effective
+    sample size, strongly correlated pairs) into ``data/calibration_checks.json`` beside the
+    simulation-based calibration's figures, and return the path."""
+    import json
+
+    from ..history.checks import CHECKS_FILE, identification, write_checks
+
+    figures = json.loads(CHECKS_FILE.read_text(encoding="utf-8")) if CHECKS_FILE.is_file() else {}
+    figures["identification"] = {
+        "scenario": result.scenario,
+        **identification(result.posterior, tuple(result.parameters), result.prior_low, result.prior_high),
+    }
+    return write_checks(figures, CHECKS_FILE)
 
 
 def update_odd_after_install() -> bool:

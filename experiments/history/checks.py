@@ -100,3 +100,31 @@ def write_checks(figures: dict[str, Any], path: Path = CHECKS_FILE) -> Path:
 
     atomic_write_text(path, json.dumps(figures, indent=2) + "\n")
     return path
+
+
+IDENTIFIED_WIDTH = 0.5
+"""A parameter counts as informed by the record when its 90% credible interval keeps at most this
+share of its prior's width."""
+STRONG_CORRELATION = 0.5
+"""Posterior correlations at least this strong (in absolute value) are listed: the record informs
+the pair's combination more than either parameter."""
+
+
+def identification(posterior: pd.DataFrame, parameters: tuple[str, ...], low: dict, high: dict) -> dict[str, Any]:
+    """What the record informs, from a weighted posterior sample: each parameter's 90% credible
+    interval as a share of its prior's width (``width_ratio``: about 0.9 for a posterior equal to
+    its uniform prior), the effective sample size of the weights, the pairs correlated at least
+    :data:`STRONG_CORRELATION`, and the parameters left above :data:`IDENTIFIED_WIDTH` (the record
+    does not inform them; a headline effect that rests on one has to be shown over its range)."""
+    from .abc.weighted import credible_intervals, strongest_pairs, weighted_correlations
+
+    table = credible_intervals(posterior, parameters, low, high)
+    w = posterior["weight"].to_numpy(dtype=float)
+    pairs = strongest_pairs(weighted_correlations(posterior, parameters), top=len(parameters) ** 2)
+    return {
+        "width_ratio": {n: round(float(r), 4) for n, r in table["width_ratio"].items()},
+        "effective_sample_size": round(float(w.sum() ** 2 / (w**2).sum()), 1),
+        "correlated_pairs": [[a, b, round(r, 3)] for a, b, r in pairs if abs(r) >= STRONG_CORRELATION],
+        "not_informed": [n for n, r in table["width_ratio"].items() if r > IDENTIFIED_WIDTH],
+        "identified_width": IDENTIFIED_WIDTH,
+    }
