@@ -18,14 +18,13 @@ from .history.calibration import (
     weighted_correlations,
 )
 from .history.checks import CHECKS_FILE
-from .history.posterior import POSTERIOR_FILE
+from .history.posterior import POSTERIOR_FILE, fitted_scenario
 from .history.record import load_record_for
 from .history.replay import Replay
 from .history.scenario import load_scenario
 from .io import atomic_write_text
 
 ODD_PATH = Path(__file__).resolve().parents[1] / "docs" / "ODD.md"
-HISTORY_SCENARIO = Path(__file__).resolve().parent / "scenarios" / "history_2016_2018.toml"
 VALIDATION_REPLICATES, VALIDATION_SEED = 1000, 2016
 
 
@@ -46,13 +45,14 @@ def with_parameter_table(text: str) -> str:
 
 
 def validation_markdown() -> str:
-    """The replay of the 2016-2018 scenario under the current defaults, as Markdown."""
-    scenario = load_scenario(HISTORY_SCENARIO)
+    """The replay of the scenario the installed calibration fitted, under the current defaults, as Markdown."""
+    history = fitted_scenario()
+    scenario = load_scenario(history)
     replay = Replay(scenario, VALIDATION_REPLICATES, VALIDATION_SEED, load_record_for(scenario, None))
     s = replay.summary()
     lines = [
-        f"Replay of `{HISTORY_SCENARIO.name}` under the calibrated defaults, {VALIDATION_REPLICATES} "
-        f"replicates, seed {VALIDATION_SEED} (`escalation replay {HISTORY_SCENARIO.relative_to(ODD_PATH.parents[1])} "
+        f"Replay of `{history.name}` under the calibrated defaults, {VALIDATION_REPLICATES} "
+        f"replicates, seed {VALIDATION_SEED} (`escalation replay {history.relative_to(ODD_PATH.parents[1])} "
         f"--replicates {VALIDATION_REPLICATES}`), over {s['months_compared']} months:",
         "",
         f"* coverage of the observed monthly launch counts: {s['coverage_50']:.2f} by the 50% intervals, "
@@ -80,7 +80,7 @@ def fit_markdown() -> str:
     method = read_calibrated()["method"]
     posterior = pd.read_csv(POSTERIOR_FILE)
     names = tuple(c for c in posterior.columns if c in read_calibrated()["parameters"])
-    low, high = prior_bounds(load_scenario(HISTORY_SCENARIO).params, names)
+    low, high = prior_bounds(load_scenario(fitted_scenario()).params, names)
     table = credible_intervals(posterior, names, low, high)
     w = posterior["weight"].to_numpy()
     ess = w.sum() ** 2 / (w**2).sum()
@@ -119,12 +119,31 @@ def checks_markdown(path: Path | None = None) -> str:
             "--install` writes `data/calibration_checks.json`."
         )
     c = json.loads(path.read_text(encoding="utf-8"))
+    lines = []
+    if "identification" in c:
+        ident = c["identification"]
+        ratios = ident["width_ratio"]
+        lines += [
+            f"What the record informs (`data/calibration_checks.json`, `identification`, of the installed fit to "
+            f"`{ident['scenario']}`): {len(ratios) - len(ident['not_informed'])} of {len(ratios)} calibrated "
+            f"parameters have a 90% credible interval at most {ident['identified_width']:g} of their prior's width"
+            + "".join(f" (`{n}` {r:.2f})" for n, r in ratios.items() if r <= ident["identified_width"])
+            + f" (the widest keeps {max(ratios.values()):.2f}, the narrowest {min(ratios.values()):.2f})"
+            + f"; the effective sample size is {ident['effective_sample_size']:.0f}; pairs correlated at 0.5 or more: "
+            + ("; ".join(f"`{a}` and `{b}` {r:+.2f}" for a, b, r in ident["correlated_pairs"]) or "none")
+            + ".",
+            "",
+        ]
+    if "truths" not in c:
+        return "\n".join(lines + ["Simulation-based calibration: not computed for the installed fit."])
     budget = ", ".join(f"{k} {v}" for k, v in c["budget"].items())
     worst = sorted(c["per_parameter_90"].items(), key=lambda kv: kv[1])[:3]
     return "\n".join(
-        [
-            f"Simulation-based calibration (`data/calibration_checks.json`): {c['truths']} truths drawn from the prior "
-            f"(seed {c['seed']}), each fitted to its own synthetic record ({budget}):",
+        lines
+        + [
+            f"Simulation-based calibration (`data/calibration_checks.json`) of the fit to `{c['scenario']}`: "
+            f"{c['truths']} truths drawn from the prior (seed {c['seed']}), each fitted to its own synthetic record "
+            f"({budget}):",
             "",
             f"* the 50% credible intervals contain the truth in {c['sbc_coverage_50']:.2f} of the cases "
             f"(SE {c['sbc_coverage_50_se']:.2f});",

@@ -121,7 +121,8 @@ def test_relief_rule():
 def test_step_cost_and_utility():
     # theta 1.5, scale 0.3, k = 3: 1.5 * 0.3 * 9 = 4.05
     assert rules.step_cost(3, 1.5, 0.3) == pytest.approx(4.05)
-    assert rules.draw_step_cost_multiplier(0.25, 0.5, 2.0) == pytest.approx(0.875)
+    # low = 0.25 * 2 = 0.5: 0.5 + 0.25 * (2 - 0.5) = 0.875
+    assert rules.draw_step_cost_multiplier(0.25, 0.25, 2.0) == pytest.approx(0.875)
     # U_3 at threshold 3, no stress: 2 * 0.34 + 1 * 0.5 + 1 * 0.2 - 4.05 = 0.68 + 0.5 + 0.2 - 4.05 = -2.67
     u = rules.step_utility(3, 0.5, 0.0, 0.2, 1.5, 3, 0, 0.34, 0.3, 2.0, 2.0, 1.0, 1.0)
     assert u == pytest.approx(-2.67)
