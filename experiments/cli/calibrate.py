@@ -169,8 +169,12 @@ def run(args: argparse.Namespace) -> int:
                 scenario, record, truths=args.sbc, executor=executor, parallelism=parallelism, **budget
             )
         written = [write_checks(figures, out / "calibration_checks.json")]
-        if args.install:
-            written.append(write_checks(figures, CHECKS_FILE))
+        if args.install:  # beside the installed fit's identification report, which it keeps
+            import json
+
+            kept = json.loads(CHECKS_FILE.read_text(encoding="utf-8")) if CHECKS_FILE.is_file() else {}
+            identification = {"identification": kept["identification"]} if "identification" in kept else {}
+            written.append(write_checks({**figures, **identification}, CHECKS_FILE))
         print(
             f"simulation-based calibration, {args.sbc} truths from the prior: the 50% credible intervals contain "
             f"the truth in {figures['sbc_coverage_50']:.2f} of cases (SE {figures['sbc_coverage_50_se']:.2f}), the "

@@ -62,6 +62,7 @@ defaults (assumptions, flagged wherever P(deal) is reported) rather than values 
 the record does not narrow (a fit that included them left each at 0.82-0.90 of its prior's width
 and put the point estimate where no deal is possible)."""
 
+
 @dataclass(frozen=True)
 class UniformPrior:
     """Independent uniforms on ``[low, high]`` per parameter of ``names``."""
