@@ -511,7 +511,7 @@ CALIBRATED_FILE = Path(__file__).with_name("calibrated.toml")
 """Calibrated values (``escalation calibrate`` writes it): its ``[parameters]`` and
 ``[initial_state]`` replace the defaults above, and the table's source says so."""
 _CALIBRATION_NOTES = {
-    "parameters": "calibrated to the 2016-2018 record (ABC, model/calibrated.toml)",
+    "parameters": "calibrated to {scenario} (ABC, model/calibrated.toml)",
     "initial_state": "replayed state on 2018-02-26 under the calibrated parameters (model/calibrated.toml)",
 }
 
@@ -520,10 +520,12 @@ def _apply_calibration(table: dict[str, Parameter], path: Path = CALIBRATED_FILE
     if not path.is_file():
         return
     data = tomllib.loads(path.read_text(encoding="utf-8"))
+    scenario = data.get("method", {}).get("scenario", "the record")
     for section, note in _CALIBRATION_NOTES.items():
         for name, value in data.get(section, {}).items():
             row = table[name]
-            table[name] = replace(row, default=row.coerce(value), source=f"{note}; anchor: {row.source}")
+            source = f"{note.format(scenario=scenario)}; anchor: {row.source}"
+            table[name] = replace(row, default=row.coerce(value), source=source)
 
 
 _apply_calibration(TABLE)

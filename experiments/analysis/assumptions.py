@@ -4,12 +4,12 @@ policies' effects and P(deal), with the source the parameter table gives each.
 The report and the one-screen table quote effects; a referee asks which numbers make them. For
 each effect this module names the parameters through which the lever (or the outcome) acts in
 the model (``docs/ODD.md``, section 7), reads their value in the sweep and their source from
-:data:`model.params.TABLE`, and says which are assumptions and which the calibration fits. None
-of them is fitted to the 2016-2018 record today, so a posterior sweep holds them at one value in
+:data:`model.params.TABLE`, and says which are assumptions and which the calibration fits. A
+posterior sweep draws the calibrated ones with each draw and holds the others at one value in
 every draw: its intervals do not include their uncertainty (``escalation sensitivity`` varies
-them). The parameter lists are checked in ``tests/test_assumptions.py``: with the stance's (or
-the exercises') parameters at zero, the lever changes no outcome of any run, so the effect rests
-on these parameters and on no others; the deal's parameters switch P(deal) from 0 to most runs.
+them). The parameter lists are checked in ``tests/experiments/analysis/test_assumptions.py``: with
+the stance's (or the exercises') parameters at zero, the lever changes no outcome of any run, so
+the effect rests on these parameters and on no others; the deal's parameters govern P(deal).
 """
 
 from __future__ import annotations
@@ -148,7 +148,7 @@ def section(effects: Sequence[Effect], experiment: Mapping[str, Any]) -> list[st
         + (" (for a lever's effect: set them to zero and the lever changes no outcome of any run)" if levers else "")
         + ". "
         + ("Those not marked calibrated are" if fitted_any else "None of them is")
-        + " fitted to the 2016–2018 record: "
+        + " fitted to the record: "
         + _held(experiment)
         + "; `escalation sensitivity` varies them.",
         "",
@@ -156,13 +156,19 @@ def section(effects: Sequence[Effect], experiment: Mapping[str, Any]) -> list[st
     for effect in effects:
         fitted = [name for name in effect.parameters if is_calibrated(name)]
         assumed = [name for name in effect.parameters if is_assumption(name)]
-        verdict = (
-            f"It rests on {len(assumed)} parameter{'s' if len(assumed) != 1 else ''} marked as an assumption "
-            f"({', '.join(f'`{n}`' for n in assumed)})"
-            if assumed
-            else "None of them is marked as an assumption, but their levels are not fitted to the record"
-        )
-        if fitted:
+        if assumed:
+            verdict = (
+                f"It rests on {len(assumed)} parameter{'s' if len(assumed) != 1 else ''} marked as an assumption "
+                f"({', '.join(f'`{n}`' for n in assumed)})"
+            )
+        elif len(fitted) == len(effect.parameters):
+            verdict = (
+                "All of them are calibrated to the record, which narrows them little (docs/ODD.md section 9); "
+                "a posterior sweep draws them with the other calibrated parameters"
+            )
+        else:
+            verdict = "None of them is marked as an assumption, but not all their levels are fitted to the record"
+        if fitted and len(fitted) < len(effect.parameters):
             verdict += f"; {', '.join(f'`{n}`' for n in fitted)} calibrated"
         lines += [
             f"* **{effect.what}**: {effect.mechanism}. {verdict}. Values: "
@@ -177,11 +183,16 @@ def brief(effects: Sequence[Effect]) -> list[str]:
     notes = []
     for effect in effects:
         assumed = [name for name in effect.parameters if is_assumption(name)]
-        others = [name for name in effect.parameters if name not in assumed and not is_calibrated(name)]
+        fitted = [name for name in effect.parameters if name not in assumed and is_calibrated(name)]
+        others = [name for name in effect.parameters if name not in assumed and name not in fitted]
         parts = []
         if assumed:
             parts.append(f"the assumptions {', '.join(f'`{n}`' for n in assumed)}")
         if others:
             parts.append(f"the uncalibrated {', '.join(f'`{n}`' for n in others)}")
+        if fitted:
+            parts.append(
+                f"the calibrated {', '.join(f'`{n}`' for n in fitted)} (see their width in docs/ODD.md section 9)"
+            )
         notes.append(f'{effect.what} rests on {" and ".join(parts)} (report.md: "What the effects rest on").')
     return notes

@@ -63,8 +63,9 @@ def test_flags_follow_the_parameter_table():
     named = {name for effect in assumptions.EFFECTS for name in effect.parameters}
     assert named <= set(TABLE)
     for name in named:
-        assert assumptions.is_assumption(name) == ("assumption" in TABLE[name].source)
-        assert not assumptions.is_calibrated(name)  # the section's "none of them is fitted" rests on this
+        calibrated = TABLE[name].source.startswith("calibrated")
+        assert assumptions.is_assumption(name) == ("assumption" in TABLE[name].source and not calibrated)
+        assert assumptions.is_calibrated(name) == TABLE[name].source.startswith("calibrated")
     assert not assumptions.is_assumption("threat_hazard_weight")  # calibrated, though anchored on an assumption
     assert assumptions.is_calibrated("threat_hazard_weight")
 
@@ -75,7 +76,7 @@ def test_the_section_names_every_parameter_with_its_value_and_marks_assumptions(
     assert [e.name for e in effects] == ["stance", "deal"]  # one exercise policy: no exercise effect
     text = "\n".join(assumptions.section(effects, {"params": {"step_cost_scale": 0.7}, "posterior": {"samples": 3}}))
     assert "`step_cost_scale` = 0.7 (**an assumption**; source: assumption)" in text
-    assert "`precondition_cost` = 1 (source: Rogin (2018)" in text
+    assert "`precondition_cost` drawn from the posterior (source: calibrated to history_2009_2018" in text
     assert "intervals over the draws do not include their uncertainty" in text
     brief = assumptions.brief(effects)
     assert brief[1].startswith(
