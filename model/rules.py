@@ -472,6 +472,23 @@ def rung_utilities(progress, last_rung, in_talks, development_weight, distance_c
     )
 
 
+def inverse_cdf(weights, u):
+    """The category (0-based) one uniform ``u`` draws from unnormalised ``weights`` (a list, one
+    entry per category, each a scalar or an array over runs): ``#{k < n - 1 : u * W > w_0 + ... +
+    w_k}`` with ``W`` their sum. Written category by category (no reductions), so a run's
+    arithmetic does not depend on the shape of the array that holds it."""
+    total = weights[0]
+    for w in weights[1:]:
+        total = total + w
+    target = np.asarray(u, dtype=float) * total
+    chosen = np.zeros(np.shape(target), dtype=np.int64)
+    cumulative = weights[0]
+    for w in weights[1:]:
+        chosen = chosen + (target > cumulative)
+        cumulative = cumulative + w
+    return chosen[()]
+
+
 def rung_weights(
     progress, last_rung, in_talks, precision, development_weight, distance_cost, red_line_cost, talks_multiplier
 ):
@@ -535,16 +552,7 @@ def choose_rung(weights, h_sub, h_strat, tests, u, last_rung):
     per_sub = where(sub > 0, h_sub / where(sub > 0, sub, 1.0), 0.0)
     per_strat = where(strat > 0, h_strat / where(strat > 0, strat, 1.0), 0.0)
     scaled = [weights[r] * (per_sub if r < ICBM_RUNG - 1 else per_strat) for r in range(RUNGS)]
-    total = scaled[0]
-    for w in scaled[1:]:
-        total = total + w
-    target = np.asarray(u, dtype=float) * total
-    chosen = np.ones(np.shape(target), dtype=np.int64)
-    cumulative = scaled[0]
-    for w in scaled[1:]:
-        chosen = chosen + (target > cumulative)
-        cumulative = cumulative + w
-    return where(np.asarray(tests) > 0, chosen, last_rung)
+    return where(np.asarray(tests) > 0, 1 + inverse_cdf(scaled, u), last_rung)
 
 
 def major_test(tests, rung):
@@ -893,16 +901,8 @@ def choose_offer(
         where(allowed[k], np.exp(precision * np.minimum(values[k] - top, 0.0)), 0.0)
         for k in range(FULL_DENUCLEARISATION + 1)
     ]
-    total = weights[0]
-    for w in weights[1:]:
-        total = total + w
-    target = np.asarray(u, dtype=float) * total
-    offer = np.zeros(np.shape(target), dtype=np.int64)
-    cumulative = weights[0]
-    for w in weights[1:]:
-        offer = offer + (target >= cumulative)
-        cumulative = cumulative + w
-    return where(offer < step, step, offer)
+    offer = inverse_cdf(weights, u)
+    return where(offer < step, step, offer)  # u = 0 exactly would land on a step below the standing one
 
 
 def summit_outcome(

@@ -79,6 +79,7 @@ def test_every_mechanism_is_called_from_exactly_one_place_and_never_by_an_engine
         "relief_needed_step",
         "step_utility",
         "offer_utility",
+        "inverse_cdf",
         "self_excitation",
         "relief_value",
         "rung_utilities",
