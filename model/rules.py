@@ -980,6 +980,11 @@ def summit_hazard(rate, dprk_willing, us_willing, weeks_since, spacing):
     )
 
 
+def weeks_since_summit_after(weeks, summit):
+    """Weeks since the last summit after this week: 0 in a summit week, one more otherwise."""
+    return where(summit, 0, np.asarray(weeks) + 1)
+
+
 def idle_end_hazard(idle_weeks, rate, patience):
     """Weekly hazard that talks that deliver nothing wither: ``rate * min(1, idle / patience)``."""
     return rate * np.minimum(1.0, np.asarray(idle_weeks, dtype=float) / np.maximum(patience, 1.0))

@@ -129,8 +129,9 @@ def run_week(world, u, levers) -> None:
     enforcement = china.enforce(talking, us.relief) if china is not None else p.china_enforcement
     rok.align(pressure_first, levers["rok_mediation"])
 
-    # 4. The DPRK feels pressure (sanctions minus relief) and threat, then tests (or not) at a
-    #    rung chosen against its cost; a major test starts a package and China remembers it.
+    # 4. The DPRK feels pressure (sanctions minus relief) and threat, then tests (or not) on its
+    #    two tracks at a rung chosen against its cost; a major test starts a package and China
+    #    remembers it.
     dprk.feel_pressure(us.sanctions, us.relief, enforcement, rok.alignment, held, packages, talking)
     moratorium_before = dprk.moratorium
     tests, rung, major = dprk.test(u[SLOT_TESTS], u[SLOT_RUNG], talking, rules.talks_open(stage_before))
@@ -211,7 +212,7 @@ def run_week(world, u, levers) -> None:
     world.idle_weeks = rules.idle_weeks_after(
         world.idle_weeks, world.talks_stage, summit, taken, us.relief != relief_before
     )
-    world.weeks_since_summit = rules.where(summit, 0, world.weeks_since_summit + 1)
+    world.weeks_since_summit = rules.weeks_since_summit_after(world.weeks_since_summit, summit)
 
     # 9. Record the week.
     world.week_tests, world.week_rung = tests, rules.where(tests > 0, rung, 0)

@@ -282,6 +282,7 @@ def _rule_arguments(rng, n):
             [step(), step(), share(), share(), pos(), threshold(), flag(), share(), pos(), pos(), pos(), pos()],
         ),
         (rules.suspension_hazard, [share(), count(), share(), count(), rung(), pos(), pos(), pos()]),
+        (rules.weeks_since_summit_after, [rng.integers(0, 200, n), flag() > 0]),
         (rules.summit_hazard, [pos(), share(), share(), rng.integers(0, 200, n), rng.integers(1, 100, n)]),
         (rules.idle_end_hazard, [rng.integers(0, 200, n), share(), rng.integers(1, 100, n)]),
         (
