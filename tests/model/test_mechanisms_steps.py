@@ -75,6 +75,7 @@ def test_a_spoiler_during_talks_suspends_them_and_the_suspension_brings_no_test(
         test_baseline_rate=1.0,
         red_line_cost=0.0,
         rung_distance_cost=0.0,
+        exercise_policy="suspended",  # the spring exercises would suspend talks in both arms
     )
     spoiled = run(4000, 8, spoiler_week=1, **base).trajectory
     calm = run(4000, 8, spoiler_week=0, **base).trajectory

@@ -8,9 +8,7 @@ import pytest
 from conftest import assert_one_line_error, run_cli
 
 from experiments.errors import UserError
-from experiments.history.calibration import CALIBRATED_PARAMETERS
 from experiments.history.posterior import (
-    HISTORY_SCENARIO,
     POSTERIOR_FILE,
     STATE_PARAMETERS,
     STATE_REPLICATES,
@@ -63,7 +61,9 @@ def write(tmp_path, samples=6, replicates=2, extra="", particles=PARTICLES):
 def test_each_point_carries_its_draw_and_the_draws_own_start_state(tmp_path):
     design = Design(load_experiment(write(tmp_path)))
     assert design.n_points == 4 * 6 and design.n_runs == 4 * 6 * 2
-    history = load_scenario(HISTORY_SCENARIO)
+    from experiments.history.posterior import fitted_scenario
+
+    history = load_scenario(fitted_scenario())  # each draw's start state replays the fitted history
     for d in range(design.n_points):
         point = design.points.iloc[d]
         particle = PARTICLES.iloc[int(point["particle"])]
@@ -71,7 +71,7 @@ def test_each_point_carries_its_draw_and_the_draws_own_start_state(tmp_path):
         assert params.test_baseline_rate == particle["test_baseline_rate"]
         assert params.dprk_talk_stress_weight == particle["dprk_talk_stress_weight"]
         assert params.exercise_policy == point["exercise_policy"]
-    # the start state is the median of the particle's own replays of 2016-2018
+    # the start state is the median of the particle's own replays of the fitted history
     d = int(np.flatnonzero(design.points["particle"] == 1)[0])
     own = start_state(
         history.with_params(history.params.replace(test_baseline_rate=0.4, dprk_talk_stress_weight=4.0)),
@@ -160,9 +160,12 @@ def test_malformed_posterior_tables_are_one_line_errors(tmp_path, posterior, fra
 
 
 def test_the_installed_posterior_is_a_valid_sample_of_the_calibrated_parameters():
+    from experiments.history.calibration import read_calibrated
+
     posterior = read_posterior(POSTERIOR_FILE)
-    assert set(posterior.columns) == {*CALIBRATED_PARAMETERS, "weight"}
-    assert len(posterior) == 1000 and posterior["weight"].gt(0).all()
+    calibrated = read_calibrated()
+    assert set(posterior.columns) == {*calibrated["parameters"], "weight"}
+    assert len(posterior) == calibrated["method"]["population"] and posterior["weight"].gt(0).all()
 
 
 @pytest.mark.parametrize(
@@ -248,8 +251,10 @@ def test_posterior_report_uses_intervals_over_the_draws_and_opens_with_the_compa
     assert "**The stance effect**" in rests and "**The exercise-policy effect**" in rests and "**P(deal)**" in rests
     from model.params import TABLE
 
-    assert f"`threat_gain` = {TABLE['threat_gain'].default:g} (**an assumption**" in rests
-    assert "The exercise-policy effect rests on the assumptions `threat_gain`" in table
+    # threat_gain is calibrated to the record: each draw carries its own value
+    assert "`threat_gain` drawn from the posterior (source: calibrated" in rests
+    assert "The exercise-policy effect rests on the calibrated `threat_gain`" in table
+    assert f"`step_cost_scale` = {TABLE['step_cost_scale'].default:g} (**an assumption**" in rests
     contrasts = contrasts_over_draws(result.rows, by, {c: baseline[c] for c in by}, "talks")
     other = contrasts[contrasts["difference"] != 0].iloc[0]
     assert f"{other['difference']:.3f} [{other['ci_low']:.3f}, {other['ci_high']:.3f}]" in text
