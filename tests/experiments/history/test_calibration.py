@@ -256,7 +256,7 @@ def test_simulation_based_calibration_reproduces_the_shipped_figures(history):
     figures = simulation_based_calibration(
         scenario, record, truths=shipped["truths"], seed=shipped["seed"], progress=False, **shipped["budget"]
     )
-    assert figures == shipped
+    assert figures == {k: v for k, v in shipped.items() if k != "identification"}  # the fit's own report beside it
 
 
 def test_coverage_counting_of_simulation_based_calibration(monkeypatch, history):
