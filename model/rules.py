@@ -187,7 +187,10 @@ def baseline_test_rate(mu0, threat, reactance_level, progress, threat_weight, re
     need to test (F3). Talks have no term of their own: they lower testing through the
     moratorium the DPRK chooses (:func:`test_hazard`) and the red-line cost of a rung.
     """
-    return mu0 * np.exp(threat_weight * threat + reactance_weight * reactance_level - progress_weight * progress)
+    exponent = threat_weight * threat + reactance_weight * reactance_level - progress_weight * progress
+    # capped below exp's overflow, so a zero rate stays zero (0 * inf would be NaN) and any
+    # other rate is far above RATE_CAP, which poisson_count reads it as
+    return mu0 * np.exp(np.minimum(exponent, EXPONENT_CAP))
 
 
 def hawkes_decay_and_jump(ratio, beta):
@@ -225,6 +228,9 @@ def track_excitation(excitation_sub, excitation_strat, tests, major, ratio, beta
         self_excitation(excitation_strat, where(major, tests, 0), ratio, beta),
     )
 
+
+EXPONENT_CAP = 700.0
+"""Exponents of the baseline test rate are capped here (``exp(700)`` is about ``1e304``, finite)."""
 
 RATE_CAP = 1e6
 """Weekly Poisson rates are capped here in :func:`poisson_count` (far above any count it returns)."""
@@ -502,8 +508,10 @@ def rung_weights(
     top = utility[..., 0]
     for r in range(1, RUNGS):
         top = np.maximum(top, utility[..., r])
-    precision = np.asarray(precision, dtype=float)
-    return [np.exp(precision * (utility[..., r] - top)) for r in range(RUNGS)]
+    # one exp over the whole (..., 5) array, for one run as for many: numpy's exp rounds a scalar
+    # (or 0-d array) and an array differently in the last bit, and these weights set the hazard
+    weights = np.exp(_last_axis(np.asarray(precision, dtype=float)) * (utility - _last_axis(top)))
+    return [weights[..., r] for r in range(RUNGS)]
 
 
 def track_factors(moratorium, moratorium_weight, in_talks, talks_weight):
@@ -534,9 +542,10 @@ def track_hazards(baseline, excitation_sub, excitation_strat, weights, f_sub, f_
         total = total + w
     sub = weights[0] + weights[1] + weights[2]
     strat = weights[3] + weights[4]
-    return (baseline * (sub / total) + excitation_sub) * f_sub, (
-        baseline * (strat / total) + excitation_strat
-    ) * f_strat
+    # a baseline that overflowed (extreme parameters) counts as RATE_CAP, as poisson_count reads
+    # any rate above it: inf times a track share of 0 would be NaN
+    rate = np.minimum(baseline, RATE_CAP)
+    return (rate * (sub / total) + excitation_sub) * f_sub, (rate * (strat / total) + excitation_strat) * f_strat
 
 
 def choose_rung(weights, h_sub, h_strat, tests, u, last_rung):
@@ -549,9 +558,13 @@ def choose_rung(weights, h_sub, h_strat, tests, u, last_rung):
     """
     sub = weights[0] + weights[1] + weights[2]
     strat = weights[3] + weights[4]
-    per_sub = where(sub > 0, h_sub / where(sub > 0, sub, 1.0), 0.0)
-    per_strat = where(strat > 0, h_strat / where(strat > 0, strat, 1.0), 0.0)
-    scaled = [weights[r] * (per_sub if r < ICBM_RUNG - 1 else per_strat) for r in range(RUNGS)]
+    sub_safe, strat_safe = where(sub > 0, sub, 1.0), where(strat > 0, strat, 1.0)
+    # each rung's share of its track (in [0, 1]) times the track's hazard: nothing overflows,
+    # however small a track's weights are
+    scaled = [
+        (h_sub * (weights[r] / sub_safe)) if r < ICBM_RUNG - 1 else (h_strat * (weights[r] / strat_safe))
+        for r in range(RUNGS)
+    ]
     return where(np.asarray(tests) > 0, 1 + inverse_cdf(scaled, u), last_rung)
 
 
@@ -897,10 +910,13 @@ def choose_offer(
     for k in range(FULL_DENUCLEARISATION):
         top = np.maximum(top, where(allowed[k], values[k], -np.inf))
     precision = np.asarray(precision, dtype=float)
-    weights = [
-        where(allowed[k], np.exp(precision * np.minimum(values[k] - top, 0.0)), 0.0)
-        for k in range(FULL_DENUCLEARISATION + 1)
-    ]
+    # one exp over a (..., 5) array for one run as for many (see rung_weights)
+    exponent = np.stack(
+        np.broadcast_arrays(*[precision * np.minimum(values[k] - top, 0.0) for k in range(FULL_DENUCLEARISATION + 1)]),
+        axis=-1,
+    )
+    powers = np.exp(exponent)
+    weights = [where(allowed[k], powers[..., k], 0.0) for k in range(FULL_DENUCLEARISATION + 1)]
     offer = inverse_cdf(weights, u)
     return where(offer < step, step, offer)  # u = 0 exactly would land on a step below the standing one
 

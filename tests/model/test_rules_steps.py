@@ -77,6 +77,12 @@ def test_major_test_and_track_hazards():
     sub, strat = rules.track_hazards(0.5, 0.1, 0.05, [1.0, 0.5, 0.25, 0.1, 0.05], 1.0, 1.0)
     assert sub + strat == pytest.approx(0.65, rel=1e-15)
     assert strat == pytest.approx(0.5 * 0.15 / 1.9 + 0.05)
+    # an overflowed baseline counts as the rate cap, so a track with no weight gets 0, not NaN
+    sub, strat = rules.track_hazards(np.inf, 0.0, 0.0, [1.0, 1.0, 1.0, 0.0, 0.0], 1.0, 1.0)
+    assert sub == rules.RATE_CAP and strat == 0.0
+    # a zero baseline rate stays zero however large the reactance (0 * inf would be NaN)
+    assert rules.baseline_test_rate(0.0, 0.0, 1e6, 0.0, 0.0, 5.0, 0.0) == 0.0
+    assert rules.baseline_test_rate(0.5, 0.0, 1e6, 0.0, 0.0, 5.0, 0.0) > rules.RATE_CAP
 
 
 def test_china():
