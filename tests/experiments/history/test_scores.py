@@ -5,7 +5,7 @@ import textwrap
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT, assert_one_line_error, run_cli
+from conftest import HISTORY, ROOT, SYNTHETIC, assert_one_line_error, run_cli
 from scipy.special import i0e, i1e
 from scipy.stats import kstest, poisson
 
@@ -14,8 +14,6 @@ from experiments.history.record import read_record
 from experiments.history.replay import Replay
 from experiments.history.scenario import load_scenario
 from experiments.history.scores import coverage, crps_poisson, crps_sample, pit_histogram, randomised_pit
-
-HISTORY = ROOT / "experiments" / "scenarios" / "history_2016_2018.toml"
 
 
 def crps_poisson_wei_held(rate, y):
@@ -75,26 +73,9 @@ def test_coverage_counts_observations_inside_the_interval():
 
 # ---- the replay's scored window -----------------------------------------------------------------
 
-SYNTHETIC = """
-[scenario]
-name = "synthetic"
-start = 2030-01-07
-end = 2031-12-29
-
-[params]
-test_baseline_rate = 0.0
-hawkes_ratio = 0.0
-threat_hazard_weight = 0.0
-reactance_hazard_weight = 0.0
-progress_hazard_weight = 0.0
-inter_korean_rate = 0.0
-direct_talks_rate = 0.0
-initial_stage = 0
-"""
-
 
 def synthetic(tmp_path, launches):
-    (tmp_path / "s.toml").write_text(textwrap.dedent(SYNTHETIC))
+    (tmp_path / "s.toml").write_text(textwrap.dedent(SYNTHETIC.format(rate=0.0)))
     months = [str(p) for p in pd.period_range("2030-01", "2031-12", freq="M")]
     pd.DataFrame({"month": months, "missile_launch_events": launches, "nuclear_tests": 0, "talks_event": ""}).to_csv(
         tmp_path / "r.csv", index=False
