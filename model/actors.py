@@ -42,6 +42,7 @@ class Actor:
     """What every state has: a code, trust toward every other state, and Bayesian updating."""
 
     code: ClassVar[str] = ""
+    rules: Any = rules  # the rules the steps call: model.rules, or the compiled ones (model.compiled.MESA_RULES)
     present: Any = True
     params: Any
     trust: dict[str, Any]
@@ -52,12 +53,12 @@ class Actor:
 
     def observe(self, other: str, log_likelihood_ratio) -> None:
         """Update trust toward ``other`` on a signal (Kydd's Bayes rule, :func:`rules.update_trust`)."""
-        self.trust[other] = rules.update_trust(self.trust[other], log_likelihood_ratio)
+        self.trust[other] = self.rules.update_trust(self.trust[other], log_likelihood_ratio)
 
     def forget(self, other: str, prior) -> None:
         """Let trust toward ``other`` depreciate toward ``prior`` for a week
         (:func:`rules.depreciate_trust`: the other side's type may have changed)."""
-        self.trust[other] = rules.depreciate_trust(self.trust[other], prior, self.params.trust_depreciation)
+        self.trust[other] = self.rules.depreciate_trust(self.trust[other], prior, self.params.trust_depreciation)
 
 
 class USSteps(Actor):
@@ -80,16 +81,20 @@ class USSteps(Actor):
         """Adopt a pending package (with the lag Japan's lobbying shortens), add exogenously
         announced ones, apply any scheduled floor; return the number of new packages this week."""
         p = self.params
-        adopt_p = rules.sanctions_adoption_probability(p.sanctions_response_prob, p.japan_lobby_weight, japan_lobbies)
-        self.adopted_package = rules.package_adopted(self.pending_package, u, adopt_p, levers["endogenous_sanctions"])
+        adopt_p = self.rules.sanctions_adoption_probability(
+            p.sanctions_response_prob, p.japan_lobby_weight, japan_lobbies
+        )
+        self.adopted_package = self.rules.package_adopted(
+            self.pending_package, u, adopt_p, levers["endogenous_sanctions"]
+        )
         packages = self.adopted_package + levers["announced_packages"]
-        level = rules.escalate_sanctions(self.sanctions, packages, p.sanctions_escalation)
+        level = self.rules.escalate_sanctions(self.sanctions, packages, p.sanctions_escalation)
         self.sanctions = apply_sanctions_floor(level, levers["sanctions_floor"])
         return packages
 
     def note_tests(self, tests, rung) -> None:
         """A test at or above the trigger rung starts a new sanctions package on its way (F2)."""
-        self.pending_package = rules.package_pending(
+        self.pending_package = self.rules.package_pending(
             self.pending_package, self.adopted_package, tests, rung, self.params.sanctions_trigger_rung
         )
 
@@ -98,9 +103,9 @@ class USSteps(Actor):
         snaps it back to 0 until a further step is taken. Returns the relief granted this week
         (the increase, 0 when none)."""
         p = self.params
-        self.snapped_back = rules.where(step_taken > 0, False, self.snapped_back | major)
+        self.snapped_back = self.rules.where(step_taken > 0, False, self.snapped_back | major)
         before = self.relief
-        self.relief = rules.current_relief(
+        self.relief = self.rules.current_relief(
             step, self.snapped_back, p.relief_threshold, levers["relief_all_at_end"], p.relief_per_step
         )
         return before
@@ -109,10 +114,10 @@ class USSteps(Actor):
         """Logit probability that the US agrees to preliminary talks this week (its utility is kept
         in ``talk_utility``: a positive one is a standing offer)."""
         p = self.params
-        self.talk_utility = rules.us_talk_utility(
+        self.talk_utility = self.rules.us_talk_utility(
             p.us_talk_base, self.trust[DPRK], pressure_first, p.us_talk_trust_weight, p.pressure_first_penalty
         )
-        return rules.logit_choice(self.talk_utility, p.logit_precision)
+        return self.rules.logit_choice(self.talk_utility, p.logit_precision)
 
 
 class ROKSteps(Actor):
@@ -131,7 +136,7 @@ class ROKSteps(Actor):
         (:func:`rules.alliance_alignment`)."""
         p = self.params
         self.mediation = mediation
-        self.alignment = rules.alliance_alignment(
+        self.alignment = self.rules.alliance_alignment(
             self.alignment, self.mediation, pressure_first, p.alignment_rate, p.alignment_gap
         )
 
@@ -149,7 +154,9 @@ class DPRKSteps(Actor):
         self.stress = full(p.initial_stress)
         self.threat = full(p.initial_threat)
         self.reactance = full(p.initial_reactance)
-        self.progress = np.repeat(np.asarray(full(p.initial_progress))[..., None], rules.RUNGS, axis=-1)  # per rung
+        self.progress = np.repeat(
+            np.asarray(full(p.initial_progress))[..., None], self.rules.RUNGS, axis=-1
+        )  # per rung
         self.strategic = full(p.initial_progress)  # the strategic programme's progress (rungs 4-5)
         self.excitation = full(p.initial_excitation)  # Hawkes self-excitation of sub-strategic launches
         self.strategic_excitation = full(p.initial_strategic_excitation)  # ... of strategic tests
@@ -167,12 +174,12 @@ class DPRKSteps(Actor):
         reactance (scaled by distrust of the US, Jervis's spiral; a package during talks is a
         spoiler with its own effect) for the week."""
         p = self.params
-        self.pressure = rules.effective_sanctions(
+        self.pressure = self.rules.effective_sanctions(
             np.maximum(sanctions - relief, 0.0), enforcement, p.china_trade_share, alignment, p.alignment_effect
         )
-        self.stress = rules.accumulate_stress(self.stress, self.pressure, p.stress_gain, p.stress_recovery)
-        self.threat = rules.perceived_threat(self.threat, held_exercise, p.threat_gain, p.threat_decay)
-        self.reactance = rules.reactance(
+        self.stress = self.rules.accumulate_stress(self.stress, self.pressure, p.stress_gain, p.stress_recovery)
+        self.threat = self.rules.perceived_threat(self.threat, held_exercise, p.threat_gain, p.threat_decay)
+        self.reactance = self.rules.reactance(
             self.reactance,
             packages,
             p.reactance_decay,
@@ -188,7 +195,7 @@ class DPRKSteps(Actor):
         line costs more while talks are open (under way or suspended); return ``(tests, rung, major)``,
         ``major`` whether they were strategic (:func:`rules.major_test`)."""
         p = self.params
-        baseline = rules.baseline_test_rate(
+        baseline = self.rules.baseline_test_rate(
             p.test_baseline_rate,
             self.threat,
             self.reactance,
@@ -197,7 +204,7 @@ class DPRKSteps(Actor):
             p.reactance_hazard_weight,
             p.progress_hazard_weight,
         )
-        weights = rules.rung_weights(
+        weights = self.rules.rung_weights(
             self.progress,
             self.last_rung,
             talks_open,
@@ -207,19 +214,21 @@ class DPRKSteps(Actor):
             p.red_line_cost,
             p.red_line_talks_multiplier,
         )
-        f_sub, f_strat = rules.track_factors(
+        f_sub, f_strat = self.rules.track_factors(
             self.moratorium, p.moratorium_hazard_weight, in_talks, p.substrategic_talks_weight
         )
-        sub, strat = rules.track_hazards(baseline, self.excitation, self.strategic_excitation, weights, f_sub, f_strat)
+        sub, strat = self.rules.track_hazards(
+            baseline, self.excitation, self.strategic_excitation, weights, f_sub, f_strat
+        )
         self.hazard = sub + strat
-        tests = rules.poisson_count(self.hazard, u_count)
-        rung = rules.choose_rung(weights, sub, strat, tests, u_rung, self.last_rung)
-        major = rules.major_test(tests, rung)
-        self.excitation, self.strategic_excitation = rules.track_excitation(
+        tests = self.rules.poisson_count(self.hazard, u_count)
+        rung = self.rules.choose_rung(weights, sub, strat, tests, u_rung, self.last_rung)
+        major = self.rules.major_test(tests, rung)
+        self.excitation, self.strategic_excitation = self.rules.track_excitation(
             self.excitation, self.strategic_excitation, tests, major, p.hawkes_ratio, p.hawkes_beta
         )
-        self.progress = rules.rung_progress(self.progress, tests, rung, p.progress_per_test)
-        self.strategic = rules.strategic_progress(self.progress)
+        self.progress = self.rules.rung_progress(self.progress, tests, rung, p.progress_per_test)
+        self.strategic = self.rules.strategic_progress(self.progress)
         self.last_rung = rung
         return tests, rung, major
 
@@ -228,8 +237,8 @@ class DPRKSteps(Actor):
         or let a standing one erode as the expected relief falls short; a major test breaks it.
         Returns ``(declared, broken)``."""
         p = self.params
-        declare = p.moratorium_rate * rules.logit_choice(
-            rules.moratorium_utility(
+        declare = p.moratorium_rate * self.rules.logit_choice(
+            self.rules.moratorium_utility(
                 p.moratorium_base,
                 self.expected_relief,
                 self.strategic,
@@ -240,18 +249,20 @@ class DPRKSteps(Actor):
             ),
             p.logit_precision,
         )
-        erode = rules.moratorium_break_hazard(
+        erode = self.rules.moratorium_break_hazard(
             self.expected_relief, p.moratorium_patience, p.moratorium_break_rate, p.logit_precision
         )
-        self.moratorium, declared, broken = rules.next_moratorium(self.moratorium, u, in_talks, declare, erode, major)
-        self.step = rules.step_after_moratorium(self.step, declared, broken, 0)
+        self.moratorium, declared, broken = self.rules.next_moratorium(
+            self.moratorium, u, in_talks, declare, erode, major
+        )
+        self.step = self.rules.step_after_moratorium(self.step, declared, broken, 0)
         return declared, broken
 
     def consider_step(self, u, eligible, levers):
         """Take the next step toward denuclearisation (logit on :func:`rules.step_utility`) while
         US-DPRK talks are under way; a step keeps the moratorium. Returns the step taken (0: none)."""
         p = self.params
-        self.step, taken = rules.next_step(
+        self.step, taken = self.rules.next_step(
             self.step,
             u,
             eligible,
@@ -277,7 +288,7 @@ class DPRKSteps(Actor):
         """The step the DPRK offers at a summit (:func:`rules.choose_offer`, a logit choice with its
         private cost), given the relief it expects."""
         p = self.params
-        return rules.choose_offer(
+        return self.rules.choose_offer(
             self.step,
             u,
             p.logit_precision,
@@ -296,8 +307,8 @@ class DPRKSteps(Actor):
     def commit(self, deal, offer):
         """A deal: the DPRK takes the offered step at once and the moratorium holds (at least
         step 1). Returns the step taken (0: none)."""
-        new = rules.where(deal, np.maximum(np.maximum(self.step, offer), 1), self.step)
-        taken = rules.where(new > self.step, new, 0)
+        new = self.rules.where(deal, np.maximum(np.maximum(self.step, offer), 1), self.step)
+        taken = self.rules.where(new > self.step, new, 0)
         self.step = new
         self.moratorium = self.moratorium | deal
         return taken
@@ -305,7 +316,7 @@ class DPRKSteps(Actor):
     def expect(self, relief, summit, failed):
         """Update the relief the DPRK expects from talks (:func:`rules.expected_relief`)."""
         p = self.params
-        self.expected_relief = rules.expected_relief(
+        self.expected_relief = self.rules.expected_relief(
             self.expected_relief,
             relief,
             summit,
@@ -317,7 +328,7 @@ class DPRKSteps(Actor):
 
     def remember_talks(self, failed, stage_before, remembered_before, stage_after) -> None:
         """Update the memory of failed summits and collapsed talks (:func:`rules.talks_memory`)."""
-        self.talks_memory = rules.talks_memory(
+        self.talks_memory = self.rules.talks_memory(
             self.talks_memory, failed, stage_before, remembered_before, stage_after, self.params.talks_memory_decay
         )
 
@@ -325,7 +336,7 @@ class DPRKSteps(Actor):
         """Logit probability that the DPRK wants to talk this week (its utility is kept in
         ``talk_utility``: at or below 0 it refuses a standing offer)."""
         p = self.params
-        self.talk_utility = rules.dprk_talk_utility(
+        self.talk_utility = self.rules.dprk_talk_utility(
             p.dprk_talk_base,
             self.stress,
             self.trust[US],
@@ -342,7 +353,7 @@ class DPRKSteps(Actor):
             self.expected_relief,
             p.dprk_talk_expectation_weight,
         )
-        return rules.logit_choice(self.talk_utility, p.logit_precision)
+        return self.rules.logit_choice(self.talk_utility, p.logit_precision)
 
 
 class ChinaSteps(Actor):
@@ -361,7 +372,7 @@ class ChinaSteps(Actor):
         """Set and return this week's enforcement (:func:`rules.china_enforcement`: trust, recent
         major tests, talks, US relief; the constant parameter in runs without China)."""
         p = self.params
-        enforced = rules.china_enforcement(
+        enforced = self.rules.china_enforcement(
             p.china_enforcement,
             self.trust[DPRK],
             p.trust_china_dprk,
@@ -373,12 +384,12 @@ class ChinaSteps(Actor):
             p.china_relief_follow,
             relief,
         )
-        self.enforcement = rules.where(self.present, enforced, p.china_enforcement)
+        self.enforcement = self.rules.where(self.present, enforced, p.china_enforcement)
         return self.enforcement
 
     def remember(self, tests, rung) -> None:
         """Update China's memory of major tests (:func:`rules.china_test_memory`)."""
-        self.memory = rules.china_test_memory(self.memory, tests, rung, self.params.china_memory_decay)
+        self.memory = self.rules.china_test_memory(self.memory, tests, rung, self.params.china_memory_decay)
 
 
 class JapanSteps(Actor):

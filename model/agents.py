@@ -50,6 +50,10 @@ class State(mesa.Agent, Actor):
     def params(self):
         return self.model.params
 
+    @property
+    def rules(self):
+        return self.model.rules
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(trust={ {k: float(v) for k, v in self.trust.items()} })"
 

@@ -18,14 +18,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from . import week
+from . import rules, week
 from .actors import ChinaSteps, DPRKSteps, JapanSteps, ROKSteps, USSteps
+from .backend import resolve
 from .outcomes import OutcomeTally
 from .params import TABLE, ParameterError, Params, lookup
 from .policies import SCHEDULE_FIELDS, LeverSchedule
 from .rng import uniforms
 
 _NUMERIC = [name for name, row in TABLE.items() if row.dtype in (float, int, bool)]
+_DTYPES = {name: TABLE[name].dtype for name in _NUMERIC}
 
 
 class ParamArrays:
@@ -151,6 +153,9 @@ class BatchedEngine:
         first_week: the week of the run the first step is (default 1). A continued run passes
             the weeks already run plus one, so it draws the random numbers it would have drawn
             had it run on in one piece: a run continued is the same run.
+        backend: ``"compiled"`` (the compiled week of :mod:`model.kernel`, every run's weeks in
+            machine code) or ``"numpy"`` (:func:`model.week.run_week` on arrays); default
+            :func:`model.backend.resolve`'s. The Mesa engine on the same backend gives the same bits.
     """
 
     talks_stage: np.ndarray  # the world's state (model.week.WORLD_STATE), set by model.week.begin
@@ -163,7 +168,9 @@ class BatchedEngine:
         lever_index: Sequence[int] | np.ndarray | None = None,
         start: dict[str, np.ndarray] | None = None,
         first_week: int = 1,
+        backend: str | None = None,
     ) -> None:
+        self.backend = resolve(backend)
         self.seeds = np.asarray(seeds, dtype=np.uint64)
         self.n = n = len(self.seeds)
         columns = levers["forced_event"].shape[1]
@@ -194,11 +201,76 @@ class BatchedEngine:
             initial_moratorium=self.dprk.moratorium if start is not None else p.initial_moratorium,
         )
         self.steps = 0
+        self._param_records: np.ndarray | None = None
+        self._lever_records: np.ndarray | None = None
+
+    rules = rules  # the numpy path's rules (model.week.run_week calls world.rules)
 
     def step(self) -> None:
-        """One week for every run (:func:`model.week.run_week`)."""
+        """One week for every run (:func:`model.week.run_week`, or the compiled week)."""
+        if self.backend == "compiled":
+            self._run_compiled(1, None)
+            return
         self.steps += 1
         week.run_week(self, uniforms(self.seeds, self.week_offset + self.steps).T, self.week_levers(self.steps))
+
+    def _run_compiled(self, weeks: int, trajectory: dict[str, np.ndarray] | None) -> None:
+        """Advance ``weeks`` weeks with the compiled week (:func:`model.kernel.run_block`): the
+        state, parameters and levers as records, the tally's arrays updated in place, the weekly
+        series into ``trajectory`` (when given)."""
+        from . import kernel
+
+        if self._param_records is None or self._lever_records is None:
+            self._param_records = kernel.param_records(self.params, _NUMERIC, _DTYPES, self.n)
+            self._lever_records = kernel.lever_records(self.levers)
+        state = kernel.pack_state(self, self.n)
+        t = self.tally
+        counts = np.stack([t.collapses, t.suspensions, t.summits, t.under_moratorium, t.refused]).astype(np.int64)
+        arrays = {
+            name: np.ascontiguousarray(getattr(t, name))
+            for name in (
+                "first_weeks",
+                "failure_week",
+                "first_test_after_failure",
+                "talks_began",
+                "talks_collapsed",
+                "by_rung",
+                "highest_rung",
+                "steps",
+            )
+        }
+        relief = np.array(np.broadcast_to(t.relief, (self.n,)), dtype=float)
+        records = np.empty((weeks if trajectory is not None else 0, self.n), dtype=kernel.SERIES)
+        kernel.run_block(
+            self._param_records,
+            state,
+            self._lever_records[self.steps : self.steps + weeks],
+            self.lever_index,
+            self.seeds,
+            self.week_offset + self.steps,
+            self.steps,
+            weeks,
+            arrays["first_weeks"],
+            arrays["failure_week"],
+            arrays["first_test_after_failure"],
+            arrays["talks_began"],
+            arrays["talks_collapsed"],
+            counts,
+            arrays["by_rung"],
+            arrays["highest_rung"],
+            arrays["steps"],
+            relief,
+            records,
+        )
+        kernel.unpack_state(state, self)
+        for name, value in arrays.items():
+            setattr(t, name, value)
+        t.collapses, t.suspensions, t.summits, t.under_moratorium, t.refused = counts
+        t.relief = relief
+        if trajectory is not None:
+            for column in week.SERIES:
+                trajectory[column][:weeks] = records[column]
+        self.steps += weeks
 
     def _holders(self):
         """``(prefix, object, names)`` for the world and each actor: whose attributes are state."""
@@ -267,11 +339,14 @@ class BatchedEngine:
         trajectory: dict[str, np.ndarray] | None = (
             {c: np.empty((weeks, self.n), dtype=dtype) for c, dtype in week.SERIES.items()} if trajectories else None
         )
-        for w in range(weeks):
-            self.step()
-            if trajectory is not None:
-                for column, values in week.series(self).items():
-                    trajectory[column][w] = values
+        if self.backend == "compiled":
+            self._run_compiled(weeks, trajectory)
+        else:
+            for w in range(weeks):
+                self.step()
+                if trajectory is not None:
+                    for column, values in week.series(self).items():
+                        trajectory[column][w] = values
         return BatchResult(
             self.tally.result(week.final_state(self)),
             trajectory,
@@ -289,6 +364,7 @@ def simulate(
     weeks: int,
     levers: Sequence[LeverSchedule] | None = None,
     trajectories: bool = False,
+    backend: str | None = None,
 ) -> BatchResult:
     """Run ``len(params)`` runs of ``weeks`` weeks together; run ``i`` uses ``params[i]``,
     ``seeds[i]`` and (optionally) ``levers[i]``.
@@ -304,7 +380,7 @@ def simulate(
     schedules = [
         levers[first_run[i]] if levers is not None else LeverSchedule.from_params(points[i]) for i in range(len(points))
     ]
-    return simulate_points(points, point_index, seeds, weeks, schedules, trajectories)
+    return simulate_points(points, point_index, seeds, weeks, schedules, trajectories, backend=backend)
 
 
 def simulate_points(
@@ -317,11 +393,13 @@ def simulate_points(
     start: dict[str, np.ndarray] | None = None,
     first_week: int = 1,
     keep_state: bool = False,
+    backend: str | None = None,
 ) -> BatchResult:
     """Run one run per seed; run ``i`` uses design point ``points[point_index[i]]`` (and its
     lever schedule ``schedules[point_index[i]]``). The efficient form for sweeps: parameters
     are stored per point, and schedules that are the same object are computed once.
-    ``start``, ``first_week`` and ``keep_state`` continue runs (see :class:`BatchedEngine`)."""
+    ``start``, ``first_week`` and ``keep_state`` continue runs, and ``backend`` chooses the
+    path (see :class:`BatchedEngine`)."""
     if schedules is None:
         schedules = [LeverSchedule.from_params(q) for q in points]
     point_index = np.asarray(point_index, dtype=np.intp)
@@ -339,6 +417,7 @@ def simulate_points(
         point_column[point_index],
         start=start,
         first_week=first_week,
+        backend=backend,
     )
     return engine.run(weeks, trajectories=trajectories, keep_state=keep_state)
 
@@ -350,9 +429,11 @@ def simulate_arrays(
     weeks: int,
     schedule: LeverSchedule | None = None,
     trajectories: bool = False,
+    backend: str | None = None,
 ) -> BatchResult:
     """Run one run per seed with parameters ``base`` except ``varying`` (one value per run)
     and one shared lever schedule: the form calibration uses for many parameter draws."""
     params = ParamArrays.from_arrays(base, varying)
     schedule = schedule if schedule is not None else LeverSchedule.from_params(base)
-    return BatchedEngine(params, seeds, stack_schedules([schedule], weeks)).run(weeks, trajectories=trajectories)
+    engine = BatchedEngine(params, seeds, stack_schedules([schedule], weeks), backend=backend)
+    return engine.run(weeks, trajectories=trajectories)

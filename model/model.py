@@ -17,6 +17,7 @@ import pandas as pd
 
 from . import week
 from .agents import China, Japan, NorthKorea, SouthKorea, UnitedStates, one_run
+from .backend import resolve, rules_for
 from .outcomes import OutcomeTally, as_python
 from .params import Params
 from .policies import LeverSchedule
@@ -40,6 +41,9 @@ class EscalationModel(mesa.Model):
             historical scenarios pass their own).
         collect: collect the weekly series with the DataCollector (default). Sweeps that only
             need the outcomes pass ``False``; the outcomes are the same either way.
+        backend: ``"compiled"`` (the agents call the compiled rules of :mod:`model.compiled`)
+            or ``"numpy"`` (:mod:`model.rules`); default :func:`model.backend.resolve`'s. The
+            batched engine on the same backend gives the same bits.
         **overrides: parameter values overriding ``params`` (``EscalationModel(sanctions_level=0.5)``).
 
     Example:
@@ -54,6 +58,7 @@ class EscalationModel(mesa.Model):
         rng: int | None = None,
         levers: LeverSchedule | None = None,
         collect: bool = True,
+        backend: str | None = None,
         **overrides: Any,
     ) -> None:
         seed = new_seed() if rng is None else _check_seed(rng)
@@ -62,6 +67,8 @@ class EscalationModel(mesa.Model):
         base = params if isinstance(params, Params) else Params(params or {})
         self.params = base.replace(**overrides) if overrides else base
         self.streams = RandomStreams(seed)
+        self.backend = resolve(backend)
+        self.rules = rules_for(self.backend)  # what the agents' steps and the week call
         self.levers = levers if levers is not None else LeverSchedule.from_params(self.params)
 
         p = self.params

@@ -31,9 +31,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
-from model.rng import _SEED_LIMIT, _STEP_LIMIT, _STREAM_LIMIT, N_SLOTS, _as_uint64, _check_small_int
+from .compiled import jit
+from .rng import _SEED_LIMIT, _STEP_LIMIT, _STREAM_LIMIT, N_SLOTS, _as_uint64, _check_small_int
 
 __all__ = ["philox_block", "week_uniforms", "uniforms_compiled"]
 
@@ -53,7 +53,7 @@ _ROUNDS = 10
 _INV_2_32 = 2.0**-32
 
 
-@njit(cache=False, nogil=True)
+@jit
 def _round(c0, c1, c2, c3, k0, k1):
     """One Philox4x32 round (Random123 ``_philox4x32round``) on uint64 words < 2**32."""
     p0 = _M0 * c0  # hi:lo = mulhilo32(M0, c0)
@@ -61,7 +61,7 @@ def _round(c0, c1, c2, c3, k0, k1):
     return (p1 >> _S32) ^ c1 ^ k0, p1 & _MASK32, (p0 >> _S32) ^ c3 ^ k1, p0 & _MASK32
 
 
-@njit(cache=False, nogil=True)
+@jit
 def _philox10(c0, c1, c2, c3, k0, k1):
     """Philox4x32-10 on uint64 words each < 2**32; returns four uint64 words < 2**32."""
     for r in range(_ROUNDS):
@@ -72,7 +72,7 @@ def _philox10(c0, c1, c2, c3, k0, k1):
     return c0, c1, c2, c3
 
 
-@njit(cache=False, nogil=True)
+@jit
 def _philox10_x3(b, c1, c2, c3, k0, k1):
     """Philox4x32-10 of the counters ``(b + j, c1, c2, c3)``, j = 0, 1, 2, under one key: 12 words.
 
@@ -92,13 +92,13 @@ def _philox10_x3(b, c1, c2, c3, k0, k1):
     return a0, a1, a2, a3, d0, d1, d2, d3, e0, e1, e2, e3
 
 
-@njit(cache=False, nogil=True)
+@jit
 def _uniform(word):
     """``(word + 0.5) * 2**-32`` for a uint64 word < 2**32: exact in float64."""
     return (np.float64(word) + 0.5) * _INV_2_32
 
 
-@njit(cache=False, nogil=True)
+@jit
 def philox_block(c0, c1, c2, c3, k0, k1):
     """Philox4x32-10 bijection of Random123 (Salmon et al. 2011) on one counter.
 
@@ -122,7 +122,7 @@ def philox_block(c0, c1, c2, c3, k0, k1):
     return np.uint32(w0), np.uint32(w1), np.uint32(w2), np.uint32(w3)
 
 
-@njit(cache=False, nogil=True)
+@jit
 def week_uniforms(seed, step, stream, out):
     """Fill ``out`` with the uniforms of one run and step: ``model.rng.uniforms(seed, step, len(out), stream)``.
 
@@ -175,7 +175,7 @@ def week_uniforms(seed, step, stream, out):
         i += 12
 
 
-@njit(cache=False, nogil=True)
+@jit
 def _fill(seeds, steps, stream, out):
     """``out[i] = uniforms(seeds[i], steps[i], out.shape[1], stream)`` for every row ``i``."""
     for i in range(out.shape[0]):

@@ -83,7 +83,7 @@ def begin(world, full: Full, u0) -> None:
     week-0 uniforms ``u0`` (:func:`rules.draw_step_cost_multiplier`). (Each actor sets its own
     state in :meth:`~model.actors.Actor.start` when the engine creates it.) ``full(value,
     dtype)`` gives a value in the engine's form."""
-    p = world.params
+    p, R = world.params, world.rules
     world.talks_stage = full(p.initial_stage, np.int64)
     world.remembered_stage = full(p.initial_resume_stage, np.int64)  # stage to resume after a suspension
     world.idle_weeks = full(0, np.int64)
@@ -94,7 +94,7 @@ def begin(world, full: Full, u0) -> None:
     world.exercise_intensity = full(0.0)
     world.enforcement = full(p.china_enforcement)
     world.dprk.cost_multiplier = full(
-        rules.draw_step_cost_multiplier(u0[SLOT_COST], p.step_cost_low_share, p.step_cost_high)
+        R.draw_step_cost_multiplier(u0[SLOT_COST], p.step_cost_low_share, p.step_cost_high)
     )
 
 
@@ -104,10 +104,10 @@ def run_week(world, u, levers) -> None:
     ``u[slot]`` is the week's uniform for a decision slot and ``levers`` the week's levers
     (:meth:`model.policies.LeverSchedule.week`): scalars for one run, arrays over runs for many.
     """
-    p = world.params
+    p, R = world.params, world.rules
     us, rok, dprk, china, japan = world.us, world.rok, world.dprk, world.china, world.japan
     stage_before = world.talks_stage
-    talking = rules.talks_under_way(stage_before)
+    talking = R.talks_under_way(stage_before)
     pressure_first = levers["pressure_first"]
 
     # 1. The alliance holds (or forgoes) the week's exercise under its exercise policy; relief
@@ -134,18 +134,18 @@ def run_week(world, u, levers) -> None:
     #    remembers it.
     dprk.feel_pressure(us.sanctions, us.relief, enforcement, rok.alignment, held, packages, talking)
     moratorium_before = dprk.moratorium
-    tests, rung, major = dprk.test(u[SLOT_TESTS], u[SLOT_RUNG], talking, rules.talks_open(stage_before))
+    tests, rung, major = dprk.test(u[SLOT_TESTS], u[SLOT_RUNG], talking, R.talks_open(stage_before))
     us.note_tests(tests, rung)
     if china is not None:
         china.remember(tests, rung)
 
     # 5. Trust depreciates toward its prior; everyone reads the week's tests and the alliance's week.
-    test_llr = rules.test_signal(tests, rung, p.signal_test_llr, p.signal_quiet_llr)
+    test_llr = R.test_signal(tests, rung, p.signal_test_llr, p.signal_quiet_llr)
     for observer in (us, rok, china, japan):
         if observer is not None:
             observer.forget(DPRK, p.trust_prior_dprk)
             observer.observe(DPRK, test_llr)
-    alliance_llr = rules.alliance_signal(
+    alliance_llr = R.alliance_signal(
         held,
         forgone,
         packages,
@@ -166,9 +166,9 @@ def run_week(world, u, levers) -> None:
     )
     summit_expectation = np.maximum(dprk.expected_relief, p.summit_expectation)
     offer = dprk.offer(u[SLOT_OFFER], summit_expectation, levers)
-    outcome = rules.summit_outcome(
+    outcome = R.summit_outcome(
         offer,
-        rules.relief_needed_step(p.relief_threshold, levers["relief_all_at_end"]),
+        R.relief_needed_step(p.relief_threshold, levers["relief_all_at_end"]),
         u[SLOT_SUMMIT],
         p.logit_precision,
         us.trust[DPRK],
@@ -179,43 +179,43 @@ def run_week(world, u, levers) -> None:
         p.statement_gap_cost,
         world.forced_outcome,
     )
-    outcome = rules.where(summit, outcome, rules.SUMMIT_NONE)
-    deal = outcome == rules.SUMMIT_DEAL
-    world.talks_stage, world.remembered_stage, failed = rules.summit_result(
+    outcome = R.where(summit, outcome, R.SUMMIT_NONE)
+    deal = outcome == R.SUMMIT_DEAL
+    world.talks_stage, world.remembered_stage, failed = R.summit_result(
         world.talks_stage, world.remembered_stage, outcome
     )
     dealt = dprk.commit(deal, offer)
 
     # 7. The DPRK's moratorium and steps; the US grants relief by rule (snapback after a major test).
-    declared, _ = dprk.keep_or_break_moratorium(u[SLOT_MORATORIUM], rules.talks_under_way(world.talks_stage), major)
-    eligible = rules.talks_at_us_level(world.talks_stage) & ~summit & ~major
+    declared, _ = dprk.keep_or_break_moratorium(u[SLOT_MORATORIUM], R.talks_under_way(world.talks_stage), major)
+    eligible = R.talks_at_us_level(world.talks_stage) & ~summit & ~major
     stepped = dprk.consider_step(u[SLOT_STEP], eligible, levers)
-    taken = np.maximum(np.maximum(dealt, stepped), rules.where(declared, 1, 0))
+    taken = np.maximum(np.maximum(dealt, stepped), R.where(declared, 1, 0))
     relief_before = us.grant_relief(dprk.step, taken, major, levers)
     dprk.expect(us.relief, summit & ~failed, failed)
 
     # 8. Costly signals: steps (and a declared moratorium) read by everyone, relief by the DPRK;
     #    a statement raises both sides' trust, a failed summit lowers it and provokes (reactance);
     #    the DPRK remembers failed summits and collapsed talks.
-    step_llr = rules.step_signal(taken, p.signal_step_llr)
+    step_llr = R.step_signal(taken, p.signal_step_llr)
     for observer in (us, rok, china, japan):
         if observer is not None:
             observer.observe(DPRK, step_llr)
-    relief_llr = rules.relief_signal(relief_before, us.relief, p.signal_relief_llr)
+    relief_llr = R.relief_signal(relief_before, us.relief, p.signal_relief_llr)
     for other in (US, ROK):
         dprk.observe(other, relief_llr)
-    summit_llr = rules.summit_trust_signal(outcome, p.signal_statement_llr, p.signal_failure_llr)
+    summit_llr = R.summit_trust_signal(outcome, p.signal_statement_llr, p.signal_failure_llr)
     us.observe(DPRK, summit_llr)
     dprk.observe(US, summit_llr)
-    dprk.reactance = dprk.reactance + rules.where(failed, p.failure_reactance, 0.0)
+    dprk.reactance = dprk.reactance + R.where(failed, p.failure_reactance, 0.0)
     dprk.remember_talks(failed, stage_before, remembered_before, world.talks_stage)
-    world.idle_weeks = rules.idle_weeks_after(
+    world.idle_weeks = R.idle_weeks_after(
         world.idle_weeks, world.talks_stage, summit, taken, us.relief != relief_before
     )
-    world.weeks_since_summit = rules.weeks_since_summit_after(world.weeks_since_summit, summit)
+    world.weeks_since_summit = R.weeks_since_summit_after(world.weeks_since_summit, summit)
 
     # 9. Record the week.
-    world.week_tests, world.week_rung = tests, rules.where(tests > 0, rung, 0)
+    world.week_tests, world.week_rung = tests, R.where(tests > 0, rung, 0)
     world.week_summit = outcome
     world.exercise_intensity, world.enforcement = held, enforcement
     world.tally.record(
@@ -229,7 +229,7 @@ def run_week(world, u, levers) -> None:
         us.relief,
         moratorium_before,
         dprk.moratorium,
-        rules.talks_refused(stage_before, us.talk_utility, dprk.talk_utility),
+        R.talks_refused(stage_before, us.talk_utility, dprk.talk_utility),
     )
 
 
@@ -239,22 +239,22 @@ def advance_talks(world, u_exit, u_advance, tests, rung, major, held, packages, 
     historical scenario. Sets the stage; returns ``(summit, suspended)`` and leaves a forced
     summit outcome in ``world.forced_outcome`` (-1: the model decides; see
     :func:`rules.forced_event`)."""
-    p, us, rok, dprk = world.params, world.us, world.rok, world.dprk
+    p, R, us, rok, dprk = world.params, world.rules, world.us, world.rok, world.dprk
     dprk_willing, us_willing = dprk.willingness_to_talk(pressure_first), us.willingness_to_talk(pressure_first)
-    r01, r02, r12 = rules.talks_rates(
+    r01, r02, r12 = R.talks_rates(
         rok.mediation,
         dprk_willing,
         us_willing,
-        rules.alignment_factor(rok.alignment, p.alignment_effect),
+        R.alignment_factor(rok.alignment, p.alignment_effect),
         p.inter_korean_rate,
         p.direct_talks_rate,
         p.us_dprk_rate,
     )
-    suspend = rules.suspension_hazard(
+    suspend = R.suspension_hazard(
         p.suspend_base, packages, held, tests, rung, p.suspend_per_package, p.suspend_per_exercise, p.suspend_per_test
     )
-    idle = rules.idle_end_hazard(world.idle_weeks, p.idle_end_rate, p.idle_patience)
-    stage, remembered, summit, suspended, _ = rules.talks_transition(
+    idle = R.idle_end_hazard(world.idle_weeks, p.idle_end_rate, p.idle_patience)
+    stage, remembered, summit, suspended, _ = R.talks_transition(
         world.talks_stage,
         world.remembered_stage,
         u_exit,
@@ -265,11 +265,11 @@ def advance_talks(world, u_exit, u_advance, tests, rung, major, held, packages, 
         r01,
         r02,
         r12,
-        rules.summit_hazard(p.summit_rate, dprk_willing, us_willing, world.weeks_since_summit, p.summit_spacing),
+        R.summit_hazard(p.summit_rate, dprk_willing, us_willing, world.weeks_since_summit, p.summit_spacing),
         p.resume_rate,
         p.suspended_end_rate,
     )
-    stage, remembered, forced_summit, world.forced_outcome = rules.forced_event(stage, remembered, forced)
+    stage, remembered, forced_summit, world.forced_outcome = R.forced_event(stage, remembered, forced)
     world.talks_stage, world.remembered_stage = stage, remembered
     return summit | forced_summit, suspended
 

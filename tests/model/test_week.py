@@ -36,19 +36,28 @@ POLICY_RULES = {"held_exercise", "forgone_exercise", "apply_sanctions_floor"}
 
 
 def _calls(path: Path) -> list[str]:
-    """Names of the rules (``rules.f(...)`` or an imported rule ``f(...)``) called in a module."""
+    """Names of the rules called in a module: ``rules.f(...)``, the world's rules ``R.f(...)``
+    (model/week.py), an actor's ``self.rules.f(...)`` (model/actors.py), or a rule imported from
+    model/rules.py, model/policies.py or model/compiled.py and called by name (model/kernel.py)."""
     tree = ast.parse(path.read_text())
     imported = {
         alias.asname or alias.name
         for node in ast.walk(tree)
-        if isinstance(node, ast.ImportFrom) and node.module in ("rules", "policies")
+        if isinstance(node, ast.ImportFrom) and node.module in ("rules", "policies", "compiled")
         for alias in node.names
     }
     names = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             f = node.func
-            if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == "rules":
+            if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id in ("rules", "R"):
+                names.append(f.attr)
+            elif (
+                isinstance(f, ast.Attribute)
+                and isinstance(f.value, ast.Attribute)
+                and isinstance(f.value.value, ast.Name)
+                and (f.value.value.id, f.value.attr) == ("self", "rules")
+            ):
                 names.append(f.attr)
             elif isinstance(f, ast.Name) and f.id in imported:
                 names.append(f.id)
@@ -63,7 +72,7 @@ def test_every_mechanism_is_called_from_exactly_one_place_and_never_by_an_engine
     } - BUILDING_BLOCKS
     callers: dict[str, list[str]] = {}
     for path in sorted(MODEL.glob("*.py")):
-        if path.name == "rules.py":
+        if path.name in ("rules.py", "compiled.py", "kernel.py"):  # the compiled schedule: below
             continue
         for name in _calls(path):
             if name in mechanisms | POLICY_RULES:
@@ -90,6 +99,11 @@ def test_every_mechanism_is_called_from_exactly_one_place_and_never_by_an_engine
     assert mechanisms - used_inside_rules <= set(callers), (
         f"never called: {mechanisms - used_inside_rules - set(callers)}"
     )
+    # the compiled week (model/kernel.py) calls every mechanism the numpy schedule calls, each
+    # in its compiled form (model/compiled.py: the same name)
+    compiled_calls = set(_calls(MODEL / "kernel.py"))
+    scheduled = set(callers) - POLICY_RULES - {"talks_reached", "draw_step_cost_multiplier"}
+    assert scheduled - BUILDING_BLOCKS <= compiled_calls, f"not in the compiled week: {scheduled - compiled_calls}"
 
 
 def test_no_series_quantity_or_outcome_is_named_like_a_parameter():

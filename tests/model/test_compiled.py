@@ -1,0 +1,168 @@
+"""The compiled path (model/compiled.py, model/kernel.py) against the numpy path (model/rules.py,
+model/week.py): each compiled rule against its numpy rule, each engine on each backend against
+the other engine on the same backend (bit for bit), and whole runs across backends (the same
+events; continuous values within a few units in the last place)."""
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_batched import lever_schedules, parameter_sets
+from test_rules import _rule_arguments
+
+from model import EscalationModel, Params, backend, compiled, rules
+from model.batched import simulate
+from model.outcomes import OUTCOME_COLUMNS
+from model.week import SERIES
+
+TRANSCENDENTAL = {
+    # rules that call exp, expm1 or pow, whose last bit numpy's vectorised kernels and the C
+    # library (which numba calls) may round differently
+    "event_probability",
+    "logit_choice",
+    "escalate_sanctions",
+    "baseline_test_rate",
+    "self_excitation",
+    "track_excitation",
+    "update_trust",
+    "track_factors",
+    "moratorium_break_hazard",
+}
+ULPS = 4
+"""The largest difference allowed between a compiled rule and its numpy rule, in units in the
+last place (measured: at most 3, on 3,000 random argument sets per rule)."""
+
+
+def _ulps(a, b) -> float:
+    a, b = float(a), float(b)
+    if a == b:
+        return 0.0
+    return abs(a - b) / np.spacing(max(abs(a), abs(b)))
+
+
+def test_every_compiled_rule_computes_its_numpy_rule():
+    n = 3000
+    checked = set()
+    for rule, args in _rule_arguments(np.random.default_rng(11), n):
+        if rule.__name__ not in compiled.RULE_NAMES:
+            continue
+        checked.add(rule.__name__)
+        mine = getattr(compiled.MESA_RULES, rule.__name__)
+        on_arrays = rule(*args)
+        expected = on_arrays if isinstance(on_arrays, tuple) else (on_arrays,)
+        for i in range(n):
+            got = mine(*[a[i] for a in args])
+            got = got if isinstance(got, tuple) else (got,)
+            for whole, single in zip(expected, got, strict=True):
+                want = np.asarray(whole)[i]
+                if rule.__name__ in TRANSCENDENTAL and np.issubdtype(want.dtype, np.floating):
+                    assert _ulps(want, single) <= ULPS, (rule.__name__, i, want, single)
+                else:
+                    assert want == single, (rule.__name__, i, want, single)
+    assert len(checked) >= 50, sorted(checked)
+
+
+def test_the_per_rung_rules_compute_their_numpy_rules():
+    rng = np.random.default_rng(5)
+    for _ in range(2000):
+        progress = rng.random(rules.RUNGS)
+        last, talks, tests, rung = int(rng.integers(0, 6)), bool(rng.integers(0, 2)), int(rng.integers(0, 4)), 0
+        weights = tuple(rules.rung_weights(progress, last, talks, 3.0, 1.5, 0.7, 2.0, 1.2))
+        mine = compiled.MESA_RULES.rung_weights(progress, last, talks, 3.0, 1.5, 0.7, 2.0, 1.2)
+        assert all(_ulps(a, b) <= ULPS for a, b in zip(weights, mine, strict=True))
+        rung = int(rng.integers(1, 6))
+        grown = rules.rung_progress(progress, tests, rung, 0.2)
+        assert np.allclose(grown, compiled.MESA_RULES.rung_progress(progress, tests, rung, 0.2), rtol=0, atol=1e-15)
+        assert compiled.MESA_RULES.strategic_progress(progress) == rules.strategic_progress(progress)
+        h, u = rng.random(2), rng.random()
+        assert compiled.MESA_RULES.choose_rung(weights, h[0], h[1], 1, u, last) == rules.choose_rung(
+            weights, h[0], h[1], 1, u, last
+        )
+        offer_args = (int(rng.integers(0, 5)), rng.random(), 4.0, rng.random(), rng.random(), 1.0, 2, 0.0, 0.5)
+        offer_args += (1.0, 1.0, 0.5, 0.3)
+        assert compiled.MESA_RULES.choose_offer(*offer_args) == rules.choose_offer(*offer_args)
+
+
+def _both_engines(params: Params, seeds, weeks: int, schedules, backend_name: str):
+    batched = simulate([params] * len(seeds), seeds, weeks, levers=schedules, trajectories=True, backend=backend_name)
+    for i, seed in enumerate(seeds):
+        model = EscalationModel(params, rng=seed, levers=schedules[i], backend=backend_name).run(weeks)
+        outcomes, trajectory = model.outcomes(), model.trajectory()
+        for column in OUTCOME_COLUMNS:
+            a, b = outcomes[column], batched.outcomes[column][i]
+            assert a == b or (a != a and b != b), (backend_name, column, a, b)
+        for column in SERIES:
+            assert np.array_equal(trajectory[column].to_numpy(), batched.trajectory[column][:, i]), (
+                backend_name,
+                column,
+            )
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    data=st.data(),
+    params=parameter_sets(),
+    seeds=st.lists(st.integers(0, 2**64 - 1), min_size=1, max_size=3, unique=True),
+    weeks=st.integers(1, 60),
+)
+def test_each_backend_gives_both_engines_the_same_bits(data, params, seeds, weeks):
+    schedules = [data.draw(lever_schedules(params, weeks)) for _ in seeds]
+    for name in backend.BACKENDS:
+        _both_engines(params, seeds, weeks, schedules, name)
+
+
+def test_the_backends_agree_on_every_event_of_many_runs():
+    # The same equations in the same order: only the last bits of exp/expm1/pow differ, so every
+    # discrete event agrees (a difference would need a uniform within a few ulps of a threshold)
+    # and the continuous values agree to about 1e-12.
+    rng = np.random.default_rng(8)
+    params = [
+        Params(
+            {"sanctions_level": float(rng.random()), "exercise_policy": policy, "rok_mediation": float(rng.random())}
+        )
+        for policy in ("as_scheduled", "suspended", "delayed", "dual_suspension")
+    ]
+    seeds = np.arange(4000)
+    points = [params[i % len(params)] for i in range(len(seeds))]
+    a = simulate(points, seeds, 156, backend="compiled", trajectories=True)
+    b = simulate(points, seeds, 156, backend="numpy", trajectories=True)
+    for column, dtype in OUTCOME_COLUMNS.items():
+        if dtype == "float64" and column.startswith("final_"):
+            assert np.allclose(a.outcomes[column], b.outcomes[column], rtol=1e-9, atol=1e-12, equal_nan=True), column
+        else:
+            assert np.array_equal(a.outcomes[column], b.outcomes[column], equal_nan=True), column
+    for column in SERIES:
+        assert np.allclose(a.trajectory[column], b.trajectory[column], rtol=1e-9, atol=1e-12), column
+    assert a.outcomes["tests"].sum() > 1000 and a.outcomes["talks"].any()  # the runs do something
+
+
+def test_a_compiled_run_continued_is_the_same_run():
+    params = Params({"exercise_policy": "suspended"})
+    whole = simulate([params] * 50, np.arange(50), 100, backend="compiled")
+    from model.batched import simulate_points
+
+    first = simulate_points([params], np.zeros(50, dtype=int), np.arange(50), 40, keep_state=True, backend="compiled")
+    rest = simulate_points(
+        [params], np.zeros(50, dtype=int), np.arange(50), 60, start=first.state, first_week=41, backend="compiled"
+    )
+    for column in ("final_trust_us_dprk", "final_dprk_stress", "final_sanctions_level"):
+        assert np.array_equal(whole.outcomes[column], rest.outcomes[column]), column
+
+
+def test_the_backend_is_chosen_and_refused_clearly(monkeypatch, capsys):
+    monkeypatch.delenv(backend.ENVIRONMENT, raising=False)
+    assert backend.resolve() == "compiled"
+    assert backend.resolve("numpy") == "numpy"
+    monkeypatch.setenv(backend.ENVIRONMENT, "numpy")
+    assert backend.resolve() == "numpy"
+    assert EscalationModel(rng=1).rules is rules
+    with pytest.raises(ValueError, match="backend must be one of compiled, numpy"):
+        backend.resolve("fast")
+    monkeypatch.delenv(backend.ENVIRONMENT)
+    monkeypatch.setattr(backend, "numba_available", lambda: False)
+    backend._said_numpy.cache_clear()
+    assert backend.resolve() == "numpy"
+    assert backend.resolve() == "numpy"
+    assert capsys.readouterr().err.count("numba is not installed") == 1
+    with pytest.raises(ValueError, match="needs numba"):
+        backend.resolve("compiled")
