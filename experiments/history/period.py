@@ -17,20 +17,29 @@ from model.calendar import Exercise, weekly_intensity
 from model.params import Params
 from model.policies import LeverSchedule, exercise_policy_code
 
-SUMMIT_OUTCOMES = {"deal": rules.EVENT_SUMMIT_DEAL, "no_deal": rules.EVENT_SUMMIT_NO_DEAL}
-"""A ``summit`` event's optional ``outcome`` and the forced event it makes (none: the model decides)."""
+SUMMIT_OUTCOMES = {
+    "deal": rules.EVENT_SUMMIT_DEAL,
+    "no_deal": rules.EVENT_SUMMIT_NO_DEAL,
+    "statement": rules.EVENT_SUMMIT_STATEMENT,
+    "failed": rules.EVENT_SUMMIT_FAILED,
+}
+"""A ``summit`` event's optional ``outcome`` and the forced event it makes (none: the model decides;
+``no_deal``: the model decides between a statement and a failure)."""
 EVENT_KINDS = {
     "inter_korean_talks": rules.EVENT_CONTACT,
     "us_dprk_talks": rules.EVENT_TALKS,
     "summit": rules.EVENT_SUMMIT,
     "summit_deal": rules.EVENT_SUMMIT_DEAL,
     "summit_no_deal": rules.EVENT_SUMMIT_NO_DEAL,
+    "summit_statement": rules.EVENT_SUMMIT_STATEMENT,
+    "summit_failed": rules.EVENT_SUMMIT_FAILED,
     "talks_suspended": rules.EVENT_SUSPENDED,
     "talks_resumed": rules.EVENT_RESUMED,
     "talks_ended": rules.EVENT_ENDED,
 }
 """``[[events]]`` kinds and their codes in the lever schedule's ``forced_event`` (a summit's
-outcome is the model's under ``summit``, forced under ``summit_deal`` and ``summit_no_deal``)."""
+outcome is the model's under ``summit``, forced under ``summit_deal``, ``summit_statement`` and
+``summit_failed``; under ``summit_no_deal`` the model decides between a statement and a failure)."""
 DATED_LEVERS = ("engagement_stance", "rok_mediation", "exercise_policy", "exercise_scale", "endogenous_sanctions")
 
 

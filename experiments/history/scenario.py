@@ -50,7 +50,9 @@ engagement stance and of South Korean mediation, and optional forced events::
     date = 2018-06-12
     kind = "summit"                 # inter_korean_talks | us_dprk_talks | summit |
     outcome = "deal"                # talks_suspended | talks_resumed | talks_ended;
-                                    # a summit's outcome "deal" | "no_deal" (none: the model's)
+                                    # a summit's outcome "deal" | "statement" | "failed" |
+                                    # "no_deal" (statement or failure, the model's choice) |
+                                    # none (the model's)
 
 ``[scenario] continue_from = "earlier.toml"`` (relative to this file) makes a period that
 continues another: :meth:`Scenario.simulate` runs the earlier one (and its own chain) first and

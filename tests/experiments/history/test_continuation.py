@@ -271,6 +271,10 @@ def test_calibrate_refuses_a_continued_scenario(tmp_path):
         ('kind = "summit"', rules.EVENT_SUMMIT),
         ('kind = "summit"\noutcome = "deal"', rules.EVENT_SUMMIT_DEAL),
         ('kind = "summit"\noutcome = "no_deal"', rules.EVENT_SUMMIT_NO_DEAL),
+        ('kind = "summit"\noutcome = "statement"', rules.EVENT_SUMMIT_STATEMENT),
+        ('kind = "summit"\noutcome = "failed"', rules.EVENT_SUMMIT_FAILED),
+        ('kind = "summit_statement"', rules.EVENT_SUMMIT_STATEMENT),
+        ('kind = "summit_failed"', rules.EVENT_SUMMIT_FAILED),
         ('kind = "talks_suspended"', rules.EVENT_SUSPENDED),
         ('kind = "talks_resumed"\nlabel = "working level"', rules.EVENT_RESUMED),
         ('kind = "talks_ended"', rules.EVENT_ENDED),
@@ -297,10 +301,47 @@ def test_a_summit_forced_without_a_deal_never_deals_and_with_one_succeeds(tmp_pa
 
 
 @pytest.mark.parametrize(
+    "entry, outcome, stage",
+    [
+        ('kind = "summit"\noutcome = "statement"', rules.SUMMIT_STATEMENT, rules.PRELIMINARY),
+        ('kind = "summit_statement"', rules.SUMMIT_STATEMENT, rules.PRELIMINARY),
+        ('kind = "summit"\noutcome = "failed"', rules.SUMMIT_FAILED, rules.SUSPENDED_TALKS),
+        ('kind = "summit_failed"', rules.SUMMIT_FAILED, rules.SUSPENDED_TALKS),
+    ],
+)
+def test_a_summit_forced_to_a_statement_or_a_failure_ends_so_in_both_engines(tmp_path, entry, outcome, stage):
+    """Left to the model, this summit ends in a statement in some runs and a failure in others;
+    forced, it ends as the scenario says in every run, on the batched engine and the Mesa model
+    alike, and the talks stage follows (a statement keeps talks at US-DPRK level, a failure
+    suspends them)."""
+    from model import EscalationModel
+
+    date = dt.date(2030, 2, 27)
+    free = load_scenario(write(tmp_path, FIRST + f'[[events]]\ndate = {date}\nkind = "summit"\n', "free.toml"))
+    week = free.week_of(date) - 1
+    chosen = Replay(free, replicates=200, seed=3).weekly["summit"][week]
+    assert {rules.SUMMIT_STATEMENT, rules.SUMMIT_FAILED} <= set(chosen.tolist())  # the model's choice varies
+    scenario = load_scenario(write(tmp_path, FIRST + f"[[events]]\ndate = {date}\n{entry}\n", "forced.toml"))
+    replay = Replay(scenario, replicates=200, seed=3)
+    assert (replay.weekly["summit"][week] == outcome).all()
+    assert (replay.weekly["talks_stage"][week] == stage).all()
+    for i, seed in enumerate(replicate_seeds(3, 200)[:10]):
+        mesa = EscalationModel(scenario.params, rng=int(seed), levers=scenario.schedule()).run(scenario.weeks)
+        trajectory = mesa.trajectory()
+        assert trajectory["summit"].iloc[week] == outcome
+        assert np.array_equal(trajectory["summit"].to_numpy(), replay.weekly["summit"][:, i])
+        assert np.array_equal(trajectory["talks_stage"].to_numpy(), replay.weekly["talks_stage"][:, i])
+
+
+@pytest.mark.parametrize(
     "entry, fragments",
     [
         ('kind = "talks_suspended"\noutcome = "deal"', ['outcome is for kind = "summit" only']),
-        ('kind = "summit"\noutcome = "failure"', ["summit outcome 'failure' is not allowed", "no_deal"]),
+        (
+            'kind = "summit"\noutcome = "failure"',
+            ["summit outcome 'failure' is not allowed", "failed", "statement", "no_deal"],
+        ),
+        ('kind = "summit_failure"', ["kind 'summit_failure' is not allowed", "summit_failed"]),
         ('kind = "summit"\nresult = "deal"', ["unknown key 'result'", "outcome"]),
         ('kind = ["summit"]', ["kind ['summit'] is not allowed"]),
         ('kind = "summit"\noutcome = ["deal"]', ["summit outcome ['deal'] is not allowed"]),
