@@ -586,7 +586,11 @@ def run_block(
         for w in range(weeks):
             week = float(tally_offset + w + 1)
             week_uniforms(seeds[i], rng_offset + w + 1, 0, u)
-            stage_before, summit, tests, rung, moratorium_before, refused = _week(p, s, levers[w, lever_index[i]], u)
+            # the slots as a tuple of scalars: no array (and no reference counting) in the week
+            slots = (u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9])
+            stage_before, summit, tests, rung, moratorium_before, refused = _week(
+                p, s, levers[w, lever_index[i]], slots
+            )
             stage = s.talks_stage
             # OutcomeTally.record
             reached = (
