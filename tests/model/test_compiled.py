@@ -3,8 +3,13 @@ model/week.py): each compiled rule against its numpy rule, each engine on each b
 the other engine on the same backend (bit for bit), and whole runs across backends (the same
 events; continuous values within a few units in the last place)."""
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
+from conftest import ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_batched import lever_schedules, parameter_sets
@@ -166,3 +171,23 @@ def test_the_backend_is_chosen_and_refused_clearly(monkeypatch, capsys):
     assert capsys.readouterr().err.count("numba is not installed") == 1
     with pytest.raises(ValueError, match="needs numba"):
         backend.resolve("compiled")
+
+
+def test_without_numba_the_numpy_path_runs_and_says_so(tmp_path):
+    # numba made unimportable: the engines run the numpy path, say so once on stderr, and give
+    # the numpy backend's numbers
+    script = (
+        "import sys; sys.modules['numba'] = None\n"
+        "import numpy as np\n"
+        "from model import EscalationModel, Params\n"
+        "from model.batched import simulate\n"
+        "r = simulate([Params({})] * 3, [1, 2, 3], 30)\n"
+        "m = EscalationModel(rng=1).run(30)\n"
+        "print(r.outcomes['final_trust_us_dprk'].tolist(), m.outcomes()['final_trust_us_dprk'], m.backend)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != backend.ENVIRONMENT}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, env=env, check=True)
+    assert done.stderr.count("numba is not installed") == 1, done.stderr
+    reference = simulate([Params({})] * 3, [1, 2, 3], 30, backend="numpy").outcomes["final_trust_us_dprk"]
+    assert done.stdout.split("]")[0] + "]" == str(reference.tolist())
+    assert done.stdout.strip().endswith("numpy")
