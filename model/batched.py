@@ -209,15 +209,15 @@ class BatchedEngine:
     def step(self) -> None:
         """One week for every run (:func:`model.week.run_week`, or the compiled week)."""
         if self.backend == "compiled":
-            self._run_compiled(1, None)
+            self._run_compiled(1)
             return
         self.steps += 1
         week.run_week(self, uniforms(self.seeds, self.week_offset + self.steps).T, self.week_levers(self.steps))
 
-    def _run_compiled(self, weeks: int, trajectory: dict[str, np.ndarray] | None) -> None:
+    def _run_compiled(self, weeks: int, trajectories: bool = False) -> dict[str, np.ndarray] | None:
         """Advance ``weeks`` weeks with the compiled week (:func:`model.kernel.run_block`): the
-        state, parameters and levers as records, the tally's arrays updated in place, the weekly
-        series into ``trajectory`` (when given)."""
+        state, parameters and levers as records, the tally's arrays updated in place; returns the
+        weekly series (each (weeks, runs)) when asked for."""
         from . import kernel
 
         if self._param_records is None or self._lever_records is None:
@@ -240,7 +240,9 @@ class BatchedEngine:
             )
         }
         relief = np.array(np.broadcast_to(t.relief, (self.n,)), dtype=float)
-        records = np.empty((weeks if trajectory is not None else 0, self.n), dtype=kernel.SERIES)
+        recorded = weeks if trajectories else 0
+        ints = np.empty((len(kernel.INT_SERIES), self.n, recorded), dtype=np.int64)
+        floats = np.empty((len(kernel.FLOAT_SERIES), self.n, recorded))
         kernel.run_block(
             self._param_records,
             state,
@@ -260,17 +262,21 @@ class BatchedEngine:
             arrays["highest_rung"],
             arrays["steps"],
             relief,
-            records,
+            ints,
+            floats,
         )
         kernel.unpack_state(state, self)
         for name, value in arrays.items():
             setattr(t, name, value)
         t.collapses, t.suspensions, t.summits, t.under_moratorium, t.refused = counts
         t.relief = relief
-        if trajectory is not None:
-            for column in week.SERIES:
-                trajectory[column][:weeks] = records[column]
         self.steps += weeks
+        if not trajectories:
+            return None
+        # (weeks, runs) views of the rows the loop wrote run by run: no copy
+        views = {**dict(zip(kernel.INT_SERIES, ints.transpose(0, 2, 1), strict=True))}
+        views.update(zip(kernel.FLOAT_SERIES, floats.transpose(0, 2, 1), strict=True))
+        return {column: views[column] for column in week.SERIES}
 
     def _holders(self):
         """``(prefix, object, names)`` for the world and each actor: whose attributes are state."""
@@ -336,12 +342,12 @@ class BatchedEngine:
         run's whole state at the end, if asked for)."""
         if self.levers["forced_event"].shape[0] < weeks:
             raise ValueError(f"the lever schedule covers {self.levers['forced_event'].shape[0]} weeks, not {weeks}")
-        trajectory: dict[str, np.ndarray] | None = (
-            {c: np.empty((weeks, self.n), dtype=dtype) for c, dtype in week.SERIES.items()} if trajectories else None
-        )
+        trajectory: dict[str, np.ndarray] | None = None
         if self.backend == "compiled":
-            self._run_compiled(weeks, trajectory)
+            trajectory = self._run_compiled(weeks, trajectories)
         else:
+            if trajectories:
+                trajectory = {c: np.empty((weeks, self.n), dtype=dtype) for c, dtype in week.SERIES.items()}
             for w in range(weeks):
                 self.step()
                 if trajectory is not None:

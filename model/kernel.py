@@ -199,29 +199,23 @@ def lever_records(levers: dict[str, np.ndarray]) -> np.ndarray:
     return records
 
 
-SERIES_FIELDS: tuple[tuple[str, str], ...] = (
-    ("talks_stage", "i8"),
-    ("tests", "i8"),
-    ("test_rung", "i8"),
-    ("summit", "i8"),
-    ("exercise_intensity", "f8"),
-    ("sanctions", "f8"),
-    ("relief", "f8"),
-    ("effective_pressure", "f8"),
-    ("enforcement", "f8"),
-    ("dprk_stress", "f8"),
-    ("dprk_threat", "f8"),
-    ("test_hazard", "f8"),
-    ("dprk_step", "i8"),
-    ("moratorium", "i8"),
-    ("expected_relief", "f8"),
-    ("trust_us_in_dprk", "f8"),
-    ("trust_dprk_in_us", "f8"),
-    ("alignment", "f8"),
+INT_SERIES: tuple[str, ...] = ("talks_stage", "tests", "test_rung", "summit", "dprk_step", "moratorium")
+FLOAT_SERIES: tuple[str, ...] = (
+    "exercise_intensity",
+    "sanctions",
+    "relief",
+    "effective_pressure",
+    "enforcement",
+    "dprk_stress",
+    "dprk_threat",
+    "test_hazard",
+    "expected_relief",
+    "trust_us_in_dprk",
+    "trust_dprk_in_us",
+    "alignment",
 )
-"""The weekly series (:data:`model.week.SERIES`), as the compiled week records them."""
-
-SERIES = np.dtype(list(SERIES_FIELDS))
+"""The weekly series (:data:`model.week.SERIES`), integer and float, in the order the compiled
+week records them."""
 
 
 @jit
@@ -569,16 +563,18 @@ def run_block(
     highest_rung,
     steps,
     relief,
-    trajectory,
+    ints,
+    floats,
 ):
     """Advance every run ``weeks`` weeks and tally them (:class:`model.outcomes.OutcomeTally`'s
     arrays, updated in place; ``counts`` holds its collapses, suspensions, summits, tests under a
     moratorium and refusals as rows). Run ``i`` has parameters ``params[i]``, state ``state[i]``
     (updated in place), levers ``levers[w, lever_index[i]]`` in its ``w``-th week (from 0), the
-    random numbers of ``(seeds[i], rng_offset + w + 1)``, and is tallied as week ``tally_offset + w + 1``. ``trajectory`` (weeks, runs) records the weekly
-    series when it has rows."""
+    random numbers of ``(seeds[i], rng_offset + w + 1)``, and is tallied as week ``tally_offset + w + 1``. ``ints`` and ``floats`` (series, runs, weeks: each run's weeks
+    side by side in memory, as the loop writes them) record the weekly series of
+    :data:`INT_SERIES` and :data:`FLOAT_SERIES` when they have weeks."""
     n = state.shape[0]
-    record = trajectory.shape[0] > 0
+    record = ints.shape[2] > 0
     u = np.empty(N_SLOTS)
     for i in range(n):
         p = params[i]
@@ -622,23 +618,22 @@ def run_block(
             if tests > 0:
                 by_rung[rung - 1, i] += tests
                 highest_rung[i] = max(highest_rung[i], rung)
-            if record:
-                t = trajectory[w, i]
-                t.talks_stage = stage
-                t.tests = s.week_tests
-                t.test_rung = s.week_rung
-                t.summit = s.week_summit
-                t.exercise_intensity = s.exercise_intensity
-                t.sanctions = s.us_sanctions
-                t.relief = s.us_relief
-                t.effective_pressure = s.dprk_pressure
-                t.enforcement = s.enforcement
-                t.dprk_stress = s.dprk_stress
-                t.dprk_threat = s.dprk_threat
-                t.test_hazard = s.dprk_hazard
-                t.dprk_step = s.dprk_step
-                t.moratorium = s.dprk_moratorium
-                t.expected_relief = s.dprk_expected_relief
-                t.trust_us_in_dprk = s.us_trust_dprk
-                t.trust_dprk_in_us = s.dprk_trust_us
-                t.alignment = s.rok_alignment
+            if record:  # in the order of INT_SERIES and FLOAT_SERIES
+                ints[0, i, w] = stage
+                ints[1, i, w] = s.week_tests
+                ints[2, i, w] = s.week_rung
+                ints[3, i, w] = s.week_summit
+                ints[4, i, w] = s.dprk_step
+                ints[5, i, w] = s.dprk_moratorium
+                floats[0, i, w] = s.exercise_intensity
+                floats[1, i, w] = s.us_sanctions
+                floats[2, i, w] = s.us_relief
+                floats[3, i, w] = s.dprk_pressure
+                floats[4, i, w] = s.enforcement
+                floats[5, i, w] = s.dprk_stress
+                floats[6, i, w] = s.dprk_threat
+                floats[7, i, w] = s.dprk_hazard
+                floats[8, i, w] = s.dprk_expected_relief
+                floats[9, i, w] = s.us_trust_dprk
+                floats[10, i, w] = s.dprk_trust_us
+                floats[11, i, w] = s.rok_alignment
