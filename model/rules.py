@@ -51,17 +51,17 @@ def power(base, exponent):
     numpy's power has several kernels that round differently in the last bit (about one
     argument in 200): its vectorised (SIMD) kernel for arrays, the C library's ``pow`` for
     scalars and 0-d arrays, and a special path for an array raised to one scalar exponent;
-    Python's ``float ** int`` is a fourth. Here both arguments are always made contiguous
-    arrays of the broadcast shape (one element for scalars), so the Mesa engine (scalars) and
-    the batched engine (arrays, with parameters shared as scalars or given per run) get the
-    same bits.
+    Python's ``float ** int`` is a fourth. numpy picks the scalar-exponent path whenever the
+    loop steps through the exponent with stride 0, which a single-element array (a broadcast
+    view, or one element of a broadcast of size-1 axes) can have whatever its shape. Here both
+    arguments are always fresh one-dimensional float arrays of the broadcast size (one element
+    for scalars), so the SIMD kernel is taken and the Mesa engine (scalars) and the batched
+    engine (arrays of one run or many, with parameters shared as scalars or given per run) get
+    the same bits.
     """
-    if not (getattr(base, "ndim", 0) or getattr(exponent, "ndim", 0)):
-        return np.power([base], [exponent])[0]  # one run's scalars
     shape = np.broadcast_shapes(np.shape(base), np.shape(exponent))
-    return np.power(
-        np.ascontiguousarray(np.broadcast_to(base, shape)), np.ascontiguousarray(np.broadcast_to(exponent, shape))
-    )
+    flat_base, flat_exponent = (np.array(np.broadcast_to(x, shape).ravel(), dtype=float) for x in (base, exponent))
+    return np.power(flat_base, flat_exponent).reshape(shape)[()]
 
 
 def event_probability(rate):

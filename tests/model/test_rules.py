@@ -338,3 +338,38 @@ def test_power_rounds_the_same_whatever_the_shapes():
         assert np.array_equal(reference[chosen], rules.power(base[chosen], np.int64(e)))
     b = base[0]  # a shared base
     assert np.array_equal(rules.power(b, exponent), [rules.power(b, e) for e in exponent])
+
+
+def test_power_on_one_element_arrays_rounds_as_on_long_arrays():
+    # A single-element array may reach numpy's power loop with a stride of 0 (a broadcast view,
+    # a shape of size-1 axes such as one run's (1, 1)), which numpy takes for a scalar exponent
+    # and rounds like the C library; the Mesa engine's progress per rung once came out of that
+    # path and the batched engine's out of the SIMD kernel (progress 8 ULP apart at rung 5).
+    rng = np.random.default_rng(8)
+    base, exponent = rng.uniform(0.3, 1.0, 3000), rng.integers(0, 11, 3000)
+    reference = rules.power(base, exponent)
+    assert np.array_equal(reference, np.power(base, exponent.astype(float)))  # the SIMD kernel's bits
+    layouts = [
+        lambda x: np.asarray(x),  # 0-d
+        lambda x: np.array([x]),  # (1,), one run
+        lambda x: np.array([[x]]),  # (1, 1), one run's per-rung axis
+        lambda x: np.broadcast_to(x, (1,)),  # a broadcast view: stride 0
+        lambda x: np.asarray(x)[..., None],  # a trailing axis added to a 0-d array
+    ]
+    for b, e, ref in zip(base, exponent, reference, strict=True):
+        for as_base in layouts:
+            for as_exponent in layouts:
+                out = rules.power(as_base(b), as_exponent(float(e)))
+                assert np.array_equal(np.ravel(out), [ref]), (b.hex(), e)
+
+
+def test_rung_progress_with_a_shared_per_test_gain_is_the_same_for_one_run_and_many():
+    # The case a random lever schedule found: two nuclear tests with per_test shared by the block
+    # (a Python float); (1 - g)**2 came from numpy's scalar-exponent path for one run's (5,)
+    # progress and from its SIMD kernel for a block's (n, 5).
+    per_test = 0.0582265771660604
+    one = rules.rung_progress(np.zeros(rules.RUNGS), np.int64(2), np.int64(5), per_test)
+    assert one[4].hex() == "0x1.cf1af5a7b2240p-4"  # 1 - np.power(1 - g, 2) on arrays
+    for runs in (1, 2, 9):
+        many = rules.rung_progress(np.zeros((runs, rules.RUNGS)), np.full(runs, 2), np.full(runs, 5), per_test)
+        assert all(np.array_equal(one, row) for row in many), runs
