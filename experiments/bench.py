@@ -17,24 +17,27 @@ Keys:
 * ``mesa``, ``batched`` -- the Mesa engine and the batched engine on the policy_grid design, in
   this process (outcomes only, as sweeps run them); ``batched_vs_mesa`` -- the ratio of their
   runs per CPU second;
-* ``batch_run`` -- ``mesa.batch_run`` on the same design, 1 process, in its cheapest mode;
+* ``batch_run`` (full only) -- ``mesa.batch_run`` on the same design, 1 process, in its
+  cheapest mode;
 * ``sweep_2w`` -- ``run_sweep`` of the policy grid with the batched engine and 2 workers, writing
   Parquet, timed from the call to its return in a fresh process (pool start-up included);
 * ``calibration`` -- calibration blocks as ABC-SMC runs them: particles drawn from the prior of
   the 2009-2018 scenario (experiments/scenarios/history_2009_2018.toml, its default summaries and
-  parameters), each replayed 10 times on the batched engine over its 521 weeks, summaries
+  parameters), each replayed 10 times on the batched engine over its 522 weeks, summaries
   included, in this process: simulations and run-weeks per CPU second;
 * ``memory_sweep`` (full only) -- ``escalation sweep`` of 10^6 runs of the policy grid with 2
   workers (summary and heatmap included): peak resident memory summed over its processes,
   sampled every 20 ms from outside (``peak_rss_mib``), and its wall and CPU time;
 * ``sensitivity`` (full only) -- ``escalation sensitivity`` on experiments/configs/sensitivity.toml
   with 2 workers, in a fresh process, tables and figures included;
-* ``compiled_vs_numpy`` (with the compiled batched engine) -- its runs per CPU second over the
-  numpy engine's on the policy grid, both run in this process.
+* ``compiled_vs_numpy`` (to come with the compiled batched engine) -- its runs per CPU second
+  over the numpy engine's on the policy grid, both run in this process: a measurement calling
+  :func:`engine_figure` for each engine (``warm_up=True``, so compiling is not timed) and
+  returning both figures and their ratio, as :func:`engines` does.
 
 Beside them: ``sizes`` (``quick`` or ``full``), ``measurements`` (the names run), ``design``
-(the config of the engine and sweep figures), ``cpus``,
-``load_at_start`` and ``total`` (the whole benchmark's wall and CPU time). Speed targets live here, never in the tests.
+(the config of the engine and sweep figures), ``cpus``, ``load_at_start`` and ``total`` (the
+whole benchmark's wall and CPU time). Speed targets live here, never in the tests.
 """
 
 from __future__ import annotations
@@ -332,7 +335,7 @@ class Measurement:
 
 MEASUREMENTS = (
     Measurement("engines", engines, quick=True),
-    Measurement("batch_run", batch_run, quick=True),
+    Measurement("batch_run", batch_run, quick=False),
     Measurement("sweep_2w", sweep_2w, quick=True),
     Measurement("calibration", calibration, quick=True),
     Measurement("memory_sweep", memory_sweep, quick=False),

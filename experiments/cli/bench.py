@@ -29,7 +29,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="smaller samples, without the 10^6-run memory sweep and the sensitivity analysis (under two minutes)",
+        help="smaller samples, without mesa.batch_run, the 10^6-run memory sweep and the sensitivity analysis "
+        "(under two minutes)",
     )
     parser.add_argument(
         "--only",
