@@ -169,7 +169,7 @@ QUICK = Sizes(
 )
 FULL = Sizes(
     "full",
-    repeats=3,
+    repeats=2,
     mesa_replicates=3,
     batched_replicates=1000,
     sweep_replicates=2000,
