@@ -56,7 +56,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import UserError
+from .errors import Fault, UserError
 from .history.abc.prior import CALIBRATED_PARAMETERS, DECADE_PARAMETERS, UniformPrior
 from .history.calibration import Block, block_seeds, run_block_replicates
 from .history.record import load_record_for
@@ -216,6 +216,25 @@ def batch_run(sizes: Sizes) -> dict[str, Any]:
     return {"batch_run": timing.figure(design.n_runs, "runs", design.weeks)}
 
 
+def _command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "experiments.cli", *args]
+
+
+def _failure(what: str, status: int, stderr: str) -> str:
+    """One line for a measurement's child process that failed: its last line of errors."""
+    last = (stderr.strip().splitlines() or ["no message"])[-1]
+    return f"the benchmark's {what} exited with status {status} ({last}); fix that and rerun escalation bench"
+
+
+def _run(what: str, command: list[str]) -> str:
+    """Run ``command`` in a child process and return its standard output (its standard error
+    kept from the benchmark's progress lines); a failure is a one-line :class:`Fault`."""
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise Fault(_failure(what, done.returncode, done.stderr))
+    return done.stdout
+
+
 def timed_sweep(replicates: int, workers: int, config: str | Path = CONFIG) -> Timing:
     """:func:`run_sweep` of ``config`` (the chunks only: no summary) in this process, timed with
     its workers' CPU."""
@@ -232,8 +251,7 @@ def _fresh_sweep(replicates: int, workers: int, config: Path) -> Timing:
         f"t = timed_sweep({replicates}, {workers}, {str(config)!r})\n"
         "print(json.dumps([t.wall_s, t.cpu_s, t.load]))"
     )
-    done = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
-    wall, cpu, load = json.loads(done.stdout.splitlines()[-1])
+    wall, cpu, load = json.loads(_run("the sweep", [sys.executable, "-c", code]).splitlines()[-1])
     return Timing(wall, cpu, tuple(load))
 
 
@@ -271,31 +289,30 @@ def calibration(sizes: Sizes) -> dict[str, Any]:
     return {"calibration": {"scenario": block.scenario.name, "parameters": len(block.names), **figure}}
 
 
-def peak_rss_mib(command: list[str], interval: float = 0.02) -> tuple[float, Timing]:
-    """Peak of the summed resident memory of ``command`` and its child processes (MiB), and the
-    command's timing (its CPU time and its children's, not this sampling loop's)."""
+def peak_rss_mib(command: list[str], what: str = "command", interval: float = 0.02) -> tuple[float, Timing]:
+    """Peak of the summed resident memory of ``command`` (called ``what`` in errors) and its
+    child processes (MiB), and the command's timing (its CPU time and its children's, not this
+    sampling loop's)."""
     import psutil
 
     peak = 0
-    wall, cpu = time.perf_counter(), cpu_seconds(own=False)
-    process = psutil.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    while process.poll() is None:
-        total = 0
-        try:
-            for p in [process, *process.children(recursive=True)]:
-                total += p.memory_info().rss
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
-            pass
-        peak = max(peak, total)
-        time.sleep(interval)
-    timing = Timing(time.perf_counter() - wall, cpu_seconds(own=False) - cpu, os.getloadavg())
-    if process.returncode != 0:
-        raise RuntimeError(f"{' '.join(command)} exited with {process.returncode}: {process.stderr.read().strip()}")
+    with tempfile.TemporaryFile("w+") as stderr:
+        wall, cpu = time.perf_counter(), cpu_seconds(own=False)
+        process = psutil.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)
+        while process.poll() is None:
+            total = 0
+            try:
+                for p in [process, *process.children(recursive=True)]:
+                    total += p.memory_info().rss
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
+                pass
+            peak = max(peak, total)
+            time.sleep(interval)
+        timing = Timing(time.perf_counter() - wall, cpu_seconds(own=False) - cpu, os.getloadavg())
+        if process.returncode != 0:
+            stderr.seek(0)
+            raise Fault(_failure(what, process.returncode, stderr.read()))
     return peak / 2**20, timing
-
-
-def _command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "experiments.cli", *args]
 
 
 def memory_sweep(sizes: Sizes) -> dict[str, Any]:
@@ -304,7 +321,7 @@ def memory_sweep(sizes: Sizes) -> dict[str, Any]:
     replicates = max(1, math.ceil(sizes.memory_runs / design.n_points))
     with tempfile.TemporaryDirectory() as out:
         command = _command("sweep", str(sizes.config), "--out", out, "--replicates", str(replicates), "--workers", "2")
-        rss, timing = peak_rss_mib([*command, "--quiet"])
+        rss, timing = peak_rss_mib([*command, "--quiet"], "escalation sweep")
     return {
         "memory_sweep": {
             "peak_rss_mib": round(rss, 1),
@@ -318,7 +335,7 @@ def sensitivity(sizes: Sizes) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as out:
         args = ("sensitivity", str(SENSITIVITY_CONFIG), "--out", out, "--workers", "2", "--quiet")
         command = _command(*args, *sizes.sensitivity_args)
-        timing = timed(lambda: subprocess.run(command, check=True, stdout=subprocess.DEVNULL), own=False)
+        timing = timed(lambda: _run("escalation sensitivity", command), own=False)
     options = {"options": " ".join(sizes.sensitivity_args)} if sizes.sensitivity_args else {}
     return {"sensitivity": {"config": SENSITIVITY_CONFIG.name, **options, **timing.as_dict()}}
 

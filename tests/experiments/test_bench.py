@@ -11,7 +11,7 @@ import pytest
 from conftest import assert_one_line_error, run_cli
 
 from experiments import bench
-from experiments.errors import UserError
+from experiments.errors import Fault, UserError
 
 TIMING_KEYS = {"wall_s", "cpu_s", "load"}
 TINY_GRID = """
@@ -144,6 +144,15 @@ def test_the_full_only_measurements_report_their_keys_at_tiny_sizes(tiny):
     assert memory["runs"] == 10 and memory["peak_rss_mib"] > 0
     assert TIMING_KEYS <= set(result["sensitivity"]) and result["sensitivity"]["cpu_s"] > 0
     assert result["sensitivity"]["options"] == " ".join(tiny.sensitivity_args)
+
+
+def test_a_failing_child_process_is_one_line_naming_it_and_its_error(tiny):
+    broken = dataclasses.replace(tiny, sensitivity_args=("--replicates", "0"))
+    with pytest.raises(Fault) as caught:
+        bench.sensitivity(broken)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert "escalation sensitivity exited with status 2" in message and "positive integer" in message
 
 
 @pytest.mark.parametrize(
