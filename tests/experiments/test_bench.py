@@ -72,6 +72,14 @@ def test_an_unknown_measurement_is_refused_naming_the_known_ones():
         bench.select(only=["engins"])
 
 
+def test_the_command_help_lists_every_measurement():
+    result = run_cli("bench", "--help")
+    assert result.returncode == 0
+    text = " ".join(result.stdout.split())
+    for name in names(bench.MEASUREMENTS):
+        assert name in text, name
+
+
 def test_the_module_docstring_names_every_key():
     for key in ["mesa", "batched", "batched_vs_mesa", "batch_run", "sweep_2w", "calibration", "memory_sweep"]:
         assert f"``{key}``" in bench.__doc__, key
