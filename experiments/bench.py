@@ -32,7 +32,7 @@ Keys:
   with 2 workers, in a fresh process, tables and figures included;
 * ``compiled_vs_numpy`` (to come with the compiled batched engine) -- its runs per CPU second
   over the numpy engine's on the policy grid, both run in this process: a measurement calling
-  :func:`engine_figure` for each engine (``warm_up=True``, so compiling is not timed) and
+  :func:`engine_figure` for each engine (each warmed up untimed, so compiling is not timed) and
   returning both figures and their ratio, as :func:`engines` does.
 
 Beside them: ``sizes`` (``quick`` or ``full``), ``measurements`` (the names run), ``design``
@@ -50,7 +50,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -130,11 +130,11 @@ def best_of(timings: list[Timing]) -> Timing:
     return Timing(min(t.wall_s for t in timings), min(t.cpu_s for t in timings), timings[-1].load)
 
 
-def repeated(fn: Callable[[], object], repeats: int, warm_up: bool = False) -> Timing:
-    """:func:`best_of` ``repeats`` calls of ``fn`` (after one untimed call with ``warm_up``: for
-    code compiled on its first call)."""
-    if warm_up:
-        fn()
+def repeated(fn: Callable[[], object], repeats: int, warm_up: Callable[[], object] | None = None) -> Timing:
+    """:func:`best_of` ``repeats`` calls of ``fn``, after one untimed call of ``warm_up`` (a small
+    job on the same code: what is compiled or loaded on first use is not timed)."""
+    if warm_up is not None:
+        warm_up()
     return best_of([timed(fn) for _ in range(repeats)])
 
 
@@ -187,14 +187,14 @@ def _design(config: Path, replicates: int, engine: str = "batched") -> Design:
     return Design(load_experiment(config).with_options(replicates=replicates, engine=engine))
 
 
-def engine_figure(
-    engine: str, replicates: int, repeats: int, warm_up: bool = False, config: Path = CONFIG
-) -> dict[str, Any]:
+def engine_figure(engine: str, replicates: int, repeats: int, config: Path = CONFIG) -> dict[str, Any]:
     """One engine on the design of ``config`` (the policy grid) in this process (outcomes only,
-    as a sweep runs it); ``warm_up``: one untimed pass first."""
+    as a sweep runs it), after two runs untimed."""
     design = _design(config, replicates, engine)
     tasks = [make_task(design, c, engine) for c in design.chunks()]
-    timing = repeated(lambda: [run_chunk(t) for t in tasks], repeats, warm_up)
+    first = tasks[0]
+    two = replace(first, runs=first.runs.iloc[:2], point_index=first.point_index[:2])
+    timing = repeated(lambda: [run_chunk(t) for t in tasks], repeats, warm_up=lambda: run_chunk(two))
     return timing.figure(design.n_runs, "runs", design.weeks)
 
 
@@ -284,7 +284,8 @@ def calibration_block(particles: int) -> Block:
 def calibration(sizes: Sizes) -> dict[str, Any]:
     """Simulations and run-weeks per CPU second of calibration blocks, in this process."""
     block = calibration_block(sizes.calibration_particles)
-    timing = repeated(lambda: run_block_replicates(block), sizes.repeats)
+    one = calibration_block(1)
+    timing = repeated(lambda: run_block_replicates(block), sizes.repeats, warm_up=lambda: run_block_replicates(one))
     figure = timing.figure(len(block.seeds), "simulations", block.scenario.weeks)
     return {"calibration": {"scenario": block.scenario.name, "parameters": len(block.names), **figure}}
 

@@ -116,6 +116,12 @@ def test_best_of_keeps_the_shortest_wall_and_cpu_time():
     assert bench.best_of([a, b]) == bench.Timing(2.0, 1.0, (1.0, 1.0, 1.0))
 
 
+def test_the_warm_up_runs_once_before_the_timed_repeats():
+    calls: list[str] = []
+    bench.repeated(lambda: calls.append("timed"), 2, warm_up=lambda: calls.append("warm-up"))
+    assert calls == ["warm-up", "timed", "timed"]
+
+
 def check_figure(figure: dict, unit: str) -> None:
     assert TIMING_KEYS <= set(figure)
     assert figure["wall_s"] > 0 and figure["cpu_s"] > 0 and len(figure["load"]) == 3
