@@ -45,6 +45,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -83,8 +84,8 @@ CALIBRATION_REPLICATES = 10
 def cpu_seconds(own: bool = True) -> float:
     """CPU seconds (user and system) used so far by the child processes this process has waited
     for, and with ``own`` by this process too (all its threads)."""
-    t = os.times()
-    return t.children_user + t.children_system + ((t.user + t.system) if own else 0.0)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return children.ru_utime + children.ru_stime + (time.process_time() if own else 0.0)
 
 
 @dataclass(frozen=True)
@@ -110,11 +111,16 @@ class Timing:
         if weeks is not None:
             out["weeks"] = weeks
         out |= self.as_dict()
-        out[f"{unit}_per_s"] = round(count / self.wall_s, 1)
-        out[f"{unit}_per_cpu_s"] = round(count / self.cpu_s, 1)
+        out[f"{unit}_per_s"] = _rate(count, self.wall_s)
+        out[f"{unit}_per_cpu_s"] = _rate(count, self.cpu_s)
         if weeks is not None:
-            out["run_weeks_per_cpu_s"] = round(count * weeks / self.cpu_s)
+            out["run_weeks_per_cpu_s"] = _rate(count * weeks, self.cpu_s, None)
         return out
+
+
+def _rate(count: int, seconds: float, digits: int | None = 1) -> float | None:
+    """``count / seconds`` rounded, or None (JSON null) for a job too short to time."""
+    return round(count / seconds, digits) if seconds > 0 else None
 
 
 def timed(fn: Callable[[], object], own: bool = True) -> Timing:
@@ -198,6 +204,11 @@ def engine_figure(engine: str, replicates: int, repeats: int, config: Path = CON
     return timing.figure(design.n_runs, "runs", design.weeks)
 
 
+def ratio(a: float | None, b: float | None) -> float | None:
+    """``a / b`` to one decimal, or None if either is missing (a job too short to time)."""
+    return round(a / b, 1) if a and b else None
+
+
 def engines(sizes: Sizes) -> dict[str, Any]:
     """The Mesa and batched engines, and the batched engine's speed-up per CPU second."""
     mesa = engine_figure("mesa", sizes.mesa_replicates, sizes.repeats, config=sizes.config)
@@ -205,7 +216,7 @@ def engines(sizes: Sizes) -> dict[str, Any]:
     return {
         "mesa": mesa,
         "batched": batched,
-        "batched_vs_mesa": round(batched["runs_per_cpu_s"] / mesa["runs_per_cpu_s"], 1),
+        "batched_vs_mesa": ratio(batched["runs_per_cpu_s"], mesa["runs_per_cpu_s"]),
     }
 
 

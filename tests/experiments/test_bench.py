@@ -111,6 +111,12 @@ def test_a_figure_gives_rates_from_its_counts_and_times():
     }
 
 
+def test_a_job_too_short_to_time_has_no_rate_rather_than_a_division_by_zero():
+    figure = bench.Timing(wall_s=0.0, cpu_s=0.0, load=(1.0, 1.0, 1.0)).figure(3, "runs", weeks=52)
+    assert figure["runs_per_s"] is None and figure["runs_per_cpu_s"] is None
+    assert figure["run_weeks_per_cpu_s"] is None
+
+
 def test_best_of_keeps_the_shortest_wall_and_cpu_time():
     a, b = bench.Timing(3.0, 1.0, (2.0, 2.0, 2.0)), bench.Timing(2.0, 1.5, (1.0, 1.0, 1.0))
     assert bench.best_of([a, b]) == bench.Timing(2.0, 1.0, (1.0, 1.0, 1.0))
