@@ -97,12 +97,9 @@ class Timing:
     load: tuple[float, float, float]
 
     def as_dict(self) -> dict[str, Any]:
-        """``wall_s``, ``cpu_s`` and ``load``, rounded for printing."""
-        return {
-            "wall_s": round(self.wall_s, 2),
-            "cpu_s": round(self.cpu_s, 2),
-            "load": [round(x, 2) for x in self.load],
-        }
+        """``wall_s`` and ``cpu_s`` to four significant figures (a tiny job stays above zero) and
+        ``load`` to two decimals."""
+        return {"wall_s": _sig(self.wall_s), "cpu_s": _sig(self.cpu_s), "load": [round(x, 2) for x in self.load]}
 
     def figure(self, count: int, unit: str, weeks: int | None = None) -> dict[str, Any]:
         """The timing as a figure: ``count`` things of ``unit`` (``runs``, ``simulations``) done,
@@ -116,6 +113,11 @@ class Timing:
         if weeks is not None:
             out["run_weeks_per_cpu_s"] = _rate(count * weeks, self.cpu_s, None)
         return out
+
+
+def _sig(x: float) -> float:
+    """``x`` to four significant figures."""
+    return float(f"{x:.4g}")
 
 
 def _rate(count: int, seconds: float, digits: int | None = 1) -> float | None:
