@@ -50,12 +50,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from model.backend import BACKENDS, ENVIRONMENT
 
 from .errors import Fault, UserError
 from .history.abc.prior import CALIBRATED_PARAMETERS, DECADE_PARAMETERS, UniformPrior
@@ -222,6 +225,34 @@ def engines(sizes: Sizes) -> dict[str, Any]:
     }
 
 
+@contextmanager
+def backend(name: str) -> Iterator[None]:
+    """Run the model on backend ``name`` (:mod:`model.backend`) inside the block."""
+    before = os.environ.get(ENVIRONMENT)
+    os.environ[ENVIRONMENT] = name
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ[ENVIRONMENT]
+        else:
+            os.environ[ENVIRONMENT] = before
+
+
+def compiled_vs_numpy(sizes: Sizes) -> dict[str, Any]:
+    """The batched engine on each backend, in this process, on the same design: the compiled
+    week's speed-up per CPU second over the numpy engine it replaces (the reference)."""
+    figures = {}
+    for name in BACKENDS:
+        with backend(name):
+            figures[name] = engine_figure("batched", sizes.batched_replicates, sizes.repeats, config=sizes.config)
+    return {
+        "batched_compiled": figures["compiled"],
+        "batched_numpy": figures["numpy"],
+        "compiled_vs_numpy": ratio(figures["compiled"]["runs_per_cpu_s"], figures["numpy"]["runs_per_cpu_s"]),
+    }
+
+
 def batch_run(sizes: Sizes) -> dict[str, Any]:
     """``mesa.batch_run`` (1 process, only the last step extracted) on the policy grid."""
     design = _design(sizes.config, sizes.mesa_replicates)
@@ -366,6 +397,7 @@ class Measurement:
 
 MEASUREMENTS = (
     Measurement("engines", engines, quick=True),
+    Measurement("compiled_vs_numpy", compiled_vs_numpy, quick=True),
     Measurement("batch_run", batch_run, quick=False),
     Measurement("sweep_2w", sweep_2w, quick=True),
     Measurement("calibration", calibration, quick=True),

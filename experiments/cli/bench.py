@@ -20,7 +20,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "bench",
         help="measure engine, sweep and calibration speed and sweep memory (prints JSON)",
-        description="Benchmark the Mesa and batched engines and mesa.batch_run on the policy_grid design, a "
+        description="Benchmark the Mesa and batched engines (and the batched engine's compiled backend against its "
+        "numpy one) and mesa.batch_run on the policy_grid design, a "
         "2-worker sweep, calibration blocks of the 2009-2018 scenario, the peak memory of a 10^6-run sweep and "
         "the shipped sensitivity analysis; prints one JSON object, each figure with its wall and CPU time and "
         "the load average. Figures, not tests: nothing passes or fails. The full benchmark took 16 minutes on 2 "
@@ -36,8 +37,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--only",
         type=_names,
         metavar="NAMES",
-        help="only these measurements, comma-separated: engines, batch_run, sweep_2w, calibration, memory_sweep, "
-        "sensitivity (at the quick sizes with --quick)",
+        help="only these measurements, comma-separated: engines, compiled_vs_numpy, batch_run, sweep_2w, "
+        "calibration, memory_sweep, sensitivity (at the quick sizes with --quick)",
     )
     return parser
 

@@ -51,8 +51,16 @@ def names(measurements):
 
 def test_quick_selects_the_quick_set_and_the_full_run_adds_the_memory_sweep_and_sensitivity():
     quick, full = names(bench.select(quick=True)), names(bench.select(quick=False))
-    assert quick == ["engines", "sweep_2w", "calibration"]
-    assert full == ["engines", "batch_run", "sweep_2w", "calibration", "memory_sweep", "sensitivity"]
+    assert quick == ["engines", "compiled_vs_numpy", "sweep_2w", "calibration"]
+    assert full == [
+        "engines",
+        "compiled_vs_numpy",
+        "batch_run",
+        "sweep_2w",
+        "calibration",
+        "memory_sweep",
+        "sensitivity",
+    ]
     assert bench.FULL.memory_runs >= 1_000_000 and bench.QUICK.memory_runs == 0
 
 
@@ -68,7 +76,7 @@ def test_only_picks_named_measurements_in_the_benchmark_order():
 
 
 def test_an_unknown_measurement_is_refused_naming_the_known_ones():
-    with pytest.raises(UserError, match="'engins'.*engines, batch_run"):
+    with pytest.raises(UserError, match="'engins'.*engines, compiled_vs_numpy, batch_run"):
         bench.select(only=["engins"])
 
 
@@ -137,14 +145,14 @@ def check_figure(figure: dict, unit: str) -> None:
 
 def test_the_quick_measurements_report_their_keys_at_tiny_sizes(tiny):
     result = bench.run_benchmarks(bench.select(quick=True), tiny)
-    assert result["measurements"] == ["engines", "sweep_2w", "calibration"]
+    assert result["measurements"] == ["engines", "compiled_vs_numpy", "sweep_2w", "calibration"]
     assert result["sizes"] == "tiny" and result["design"] == "tiny.toml"
     assert result["cpus"] == os.cpu_count() and len(result["load_at_start"]) == 3
-    runs = {"mesa": 2, "batched": 4, "sweep_2w": 6}
+    runs = {"mesa": 2, "batched": 4, "batched_compiled": 4, "batched_numpy": 4, "sweep_2w": 6}
     for key, n in runs.items():
         check_figure(result[key], "runs")
         assert result[key]["runs"] == n and result[key]["weeks"] == 52, key
-    assert result["batched_vs_mesa"] > 0
+    assert result["batched_vs_mesa"] > 0 and result["compiled_vs_numpy"] > 0
     calibration = result["calibration"]
     check_figure(calibration, "simulations")
     assert calibration["scenario"] == "history_2009_2018" and calibration["weeks"] >= 520
