@@ -526,7 +526,7 @@ def talks_transition(
     prelim_or_summit = stage == PRELIMINARY or stage == NEGOTIATIONS
     idle = idle_rate * 1.0 if prelim_or_summit else 0.0
     exit_rate = suspend_rate + idle
-    p_exit = event_probability(exit_rate)
+    p_exit = event_probability(exit_rate) if in_progress else 0.0  # read only for talks in progress
     share_suspend = suspend_rate / exit_rate if exit_rate > 0 else 0.0
     exits = in_progress and u_exit < p_exit and not major
     suspended = exits and u_exit < p_exit * share_suspend

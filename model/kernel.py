@@ -151,9 +151,16 @@ actors; the per-rung progress (``dprk.progress``, rungs on its last axis) is the
 the week changes it."""
 
 STATE = np.dtype(
-    [(field, dtype) for field, _, _, _, dtype in STATE_LAYOUT] + [(f"progress_{r}", "f8") for r in range(1, RUNGS + 1)]
+    [(field, dtype) for field, _, _, _, dtype in STATE_LAYOUT]
+    + [(f"progress_{r}", "f8") for r in range(1, RUNGS + 1)]
+    + [("weights_open", "i8")]
+    + [(f"weight_{r}", "f8") for r in range(1, RUNGS + 1)],
+    align=True,
 )
-"""One run's state, as the compiled week reads and writes it."""
+"""One run's state, as the compiled week reads and writes it; ``weight_1`` ... ``weight_5`` keep
+the rung weights of the last week, still the week's while no test has moved the progress or the
+last rung and talks have not opened or ended (``weights_open``: whether talks were open when they
+were computed, -1 when they must be computed again)."""
 
 
 def pack_state(world: Any, n: int) -> np.ndarray:
@@ -165,6 +172,7 @@ def pack_state(world: Any, n: int) -> np.ndarray:
     progress = np.broadcast_to(world.dprk.progress, (n, RUNGS))
     for r in range(RUNGS):
         state[f"progress_{r + 1}"] = progress[:, r]
+    state["weights_open"] = -1
     return state
 
 
@@ -183,7 +191,7 @@ def unpack_state(state: np.ndarray, world: Any) -> None:
 def param_records(params: Any, names: list[str], dtypes: dict[str, Any], n: int) -> np.ndarray:
     """The runs' numeric parameters (:class:`model.batched.ParamArrays`) as one record per run."""
     kinds = {float: "f8", int: "i8", bool: "?"}
-    records = np.empty(n, dtype=[(name, kinds[dtypes[name]]) for name in names])
+    records = np.empty(n, dtype=np.dtype([(name, kinds[dtypes[name]]) for name in names], align=True))
     for name in names:
         records[name] = getattr(params, name)
     return records
@@ -193,7 +201,7 @@ def lever_records(levers: dict[str, np.ndarray]) -> np.ndarray:
     """Lever schedules (arrays (weeks, L) per field) as records (weeks, L)."""
     fields = [(name, "i8" if np.asarray(v).dtype.kind in "iub" else "f8") for name, v in levers.items()]
     shape = next(iter(levers.values())).shape
-    records = np.empty(shape, dtype=fields)
+    records = np.empty(shape, dtype=np.dtype(fields, align=True))
     for name, values in levers.items():
         records[name] = values
     return records
@@ -314,16 +322,21 @@ def _week(p, s, lv, u):
         p.progress_hazard_weight,
     )
     progress = (s.progress_1, s.progress_2, s.progress_3, s.progress_4, s.progress_5)
-    weights = rung_weights(
-        progress,
-        s.dprk_last_rung,
-        talks_open(stage_before),
-        p.logit_precision,
-        p.rung_development_weight,
-        p.rung_distance_cost,
-        p.red_line_cost,
-        p.red_line_talks_multiplier,
-    )
+    open_now = talks_open(stage_before)
+    if s.weights_open != open_now:  # rung_weights of the same arguments as last week's: the same weights
+        weights = rung_weights(
+            progress,
+            s.dprk_last_rung,
+            open_now,
+            p.logit_precision,
+            p.rung_development_weight,
+            p.rung_distance_cost,
+            p.red_line_cost,
+            p.red_line_talks_multiplier,
+        )
+        s.weight_1, s.weight_2, s.weight_3, s.weight_4, s.weight_5 = weights
+        s.weights_open = open_now
+    weights = (s.weight_1, s.weight_2, s.weight_3, s.weight_4, s.weight_5)
     f_sub, f_strat = track_factors(s.dprk_moratorium, p.moratorium_hazard_weight, talking, p.substrategic_talks_weight)
     sub, strat = track_hazards(baseline, s.dprk_excitation, s.dprk_strategic_excitation, weights, f_sub, f_strat)
     s.dprk_hazard = sub + strat
@@ -335,6 +348,8 @@ def _week(p, s, lv, u):
     )
     progress = rung_progress(progress, tests, rung, p.progress_per_test)
     s.progress_1, s.progress_2, s.progress_3, s.progress_4, s.progress_5 = progress
+    if tests > 0:  # the progress and the last rung move: next week's rung weights are new
+        s.weights_open = -1
     s.dprk_strategic = strategic_progress(progress)
     s.dprk_last_rung = rung
     s.us_pending_package = package_pending(
