@@ -105,12 +105,15 @@ GRID_LEVERS = ("sanctions_level", "exercise_policy", "engagement_stance")
 """The levers a P(talks) heatmap needs (sanctions level by exercise policy, one panel per stance)."""
 
 
-def load(directory: str | Path, columns: Sequence[str] | None = ANALYSIS_COLUMNS) -> SweepResult:
+def load(
+    directory: str | Path, columns: Sequence[str] | None = ANALYSIS_COLUMNS, *, progress: bool = False
+) -> SweepResult:
     """A results directory written by ``escalation sweep`` as a :class:`SweepResult`: ``.rows``
     (one row per run), ``.levers`` (lever -> values in the design), ``.horizon`` (weeks) and
     ``.provenance`` (config and its hash, seeds, package versions, git commit). ``columns``
-    limits the outcome columns read (default: those the analysis needs; None: all)."""
-    return SweepResult.load(directory, columns=None if columns is None else list(columns))
+    limits the outcome columns read (default: those the analysis needs; None: all); ``progress``
+    shows the chunks read and verified on stderr."""
+    return SweepResult.load(directory, columns=None if columns is None else list(columns), progress=progress)
 
 
 def with_events(rows: pd.DataFrame, events: Sequence[str] = tuple(EVENTS)) -> pd.DataFrame:

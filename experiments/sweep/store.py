@@ -43,6 +43,7 @@ from .integrity import (
     column_digests,
     read_chunk,
 )
+from .verify import Verdict, read_chunks
 
 MANIFEST = "manifest.json"
 CHUNK_DIR = "chunks"
@@ -301,24 +302,28 @@ class ResultStore:
                 + (f" (and {len(stray) - 1} more)" if len(stray) > 1 else "")
             )
 
-    def load(self, columns: list[str] | None = None) -> pd.DataFrame:
+    def load(
+        self, columns: list[str] | None = None, *, progress: bool = False, workers: int | None = None
+    ) -> pd.DataFrame:
         """Every finished run, one row each, sorted by run id (only ``columns``, plus ``run``,
         when given: a million runs' summary needs a handful of the columns). Every chunk read
-        is verified first (:func:`experiments.sweep.integrity.read_chunk`): a damaged one is a
-        :class:`Fault`, a file the sweep did not write a :class:`UserError`."""
+        is verified first (:func:`experiments.sweep.integrity.read_chunk`, on ``workers``
+        threads, default one per core, with a progress bar on stderr when ``progress``): a
+        damaged one is a :class:`Fault`, a file the sweep did not write a :class:`UserError`."""
         expected = self.expected()
         self.refuse_strays()
         if columns is not None:
             columns = list(dict.fromkeys(["run", *columns]))
+        present = [
+            (path, start, stop)
+            for start, stop in self.chunk_ranges()
+            if (path := self.chunk_dir / chunk_name(start, stop)).is_file()
+        ]
         frames = []
-        for start, stop in self.chunk_ranges():
-            path = self.chunk_dir / chunk_name(start, stop)
-            if not path.is_file():
-                continue
-            try:
-                frames.append(read_chunk(path, start, stop, expected, columns))
-            except ChunkProblem as problem:
-                raise self.problem(problem) from None
+        for frame in read_chunks(present, expected, columns, workers=workers, progress=progress):
+            if isinstance(frame, Verdict):
+                raise self.problem(frame.problem())
+            frames.append(frame)
         if not frames:
             raise UserError(f"{self.directory} holds no result chunks")
         frame = pd.concat(frames, ignore_index=True)
