@@ -1,7 +1,7 @@
 """Whether a results directory's report is current: a stamp beside ``report.md``.
 
 The stamp (:data:`STAMP`, JSON) records what the report was drawn from: the SHA-256 of
-``manifest.json``, of every chunk file (as verified in full when the report read them), the
+``manifest.json``, of the stored design's scenarios, of every chunk file (as verified in full when the report read them), the
 version of the code that draws reports (:func:`code_version`: the source of ``experiments/``,
 the model's fingerprint and the versions of the packages that shape the numbers and figures),
 the baseline, and the SHA-256 of every file the report wrote. The report is current when all of
@@ -71,6 +71,7 @@ def stamp(
         "code": code_version(),
         "baseline": json.loads(json.dumps(dict(baseline), default=str)),
         "manifest": _sha256(store.manifest_path),
+        "design": _sha256(store.design_path),
         "chunks": dict(chunks),
         "files": {path.name: _sha256(path) for path in written},
     }
@@ -99,7 +100,7 @@ def is_current(store: ResultStore, baseline: Mapping[str, Any], *, progress: boo
         return False
     if recorded.get("baseline") != json.loads(json.dumps(dict(baseline), default=str)):
         return False
-    if recorded.get("manifest") != _sha256(store.manifest_path):
+    if recorded.get("manifest") != _sha256(store.manifest_path) or recorded.get("design") != _sha256(store.design_path):
         return False
     files = recorded.get("files")
     if not isinstance(files, dict) or not files:

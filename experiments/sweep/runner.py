@@ -61,7 +61,7 @@ def make_task(design: Design, chunk: Chunk, engine: str) -> ChunkTask:
     """The task that runs ``chunk`` of ``design`` on ``engine``."""
     runs = design.run_table(chunk)
     unique, local = np.unique(runs["design_point"].to_numpy(), return_inverse=True)
-    points = tuple(design.params[d] for d in unique)
+    points = tuple(design.point_params(int(d)) for d in unique)
     return ChunkTask(chunk, runs, points, local, design.weeks, engine)
 
 
@@ -334,9 +334,14 @@ def run_sweep(
     ``overwrite`` discards the results of another experiment in ``out``: its chunks, manifest and
     the files named in ``derived`` (the analysis's outputs, e.g.
     :data:`experiments.analysis.report.DERIVED_FILES`; the sweep does not know their names)."""
-    design = Design(experiment)
     store = ResultStore(out)
     prov = provenance(experiment)
+    # A resumed sweep takes the design's scenarios from its first run (their start states are
+    # replayed, which takes a while), and builds each point's parameters as its chunks need them.
+    stored = (
+        store.stored_scenarios(experiment.config_hash(), prov["model_fingerprint"]) if experiment.posterior else None
+    )
+    design = Design(experiment, stored, validate=stored is None)
     meta = {**prov, "engine": experiment.engine}
     if store.directory.exists() and not store.directory.is_dir():
         raise UserError(f"{store.directory} exists and is not a directory")
@@ -345,6 +350,8 @@ def run_sweep(
         store.make_directory()
         with DirectoryLock(store.directory, shard):
             store.prepare(design, prov, overwrite=overwrite, derived=derived)
+            if experiment.posterior and (stored is None or overwrite):
+                store.write_scenarios(design, prov["model_fingerprint"])
             store.refuse_strays()
             expected = store.expected()
             mine = design.chunks(shard)

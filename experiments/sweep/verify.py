@@ -144,11 +144,20 @@ def read_chunks(
 
 
 def progress_bar(total: int, desc: str, enabled: bool):
-    """A tqdm bar of chunks on stderr (counting silently when not ``enabled``)."""
+    """A tqdm bar of chunks on stderr when ``enabled`` and stderr is a terminal (a log or a
+    captured stream gets no carriage-return lines)."""
     from tqdm.auto import tqdm
 
     tqdm.monitor_interval = 0  # no monitor thread: keeps this process single-threaded for fork
-    return tqdm(total=total, desc=desc, unit="chunk", disable=not enabled, file=sys.stderr, dynamic_ncols=True)
+    return tqdm(
+        total=total,
+        desc=desc,
+        unit="chunk",
+        disable=None if enabled else True,
+        file=sys.stderr,
+        dynamic_ncols=True,
+        leave=False,
+    )
 
 
 def _file_digest(path: Path) -> str | None:
