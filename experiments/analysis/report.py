@@ -180,10 +180,11 @@ def report_is_current(
     chunk's bytes hashed afresh). A directory that cannot hold a report is not current: writing
     the report then says why."""
     store = ResultStore(directory)
-    if not (store.directory / STAMP).is_file() or store.manifest() is None:
+    manifest = store.manifest() if (store.directory / STAMP).is_file() else None
+    if manifest is None:
         return False
     store.refuse_strays()
-    levers = {name: list(values) for name, values in store.manifest()["provenance"]["experiment"]["levers"].items()}
+    levers = {name: list(values) for name, values in manifest["provenance"]["experiment"]["levers"].items()}
     if not levers:
         return False
     return stamp.is_current(store, resolve_baseline(levers, baseline), progress=progress)

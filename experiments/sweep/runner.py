@@ -22,7 +22,7 @@ from concurrent.futures import (
     wait,
 )
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -382,9 +382,8 @@ def _verified(store: ResultStore, chunks: list[Chunk], expected: Expected, progr
     present = [c for c in chunks if store.chunk_path(c).is_file()]
     files = [(store.chunk_path(c), c.start, c.stop) for c in present]
     sound = set()
-    with closing(verify_chunks(files, expected, progress=progress, desc=f"{name}: verifying")) as verdicts:
-        checked = list(zip(present, verdicts, strict=True))
-    for chunk, verdict in checked:
+    verdicts = list(verify_chunks(files, expected, progress=progress, desc=f"{name}: verifying"))
+    for chunk, verdict in zip(present, verdicts, strict=True):
         if verdict.sound:
             sound.add(chunk)
         elif verdict.foreign:
