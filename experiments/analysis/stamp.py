@@ -61,6 +61,14 @@ def recorded_chunks(store: ResultStore) -> dict[str, str | None]:
     return {path.name: read_checksum(path) if path.is_file() else None for path in _chunk_files(store)}
 
 
+def _combined(names: Sequence[str], digests: Sequence[str | None]) -> str | None:
+    """One SHA-256 over every chunk's name and SHA-256 (None when a chunk has none)."""
+    if any(digest is None for digest in digests):
+        return None
+    lines = "".join(f"{digest}  {name}\n" for name, digest in zip(names, digests, strict=True))
+    return hashlib.sha256(lines.encode()).hexdigest()
+
+
 def stamp(
     store: ResultStore, baseline: Mapping[str, Any], chunks: Mapping[str, str | None], written: Sequence[Path]
 ) -> dict[str, Any]:
@@ -72,7 +80,7 @@ def stamp(
         "baseline": json.loads(json.dumps(dict(baseline), default=str)),
         "manifest": _sha256(store.manifest_path),
         "design": _sha256(store.design_path),
-        "chunks": dict(chunks),
+        "chunks": _combined(list(chunks), list(chunks.values())),
         "files": {path.name: _sha256(path) for path in written},
     }
 
@@ -108,10 +116,9 @@ def is_current(store: ResultStore, baseline: Mapping[str, Any], *, progress: boo
     if any(_sha256(store.directory / name) != digest for name, digest in files.items()):
         return False
     chunks = _chunk_files(store)
-    expected = recorded.get("chunks")
-    if not isinstance(expected, dict) or sorted(expected) != sorted(p.name for p in chunks):
-        return False
-    if any(digest is None for digest in expected.values()):
+    if not isinstance(recorded.get("chunks"), str):
         return False
     actual = file_digests(chunks, progress=progress, desc="checking chunks")
-    return all(actual[i] == expected[path.name] for i, path in enumerate(chunks))
+    if any(read_checksum(path) != digest for path, digest in zip(chunks, actual, strict=True)):
+        return False  # a checksum file damaged since: the report reads, and names, the chunk
+    return _combined([path.name for path in chunks], actual) == recorded["chunks"]

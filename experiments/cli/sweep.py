@@ -90,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
             "remaining shards, to finish and write the summary"
         )
         return 0
-    result = load(out)
+    result = load(out, progress=not args.quiet)
     table = summary(result)
     if result.levers:  # the answer on one screen; the full table is summary.csv
         headline, over = policy_estimates(result)

@@ -13,6 +13,7 @@ from experiments import cli
 from experiments.analysis import stamp
 from experiments.analysis.report import REPORT, report_is_current, write_report
 from experiments.errors import EXIT_FAULT
+from experiments.sweep.integrity import checksum_path
 
 
 @pytest.fixture
@@ -56,12 +57,14 @@ def test_a_current_report_is_not_redrawn_and_force_redraws_it_the_same(reported,
     assert report_is_current(reported)
 
 
-def test_a_chunk_damaged_after_the_report_is_found_and_named(reported, capsys):
+@pytest.mark.parametrize("part", ["chunk", "checksum file"])
+def test_a_chunk_damaged_after_the_report_is_found_and_named(reported, capsys, part):
     victim = sorted((reported / "chunks").glob("chunk-*.parquet"))[1]
-    data = bytearray(victim.read_bytes())
+    target = victim if part == "chunk" else checksum_path(victim)
+    data = bytearray(target.read_bytes())
     bit = random.Random(5).randrange(len(data) * 8)
     data[bit // 8] ^= 1 << (bit % 8)
-    victim.write_bytes(bytes(data))
+    target.write_bytes(bytes(data))
     assert not report_is_current(reported)
     result = call(capsys, "report", str(reported))
     assert result.returncode == EXIT_FAULT and "Traceback" not in result.stderr
