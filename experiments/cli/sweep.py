@@ -19,7 +19,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "for a sweep over the calibration posterior averaged over the draws with its 95% t interval over them; "
         "time to talks; testing; and the parameters each effect rests on) and save the summary (every "
         "estimate with its 95% interval) and the P(talks) heatmap. `make run` runs experiments/configs/policy_posterior.toml. "
-        "Rerunning the same config into the same directory resumes: finished chunks are kept. A config "
+        "Rerunning the same config into the same directory resumes: finished chunks are kept once their "
+        "checksums verify (all chunks checked side by side on all cores, a progress bar on stderr), and a "
+        "posterior design's draws and start states are read from design.parquet rather than replayed. A config "
         "may sample uncertainties over ranges ([uncertainties]) or draw them from the calibration "
         "posterior ([posterior]); see the README.",
     )

@@ -4,6 +4,7 @@ A results directory holds::
 
     manifest.json                 the experiment, its config hash and layout (written once)
     chunks/chunk-<start>-<stop>.parquet   one file per chunk of runs, provenance in its metadata
+    design.parquet                a posterior design's draws and start states, as the sweep built them
     summary.csv, p_talks_heatmap.{png,pdf}, ...   written when every chunk is there
 
 Every file is written to a temporary file in the same directory and renamed into place, so a
