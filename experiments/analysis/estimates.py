@@ -310,18 +310,23 @@ def summary_is_current(result: SweepResult) -> bool:
     return is_current(result, [SUMMARY_FILE, *(HEATMAP_FILES if has_heatmap(result) else ())])
 
 
-def write_summary(result: SweepResult, table: pd.DataFrame | None = None) -> list[Path]:
+def write_summary(
+    result: SweepResult, table: pd.DataFrame | None = None, policy_table: pd.DataFrame | None = None
+) -> list[Path]:
     """Write ``summary.csv`` (the sweep's :func:`summary`; ``table`` when already computed) and,
     when the design has the three policy levers, the P(talks) heatmap (PNG and PDF) into the
-    results directory; return the paths written."""
+    results directory; return the paths written. ``policy_table``: :func:`over_draw_table`,
+    when already computed (the sweep prints it), so the heatmap does not compute it again."""
     table = summary(result) if table is None else table
     path = result.directory / SUMMARY_FILE
     atomic_write_text(path, table.to_csv(index=False))
     written = [path]
     if has_heatmap(result):
-        # the pooled table only when it is the per-policy table; over draws, intervals over them
-        same = list(result.policy_columns) == list(result.factors) and not scenario_spreads(result, result.factors)
-        written += draw_heatmap(result, table if same else None)
+        if policy_table is None:
+            # the pooled table only when it is the per-policy table; over draws, intervals over them
+            same = list(result.policy_columns) == list(result.factors) and not scenario_spreads(result, result.factors)
+            policy_table = table if same else None
+        written += draw_heatmap(result, policy_table)
     return written
 
 

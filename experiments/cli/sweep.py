@@ -94,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     result = load(out, progress=not args.quiet)
     table = summary(result)
+    headline = None
     if result.levers:  # the answer on one screen; the full table is summary.csv
         headline, over = policy_estimates(result)
         notes = brief(relevant(result.levers, list(headline.columns)))
@@ -104,6 +105,6 @@ def run(args: argparse.Namespace) -> int:
     if done.chunks_run == 0 and summary_is_current(result):
         print(f"{out / SUMMARY_FILE}{' and the heatmap' if has_heatmap(result) else ''}: up to date")
         return 0
-    for path in write_summary(result, table):
+    for path in write_summary(result, table, headline):
         print(f"wrote {path}")
     return 0
