@@ -105,12 +105,15 @@ GRID_LEVERS = ("sanctions_level", "exercise_policy", "engagement_stance")
 """The levers a P(talks) heatmap needs (sanctions level by exercise policy, one panel per stance)."""
 
 
-def load(directory: str | Path, columns: Sequence[str] | None = ANALYSIS_COLUMNS) -> SweepResult:
+def load(
+    directory: str | Path, columns: Sequence[str] | None = ANALYSIS_COLUMNS, *, progress: bool = False
+) -> SweepResult:
     """A results directory written by ``escalation sweep`` as a :class:`SweepResult`: ``.rows``
     (one row per run), ``.levers`` (lever -> values in the design), ``.horizon`` (weeks) and
     ``.provenance`` (config and its hash, seeds, package versions, git commit). ``columns``
-    limits the outcome columns read (default: those the analysis needs; None: all)."""
-    return SweepResult.load(directory, columns=None if columns is None else list(columns))
+    limits the outcome columns read (default: those the analysis needs; None: all); ``progress``
+    shows the chunks read and verified on stderr."""
+    return SweepResult.load(directory, columns=None if columns is None else list(columns), progress=progress)
 
 
 def with_events(rows: pd.DataFrame, events: Sequence[str] = tuple(EVENTS)) -> pd.DataFrame:
@@ -307,18 +310,23 @@ def summary_is_current(result: SweepResult) -> bool:
     return is_current(result, [SUMMARY_FILE, *(HEATMAP_FILES if has_heatmap(result) else ())])
 
 
-def write_summary(result: SweepResult, table: pd.DataFrame | None = None) -> list[Path]:
+def write_summary(
+    result: SweepResult, table: pd.DataFrame | None = None, policy_table: pd.DataFrame | None = None
+) -> list[Path]:
     """Write ``summary.csv`` (the sweep's :func:`summary`; ``table`` when already computed) and,
     when the design has the three policy levers, the P(talks) heatmap (PNG and PDF) into the
-    results directory; return the paths written."""
+    results directory; return the paths written. ``policy_table``: :func:`over_draw_table`,
+    when already computed (the sweep prints it), so the heatmap does not compute it again."""
     table = summary(result) if table is None else table
     path = result.directory / SUMMARY_FILE
     atomic_write_text(path, table.to_csv(index=False))
     written = [path]
     if has_heatmap(result):
-        # the pooled table only when it is the per-policy table; over draws, intervals over them
-        same = list(result.policy_columns) == list(result.factors) and not scenario_spreads(result, result.factors)
-        written += draw_heatmap(result, table if same else None)
+        if policy_table is None:
+            # the pooled table only when it is the per-policy table; over draws, intervals over them
+            same = list(result.policy_columns) == list(result.factors) and not scenario_spreads(result, result.factors)
+            policy_table = table if same else None
+        written += draw_heatmap(result, policy_table)
     return written
 
 

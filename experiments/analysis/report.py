@@ -26,7 +26,8 @@ from ..errors import UserError
 from ..history.replay import Replay, replicate_table
 from ..io import atomic_write_bytes, atomic_write_text
 from ..sweep.results import SweepResult
-from . import assumptions, compact, plots, robustness
+from ..sweep.store import ResultStore
+from . import assumptions, compact, plots, robustness, stamp
 from .contrasts import default_baseline, matches, paired_contrasts, parse_policy
 from .estimates import (
     HEATMAP,
@@ -41,6 +42,7 @@ from .estimates import (
     scenario_unit,
     summarise,
 )
+from .stamp import STAMP
 from .survival import survival_curves
 from .trajectories import ModelChangedWarning, trajectories
 
@@ -55,7 +57,15 @@ FIGURES = (
     "trajectories_fan",
 )
 """Every figure the sweep and the report may draw at the top of a results directory (PDF and PNG)."""
-DERIVED_FILES = (SUMMARY_FILE, REPORT, *(f"{stem}{suffix}" for stem in FIGURES for suffix in (".png", ".pdf")))
+ROBUST_FILES = ("robust_talks.csv", "robust_tests.csv")
+"""The tables of the robust rankings (a sweep over scenarios with several policies)."""
+DERIVED_FILES = (
+    SUMMARY_FILE,
+    REPORT,
+    STAMP,
+    *ROBUST_FILES,
+    *(f"{stem}{suffix}" for stem in FIGURES for suffix in (".png", ".pdf")),
+)
 """Every file the analysis writes into a results directory: ``escalation sweep --overwrite``
 removes these (with ``chunks/`` and the manifest), never anything else."""
 DISPLAY_LEVERS = ("exercise_policy", "engagement_stance")
@@ -139,10 +149,45 @@ def _posterior_section(result: SweepResult, by: list[str], spreads: dict[str, pd
 
 def main(args: argparse.Namespace) -> int:
     """The ``report`` sub-command: write the report of ``args.results`` against
-    ``args.baseline`` (None: :func:`~experiments.analysis.contrasts.default_baseline`) and list the files."""
-    for path in write_report(args.results, args.baseline):
+    ``args.baseline`` (None: :func:`~experiments.analysis.contrasts.default_baseline`) and list
+    the files; when the report there is current (:func:`report_is_current`) and not
+    ``args.force``, say so and write nothing."""
+    progress = not getattr(args, "quiet", False)
+    if not getattr(args, "force", False) and report_is_current(args.results, args.baseline, progress=progress):
+        print(
+            f"{Path(args.results) / REPORT} and its figures are up to date (drawn by this code, against this "
+            "baseline, from these very chunks); --force redraws them"
+        )
+        return 0
+    for path in write_report(args.results, args.baseline, progress=progress):
         print(f"wrote {path}")
     return 0
+
+
+def resolve_baseline(levers: Mapping[str, list], baseline: Mapping[str, Any] | str | None) -> dict[str, Any]:
+    """The baseline policy as ``{lever: value}``: ``baseline`` parsed (``"lever=value,..."``) or
+    as given, or the default (:func:`~experiments.analysis.contrasts.default_baseline`)."""
+    if isinstance(baseline, str):
+        baseline = parse_policy(baseline, dict(levers))
+    return dict(default_baseline(dict(levers)) if baseline is None else baseline)
+
+
+def report_is_current(
+    directory: str | Path, baseline: Mapping[str, Any] | str | None = None, *, progress: bool = False
+) -> bool:
+    """Whether the report in ``directory`` was drawn by this code against ``baseline`` from the
+    manifest and chunk files there now (:func:`~experiments.analysis.stamp.is_current`; every
+    chunk's bytes hashed afresh). A directory that cannot hold a report is not current: writing
+    the report then says why."""
+    store = ResultStore(directory)
+    manifest = store.manifest() if (store.directory / STAMP).is_file() else None
+    if manifest is None:
+        return False
+    store.refuse_strays()
+    levers = {name: list(values) for name, values in manifest["provenance"]["experiment"]["levers"].items()}
+    if not levers:
+        return False
+    return stamp.is_current(store, resolve_baseline(levers, baseline), progress=progress)
 
 
 def require_finished(result: SweepResult) -> SweepResult:
@@ -157,24 +202,32 @@ def require_finished(result: SweepResult) -> SweepResult:
     return result
 
 
-def write_report(result: SweepResult | str | Path, baseline: Mapping[str, Any] | str | None = None) -> list[Path]:
+def write_report(
+    result: SweepResult | str | Path, baseline: Mapping[str, Any] | str | None = None, *, progress: bool = False
+) -> list[Path]:
     """Write every figure and ``report.md`` into the results directory; return the paths written.
 
     ``baseline`` is a policy as ``{lever: value}`` or ``"lever=value,..."``; levers it leaves
     out are matched (each policy is compared with the baseline's values at its own value of
     those levers). Default: :func:`~experiments.analysis.contrasts.default_baseline`.
+    Given a directory, the chunks are read and verified on every core (a progress bar on stderr
+    when ``progress``) and a stamp (:mod:`~experiments.analysis.stamp`) records what the report
+    was drawn from, so that :func:`report_is_current` can tell when it needs no redrawing.
     Raises :class:`UserError` for a directory that is missing, not a results directory or
     incomplete, and for a baseline with an unknown lever or a value not in the design.
     """
+    chunks = None
     if not isinstance(result, SweepResult):
-        result = load(result)
+        store = ResultStore(result)
+        if store.manifest_path.is_file():  # the chunks' checksums before reading verifies the chunks against them
+            chunks = stamp.recorded_chunks(store)
+        result = load(result, progress=progress)
     require_finished(result)
+    (result.directory / STAMP).unlink(missing_ok=True)  # whatever happens next, the old stamp no longer holds
     levers = result.levers
     if not levers:
         raise UserError(f"{result.directory}: the design has no levers, so there are no policies to compare")
-    if isinstance(baseline, str):
-        baseline = parse_policy(baseline, levers)
-    baseline = dict(default_baseline(levers) if baseline is None else baseline)
+    baseline = resolve_baseline(levers, baseline)
     by = list(levers)
     rows, horizon = result.rows, result.horizon
 
@@ -197,7 +250,10 @@ def write_report(result: SweepResult | str | Path, baseline: Mapping[str, Any] |
     text = _markdown(result, baseline, focus, estimates, contrasts, figures, notes, spreads)
     path = result.directory / REPORT
     atomic_write_text(path, text)
-    return [*written, path]
+    written = [*written, *(p for p in (result.directory / name for name in ROBUST_FILES) if p.is_file()), path]
+    if chunks is not None:
+        stamp.write_stamp(ResultStore(result.directory), baseline, chunks, written)
+    return written
 
 
 def _focus(levers: Mapping[str, list], baseline: Mapping[str, Any]) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from model.batched import simulate_points
 from ..errors import UserError
 from ..sweep.design import Design
 from ..sweep.results import SweepResult
+from ..sweep.store import ResultStore
 from .contrasts import matches
 
 
@@ -38,7 +39,7 @@ def trajectories(
     :data:`model.week.SERIES` and ``cumulative_tests`` (no series is named like a lever:
     ``sanctions`` is the level in force that week, ``sanctions_level`` the policy's starting level).
     """
-    design = Design(result.experiment)
+    design = design_of(result)
     if replicates is None:
         replicates = min(design.replicates, 200)
     if not 1 <= replicates <= design.replicates:
@@ -55,7 +56,9 @@ def trajectories(
     chosen = list(dict.fromkeys(chosen))
     point_index = np.repeat(np.arange(len(chosen)), replicates)
     seeds = np.concatenate([design.point_seeds(d)[:replicates] for d in chosen])
-    batch = simulate_points([design.params[d] for d in chosen], point_index, seeds, design.weeks, trajectories=True)
+    batch = simulate_points(
+        [design.point_params(d) for d in chosen], point_index, seeds, design.weeks, trajectories=True
+    )
     _check_reproduced(
         result, np.asarray(chosen)[point_index], np.tile(np.arange(replicates), len(chosen)), batch.outcomes_frame()
     )
@@ -66,6 +69,16 @@ def trajectories(
     frame = pd.concat([runs.reset_index(drop=True), frame], axis=1)
     frame["cumulative_tests"] = frame.groupby(["design_point", "replicate"], sort=False)["tests"].cumsum()
     return frame
+
+
+def design_of(result: SweepResult) -> Design:
+    """The design of a sweep, with the scenarios the sweep stored beside its chunks when they
+    are there and sound (a posterior design's start states are not replayed again), each
+    point's parameters built only when asked for."""
+    stored = ResultStore(result.directory).stored_scenarios(
+        result.manifest["config_hash"], result.manifest.get("model_fingerprint")
+    )
+    return Design(result.experiment, stored, validate=False)
 
 
 def _check_reproduced(

@@ -13,7 +13,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="figures and a Markdown report for a results directory",
         description="Write every figure (PDF and PNG) and report.md (estimates with intervals, paired policy "
         "contrasts against a baseline, testing cost, provenance) into a results directory made by "
-        "`escalation sweep`.",
+        "`escalation sweep`. Every chunk is verified as it is read (on all cores, a progress bar on stderr). "
+        "When the report there is current, nothing is redrawn: report.stamp.json beside it records the "
+        "SHA-256 of the manifest and of every chunk it was drawn from, the version of the report code and "
+        "the baseline, and the report is current only when all of them, and its own files, are unchanged "
+        "(the chunks' bytes are hashed afresh to tell). --force redraws it regardless.",
     )
     parser.add_argument("results", help="results directory written by `escalation sweep`")
     parser.add_argument(
@@ -27,6 +31,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "with the sanctions level at its highest (for policy_posterior and policy_grid: as scheduled, pressure first, "
         "sanctions level 1)",
     )
+    parser.add_argument(
+        "--force", action="store_true", help="redraw the report and its figures even when they are current"
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
     return parser
 
 

@@ -19,7 +19,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "for a sweep over the calibration posterior averaged over the draws with its 95% t interval over them; "
         "time to talks; testing; and the parameters each effect rests on) and save the summary (every "
         "estimate with its 95% interval) and the P(talks) heatmap. `make run` runs experiments/configs/policy_posterior.toml. "
-        "Rerunning the same config into the same directory resumes: finished chunks are kept. A config "
+        "Rerunning the same config into the same directory resumes: finished chunks are kept once their "
+        "checksums verify (all chunks checked side by side on all cores, a progress bar on stderr), and a "
+        "posterior design's draws and start states are read from design.parquet rather than replayed. A config "
         "may sample uncertainties over ranges ([uncertainties]) or draw them from the calibration "
         "posterior ([posterior]); see the README.",
     )
@@ -90,8 +92,9 @@ def run(args: argparse.Namespace) -> int:
             "remaining shards, to finish and write the summary"
         )
         return 0
-    result = load(out)
+    result = load(out, progress=not args.quiet)
     table = summary(result)
+    headline = None
     if result.levers:  # the answer on one screen; the full table is summary.csv
         headline, over = policy_estimates(result)
         notes = brief(relevant(result.levers, list(headline.columns)))
@@ -102,6 +105,6 @@ def run(args: argparse.Namespace) -> int:
     if done.chunks_run == 0 and summary_is_current(result):
         print(f"{out / SUMMARY_FILE}{' and the heatmap' if has_heatmap(result) else ''}: up to date")
         return 0
-    for path in write_summary(result, table):
+    for path in write_summary(result, table, headline):
         print(f"wrote {path}")
     return 0

@@ -72,13 +72,18 @@ class Design:
     the posterior sample), and :attr:`scenarios` each draw's parameter values and start state.
     """
 
-    def __init__(self, experiment: Experiment) -> None:
+    def __init__(self, experiment: Experiment, scenarios: pd.DataFrame | None = None, validate: bool = True) -> None:
+        """The design of ``experiment``. ``scenarios``: its :attr:`scenarios` as built before
+        (the sweep stores them beside its chunks: posterior draws replay 2016-2018 for their start
+        states, which takes a while), else built here. ``validate``: build and check every point's
+        parameter set now (a bad point is a :class:`UserError` before the first run); otherwise
+        each is built when first asked for (:meth:`point_params`)."""
         self.experiment = experiment
         lever_names = list(experiment.levers)
         combos = list(itertools.product(*experiment.levers.values())) if lever_names else [()]
-        self.scenarios = self._scenarios()
+        self.scenarios = self._scenarios() if scenarios is None else scenarios
         drawn = self.scenarios.to_dict("records")
-        rows, self.params = [], []
+        rows, self._inputs = [], []
         for combo in combos:
             levers = dict(zip(lever_names, combo, strict=True))
             for s, scenario in enumerate(drawn):
@@ -89,11 +94,25 @@ class Design:
                 elif experiment.uncertainties:
                     row.update(scenario=s, **draw)
                 rows.append(row)
-                self.params.append(self._params(row, draw, levers))
+                self._inputs.append((row, draw, levers))
+        self._params: dict[int, Params] = {}
         self.points = pd.DataFrame(rows, index=pd.RangeIndex(len(rows), name="design_point"))
         self.factor_columns = [c for c in self.points.columns if c not in ("scenario", "particle")]
         self.replicates = experiment.replicates
         self.weeks = experiment.weeks
+        if validate:
+            _ = self.params
+
+    @cached_property
+    def params(self) -> list[Params]:
+        """Every point's complete, validated parameter set, by design point."""
+        return [self.point_params(d) for d in range(len(self._inputs))]
+
+    def point_params(self, point: int) -> Params:
+        """Design point ``point``'s complete, validated parameter set (built once)."""
+        if point not in self._params:
+            self._params[point] = self._params_of(*self._inputs[point])
+        return self._params[point]
 
     def _scenarios(self) -> pd.DataFrame:
         """One row per scenario: Latin-hypercube points, posterior draws, or one empty row."""
@@ -102,7 +121,7 @@ class Design:
             return posterior_scenarios(read_posterior(e.posterior_path()), e.posterior["samples"], e.seed)
         return latin_hypercube(e.uncertainties, e.samples, e.seed)
 
-    def _params(self, row: dict, draw: dict, levers: dict) -> Params:
+    def _params_of(self, row: dict, draw: dict, levers: dict) -> Params:
         """A point's parameters: the scenario's values, then the config's fixed [params] (which
         win over a draw's start state), then the levers."""
         values = {**draw, **self.experiment.params, **levers}

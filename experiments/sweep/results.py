@@ -31,9 +31,10 @@ class SweepResult:
     manifest: dict[str, Any]
 
     @classmethod
-    def load(cls, directory: str | Path, columns: list[str] | None = None) -> SweepResult:
+    def load(cls, directory: str | Path, columns: list[str] | None = None, *, progress: bool = False) -> SweepResult:
         """Read every chunk of a results directory written by ``escalation sweep`` (all columns,
-        or the design columns plus ``columns``)."""
+        or the design columns plus ``columns``), each verified, on every core (a progress bar on
+        stderr when ``progress``)."""
         store = ResultStore(directory)
         manifest = store.manifest()
         if manifest is None:
@@ -46,7 +47,7 @@ class SweepResult:
                 ["particle"] if stored.get("posterior") else []
             )
             columns = ["design_point", "replicate", "seed", *scenario, *manifest["factor_columns"], *columns]
-        return cls(store.directory, store.load(columns), manifest)
+        return cls(store.directory, store.load(columns, progress=progress), manifest)
 
     @property
     def factors(self) -> list[str]:

@@ -39,9 +39,10 @@ from ..errors import Fault, Terminated, UserError
 from ..provenance import provenance
 from .config import Experiment
 from .design import Chunk, Design
-from .integrity import ChunkProblem, DirectoryLock
+from .integrity import DirectoryLock, Expected
 from .orphans import guard_worker
 from .store import ResultStore
+from .verify import verify_chunks
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ def make_task(design: Design, chunk: Chunk, engine: str) -> ChunkTask:
     """The task that runs ``chunk`` of ``design`` on ``engine``."""
     runs = design.run_table(chunk)
     unique, local = np.unique(runs["design_point"].to_numpy(), return_inverse=True)
-    points = tuple(design.params[d] for d in unique)
+    points = tuple(design.point_params(int(d)) for d in unique)
     return ChunkTask(chunk, runs, points, local, design.weeks, engine)
 
 
@@ -333,9 +334,14 @@ def run_sweep(
     ``overwrite`` discards the results of another experiment in ``out``: its chunks, manifest and
     the files named in ``derived`` (the analysis's outputs, e.g.
     :data:`experiments.analysis.report.DERIVED_FILES`; the sweep does not know their names)."""
-    design = Design(experiment)
     store = ResultStore(out)
     prov = provenance(experiment)
+    # A resumed sweep takes the design's scenarios from its first run (their start states are
+    # replayed, which takes a while), and builds each point's parameters as its chunks need them.
+    stored = (
+        store.stored_scenarios(experiment.config_hash(), prov["model_fingerprint"]) if experiment.posterior else None
+    )
+    design = Design(experiment, stored, validate=stored is None)
     meta = {**prov, "engine": experiment.engine}
     if store.directory.exists() and not store.directory.is_dir():
         raise UserError(f"{store.directory} exists and is not a directory")
@@ -344,30 +350,16 @@ def run_sweep(
         store.make_directory()
         with DirectoryLock(store.directory, shard):
             store.prepare(design, prov, overwrite=overwrite, derived=derived)
+            if experiment.posterior and (stored is None or overwrite):
+                store.write_scenarios(design, prov["model_fingerprint"])
             store.refuse_strays()
             expected = store.expected()
             mine = design.chunks(shard)
-            counts = {"run": 0, "skipped": 0}
-            missing = any(not store.chunk_path(c).is_file() for c in mine)  # nothing to compute: no bar
-            bar = _progress_bar(sum(len(c) for c in mine), 0, experiment.name, enabled=progress and missing)
-
-            def todo() -> Iterator[ChunkTask]:
-                """The tasks of the chunks not yet sound on disk, checked lazily (a huge design
-                starts at once; a resumed one verifies each chunk as the sweep reaches it)."""
-                for chunk in mine:
-                    try:
-                        if store.check(chunk, expected):
-                            counts["skipped"] += 1
-                            bar.update(len(chunk))
-                            continue
-                    except ChunkProblem as problem:
-                        if problem.foreign:
-                            raise store.problem(problem) from None
-                        bar.write(
-                            f"escalation: note: {problem.path} is damaged ({problem.reason}); recomputing it",
-                            file=sys.stderr,
-                        )
-                    yield make_task(design, chunk, experiment.engine)
+            sound = _verified(store, mine, expected, progress, experiment.name)
+            counts = {"run": 0, "skipped": len(sound)}
+            todo = [chunk for chunk in mine if chunk not in sound]
+            done_runs = sum(len(c) for c in mine) - sum(len(c) for c in todo)
+            bar = _progress_bar(sum(len(c) for c in mine), done_runs, experiment.name, enabled=progress and bool(todo))
 
             def write(task: ChunkTask, rows: pd.DataFrame) -> None:
                 store.write_chunk(task.chunk, rows, meta)
@@ -375,12 +367,30 @@ def run_sweep(
                 bar.update(len(task.chunk))
 
             try:
-                execute(todo(), executor, parallelism, write)
+                execute((make_task(design, c, experiment.engine) for c in todo), executor, parallelism, write)
             finally:
                 bar.close()
     mine_set = set(mine)  # verified above; the other shards' chunks are verified when the results are read
     complete = all(store.chunk_path(c).is_file() for c in design.chunks() if c not in mine_set)
     return SweepRun(store, design, counts["run"], counts["skipped"], complete)
+
+
+def _verified(store: ResultStore, chunks: list[Chunk], expected: Expected, progress: bool, name: str) -> set[Chunk]:
+    """The chunks of ``chunks`` whose files are on disk and sound, all checked side by side
+    (:func:`~experiments.sweep.verify.verify_chunks`, a progress bar on stderr); a damaged one
+    gets a note (it is recomputed), a file the sweep did not write stops the sweep with one line."""
+    present = [c for c in chunks if store.chunk_path(c).is_file()]
+    files = [(store.chunk_path(c), c.start, c.stop) for c in present]
+    sound = set()
+    verdicts = list(verify_chunks(files, expected, progress=progress, desc=f"{name}: verifying"))
+    for chunk, verdict in zip(present, verdicts, strict=True):
+        if verdict.sound:
+            sound.add(chunk)
+        elif verdict.foreign:
+            raise store.problem(verdict.problem())
+        else:
+            print(f"escalation: note: {verdict.path} is damaged ({verdict.reason}); recomputing it", file=sys.stderr)
+    return sound
 
 
 def _progress_bar(total: int, initial: int, name: str, enabled: bool):

@@ -4,6 +4,7 @@ A results directory holds::
 
     manifest.json                 the experiment, its config hash and layout (written once)
     chunks/chunk-<start>-<stop>.parquet   one file per chunk of runs, provenance in its metadata
+    design.parquet                a posterior design's draws and start states, as the sweep built them
     summary.csv, p_talks_heatmap.{png,pdf}, ...   written when every chunk is there
 
 Every file is written to a temporary file in the same directory and renamed into place, so a
@@ -16,6 +17,7 @@ damaged chunk is recomputed, a file the sweep did not write is refused and never
 from __future__ import annotations
 
 import errno
+import hashlib
 import io
 import json
 from collections.abc import Iterable
@@ -39,12 +41,18 @@ from .integrity import (
     checksum_line,
     checksum_path,
     chunk_name,
+    chunk_provenance,
     chunk_ranges,
     column_digests,
+    read_checksum,
     read_chunk,
 )
+from .verify import Verdict, read_chunks
 
 MANIFEST = "manifest.json"
+DESIGN_FILE = "design.parquet"
+"""The design's scenarios (posterior draws with their replayed start states), as the sweep built
+them, so that a resumed sweep and the report need not replay 2016-2018 for every draw again."""
 CHUNK_DIR = "chunks"
 FORMAT_VERSION = 2
 """Results format: 2 adds checksums to every chunk (format-1 directories are refused with a line
@@ -147,6 +155,39 @@ class ResultStore:
             atomic_write_text(self.manifest_path, json.dumps(manifest, indent=2, default=str) + "\n")
         self.chunk_dir.mkdir(exist_ok=True)
 
+    @property
+    def design_path(self) -> Path:
+        return self.directory / DESIGN_FILE
+
+    def write_scenarios(self, design: Design, model_fingerprint: str | None) -> None:
+        """Store ``design``'s scenarios beside the chunks (Parquet, with the experiment's config
+        hash and the model's fingerprint in its metadata and its SHA-256 beside it)."""
+        meta = {"config_hash": design.experiment.config_hash(), "model_fingerprint": model_fingerprint}
+        data = table_bytes(design.scenarios, meta)
+        atomic_write_bytes(self.design_path, data)
+        atomic_write_text(checksum_path(self.design_path), checksum_line(data, self.design_path.name))
+
+    def stored_scenarios(self, config_hash: str, model_fingerprint: str | None) -> pd.DataFrame | None:
+        """The scenarios a sweep of the experiment ``config_hash`` on the model
+        ``model_fingerprint`` stored here (:meth:`write_scenarios`), or None when there are none,
+        or they are another experiment's or model's, or their bytes do not match their SHA-256
+        (then the design is built afresh: the stored scenarios only save time)."""
+        path = self.design_path
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return None
+        if read_checksum(path) != hashlib.sha256(data).hexdigest():
+            return None
+        try:
+            meta = chunk_provenance(path, data)
+            frame = pd.read_parquet(io.BytesIO(data))
+        except Exception:  # noqa: BLE001 - unreadable: build the design afresh
+            return None
+        if meta.get("config_hash") != config_hash or meta.get("model_fingerprint") != model_fingerprint:
+            return None
+        return frame
+
     def make_directory(self) -> None:
         """Create the results directory (and its parents); a path that cannot hold one is a
         one-line :class:`UserError` (a full disk stays an ``OSError``: a fault, not bad input)."""
@@ -186,6 +227,8 @@ class ResultStore:
         :data:`experiments.analysis.report.DERIVED_FILES`), nothing else. The store does not
         know the analysis's file names: the sweep sits below the analysis."""
         self.manifest_path.unlink(missing_ok=True)  # first: a damaged manifest must not stop the clearing
+        self.design_path.unlink(missing_ok=True)
+        checksum_path(self.design_path).unlink(missing_ok=True)
         for chunk in self.chunk_files():
             chunk.unlink()
             checksum_path(chunk).unlink(missing_ok=True)
@@ -301,24 +344,28 @@ class ResultStore:
                 + (f" (and {len(stray) - 1} more)" if len(stray) > 1 else "")
             )
 
-    def load(self, columns: list[str] | None = None) -> pd.DataFrame:
+    def load(
+        self, columns: list[str] | None = None, *, progress: bool = False, workers: int | None = None
+    ) -> pd.DataFrame:
         """Every finished run, one row each, sorted by run id (only ``columns``, plus ``run``,
         when given: a million runs' summary needs a handful of the columns). Every chunk read
-        is verified first (:func:`experiments.sweep.integrity.read_chunk`): a damaged one is a
-        :class:`Fault`, a file the sweep did not write a :class:`UserError`."""
+        is verified first (:func:`experiments.sweep.integrity.read_chunk`, on ``workers``
+        threads, default one per core, with a progress bar on stderr when ``progress``): a
+        damaged one is a :class:`Fault`, a file the sweep did not write a :class:`UserError`."""
         expected = self.expected()
         self.refuse_strays()
         if columns is not None:
             columns = list(dict.fromkeys(["run", *columns]))
+        present = [
+            (path, start, stop)
+            for start, stop in self.chunk_ranges()
+            if (path := self.chunk_dir / chunk_name(start, stop)).is_file()
+        ]
         frames = []
-        for start, stop in self.chunk_ranges():
-            path = self.chunk_dir / chunk_name(start, stop)
-            if not path.is_file():
-                continue
-            try:
-                frames.append(read_chunk(path, start, stop, expected, columns))
-            except ChunkProblem as problem:
-                raise self.problem(problem) from None
+        for frame in read_chunks(present, expected, columns, workers=workers, progress=progress):
+            if isinstance(frame, Verdict):
+                raise self.problem(frame.problem())
+            frames.append(frame)
         if not frames:
             raise UserError(f"{self.directory} holds no result chunks")
         frame = pd.concat(frames, ignore_index=True)

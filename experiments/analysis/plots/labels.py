@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import seaborn as sns
 
@@ -143,11 +144,13 @@ def policy_label(policy: Mapping[str, Any]) -> str:
 def policy_labels(frame: pd.DataFrame, columns: Sequence[str]) -> pd.Series:
     """:func:`policy_label` of each row of ``frame`` over ``columns`` (the ones that vary)."""
     varying = [c for c in columns if frame[c].nunique(dropna=False) > 1] or list(columns)[:1]
-    return pd.Series(
-        [policy_label(dict(zip(varying, values, strict=True))) for values in frame[varying].itertuples(index=False)],
-        index=frame.index,
-        dtype=object,
-    )
+    keys = frame[varying]
+    # one label per distinct policy, not per row (a fan chart's frame holds a row per run-week);
+    # ngroup numbers the groups in order of first appearance, as drop_duplicates lists them
+    distinct = keys.drop_duplicates()
+    labels = [policy_label(dict(zip(varying, values, strict=True))) for values in distinct.itertuples(index=False)]
+    codes = keys.groupby(varying, sort=False, dropna=False).ngroup().to_numpy()
+    return pd.Series(np.asarray(labels, dtype=object)[codes], index=frame.index, dtype=object)
 
 
 def lever_name(column: str) -> str:

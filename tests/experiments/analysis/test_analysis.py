@@ -4,6 +4,8 @@ curves from run rows, testing cost, and trajectories that reproduce the sweep's 
 
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -490,3 +492,18 @@ file = "posterior.csv"
     got = drawn["table"].merge(spread, on=result.policy_columns)
     assert len(got) == 8 and (got["p_talks_low"] == got["ci_low"]).all()
     assert "p_talks_range_low" in drawn["table"].columns
+
+
+def test_the_heatmap_from_the_printed_policy_table_is_the_one_drawn_from_scratch(smoke_results, tmp_path):
+    """The sweep hands write_summary the per-policy table it printed: the same heatmap, byte for
+    byte, as when write_summary computes that table itself."""
+    from experiments.analysis.estimates import HEATMAP_FILES, over_draw_table, write_summary
+
+    out = tmp_path / "smoke"
+    shutil.copytree(smoke_results, out)
+    result = analysis.load(out)
+    table = analysis.summary(result)
+    write_summary(result, table)
+    drawn = {name: (out / name).read_bytes() for name in HEATMAP_FILES if name.endswith(".png")}
+    write_summary(result, table, over_draw_table(result))
+    assert drawn and all((out / name).read_bytes() == data for name, data in drawn.items())

@@ -4,6 +4,7 @@ panels it should, and saves as a real PNG and PDF."""
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -169,6 +170,28 @@ def test_labels_are_words():
     assert plots.column_label("p_talks_low") == "P(US–DPRK talks) 95% low" and plots.column_label("n") == "runs"
     frame = pd.DataFrame({"sanctions_level": [1.0, 1.0], "exercise_policy": ["delayed", "suspended"]})
     assert plots.policy_labels(frame, ["sanctions_level", "exercise_policy"]).tolist() == ["delayed", "suspended"]
+
+
+def test_policy_labels_label_every_row_as_policy_label_does():
+    """One label per distinct policy, spread to its rows: the same text, row by row, as labelling
+    each row (a fan chart's frame has a row per run and week)."""
+    rng = np.random.default_rng(3)
+    size = 500
+    frame = pd.DataFrame(
+        {
+            "sanctions_level": rng.choice([0.0, 0.5, 1.0, np.nan], size),
+            "exercise_policy": rng.choice(["as_scheduled", "suspended_during_talks", "delayed"], size),
+            "engagement_stance": rng.choice(["pressure_first", "pressure_and_engagement"], size),
+            "relief_threshold": rng.choice([1, 3], size),
+        },
+        index=rng.permutation(size) + 7,
+    )
+    columns = list(frame.columns)
+    labels = plots.policy_labels(frame, columns)
+    assert labels.index.equals(frame.index) and labels.dtype == object
+    by_row = [plots.policy_label(dict(zip(columns, row, strict=True))) for row in frame.itertuples(index=False)]
+    assert labels.tolist() == by_row
+    assert labels.nunique() == len(frame.drop_duplicates())
 
 
 def test_posterior_range_plot_has_a_row_per_policy_with_its_three_marks(tmp_path):
