@@ -25,13 +25,13 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "Resumable: each generation is saved in --out. Writes the posterior sample and a calibrated "
         "parameter file; --install makes it the parameter table's defaults (model/calibrated.toml).",
     )
-    parser.add_argument("scenario", help="scenario TOML covering 2016-2018")
+    parser.add_argument("scenario", help="scenario TOML (the installed fit's: experiments/scenarios/history_2009_2018.toml)")
     parser.add_argument("--record", metavar="CSV", help="monthly record (default: the scenario's)")
     budget = parser.add_argument_group(
         "budget",
         "the cost is about population / accept x replicates simulations for generation 0, then at least "
-        "population x replicates per generation (fewer accepted as the tolerance tightens); 2016-2018 runs "
-        "about 14,000 simulations a second per core (`escalation bench`: calibration_simulations_per_s)",
+        "population x replicates per generation (fewer accepted as the tolerance tightens); 2009-2018 runs "
+        "about 5,000 simulations per CPU second on the compiled backend (`escalation bench`: calibration)",
     )
     budget.add_argument("--population", type=positive_int, default=1000, help="particles per generation (default 1000)")
     budget.add_argument(
