@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -39,8 +40,11 @@ class ParamArrays:
     (:meth:`from_arrays`, for calibration's hundreds of thousands of draws).
     """
 
-    def __init__(self, values: dict[str, Any]) -> None:
+    def __init__(self, values: dict[str, Any], by_point: tuple[dict[str, Any], int, np.ndarray] | None = None) -> None:
         self.__dict__.update(values)
+        # (each parameter's value per design point, the number of points, each run's point), when
+        # built from points: the compiled week then holds one parameter record per point, not per run
+        self._by_point = by_point
 
     if TYPE_CHECKING:  # every parameter of the table is an attribute, set in __init__
 
@@ -49,12 +53,14 @@ class ParamArrays:
     @classmethod
     def from_points(cls, points: Sequence[Params], point_index: np.ndarray) -> ParamArrays:
         """Run ``i`` takes the values of ``points[point_index[i]]``."""
-        values = {}
+        values, per_point = {}, {}
         for name in _NUMERIC:
             column = [p[name] for p in points]
             first = column[0]
-            values[name] = first if all(v == first for v in column) else np.asarray(column)[point_index]
-        return cls(values)
+            shared = all(v == first for v in column)
+            per_point[name] = first if shared else np.asarray(column)
+            values[name] = first if shared else per_point[name][point_index]
+        return cls(values, (per_point, len(points), np.asarray(point_index, dtype=np.intp)))
 
     @classmethod
     def from_arrays(cls, base: Params, varying: dict[str, np.ndarray]) -> ParamArrays:
@@ -221,7 +227,13 @@ class BatchedEngine:
         from . import kernel
 
         if self._param_records is None or self._lever_records is None:
-            self._param_records = kernel.param_records(self.params, _NUMERIC, _DTYPES, self.n)
+            by_point = getattr(self.params, "_by_point", None)
+            if by_point is not None:  # one record per design point
+                values, points, self._param_index = by_point
+                self._param_records = kernel.param_records(SimpleNamespace(**values), _NUMERIC, _DTYPES, points)
+            else:
+                self._param_index = np.arange(self.n, dtype=np.intp)
+                self._param_records = kernel.param_records(self.params, _NUMERIC, _DTYPES, self.n)
             self._lever_records = kernel.lever_records(self.levers)
         state = kernel.pack_state(self, self.n)
         t = self.tally
@@ -245,6 +257,7 @@ class BatchedEngine:
         floats = np.empty((len(kernel.FLOAT_SERIES), self.n, recorded))
         kernel.run_block(
             self._param_records,
+            self._param_index,
             state,
             self._lever_records[self.steps : self.steps + weeks],
             self.lever_index,

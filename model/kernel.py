@@ -561,6 +561,7 @@ def _week(p, s, lv, u):
 @jit
 def run_block(
     params,
+    param_index,
     state,
     levers,
     lever_index,
@@ -583,7 +584,7 @@ def run_block(
 ):
     """Advance every run ``weeks`` weeks and tally them (:class:`model.outcomes.OutcomeTally`'s
     arrays, updated in place; ``counts`` holds its collapses, suspensions, summits, tests under a
-    moratorium and refusals as rows). Run ``i`` has parameters ``params[i]``, state ``state[i]``
+    moratorium and refusals as rows). Run ``i`` has parameters ``params[param_index[i]]``, state ``state[i]``
     (updated in place), levers ``levers[w, lever_index[i]]`` in its ``w``-th week (from 0), the
     random numbers of ``(seeds[i], rng_offset + w + 1)``, and is tallied as week ``tally_offset + w + 1``. ``ints`` and ``floats`` (series, runs, weeks: each run's weeks
     side by side in memory, as the loop writes them) record the weekly series of
@@ -592,7 +593,7 @@ def run_block(
     record = ints.shape[2] > 0
     u = np.empty(N_SLOTS)
     for i in range(n):
-        p = params[i]
+        p = params[param_index[i]]
         s = state[i]
         for w in range(weeks):
             week = float(tally_offset + w + 1)
