@@ -12,7 +12,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-PACKAGES = ("mesa", "numpy", "pandas", "scipy", "pyarrow", "dask", "distributed", "matplotlib", "seaborn")
+from model.backend import resolve
+
+PACKAGES = ("mesa", "numpy", "numba", "pandas", "scipy", "pyarrow", "dask", "distributed", "matplotlib", "seaborn")
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -49,15 +51,20 @@ ROW_CODE = (Path(__file__).with_name("seeds.py"),)  # seed derivation: also deci
 
 
 @lru_cache(maxsize=1)
-def model_fingerprint() -> str:
-    """SHA-256 (first 16 hex digits) of the model's source files, its calibrated values and the
-    seed derivation: results from different code or defaults must never be mixed in one
-    results directory."""
+def _source_digest() -> str:
     digest = hashlib.sha256()
     for path in sorted([*MODEL_DIR.glob("*.py"), *MODEL_DIR.glob("*.toml"), *ROW_CODE]):
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
+    return digest.hexdigest()
+
+
+def model_fingerprint() -> str:
+    """SHA-256 (first 16 hex digits) of the model's source files, its calibrated values, the seed
+    derivation and the backend that computes the rules (:func:`model.backend.resolve`: the two
+    backends differ in the last bits of continuous values): results from different code, defaults
+    or backends must never be mixed in one results directory."""
+    return hashlib.sha256(f"{resolve()} {_source_digest()}".encode()).hexdigest()[:16]
 
 
 def cpu_features() -> list[str]:
@@ -79,6 +86,7 @@ def provenance(experiment: Any, **extra: Any) -> dict[str, Any]:
         "experiment": experiment.as_dict(),
         "config_hash": experiment.config_hash(),
         "model_fingerprint": model_fingerprint(),
+        "backend": resolve(),
         "seeds": {
             "experiment_seed": experiment.seed,
             "replicate_seed": "uint64 of numpy SeedSequence([experiment_seed, replicate]).generate_state(2, uint32) (hi << 32 | lo)",

@@ -112,8 +112,14 @@ class ResultStore:
                     "choose another --out or pass --overwrite"
                 )
             if existing.get("model_fingerprint") != provenance.get("model_fingerprint"):
+                backends = (existing.get("provenance", {}).get("backend"), provenance.get("backend"))
+                what = (
+                    f"the {backends[0]} backend, not the {backends[1]} one (their last bits differ)"
+                    if None not in backends and backends[0] != backends[1]
+                    else "another version of the model"
+                )
                 raise UserError(
-                    f"{self.directory} holds results of another version of the model (fingerprint "
+                    f"{self.directory} holds results of {what} (fingerprint "
                     f"{existing.get('model_fingerprint')}, this one {provenance.get('model_fingerprint')}); "
                     "choose another --out or pass --overwrite"
                 )

@@ -166,6 +166,18 @@ def test_a_different_config_is_refused_and_nothing_is_touched(smoke, tmp_path):
     assert len(ResultStore(out).load()) == 8 * 41
 
 
+def test_results_of_the_other_backend_are_refused_and_nothing_is_touched(smoke, tmp_path, monkeypatch):
+    # the backends differ in the last bits of continuous values: one directory holds one backend's rows
+    out = tmp_path / "numpy"
+    monkeypatch.setenv("ESCALATION_BACKEND", "numpy")
+    run_sweep(smoke, out, workers=1, progress=False)
+    before = {p: p.stat().st_mtime_ns for p in out.rglob("*")}
+    monkeypatch.setenv("ESCALATION_BACKEND", "compiled")
+    with pytest.raises(UserError, match="the numpy backend, not the compiled one"):
+        run_sweep(smoke, out, workers=1, progress=False)
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*")} == before
+
+
 def test_a_directory_that_is_not_ours_is_never_touched(smoke, tmp_path):
     paper = tmp_path / "paper"
     paper.mkdir()
