@@ -25,7 +25,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "Resumable: each generation is saved in --out. Writes the posterior sample and a calibrated "
         "parameter file; --install makes it the parameter table's defaults (model/calibrated.toml).",
     )
-    parser.add_argument("scenario", help="scenario TOML (the installed fit's: experiments/scenarios/history_2009_2018.toml)")
+    parser.add_argument(
+        "scenario", help="scenario TOML (the installed fit's: experiments/scenarios/history_2009_2018.toml)"
+    )
     parser.add_argument("--record", metavar="CSV", help="monthly record (default: the scenario's)")
     budget = parser.add_argument_group(
         "budget",
