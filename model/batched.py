@@ -212,8 +212,18 @@ class BatchedEngine:
 
     rules = rules  # the numpy path's rules (model.week.run_week calls world.rules)
 
+    def _check_covered(self, weeks: int) -> None:
+        """Refuse to run past the end of the lever schedule."""
+        covered = self.levers["forced_event"].shape[0]
+        if covered < self.steps + weeks:
+            raise ValueError(
+                f"the lever schedule covers {covered} weeks, not {self.steps + weeks}"
+                + (f" ({self.steps} run, {weeks} more)" if self.steps else "")
+            )
+
     def step(self) -> None:
         """One week for every run (:func:`model.week.run_week`, or the compiled week)."""
+        self._check_covered(1)
         if self.backend == "compiled":
             self._run_compiled(1)
             return
@@ -226,6 +236,7 @@ class BatchedEngine:
         weekly series (each (weeks, runs)) when asked for."""
         from . import kernel
 
+        self._check_covered(weeks)  # the compiled loop checks no bounds
         if self._param_records is None or self._lever_records is None:
             by_point = getattr(self.params, "_by_point", None)
             if by_point is not None:  # one record per design point
@@ -353,8 +364,7 @@ class BatchedEngine:
     def run(self, weeks: int, trajectories: bool = False, keep_state: bool = False) -> BatchResult:
         """Advance ``weeks`` weeks and return the outcomes (and the trajectories, and every
         run's whole state at the end, if asked for)."""
-        if self.levers["forced_event"].shape[0] < weeks:
-            raise ValueError(f"the lever schedule covers {self.levers['forced_event'].shape[0]} weeks, not {weeks}")
+        self._check_covered(weeks)
         trajectory: dict[str, np.ndarray] | None = None
         if self.backend == "compiled":
             trajectory = self._run_compiled(weeks, trajectories)

@@ -98,7 +98,7 @@ def jit(function):
 
 @jit
 def maximum(a, b):
-    """``np.maximum`` of two scalars (NaN if either is NaN)."""
+    """``np.maximum`` of two scalars (NaN if either is NaN; of two zeros, the first, whatever its sign)."""
     if a != a or a >= b:
         return a
     return b
@@ -106,7 +106,7 @@ def maximum(a, b):
 
 @jit
 def minimum(a, b):
-    """``np.minimum`` of two scalars (NaN if either is NaN)."""
+    """``np.minimum`` of two scalars (NaN if either is NaN; of two zeros, the first, whatever its sign)."""
     if a != a or a <= b:
         return a
     return b

@@ -71,7 +71,7 @@ def lever_schedules(draw, params: Params, weeks: int):
             "sanctions_floor": np.where(rng.random(n) < 0.2, rng.random(n), np.nan),
             "endogenous_sanctions": rng.integers(0, 2, n).astype(float),
             "relief_all_at_end": rng.integers(0, 2, n).astype(float),
-            "forced_event": np.where(rng.random(n) < 0.8, 0, rng.integers(1, 9, n)),
+            "forced_event": np.where(rng.random(n) < 0.8, 0, rng.integers(1, 11, n)),
         }
 
     schedule = LeverSchedule.from_params(params)

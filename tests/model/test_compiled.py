@@ -141,6 +141,39 @@ def test_the_backends_agree_on_every_event_of_many_runs():
     assert a.outcomes["tests"].sum() > 1000 and a.outcomes["talks"].any()  # the runs do something
 
 
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), params=parameter_sets(), weeks=st.integers(1, 80))
+def test_the_backends_agree_on_every_event_under_random_levers_and_forced_events(data, params, weeks):
+    seeds = list(range(20))
+    schedules = [data.draw(lever_schedules(params, weeks)) for _ in seeds]
+    a = simulate([params] * len(seeds), seeds, weeks, levers=schedules, backend="compiled")
+    b = simulate([params] * len(seeds), seeds, weeks, levers=schedules, backend="numpy")
+    for column, dtype in OUTCOME_COLUMNS.items():
+        if dtype == "float64" and column.startswith("final_"):
+            assert np.allclose(a.outcomes[column], b.outcomes[column], rtol=1e-9, atol=1e-12, equal_nan=True), column
+        else:
+            assert np.array_equal(a.outcomes[column], b.outcomes[column], equal_nan=True), column
+
+
+@pytest.mark.parametrize("name", backend.BACKENDS)
+def test_running_past_the_lever_schedule_is_refused(name):
+    from model.batched import BatchedEngine, ParamArrays, stack_schedules
+    from model.policies import LeverSchedule
+
+    params = Params({})
+    engine = BatchedEngine(
+        ParamArrays.from_points([params], np.zeros(3, dtype=int)),
+        [1, 2, 3],
+        stack_schedules([LeverSchedule.from_params(params)], 10),
+        backend=name,
+    )
+    engine.run(10)
+    with pytest.raises(ValueError, match="covers 10 weeks, not 11"):
+        engine.run(1)
+    with pytest.raises(ValueError, match="covers 10 weeks"):
+        engine.step()
+
+
 def test_a_compiled_run_continued_is_the_same_run():
     params = Params({"exercise_policy": "suspended"})
     whole = simulate([params] * 50, np.arange(50), 100, backend="compiled")
