@@ -85,6 +85,8 @@ def jit(function):
     were); no fastmath, so no reassociation or fused multiply-add (the arithmetic of the numpy
     rules); numpy's error model (a division by zero gives inf or NaN, as in the numpy rules, not
     an exception)."""
+    if function.__doc__ is None and hasattr(rules, function.__name__):
+        function.__doc__ = f":func:`model.rules.{function.__name__}` for one run's scalars, compiled."
     previous = numba.config.CACHE_DIR
     numba.config.CACHE_DIR = _CACHE  # numba reads it when it sets up the function's cache
     try:
