@@ -77,3 +77,15 @@ def smoke_results(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("smoke")
     run_sweep(load_experiment(SMOKE).with_options(replicates=20), out, workers=1, progress=False)
     return out
+
+
+def cli_call(capsys, *args):
+    """``escalation ARGS`` in this process (fast): its exit status, stdout and stderr."""
+    from experiments import cli
+
+    try:
+        status = cli.main([*args])
+    except SystemExit as exit_:
+        status = exit_.code
+    out, err = capsys.readouterr()
+    return subprocess.CompletedProcess(args, status, out, err)

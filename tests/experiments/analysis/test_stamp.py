@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import random
 import shutil
-import subprocess
 
 import pytest
+from conftest import cli_call
 
-from experiments import cli
 from experiments.analysis import stamp
 from experiments.analysis.report import REPORT, report_is_current, write_report
 from experiments.errors import EXIT_FAULT
@@ -26,13 +25,7 @@ def reported(smoke_results, tmp_path):
     return out
 
 
-def call(capsys, *args):
-    try:
-        status = cli.main([*args])
-    except SystemExit as exit_:
-        status = exit_.code
-    out, err = capsys.readouterr()
-    return subprocess.CompletedProcess(args, status, out, err)
+call = cli_call  # escalation ARGS in this process (tests/conftest.py)
 
 
 def without_time(text: str) -> str:

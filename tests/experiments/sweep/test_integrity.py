@@ -27,9 +27,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import HISTORY, RECORD, ROOT, SMOKE, SYNTHETIC, assert_one_line_error, run_cli
+from conftest import HISTORY, RECORD, ROOT, SMOKE, SYNTHETIC, assert_one_line_error, cli_call, run_cli
 
-from experiments import cli
 from experiments import seeds as seeds_module
 from experiments.errors import EXIT_FAULT, Fault, UserError
 from experiments.io import atomic_write_bytes
@@ -60,14 +59,7 @@ def copy(finished, tmp_path):
     return out
 
 
-def call(capsys, *args):
-    """``escalation ARGS`` in this process (fast): its exit status, stdout and stderr."""
-    try:
-        status = cli.main([*args])
-    except SystemExit as exit_:
-        status = exit_.code
-    out, err = capsys.readouterr()
-    return subprocess.CompletedProcess(args, status, out, err)
+call = cli_call  # escalation ARGS in this process (tests/conftest.py)
 
 
 def assert_one_line(result, status, *fragments):
