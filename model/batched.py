@@ -213,7 +213,8 @@ class BatchedEngine:
     rules = rules  # the numpy path's rules (model.week.run_week calls world.rules)
 
     def _check_covered(self, weeks: int) -> None:
-        """Refuse to run past the end of the lever schedule."""
+        """Refuse to run past the end of the lever schedule (:meth:`step` and :meth:`run` ask
+        before either backend runs: the compiled loop checks no bounds)."""
         covered = self.levers["forced_event"].shape[0]
         if covered < self.steps + weeks:
             raise ValueError(
@@ -236,7 +237,6 @@ class BatchedEngine:
         weekly series (each (weeks, runs)) when asked for."""
         from . import kernel
 
-        self._check_covered(weeks)  # the compiled loop checks no bounds
         if self._param_records is None or self._lever_records is None:
             by_point = getattr(self.params, "_by_point", None)
             if by_point is not None:  # one record per design point
@@ -298,7 +298,7 @@ class BatchedEngine:
         if not trajectories:
             return None
         # (weeks, runs) views of the rows the loop wrote run by run: no copy
-        views = {**dict(zip(kernel.INT_SERIES, ints.transpose(0, 2, 1), strict=True))}
+        views = dict(zip(kernel.INT_SERIES, ints.transpose(0, 2, 1), strict=True))
         views.update(zip(kernel.FLOAT_SERIES, floats.transpose(0, 2, 1), strict=True))
         return {column: views[column] for column in week.SERIES}
 

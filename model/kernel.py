@@ -81,6 +81,7 @@ from .compiled import (
     us_talk_utility,
     weeks_since_summit_after,
 )
+from .policies import DUAL_SUSPENSION, SCALED_DOWN, SUSPENDED, SUSPENDED_DURING_TALKS
 from .rng import N_SLOTS
 from .rng_compiled import week_uniforms
 from .rules import (
@@ -94,13 +95,17 @@ from .rules import (
     SUMMIT_STATEMENT,
     SUSPENDED_TALKS,
 )
-
-# Exercise policies (model.policies), as the compiled held_exercise reads them.
-_SCALED_DOWN, _SUSPENDED_DURING_TALKS, _SUSPENDED, _DUAL_SUSPENSION = 1, 3, 4, 5
-
-# Decision slots (model.week).
-_SLOT_TESTS, _SLOT_RUNG, _SLOT_SANCTIONS, _SLOT_EXIT, _SLOT_ADVANCE, _SLOT_STEP, _SLOT_MORATORIUM = range(7)
-_SLOT_OFFER, _SLOT_SUMMIT = 8, 9
+from .week import (
+    SLOT_ADVANCE,
+    SLOT_EXIT,
+    SLOT_MORATORIUM,
+    SLOT_OFFER,
+    SLOT_RUNG,
+    SLOT_SANCTIONS,
+    SLOT_STEP,
+    SLOT_SUMMIT,
+    SLOT_TESTS,
+)
 
 STATE_LAYOUT: tuple[tuple[str, str, str, str | None, str], ...] = (
     # (field, holder: "" the world or an actor, attribute, trust key or None, dtype)
@@ -229,12 +234,12 @@ week records them."""
 @jit
 def _held_exercise(scheduled, policy, stage, scale, moratorium, relief):
     """:func:`model.policies.held_exercise` for one run."""
-    held = scheduled * scale if policy == _SCALED_DOWN else scheduled
+    held = scheduled * scale if policy == SCALED_DOWN else scheduled
     talks = stage == PRELIMINARY or stage == NEGOTIATIONS
     off = (
-        policy == _SUSPENDED
-        or (policy == _SUSPENDED_DURING_TALKS and talks)
-        or (policy == _DUAL_SUSPENSION and moratorium)
+        policy == SUSPENDED
+        or (policy == SUSPENDED_DURING_TALKS and talks)
+        or (policy == DUAL_SUSPENSION and moratorium)
     )
     return 0.0 if off else held * (1.0 - relief)
 
@@ -265,7 +270,7 @@ def _week(p, s, lv, u):
 
     # 2. sanctions (USSteps.decide_sanctions)
     adopt_p = sanctions_adoption_probability(p.sanctions_response_prob, p.japan_lobby_weight, p.include_japan)
-    s.us_adopted_package = package_adopted(s.us_pending_package, u[_SLOT_SANCTIONS], adopt_p, lv.endogenous_sanctions)
+    s.us_adopted_package = package_adopted(s.us_pending_package, u[SLOT_SANCTIONS], adopt_p, lv.endogenous_sanctions)
     packages = s.us_adopted_package + lv.announced_packages
     level = escalate_sanctions(s.us_sanctions, packages, p.sanctions_escalation)
     s.us_sanctions = _fmax(level, lv.sanctions_floor)
@@ -340,8 +345,8 @@ def _week(p, s, lv, u):
     f_sub, f_strat = track_factors(s.dprk_moratorium, p.moratorium_hazard_weight, talking, p.substrategic_talks_weight)
     sub, strat = track_hazards(baseline, s.dprk_excitation, s.dprk_strategic_excitation, weights, f_sub, f_strat)
     s.dprk_hazard = sub + strat
-    tests = poisson_count(s.dprk_hazard, u[_SLOT_TESTS])
-    rung = choose_rung(weights, sub, strat, tests, u[_SLOT_RUNG], s.dprk_last_rung)
+    tests = poisson_count(s.dprk_hazard, u[SLOT_TESTS])
+    rung = choose_rung(weights, sub, strat, tests, u[SLOT_RUNG], s.dprk_last_rung)
     major = major_test(tests, rung)
     s.dprk_excitation, s.dprk_strategic_excitation = track_excitation(
         s.dprk_excitation, s.dprk_strategic_excitation, tests, major, p.hawkes_ratio, p.hawkes_beta
@@ -410,8 +415,8 @@ def _week(p, s, lv, u):
     stage, remembered, summit, _, _ = talks_transition(
         s.talks_stage,
         s.remembered_stage,
-        u[_SLOT_EXIT],
-        u[_SLOT_ADVANCE],
+        u[SLOT_EXIT],
+        u[SLOT_ADVANCE],
         major,
         suspend,
         idle,
@@ -430,7 +435,7 @@ def _week(p, s, lv, u):
     if summit:
         offer = choose_offer(
             s.dprk_step,
-            u[_SLOT_OFFER],
+            u[SLOT_OFFER],
             p.logit_precision,
             maximum(s.dprk_expected_relief, p.summit_expectation),
             s.dprk_stress,
@@ -446,7 +451,7 @@ def _week(p, s, lv, u):
         outcome = summit_outcome(
             offer,
             relief_needed_step(p.relief_threshold, lv.relief_all_at_end),
-            u[_SLOT_SUMMIT],
+            u[SLOT_SUMMIT],
             p.logit_precision,
             s.us_trust_dprk,
             s.dprk_trust_us,
@@ -488,13 +493,13 @@ def _week(p, s, lv, u):
             s.dprk_expected_relief, p.moratorium_patience, p.moratorium_break_rate, p.logit_precision
         )
     s.dprk_moratorium, declared, broken = next_moratorium(
-        s.dprk_moratorium, u[_SLOT_MORATORIUM], in_talks_after, declare, erode, major
+        s.dprk_moratorium, u[SLOT_MORATORIUM], in_talks_after, declare, erode, major
     )
     s.dprk_step = step_after_moratorium(s.dprk_step, declared, broken, 0)
     eligible = talks_at_us_level(stage) and not summit and not major
     s.dprk_step, stepped = next_step(
         s.dprk_step,
-        u[_SLOT_STEP],
+        u[SLOT_STEP],
         eligible,
         p.step_rate,
         p.logit_precision,
