@@ -85,7 +85,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "there and a rerun with the same settings continues after the last one",
     )
     parser.add_argument(
-        "--restart", action="store_true", help="discard the generations saved in --out and start afresh"
+        "--restart",
+        action="store_true",
+        help="discard the generations (and the SBC truths) saved in --out and start afresh",
     )
     parser.add_argument(
         "--sbc",
@@ -93,7 +95,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         metavar="TRUTHS",
         help="instead of fitting the record, check the method: simulation-based calibration on "
         "TRUTHS parameter vectors drawn from the prior, each fitted (with the budget options) "
-        "to a synthetic record; writes calibration_checks.json into --out (with --install, "
+        "to a synthetic record; each fitted truth is saved in --out/sbc/ and a rerun with the same "
+        "settings fits only the rest; writes calibration_checks.json into --out (with --install, "
         "into data/ as well)",
     )
     parser.add_argument(
@@ -126,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
         resolution_effect_summary,
         write_calibration,
     )
-    from ..history.checks import CHECKS_FILE, simulation_based_calibration, write_checks
+    from ..history.checks import CHECKS_FILE, SBC_DIR, simulation_based_calibration, write_checks
     from ..io import atomic_write_text
     from ..sweep.runner import make_executor
 
@@ -165,10 +168,23 @@ def run(args: argparse.Namespace) -> int:
         "block": args.block,
         "max_simulations_per_generation": args.max_simulations,
     }
+    if args.restart:
+        for path in [
+            *out.glob("generation_*.json"),
+            *out.glob("generation_*.parquet"),
+            *(out / SBC_DIR).glob("truth_*.json"),
+        ]:
+            path.unlink()
     if args.sbc:
         with make_executor(args.workers, args.dask) as (executor, parallelism):
             figures = simulation_based_calibration(
-                scenario, record, truths=args.sbc, executor=executor, parallelism=parallelism, **budget
+                scenario,
+                record,
+                truths=args.sbc,
+                executor=executor,
+                parallelism=parallelism,
+                store=out / SBC_DIR,
+                **budget,
             )
         written = [write_checks(figures, out / "calibration_checks.json")]
         if args.install:  # beside the installed fit's identification report, which it keeps
@@ -184,9 +200,6 @@ def run(args: argparse.Namespace) -> int:
         )
         print(f"wrote {' and '.join(map(str, written))}")
         return 0
-    if args.restart:
-        for path in sorted(out.glob("generation_*.json")) + sorted(out.glob("generation_*.parquet")):
-            path.unlink()
     with make_executor(args.workers, args.dask) as (executor, parallelism):
         result = calibrate(scenario, record, out=out, executor=executor, parallelism=parallelism, **budget)
     written = write_calibration(result, out)

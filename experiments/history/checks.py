@@ -13,6 +13,7 @@ The figures go into ``data/calibration_checks.json`` (keys ``truths``, ``sbc_cov
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,8 @@ import pandas as pd
 
 from model.batched import simulate_arrays
 
+from ..errors import UserError
+from ..io import atomic_write_text
 from ..seeds import replicate_seeds
 from .calibration import CALIBRATED_PARAMETERS, _prior_bounds, calibrate, simulated_summaries
 from .scenario import Scenario
@@ -46,6 +49,93 @@ def synthetic_observed(scenario: Scenario, record: pd.DataFrame, truth: dict[str
     return simulated_summaries(scenario, result.trajectory, summaries, recorded_rungs(record)).iloc[0]
 
 
+SBC_DIR = "sbc"
+"""The folder of ``--out`` that holds one file per finished truth (``truth_007.json``)."""
+
+
+def sbc_draws(scenario: Scenario, truths: int, seed: int, parameters: tuple[str, ...]) -> tuple[np.ndarray, list[int]]:
+    """The ``truths`` parameter vectors drawn from the prior (one row each) and the seed of each
+    one's synthetic record: both fixed by ``seed`` and ``truths`` alone, so any truth can be
+    fitted on its own, in any order, and give the numbers it gives in a whole run."""
+    low, high = _prior_bounds(scenario.params, parameters)
+    rng = np.random.default_rng([seed, SBC_STREAM])
+    drawn = rng.uniform(low, high, size=(truths, len(parameters)))
+    return drawn, [int(rng.integers(2**63)) for _ in range(truths)]
+
+
+def sbc_truth(
+    scenario: Scenario,
+    record: pd.DataFrame,
+    index: int,
+    truth: dict[str, float],
+    observed_seed: int,
+    seed: int,
+    **budget: Any,
+) -> dict[str, Any]:
+    """Fit truth number ``index`` (``truth``) on its synthetic record and return what the check
+    keeps of it: the truth, its posterior's 5%, 25%, 75% and 95% quantiles per parameter, and
+    whether the 50% and 90% central intervals contain it."""
+    parameters = tuple(truth)
+    observed = synthetic_observed(scenario, record, truth, seed=observed_seed)
+    result = calibrate(
+        scenario, record, observed=observed, parameters=parameters, seed=seed + 1 + index, progress=False, **budget
+    )
+    quantiles = {q: [float(result.quantile(name, q)) for name in parameters] for q in (0.05, 0.25, 0.75, 0.95)}
+    return {
+        "index": index,
+        "truth": [float(truth[name]) for name in parameters],
+        "q05": quantiles[0.05],
+        "q25": quantiles[0.25],
+        "q75": quantiles[0.75],
+        "q95": quantiles[0.95],
+        "inside_50": [quantiles[0.25][k] <= truth[n] <= quantiles[0.75][k] for k, n in enumerate(parameters)],
+        "inside_90": [quantiles[0.05][k] <= truth[n] <= quantiles[0.95][k] for k, n in enumerate(parameters)],
+    }
+
+
+def _sbc_fingerprint(scenario: Scenario, truths: int, seed: int, parameters: tuple[str, ...], budget: dict) -> dict:
+    """The settings a stored truth must share to be reused: the scenario, the draws, the budget
+    and the model (its source, calibrated defaults and backend)."""
+    from ..provenance import model_fingerprint
+
+    return {
+        "scenario": scenario.name,
+        "scenario_params": repr(scenario.params),
+        "weeks": scenario.weeks,
+        "truths": truths,
+        "seed": seed,
+        "parameters": list(parameters),
+        "budget": {k: budget[k] for k in sorted(budget)},
+        "model": model_fingerprint(),
+    }
+
+
+def _stored_truths(store: Path, fingerprint: dict[str, Any]) -> dict[int, dict[str, Any]]:
+    """The truths already fitted in ``store`` with the same settings, by index. A file that cannot
+    be read, or holds other settings, stops the run with one line: nothing stored is overwritten
+    or silently mixed in."""
+    done: dict[int, dict[str, Any]] = {}
+    for path in sorted(store.glob("truth_*.json")):
+        try:
+            saved = json.loads(path.read_text(encoding="utf-8"))
+            row = saved["row"]
+            index = int(row["index"])
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise UserError(
+                f"{path}: an unreadable stored SBC truth ({str(error).splitlines()[0] if str(error) else type(error).__name__}); "
+                "delete that file to fit its truth again"
+            ) from None
+        if saved.get("fingerprint") != fingerprint:
+            theirs = saved.get("fingerprint") or {}
+            differ = sorted(k for k in set(fingerprint) | set(theirs) if fingerprint.get(k) != theirs.get(k))
+            raise UserError(
+                f"{store} holds SBC truths fitted with other settings ({', '.join(differ[:4])} differ); "
+                "use another --out, or --restart to discard them"
+            )
+        done[index] = row
+    return done
+
+
 def simulation_based_calibration(
     scenario: Scenario,
     record: pd.DataFrame,
@@ -53,51 +143,69 @@ def simulation_based_calibration(
     seed: int = 7,
     parameters: tuple[str, ...] = CALIBRATED_PARAMETERS,
     progress: bool = True,
+    store: Path | None = None,
+    only: Sequence[int] | None = None,
     **budget: Any,
 ) -> dict[str, Any]:
     """Coverage of the truth by the 50% and 90% central credible intervals over ``truths``
     synthetic records (``budget``: keyword arguments of :func:`calibrate`, e.g. population,
     generations, accept, replicates, executor, parallelism). Returns the JSON-ready figures: overall coverage
-    (over truths and parameters), coverage per parameter, and the settings."""
+    (over truths and parameters), coverage per parameter, every truth's row (:func:`sbc_truth`)
+    and the settings.
+
+    With ``store`` (a folder), each truth is saved there as soon as it is fitted and a rerun with
+    the same settings fits only the truths not yet saved. ``only`` fits just those truths (by
+    index) and reports on them: a spot check of stored figures."""
     from tqdm.auto import tqdm
 
-    low, high = _prior_bounds(scenario.params, parameters)
-    rng = np.random.default_rng([seed, SBC_STREAM])
-    drawn = rng.uniform(low, high, size=(truths, len(parameters)))
-    inside = {50: np.zeros((truths, len(parameters)), bool), 90: np.zeros((truths, len(parameters)), bool)}
-    for t in tqdm(range(truths), desc="SBC", unit="truth", disable=not progress):
-        truth = dict(zip(parameters, drawn[t], strict=True))
-        observed = synthetic_observed(scenario, record, truth, seed=int(rng.integers(2**63)))
-        result = calibrate(
-            scenario, record, observed=observed, parameters=parameters, seed=seed + 1 + t, progress=False, **budget
+    drawn, observed_seeds = sbc_draws(scenario, truths, seed, parameters)
+    kept_budget = {k: v for k, v in budget.items() if k not in ("executor", "parallelism", "out")}
+    fingerprint = _sbc_fingerprint(scenario, truths, seed, parameters, kept_budget)
+    rows = _stored_truths(store, fingerprint) if store is not None and store.is_dir() else {}
+    wanted = sorted(set(range(truths) if only is None else only))
+    if progress and rows:
+        print(
+            f"SBC: {len(set(rows) & set(wanted))} of {len(wanted)} truths already fitted in {store}; fitting the rest"
         )
-        for level, q in ((50, 0.25), (90, 0.05)):
-            for k, name in enumerate(parameters):
-                inside[level][t, k] = result.quantile(name, q) <= truth[name] <= result.quantile(name, 1 - q)
-    cover = {level: inside[level].mean() for level in inside}
-    # Standard errors treat truths as independent and parameters within a truth as one cluster.
+    for t in tqdm([t for t in wanted if t not in rows], desc="SBC", unit="truth", disable=not progress):
+        truth = dict(zip(parameters, map(float, drawn[t]), strict=True))
+        rows[t] = sbc_truth(scenario, record, t, truth, observed_seeds[t], seed, **budget)
+        if store is not None:
+            store.mkdir(parents=True, exist_ok=True)
+            text = json.dumps({"fingerprint": fingerprint, "row": rows[t]}, indent=1) + "\n"
+            atomic_write_text(store / f"truth_{t:03d}.json", text)
+    return sbc_figures([rows[t] for t in wanted], scenario.name, seed, parameters, kept_budget)
+
+
+def sbc_figures(
+    rows: list[dict[str, Any]], scenario: str, seed: int, parameters: tuple[str, ...], budget: dict[str, Any]
+) -> dict[str, Any]:
+    """The coverage figures of the truths' ``rows``: overall (over truths and parameters, with a
+    standard error that treats truths as independent and the parameters of one truth as one
+    cluster) and per parameter."""
+    inside = {level: np.array([row[f"inside_{level}"] for row in rows], bool) for level in (50, 90)}
+    n = len(rows)
     se = {
-        level: float(inside[level].mean(axis=1).std(ddof=1) / np.sqrt(truths)) if truths > 1 else float("nan")
-        for level in inside
+        level: float(inside[level].mean(axis=1).std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan") for level in inside
     }
     return {
-        "truths": truths,
-        "sbc_coverage_50": float(cover[50]),
-        "sbc_coverage_90": float(cover[90]),
+        "truths": n,
+        "sbc_coverage_50": float(inside[50].mean()),
+        "sbc_coverage_90": float(inside[90].mean()),
         "sbc_coverage_50_se": se[50],
         "sbc_coverage_90_se": se[90],
         "per_parameter_50": {name: float(inside[50][:, k].mean()) for k, name in enumerate(parameters)},
         "per_parameter_90": {name: float(inside[90][:, k].mean()) for k, name in enumerate(parameters)},
-        "scenario": scenario.name,
+        "scenario": scenario,
         "seed": seed,
-        "budget": {k: v for k, v in budget.items() if k not in ("executor", "parallelism", "out")},
+        "budget": budget,
+        "parameters": list(parameters),
+        "per_truth": rows,
     }
 
 
 def write_checks(figures: dict[str, Any], path: Path = CHECKS_FILE) -> Path:
     """Write the figures as JSON (atomically)."""
-    from ..io import atomic_write_text
-
     atomic_write_text(path, json.dumps(figures, indent=2) + "\n")
     return path
 

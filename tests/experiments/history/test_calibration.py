@@ -242,21 +242,81 @@ def test_cli_calibrate_names_its_budget_and_refuses_other_settings_in_out(tmp_pa
 # ---- simulation-based calibration ----------------------------------------------------------------
 
 
-@pytest.mark.slow
-def test_simulation_based_calibration_reproduces_the_shipped_figures(history):
-    """data/calibration_checks.json is what the code gives: the same truths, budget and seed
-    give the same coverage, bit for bit, here in one process as from the command's 2 workers
-    (about a minute on one core). What the figures say (the 90% intervals under-cover a little)
-    is discussed in docs/ODD.md section 9."""
-    from experiments.history.checks import CHECKS_FILE, simulation_based_calibration
+def _shipped_sbc():
+    """The shipped SBC figures with their scenario and record."""
+    from experiments.history.checks import CHECKS_FILE
+    from experiments.history.record import load_record_for
 
     shipped = json.loads(CHECKS_FILE.read_text(encoding="utf-8"))
-    assert shipped["truths"] >= 20
-    scenario, record = history
+    scenario = load_scenario(ROOT / "experiments" / "scenarios" / f"{shipped['scenario']}.toml")
+    return shipped, scenario, load_record_for(scenario, None)
+
+
+def test_the_shipped_sbc_figures_are_its_stored_truths_counted():
+    """data/calibration_checks.json's coverage figures are its own per-truth rows counted, and
+    those rows are fits of the truths the seed draws from the prior, in order."""
+    from experiments.history.checks import sbc_draws, sbc_figures
+
+    shipped, scenario, _ = _shipped_sbc()
+    assert shipped["truths"] >= 50
+    parameters = tuple(shipped["parameters"])
+    recount = sbc_figures(shipped["per_truth"], scenario.name, shipped["seed"], parameters, shipped["budget"])
+    assert recount == {k: v for k, v in shipped.items() if k != "identification"}
+    drawn, _ = sbc_draws(scenario, shipped["truths"], shipped["seed"], parameters)
+    assert [row["index"] for row in shipped["per_truth"]] == list(range(shipped["truths"]))
+    assert [row["truth"] for row in shipped["per_truth"]] == drawn.tolist()
+
+
+@pytest.mark.slow
+def test_simulation_based_calibration_reproduces_the_shipped_truths():
+    """Two of the shipped truths (the first and the last), fitted again at the shipped budget and
+    seed in one process, give their shipped rows bit for bit, as from the command's 2 workers
+    (about 15 CPU-minutes at the installed budget). What the figures say is discussed in
+    docs/ODD.md section 9."""
+    from experiments.history.checks import simulation_based_calibration
+
+    shipped, scenario, record = _shipped_sbc()
+    ends = [0, shipped["truths"] - 1]
     figures = simulation_based_calibration(
-        scenario, record, truths=shipped["truths"], seed=shipped["seed"], progress=False, **shipped["budget"]
+        scenario,
+        record,
+        truths=shipped["truths"],
+        seed=shipped["seed"],
+        parameters=tuple(shipped["parameters"]),
+        progress=False,
+        only=ends,
+        **shipped["budget"],
     )
-    assert figures == {k: v for k, v in shipped.items() if k != "identification"}  # the fit's own report beside it
+    assert figures["per_truth"] == [shipped["per_truth"][t] for t in ends]
+
+
+def test_sbc_resumes_from_its_stored_truths_and_refuses_damaged_or_foreign_ones(history, tmp_path):
+    """Truths fitted one by one into a store, then the rest on a rerun, give the figures of one
+    uninterrupted run; a rerun refits nothing stored; a damaged truth file or one fitted with
+    other settings stops the run with one line naming what to do."""
+    from experiments.history import checks as C
+
+    scenario, record = history
+    tiny = dict(population=20, generations=1, accept=0.5, replicates=2, block=20, seed=5, progress=False)
+    whole = C.simulation_based_calibration(scenario, record, truths=3, **tiny)
+    store = tmp_path / "sbc"
+    part = C.simulation_based_calibration(scenario, record, truths=3, store=store, only=[2], **tiny)
+    assert part["per_truth"] == whole["per_truth"][2:] and part["truths"] == 1
+    assert sorted(p.name for p in store.iterdir()) == ["truth_002.json"]
+    assert C.simulation_based_calibration(scenario, record, truths=3, store=store, **tiny) == whole
+    fitted = []
+    original = C.sbc_truth
+    try:
+        C.sbc_truth = lambda *a, **k: fitted.append(a) or original(*a, **k)
+        assert C.simulation_based_calibration(scenario, record, truths=3, store=store, **tiny) == whole
+    finally:
+        C.sbc_truth = original
+    assert fitted == []
+    with pytest.raises(UserError, match="other settings.*--restart"):
+        C.simulation_based_calibration(scenario, record, truths=3, store=store, **{**tiny, "replicates": 3})
+    (store / "truth_001.json").write_text('{"fingerprint": {"trunc', encoding="utf-8")
+    with pytest.raises(UserError, match="truth_001.json: an unreadable stored SBC truth.*delete that file"):
+        C.simulation_based_calibration(scenario, record, truths=3, store=store, **tiny)
 
 
 def test_coverage_counting_of_simulation_based_calibration(monkeypatch, history):
