@@ -223,9 +223,17 @@ def track_excitation(excitation_sub, excitation_strat, tests, major, ratio, beta
     )
 
 
+POISSON_ZERO_MARGIN = 2e-15
+"""How far below ``1 - rate`` a uniform must lie for :func:`poisson_count` to return 0 without
+computing ``exp(-rate)``: ``e ** -rate >= 1 - rate``, and this margin (about 18 ULP at 1) covers the
+rounding of ``1 - rate`` and of ``exp``, so the shortcut gives the count the full sum gives."""
+
+
 @jit
 def poisson_count(rate, u):
     rate = minimum(float(rate), RATE_CAP)
+    if u <= (1.0 - rate) - POISSON_ZERO_MARGIN:  # below F(0) = e ** -rate for certain: no event
+        return 0
     pmf = exp(-rate)
     cdf = pmf
     count = 0
@@ -544,7 +552,9 @@ def talks_transition(
         out_rate = summit_rate
     else:
         out_rate = from_suspended
-    p_move = event_probability(out_rate)
+    # 1 - e ** -rate <= rate (and the rounded expm1 too): a uniform at or above the rate cannot
+    # move, and p_move is then read only where a move is (so 0 gives the same outcome, no expm1)
+    p_move = event_probability(out_rate) if u_advance < out_rate else 0.0
     moves = u_advance < p_move and not exits and not ended_by_test
     share_01 = r01 / from_none if from_none > 0 else 0.0
     share_resume = resume_rate / from_suspended if from_suspended > 0 else 0.0

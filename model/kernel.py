@@ -3,7 +3,7 @@
 :func:`run_block` is :func:`model.week.run_week` and the actors' steps of :mod:`model.actors`
 transcribed for one run's scalars, with every mechanism a call to the compiled rules of
 :mod:`model.compiled` (the functions the Mesa agents call on the compiled path) and the week's
-random numbers drawn inline (:func:`model.rng_compiled.week_uniforms`, bit for bit those of
+random numbers drawn inline (:func:`model.rng_compiled.week_slots`, bit for bit those of
 :mod:`model.rng`). A run's state lives in one record of a structured array (:data:`STATE`), its
 parameters in another (:func:`param_records`), its levers in a third (:func:`lever_records`);
 each run's weeks are advanced in one pass, its tally kept as :class:`model.outcomes.OutcomeTally`
@@ -82,9 +82,9 @@ from .compiled import (
     weeks_since_summit_after,
 )
 from .policies import DUAL_SUSPENSION, SCALED_DOWN, SUSPENDED, SUSPENDED_DURING_TALKS
-from .rng import N_SLOTS
-from .rng_compiled import week_uniforms
+from .rng_compiled import week_block, week_slots
 from .rules import (
+    INTER_KOREAN,
     NEGOTIATIONS,
     NO_TALKS,
     PRELIMINARY,
@@ -106,6 +106,12 @@ from .week import (
     SLOT_SUMMIT,
     SLOT_TESTS,
 )
+
+_SUMMIT_BLOCK = 2
+"""The Philox block (slots 8-11) that holds the summit's two slots; every other slot the week
+reads lies in blocks 0 and 1 (slots 0-7), drawn every week."""
+assert SLOT_OFFER // 4 == SLOT_SUMMIT // 4 == _SUMMIT_BLOCK
+assert max(SLOT_TESTS, SLOT_RUNG, SLOT_SANCTIONS, SLOT_EXIT, SLOT_ADVANCE, SLOT_STEP, SLOT_MORATORIUM) < 8
 
 STATE_LAYOUT: tuple[tuple[str, str, str, str | None, str], ...] = (
     # (field, holder: "" the world or an actor, attribute, trust key or None, dtype)
@@ -253,10 +259,37 @@ def _fmax(level, floor):
 
 
 @jit
-def _week(p, s, lv, u):
+def _out_rate_bound(stage, s, p, share):
+    """An upper bound of the rate out of talks stage ``stage`` over every willingness in [0, 1]
+    (what :func:`talks_transition` compares its uniform with): each rate computed at full
+    willingness, which rounding cannot exceed while every factor is non-negative (else inf: no
+    bound). Suspended talks leave at rates the willingness does not enter: 0."""
+    if stage == SUSPENDED_TALKS:
+        return 0.0
+    factors = (s.rok_mediation, share, p.inter_korean_rate, p.direct_talks_rate, p.us_dprk_rate, p.summit_rate)
+    for factor in factors:
+        if not factor >= 0.0:
+            return np.inf
+    if stage == NO_TALKS:
+        r01, r02, _ = talks_rates(
+            s.rok_mediation, 1.0, 1.0, share, p.inter_korean_rate, p.direct_talks_rate, p.us_dprk_rate
+        )
+        return r01 + r02
+    if stage == INTER_KOREAN:
+        return talks_rates(s.rok_mediation, 1.0, 1.0, share, p.inter_korean_rate, p.direct_talks_rate, p.us_dprk_rate)[
+            2
+        ]
+    if stage == PRELIMINARY or stage == NEGOTIATIONS:
+        return summit_hazard(p.summit_rate, 1.0, 1.0, s.weeks_since_summit, p.summit_spacing)
+    return np.inf
+
+
+@jit
+def _week(p, s, lv, u, seed, step):
     """One week of one run (:func:`model.week.run_week`, step for step). ``p`` the run's
     parameters, ``s`` its state (updated in place), ``lv`` the week's levers, ``u`` the week's
-    uniforms. Returns what the tally records: ``(stage_before, outcome, tests, rung,
+    uniforms in slots 0-7 (:func:`week_slots`); the summit's slots, in block 2, are drawn only in
+    a summit week, from the run's ``seed`` and the week's ``step``. Returns what the tally records: ``(stage_before, outcome, tests, rung,
     moratorium_before, refused)``."""
     stage_before = s.talks_stage
     talking = talks_under_way(stage_before)
@@ -394,20 +427,27 @@ def _week(p, s, lv, u):
         s.dprk_expected_relief,
         p.dprk_talk_expectation_weight,
     )
-    dprk_willing = logit_choice(s.dprk_talk_utility, p.logit_precision)
     s.us_talk_utility = us_talk_utility(
         p.us_talk_base, s.us_trust_dprk, pressure_first, p.us_talk_trust_weight, p.pressure_first_penalty
     )
-    us_willing = logit_choice(s.us_talk_utility, p.logit_precision)
-    r01, r02, r12 = talks_rates(
-        s.rok_mediation,
-        dprk_willing,
-        us_willing,
-        alignment_factor(s.rok_alignment, p.alignment_effect),
-        p.inter_korean_rate,
-        p.direct_talks_rate,
-        p.us_dprk_rate,
-    )
+    # The willingness (two exp) is read only by the rate out of this stage. Most weeks its upper
+    # bound, at full willingness, already lies below the uniform: no move, whatever the
+    # willingness (talks_transition moves only below the rate), so the rates are passed as 0.
+    share = alignment_factor(s.rok_alignment, p.alignment_effect)
+    u_advance = u[SLOT_ADVANCE]
+    dprk_willing, us_willing, r01, r02, r12 = 0.0, 0.0, 0.0, 0.0, 0.0
+    if u_advance < _out_rate_bound(stage_before, s, p, share):
+        dprk_willing = logit_choice(s.dprk_talk_utility, p.logit_precision)
+        us_willing = logit_choice(s.us_talk_utility, p.logit_precision)
+        r01, r02, r12 = talks_rates(
+            s.rok_mediation,
+            dprk_willing,
+            us_willing,
+            share,
+            p.inter_korean_rate,
+            p.direct_talks_rate,
+            p.us_dprk_rate,
+        )
     suspend = suspension_hazard(
         p.suspend_base, packages, held, tests, rung, p.suspend_per_package, p.suspend_per_exercise, p.suspend_per_test
     )
@@ -416,7 +456,7 @@ def _week(p, s, lv, u):
         s.talks_stage,
         s.remembered_stage,
         u[SLOT_EXIT],
-        u[SLOT_ADVANCE],
+        u_advance,
         major,
         suspend,
         idle,
@@ -433,9 +473,10 @@ def _week(p, s, lv, u):
     # a summit's offer and outcome (computed only in a summit week: elsewhere neither is used)
     offer, outcome = 0, SUMMIT_NONE
     if summit:
+        late = week_block(seed, step, 0, _SUMMIT_BLOCK)
         offer = choose_offer(
             s.dprk_step,
-            u[SLOT_OFFER],
+            late[SLOT_OFFER - 4 * _SUMMIT_BLOCK],
             p.logit_precision,
             maximum(s.dprk_expected_relief, p.summit_expectation),
             s.dprk_stress,
@@ -451,7 +492,7 @@ def _week(p, s, lv, u):
         outcome = summit_outcome(
             offer,
             relief_needed_step(p.relief_threshold, lv.relief_all_at_end),
-            u[SLOT_SUMMIT],
+            late[SLOT_SUMMIT - 4 * _SUMMIT_BLOCK],
             p.logit_precision,
             s.us_trust_dprk,
             s.dprk_trust_us,
@@ -596,17 +637,15 @@ def run_block(
     :data:`INT_SERIES` and :data:`FLOAT_SERIES` when they have weeks."""
     n = state.shape[0]
     record = ints.shape[2] > 0
-    u = np.empty(N_SLOTS)
     for i in range(n):
         p = params[param_index[i]]
         s = state[i]
         for w in range(weeks):
             week = float(tally_offset + w + 1)
-            week_uniforms(seeds[i], rng_offset + w + 1, 0, u)
-            # the slots as a tuple of scalars: no array (and no reference counting) in the week
-            slots = (u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9])
+            # slots 0-7 as a tuple of scalars (no array, no reference counting); 8-11 drawn in summit weeks
+            slots = week_slots(seeds[i], rng_offset + w + 1, 0)
             stage_before, summit, tests, rung, moratorium_before, refused = _week(
-                p, s, levers[w, lever_index[i]], slots
+                p, s, levers[w, lever_index[i]], slots, seeds[i], rng_offset + w + 1
             )
             stage = s.talks_stage
             # OutcomeTally.record

@@ -23,6 +23,8 @@ Public API
 ----------
 ``philox_block``       the raw bijection on one counter (compiled).
 ``week_uniforms``      the uniforms of one run and step into a given array (compiled).
+``week_slots``         slots 0-7 of one run and step as a tuple (compiled).
+``week_block``         the four slots of one block of one run and step as a tuple (compiled).
 ``uniforms_compiled``  Python-callable, same arguments and result as :func:`model.rng.uniforms`.
 """
 
@@ -35,7 +37,7 @@ import numpy as np
 from .compiled import jit
 from .rng import _SEED_LIMIT, _STEP_LIMIT, _STREAM_LIMIT, N_SLOTS, _as_uint64, _check_small_int
 
-__all__ = ["philox_block", "week_uniforms", "uniforms_compiled"]
+__all__ = ["philox_block", "week_uniforms", "week_slots", "week_block", "uniforms_compiled"]
 
 # Philox4x32 constants (Random123 philox.h), as uint64 so that no operand is ever int64.
 _M0 = np.uint64(0xD2511F53)
@@ -90,6 +92,20 @@ def _philox10_x3(b, c1, c2, c3, k0, k1):
         d0, d1, d2, d3 = _round(d0, d1, d2, d3, k0, k1)
         e0, e1, e2, e3 = _round(e0, e1, e2, e3, k0, k1)
     return a0, a1, a2, a3, d0, d1, d2, d3, e0, e1, e2, e3
+
+
+@jit
+def _philox10_x2(b, c1, c2, c3, k0, k1):
+    """Philox4x32-10 of the counters ``(b, c1, c2, c3)`` and ``(b + 1, c1, c2, c3)`` side by side: 8 words."""
+    a0, a1, a2, a3 = b, c1, c2, c3
+    d0, d1, d2, d3 = b + _ONE, c1, c2, c3
+    for r in range(_ROUNDS):
+        if r > 0:
+            k0 = (k0 + _W0) & _MASK32
+            k1 = (k1 + _W1) & _MASK32
+        a0, a1, a2, a3 = _round(a0, a1, a2, a3, k0, k1)
+        d0, d1, d2, d3 = _round(d0, d1, d2, d3, k0, k1)
+    return a0, a1, a2, a3, d0, d1, d2, d3
 
 
 @jit
@@ -173,6 +189,47 @@ def week_uniforms(seed, step, stream, out):
                 out[i + j] = _uniform(w[j])
         b += _THREE
         i += 12
+
+
+@jit
+def _key_and_counter(seed, step, stream):
+    s = np.uint64(seed)
+    st = np.uint64(step)  # a negative int64 becomes >= 2**32 and is caught below
+    sm = np.uint64(stream)
+    if st >= _LIMIT32:
+        raise ValueError("step must be an integer in [0, 2**32)")
+    if sm >= _LIMIT32:
+        raise ValueError("stream must be an integer in [0, 2**32)")
+    return s & _MASK32, s >> _S32, st, sm
+
+
+@jit
+def week_slots(seed, step, stream):
+    """Slots 0-7 of one run and step (blocks 0 and 1) as a tuple of eight floats:
+    ``model.rng.uniforms(seed, step, 8, stream)``. A compiled week that reads the later slots only
+    in some weeks draws them then, with :func:`week_block`; the arguments are
+    :func:`week_uniforms`'s."""
+    k0, k1, st, sm = _key_and_counter(seed, step, stream)
+    w = _philox10_x2(_ZERO, st, sm, _ZERO, k0, k1)
+    return (
+        _uniform(w[0]),
+        _uniform(w[1]),
+        _uniform(w[2]),
+        _uniform(w[3]),
+        _uniform(w[4]),
+        _uniform(w[5]),
+        _uniform(w[6]),
+        _uniform(w[7]),
+    )
+
+
+@jit
+def week_block(seed, step, stream, block):
+    """Slots ``4 * block`` to ``4 * block + 3`` of one run and step as a tuple of four floats:
+    ``model.rng.uniforms(seed, step, 4 * block + 4, stream)[4 * block:]``."""
+    k0, k1, st, sm = _key_and_counter(seed, step, stream)
+    w = _philox10(np.uint64(block), st, sm, _ZERO, k0, k1)
+    return _uniform(w[0]), _uniform(w[1]), _uniform(w[2]), _uniform(w[3])
 
 
 @jit

@@ -3,6 +3,7 @@ model/week.py): each compiled rule against its numpy rule, each engine on each b
 the other engine on the same backend (bit for bit), and whole runs across backends (the same
 events; continuous values within a few units in the last place)."""
 
+import math
 import os
 import subprocess
 import sys
@@ -86,6 +87,49 @@ def test_the_per_rung_rules_compute_their_numpy_rules():
         offer_args = (int(rng.integers(0, 5)), rng.random(), 4.0, rng.random(), rng.random(), 1.0, 2, 0.0, 0.5)
         offer_args += (1.0, 1.0, 0.5, 0.3)
         assert compiled.MESA_RULES.choose_offer(*offer_args) == rules.choose_offer(*offer_args)
+
+
+def _poisson_by_the_sum(rate, u):
+    """The compiled poisson_count's sum without its shortcut, with the C library's exp (as numba's)."""
+    rate = min(float(rate), rules.RATE_CAP)
+    pmf = cdf = math.exp(-rate)
+    count = 0
+    for k in range(1, rules.MAX_TESTS_PER_WEEK + 1):
+        if not u > cdf:
+            break
+        count, pmf = count + 1, pmf * rate / k
+        cdf = cdf + pmf
+    return count
+
+
+def _near(x: float, ulps: int = 40) -> list[float]:
+    """``x`` and its floating-point neighbours up to ``ulps`` units either side."""
+    up, down, values = x, x, [x]
+    for _ in range(ulps):
+        up, down = np.nextafter(up, np.inf), np.nextafter(down, -np.inf)
+        values += [float(up), float(down)]
+    return values
+
+
+def test_the_compiled_shortcuts_give_what_the_full_computation_gives():
+    """poisson_count returns 0 below 1 - rate - margin without exp, and talks_transition skips
+    expm1 when the uniform is at or above the rate: at and around both thresholds (every
+    neighbouring float within 40 ULP) the counts and transitions are the full computation's."""
+    poisson = compiled.MESA_RULES.poisson_count
+    for rate in [0.0, 1e-300, 1e-16, 1e-12, 1e-6, 0.01, 0.07, 0.5, 1.0, 1.5, 30.0, -0.5, np.nan, np.inf]:
+        edges = [1 - rate, 1 - rate - compiled.POISSON_ZERO_MARGIN, math.exp(-rate) if rate == rate else 0.5]
+        for u in [v for edge in edges if np.isfinite(edge) for v in _near(edge)]:
+            if 0 < u < 1:
+                assert poisson(rate, u) == _poisson_by_the_sum(rate, u), (rate, u)
+    transition = compiled.MESA_RULES.talks_transition
+    for stage in range(5):
+        for rate in [1e-300, 1e-17, 1e-9, 0.003, 0.2, 0.9, 3.0, np.nan]:
+            r01, r02 = rate / 3, 2 * rate / 3
+            out_rate = {0: r01 + r02, 1: rate, 2: rate, 3: rate}.get(stage, 0.3 + 0.2)
+            for u in _near(out_rate) if np.isfinite(out_rate) else [0.5]:
+                for major in (False, True):
+                    args = (stage, 2, 0.5, u, major, 0.01, 0.02, r01, r02, rate, rate, 0.3, 0.2)
+                    assert tuple(transition(*args)) == tuple(np.asarray(v)[()] for v in rules.talks_transition(*args))
 
 
 def _both_engines(params: Params, seeds, weeks: int, schedules, backend_name: str):

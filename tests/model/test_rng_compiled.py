@@ -12,7 +12,7 @@ from numba import types
 from test_rng import KAT
 
 from model.rng import N_SLOTS, philox4x32, uniforms
-from model.rng_compiled import philox_block, uniforms_compiled, week_uniforms
+from model.rng_compiled import philox_block, uniforms_compiled, week_block, week_slots, week_uniforms
 
 EDGE_SEEDS = [0, 1, 2**32 - 1, 2**32, 2**32 + 1, 2**63 - 1, 2**63, 2**64 - 2, 2**64 - 1]
 
@@ -70,6 +70,27 @@ def test_week_uniforms_one_run_into_a_given_array():
         assert (out[N_SLOTS:] == -1.0).all()  # nothing written past the end
     empty = np.empty(0)
     week_uniforms(np.uint64(3), 0, 0, empty)  # nothing to write, no error
+
+
+def test_week_slots_and_blocks_are_the_week_s_uniforms():
+    """The compiled week's tuples: slots 0-7 and any later block, bit for bit the slots of
+    model.rng.uniforms (edge seeds and 3,000 random ones, edge steps and streams)."""
+    seeds = list(_seeds(3_000))  # the edge seeds first
+    for step, stream in [(0, 0), (1, 0), (2**32 - 1, 2**32 - 1), (52, 3)]:
+        reference = uniforms(np.array(seeds, dtype=np.uint64), step, 16, stream)
+        got = np.array([week_slots(np.uint64(seed), step, stream) for seed in seeds])
+        _assert_identical(got, reference[:, :8])
+        for block in (0, 1, 2, 3):
+            got = np.array([week_block(np.uint64(seed), step, stream, block) for seed in seeds])
+            _assert_identical(got, reference[:, 4 * block : 4 * block + 4])
+
+
+@pytest.mark.parametrize("function", [week_slots, week_block])
+@pytest.mark.parametrize("step,stream", [(2**32, 0), (-1, 0), (0, 2**32), (0, -1)])
+def test_week_tuples_reject_step_or_stream_out_of_range(function, step, stream):
+    extra = (2,) if function is week_block else ()
+    with pytest.raises(ValueError, match="step" if step != 0 else "stream"):
+        function(np.uint64(1), step, stream, *extra)
 
 
 @pytest.mark.parametrize("step,stream", [(2**32, 0), (-1, 0), (0, 2**32), (0, -1)])
