@@ -11,7 +11,7 @@ identity with the Mesa engine, bit for bit.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
@@ -79,12 +79,26 @@ class ParamArrays:
         return cls(values)
 
 
+Trajectories = bool | Collection[str]
+"""Which weekly series a run keeps: none (False), all of :data:`model.week.SERIES` (True), or those named."""
+
+
+def _series_asked(trajectories: Trajectories) -> tuple[str, ...]:
+    """The series names ``trajectories`` asks for, in :data:`model.week.SERIES` order."""
+    if isinstance(trajectories, bool):
+        return tuple(week.SERIES) if trajectories else ()
+    unknown = sorted(set(trajectories) - set(week.SERIES))
+    if unknown:
+        raise ValueError(f"no weekly series named {', '.join(unknown)}; the series are {', '.join(week.SERIES)}")
+    return tuple(c for c in week.SERIES if c in set(trajectories))
+
+
 @dataclass
 class BatchResult:
     """Outcomes (and optionally weekly trajectories) of a block of runs.
 
     ``outcomes`` maps each outcome column to an array over runs; ``trajectory`` (when asked
-    for) maps each series of :data:`model.week.SERIES` to an array (weeks, runs).
+    for) maps each series of :data:`model.week.SERIES` asked for to an array (weeks, runs).
     """
 
     outcomes: dict[str, np.ndarray]
@@ -100,11 +114,12 @@ class BatchResult:
         stacked over runs with a leading ``run`` column."""
         if self.trajectory is None:
             raise ValueError("trajectories were not recorded: run with trajectories=True")
-        weeks, n = self.trajectory["talks_stage"].shape
+        weeks, n = next(iter(self.trajectory.values())).shape
         ids = np.arange(n) if run_ids is None else np.asarray(run_ids)
         frame = {"run": np.repeat(ids, weeks), "week": np.tile(np.arange(1, weeks + 1, dtype=np.int64), n)}
         for column in week.SERIES:
-            frame[column] = self.trajectory[column].T.reshape(-1)
+            if column in self.trajectory:
+                frame[column] = self.trajectory[column].T.reshape(-1)
         return pd.DataFrame(frame)
 
 
@@ -231,10 +246,11 @@ class BatchedEngine:
         self.steps += 1
         week.run_week(self, uniforms(self.seeds, self.week_offset + self.steps).T, self.week_levers(self.steps))
 
-    def _run_compiled(self, weeks: int, trajectories: bool = False) -> dict[str, np.ndarray] | None:
+    def _run_compiled(self, weeks: int, series: tuple[str, ...] = ()) -> dict[str, np.ndarray] | None:
         """Advance ``weeks`` weeks with the compiled week (:func:`model.kernel.run_block`): the
         state, parameters and levers as records, the tally's arrays updated in place; returns the
-        weekly series (each (weeks, runs)) when asked for."""
+        weekly series named in ``series`` (each (weeks, runs)) when any is asked for. The loop
+        records the integer and the float series each only when one of them is asked for."""
         from . import kernel
 
         if self._param_records is None or self._lever_records is None:
@@ -263,9 +279,10 @@ class BatchedEngine:
             )
         }
         relief = np.array(np.broadcast_to(t.relief, (self.n,)), dtype=float)
-        recorded = weeks if trajectories else 0
-        ints = np.empty((len(kernel.INT_SERIES), self.n, recorded), dtype=np.int64)
-        floats = np.empty((len(kernel.FLOAT_SERIES), self.n, recorded))
+        int_weeks = weeks if set(series) & set(kernel.INT_SERIES) else 0
+        float_weeks = weeks if set(series) & set(kernel.FLOAT_SERIES) else 0
+        ints = np.empty((len(kernel.INT_SERIES), self.n, int_weeks), dtype=np.int64)
+        floats = np.empty((len(kernel.FLOAT_SERIES), self.n, float_weeks))
         kernel.run_block(
             self._param_records,
             self._param_index,
@@ -295,12 +312,12 @@ class BatchedEngine:
         t.collapses, t.suspensions, t.summits, t.under_moratorium, t.refused = counts
         t.relief = relief
         self.steps += weeks
-        if not trajectories:
+        if not series:
             return None
         # (weeks, runs) views of the rows the loop wrote run by run: no copy
         views = dict(zip(kernel.INT_SERIES, ints.transpose(0, 2, 1), strict=True))
         views.update(zip(kernel.FLOAT_SERIES, floats.transpose(0, 2, 1), strict=True))
-        return {column: views[column] for column in week.SERIES}
+        return {column: views[column] for column in series}
 
     def _holders(self):
         """``(prefix, object, names)`` for the world and each actor: whose attributes are state."""
@@ -361,21 +378,25 @@ class BatchedEngine:
             return {k: v[w - 1, 0] for k, v in self.levers.items()}
         return {k: v[w - 1][self.lever_index] for k, v in self.levers.items()}
 
-    def run(self, weeks: int, trajectories: bool = False, keep_state: bool = False) -> BatchResult:
+    def run(self, weeks: int, trajectories: Trajectories = False, keep_state: bool = False) -> BatchResult:
         """Advance ``weeks`` weeks and return the outcomes (and the trajectories, and every
-        run's whole state at the end, if asked for)."""
+        run's whole state at the end, if asked for). ``trajectories``: True for every series of
+        :data:`model.week.SERIES`, or the names of the series to keep (fewer series, less memory
+        and time: calibration keeps the few its summaries read)."""
         self._check_covered(weeks)
+        series = _series_asked(trajectories)
         trajectory: dict[str, np.ndarray] | None = None
         if self.backend == "compiled":
-            trajectory = self._run_compiled(weeks, trajectories)
+            trajectory = self._run_compiled(weeks, series)
         else:
-            if trajectories:
-                trajectory = {c: np.empty((weeks, self.n), dtype=dtype) for c, dtype in week.SERIES.items()}
+            if series:
+                trajectory = {c: np.empty((weeks, self.n), dtype=week.SERIES[c]) for c in series}
             for w in range(weeks):
                 self.step()
                 if trajectory is not None:
                     for column, values in week.series(self).items():
-                        trajectory[column][w] = values
+                        if column in trajectory:
+                            trajectory[column][w] = values
         return BatchResult(
             self.tally.result(week.final_state(self)),
             trajectory,
@@ -392,7 +413,7 @@ def simulate(
     seeds: Sequence[int] | np.ndarray,
     weeks: int,
     levers: Sequence[LeverSchedule] | None = None,
-    trajectories: bool = False,
+    trajectories: Trajectories = False,
     backend: str | None = None,
 ) -> BatchResult:
     """Run ``len(params)`` runs of ``weeks`` weeks together; run ``i`` uses ``params[i]``,
@@ -418,7 +439,7 @@ def simulate_points(
     seeds: Sequence[int] | np.ndarray,
     weeks: int,
     schedules: Sequence[LeverSchedule] | None = None,
-    trajectories: bool = False,
+    trajectories: Trajectories = False,
     start: dict[str, np.ndarray] | None = None,
     first_week: int = 1,
     keep_state: bool = False,
@@ -457,7 +478,7 @@ def simulate_arrays(
     seeds: Sequence[int] | np.ndarray,
     weeks: int,
     schedule: LeverSchedule | None = None,
-    trajectories: bool = False,
+    trajectories: Trajectories = False,
     backend: str | None = None,
 ) -> BatchResult:
     """Run one run per seed with parameters ``base`` except ``varying`` (one value per run)

@@ -634,9 +634,9 @@ def run_block(
     (updated in place), levers ``levers[w, lever_index[i]]`` in its ``w``-th week (from 0), the
     random numbers of ``(seeds[i], rng_offset + w + 1)``, and is tallied as week ``tally_offset + w + 1``. ``ints`` and ``floats`` (series, runs, weeks: each run's weeks
     side by side in memory, as the loop writes them) record the weekly series of
-    :data:`INT_SERIES` and :data:`FLOAT_SERIES` when they have weeks."""
+    :data:`INT_SERIES` and of :data:`FLOAT_SERIES`, each only when it has weeks."""
     n = state.shape[0]
-    record = ints.shape[2] > 0
+    record_ints, record_floats = ints.shape[2] > 0, floats.shape[2] > 0
     for i in range(n):
         p = params[param_index[i]]
         s = state[i]
@@ -678,13 +678,14 @@ def run_block(
             if tests > 0:
                 by_rung[rung - 1, i] += tests
                 highest_rung[i] = max(highest_rung[i], rung)
-            if record:  # in the order of INT_SERIES and FLOAT_SERIES
+            if record_ints:  # in the order of INT_SERIES
                 ints[0, i, w] = stage
                 ints[1, i, w] = s.week_tests
                 ints[2, i, w] = s.week_rung
                 ints[3, i, w] = s.week_summit
                 ints[4, i, w] = s.dprk_step
                 ints[5, i, w] = s.dprk_moratorium
+            if record_floats:  # in the order of FLOAT_SERIES
                 floats[0, i, w] = s.exercise_intensity
                 floats[1, i, w] = s.us_sanctions
                 floats[2, i, w] = s.us_relief

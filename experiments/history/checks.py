@@ -27,7 +27,7 @@ from ..io import atomic_write_text
 from ..seeds import replicate_seeds
 from .calibration import CALIBRATED_PARAMETERS, _prior_bounds, calibrate, simulated_summaries
 from .scenario import Scenario
-from .summaries import recorded_rungs, summary_table
+from .summaries import SUMMARY_SERIES, recorded_rungs, summary_table
 
 SBC_STREAM = 0x5BC
 """Mixed into the seed for the truths and their synthetic records."""
@@ -43,7 +43,7 @@ def synthetic_observed(scenario: Scenario, record: pd.DataFrame, truth: dict[str
         replicate_seeds(seed, 1),
         scenario.weeks,
         scenario.schedule(),
-        trajectories=True,
+        trajectories=SUMMARY_SERIES,
     )
     assert result.trajectory is not None  # asked for
     return simulated_summaries(scenario, result.trajectory, summaries, recorded_rungs(record)).iloc[0]

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from model import rules
-from model.batched import BatchResult, simulate_points
+from model.batched import BatchResult, Trajectories, simulate_points
 from model.calendar import Exercise, weekly_intensity
 from model.params import Params
 from model.policies import LeverSchedule, exercise_policy_code
@@ -113,7 +113,7 @@ class Scenario:
         weeks: int | None = None,
         points: list[Params] | None = None,
         point_index: np.ndarray | None = None,
-        trajectories: bool = False,
+        trajectories: Trajectories = False,
         keep_state: bool = False,
     ) -> BatchResult:
         """Run one run per seed over this scenario's ``weeks`` (default: all of it) on the
@@ -247,7 +247,12 @@ def place_events(
 
 
 def _simulate_chain(
-    variants: list[Scenario], index: np.ndarray, seeds: np.ndarray, weeks: int, trajectories: bool, keep_state: bool
+    variants: list[Scenario],
+    index: np.ndarray,
+    seeds: np.ndarray,
+    weeks: int,
+    trajectories: Trajectories,
+    keep_state: bool,
 ) -> tuple[BatchResult, int]:
     """Run ``variants`` (one scenario under several parameter sets) after the periods they
     continue; returns the result and the run's next week."""

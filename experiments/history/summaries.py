@@ -191,6 +191,11 @@ def recorded_rungs(record: pd.DataFrame) -> dict[int, list[str]]:
     return mapping
 
 
+SUMMARY_SERIES: tuple[str, ...] = ("talks_stage", "tests", "test_rung", "summit", "moratorium")
+"""The weekly series the summaries read (:func:`panel_from_trajectory` and the milestones): what a
+calibration's runs keep (``trajectories=SUMMARY_SERIES``), a third of every series' memory."""
+
+
 def panel_from_trajectory(scenario: Scenario, weekly: dict[str, np.ndarray], rungs: dict[int, list[str]]) -> Panel:
     """The panel of simulated runs (``weekly``: the engine's weekly series, weeks x runs); ``rungs``
     the launch rungs to count separately (those the record distinguishes)."""

@@ -207,6 +207,23 @@ def test_trajectories_are_optional_and_do_not_change_outcomes():
     assert list(frame.columns) == ["run", "week", *SERIES] and len(frame) == 50 * 30
 
 
+@pytest.mark.parametrize("backend_name", ["compiled", "numpy"])
+@pytest.mark.parametrize("chosen", [("tests",), ("sanctions", "dprk_stress"), ("talks_stage", "alignment", "summit")])
+def test_a_few_series_are_the_same_as_those_of_all_series(backend_name, chosen):
+    """Keeping only some weekly series (calibration keeps five) gives exactly those series of a
+    run that keeps them all, and the same outcomes; an unknown name is refused."""
+    params, seeds = [Params(), Params(sanctions_level=0.8)] * 20, np.arange(40)
+    every = simulate(params, seeds, 40, trajectories=True, backend=backend_name)
+    few = simulate(params, seeds, 40, trajectories=list(reversed(chosen)), backend=backend_name)
+    assert list(few.trajectory) == [c for c in SERIES if c in chosen]
+    for column in chosen:
+        assert np.array_equal(few.trajectory[column], every.trajectory[column]), column
+    pd.testing.assert_frame_equal(few.outcomes_frame(), every.outcomes_frame(), check_exact=True)
+    assert list(few.trajectory_frame().columns) == ["run", "week", *few.trajectory]
+    with pytest.raises(ValueError, match="no weekly series named stres"):
+        simulate(params, seeds, 5, trajectories=("stres",), backend=backend_name)
+
+
 def test_engine_can_be_stepped_like_the_model():
     p, seeds = Params(), [3, 4]
     levers = stack_schedules([LeverSchedule.from_params(p)], 10)

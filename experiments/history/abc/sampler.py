@@ -19,7 +19,15 @@ from model.batched import simulate_arrays
 from ...errors import UserError
 from ..replay import week_months
 from ..scenario import Scenario
-from ..summaries import Summary, compute, panel_from_record, panel_from_trajectory, recorded_rungs, summary_table
+from ..summaries import (
+    SUMMARY_SERIES,
+    Summary,
+    compute,
+    panel_from_record,
+    panel_from_trajectory,
+    recorded_rungs,
+    summary_table,
+)
 
 SEED_STREAM = 0x5EED
 """Mixed into the seed for the replicate seeds of each block (with the generation and block)."""
@@ -63,7 +71,7 @@ def run_block_replicates(block: Block) -> np.ndarray:
     scenario, r = block.scenario, block.replicates
     varying = dict(zip(block.names, np.repeat(block.theta, r, axis=0).T, strict=True))
     result = simulate_arrays(
-        scenario.params, varying, block.seeds, scenario.weeks, scenario.schedule(), trajectories=True
+        scenario.params, varying, block.seeds, scenario.weeks, scenario.schedule(), trajectories=SUMMARY_SERIES
     )
     assert result.trajectory is not None  # asked for above
     stats = simulated_summaries(scenario, result.trajectory, list(block.summaries), block.rungs).to_numpy()

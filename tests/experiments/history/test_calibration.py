@@ -128,6 +128,24 @@ def test_record_and_simulation_give_the_same_statistics_for_the_same_history(his
     pd.testing.assert_series_equal(sim, obs, check_names=False)
 
 
+def test_the_summaries_read_only_the_series_calibration_keeps(history):
+    """The summaries of runs that keep only SUMMARY_SERIES are those of runs that keep every
+    series, bit for bit; and every one of those series is read (dropping one fails)."""
+    scenario, record = history
+    summaries = S.summary_table(scenario, record)
+    rungs = S.recorded_rungs(record)
+    runs = [scenario.simulate(np.arange(30), trajectories=t).trajectory for t in (True, S.SUMMARY_SERIES)]
+    every, few = (S.compute(summaries, S.panel_from_trajectory(scenario, r, rungs)) for r in runs)
+    pd.testing.assert_frame_equal(every, few, check_exact=True)
+    for name in S.SUMMARY_SERIES:
+        fewer = {k: v for k, v in runs[1].items() if k != name}
+        try:
+            changed = S.compute(summaries, S.panel_from_trajectory(scenario, fewer, rungs))
+        except KeyError:
+            continue
+        assert not changed.equals(every), name
+
+
 # ---- distance, point estimate, diagnostics ----------------------------------------------------
 
 
