@@ -24,8 +24,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "numpy one) and mesa.batch_run on the policy_grid design, a "
         "2-worker sweep, calibration blocks of the 2009-2018 scenario, the peak memory of a 10^6-run sweep and "
         "the shipped sensitivity analysis; prints one JSON object, each figure with its wall and CPU time and "
-        "the load average. Figures, not tests: nothing passes or fails. The full benchmark took 16 minutes on 2 "
-        "shared cores (load 3 to 5), 10 of them the sensitivity analysis.",
+        "the load average. Figures, not tests: nothing passes or fails. The full benchmark took 4 to 5 minutes on "
+        "2 shared cores (load 2.4 to 3.8), 2 of them the sensitivity analysis (16 minutes on the numpy backend).",
     )
     parser.add_argument(
         "--quick",

@@ -33,7 +33,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "budget",
         "the cost is about population / accept x replicates simulations for generation 0, then at least "
         "population x replicates per generation (fewer accepted as the tolerance tightens); 2009-2018 runs "
-        "about 5,000 simulations per CPU second on the compiled backend (`escalation bench`: calibration)",
+        "about 8,000 simulations per CPU second on the compiled backend (`escalation bench`: calibration)",
     )
     budget.add_argument("--population", type=positive_int, default=1000, help="particles per generation (default 1000)")
     budget.add_argument(
