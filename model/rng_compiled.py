@@ -75,28 +75,12 @@ def _philox10(c0, c1, c2, c3, k0, k1):
 
 
 @jit
-def _philox10_x3(b, c1, c2, c3, k0, k1):
-    """Philox4x32-10 of the counters ``(b + j, c1, c2, c3)``, j = 0, 1, 2, under one key: 12 words.
-
-    The three blocks are independent chains of multiplies; running their rounds side by
-    side lets the processor overlap them (about a fifth faster than one block after another).
-    """
-    a0, a1, a2, a3 = b, c1, c2, c3
-    d0, d1, d2, d3 = b + _ONE, c1, c2, c3
-    e0, e1, e2, e3 = b + _TWO, c1, c2, c3
-    for r in range(_ROUNDS):
-        if r > 0:
-            k0 = (k0 + _W0) & _MASK32
-            k1 = (k1 + _W1) & _MASK32
-        a0, a1, a2, a3 = _round(a0, a1, a2, a3, k0, k1)
-        d0, d1, d2, d3 = _round(d0, d1, d2, d3, k0, k1)
-        e0, e1, e2, e3 = _round(e0, e1, e2, e3, k0, k1)
-    return a0, a1, a2, a3, d0, d1, d2, d3, e0, e1, e2, e3
-
-
-@jit
 def _philox10_x2(b, c1, c2, c3, k0, k1):
-    """Philox4x32-10 of the counters ``(b, c1, c2, c3)`` and ``(b + 1, c1, c2, c3)`` side by side: 8 words."""
+    """Philox4x32-10 of the counters ``(b, c1, c2, c3)`` and ``(b + 1, c1, c2, c3)``, under one key: 8 words.
+
+    The two blocks are independent chains of multiplies; running their rounds side by side lets
+    the processor overlap them (faster than one block after another).
+    """
     a0, a1, a2, a3 = b, c1, c2, c3
     d0, d1, d2, d3 = b + _ONE, c1, c2, c3
     for r in range(_ROUNDS):
@@ -106,6 +90,14 @@ def _philox10_x2(b, c1, c2, c3, k0, k1):
         a0, a1, a2, a3 = _round(a0, a1, a2, a3, k0, k1)
         d0, d1, d2, d3 = _round(d0, d1, d2, d3, k0, k1)
     return a0, a1, a2, a3, d0, d1, d2, d3
+
+
+@jit
+def _philox10_x3(b, c1, c2, c3, k0, k1):
+    """Philox4x32-10 of the counters ``(b + j, c1, c2, c3)``, j = 0, 1, 2, under one key: 12 words."""
+    a0, a1, a2, a3, d0, d1, d2, d3 = _philox10_x2(b, c1, c2, c3, k0, k1)
+    e0, e1, e2, e3 = _philox10(b + _TWO, c1, c2, c3, k0, k1)
+    return a0, a1, a2, a3, d0, d1, d2, d3, e0, e1, e2, e3
 
 
 @jit
@@ -139,6 +131,19 @@ def philox_block(c0, c1, c2, c3, k0, k1):
 
 
 @jit
+def _key_and_counter(seed, step, stream):
+    """The Philox key words of ``seed`` and the counter words of ``step`` and ``stream`` (checked)."""
+    s = np.uint64(seed)
+    st = np.uint64(step)  # a negative int64 becomes >= 2**32 and is caught below
+    sm = np.uint64(stream)
+    if st >= _LIMIT32:
+        raise ValueError("step must be an integer in [0, 2**32)")
+    if sm >= _LIMIT32:
+        raise ValueError("stream must be an integer in [0, 2**32)")
+    return s & _MASK32, s >> _S32, st, sm
+
+
+@jit
 def week_uniforms(seed, step, stream, out):
     """Fill ``out`` with the uniforms of one run and step: ``model.rng.uniforms(seed, step, len(out), stream)``.
 
@@ -157,15 +162,7 @@ def week_uniforms(seed, step, stream, out):
     Raises ValueError if ``step`` or ``stream`` lies outside ``[0, 2**32)``; the
     seed is not checked (every uint64 is a valid seed).
     """
-    s = np.uint64(seed)
-    st = np.uint64(step)  # a negative int64 becomes >= 2**32 and is caught below
-    sm = np.uint64(stream)
-    if st >= _LIMIT32:
-        raise ValueError("step must be an integer in [0, 2**32)")
-    if sm >= _LIMIT32:
-        raise ValueError("stream must be an integer in [0, 2**32)")
-    k0 = s & _MASK32
-    k1 = s >> _S32
+    k0, k1, st, sm = _key_and_counter(seed, step, stream)
     n = out.shape[0]
     b = _ZERO
     i = 0
@@ -189,18 +186,6 @@ def week_uniforms(seed, step, stream, out):
                 out[i + j] = _uniform(w[j])
         b += _THREE
         i += 12
-
-
-@jit
-def _key_and_counter(seed, step, stream):
-    s = np.uint64(seed)
-    st = np.uint64(step)  # a negative int64 becomes >= 2**32 and is caught below
-    sm = np.uint64(stream)
-    if st >= _LIMIT32:
-        raise ValueError("step must be an integer in [0, 2**32)")
-    if sm >= _LIMIT32:
-        raise ValueError("stream must be an integer in [0, 2**32)")
-    return s & _MASK32, s >> _S32, st, sm
 
 
 @jit
