@@ -87,6 +87,8 @@ def _series_asked(trajectories: Trajectories) -> tuple[str, ...]:
     """The series names ``trajectories`` asks for, in :data:`model.week.SERIES` order."""
     if isinstance(trajectories, bool):
         return tuple(week.SERIES) if trajectories else ()
+    if isinstance(trajectories, str):  # one name, not its letters
+        trajectories = (trajectories,)
     unknown = sorted(set(trajectories) - set(week.SERIES))
     if unknown:
         raise ValueError(f"no weekly series named {', '.join(unknown)}; the series are {', '.join(week.SERIES)}")

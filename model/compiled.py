@@ -552,9 +552,10 @@ def talks_transition(
         out_rate = summit_rate
     else:
         out_rate = from_suspended
-    # 1 - e ** -rate <= rate (and the rounded expm1 too): a uniform at or above the rate cannot
-    # move, and p_move is then read only where a move is (so 0 gives the same outcome, no expm1)
-    p_move = event_probability(out_rate) if u_advance < out_rate else 0.0
+    # 1 - e ** -rate <= rate for every rate (and the rounded expm1 too): a uniform at or above the
+    # rate cannot move. The rate then stands in for the probability without expm1: the uniform is
+    # not below it either, and p_move is read only where a move is.
+    p_move = event_probability(out_rate) if u_advance < out_rate else out_rate
     moves = u_advance < p_move and not exits and not ended_by_test
     share_01 = r01 / from_none if from_none > 0 else 0.0
     share_resume = resume_rate / from_suspended if from_suspended > 0 else 0.0

@@ -87,7 +87,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--restart",
         action="store_true",
-        help="discard the generations (and the SBC truths) saved in --out and start afresh",
+        help="discard what a run of this kind saved in --out (a fit's generations; with --sbc, its truths) and start afresh",
     )
     parser.add_argument(
         "--sbc",
@@ -168,12 +168,9 @@ def run(args: argparse.Namespace) -> int:
         "block": args.block,
         "max_simulations_per_generation": args.max_simulations,
     }
-    if args.restart:
-        for path in [
-            *out.glob("generation_*.json"),
-            *out.glob("generation_*.parquet"),
-            *(out / SBC_DIR).glob("truth_*.json"),
-        ]:
+    if args.restart:  # what this kind of run saved: an SBC's truths, or a fit's generations
+        saved = ["truth_*.json"] if args.sbc else ["generation_*.json", "generation_*.parquet"]
+        for path in [p for pattern in saved for p in (out / SBC_DIR if args.sbc else out).glob(pattern)]:
             path.unlink()
     if args.sbc:
         with make_executor(args.workers, args.dask) as (executor, parallelism):

@@ -12,6 +12,7 @@ The figures go into ``data/calibration_checks.json`` (keys ``truths``, ``sbc_cov
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -93,38 +94,65 @@ def sbc_truth(
     }
 
 
-def _sbc_fingerprint(scenario: Scenario, truths: int, seed: int, parameters: tuple[str, ...], budget: dict) -> dict:
-    """The settings a stored truth must share to be reused: the scenario, the draws, the budget
-    and the model (its source, calibrated defaults and backend)."""
+ROW_KEYS = ("index", "truth", "q05", "q25", "q75", "q95", "inside_50", "inside_90")
+"""What a stored truth's row holds (:func:`sbc_truth`); the lists have one entry per parameter."""
+
+
+def _digest(*parts: bytes) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(hashlib.sha256(part).digest())
+    return digest.hexdigest()[:16]
+
+
+def _sbc_fingerprint(
+    scenario: Scenario, record: pd.DataFrame, truths: int, seed: int, parameters: tuple[str, ...], budget: dict
+) -> dict:
+    """The settings a stored truth must share to be reused: the scenario (its parameters and
+    every week's levers), the record and the summaries it supports, the draws, the budget, the
+    model (its source, calibrated defaults and backend) and the calibration's own code (summaries,
+    distance, sampler, acceptance)."""
     from ..provenance import model_fingerprint
 
+    levers = scenario.schedule().arrays(scenario.weeks)
+    method = sorted([*Path(__file__).parent.glob("*.py"), *Path(__file__).parent.glob("abc/*.py")])
     return {
         "scenario": scenario.name,
         "scenario_params": repr(scenario.params),
         "weeks": scenario.weeks,
+        "levers": _digest(*(name.encode() + np.ascontiguousarray(levers[name]).tobytes() for name in sorted(levers))),
+        "record": _digest(record.to_csv().encode()),
+        "summaries": [summary.name for summary in summary_table(scenario, record)],
         "truths": truths,
         "seed": seed,
         "parameters": list(parameters),
         "budget": {k: budget[k] for k in sorted(budget)},
         "model": model_fingerprint(),
+        "method": _digest(*(path.name.encode() + path.read_bytes() for path in method)),
     }
 
 
 def _stored_truths(store: Path, fingerprint: dict[str, Any]) -> dict[int, dict[str, Any]]:
     """The truths already fitted in ``store`` with the same settings, by index. A file that cannot
-    be read, or holds other settings, stops the run with one line: nothing stored is overwritten
-    or silently mixed in."""
+    be read, holds a row of another shape or index than its name says, or holds other settings,
+    stops the run with one line: nothing stored is overwritten or silently mixed in."""
     done: dict[int, dict[str, Any]] = {}
+    width = len(fingerprint["parameters"])
     for path in sorted(store.glob("truth_*.json")):
         try:
             saved = json.loads(path.read_text(encoding="utf-8"))
             row = saved["row"]
-            index = int(row["index"])
+            problem = None
+            if sorted(row) != sorted(ROW_KEYS):
+                problem = f"its row has the fields {', '.join(sorted(row))}, not {', '.join(ROW_KEYS)}"
+            elif any(len(row[key]) != width for key in ROW_KEYS[1:]):
+                problem = f"its row does not have one value per parameter ({width})"
+            elif path.name != f"truth_{row['index']:03d}.json" or not 0 <= row["index"] < fingerprint["truths"]:
+                problem = f"it holds truth {row['index']!r}, not the truth its name says, of {fingerprint['truths']}"
         except (OSError, ValueError, KeyError, TypeError) as error:
-            raise UserError(
-                f"{path}: an unreadable stored SBC truth ({str(error).splitlines()[0] if str(error) else type(error).__name__}); "
-                "delete that file to fit its truth again"
-            ) from None
+            problem = f"unreadable ({str(error).splitlines()[0] if str(error) else type(error).__name__})"
+        if problem is not None:
+            raise UserError(f"{path}: a damaged stored SBC truth: {problem}; delete that file to fit its truth again")
         if saved.get("fingerprint") != fingerprint:
             theirs = saved.get("fingerprint") or {}
             differ = sorted(k for k in set(fingerprint) | set(theirs) if fingerprint.get(k) != theirs.get(k))
@@ -132,7 +160,7 @@ def _stored_truths(store: Path, fingerprint: dict[str, Any]) -> dict[int, dict[s
                 f"{store} holds SBC truths fitted with other settings ({', '.join(differ[:4])} differ); "
                 "use another --out, or --restart to discard them"
             )
-        done[index] = row
+        done[row["index"]] = row
     return done
 
 
@@ -154,15 +182,21 @@ def simulation_based_calibration(
     and the settings.
 
     With ``store`` (a folder), each truth is saved there as soon as it is fitted and a rerun with
-    the same settings fits only the truths not yet saved. ``only`` fits just those truths (by
-    index) and reports on them: a spot check of stored figures."""
+    the same settings fits only the truths not yet saved. ``only`` reports on just those truths
+    (by index; without a ``store`` each is fitted afresh: a spot check of shipped figures)."""
     from tqdm.auto import tqdm
 
+    wanted = sorted(set(range(truths) if only is None else only))
+    if any(not 0 <= t < truths for t in wanted):
+        raise ValueError(f"only: truth indices must be from 0 to {truths - 1}, got {wanted}")
+    if store is not None and store.exists() and not store.is_dir():
+        raise UserError(f"{store} is a file, not a folder for the SBC's truths; move it or use another --out")
     drawn, observed_seeds = sbc_draws(scenario, truths, seed, parameters)
     kept_budget = {k: v for k, v in budget.items() if k not in ("executor", "parallelism", "out")}
-    fingerprint = _sbc_fingerprint(scenario, truths, seed, parameters, kept_budget)
-    rows = _stored_truths(store, fingerprint) if store is not None and store.is_dir() else {}
-    wanted = sorted(set(range(truths) if only is None else only))
+    rows = {}
+    if store is not None:
+        fingerprint = _sbc_fingerprint(scenario, record, truths, seed, parameters, kept_budget)
+        rows = _stored_truths(store, fingerprint) if store.is_dir() else {}
     if progress and rows:
         print(
             f"SBC: {len(set(rows) & set(wanted))} of {len(wanted)} truths already fitted in {store}; fitting the rest"

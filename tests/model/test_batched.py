@@ -222,6 +222,8 @@ def test_a_few_series_are_the_same_as_those_of_all_series(backend_name, chosen):
     assert list(few.trajectory_frame().columns) == ["run", "week", *few.trajectory]
     with pytest.raises(ValueError, match="no weekly series named stres"):
         simulate(params, seeds, 5, trajectories=("stres",), backend=backend_name)
+    one = simulate(params, seeds, 40, trajectories="tests", backend=backend_name)  # a name, not its letters
+    assert list(one.trajectory) == ["tests"] and np.array_equal(one.trajectory["tests"], every.trajectory["tests"])
 
 
 def test_engine_can_be_stepped_like_the_model():

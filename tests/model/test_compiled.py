@@ -122,14 +122,54 @@ def test_the_compiled_shortcuts_give_what_the_full_computation_gives():
             if 0 < u < 1:
                 assert poisson(rate, u) == _poisson_by_the_sum(rate, u), (rate, u)
     transition = compiled.MESA_RULES.talks_transition
-    for stage in range(5):
-        for rate in [1e-300, 1e-17, 1e-9, 0.003, 0.2, 0.9, 3.0, np.nan]:
-            r01, r02 = rate / 3, 2 * rate / 3
-            out_rate = {0: r01 + r02, 1: rate, 2: rate, 3: rate}.get(stage, 0.3 + 0.2)
-            for u in _near(out_rate) if np.isfinite(out_rate) else [0.5]:
-                for major in (False, True):
-                    args = (stage, 2, 0.5, u, major, 0.01, 0.02, r01, r02, rate, rate, 0.3, 0.2)
-                    assert tuple(transition(*args)) == tuple(np.asarray(v)[()] for v in rules.talks_transition(*args))
+    with np.errstate(all="ignore"):  # the numpy rule warns on inf and NaN rates; the outcomes are compared
+        for stage in range(5):
+            for rate in [1e-300, 1e-17, 1e-9, 0.003, 0.2, 0.9, 3.0, np.nan, -0.5, -np.inf, np.inf]:
+                r01, r02 = rate / 3, 2 * rate / 3
+                out_rate = {0: r01 + r02, 1: rate, 2: rate, 3: rate}.get(stage, 0.3 + 0.2)
+                for u in _near(out_rate) if np.isfinite(out_rate) else [0.5]:
+                    for major in (False, True):
+                        args = (stage, 2, 0.5, u, major, 0.01, 0.02, r01, r02, rate, rate, 0.3, 0.2)
+                        assert tuple(transition(*args)) == tuple(
+                            np.asarray(v)[()] for v in rules.talks_transition(*args)
+                        )
+
+
+def test_the_kernel_s_rate_bound_is_never_below_the_rate_it_bounds():
+    """The compiled week skips the willingness when the uniform is at or above _out_rate_bound:
+    the bound must be at least the rate out of each stage for every willingness in [0, 1] (here
+    logit choices of random utilities, and 0 and 1), or inf when a factor is negative or NaN."""
+    from model import kernel
+
+    rng = np.random.default_rng(23)
+    state_type = np.dtype([("rok_mediation", "f8"), ("weeks_since_summit", "i8")], align=True)
+    rate_names = ("inter_korean_rate", "direct_talks_rate", "us_dprk_rate", "summit_rate")
+    param_type = np.dtype([(name, "f8") for name in rate_names] + [("summit_spacing", "f8")], align=True)
+    special = [0.0, 1e-300, 1.0, 0.3, -0.2, np.nan, np.inf]
+    C = compiled.MESA_RULES
+    for _ in range(3000):
+        s, p = np.zeros(1, state_type)[0], np.zeros(1, param_type)[0]
+        pick = lambda: special[rng.integers(len(special))] if rng.random() < 0.2 else float(rng.random())  # noqa: E731
+        s["rok_mediation"], s["weeks_since_summit"] = pick(), int(rng.integers(0, 30))
+        for name in rate_names:
+            p[name] = pick()
+        p["summit_spacing"] = float(rng.integers(0, 20))
+        share = pick()
+        factors = [s["rok_mediation"], share, *(p[name] for name in rate_names)]
+        for stage in range(5):
+            bound = kernel._out_rate_bound(stage, s, p, share)
+            if not all(f >= 0 for f in factors):
+                assert bound == np.inf or stage == rules.SUSPENDED_TALKS, (stage, factors, bound)
+                continue
+            for dw, uw in [(0.0, 0.0), (1.0, 1.0), (1.0, 0.0)] + [
+                (float(C.logit_choice(u, 4.0)), float(C.logit_choice(v, 4.0))) for u, v in rng.normal(0, 3, (5, 2))
+            ]:
+                r01, r02, r12 = C.talks_rates(s["rok_mediation"], dw, uw, share, *(p[n] for n in rate_names[:3]))
+                summit = C.summit_hazard(p["summit_rate"], dw, uw, s["weeks_since_summit"], p["summit_spacing"])
+                read = {rules.NO_TALKS: r01 + r02, rules.INTER_KOREAN: r12, rules.SUSPENDED_TALKS: 0.0}
+                rate = read.get(stage, summit)
+                # a NaN rate moves nothing, skipped or not; inf is never skipped
+                assert not rate > bound, (stage, dw, uw, rate, bound)
 
 
 def _both_engines(params: Params, seeds, weeks: int, schedules, backend_name: str):

@@ -332,9 +332,39 @@ def test_sbc_resumes_from_its_stored_truths_and_refuses_damaged_or_foreign_ones(
     assert fitted == []
     with pytest.raises(UserError, match="other settings.*--restart"):
         C.simulation_based_calibration(scenario, record, truths=3, store=store, **{**tiny, "replicates": 3})
-    (store / "truth_001.json").write_text('{"fingerprint": {"trunc', encoding="utf-8")
-    with pytest.raises(UserError, match="truth_001.json: an unreadable stored SBC truth.*delete that file"):
-        C.simulation_based_calibration(scenario, record, truths=3, store=store, **tiny)
+    good = (store / "truth_001.json").read_text(encoding="utf-8")
+    damaged = {
+        '{"fingerprint": {"trunc': "unreadable",
+        (store / "truth_002.json").read_text(encoding="utf-8"): "holds truth 2, not the truth its name says",
+        good.replace('"inside_90"', '"inside_ninety"'): "has the fields",
+        good.replace('"q05": [', '"q05": [0.5, '): "one value per parameter",
+    }
+    for text, problem in damaged.items():
+        (store / "truth_001.json").write_text(text, encoding="utf-8")
+        with pytest.raises(
+            UserError, match=f"truth_001.json: a damaged stored SBC truth: .*{problem}.*delete that file"
+        ):
+            C.simulation_based_calibration(scenario, record, truths=3, store=store, **tiny)
+    with pytest.raises(UserError, match="is a file, not a folder"):
+        C.simulation_based_calibration(scenario, record, truths=3, store=store / "truth_002.json", **tiny)
+    with pytest.raises(ValueError, match="from 0 to 2"):
+        C.simulation_based_calibration(scenario, record, truths=3, only=[3], **tiny)
+
+
+def test_cli_restart_discards_only_what_its_kind_of_run_saved(tmp_path):
+    """--restart on a fit discards the fit's generations and keeps an SBC's truths in the same
+    --out; --sbc --restart discards the truths and keeps the generations."""
+    tiny = [str(HISTORY), "--population", "20", "--generations", "1", "--accept", "0.5", "--replicates", "2"]
+    tiny += ["--block", "20", "--workers", "1", "--quiet", "--out", str(tmp_path)]
+    for args in ([], ["--sbc", "2"]):
+        assert run_cli("calibrate", *tiny, *args).returncode == 0
+    generations, truths = sorted(tmp_path.glob("generation_*")), sorted((tmp_path / "sbc").glob("truth_*.json"))
+    assert generations and len(truths) == 2
+    for args, kept, rewritten in (([], truths, generations), (["--sbc", "2"], generations, truths)):
+        stamp = {path: path.stat().st_mtime_ns for path in generations + truths}
+        assert run_cli("calibrate", *tiny, *args, "--restart").returncode == 0
+        assert all(path.stat().st_mtime_ns == stamp[path] for path in kept), args
+        assert all(path.stat().st_mtime_ns != stamp[path] for path in rewritten), args
 
 
 def test_coverage_counting_of_simulation_based_calibration(monkeypatch, history):
