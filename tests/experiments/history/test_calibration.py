@@ -289,7 +289,7 @@ def test_the_shipped_sbc_figures_are_its_stored_truths_counted():
 def test_simulation_based_calibration_reproduces_the_shipped_truths():
     """Two of the shipped truths (the first and the last), fitted again at the shipped budget and
     seed in one process, give their shipped rows bit for bit, as from the command's 2 workers
-    (about 15 CPU-minutes at the installed budget). What the figures say is discussed in
+    (about 7 CPU-minutes at the installed budget). What the figures say is discussed in
     docs/ODD.md section 9."""
     from experiments.history.checks import simulation_based_calibration
 
