@@ -270,15 +270,11 @@ def _out_rate_bound(stage, s, p, share):
     for factor in factors:
         if not factor >= 0.0:
             return np.inf
-    if stage == NO_TALKS:
-        r01, r02, _ = talks_rates(
+    if stage == NO_TALKS or stage == INTER_KOREAN:
+        r01, r02, r12 = talks_rates(
             s.rok_mediation, 1.0, 1.0, share, p.inter_korean_rate, p.direct_talks_rate, p.us_dprk_rate
         )
-        return r01 + r02
-    if stage == INTER_KOREAN:
-        return talks_rates(s.rok_mediation, 1.0, 1.0, share, p.inter_korean_rate, p.direct_talks_rate, p.us_dprk_rate)[
-            2
-        ]
+        return r01 + r02 if stage == NO_TALKS else r12
     if stage == PRELIMINARY or stage == NEGOTIATIONS:
         return summit_hazard(p.summit_rate, 1.0, 1.0, s.weeks_since_summit, p.summit_spacing)
     return np.inf

@@ -98,6 +98,11 @@ ROW_KEYS = ("index", "truth", "q05", "q25", "q75", "q95", "inside_50", "inside_9
 """What a stored truth's row holds (:func:`sbc_truth`); the lists have one entry per parameter."""
 
 
+def _truth_path(store: Path, index: int) -> Path:
+    """Where truth ``index``'s row is saved in ``store``."""
+    return store / f"truth_{index:03d}.json"
+
+
 def _digest(*parts: bytes) -> str:
     digest = hashlib.sha256()
     for part in parts:
@@ -147,7 +152,7 @@ def _stored_truths(store: Path, fingerprint: dict[str, Any]) -> dict[int, dict[s
                 problem = f"its row has the fields {', '.join(sorted(row))}, not {', '.join(ROW_KEYS)}"
             elif any(len(row[key]) != width for key in ROW_KEYS[1:]):
                 problem = f"its row does not have one value per parameter ({width})"
-            elif path.name != f"truth_{row['index']:03d}.json" or not 0 <= row["index"] < fingerprint["truths"]:
+            elif path != _truth_path(store, row["index"]) or not 0 <= row["index"] < fingerprint["truths"]:
                 problem = f"it holds truth {row['index']!r}, not the truth its name says, of {fingerprint['truths']}"
         except (OSError, ValueError, KeyError, TypeError) as error:
             problem = f"unreadable ({str(error).splitlines()[0] if str(error) else type(error).__name__})"
@@ -207,7 +212,7 @@ def simulation_based_calibration(
         if store is not None:
             store.mkdir(parents=True, exist_ok=True)
             text = json.dumps({"fingerprint": fingerprint, "row": rows[t]}, indent=1) + "\n"
-            atomic_write_text(store / f"truth_{t:03d}.json", text)
+            atomic_write_text(_truth_path(store, t), text)
     return sbc_figures([rows[t] for t in wanted], scenario.name, seed, parameters, kept_budget)
 
 
